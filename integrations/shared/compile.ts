@@ -1,0 +1,189 @@
+/**
+ * The one compile pipeline behind the Node loader (ESM hooks and the CommonJS require hook):
+ * source → `instrument()` → SWC type stripping → composed source map, inlined.
+ *
+ * Results are cached in memory per file, format and content hash, so a file that is both
+ * imported and required, or loaded by several threads' requests, is compiled once per thread.
+ */
+import { createHash } from "node:crypto";
+import { basename, dirname } from "node:path";
+import remapping from "@jridgewell/remapping";
+import { transformSync, type Options as SwcOptions } from "@swc/core";
+import MagicString from "magic-string";
+import { instrument } from "../../transformer/index.js";
+import type { ModuleSites } from "../manifest/types.js";
+import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
+import { DiagnoseSyntaxError, toSyntaxError } from "./errors.js";
+import { afterPrologue, blankOut, findHeader } from "./header.js";
+import { compilerOptionsFor } from "./tsconfig.js";
+
+export type ModuleFormat = "module" | "commonjs";
+
+export interface CompileRequest {
+  /** Absolute path of the source file. */
+  readonly filename: string;
+  /** The format Node runs the output as. */
+  readonly format: ModuleFormat;
+  /** Insert hook sites (the file is included); otherwise only strip types. */
+  readonly instrument: boolean;
+  readonly config: DiagnoseConfig;
+}
+
+export interface CompiledModule {
+  /** JavaScript with an inline source map pointing at the original file. */
+  readonly code: string;
+  /** The module's manifest entry; undefined when the file was not instrumented. */
+  readonly sites: ModuleSites | undefined;
+  /** Functions the instrumenter left alone, and why. */
+  readonly warnings: readonly string[];
+}
+
+interface RawMap {
+  version: number;
+  mappings: string;
+  sources: (string | null)[];
+  names: string[];
+  sourcesContent?: (string | null)[] | undefined;
+  file?: string | null | undefined;
+  sourceRoot?: string | undefined;
+}
+
+const cache = new Map<string, CompiledModule>();
+
+/** Compiles one module for Node (see the module comment). Throws DiagnoseSyntaxError on bad syntax. */
+export function compileModule(source: string, request: CompileRequest): CompiledModule {
+  const key = `${request.filename}\0${request.format}\0${request.instrument ? 1 : 0}\0${hashText(source)}`;
+  let result = cache.get(key);
+  if (result === undefined) {
+    result = compileUncached(source, request);
+    cache.set(key, result);
+  }
+  return result;
+}
+
+function compileUncached(source: string, request: CompileRequest): CompiledModule {
+  const { filename, format } = request;
+  let code = source;
+  const maps: RawMap[] = [];
+  let sites: ModuleSites | undefined;
+  let warnings: string[] = [];
+  let header: string | undefined;
+
+  if (request.instrument) {
+    let out: ReturnType<typeof instrument>;
+    try {
+      out = instrument(source, filename, {
+        root: request.config.root,
+        module: format === "module" ? "esm" : "cjs",
+        sourceMap: true,
+      });
+    } catch (error) {
+      throw toSyntaxError(error, filename, source);
+    }
+    warnings = out.warnings.map((w) => w.message);
+    if (out.skipped === undefined && out.sites !== null) {
+      code = out.code;
+      sites = out.sites;
+      if (out.map !== null) maps.unshift(normaliseMap(out.map));
+      if (format === "commonjs" && sites !== undefined && isTypeScriptFile(filename)) {
+        // See header.ts: SWC would hoist its requires above the header.
+        const span = findHeader(code, sites.hash);
+        if (span !== undefined) {
+          header = code.slice(span[0], span[1]);
+          code = blankOut(code, span);
+        }
+      }
+    }
+  }
+
+  if (isTypeScriptFile(filename) || filename.endsWith(".jsx")) {
+    let out: { code: string; map?: string };
+    try {
+      out = transformSync(code, swcOptions(filename, format));
+    } catch (error) {
+      throw toSyntaxError(error, filename, maps.length === 0 ? source : code);
+    }
+    code = out.code;
+    if (out.map !== undefined) maps.unshift(JSON.parse(out.map) as RawMap);
+  }
+
+  if (header !== undefined) {
+    const s = new MagicString(code);
+    s.appendLeft(afterPrologue(code), "\n" + header + "\n");
+    code = s.toString();
+    maps.unshift(s.generateMap({ hires: "boundary", source: filename }) as unknown as RawMap);
+  }
+
+  if (maps.length > 0) {
+    const composed = maps.length === 1 ? maps[0]! : (remapping(maps as never, () => null) as unknown as RawMap);
+    // Sources relative to the module's own URL: stack traces then name the original file.
+    composed.sources = [basename(filename)];
+    composed.sourcesContent = [source];
+    composed.file = basename(filename);
+    delete composed.sourceRoot;
+    code = stripSourceMapComment(code) + "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
+      Buffer.from(JSON.stringify(composed)).toString("base64") + "\n";
+  }
+  return { code, sites, warnings };
+}
+
+function swcOptions(filename: string, format: ModuleFormat): SwcOptions {
+  const ts = compilerOptionsFor(dirname(filename));
+  const tsx = filename.endsWith(".tsx");
+  const jsx = tsx || filename.endsWith(".jsx");
+  const legacy = ts.experimentalDecorators === true;
+  const reactRuntime = ts.jsx === "react-jsx" || ts.jsx === "react-jsxdev" ? "automatic" : "classic";
+  return {
+    filename,
+    sourceMaps: true,
+    inputSourceMap: false,
+    swcrc: false,
+    configFile: false,
+    // A .cts/.ts under "type": "commonjs" may be a plain script that relies on sloppy mode.
+    isModule: format === "module" ? true : "unknown",
+    jsc: {
+      parser: filename.endsWith(".jsx")
+        ? { syntax: "ecmascript", jsx: true, decorators: true }
+        : { syntax: "typescript", tsx, decorators: true },
+      target: "es2022",
+      keepClassNames: true,
+      transform: {
+        useDefineForClassFields: ts.useDefineForClassFields !== false,
+        ...(legacy
+          ? { legacyDecorator: true, decoratorMetadata: ts.emitDecoratorMetadata === true }
+          : { decoratorVersion: "2023-11" as const }),
+        ...(jsx
+          ? {
+              react: {
+                runtime: reactRuntime,
+                ...(ts.jsxFactory !== undefined ? { pragma: ts.jsxFactory } : {}),
+                ...(ts.jsxFragmentFactory !== undefined ? { pragmaFrag: ts.jsxFragmentFactory } : {}),
+                ...(ts.jsxImportSource !== undefined ? { importSource: ts.jsxImportSource } : {}),
+                development: ts.jsx === "react-jsxdev",
+              },
+            }
+          : {}),
+      },
+    },
+    module:
+      format === "module"
+        ? { type: "es6" }
+        : // exportInteropAnnotation: Node's cjs-module-lexer then sees the named exports of a CJS
+          // module that an ES module imports.
+          { type: "commonjs", exportInteropAnnotation: true, ignoreDynamic: true },
+  };
+}
+
+function normaliseMap(map: unknown): RawMap {
+  return (typeof map === "string" ? JSON.parse(map) : JSON.parse(JSON.stringify(map))) as RawMap;
+}
+
+function stripSourceMapComment(code: string): string {
+  return code.replace(/\n\/\/# sourceMappingURL=[^\n]*\s*$/, "");
+}
+
+function hashText(text: string): string {
+  return createHash("sha1").update(text).digest("base64url");
+}
+
+export { DiagnoseSyntaxError };

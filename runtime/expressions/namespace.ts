@@ -1,0 +1,288 @@
+/**
+ * The event namespace: what an instrument's expressions (and a custom `fire(namespace)`) can read
+ * at one event of one probed call. It is the only object allocated per event, and it computes
+ * every name lazily from the slots the hook handed over (frame, locals, result), so a name nobody
+ * reads costs nothing.
+ *
+ * Each site layout (the parameter list of a function for "call"/"return", the locals list of one
+ * line or exit site for "line"/"end") gets its own subclass whose prototype has one getter per
+ * name of the function. The function's own names shadow the event's names (`result`, `args`, …),
+ * exactly as they would inside the function body. Internal slots are symbol-keyed so that no local
+ * variable name can collide with them.
+ */
+import { performance } from "node:perf_hooks";
+import type { CallFrame, FunctionInfo, SiteInfo } from "../registry.js";
+import type { HotspotsReport } from "../hotspots.js";
+
+/** @internal */ export const FRAME = Symbol("diagnose.frame");
+/** @internal */ export const LOCALS = Symbol("diagnose.locals");
+/** @internal */ export const RESULT = Symbol("diagnose.result");
+/** @internal */ export const THREW = Symbol("diagnose.threw");
+/** @internal */ export const END = Symbol("diagnose.end");
+/** @internal */ export const HOT = Symbol("diagnose.hotspots");
+/** @internal */ export const KIND = Symbol("diagnose.kind");
+/** @internal */ export const LAYOUT = Symbol("diagnose.layout");
+
+/** The events an instrument can fire at. */
+export type EventKind = "call" | "return" | "end" | "line";
+
+/** Names every event namespace defines (before the function's own names shadow them). */
+export const EVENT_NAMES: ReadonlySet<string> = new Set([
+  "event", "args", "this", "now", "start", "result", "error", "threw", "end", "elapsed", "hotspots",
+  "locals", "line", "target",
+]);
+
+/** Where a layout's own name is read from. @internal */
+export type NameSource =
+  | { readonly from: "arg"; readonly index: number; readonly field: string | undefined }
+  | { readonly from: "local"; readonly index: number };
+
+/**
+ * The names visible at one kind of site, and the namespace class for it. Built once per function
+ * (frame layout) or per site (locals layout) and cached.
+ * @internal
+ */
+export class Layout {
+  /** Own names of the function visible here, in declaration order. */
+  readonly names: ReadonlyMap<string, NameSource>;
+  /** Index of the rest parameter in the frame's args, or -1. */
+  readonly restIndex: number;
+  readonly Namespace: new (
+    kind: EventKind,
+    frame: CallFrame | undefined,
+    locals: readonly unknown[] | undefined,
+    result: unknown,
+    threw: boolean,
+    end: number,
+    hot: HotspotsReport | undefined,
+  ) => EventNamespace;
+
+  constructor(
+    readonly fn: FunctionInfo,
+    readonly site: SiteInfo | undefined,
+  ) {
+    const names = new Map<string, NameSource>();
+    let restIndex = -1;
+    fn.params.forEach((p, i) => {
+      if (p.startsWith("...")) restIndex = i;
+    });
+    if (site === undefined) {
+      fn.params.forEach((p, index) => {
+        for (const { name, field } of parameterNames(p)) names.set(name, { from: "arg", index, field });
+      });
+    } else {
+      site.locals.forEach((name, index) => names.set(name, { from: "local", index }));
+    }
+    this.names = names;
+    this.restIndex = restIndex;
+    const layout = this;
+    const Sub = class extends EventNamespace {};
+    for (const [name, src] of names) {
+      Object.defineProperty(Sub.prototype, name, { get: getterFor(src), enumerable: false, configurable: true });
+    }
+    Object.defineProperty(Sub.prototype, LAYOUT, { value: layout });
+    this.Namespace = Sub;
+  }
+
+  /** Every name an expression can read here (own names and event names). */
+  allNames(): string[] {
+    return [...new Set([...this.names.keys(), ...EVENT_NAMES])];
+  }
+}
+
+function getterFor(src: NameSource): (this: EventNamespace) => unknown {
+  const index = src.index;
+  if (src.from === "local") {
+    return function (this: EventNamespace) {
+      return this[LOCALS]?.[index];
+    };
+  }
+  const field = src.field;
+  if (field === undefined) {
+    return function (this: EventNamespace) {
+      return this[FRAME]?.args[index];
+    };
+  }
+  return function (this: EventNamespace) {
+    const obj = this[FRAME]?.args[index] as Record<string, unknown> | undefined;
+    return obj?.[field];
+  };
+}
+
+/** `"a"`, `"a="`, `"...a"` → a; `"{x,y}"` / `"[x,y]"` → x and y read from the pattern's object. */
+export function parameterNames(descriptor: string): { name: string; field: string | undefined }[] {
+  const d = descriptor.trim();
+  if (d.startsWith("{") || d.startsWith("[")) {
+    return d
+      .slice(1, -1)
+      .split(",")
+      .map((s) => s.trim().replace(/^\.\.\./, ""))
+      .filter((s) => s.length > 0)
+      .map((name) => ({ name, field: name }));
+  }
+  return [{ name: d.replace(/^\.\.\./, "").replace(/=$/, ""), field: undefined }];
+}
+
+const layouts = new WeakMap<object, Layout>();
+
+/** The layout of a function's parameters ("call" and "return" events). @internal */
+export function frameLayout(fn: FunctionInfo): Layout {
+  let l = layouts.get(fn);
+  if (l === undefined) layouts.set(fn, (l = new Layout(fn, undefined)));
+  return l;
+}
+
+/** The layout of one line or exit site's locals ("line" and "end" events). @internal */
+export function siteLayout(fn: FunctionInfo, site: SiteInfo): Layout {
+  let l = layouts.get(site);
+  if (l === undefined) layouts.set(site, (l = new Layout(fn, site)));
+  return l;
+}
+
+/**
+ * What an instrument sees at one event. Read names as properties: the target's parameters (or, for
+ * "line" and "end", its locals in scope there) by name, plus the event's own names below. Values
+ * are computed when read.
+ */
+export class EventNamespace {
+  /** @internal */ [FRAME]: CallFrame | undefined;
+  /** @internal */ [LOCALS]: readonly unknown[] | undefined;
+  /** @internal */ [RESULT]: unknown;
+  /** @internal */ [THREW]: boolean;
+  /** @internal */ [END]: number;
+  /** @internal */ [HOT]: HotspotsReport | undefined;
+  /** @internal */ [KIND]: EventKind;
+  /** @internal */ declare readonly [LAYOUT]: Layout;
+
+  /** @internal */
+  constructor(
+    kind: EventKind,
+    frame: CallFrame | undefined,
+    locals: readonly unknown[] | undefined,
+    result: unknown,
+    threw: boolean,
+    end: number,
+    hot: HotspotsReport | undefined,
+  ) {
+    this[FRAME] = frame;
+    this[LOCALS] = locals;
+    this[RESULT] = result;
+    this[THREW] = threw;
+    this[END] = end;
+    this[HOT] = hot;
+    this[KIND] = kind;
+  }
+
+  /** "call", "return", "end" or "line". */
+  get event(): EventKind {
+    return this[KIND];
+  }
+
+  /** The qualified name of the probed function. */
+  get target(): string {
+    return this[LAYOUT].fn.qualifiedName;
+  }
+
+  /**
+   * The call's arguments as an array: one per parameter after defaults were applied, a rest
+   * parameter's elements spread. Undefined for a call that was already running when the probe
+   * was switched on.
+   */
+  get args(): unknown[] | undefined {
+    const f = this[FRAME];
+    if (f === undefined) return undefined;
+    const rest = this[LAYOUT].restIndex;
+    if (rest < 0) return f.args.slice();
+    const out = f.args.slice(0, rest);
+    const r = f.args[rest];
+    if (Array.isArray(r)) out.push(...(r as unknown[]));
+    return out;
+  }
+
+  /** The call's `this` (undefined for arrow functions and derived-class constructors). */
+  get this(): unknown {
+    return this[FRAME]?.self;
+  }
+
+  /** The wall-clock time the call began (a Date). */
+  get now(): Date {
+    const f = this[FRAME];
+    return f === undefined ? new Date() : f.startDate;
+  }
+
+  /** `performance.now()` when the call began (ms, high resolution). */
+  get start(): number | undefined {
+    return this[FRAME]?.start;
+  }
+
+  /** "return"/"end": the returned value, or the thrown value when the call threw. */
+  get result(): unknown {
+    return this[RESULT];
+  }
+
+  /** "return"/"end": the thrown value when the call threw, else undefined. */
+  get error(): unknown {
+    return this[THREW] ? this[RESULT] : undefined;
+  }
+
+  /** "return"/"end": whether the call threw (or its promise rejected). */
+  get threw(): boolean {
+    return this[THREW];
+  }
+
+  /** "return"/"end": `performance.now()` when the call ended (ms). */
+  get end(): number | undefined {
+    const e = this[END];
+    return e === e ? e : undefined;
+  }
+
+  /** "return"/"end": milliseconds from entry to end (float). */
+  get elapsed(): number | undefined {
+    const f = this[FRAME];
+    const e = this[END];
+    return f === undefined || e !== e ? undefined : e - f.start;
+  }
+
+  /** "return": per-line timings of this call, when an instrument mentions `hotspots`. */
+  get hotspots(): HotspotsReport | undefined {
+    return this[HOT];
+  }
+
+  /** "line": the line number of the site. */
+  get line(): number | undefined {
+    return this[LAYOUT].site?.line;
+  }
+
+  /** The function's own names visible here and their values, as a plain object. */
+  get locals(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of this[LAYOUT].names.keys()) out[name] = (this as unknown as Record<string, unknown>)[name];
+    return out;
+  }
+
+  /** Every name of this namespace and its value, as a plain object (for logging or tests). */
+  toObject(): Record<string, unknown> {
+    const out: Record<string, unknown> = { event: this.event, target: this.target };
+    const k = this[KIND];
+    if (this[FRAME] !== undefined) {
+      out["args"] = this.args;
+      out["this"] = this.this;
+      out["now"] = this.now;
+      out["start"] = this.start;
+    }
+    if (k === "return" || k === "end") {
+      out["result"] = this.result;
+      out["error"] = this.error;
+      out["threw"] = this.threw;
+      out["end"] = this.end;
+      out["elapsed"] = this.elapsed;
+    }
+    if (k === "return" && this[HOT] !== undefined) out["hotspots"] = this[HOT];
+    if (k === "line") out["line"] = this.line;
+    Object.assign(out, this.locals);
+    return out;
+  }
+}
+
+/** `performance.now()`; a named import keeps the hot path free of property lookups on `performance`. */
+export const clock = (): number => performance.now();

@@ -1,0 +1,201 @@
+/**
+ * The Instrument base class: what to evaluate (`value`, `custom.tags`, `custom.condition`), at
+ * which event, until when (`expires`), and under which manager. Subclasses implement `fire`.
+ *
+ * An instrument never lets an error reach the probed code: the probe catches anything its
+ * expressions, `checkCall`, `fire` or `finish` throw, disables the instrument, records the error on
+ * it and hands it to `mgr.handleError` once.
+ */
+import { Expression } from "../expressions/expression.js";
+import type { EventKind, EventNamespace } from "../expressions/namespace.js";
+import { manager as defaultManager, type InstrumentManager, type Tags } from "../manager/manager.js";
+import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "../probes/errors.js";
+import type { Probe } from "../probes/probe.js";
+
+/** When an instrument fires: "call", "return" (default), "end", or "line:N". */
+export type InstrumentEvent = "call" | "return" | "end" | `line:${number}`;
+
+/** Extra settings; `tags` and `condition` are expressions, anything else is for subclasses. */
+export interface CustomSettings {
+  /** An expression giving an object of tags, merged with `mgr.getTags()` (manager tags win). */
+  tags?: string;
+  /** An expression; the instrument fires only when it is truthy. */
+  condition?: string;
+  [key: string]: unknown;
+}
+
+export interface InstrumentOptions {
+  /** Default "return". */
+  event?: InstrumentEvent;
+  /** After this moment the instrument never fires; a probe left without live instruments turns off. */
+  expires?: Date | number | undefined;
+  custom?: CustomSettings;
+  /** Default: the process-wide `manager`. */
+  mgr?: InstrumentManager;
+}
+
+/** "live": may fire; "expired": past `expires`; "disabled": switched off after an error (or by hand). */
+export type InstrumentStatus = "live" | "expired" | "disabled";
+
+const EMPTY_TAGS: Tags = Object.freeze({}) as Tags;
+const LINE_EVENT = /^line:([1-9]\d*)$/;
+
+/** Parses an event string; throws InvalidEventError. @internal */
+export function parseEvent(event: unknown): { kind: EventKind; line: number | undefined } {
+  if (event === "call" || event === "return" || event === "end") return { kind: event, line: undefined };
+  if (typeof event === "string") {
+    const m = LINE_EVENT.exec(event);
+    if (m !== null) return { kind: "line", line: Number(m[1]) };
+  }
+  throw new InvalidEventError(event);
+}
+
+export abstract class Instrument {
+  /** Used in output (log lines, metric names). */
+  readonly name: string;
+  /** The value expression. */
+  readonly value: string;
+  readonly event: InstrumentEvent;
+  readonly custom: CustomSettings;
+  readonly mgr: InstrumentManager;
+  /** How many errors this instrument caught (it is disabled at the first). */
+  errorCount = 0;
+  /** The last error caught, if any. */
+  lastError: unknown = undefined;
+  /** When the last error was caught. */
+  lastErrorAt: Date | undefined = undefined;
+
+  /** @internal */ readonly eventKind: EventKind;
+  /** @internal */ readonly line: number | undefined;
+  /** @internal */ readonly valueExpression: Expression;
+  /** @internal */ readonly tagsExpression: Expression | undefined;
+  /** @internal */ readonly conditionExpression: Expression | undefined;
+  /** Probes holding this instrument. @internal */
+  readonly owners = new Set<Probe>();
+  private expiresAt: Date | undefined;
+  private disabledFlag = false;
+
+  constructor(name: string, value: string, options: InstrumentOptions = {}) {
+    if (typeof name !== "string" || name === "") throw new InstrumentOptionsError("An instrument needs a non-empty string name.");
+    if (typeof options !== "object" || options === null) {
+      throw new InstrumentOptionsError(`Instrument options must be an object, got ${typeof options}.`);
+    }
+    const { kind, line } = parseEvent(options.event ?? "return");
+    this.name = name;
+    this.value = value;
+    this.event = options.event ?? "return";
+    this.eventKind = kind;
+    this.line = line;
+    this.custom = options.custom ?? {};
+    this.mgr = options.mgr ?? defaultManager;
+    this.expiresAt = toDate(options.expires);
+    this.valueExpression = new Expression(value, "value");
+    const { tags, condition } = this.custom;
+    this.tagsExpression = tags === undefined ? undefined : new Expression(tags, "tags");
+    this.conditionExpression = condition === undefined ? undefined : new Expression(condition, "condition");
+  }
+
+  /** Handles one event. `namespace` holds the event's names; see `evaluate` and `evaluateTags`. */
+  abstract fire(namespace: EventNamespace): void;
+
+  /**
+   * Runs after every probed call this instrument took part in (after the "return" event; for async
+   * functions when the promise settled). Default: nothing. Overriding it makes the probe watch exits.
+   */
+  finish(): void {}
+
+  /** Whether this instrument takes part in a call. Default: `this.mgr.checkCall(probe, args, this)`. */
+  checkCall(probe: Probe, args: readonly unknown[]): boolean {
+    return this.mgr.checkCall(probe, args, this);
+  }
+
+  /** The value expression's result for this event. */
+  evaluate(namespace: EventNamespace): unknown {
+    return this.valueExpression.evaluate(namespace, this.mgr);
+  }
+
+  /** `custom.tags` evaluated, merged with the manager's tags (the manager's win). */
+  evaluateTags(namespace: EventNamespace): Tags {
+    const mgrTags = this.mgr.getTags();
+    if (this.tagsExpression === undefined) return mgrTags ?? EMPTY_TAGS;
+    const own = this.tagsExpression.evaluate(namespace, this.mgr);
+    if (typeof own !== "object" || own === null || Array.isArray(own)) {
+      throw new InstrumentValueError(
+        `The tags expression ${JSON.stringify(this.tagsExpression.source)} of instrument ${JSON.stringify(this.name)} ` +
+          `must give an object of tags, got ${own === null ? "null" : Array.isArray(own) ? "an array" : typeof own}.`,
+      );
+    }
+    return { ...(own as Tags), ...mgrTags };
+  }
+
+  /** When the instrument stops firing (undefined: never). Setting it applies at once. */
+  get expires(): Date | undefined {
+    return this.expiresAt;
+  }
+  set expires(value: Date | number | undefined) {
+    this.expiresAt = toDate(value);
+    this.changed();
+  }
+
+  /** Whether the instrument was disabled (after an error, or by `disable()`). */
+  get disabled(): boolean {
+    return this.disabledFlag;
+  }
+
+  get status(): InstrumentStatus {
+    if (this.disabledFlag) return "disabled";
+    if (this.expiresAt !== undefined && this.expiresAt.getTime() <= Date.now()) return "expired";
+    return "live";
+  }
+
+  /** Stops the instrument from firing (its probes turn their sites off if it was the last one). */
+  disable(): void {
+    if (this.disabledFlag) return;
+    this.disabledFlag = true;
+    this.changed();
+  }
+
+  /** Lets a disabled instrument fire again; its error history stays. */
+  enable(): void {
+    if (!this.disabledFlag) return;
+    this.disabledFlag = false;
+    this.changed();
+  }
+
+  /** Whether `name` appears in the value, tags or condition expression. */
+  mentions(name: string): boolean {
+    return (
+      this.valueExpression.mentions(name) ||
+      this.tagsExpression?.mentions(name) === true ||
+      this.conditionExpression?.mentions(name) === true
+    );
+  }
+
+  /** @internal */
+  recordError(error: unknown): void {
+    this.errorCount++;
+    this.lastError = error;
+    this.lastErrorAt = new Date();
+    this.disabledFlag = true;
+    this.changed();
+  }
+
+  toString(): string {
+    return `${this.constructor.name}(${JSON.stringify(this.name)}, ${JSON.stringify(this.value)}, event ${this.event}${
+      this.expiresAt ? `, expires ${this.expiresAt.toISOString()}` : ""
+    })`;
+  }
+
+  private changed(): void {
+    for (const p of this.owners) p.refresh();
+  }
+}
+
+function toDate(value: unknown): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const d = value instanceof Date ? new Date(value.getTime()) : typeof value === "number" ? new Date(value) : undefined;
+  if (d === undefined || Number.isNaN(d.getTime())) {
+    throw new InstrumentOptionsError(`\`expires\` must be a valid Date (or epoch milliseconds), got ${String(value)}.`);
+  }
+  return d;
+}

@@ -1,0 +1,275 @@
+/**
+ * The registry of one realm: module records by hash and by module path, pending watches, and the
+ * bookkeeping that turns watches into flag values. One instance lives in the global slot and is
+ * shared by every copy of the package (see global-slot.ts), so its public methods form the
+ * SharedRegistry interface.
+ *
+ * Invariants:
+ * - a flag is true exactly when an active watch needs its site (entry: any watch on the function;
+ *   return/end/throw: a watch with exits; line: a watch asking for that line);
+ * - a watch is in `all` while pending or active, bound to functions only while active, and in the
+ *   pending index only while pending.
+ */
+import { ABI_VERSION, type ModuleTable } from "../abi.js";
+import { installHooks } from "./dispatch.js";
+import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
+import { defineFlags } from "./flags.js";
+import { ModuleRecord, RECORD } from "./module-record.js";
+import { nearest } from "./suggest.js";
+import type { FunctionInfo, SharedRegistry, Watch, Watcher, WatchOptions } from "./types.js";
+import { hasUsableFlagFields, tableProblem } from "./validate.js";
+import { parseOptions, WatchImpl, type ParsedOptions, type WatchHost } from "./watch.js";
+
+/** Inert record for refused tables: their hooks find no function and return at once. */
+const INERT = new ModuleRecord({ abi: ABI_VERSION, h: "", m: "", p: "", n: 0, f: [], s: [], v: [] });
+
+function warn(message: string): void {
+  try {
+    process.emitWarning(message, { code: "DIAGNOSE_BAD_TABLE" });
+  } catch {
+    // No process (or a broken one): a warning is not worth an exception in a module header.
+  }
+}
+
+/** Whether a target has a non-empty module and path around some ":". */
+function isQualifiedName(target: unknown): target is string {
+  if (typeof target !== "string") return false;
+  const i = target.indexOf(":");
+  return i > 0 && i < target.length - 1;
+}
+
+export class Registry implements SharedRegistry, WatchHost {
+  readonly abi = ABI_VERSION;
+  readonly protocol = 1;
+  private readonly byHash = new Map<string, ModuleRecord>();
+  private readonly byModule = new Map<string, ModuleRecord[]>();
+  /** Candidate module path → pending watches (a target "a:b:c" waits under "a" and "a:b"). */
+  private readonly pending = new Map<string, Set<WatchImpl>>();
+  /** Pending and active watches. */
+  private readonly all = new Set<WatchImpl>();
+
+  /** Called by every instrumented module's header; never throws into it. */
+  register(table: ModuleTable): ModuleTable {
+    try {
+      return this.registerUnsafe(table);
+    } catch (err) {
+      warn(`diagnose: could not register a module table: ${String(err)}`);
+      return table;
+    }
+  }
+
+  watch(target: string, watcher: Watcher, options?: WatchOptions): Watch {
+    const w = new WatchImpl(target, watcher, this);
+    if (!isQualifiedName(target)) return w.failEarly(new InvalidTargetError(String(target)));
+    if (typeof watcher !== "object" || watcher === null) {
+      return w.failEarly(new InvalidOptionsError(`The watcher of ${JSON.stringify(target)} must be an object.`));
+    }
+    try {
+      const parsed = parseOptions(options);
+      w.exits = parsed.exits;
+      w.lines = parsed.lines;
+      w.timing = parsed.timing;
+    } catch (err) {
+      return w.failEarly(err as Error);
+    }
+    this.all.add(w);
+    this.resolve(w);
+    return w;
+  }
+
+  listFunctions(): FunctionInfo[] {
+    const out: FunctionInfo[] = [];
+    for (const rec of this.byHash.values()) out.push(...rec.allInfos());
+    return out;
+  }
+
+  resetForTests(): void {
+    for (const w of [...this.all]) w.close();
+    for (const rec of this.byHash.values()) rec.lastFault = undefined;
+  }
+
+  // -- WatchHost ---------------------------------------------------------------------------------
+
+  reconfigure(w: WatchImpl, options: ParsedOptions): void {
+    const primary = w.bound[0];
+    if (primary !== undefined) this.checkLines(w.target, primary.record, primary.id, options.lines);
+    w.exits = options.exits;
+    w.lines = options.lines;
+    w.timing = options.timing;
+    for (const fs of w.bound) fs.record.applyFlags(fs);
+  }
+
+  detach(w: WatchImpl): void {
+    w.live = false;
+    this.all.delete(w);
+    const bound = w.bound;
+    w.bound = [];
+    for (const fs of bound) {
+      fs.watches = fs.watches.filter((x) => x !== w);
+      fs.record.applyFlags(fs);
+    }
+  }
+
+  forgetPending(w: WatchImpl): void {
+    this.all.delete(w);
+    for (const key of w.pendingKeys) {
+      const set = this.pending.get(key);
+      if (set === undefined) continue;
+      set.delete(w);
+      if (set.size === 0) this.pending.delete(key);
+    }
+    w.pendingKeys = [];
+  }
+
+  // -- internals ---------------------------------------------------------------------------------
+
+  private registerUnsafe(table: ModuleTable): ModuleTable {
+    const problem = tableProblem(table);
+    if (problem !== undefined) {
+      // Define the flags anyway if we can: the module's guards read them as plain identifiers and
+      // would throw a ReferenceError otherwise. They stay false; the inert hooks are a backstop.
+      if (hasUsableFlagFields(table)) defineFlags(table.h, table.n);
+      warn(`diagnose: refused the site table of ${describe(table)}: ${problem}. Its probes stay off.`);
+      if (typeof table === "object" && table !== null && Object.isExtensible(table)) installHooks(table, INERT);
+      return table;
+    }
+    defineFlags(table.h, table.n);
+    if ((table as Partial<Record<typeof RECORD, unknown>>)[RECORD] !== undefined) return table;
+    const known = this.byHash.get(table.h);
+    if (known !== undefined) {
+      if (known.n !== table.n || known.module !== table.m) {
+        warn(
+          `diagnose: refused the site table of ${describe(table)}: its hash ${table.h} is already used by ` +
+            `${JSON.stringify(known.module)} with ${known.n} sites. Its probes stay off.`,
+        );
+        installHooks(table, INERT);
+        return table;
+      }
+      // Another instance of the same module (CJS and ESM): same flags, same watchers.
+      packSites(table, known);
+      known.tables.push(table);
+      installHooks(table, known);
+      return table;
+    }
+    const rec = new ModuleRecord(table);
+    packSites(table, rec);
+    rec.tables.push(table);
+    installHooks(table, rec);
+    this.byHash.set(table.h, rec);
+    const siblings = this.byModule.get(rec.module);
+    if (siblings === undefined) this.byModule.set(rec.module, [rec]);
+    else {
+      siblings.push(rec);
+      this.extendToNewVersion(rec, siblings);
+    }
+    this.attachPending(rec.module);
+    return table;
+  }
+
+  /** A module path registered again with other content (e.g. hot reload): active watches follow. */
+  private extendToNewVersion(rec: ModuleRecord, siblings: readonly ModuleRecord[]): void {
+    for (const old of siblings) {
+      if (old === rec) continue;
+      for (const fs of old.fns) {
+        if (fs === undefined) continue;
+        for (const w of fs.watches) {
+          if (w.bound.some((b) => b.record === rec)) continue;
+          const fid = rec.findFunction(fs.info.path);
+          if (fid >= 0) this.bind(w, rec, fid);
+        }
+      }
+    }
+  }
+
+  private attachPending(module: string): void {
+    const waiting = this.pending.get(module);
+    if (waiting === undefined) return;
+    for (const w of [...waiting]) {
+      this.forgetPending(w);
+      this.all.add(w);
+      this.resolve(w);
+    }
+  }
+
+  /** pending → active | failed | (stays) pending. */
+  private resolve(w: WatchImpl): void {
+    const target = w.target;
+    const waitKeys: string[] = [];
+    let loaded: { recs: readonly ModuleRecord[]; path: string } | undefined;
+    for (let i = target.indexOf(":"); i !== -1; i = target.indexOf(":", i + 1)) {
+      const module = target.slice(0, i);
+      const recs = this.byModule.get(module);
+      if (recs === undefined) {
+        waitKeys.push(module);
+        continue;
+      }
+      const path = target.slice(i + 1);
+      const matches: { rec: ModuleRecord; fid: number }[] = [];
+      for (const rec of recs) {
+        const fid = rec.findFunction(path);
+        if (fid >= 0) matches.push({ rec, fid });
+      }
+      if (matches.length > 0) {
+        this.attach(w, matches);
+        return;
+      }
+      loaded ??= { recs, path };
+    }
+    if (loaded !== undefined) {
+      const names = new Set<string>();
+      for (const rec of loaded.recs) for (let fid = 0; fid < rec.functionCount; fid++) names.add(rec.qualifiedName(fid));
+      this.all.delete(w);
+      w.failEarly(new TargetNotFoundError(target, nearest(target, names, 3)));
+      return;
+    }
+    w.state = "pending";
+    w.pendingKeys = waitKeys;
+    for (const key of waitKeys) {
+      let set = this.pending.get(key);
+      if (set === undefined) this.pending.set(key, (set = new Set()));
+      set.add(w);
+    }
+  }
+
+  private attach(w: WatchImpl, matches: readonly { rec: ModuleRecord; fid: number }[]): void {
+    const primary = matches[0]!;
+    try {
+      this.checkLines(w.target, primary.rec, primary.fid, w.lines);
+    } catch (err) {
+      this.all.delete(w);
+      w.failEarly(err as Error);
+      return;
+    }
+    w.state = "active";
+    w.live = true;
+    w.info = primary.rec.state(primary.fid).info;
+    for (const { rec, fid } of matches) this.bind(w, rec, fid);
+  }
+
+  private bind(w: WatchImpl, rec: ModuleRecord, fid: number): void {
+    const fs = rec.state(fid);
+    fs.watches = [...fs.watches, w];
+    w.bound.push(fs);
+    rec.applyFlags(fs);
+  }
+
+  private checkLines(target: string, rec: ModuleRecord, fid: number, lines: ReadonlySet<number> | "all"): void {
+    if (lines === "all" || lines.size === 0) return;
+    const available = rec.lineSiteLines(fid);
+    const missing = [...lines].filter((l) => !available.includes(l)).sort((a, b) => a - b);
+    if (missing.length > 0) throw new LineNotFoundError(target, missing, available);
+  }
+}
+
+/**
+ * The module keeps its table alive (`$dg_H`); pointing its `s` at the record's Int32Array lets the
+ * original array of 8-byte elements go. Nothing but the registry reads a table's `s`.
+ */
+function packSites(table: ModuleTable, rec: ModuleRecord): void {
+  (table as unknown as { s: Int32Array }).s = rec.s;
+}
+
+function describe(table: unknown): string {
+  const m = typeof table === "object" && table !== null ? (table as { m?: unknown }).m : undefined;
+  return typeof m === "string" ? JSON.stringify(m) : "a module";
+}

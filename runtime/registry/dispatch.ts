@@ -1,0 +1,206 @@
+/**
+ * The hooks `e`, `l`, `x`, `t` installed on every registered table. They are the only registry
+ * code on the hot path of a switched-on site, so:
+ * - one set of function objects for all tables; the module is found through `this[RECORD]` (the
+ *   generated code calls `$dg_H.e(...)`, and every table has the same hidden class);
+ * - no closure or array is allocated per call; a call allocates its frame and nothing else;
+ * - watcher methods are read from WatchImpl (one class), not from arbitrary watcher objects;
+ * - rare paths (decisions, faults, errors) live in separate functions so the loops stay small.
+ *
+ * Invariant: nothing leaves a hook except a fault a watcher asked for.
+ */
+import { performance } from "node:perf_hooks";
+import type { FrameABI, ModuleHooks, ModuleTable } from "../abi.js";
+import { PauseNotAwaitableError, WatcherError } from "./errors.js";
+import { Frame, NO_FRAME } from "./frames.js";
+import { RECORD, type FunctionState, type ModuleRecord } from "./module-record.js";
+import type { SiteDecision } from "./types.js";
+import type { WatchImpl, Where } from "./watch.js";
+
+/** A table after registration: the ABI table plus hooks and its record. */
+export interface HookedTable extends ModuleTable, ModuleHooks {
+  [RECORD]: ModuleRecord;
+}
+
+type HookThis = { [RECORD]: ModuleRecord };
+
+/** Site stride is 5 (abi.ts SITE_STRIDE); the function id is the second number. */
+function stateOf(rec: ModuleRecord, site: number): FunctionState | undefined {
+  return rec.fns[rec.s[site * 5 + 1]!];
+}
+
+function asFrame(frame: FrameABI | undefined): Frame | undefined {
+  return frame instanceof Frame ? frame : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// entry
+
+function entry(this: HookThis, site: number, self: unknown, args: unknown[]): FrameABI {
+  const rec = this[RECORD];
+  const fs = stateOf(rec, site);
+  if (fs === undefined || fs.watches.length === 0) return NO_FRAME;
+  // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
+  // watch asked for timing.
+  const frame = new Frame(fs.info, self, args, fs.timing ? performance.now() : NaN);
+  const ws = fs.watches;
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    if (w.onEntry === undefined || !w.live) continue;
+    let d: SiteDecision | void;
+    try {
+      d = w.onEntry.call(w.watcher, frame);
+    } catch (err) {
+      w.fail(err, "entry");
+      continue;
+    }
+    if (d !== undefined && d !== null) entryDecision(fs, frame, w, d);
+  }
+  if (frame.fault !== undefined) {
+    rec.lastFault = { error: frame.fault.error, frame };
+    throw frame.fault.error;
+  }
+  return frame;
+}
+
+function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDecision): void {
+  if (typeof d !== "object") return;
+  const { args, pause } = d;
+  if (args !== undefined) {
+    if (!Array.isArray(args)) {
+      w.fail(new WatcherError(`onEntry of ${JSON.stringify(w.target)} returned \`args\` that is not an array.`), "entry");
+      return;
+    }
+    frame.a = args;
+  }
+  if (pause !== undefined) {
+    if (fs.async) frame.w = joinPause(frame.w, guardPause(w, pause, "entry"));
+    else w.report(new PauseNotAwaitableError(fs.info.qualifiedName), "entry");
+  }
+  if (d.throw !== undefined && frame.fault === undefined) frame.fault = faultOf(w, d.throw, "entry");
+}
+
+// ---------------------------------------------------------------------------------------------
+// line
+
+function line(this: HookThis, site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined {
+  const rec = this[RECORD];
+  const fs = stateOf(rec, site);
+  if (fs === undefined) return undefined;
+  const info = rec.siteInfo[site]!;
+  const f = asFrame(frame);
+  const ws = fs.watches;
+  let pause: Promise<unknown> | undefined;
+  let fault: { error: unknown } | undefined;
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    if (w.onLine === undefined || !w.live || (w.lines !== "all" && !w.lines.has(info.line))) continue;
+    let d: SiteDecision | void;
+    try {
+      d = w.onLine.call(w.watcher, f, info, locals);
+    } catch (err) {
+      w.fail(err, "line");
+      continue;
+    }
+    if (d !== undefined && d !== null && typeof d === "object") {
+      if (d.pause !== undefined) {
+        if (fs.async) pause = joinPause(pause, guardPause(w, d.pause, "line"));
+        else w.report(new PauseNotAwaitableError(fs.info.qualifiedName), "line");
+      }
+      if (d.throw !== undefined && fault === undefined) fault = faultOf(w, d.throw, "line");
+    }
+  }
+  if (fault !== undefined) throw fault.error;
+  return pause;
+}
+
+// ---------------------------------------------------------------------------------------------
+// return / end
+
+function exit(this: HookThis, site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown {
+  const rec = this[RECORD];
+  const fs = stateOf(rec, site);
+  if (fs === undefined) return value;
+  const info = rec.siteInfo[site]!;
+  const f = asFrame(frame);
+  const ws = fs.watches;
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    if (w.onReturn === undefined || !w.live || !w.exits) continue;
+    let r: { value: unknown } | void;
+    try {
+      r = w.onReturn.call(w.watcher, f, info, value, locals);
+    } catch (err) {
+      w.fail(err, "return");
+      continue;
+    }
+    if (typeof r === "object" && r !== null) value = r.value;
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// throw
+
+function thrown(this: HookThis, site: number, frame: FrameABI | undefined, error: unknown, locals: unknown[]): void {
+  const rec = this[RECORD];
+  let f = asFrame(frame);
+  const fault = rec.lastFault;
+  if (fault !== undefined) {
+    // The entry hook threw a requested fault: this is the same call's throw site, which never
+    // received its frame.
+    rec.lastFault = undefined;
+    if (f === undefined && fault.error === error) f = fault.frame;
+  }
+  const fs = stateOf(rec, site);
+  if (fs === undefined) return;
+  const info = rec.siteInfo[site]!;
+  const ws = fs.watches;
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    if (w.onThrow === undefined || !w.live || !w.exits) continue;
+    try {
+      w.onThrow.call(w.watcher, f, info, error, locals);
+    } catch (err) {
+      w.fail(err, "throw");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rare paths
+
+function faultOf(w: WatchImpl, request: unknown, where: Where): { error: unknown } | undefined {
+  if (typeof request === "object" && request !== null && "error" in request) return { error: request.error };
+  w.fail(new WatcherError(`A \`throw\` decision of ${JSON.stringify(w.target)} must be { error }.`), where);
+  return undefined;
+}
+
+/**
+ * The promise the function awaits. A rejected pause would throw into the user's function, so it
+ * is turned into a watcher failure and the function goes on.
+ */
+function guardPause(w: WatchImpl, pause: unknown, where: Where): Promise<unknown> {
+  return Promise.resolve(pause).then(undefined, (err: unknown) => {
+    w.fail(err, where);
+  });
+}
+
+function joinPause(a: Promise<unknown> | undefined, b: Promise<unknown>): Promise<unknown> {
+  return a === undefined ? b : Promise.all([a, b]);
+}
+
+/** The hook methods, the same function objects for every table. */
+export const HOOKS: ModuleHooks = { e: entry, l: line, x: exit, t: thrown } as unknown as ModuleHooks;
+
+/** Makes a table drivable: installs the hooks and links its record. Idempotent per table. */
+export function installHooks(table: ModuleTable, rec: ModuleRecord): HookedTable {
+  const t = table as HookedTable;
+  // Plain assignments in one fixed order: every table reaches the same hidden class.
+  t.e = HOOKS.e;
+  t.l = HOOKS.l;
+  t.x = HOOKS.x;
+  t.t = HOOKS.t;
+  t[RECORD] = rec;
+  return t;
+}

@@ -1,0 +1,223 @@
+/**
+ * One registered module (one hash). The module's own table stays the storage: the packed `s`
+ * array is read in place, and everything else (the function index, per-function site lists,
+ * FunctionInfo/SiteInfo objects, flag states) is built only when a watch first needs this module.
+ * A module that nobody watches costs the registry one record object and a map entry.
+ *
+ * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
+ * the same flags, and both instances dispatch to the same watchers.
+ */
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, type ModuleTable } from "../abi.js";
+import { writeFlag } from "./flags.js";
+import type { Frame } from "./frames.js";
+import type { FunctionInfo, SiteInfo } from "./types.js";
+import type { WatchImpl } from "./watch.js";
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_WATCHES: readonly WatchImpl[] = Object.freeze([]);
+
+/** Key of the record on a registered table (hooks find their module through `this[RECORD]`). */
+export const RECORD: unique symbol = Symbol("diagnose.record");
+
+/** A watched (or once-watched) function of a record: what its hooks dispatch to. */
+export class FunctionState {
+  /** Active watches in attach order. Replaced, never mutated: a dispatch loop keeps its snapshot. */
+  watches: readonly WatchImpl[] = NO_WATCHES;
+  /** Whether some active watch needs `frame.start` (one clock read per call). */
+  timing = false;
+  readonly async: boolean;
+
+  constructor(
+    readonly record: ModuleRecord,
+    readonly id: number,
+    readonly info: FunctionInfo,
+  ) {
+    this.async = (info.flags & FnFlags.async) !== 0;
+  }
+}
+
+/** Built on the first watch of a module: sites grouped per function (CSR layout), flag states. */
+interface ActiveIndex {
+  /** Sites of function `f` are `sites[start[f] .. start[f + 1])`, in source order. */
+  readonly start: Uint32Array;
+  readonly sites: Uint32Array;
+  /** What the registry last wrote to each flag (1 = on). */
+  readonly on: Uint8Array;
+}
+
+export class ModuleRecord {
+  readonly hash: string;
+  readonly module: string;
+  readonly pkg: string;
+  readonly n: number;
+  readonly f: ModuleTable["f"];
+  /** The table's `s`, packed into 4-byte integers (the table's own array is replaced by it). */
+  readonly s: Int32Array;
+  readonly v: ModuleTable["v"];
+  /** Every table registered under this hash (module instances driven together). */
+  readonly tables: ModuleTable[] = [];
+  /** By function id; empty until the module is first watched. Read by the hooks. */
+  fns: (FunctionState | undefined)[] = [];
+  /** By site id; empty until the module is first watched. Read by the hooks. */
+  siteInfo: (SiteInfo | undefined)[] = [];
+  /**
+   * The fault an entry hook threw last, so that the throw hook of the same call, which runs next
+   * and receives no frame (the entry hook never returned), can still pair the exit. @internal
+   */
+  lastFault: { error: unknown; frame: Frame } | undefined = undefined;
+  private byPath: Map<string, number> | undefined = undefined;
+  private index: ActiveIndex | undefined = undefined;
+
+  constructor(table: ModuleTable) {
+    this.hash = table.h;
+    this.module = table.m;
+    this.pkg = table.p;
+    this.n = table.n;
+    this.f = table.f;
+    this.s = Int32Array.from(table.s);
+    this.v = table.v;
+  }
+
+  get functionCount(): number {
+    return this.f.length;
+  }
+
+  /** Function id of a path (first one wins on duplicates), or -1. */
+  findFunction(path: string): number {
+    if (this.byPath === undefined) {
+      const map = new Map<string, number>();
+      for (let i = 0; i < this.f.length; i++) {
+        const p = this.f[i]![0];
+        if (!map.has(p)) map.set(p, i);
+      }
+      this.byPath = map;
+    }
+    return this.byPath.get(path) ?? -1;
+  }
+
+  functionPath(fid: number): string {
+    return this.f[fid]![0];
+  }
+
+  qualifiedName(fid: number): string {
+    return this.module + ":" + this.f[fid]![0];
+  }
+
+  /** The state of a function, created (with its FunctionInfo) on first use. */
+  state(fid: number): FunctionState {
+    const index = this.activate();
+    let fs = this.fns[fid];
+    if (fs === undefined) {
+      const sites: SiteInfo[] = [];
+      for (let k = index.start[fid]!; k < index.start[fid + 1]!; k++) sites.push(this.site(index.sites[k]!));
+      fs = new FunctionState(this, fid, this.makeInfo(fid, sites));
+      this.fns[fid] = fs;
+    }
+    return fs;
+  }
+
+  /** Distinct lines of the function's line sites, ascending. */
+  lineSiteLines(fid: number): number[] {
+    const lines = new Set<number>();
+    for (const site of this.state(fid).info.sites) if (site.kind === "line") lines.add(site.line);
+    return [...lines].sort((a, b) => a - b);
+  }
+
+  /** FunctionInfo for every function, reusing the ones already built; one pass over `s`. */
+  allInfos(): FunctionInfo[] {
+    const perFn: SiteInfo[][] = this.f.map(() => []);
+    for (let id = 0; id < this.n; id++) {
+      const fid = this.s[id * SITE_STRIDE + 1]!;
+      if (this.fns[fid] === undefined) perFn[fid]!.push(this.site(id));
+    }
+    return perFn.map((sites, fid) => this.fns[fid]?.info ?? this.makeInfo(fid, sites));
+  }
+
+  /**
+   * Switches the function's flags to exactly what its active watches need: the entry site whenever
+   * any watch is active, return/end/throw when any wants exits, line sites on requested lines.
+   * Writes only flags whose value changes.
+   */
+  applyFlags(fs: FunctionState): void {
+    const index = this.activate();
+    const watches = fs.watches;
+    const any = watches.length > 0;
+    let exits = false;
+    let allLines = false;
+    let timing = false;
+    const lines = new Set<number>();
+    for (const w of watches) {
+      if (w.exits) exits = true;
+      if (w.timing) timing = true;
+      if (w.lines === "all") allLines = true;
+      else for (const line of w.lines) lines.add(line);
+    }
+    fs.timing = timing;
+    const s = this.s;
+    for (let k = index.start[fs.id]!; k < index.start[fs.id + 1]!; k++) {
+      const id = index.sites[k]!;
+      const kind = s[id * SITE_STRIDE]!;
+      const want =
+        any &&
+        (kind === SiteKind.entry ||
+          (kind === SiteKind.line ? allLines || lines.has(s[id * SITE_STRIDE + 2]!) : exits));
+      if ((index.on[id] === 1) !== want) {
+        index.on[id] = want ? 1 : 0;
+        writeFlag(this.hash, id, want);
+      }
+    }
+  }
+
+  /** Whether the registry has switched a site on (false before the module was ever watched). */
+  isOn(site: number): boolean {
+    return this.index?.on[site] === 1;
+  }
+
+  private activate(): ActiveIndex {
+    if (this.index !== undefined) return this.index;
+    const nf = this.f.length;
+    const s = this.s;
+    const start = new Uint32Array(nf + 1);
+    for (let id = 0; id < this.n; id++) start[s[id * SITE_STRIDE + 1]! + 1]!++;
+    for (let fid = 0; fid < nf; fid++) start[fid + 1]! += start[fid]!;
+    const fill = start.slice(0, nf);
+    const sites = new Uint32Array(this.n);
+    for (let id = 0; id < this.n; id++) sites[fill[s[id * SITE_STRIDE + 1]!]!++] = id;
+    this.fns = new Array<FunctionState | undefined>(nf).fill(undefined);
+    this.siteInfo = new Array<SiteInfo | undefined>(this.n).fill(undefined);
+    this.index = { start, sites, on: new Uint8Array(this.n) };
+    return this.index;
+  }
+
+  private site(id: number): SiteInfo {
+    const cached = this.siteInfo[id];
+    if (cached !== undefined) return cached;
+    const o = id * SITE_STRIDE;
+    const s = this.s;
+    const li = s[o + 4]!;
+    const info: SiteInfo = {
+      id,
+      kind: SITE_KIND_NAMES[s[o]!]!,
+      line: s[o + 2]!,
+      column: s[o + 3]!,
+      locals: li >= 0 ? this.v[li]! : NO_NAMES,
+    };
+    // Cache only once the module is active (the hooks read `siteInfo` by site id).
+    if (this.index !== undefined) this.siteInfo[id] = info;
+    return info;
+  }
+
+  private makeInfo(fid: number, sites: SiteInfo[]): FunctionInfo {
+    const [path, line, column, flags, params] = this.f[fid]!;
+    return {
+      qualifiedName: this.module + ":" + path,
+      module: this.module,
+      path,
+      line,
+      column,
+      flags,
+      params,
+      sites,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The public types of the registry (docs/registry-contract.md), and the internal shape of the
+ * object that sits in the global slot and is shared by every copy of the package in a realm.
+ */
+import type { ModuleTable, SiteKindName } from "../abi.js";
+
+export interface SiteInfo {
+  /** Site id inside its module (index into the module's site table). */
+  readonly id: number;
+  readonly kind: SiteKindName;
+  /** 1-based, original source. */
+  readonly line: number;
+  /** 0-based. */
+  readonly column: number;
+  /** Names of the locals passed at this site, in the order their values are passed. */
+  readonly locals: readonly string[];
+}
+
+export interface FunctionInfo {
+  /** `module + ":" + path`, e.g. `"src/shop/cart.ts:Cart.total"`. */
+  readonly qualifiedName: string;
+  readonly module: string;
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+  /** FnFlags bits (runtime/abi.ts). */
+  readonly flags: number;
+  /** Parameter descriptors (runtime/abi.ts). */
+  readonly params: readonly string[];
+  readonly sites: readonly SiteInfo[];
+}
+
+/** One call of a watched function, created by its entry hook. */
+export interface CallFrame {
+  readonly fn: FunctionInfo;
+  /** `this`; undefined for arrows and derived constructors. */
+  readonly self: unknown;
+  /** As passed to the entry hook (one per parameter). */
+  readonly args: readonly unknown[];
+  /** performance.now() at entry. */
+  readonly start: number;
+  /** Wall clock at entry (computed on first read from `start`). */
+  readonly startDate: Date;
+}
+
+/** What an entry/line watcher may ask for. Everything is optional. */
+export interface SiteDecision {
+  /** Replace the arguments (entry only; plain/default/rest params). The last replacement wins. */
+  args?: unknown[];
+  /** Async functions: awaited at the site before the body goes on. */
+  pause?: Promise<unknown>;
+  /** Fault injection: thrown into the function at the site (the first one asked for wins). */
+  throw?: { error: unknown };
+}
+
+export interface Watcher {
+  onEntry?(frame: CallFrame): SiteDecision | void;
+  onLine?(frame: CallFrame | undefined, site: SiteInfo, locals: readonly unknown[]): SiteDecision | void;
+  /** Exit by `return` or falling off the end. Return `{ value }` to replace the returned value. */
+  onReturn?(
+    frame: CallFrame | undefined,
+    site: SiteInfo,
+    value: unknown,
+    locals: readonly unknown[],
+  ): { value: unknown } | void;
+  /** An exception leaving the function; it is rethrown unchanged after the watchers ran. */
+  onThrow?(frame: CallFrame | undefined, site: SiteInfo, error: unknown, locals: readonly unknown[]): void;
+  /** A watcher method threw: the registry caught it, closed this watch, and reports it here. */
+  onError?(error: unknown, where: "entry" | "line" | "return" | "throw"): void;
+}
+
+export interface WatchOptions {
+  /** Line sites to switch on: source line numbers, or "all". Default: none. */
+  lines?: readonly number[] | "all";
+  /** Switch on return/end/throw sites. Default: true. (The entry site is on whenever a watch is active.) */
+  exits?: boolean;
+  /**
+   * Addition to the contract. Whether this watch reads `frame.start` / `frame.startDate`. Default:
+   * true. When no active watch of a function needs timing, its frames skip the clock read (the
+   * largest part of a bare entry hook: ~40 ns on Node 20) and have `start` NaN.
+   */
+  timing?: boolean;
+}
+
+export type WatchState = "pending" | "active" | "failed" | "closed";
+
+export interface Watch {
+  readonly target: string;
+  /** pending: module not loaded yet; failed: see error. */
+  readonly state: WatchState;
+  readonly error: Error | undefined;
+  readonly fn: FunctionInfo | undefined;
+  update(options: WatchOptions): void;
+  /** Idempotent; flags go off when no other watch needs them. */
+  close(): void;
+}
+
+/**
+ * The object in `globalThis[Symbol.for("diagnose.registry")]` once the runtime has loaded. Every
+ * copy of the package in the realm talks to the first copy's instance through this shape, so it
+ * may only grow (bump `protocol` when it does, and check it before using a new method).
+ * @internal
+ */
+export interface SharedRegistry {
+  readonly abi: number;
+  /** Revision of this interface among registries of the same ABI. */
+  readonly protocol: number;
+  register(table: ModuleTable): ModuleTable;
+  watch(target: string, watcher: Watcher, options?: WatchOptions): Watch;
+  listFunctions(): FunctionInfo[];
+  /** Closes every watch and forgets pending ones; module tables stay registered. */
+  resetForTests(): void;
+}

@@ -1,0 +1,69 @@
+/**
+ * Checks a module table before the registry trusts it. A table comes from generated code, possibly
+ * from another version of the compiler: anything off is refused (the module keeps running with its
+ * flags off) rather than thrown into the module.
+ */
+import { ABI_VERSION, SITE_STRIDE, type ModuleTable } from "../abi.js";
+
+/** Hash characters: the hash becomes part of global variable names. */
+const HASH = /^[0-9A-Za-z_$]{1,64}$/;
+
+function isIndex(x: unknown, below: number): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 0 && x < below;
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 0;
+}
+
+function isStringArray(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((e) => typeof e === "string");
+}
+
+/** Whether `defineFlags` can be trusted with the table's hash and site count. */
+export function hasUsableFlagFields(t: unknown): t is { h: string; n: number } {
+  if (typeof t !== "object" || t === null) return false;
+  const { h, n } = t as { h?: unknown; n?: unknown };
+  return typeof h === "string" && HASH.test(h) && isCount(n) && n < 2 ** 24;
+}
+
+/** Returns a description of the first problem, or undefined for a table this runtime can drive. */
+export function tableProblem(t: unknown): string | undefined {
+  if (typeof t !== "object" || t === null) return "the table is not an object";
+  const table = t as Partial<Record<keyof ModuleTable, unknown>>;
+  if (table.abi !== ABI_VERSION) return `site ABI ${String(table.abi)}, this runtime speaks ABI ${ABI_VERSION}`;
+  if (!hasUsableFlagFields(t)) return "bad module hash `h` or site count `n`";
+  if (typeof table.m !== "string" || table.m === "") return "missing module path `m`";
+  if (typeof table.p !== "string") return "missing package name `p`";
+  const { f, s, v } = table;
+  if (!Array.isArray(f)) return "`f` is not an array";
+  if (!Array.isArray(s) || s.length !== t.n * SITE_STRIDE) return `\`s\` does not hold ${t.n} sites`;
+  if (!Array.isArray(v) || !v.every(isStringArray)) return "`v` is not a list of name lists";
+  for (let i = 0; i < f.length; i++) {
+    const e: unknown = f[i];
+    if (
+      !Array.isArray(e) ||
+      typeof e[0] !== "string" ||
+      !isCount(e[1]) ||
+      !isCount(e[2]) ||
+      !isCount(e[3]) ||
+      !isStringArray(e[4])
+    ) {
+      return `function entry ${i} is malformed`;
+    }
+  }
+  for (let id = 0; id < t.n; id++) {
+    const o = id * SITE_STRIDE;
+    const locals = s[o + 4];
+    if (
+      !isIndex(s[o], 5) ||
+      !isIndex(s[o + 1], f.length) ||
+      !isCount(s[o + 2]) ||
+      !isCount(s[o + 3]) ||
+      !(locals === -1 || isIndex(locals, v.length))
+    ) {
+      return `site ${id} is malformed`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * A watch: one watcher attached to one target. Its state machine:
+ *
+ *   pending ──(module registers)──> active ──close()──> closed
+ *      │                              │
+ *      └──(target missing)──> failed <┘ (a watcher method threw)
+ *
+ * A watch never leaves `closed` or `failed`. The registry owns the flag bookkeeping; a watch only
+ * records what it wants (`exits`, `lines`) and where it is bound.
+ */
+import { InvalidOptionsError, WatcherError } from "./errors.js";
+import type { FunctionState } from "./module-record.js";
+import type { FunctionInfo, Watch, Watcher, WatchOptions, WatchState } from "./types.js";
+
+export type Where = "entry" | "line" | "return" | "throw";
+
+/** The registry operations a watch needs (implemented by Registry). */
+export interface WatchHost {
+  /** Validates and applies new options to an active watch; throws on bad lines. */
+  reconfigure(w: WatchImpl, options: ParsedOptions): void;
+  detach(w: WatchImpl): void;
+  forgetPending(w: WatchImpl): void;
+}
+
+type Method<K extends keyof Watcher> = NonNullable<Watcher[K]> | undefined;
+
+function method<K extends keyof Watcher>(watcher: Watcher, key: K): Method<K> {
+  const m = watcher[key];
+  return typeof m === "function" ? (m as Method<K>) : undefined;
+}
+
+export interface ParsedOptions {
+  exits: boolean;
+  lines: ReadonlySet<number> | "all";
+  timing: boolean;
+}
+
+function checkBoolean(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new InvalidOptionsError(`\`${name}\` must be a boolean, got ${JSON.stringify(value)}.`);
+  }
+}
+
+/** Parses options; throws InvalidOptionsError. */
+export function parseOptions(options: WatchOptions | undefined): ParsedOptions {
+  if (options === undefined) return { exits: true, lines: new Set(), timing: true };
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionsError(`Watch options must be an object, got ${typeof options}.`);
+  }
+  const { exits, lines, timing } = options;
+  checkBoolean("exits", exits);
+  checkBoolean("timing", timing);
+  let parsedLines: ReadonlySet<number> | "all";
+  if (lines === undefined) parsedLines = new Set();
+  else if (lines === "all") parsedLines = "all";
+  else if (Array.isArray(lines) && lines.every((l) => Number.isInteger(l) && l > 0)) parsedLines = new Set(lines);
+  else {
+    throw new InvalidOptionsError(
+      `\`lines\` must be "all" or an array of positive line numbers, got ${JSON.stringify(lines)}.`,
+    );
+  }
+  return { exits: exits !== false, lines: parsedLines, timing: timing !== false };
+}
+
+export class WatchImpl implements Watch {
+  state: WatchState = "pending";
+  error: Error | undefined = undefined;
+  /** Switch on return/end/throw sites. */
+  exits = true;
+  lines: ReadonlySet<number> | "all" = new Set();
+  /** Whether this watch needs `frame.start`. */
+  timing = true;
+  /** Functions this watch is attached to (several when one module path has several versions). */
+  bound: FunctionState[] = [];
+  /** Module paths this watch is indexed under while pending. */
+  pendingKeys: string[] = [];
+  /** True while active: checked by the hooks before each call into the watcher. */
+  live = false;
+  /** The (first) function this watch attached to; kept after close for status displays. */
+  info: FunctionInfo | undefined = undefined;
+
+  // The watcher's methods, read once at watch() so the hot path does monomorphic loads on this
+  // class instead of property lookups on arbitrary watcher objects.
+  readonly onEntry: Method<"onEntry">;
+  readonly onLine: Method<"onLine">;
+  readonly onReturn: Method<"onReturn">;
+  readonly onThrow: Method<"onThrow">;
+  private readonly onError: Method<"onError">;
+
+  constructor(
+    readonly target: string,
+    readonly watcher: Watcher,
+    private readonly host: WatchHost | undefined,
+  ) {
+    const ok = typeof watcher === "object" && watcher !== null;
+    this.onEntry = ok ? method(watcher, "onEntry") : undefined;
+    this.onLine = ok ? method(watcher, "onLine") : undefined;
+    this.onReturn = ok ? method(watcher, "onReturn") : undefined;
+    this.onThrow = ok ? method(watcher, "onThrow") : undefined;
+    this.onError = ok ? method(watcher, "onError") : undefined;
+  }
+
+  get fn(): FunctionInfo | undefined {
+    return this.info;
+  }
+
+  update(options: WatchOptions): void {
+    const parsed = parseOptions(options);
+    if (this.state === "pending") {
+      this.exits = parsed.exits;
+      this.lines = parsed.lines;
+      this.timing = parsed.timing;
+    } else if (this.state === "active") {
+      this.host!.reconfigure(this, parsed);
+    }
+  }
+
+  close(): void {
+    if (this.state === "active") {
+      this.host!.detach(this);
+    } else if (this.state === "pending") {
+      this.host!.forgetPending(this);
+    } else {
+      return;
+    }
+    this.state = "closed";
+  }
+
+  /** Marks the watch failed with `error` (no host bookkeeping: for watches never attached). */
+  failEarly(error: Error): this {
+    this.state = "failed";
+    this.error = error;
+    return this;
+  }
+
+  /**
+   * A watcher method threw (or misbehaved): detach, record, report. Called from hooks; never
+   * throws.
+   */
+  fail(thrown: unknown, where: Where): void {
+    if (this.state !== "active") return;
+    this.host!.detach(this);
+    this.state = "failed";
+    this.error =
+      thrown instanceof Error
+        ? thrown
+        : new WatcherError(`The watcher of ${JSON.stringify(this.target)} threw a non-Error at ${where}.`, {
+            cause: thrown,
+          });
+    this.report(thrown, where);
+  }
+
+  /** Calls onError, guarded: an error in the error handler goes nowhere. */
+  report(error: unknown, where: Where): void {
+    if (this.onError === undefined) return;
+    try {
+      this.onError.call(this.watcher, error, where);
+    } catch {
+      // Deliberately ignored: nothing may escape into the instrumented function.
+    }
+  }
+}

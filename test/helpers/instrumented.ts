@@ -1,0 +1,80 @@
+/**
+ * Real instrumented modules for runtime tests: TypeScript source → `instrument()` → types stripped
+ * with @swc/core → written under a temporary project root → imported. The project root has a
+ * package.json (name "shop"), so the qualified names are predictable: a module written at
+ * `src/shop/cart.ts` has functions named "src/shop/cart.ts:Cart.total" etc.
+ *
+ * Import the runtime before calling this (any test that imports "diagnose" does), or the module
+ * registers with the inline bootstrap and is adopted when the runtime loads.
+ */
+import { transformSync } from "@swc/core";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { instrument } from "../../transformer/index.js";
+
+export interface InstrumentedModule<T> {
+  /** The module's exports. */
+  readonly exports: T;
+  /** The temporary project root. */
+  readonly root: string;
+  /** The module path relative to the root, e.g. "src/shop/cart.ts". */
+  readonly modulePath: string;
+  /** Absolute path of the original .ts source written under the root. */
+  readonly sourceFile: string;
+  /** Absolute path of the JavaScript that was imported. */
+  readonly outputFile: string;
+  /** The instrumented TypeScript (before type stripping). */
+  readonly instrumentedCode: string;
+  /** The module hash (`h` of its site table). */
+  readonly hash: string;
+  /** Number of sites (`n` of its site table). */
+  readonly siteCount: number;
+  /** `modulePath + ":" + path`. */
+  qualified(path: string): string;
+  /** Ids of the module's sites whose flag is on in this realm. */
+  sitesOn(): number[];
+}
+
+/** Instruments, compiles and imports `source` as `modulePath` (default "src/shop/cart.ts"). */
+export async function loadInstrumented<T = Record<string, unknown>>(
+  source: string,
+  modulePath = "src/shop/cart.ts",
+): Promise<InstrumentedModule<T>> {
+  const root = mkdtempSync(join(tmpdir(), "diagnose-test-"));
+  writeFileSync(join(root, "package.json"), JSON.stringify({ name: "shop", type: "module" }));
+  const sourceFile = join(root, modulePath);
+  mkdirSync(dirname(sourceFile), { recursive: true });
+  writeFileSync(sourceFile, source);
+  const result = instrument(source, sourceFile, { root, module: "esm", sourceMap: false });
+  const js = transformSync(result.code, {
+    filename: sourceFile,
+    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+    module: { type: "es6" },
+    sourceMaps: false,
+  }).code;
+  const outputFile = join(root, "out", modulePath.replace(/\.[cm]?tsx?$/, ".mjs"));
+  mkdirSync(dirname(outputFile), { recursive: true });
+  writeFileSync(outputFile, js);
+  const exports = (await import(pathToFileURL(outputFile).href)) as T;
+  const table = /"h":"(\w+)","m":"[^"]*","p":"[^"]*","n":(\d+)/.exec(result.code);
+  if (table === null) throw new Error(`No site table in the instrumented output of ${modulePath}`);
+  const hash = table[1]!;
+  const siteCount = Number(table[2]);
+  return {
+    hash,
+    siteCount,
+    sitesOn: () => {
+      const g = globalThis as Record<string, unknown>;
+      return Array.from({ length: siteCount }, (_, id) => id).filter((id) => g[`$dg_${hash}_${id}`] === true);
+    },
+    exports,
+    root,
+    modulePath,
+    sourceFile,
+    outputFile,
+    instrumentedCode: result.code,
+    qualified: (path: string) => `${modulePath}:${path}`,
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Analysis: one SWC parse and one walk give the functions, the sites (numbered densely in source
+ * order), the locals each site passes, the edit positions and the module table. Internal to the
+ * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
+ * names from one place.
+ */
+import { ABI_VERSION, SiteKind, type ModuleTable } from "../runtime/abi.js";
+import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
+import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
+import { matchesAny } from "./glob.js";
+import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { languageOf, parseSource } from "./parse.js";
+import { firstTokenIndex } from "./positions.js";
+import type { InstrumentOptions } from "./types.js";
+import { Walker, ignoreNextStarts, type RawSite } from "./walker.js";
+
+export type { AnalyzedFunction, AnalyzedSite, BodyEdit, FunctionKind, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
+
+export interface Analysis {
+  /** Module path relative to the root ("/" separators, with extension). */
+  module: string;
+  package: string;
+  hash: string;
+  /** Runtime format of the output the header is written for. */
+  format: OutputModuleFormat;
+  functions: AnalyzedFunction[];
+  sites: AnalyzedSite[];
+  returns: ReturnEdit[];
+  lines: LineEdit[];
+  /** Where the marker goes (index 0, or after a hashbang line) and what precedes it. */
+  marker: { offset: number; prefix: string };
+  /** Where the header goes: after the directive prologue, else at the first statement. */
+  header: { offset: number; needsSemicolon: boolean };
+  table: ModuleTable;
+  warnings: InstrumentWarning[];
+  options: ResolvedOptions;
+}
+
+export interface SkippedAnalysis {
+  skipped: string;
+  options: ResolvedOptions | null;
+}
+
+/** Analyzes a file; returns `{ skipped }` for files that must be left unchanged. */
+export function analyze(code: string, filename: string, options?: InstrumentOptions): Analysis | SkippedAnalysis {
+  const resolved = resolveOptions(filename, options);
+  if (typeof code !== "string") throw new TypeError(`instrument(): code of ${filename} must be a string`);
+  if (isInstrumented(code)) return { skipped: "already instrumented", options: resolved };
+  if (resolved.include.length > 0 && !matchesAny(resolved.modulePath, resolved.include)) {
+    return { skipped: "not matched by include", options: resolved };
+  }
+  if (matchesAny(resolved.modulePath, resolved.exclude)) return { skipped: "matched by exclude", options: resolved };
+  const language = languageOf(filename, resolved.jsx);
+  if (!language) return { skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension", options: resolved };
+  if (leadingTrivia(code).includes("diagnose-ignore-file")) return { skipped: "diagnose-ignore-file comment", options: resolved };
+  // The generated names must not meet user code (`$dgf` in a user closure would be captured).
+  if (/\$dg[fre_]/.test(code)) return { skipped: "the source uses the reserved identifier prefix $dg", options: resolved };
+
+  const parsed = parseSource(code, filename, language);
+  const hash = moduleHash(resolved.packageName, resolved.modulePath, code);
+  const ignore = ignoreNextStarts(code, (from) => firstTokenIndex(code, from));
+  const walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore).walk(parsed.program);
+
+  // Sites: dense ids in source order (ties: creation order, i.e. entry before nested sites).
+  const rawSites = walked.sites.slice().sort((a, b) => a.offset - b.offset || a.seq - b.seq);
+  rawSites.forEach((site, id) => (site.id = id));
+  const fnIds = new Map(walked.functions.map((fn, id) => [fn, id]));
+  const sites: AnalyzedSite[] = rawSites.map((s) => {
+    const { line, column } =
+      s.kind === "entry" ? { line: s.fn.line, column: s.fn.column } : parsed.positions.lineColumn(s.offset);
+    return { id: s.id, kind: s.kind, fn: fnIds.get(s.fn)!, line, column, locals: s.locals, offset: s.offset };
+  });
+  const idOf = (site: RawSite | null): number => (site ? site.id : -1);
+  const functions: AnalyzedFunction[] = walked.functions.map((fn, id) => ({
+    id,
+    path: fn.path,
+    qualifiedName: `${resolved.modulePath}:${fn.path}`,
+    kind: fn.kind,
+    line: fn.line,
+    column: fn.column,
+    flags: fn.flags,
+    params: fn.params,
+    async: fn.async,
+    generator: fn.generator,
+    start: fn.start,
+    end: fn.end,
+    body: fn.body,
+    thisExpression: fn.thisExpression,
+    args: fn.args,
+    replaceable: fn.replaceable,
+    entrySite: fn.entry.id,
+    endSite: idOf(fn.end_),
+    throwSite: fn.throw_.id,
+    returnSite: idOf(fn.return_),
+    sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
+  }));
+
+  const format: OutputModuleFormat =
+    resolved.module ?? (/\.m[jt]s$/i.test(filename) ? "esm" : /\.c[jt]s$/i.test(filename) ? "cjs" : parsed.hasModuleSyntax ? "esm" : "script");
+
+  return {
+    module: resolved.modulePath,
+    package: resolved.packageName,
+    hash,
+    format,
+    functions,
+    sites,
+    returns: walked.returns.map((r) => ({ site: r.site.id, start: r.start, keywordEnd: r.keywordEnd, argument: r.argument })),
+    lines: walked.lines.map((l) => ({ site: l.site.id, offset: l.offset, wrapEnd: l.wrapEnd })),
+    marker: (({ index, prefix }) => ({ offset: index, prefix }))(markerPosition(code)),
+    header: headerPosition(code, parsed.program.body, parsed.positions.index),
+    table: buildTable(hash, resolved, functions, sites),
+    warnings: walked.warnings,
+    options: resolved,
+  };
+}
+
+/** The comments and whitespace before the first token (after a BOM and a hashbang line). */
+function leadingTrivia(code: string): string {
+  const { index } = markerPosition(code);
+  return code.slice(index, firstTokenIndex(code, index));
+}
+
+export function isSkipped(analysis: Analysis | SkippedAnalysis): analysis is SkippedAnalysis {
+  return "skipped" in analysis;
+}
+
+/** After the module's directive prologue ("use client" stays first), else at the first statement. */
+function headerPosition(code: string, body: readonly { type: string; span: { start: number; end: number } }[], index: (pos: number) => number): { offset: number; needsSemicolon: boolean } {
+  let last: { span: { end: number } } | undefined;
+  for (const item of body) {
+    const expression = (item as { expression?: { type: string } }).expression;
+    if (item.type !== "ExpressionStatement" || expression?.type !== "StringLiteral") break;
+    last = item;
+  }
+  if (last) {
+    const offset = index(last.span.end);
+    return { offset, needsSemicolon: code[offset - 1] !== ";" };
+  }
+  const first = body[0];
+  if (first) return { offset: index(first.span.start), needsSemicolon: false };
+  return { offset: code.length, needsSemicolon: false };
+}
+
+function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedFunction[], sites: AnalyzedSite[]): ModuleTable {
+  const v: string[][] = [];
+  const shared = new Map<string, number>();
+  const s: number[] = [];
+  for (const site of sites) {
+    let localsIndex = -1;
+    if (site.locals.length > 0) {
+      const key = site.locals.join(",");
+      localsIndex = shared.get(key) ?? -1;
+      if (localsIndex < 0) {
+        localsIndex = v.length;
+        v.push(site.locals);
+        shared.set(key, localsIndex);
+      }
+    }
+    s.push(SiteKind[site.kind], site.fn, site.line, site.column, localsIndex);
+  }
+  return {
+    abi: ABI_VERSION,
+    h: hash,
+    m: options.modulePath,
+    p: options.packageName,
+    n: sites.length,
+    f: functions.map((fn) => [fn.path, fn.line, fn.column, fn.flags, fn.params]),
+    s,
+    v,
+  };
+}

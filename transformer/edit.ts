@@ -1,0 +1,120 @@
+/**
+ * Code generation for the SWC path: turns an Analysis into text insertions (site-code.ts
+ * snippets) and applies them with magic-string. Only insertions: the original text is never
+ * removed or moved, so everything unchanged maps to itself.
+ */
+import MagicString from "magic-string";
+import type { Analysis } from "./analyze.js";
+import { headerCode, markerCode } from "./header.js";
+import type { AnalyzedFunction } from "./model.js";
+import {
+  arrowCloseCode,
+  arrowOpenCode,
+  bodyCloseCode,
+  bodyOpenCode,
+  entryCode,
+  lineCode,
+  returnCloseCode,
+  returnOpenCode,
+  returnVoidCode,
+  type EntryCodeInput,
+} from "./site-code.js";
+
+/**
+ * One insertion. Several may share an offset; they are ordered like brackets: text closing a
+ * node comes before text opening one, inner closes before outer closes, outer opens before inner
+ * opens. A node is identified by its range [nodeStart, nodeEnd).
+ */
+export interface Insertion {
+  offset: number;
+  text: string;
+  closes: boolean;
+  nodeStart: number;
+  nodeEnd: number;
+}
+
+function compareInsertions(a: Insertion, b: Insertion): number {
+  if (a.offset !== b.offset) return a.offset - b.offset;
+  if (a.closes !== b.closes) {
+    // A close before an open, unless the opening node contains the closing one (an empty body
+    // `{}` opens and closes at the same offset).
+    const [close, open] = a.closes ? [a, b] : [b, a];
+    const contains = open.nodeStart <= close.nodeStart && open.nodeEnd >= close.nodeEnd;
+    return (a.closes ? -1 : 1) * (contains ? -1 : 1);
+  }
+  // Closes: the inner node (later start) first. Opens: the outer node (later end) first.
+  if (a.closes) return b.nodeStart - a.nodeStart || a.nodeEnd - b.nodeEnd;
+  return b.nodeEnd - a.nodeEnd || a.nodeStart - b.nodeStart;
+}
+
+/** All insertions for an analysed module, sorted. */
+export function planInsertions(analysis: Analysis): Insertion[] {
+  const { hash } = analysis;
+  const out: Insertion[] = [];
+  const site = (id: number) => analysis.sites[id]!;
+  const entryInput = (fn: AnalyzedFunction): EntryCodeInput => ({
+    siteId: fn.entrySite,
+    thisExpression: fn.thisExpression,
+    args: fn.args,
+    replaceable: fn.replaceable,
+    async: fn.async,
+  });
+
+  // The marker is the outermost node of all; the header comes right after it.
+  out.push({ offset: analysis.marker.offset, text: analysis.marker.prefix + markerCode(), closes: false, nodeStart: -2, nodeEnd: Number.MAX_SAFE_INTEGER });
+  out.push({
+    offset: analysis.header.offset,
+    text: (analysis.header.needsSemicolon ? ";" : "") + headerCode(analysis.table, analysis.format),
+    closes: false,
+    nodeStart: -1,
+    nodeEnd: Number.MAX_SAFE_INTEGER - 1,
+  });
+
+  for (const fn of analysis.functions) {
+    const body = fn.body;
+    const throwSite = { siteId: fn.throwSite, locals: site(fn.throwSite).locals };
+    if (body.kind === "block") {
+      out.push({
+        offset: body.open,
+        text: (body.openNeedsSemicolon ? ";" : "") + bodyOpenCode() + entryCode(hash, entryInput(fn)) + " ",
+        closes: false,
+        nodeStart: body.start,
+        nodeEnd: body.end,
+      });
+      const endSite = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
+      out.push({ offset: body.close, text: bodyCloseCode(hash, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+    } else {
+      const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
+      out.push({ offset: body.start, text: arrowOpenCode(hash, entryInput(fn)), closes: false, nodeStart: body.start, nodeEnd: body.end });
+      out.push({ offset: body.end, text: arrowCloseCode(hash, returnSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+    }
+  }
+
+  const asyncOf = (siteId: number) => analysis.functions[site(siteId).fn]!.async;
+  for (const line of analysis.lines) {
+    const code = lineCode(hash, line.site, site(line.site).locals, asyncOf(line.site));
+    const end = line.wrapEnd ?? line.offset;
+    out.push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
+    if (line.wrapEnd !== null) out.push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
+  }
+
+  for (const r of analysis.returns) {
+    const locals = site(r.site).locals;
+    if (r.argument) {
+      const { start, end, sequence } = r.argument;
+      out.push({ offset: start, text: returnOpenCode(sequence), closes: false, nodeStart: start, nodeEnd: end });
+      out.push({ offset: end, text: returnCloseCode(hash, r.site, locals, sequence), closes: true, nodeStart: start, nodeEnd: end });
+    } else {
+      out.push({ offset: r.keywordEnd, text: returnVoidCode(hash, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
+    }
+  }
+  return out.sort(compareInsertions);
+}
+
+/** Applies the insertions to the original text. */
+export function applyInsertions(code: string, insertions: readonly Insertion[]): MagicString {
+  const s = new MagicString(code);
+  // appendLeft keeps call order at one offset, which planInsertions already sorted.
+  for (const insertion of insertions) s.appendLeft(insertion.offset, insertion.text);
+  return s;
+}

@@ -1,0 +1,66 @@
+/**
+ * The module header (docs/site-abi.md, "Per module"): the marker, the ESM flag definer and the
+ * registration of the site table. Pure string builders, shared with the ts-patch adapter.
+ */
+import { createHash } from "node:crypto";
+import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, type ModuleTable } from "../runtime/abi.js";
+
+/** 8 base-36 characters of sha1(package \0 module \0 source): stable per package version + content. */
+export function moduleHash(packageName: string, modulePath: string, source: string): string {
+  const digest = createHash("sha1").update(`${packageName}\0${modulePath}\0${source}`).digest();
+  // 48 bits cover 36^8 (≈ 2^41.4); reduce to exactly 8 digits.
+  const value = digest.readUIntBE(0, 6) % 36 ** 8;
+  return value.toString(36).padStart(8, "0");
+}
+
+/** The code that defines flags `0..n-1` of a module as non-enumerable globals, unless they exist. */
+export function flagDefinerCode(hash: string, count: number): string {
+  return `for(let i=0;i<${count};i++){const k="$dg_${hash}_"+i;if(!(k in globalThis))Object.defineProperty(globalThis,k,{value:false,writable:true,configurable:true})}`;
+}
+
+/** The inline registry used until the runtime loads (it adopts `queue`). */
+export function bootstrapCode(): string {
+  return (
+    `{abi:${ABI_VERSION},queue:[],register(t){` +
+    `for(let i=0;i<t.n;i++){const k="$dg_"+t.h+"_"+i;if(!(k in globalThis))Object.defineProperty(globalThis,k,{value:false,writable:true,configurable:true})}` +
+    `this.queue.push(t);return t}}`
+  );
+}
+
+/** The table literal passed to `register`. Compact and on one line, so line numbers survive. */
+export function tableCode(table: ModuleTable): string {
+  return JSON.stringify(table);
+}
+
+export type OutputModuleFormat = "esm" | "cjs" | "script";
+
+/**
+ * The header statements, placed after a hashbang and the directive prologue. ESM: the data: import
+ * comes first, so flags exist before any other import (or an import-cycle partner) can run code
+ * of this module; CJS/script: `register()` defines them.
+ */
+export function headerCode(table: ModuleTable, format: OutputModuleFormat): string {
+  const registration = `const ${handleName(table.h)} = (globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})] ??= ${bootstrapCode()}).register(${tableCode(table)});`;
+  if (format !== "esm" || table.n === 0) return registration;
+  const url = `data:text/javascript,${encodeURIComponent(flagDefinerCode(table.h, table.n))}`;
+  return `import ${JSON.stringify(url)};${registration}`;
+}
+
+/** The marker, followed by nothing: the original first line goes on after it (lines stay put). */
+export function markerCode(): string {
+  return INSTRUMENTED_MARKER;
+}
+
+/** Where the marker goes: index 0, or the start of the line after a hashbang. */
+export function markerPosition(code: string): { index: number; prefix: string } {
+  const start = code.startsWith("\uFEFF") ? 1 : 0;
+  if (!code.startsWith("#!", start)) return { index: start, prefix: "" };
+  const newline = code.indexOf("\n", start);
+  return newline < 0 ? { index: code.length, prefix: "\n" } : { index: newline + 1, prefix: "" };
+}
+
+/** True if `code` already went through the transformer (marker at the start or after a hashbang). */
+export function isInstrumented(code: string): boolean {
+  const { index } = markerPosition(code);
+  return code.startsWith(INSTRUMENTED_MARKER, index);
+}

@@ -1,0 +1,64 @@
+/**
+ * `diagnose/instrument`: the compiler-agnostic instrumenting core. Give it source text, get back
+ * the same text with a guarded hook site at every function entry, exit and statement line, a
+ * source map and the module's site table. Adapters (ts-patch, the Node loader, bundlers) are thin
+ * layers over `instrument()`.
+ */
+import { analyze, isSkipped, type Analysis } from "./analyze.js";
+import { applyInsertions, planInsertions } from "./edit.js";
+import { generateMap } from "./source-map.js";
+import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
+
+export { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
+export type {
+  FunctionEntry,
+  FunctionKind,
+  InstrumentOptions,
+  InstrumentResult,
+  InstrumentWarning,
+  ModuleFormat,
+  ModuleSites,
+  SiteEntry,
+  SourceMapV3,
+} from "./types.js";
+
+/**
+ * Instruments one file. TypeScript stays TypeScript (types are stripped by whoever compiles
+ * next); JavaScript stays JavaScript. Throws InstrumentSyntaxError for a source that does not
+ * parse and InstrumentOptionsError for bad options; never returns broken code: a function it
+ * cannot instrument safely stays as it was, with a warning.
+ */
+export function instrument(code: string, filename: string, options?: InstrumentOptions): InstrumentResult {
+  const analysis = analyze(code, filename, options);
+  if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: [], skipped: analysis.skipped };
+  const s = applyInsertions(code, planInsertions(analysis));
+  return {
+    code: s.toString(),
+    map: analysis.options.sourceMap ? generateMap(s, filename, analysis.options.inputSourceMap) : null,
+    sites: moduleSites(analysis),
+    warnings: analysis.warnings,
+  };
+}
+
+/** The manifest entry of an analysed module. */
+export function moduleSites(analysis: Analysis): ModuleSites {
+  return {
+    module: analysis.module,
+    package: analysis.package,
+    hash: analysis.hash,
+    functions: analysis.functions.map((fn) => ({
+      name: fn.qualifiedName,
+      path: fn.path,
+      line: fn.line,
+      column: fn.column,
+      kind: fn.kind,
+      async: fn.async,
+      generator: fn.generator,
+      params: fn.params,
+      sites: fn.sites.map((id) => {
+        const site = analysis.sites[id]!;
+        return { id, kind: site.kind, line: site.line, column: site.column, locals: site.locals };
+      }),
+    })),
+  };
+}

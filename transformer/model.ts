@@ -1,0 +1,111 @@
+/**
+ * What analysis produces: functions, sites and edit positions, all as UTF-16 offsets into the
+ * ORIGINAL text. Code generation (edit.ts for magic-string, the ts-patch adapter for the TS AST)
+ * turns these into code with the snippets of site-code.ts, so every path emits the same table.
+ */
+import type { SiteKindName } from "../runtime/abi.js";
+
+/** The syntactic form of an instrumented function, as reported in the site manifest. */
+export type FunctionKind = "function" | "arrow" | "method" | "getter" | "setter" | "constructor" | "field";
+
+export interface AnalyzedSite {
+  /** Dense id within the module, in source order. */
+  id: number;
+  kind: SiteKindName;
+  /** Function id (index into `Analysis.functions` and the table's `f`). */
+  fn: number;
+  /** 1-based line, 0-based UTF-16 column in the original source. */
+  line: number;
+  column: number;
+  /** Names of the locals passed at this site, in order (empty for entry sites). */
+  locals: string[];
+  /** UTF-16 offset in the original text the site belongs to. */
+  offset: number;
+}
+
+/** Where the body-level code of a function goes. */
+export type BodyEdit =
+  | {
+      kind: "block";
+      /** Offset of the body's `{`. */
+      start: number;
+      /** Offset just past the body's `}`. */
+      end: number;
+      /** Where `var $dgf, $dgr; try { <entry>` goes: after `{` or after the directive prologue. */
+      open: number;
+      /** The last directive lacks a semicolon: insert one before the opener. */
+      openNeedsSemicolon: boolean;
+      /** Offset of the closing `}`: the end site and `} catch (…) {…}` go before it. */
+      close: number;
+    }
+  | {
+      kind: "expression";
+      /** Range of an arrow's expression body, which becomes `{ … return (…); … }`. */
+      start: number;
+      end: number;
+    };
+
+export interface AnalyzedFunction {
+  id: number;
+  /** Path within the module, e.g. `Cart.total`. */
+  path: string;
+  /** `<module>:<path>`. */
+  qualifiedName: string;
+  kind: FunctionKind;
+  line: number;
+  column: number;
+  /** FnFlags bits (runtime/abi.ts). */
+  flags: number;
+  /** Parameter descriptors: `a`, `a=`, `...a`, `{x,y}`. */
+  params: string[];
+  async: boolean;
+  generator: boolean;
+  /** Range of the whole function node in the original text. */
+  start: number;
+  end: number;
+  body: BodyEdit;
+  /** `this`, or `void 0` for arrows and derived-class constructors. */
+  thisExpression: string;
+  /** Entry argument expressions, one per parameter. */
+  args: string[];
+  /** Per parameter: the name a replaced argument is assigned to, or null. */
+  replaceable: (string | null)[];
+  entrySite: number;
+  /** The end site, or -1 (expression bodies; bodies whose last statement returns or throws). */
+  endSite: number;
+  throwSite: number;
+  /** Expression bodies: the site of the implicit `return`; otherwise -1. */
+  returnSite: number;
+  /** Every site id of this function, ascending. */
+  sites: number[];
+}
+
+/** A `return` statement to rewrite. */
+export interface ReturnEdit {
+  site: number;
+  /** Offset of the `return` statement. */
+  start: number;
+  /** Offset just past the `return` keyword (where `return;` gets its value). */
+  keywordEnd: number;
+  /** The returned expression, or null for `return;`. `sequence`: a bare `a, b` needing parens. */
+  argument: { start: number; end: number; sequence: boolean } | null;
+}
+
+/** A line site: code goes at `offset`, the start of the first statement on that line. */
+export interface LineEdit {
+  site: number;
+  offset: number;
+  /** The statement is a single-statement body (`if (c) stmt`): wrap `{ … }` up to this offset. */
+  wrapEnd: number | null;
+}
+
+export interface InstrumentWarning {
+  /** Machine-readable reason, e.g. `"function-declaration-collision"`. */
+  code: string;
+  /** `file:line:col: <qualified name> left uninstrumented: <why>`. */
+  message: string;
+  line: number;
+  column: number;
+  /** The qualified name of the function concerned, if any. */
+  function?: string;
+}

@@ -1,0 +1,113 @@
+/**
+ * Option validation and defaults. Bad options fail loudly with InstrumentOptionsError rather
+ * than instrumenting with a surprising root or format.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { InstrumentOptionsError } from "./errors.js";
+import type { InstrumentOptions, ModuleFormat, SourceMapV3 } from "./types.js";
+
+export interface ResolvedOptions {
+  root: string;
+  packageName: string;
+  /** `undefined`: decide from the syntax after parsing. */
+  module: ModuleFormat | undefined;
+  sourceMap: boolean;
+  inputSourceMap: SourceMapV3 | null;
+  include: readonly string[];
+  exclude: readonly string[];
+  jsx: boolean | undefined;
+  /** Path of the file relative to root, "/" separators. */
+  modulePath: string;
+}
+
+const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx"]);
+const FORMATS = new Set(["esm", "cjs", "script"]);
+
+/** package.json lookups per folder; a build instruments many files of few packages. */
+const packageCache = new Map<string, { root: string; name: string } | null>();
+
+function nearestPackage(folder: string): { root: string; name: string } | null {
+  const cached = packageCache.get(folder);
+  if (cached !== undefined) return cached;
+  let found: { root: string; name: string } | null = null;
+  const file = join(folder, "package.json");
+  if (existsSync(file)) {
+    let name = "";
+    try {
+      const json = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown };
+      if (typeof json.name === "string") name = json.name;
+    } catch {
+      // An unreadable package.json still marks the root; the package name stays "".
+    }
+    found = { root: folder, name };
+  } else {
+    const parent = dirname(folder);
+    found = parent === folder ? null : nearestPackage(parent);
+  }
+  packageCache.set(folder, found);
+  return found;
+}
+
+function stringList(option: string, value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new InstrumentOptionsError(option, `expected an array of glob strings, got ${JSON.stringify(value)}`);
+  }
+  return value as string[];
+}
+
+function parseInputMap(value: unknown): SourceMapV3 | null {
+  if (value === undefined || value === null) return null;
+  let map: unknown = value;
+  if (typeof value === "string") {
+    try {
+      map = JSON.parse(value);
+    } catch {
+      throw new InstrumentOptionsError("inputSourceMap", "a string must be the JSON text of a source map");
+    }
+  }
+  const m = map as Partial<SourceMapV3> | null;
+  if (typeof m !== "object" || m === null || typeof m.mappings !== "string" || !Array.isArray(m.sources)) {
+    throw new InstrumentOptionsError("inputSourceMap", "expected a version 3 source map with `sources` and `mappings`");
+  }
+  return m as SourceMapV3;
+}
+
+export function resolveOptions(filename: string, options: InstrumentOptions | undefined): ResolvedOptions {
+  if (typeof filename !== "string" || filename === "") {
+    throw new InstrumentOptionsError("filename", "instrument(code, filename) needs the file name (it decides the language and the module path)");
+  }
+  const o = (options ?? {}) as Record<string, unknown>;
+  if (typeof o !== "object") throw new InstrumentOptionsError("options", "expected an object");
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw new InstrumentOptionsError(key, `unknown option; known options are ${[...KNOWN].join(", ")}`);
+  }
+  for (const key of ["root", "packageName"]) {
+    if (o[key] !== undefined && typeof o[key] !== "string") throw new InstrumentOptionsError(key, `expected a string, got ${typeof o[key]}`);
+  }
+  for (const key of ["sourceMap", "jsx"]) {
+    if (o[key] !== undefined && typeof o[key] !== "boolean") throw new InstrumentOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
+  }
+  if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
+    throw new InstrumentOptionsError("module", `expected "esm", "cjs" or "script", got ${JSON.stringify(o["module"])}`);
+  }
+
+  const file = resolve(filename);
+  const found = o["root"] === undefined || o["packageName"] === undefined ? nearestPackage(dirname(file)) : null;
+  const root = o["root"] !== undefined ? resolve(o["root"] as string) : found?.root ?? dirname(file);
+  const rel = relative(root, file);
+  const modulePath = (isAbsolute(rel) ? file : rel).split(sep).join("/");
+
+  return {
+    root,
+    packageName: (o["packageName"] as string | undefined) ?? found?.name ?? "",
+    module: o["module"] as ModuleFormat | undefined,
+    sourceMap: (o["sourceMap"] as boolean | undefined) ?? true,
+    inputSourceMap: parseInputMap(o["inputSourceMap"]),
+    include: stringList("include", o["include"]),
+    exclude: stringList("exclude", o["exclude"]),
+    jsx: o["jsx"] as boolean | undefined,
+    modulePath,
+  };
+}

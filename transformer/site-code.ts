@@ -1,0 +1,107 @@
+/**
+ * The exact code at each site (docs/site-abi.md, "Code at each site"). Pure functions of the
+ * module hash and site data, shared by the SWC path (edit.ts) and the ts-patch adapter, so both
+ * emit byte-identical sites.
+ *
+ * Why this shape (see docs/site-abi.md and ../shared/ANCHORS.md): the guard is a global variable
+ * read as a plain identifier, which V8 constant-folds while nobody wrote it; everything else
+ * (argument arrays, locals arrays, the hook call) sits inside the untaken branch, so a site that
+ * is off allocates nothing and calls nothing.
+ */
+import { flagName, handleName } from "../runtime/abi.js";
+
+/** The per-function facts the entry code needs. */
+export interface EntryCodeInput {
+  siteId: number;
+  /** `"this"`, or `"void 0"` for arrows and derived-class constructors. */
+  thisExpression: string;
+  /** One expression per parameter: `a`, `rest`, `{x, y}` for a destructuring pattern. */
+  args: readonly string[];
+  /** Per parameter: the name to assign a replacement to, or null (destructuring: not replaceable). */
+  replaceable: readonly (string | null)[];
+  async: boolean;
+}
+
+/** Local variable names the instrumented code declares in each function. */
+export const FRAME_VAR = "$dgf";
+export const RESULT_VAR = "$dgr";
+export const ERROR_VAR = "$dge";
+
+function list(names: readonly string[]): string {
+  return `[${names.join(", ")}]`;
+}
+
+/** `var $dgf, $dgr; try {` — goes after the directive prologue of every instrumented body. */
+export function bodyOpenCode(): string {
+  return `var ${FRAME_VAR}, ${RESULT_VAR}; try { `;
+}
+
+/** The entry site: calls `e` with `this` and the arguments; applies replaced arguments. */
+export function entryCode(hash: string, input: EntryCodeInput): string {
+  const g = flagName(hash, input.siteId);
+  const m = handleName(hash);
+  const call = `${m}.e(${input.siteId}, ${input.thisExpression}, ${list(input.args)})`;
+  const assignments: string[] = [];
+  input.replaceable.forEach((name, i) => {
+    if (name !== null) assignments.push(`${name} = ${FRAME_VAR}.a[${i}]`);
+  });
+  if (!input.async) {
+    if (assignments.length === 0) return `if (${g}) ${FRAME_VAR} = ${call};`;
+    return `if (${g} && (${FRAME_VAR} = ${call}).a) ${assignments.join(", ")};`;
+  }
+  // Async: the frame may ask the call to wait (pause) before the body goes on.
+  const replace = assignments.length === 0 ? `${FRAME_VAR} = ${call};` : `if ((${FRAME_VAR} = ${call}).a) ${assignments.join(", ")};`;
+  return `if (${g}) { ${replace} if (${FRAME_VAR} && ${FRAME_VAR}.w) await ${FRAME_VAR}.w; }`;
+}
+
+/** A line site; in async functions the hook may return a promise to wait for. */
+export function lineCode(hash: string, siteId: number, locals: readonly string[], async: boolean): string {
+  const g = flagName(hash, siteId);
+  const call = `${handleName(hash)}.l(${siteId}, ${FRAME_VAR}, ${list(locals)})`;
+  if (async) return `if (${g} && (${RESULT_VAR} = ${call})) await ${RESULT_VAR};`;
+  return `if (${g}) ${call};`;
+}
+
+/** `return expr;` becomes `return <returnOpen>expr<returnClose>;`. */
+export function returnOpenCode(sequence: boolean): string {
+  // A bare sequence `return a, b` would otherwise assign only `a`.
+  return sequence ? `(${RESULT_VAR} = (` : `(${RESULT_VAR} = `;
+}
+
+export function returnCloseCode(hash: string, siteId: number, locals: readonly string[], sequence: boolean): string {
+  const g = flagName(hash, siteId);
+  return `${sequence ? ")" : ""}, ${g} ? ${handleName(hash)}.x(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}, ${list(locals)}) : ${RESULT_VAR})`;
+}
+
+/** Inserted right after the `return` keyword of `return;`. */
+export function returnVoidCode(hash: string, siteId: number, locals: readonly string[]): string {
+  const g = flagName(hash, siteId);
+  return ` ${g} ? ${handleName(hash)}.x(${siteId}, ${FRAME_VAR}, void 0, ${list(locals)}) : void 0`;
+}
+
+/** The last statement of a body: falling off the end. */
+export function endCode(hash: string, siteId: number, locals: readonly string[]): string {
+  return `if (${flagName(hash, siteId)}) return ${handleName(hash)}.x(${siteId}, ${FRAME_VAR}, void 0, ${list(locals)});`;
+}
+
+/** Closes the body's `try` (before the body's closing brace): the end site and the throw site. */
+export function bodyCloseCode(hash: string, endSite: { siteId: number; locals: readonly string[] } | null, throwSite: { siteId: number; locals: readonly string[] }): string {
+  // The leading ";" ends a last statement written without one (`{ foo() }`).
+  const end = endSite ? ` ${endCode(hash, endSite.siteId, endSite.locals)}` : "";
+  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(hash, throwSite.siteId, throwSite.locals)} }`;
+}
+
+/** The catch clause body: report, then rethrow the same error object. */
+export function throwCode(hash: string, siteId: number, locals: readonly string[]): string {
+  const g = flagName(hash, siteId);
+  return `if (${g}) ${handleName(hash)}.t(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}, ${list(locals)}); throw ${ERROR_VAR};`;
+}
+
+/** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
+export function arrowOpenCode(hash: string, entry: EntryCodeInput): string {
+  return `{ ${bodyOpenCode()}${entryCode(hash, entry)} return ${returnOpenCode(false)}`;
+}
+
+export function arrowCloseCode(hash: string, returnSite: { siteId: number; locals: readonly string[] }, throwSite: { siteId: number; locals: readonly string[] }): string {
+  return `${returnCloseCode(hash, returnSite.siteId, returnSite.locals, false)}; } catch (${ERROR_VAR}) { ${throwCode(hash, throwSite.siteId, throwSite.locals)} } }`;
+}

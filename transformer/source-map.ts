@@ -1,0 +1,32 @@
+/**
+ * Source maps: magic-string's map of our insertions, composed with the map of an earlier stage
+ * so stacks point at the original .ts line and column.
+ */
+import remapping from "@jridgewell/remapping";
+import type MagicString from "magic-string";
+import { basename } from "node:path";
+import type { SourceMapV3 } from "./types.js";
+
+export function generateMap(s: MagicString, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
+  // "boundary": one mapping per word boundary, so a column inside a line maps exactly.
+  const map = s.generateMap({ hires: "boundary", includeContent: true, source: filename, file: basename(filename) });
+  const own: SourceMapV3 = {
+    version: 3,
+    file: map.file ?? basename(filename),
+    sources: map.sources,
+    sourcesContent: map.sourcesContent ?? [],
+    names: map.names,
+    mappings: map.mappings,
+  };
+  if (!inputSourceMap) return own;
+  type Input = Exclude<Parameters<typeof remapping>[0], unknown[]>;
+  const composed = remapping(own as Input, (source) => (source === filename ? (inputSourceMap as Input) : null));
+  return {
+    version: 3,
+    file: composed.file ?? basename(filename),
+    sources: composed.sources,
+    sourcesContent: composed.sourcesContent ?? [],
+    names: composed.names,
+    mappings: composed.mappings as string,
+  };
+}

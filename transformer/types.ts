@@ -1,0 +1,94 @@
+/**
+ * Public types of `diagnose/instrument`.
+ */
+import type { SiteKindName } from "../runtime/abi.js";
+import type { FunctionKind, InstrumentWarning } from "./model.js";
+
+export type { FunctionKind, InstrumentWarning };
+
+/** The runtime module format of the instrumented OUTPUT. */
+export type ModuleFormat = "esm" | "cjs" | "script";
+
+/** A version 3 source map as a plain object. */
+export interface SourceMapV3 {
+  version: 3;
+  file?: string | null;
+  sourceRoot?: string;
+  sources: (string | null)[];
+  sourcesContent?: (string | null)[];
+  names: string[];
+  mappings: string;
+}
+
+export interface InstrumentOptions {
+  /** Project root; module paths are relative to it. Default: the folder of the nearest package.json above the file. */
+  root?: string;
+  /** Package name recorded in the table. Default: `name` of that package.json, "" if none. */
+  packageName?: string;
+  /**
+   * Runtime format of the output. `"esm"` adds a `data:` import that defines the flags before any
+   * other import runs; `"cjs"`/`"script"` define them in the header statement. Default: `"esm"`
+   * for .mjs/.mts, `"cjs"` for .cjs/.cts, otherwise `"esm"` if the file has import/export
+   * declarations, else `"script"`. If a later compiler turns ESM syntax into CommonJS, pass "cjs".
+   */
+  module?: ModuleFormat;
+  /** Produce a source map (default true). */
+  sourceMap?: boolean;
+  /** The map of the code passed in (from an earlier stage); the result maps to its sources. */
+  inputSourceMap?: SourceMapV3 | string | null;
+  /** Globs (`**`, `*`, `?`) of module paths (relative to root) to instrument. Default: all. */
+  include?: readonly string[];
+  /** Globs of module paths to leave alone; wins over `include`. */
+  exclude?: readonly string[];
+  /** Parse JSX. Default: by extension (.tsx, .jsx). */
+  jsx?: boolean;
+}
+
+/** One site of the manifest (diagnose-sites.json). */
+export interface SiteEntry {
+  id: number;
+  kind: SiteKindName;
+  /** 1-based line in the original source. */
+  line: number;
+  /** 0-based UTF-16 column in the original source. */
+  column: number;
+  /** Names of the locals the site passes, in order. */
+  locals: string[];
+}
+
+/** One instrumented function of the manifest. */
+export interface FunctionEntry {
+  /** Qualified name `<module>:<path>`. */
+  name: string;
+  path: string;
+  line: number;
+  column: number;
+  kind: FunctionKind;
+  async: boolean;
+  generator: boolean;
+  /** Parameter descriptors: `a`, `a=`, `...a`, `{x,y}`. */
+  params: string[];
+  sites: SiteEntry[];
+}
+
+/** Everything the build manifest needs about one module. */
+export interface ModuleSites {
+  /** Module path relative to the root, "/" separators, with its extension. */
+  module: string;
+  package: string;
+  /** Module hash H (flags are `$dg_H_<id>`). */
+  hash: string;
+  functions: FunctionEntry[];
+}
+
+export interface InstrumentResult {
+  code: string;
+  /** Source map of `code` (composed with `inputSourceMap`), or null when disabled or unchanged. */
+  map: SourceMapV3 | null;
+  /** Sites of the module, or null if the file was skipped. */
+  sites: ModuleSites | null;
+  /** Functions left uninstrumented and why. */
+  warnings: InstrumentWarning[];
+  /** Why the file was returned unchanged (already instrumented, excluded, ignore comment, …). */
+  skipped?: string;
+}
