@@ -43,14 +43,15 @@ const sourceCache = new Map<string, readonly string[] | null>();
  * looked up relative to `process.cwd()`; "" when the file cannot be read.
  */
 export function sourceLine(modulePath: string, line: number): string {
-  let lines = sourceCache.get(modulePath);
+  const file = resolve(process.cwd(), modulePath);
+  let lines = sourceCache.get(file);
   if (lines === undefined) {
     try {
-      lines = readFileSync(resolve(process.cwd(), modulePath), "utf8").split(/\r?\n/);
+      lines = readFileSync(file, "utf8").split(/\r?\n/);
     } catch {
       lines = null;
     }
-    sourceCache.set(modulePath, lines);
+    sourceCache.set(file, lines);
   }
   return lines?.[line - 1]?.trim() ?? "";
 }

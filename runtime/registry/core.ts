@@ -73,7 +73,14 @@ export class Registry implements SharedRegistry, WatchHost {
       return w.failEarly(err as Error);
     }
     this.all.add(w);
-    this.resolve(w);
+    try {
+      this.resolve(w);
+    } catch (err) {
+      // A bug of ours must not escape into the caller's start-up path: report it on the watch.
+      if (w.state === "active") this.detach(w);
+      else this.forgetPending(w);
+      w.failEarly(err instanceof Error ? err : new Error(String(err)));
+    }
     return w;
   }
 
@@ -124,6 +131,8 @@ export class Registry implements SharedRegistry, WatchHost {
   // -- internals ---------------------------------------------------------------------------------
 
   private registerUnsafe(table: ModuleTable): ModuleTable {
+    // Already registered (its `s` is packed now, so it would not validate again).
+    if (typeof table === "object" && table !== null && RECORD in table) return table;
     const problem = tableProblem(table);
     if (problem !== undefined) {
       // Define the flags anyway if we can: the module's guards read them as plain identifiers and
@@ -134,7 +143,6 @@ export class Registry implements SharedRegistry, WatchHost {
       return table;
     }
     defineFlags(table.h, table.n);
-    if ((table as Partial<Record<typeof RECORD, unknown>>)[RECORD] !== undefined) return table;
     const known = this.byHash.get(table.h);
     if (known !== undefined) {
       if (known.n !== table.n || known.module !== table.m) {

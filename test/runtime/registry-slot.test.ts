@@ -60,6 +60,9 @@ test("the runtime adopts queued tables, replaces the slot, and refuses a bad tab
   (bootstrap.register as (t: unknown) => unknown)(late);
   assert.equal(A.listFunctions().length, 1);
   assert.equal(typeof (late as Record<string, unknown>).e, "function", "hooks were installed");
+  (registry.register as (t: unknown) => unknown).call(registry, late);
+  assert.equal(A.listFunctions().length, 1, "registering the same table again changes nothing");
+  assert.equal(warnings.filter((w) => (w as { code?: string }).code === "DIAGNOSE_BAD_TABLE").length, 1);
 });
 
 test("a second copy of the runtime (another URL) shares the same registry", async () => {
