@@ -156,10 +156,25 @@ function visitVarScoped(node: unknown, vars: string[], nestedFunctions: string[]
 }
 
 /**
- * The locals at a site: scopes ordered outermost (the function scope) to innermost. A name is
- * decided by its innermost binding; the result lists names outermost first, each once.
+ * At most this many names per site. Bundles wrap a whole program in one function with thousands
+ * of `var`s; passing all of them at every line would multiply the output size for nothing.
  */
-export function localsAt(scopes: readonly Scope[]): string[] {
+export const MAX_LOCALS = 64;
+const MAX_PARAMS_KEPT = 16;
+
+/**
+ * The locals at a site: scopes ordered outermost (the function scope) to innermost. A name is
+ * decided by its innermost binding; the result lists names outermost first, each once. Over
+ * MAX_LOCALS names, the first parameters and the most recently declared names are kept.
+ */
+export function localsAt(scopes: readonly Scope[], paramCount = 0): string[] {
+  const all = allLocalsAt(scopes);
+  if (all.length <= MAX_LOCALS) return all;
+  const head = Math.min(paramCount, MAX_PARAMS_KEPT);
+  return [...all.slice(0, head), ...all.slice(all.length - (MAX_LOCALS - head))];
+}
+
+function allLocalsAt(scopes: readonly Scope[]): string[] {
   const innermost = new Map<string, number>();
   for (let i = scopes.length - 1; i >= 0; i--) {
     for (const name of scopes[i]!.names.keys()) if (!innermost.has(name)) innermost.set(name, i);

@@ -121,6 +121,8 @@ interface FunctionContext {
   fn: RawFunction;
   scopes: Scope[];
   sitedLines: Set<number>;
+  /** Number of parameter names (they come first in the function scope). */
+  paramCount: number;
 }
 
 const LOGICAL = new Set(["||", "&&", "??"]);
@@ -215,7 +217,7 @@ export class Walker {
         for (const name of vars) functionScope.set(name, Binding.Local);
         for (const name of nested) functionScope.set(name, Binding.Hidden);
       }
-      ctx = { fn, scopes: [functionScope], sitedLines: new Set() };
+      ctx = { fn, scopes: [functionScope], sitedLines: new Set(), paramCount: params.names.length };
     }
 
     for (const param of f.params) this.visitParam(param);
@@ -227,11 +229,11 @@ export class Walker {
         const bodyStart = this.pos.index(body.span.start);
         ctx.fn.body = { kind: "expression", start: bodyStart, end: this.pos.index(body.span.end) };
         ctx.fn.entry = this.site("entry", ctx.fn, bodyStart, []);
-        ctx.fn.return_ = this.site("return", ctx.fn, bodyStart, localsAt(ctx.scopes));
+        ctx.fn.return_ = this.site("return", ctx.fn, bodyStart, localsAt(ctx.scopes, ctx.paramCount));
       }
       this.ctx = null;
       this.visitExpr(body);
-      if (ctx) ctx.fn.throw_ = this.site("throw", ctx.fn, this.pos.index(body.span.end), localsAt(ctx.scopes.slice(0, 1)));
+      if (ctx) ctx.fn.throw_ = this.site("throw", ctx.fn, this.pos.index(body.span.end), localsAt(ctx.scopes.slice(0, 1), ctx.paramCount));
     }
 
     this.prefix = saved.prefix;
@@ -270,10 +272,10 @@ export class Walker {
       const close = this.pos.index(body.span.end) - 1;
       // A body that always leaves by its last statement never falls off the end.
       if (!last || (last.type !== "ReturnStatement" && last.type !== "ThrowStatement")) {
-        ctx.fn.end_ = this.site("end", ctx.fn, close, localsAt(ctx.scopes));
+        ctx.fn.end_ = this.site("end", ctx.fn, close, localsAt(ctx.scopes, ctx.paramCount));
       }
       ctx.scopes.pop();
-      ctx.fn.throw_ = this.site("throw", ctx.fn, close, localsAt(ctx.scopes));
+      ctx.fn.throw_ = this.site("throw", ctx.fn, close, localsAt(ctx.scopes, ctx.paramCount));
     }
   }
 
@@ -550,7 +552,7 @@ export class Walker {
     const { line } = this.pos.lineColumn(offset);
     if (ctx.sitedLines.has(line)) return;
     ctx.sitedLines.add(line);
-    const site = this.site("line", ctx.fn, offset, localsAt(ctx.scopes));
+    const site = this.site("line", ctx.fn, offset, localsAt(ctx.scopes, ctx.paramCount));
     this.result.lines.push({ site, offset, wrapEnd: single ? this.pos.index(s.span.end) : null });
   }
 
@@ -558,7 +560,7 @@ export class Walker {
     const ctx = this.ctx;
     if (ctx && !this.ignored) {
       const start = this.pos.index(r.span.start);
-      const site = this.site("return", ctx.fn, start, localsAt(ctx.scopes));
+      const site = this.site("return", ctx.fn, start, localsAt(ctx.scopes, ctx.paramCount));
       const arg = r.argument;
       this.result.returns.push({
         site,

@@ -10,7 +10,7 @@
  * Invariant: nothing leaves a hook except a fault a watcher asked for.
  */
 import { performance } from "node:perf_hooks";
-import type { FrameABI, ModuleHooks, ModuleTable } from "../abi.js";
+import { SITE_STRIDE, type FrameABI, type ModuleHooks, type ModuleTable } from "../abi.js";
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
 import { RECORD, type FunctionState, type ModuleRecord } from "./module-record.js";
@@ -24,9 +24,9 @@ export interface HookedTable extends ModuleTable, ModuleHooks {
 
 type HookThis = { [RECORD]: ModuleRecord };
 
-/** Site stride is 5 (abi.ts SITE_STRIDE); the function id is the second number. */
+/** The function id is the second number of a site. */
 function stateOf(rec: ModuleRecord, site: number): FunctionState | undefined {
-  return rec.fns[rec.s[site * 5 + 1]!];
+  return rec.fns[rec.s[site * SITE_STRIDE + 1]!];
 }
 
 function asFrame(frame: FrameABI | undefined): Frame | undefined {

@@ -1,0 +1,64 @@
+/**
+ * Small inline snapshots of the generated code per construct (the marker and the header are cut
+ * off — the header goes before the first statement; `H` stands for the module hash).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ROOT, instrumentChecked } from "./harness.js";
+
+function body(source: string): string {
+  const result = instrumentChecked(source, `${ROOT}/src/snap.ts`);
+  const code = result.code.replaceAll(result.sites!.hash, "H");
+  const header = code.indexOf("const $dg_H = ");
+  assert.ok(code.startsWith("/*diagnose:instrumented*/\n") && header > 0);
+  return code.slice(code.indexOf("\n") + 1, header) + code.slice(code.indexOf("});", header) + 3);
+}
+
+test("snapshot: arrow with an expression body", () => {
+  assert.equal(
+    body("\nconst double = (x: number) => x * 2;\n"),
+    "const double = (x: number) => { var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, void 0, [x])).a) x = $dgf.a[0]; return ($dgr = x * 2, $dg_H_1 ? $dg_H.x(1, $dgf, $dgr, [x]) : $dgr); } catch ($dge) { if ($dg_H_2) $dg_H.t(2, $dgf, $dge, [x]); throw $dge; } };\n",
+  );
+});
+
+test("snapshot: directive prologue, line sites, return and end", () => {
+  assert.equal(
+    body('\nfunction f(a) {\n  "use strict"\n  const b = a;\n  if (b) return;\n  g(b)\n}\n'),
+    [
+      'function f(a) {',
+      '  "use strict";var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, [a])).a) a = $dgf.a[0]; ',
+      "  if ($dg_H_1) $dg_H.l(1, $dgf, [a]); const b = a;",
+      "  if ($dg_H_2) $dg_H.l(2, $dgf, [a, b]); if (b) return $dg_H_3 ? $dg_H.x(3, $dgf, void 0, [a, b]) : void 0;",
+      "  if ($dg_H_4) $dg_H.l(4, $dgf, [a, b]); g(b)",
+      "; if ($dg_H_5) return $dg_H.x(5, $dgf, void 0, [a, b]); } catch ($dge) { if ($dg_H_6) $dg_H.t(6, $dgf, $dge, [a]); throw $dge; }}",
+      "",
+    ].join("\n"),
+  );
+});
+
+test("snapshot: a single-statement body is wrapped in braces; labels keep their loop", () => {
+  assert.equal(
+    body("\nfunction f(n) {\n  loop: for (const x of n)\n    if (x) continue loop;\n}\n"),
+    [
+      "function f(n) {var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, [n])).a) n = $dgf.a[0]; ",
+      "  if ($dg_H_1) $dg_H.l(1, $dgf, [n]); loop: for (const x of n)",
+      "    { if ($dg_H_2) $dg_H.l(2, $dgf, [n, x]); if (x) continue loop; }",
+      "; if ($dg_H_3) return $dg_H.x(3, $dgf, void 0, [n]); } catch ($dge) { if ($dg_H_4) $dg_H.t(4, $dgf, $dge, [n]); throw $dge; }}",
+      "",
+    ].join("\n"),
+  );
+});
+
+test("snapshot: async derived constructor-free method with pause points", () => {
+  assert.equal(
+    body("\nclass A extends B {\n  async m() {\n    await x;\n  }\n}\n"),
+    [
+      "class A extends B {",
+      "  async m() {var $dgf, $dgr; try { if ($dg_H_0) { $dgf = $dg_H.e(0, this, []); if ($dgf && $dgf.w) await $dgf.w; } ",
+      "    if ($dg_H_1 && ($dgr = $dg_H.l(1, $dgf, []))) await $dgr; await x;",
+      "  ; if ($dg_H_2) return $dg_H.x(2, $dgf, void 0, []); } catch ($dge) { if ($dg_H_3) $dg_H.t(3, $dgf, $dge, []); throw $dge; }}",
+      "}",
+      "",
+    ].join("\n"),
+  );
+});
