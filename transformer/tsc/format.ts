@@ -72,3 +72,16 @@ function usesCommonJsSyntax(ts: TypeScript, file: TS.SourceFile): boolean {
     (s) => (ts.isImportEqualsDeclaration(s) && ts.isExternalModuleReference(s.moduleReference)) || (ts.isExportAssignment(s) && s.isExportEquals === true),
   );
 }
+
+/**
+ * True when tsc will put a `"use strict"` prologue in front of the file's output (CommonJS modules
+ * always, other files under `alwaysStrict`, ES modules never), so the adapter writes that directive
+ * itself with the marker comment on it: tsc keeps an existing one instead of adding its own, and
+ * the marker stays the first line of the output.
+ */
+export function tscAddsUseStrict(ts: TypeScript, options: TS.CompilerOptions, file: TS.SourceFile, format: OutputModuleFormat): boolean {
+  if (format === "esm") return false;
+  if (format === "cjs" && ts.isExternalModule(file)) return true;
+  const strictOption = (ts as unknown as { getStrictOptionValue?(o: TS.CompilerOptions, flag: string): boolean }).getStrictOptionValue;
+  return typeof strictOption === "function" ? strictOption(options, "alwaysStrict") : options.alwaysStrict ?? options.strict ?? false;
+}

@@ -1,0 +1,21 @@
+// A real third-party TypeScript library's work: an rxjs pipeline over 32 values, built and run
+// synchronously once per operation. rxjs itself is compiled from its TypeScript sources (the
+// `src/` folder of the npm package) with the same build as this file, so in the instrumented
+// variants every function and line of rxjs carries sites.
+import { filter, from, map, scan } from "rxjs";
+
+const DATA: number[] = Array.from({ length: 32 }, (_, k) => k);
+
+export function op(i: number): number {
+  let out = 0;
+  from(DATA)
+    .pipe(
+      map((x) => x * 3 + (i & 15)),
+      filter((x) => (x & 1) === 0),
+      scan((acc, x) => acc + x, 0),
+    )
+    .subscribe((v) => {
+      out = v;
+    });
+  return out;
+}

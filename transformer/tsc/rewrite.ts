@@ -1,0 +1,93 @@
+/**
+ * The rewrite of one source file: the original, type-checked nodes stay; synthesized site code is
+ * added around them at the matched positions (match.ts), as the SWC path adds text:
+ *
+ * - a function body `{ <directives> S… }` becomes
+ *   `{ <directives> var $dgf, $dgr; try { <entry> S… <end> } catch ($dge) { <throw> } }`;
+ * - an arrow's expression body `e` becomes `{ var …; try { <entry> return ($dgr = e, …); } catch … }`;
+ * - a line site's guard goes before its statement (a single-statement body gets braces);
+ * - `return e` becomes `return ($dgr = e, $g ? $m.x(…) : $dgr)` around the original `e`;
+ * - the module header goes after the file's directive prologue, the marker comment first.
+ *
+ * Original nodes keep their positions, so tsc's source maps still point into the .ts file;
+ * synthesized nodes have none (tsc maps nothing to them).
+ */
+import type * as TS from "typescript";
+import type { AnalyzedFunction } from "../analyze.js";
+import type { EditPlan } from "./match.js";
+import type { SiteNodes } from "./site-nodes.js";
+import { PLACEHOLDER, fillPlaceholder } from "./synthesize.js";
+import type { TypeScript } from "./types.js";
+
+/** The text of the marker comment (`/*diagnose:instrumented*\/`, runtime/abi.ts INSTRUMENTED_MARKER). */
+const MARKER_TEXT = "diagnose:instrumented";
+
+/**
+ * `addUseStrict`: tsc will prepend a `"use strict"` directive (format.ts `tscAddsUseStrict`); the
+ * rewrite writes it first, with the marker, unless the prologue already has one.
+ */
+export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, file: TS.SourceFile, plan: EditPlan, nodes: SiteNodes, addUseStrict: boolean): TS.SourceFile {
+  const f = context.factory;
+
+  const visit = (node: TS.Node): TS.VisitResult<TS.Node> => {
+    let result: TS.Node;
+    const returnEdit = plan.returns.get(node);
+    if (returnEdit) {
+      const statement = node as TS.ReturnStatement;
+      let value = nodes.returned(returnEdit);
+      if (statement.expression) value = fillPlaceholder(ts, context, value, ts.visitNode(statement.expression, visit, ts.isExpression)!);
+      result = f.updateReturnStatement(statement, value);
+    } else {
+      result = ts.visitEachChild(node, visit, context);
+    }
+
+    const fn = plan.bodies.get(node);
+    if (fn) result = fn.body.kind === "block" ? instrumentBlock(result as TS.Block, fn) : fillPlaceholder(ts, context, nodes.arrow(fn), result as TS.Expression);
+
+    const line = plan.lines.get(node);
+    if (!line) return result;
+    const guard = nodes.line(line.site);
+    return line.wrapEnd !== null ? f.createBlock([guard, result as TS.Statement], true) : [guard, result];
+  };
+
+  const instrumentBlock = (body: TS.Block, fn: AnalyzedFunction): TS.Block => {
+    const statements = body.statements;
+    const prologue = directiveCount(ts, statements);
+    const { declaration, wrapper } = nodes.block(fn);
+    const inner: TS.Statement[] = [];
+    for (const s of wrapper.tryBlock.statements) {
+      if (isPlaceholderStatement(ts, s)) inner.push(...statements.slice(prologue));
+      else if (!ts.isEmptyStatement(s)) inner.push(s);
+    }
+    const wrapped = f.updateTryStatement(wrapper, f.createBlock(inner, true), wrapper.catchClause, undefined);
+    // The body keeps its own position (its braces map to the source) and prints on several lines.
+    const block = f.createBlock([...statements.slice(0, prologue), declaration, wrapped], true);
+    return ts.setOriginalNode(ts.setTextRange(block, body), body);
+  };
+
+  const visited = ts.visitEachChild(file, visit, context);
+  const prologue = directiveCount(ts, visited.statements);
+  const directives = visited.statements.slice(0, prologue);
+  if (addUseStrict && !directives.some((d) => ((d as TS.ExpressionStatement).expression as TS.StringLiteral).text === "use strict")) {
+    directives.unshift(f.createExpressionStatement(f.createStringLiteral("use strict")));
+  }
+  const statements = [...directives, ...nodes.header, ...visited.statements.slice(prologue)];
+  // The marker leads the output (before the directive prologue): a second pass leaves the file alone.
+  ts.addSyntheticLeadingComment(statements[0]!, ts.SyntaxKind.MultiLineCommentTrivia, MARKER_TEXT, true);
+  return f.updateSourceFile(visited, statements);
+}
+
+/** Leading `"…";` statements: the directive prologue, which must stay first. */
+function directiveCount(ts: TypeScript, statements: readonly TS.Statement[]): number {
+  let n = 0;
+  while (n < statements.length) {
+    const s = statements[n]!;
+    if (!ts.isExpressionStatement(s) || !ts.isStringLiteral(s.expression)) break;
+    n++;
+  }
+  return n;
+}
+
+function isPlaceholderStatement(ts: TypeScript, s: TS.Statement): boolean {
+  return ts.isExpressionStatement(s) && ts.isIdentifier(s.expression) && s.expression.text === PLACEHOLDER;
+}
