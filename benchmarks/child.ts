@@ -1,0 +1,146 @@
+/**
+ * One (workload, variant) measurement, in its own process:
+ *
+ *   node --allow-natives-syntax --trace-deopt --trace-turbo-inlining dist/benchmarks/child.js '<config json>'
+ *
+ * Imports the variant's build of the workload, switches the variant on, calibrates a batch size,
+ * warms up, runs the on→off cycle where the variant asks for it, then takes `samples` timed
+ * samples of about `sampleMs` each (ns per operation). Markers on stdout delimit the measured
+ * window for the parent's trace parser. Only after measuring does it read V8's optimization
+ * status of the hot functions. The result goes to `resultFile` as JSON.
+ */
+import { writeFileSync } from "node:fs";
+import { setImmediate as tick } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+import { buildPath } from "./build-workloads.js";
+import { workloadByName, type WorkloadSpec } from "./catalog.js";
+import { variantByName, type VariantContext } from "./variants.js";
+import { MEASURE_END, MEASURE_START, optimizationStatus } from "./v8-status.js";
+
+export interface ChildConfig {
+  readonly workload: string;
+  readonly variant: string;
+  readonly warmupMs: number;
+  readonly samples: number;
+  readonly sampleMs: number;
+  readonly resultFile: string;
+  readonly udpPort: number;
+  readonly probeLine: number;
+  readonly entryFile: string;
+  readonly entryLine: number;
+}
+
+export interface ChildResult {
+  readonly workload: string;
+  readonly variant: string;
+  /** ns per operation, one per sample. */
+  readonly samples: number[];
+  readonly opsPerSample: number;
+  /** Probe (or peer hook) hits per operation while measuring; null when nothing counts hits. */
+  readonly hitsPerOp: number | null;
+  /** Raw `%GetOptimizationStatus` per hot function label. */
+  readonly status: Record<string, number>;
+  /** Functions the shim replaced (status is read from the original). */
+  readonly checksum: number;
+}
+
+type Op = (i: number) => number | Promise<number>;
+
+let sink = 0;
+
+function runSync(op: (i: number) => number, n: number, base: number): void {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += op(base + i);
+  sink += acc;
+}
+
+async function runAsync(op: (i: number) => Promise<number>, n: number, base: number): Promise<void> {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += await op(base + i);
+  sink += acc;
+}
+
+async function hotFunctions(spec: WorkloadSpec, build: Parameters<typeof buildPath>[0]): Promise<Record<string, Function>> {
+  const out: Record<string, Function> = {};
+  for (const h of spec.hot) {
+    const mod = (await import(pathToFileURL(buildPath(build, h.file)).href)) as Record<string, unknown>;
+    let fn = mod[h.exportName] as Function | undefined;
+    if (fn !== undefined && h.method !== undefined) fn = (fn as unknown as { prototype: Record<string, Function> }).prototype[h.method];
+    if (typeof fn !== "function") continue;
+    // A shimmer wrapper: report the wrapped original (the wrapper itself is never inlined away).
+    const original = (fn as unknown as { __original?: Function }).__original;
+    out[h.label] = original ?? fn;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2] ?? "") as ChildConfig;
+  const spec = workloadByName(cfg.workload);
+  const variant = variantByName(cfg.variant);
+  variant.beforeImport?.();
+  const mod = (await import(pathToFileURL(buildPath(variant.build, `bench/${spec.name}.ts`)).href)) as { op: Op };
+  const op = mod.op;
+  let base = 0;
+  /** Runs n operations; returns milliseconds. */
+  const run = async (n: number): Promise<number> => {
+    const t0 = performance.now();
+    if (spec.async) await runAsync(op as (i: number) => Promise<number>, n, base);
+    else runSync(op as (i: number) => number, n, base);
+    const t = performance.now() - t0;
+    base += n;
+    return t;
+  };
+
+  // Batches of ~5 ms while warming; the event loop turns between them (UDP sends, timers).
+  let batch = 1;
+  let opsPerMs = 0;
+  const warm = async (ms: number): Promise<void> => {
+    const end = performance.now() + ms;
+    do {
+      const t = await run(batch);
+      if (t > 0) opsPerMs = batch / t;
+      batch = Math.max(1, Math.min(batch * 4, Math.round(opsPerMs * 5) || batch * 2));
+      await tick();
+    } while (performance.now() < end);
+  };
+
+  const ctx: VariantContext = {
+    spec,
+    probeLine: cfg.probeLine,
+    entryFile: cfg.entryFile,
+    entryLine: cfg.entryLine,
+    udpPort: cfg.udpPort,
+    warm,
+  };
+  const active = await variant.setup(ctx);
+  await warm(cfg.warmupMs);
+  await active.afterWarmup?.();
+  await warm(Math.min(cfg.warmupMs, 100));
+
+  const n = Math.max(1, Math.round(opsPerMs * cfg.sampleMs));
+  const hits0 = active.hits();
+  const samples: number[] = [];
+  process.stdout.write(`${MEASURE_START}\n`);
+  for (let s = 0; s < cfg.samples; s++) {
+    const ms = await run(n);
+    samples.push((ms * 1e6) / n);
+    await tick();
+  }
+  process.stdout.write(`${MEASURE_END}\n`);
+  const hits1 = active.hits();
+  const hitsPerOp = hits0 === undefined || hits1 === undefined ? null : (hits1 - hits0) / (n * cfg.samples);
+
+  const status = optimizationStatus(await hotFunctions(spec, variant.build));
+  await active.close?.();
+  const result: ChildResult = { workload: spec.name, variant: variant.name, samples, opsPerSample: n, hitsPerOp, status, checksum: sink };
+  writeFileSync(cfg.resultFile, JSON.stringify(result));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench child failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
