@@ -21,11 +21,10 @@ import { WORKLOADS, type WorkloadSpec } from "./catalog.js";
 import { dcGuard, dcHeader } from "./peers/diagnostics-channel.js";
 import { istanbulInstrument } from "./peers/istanbul.js";
 import { shimLine } from "./peers/shimmer.js";
-import { BUILDS, DIST, packageDir, REPO, WORK, WORKLOAD_SOURCES } from "./paths.js";
+import { BUILD_KINDS, BUILDS, buildPath, DIST, packageDir, WORK, WORKLOAD_SOURCES, type BuildKind } from "./paths.js";
 import { generatedLineFor } from "./sourcemap-line.js";
 
-export const BUILD_KINDS = ["plain", "diagnose", "istanbul", "shim", "dc"] as const;
-export type BuildKind = (typeof BUILD_KINDS)[number];
+export { BUILD_KINDS, buildPath, type BuildKind };
 
 /** What the children need to know about one workload's builds. */
 export interface WorkloadBuild {
@@ -116,6 +115,11 @@ function rewriteImports(code: string, file: string, files: ReadonlySet<string>):
       else if (files.has(`${base}/index.ts`)) target = `${base}/index.js`;
     } else if (files.has(`${spec}/src/index.ts`)) {
       target = `${spec}/src/index.js`;
+    } else {
+      // A deep import into a library compiled into the build: "rxjs/internal/observable/from".
+      const slash = spec.indexOf("/");
+      const deep = slash > 0 ? `${spec.slice(0, slash)}/src/${spec.slice(slash + 1)}` : "";
+      if (deep && files.has(`${deep}.ts`)) target = `${deep}.js`;
     }
     if (target === undefined) return whole;
     let rel = posix.relative(posix.dirname(file), target);
@@ -259,10 +263,3 @@ function mkdirp(dir: string): string {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
-
-/** Path of a build's module, e.g. buildPath("plain", "bench/micro.ts"). */
-export function buildPath(build: BuildKind, file: string): string {
-  return join(BUILDS, build, file.replace(/\.ts$/, ".js"));
-}
-
-export { REPO };

@@ -125,7 +125,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     },
     hot: [
       { label: "op", file: "bench/library.ts", exportName: "op", v8Name: "op" },
-      { label: "Subscriber.next", file: "rxjs/src/index.ts", exportName: "Subscriber", method: "next", v8Name: "next" },
+      { label: "Subscriber.next", file: "rxjs/src/internal/Subscriber.ts", exportName: "Subscriber", method: "next", v8Name: "next" },
     ],
     libraries: ["rxjs"],
   },

@@ -12,7 +12,7 @@
 import { writeFileSync } from "node:fs";
 import { setImmediate as tick } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
-import { buildPath } from "./build-workloads.js";
+import { buildPath } from "./paths.js";
 import { workloadByName, type WorkloadSpec } from "./catalog.js";
 import { variantByName, type VariantContext } from "./variants.js";
 import { MEASURE_END, MEASURE_START, optimizationStatus } from "./v8-status.js";

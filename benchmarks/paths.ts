@@ -26,3 +26,11 @@ export function packageDir(name: string): string | undefined {
     return undefined;
   }
 }
+
+export const BUILD_KINDS = ["plain", "diagnose", "istanbul", "shim", "dc"] as const;
+export type BuildKind = (typeof BUILD_KINDS)[number];
+
+/** Path of a build's module, e.g. buildPath("plain", "bench/micro.ts"). */
+export function buildPath(build: BuildKind, file: string): string {
+  return join(BUILDS, build, file.replace(/\.ts$/, ".js"));
+}

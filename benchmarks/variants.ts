@@ -3,7 +3,7 @@
  * process (child.ts); `setup` runs there, before and after the workload's module is imported.
  */
 import { pathToFileURL } from "node:url";
-import type { BuildKind } from "./build-workloads.js";
+import type { BuildKind } from "./paths.js";
 import type { WorkloadSpec } from "./catalog.js";
 import { subscribeNoop } from "./peers/diagnostics-channel.js";
 import { setLogBreakpoint } from "./peers/inspector.js";

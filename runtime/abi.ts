@@ -18,7 +18,14 @@ export function flagName(moduleHash: string, siteId: number): string {
   return `$dg_${moduleHash}_${siteId}`;
 }
 
-/** Module-scope binding that holds the module handle (the registered table). */
+/**
+ * Module-scope binding that holds the module handle (the registered table). ESM and CommonJS
+ * modules each have their own scope, so a short fixed name is enough; classic scripts share the
+ * global scope and need the hash-qualified `handleName`.
+ */
+export const MODULE_HANDLE = "$dg";
+
+/** The handle of a classic script (format "script"): `$dg_<hash>`, unique in the shared global scope. */
 export function handleName(moduleHash: string): string {
   return `$dg_${moduleHash}`;
 }
@@ -51,17 +58,21 @@ export const FnFlags = {
   classField: 512,
 } as const;
 
-/** Numbers per site in `ModuleTable.s`. */
+/** Numbers per site in the decoded `s` (see `decodeSites`). */
 export const SITE_STRIDE = 5;
 
 /**
- * `[qualifiedPath, line, column, FnFlags, parameterDescriptors]`.
+ * `[qualifiedPath, line, column, flags, params]`.
  * Parameter descriptors: `"a"`, `"a="` (default), `"...a"` (rest), `"{x,y}"` / `"[x,y]"`
  * (destructuring, its bound names).
  */
 export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[]];
 
-/** The object literal the transformer passes to `register()`. */
+/**
+ * The object literal the transformer passes to `register()`. The bulky fields are strings: one
+ * token each for the parsers and printers downstream (a printer such as SWC puts every array
+ * element on its own line), and a few bytes per site in memory until the module is first watched.
+ */
 export interface ModuleTable {
   abi: number;
   /** Module hash: 8 base-36 characters. */
@@ -72,11 +83,74 @@ export interface ModuleTable {
   p: string;
   /** Number of sites. */
   n: number;
-  f: FunctionEntry[];
-  /** Per site: kind, function id, line (1-based), column (0-based), locals index (-1 if none). */
-  s: number[];
-  /** Local-name lists, shared between sites. */
-  v: string[][];
+  /** Functions, index = function id: the JSON text of a `FunctionEntry[]`. */
+  f: string;
+  /** Sites: see `encodeSites` (5 numbers per site, base-64 VLQ deltas). */
+  s: string;
+  /** Local-name lists, shared between sites: names joined by ",", lists by ";" (see `encodeLocals`). */
+  v: string;
+}
+
+const VLQ_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const VLQ_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < VLQ_CHARS.length; i++) VLQ_VALUES[VLQ_CHARS.charCodeAt(i)] = i;
+
+/**
+ * The table's `s`: per site, in site-id order, `kind, function id, line, column, locals index`
+ * (-1: no locals); each number written as the difference from the same number of the previous
+ * site (the first site: from 0), in the base-64 VLQ of source maps (sign in the lowest bit, 5 bits
+ * per character, continuation bit 32). A typical site takes 5–7 characters.
+ */
+export function encodeSites(values: readonly number[]): string {
+  const previous = [0, 0, 0, 0, 0];
+  let out = "";
+  for (let i = 0; i < values.length; i++) {
+    const field = i % SITE_STRIDE;
+    const delta = values[i]! - previous[field]!;
+    previous[field] = values[i]!;
+    let vlq = delta < 0 ? (-delta << 1) | 1 : delta << 1;
+    do {
+      let digit = vlq & 31;
+      vlq >>>= 5;
+      if (vlq > 0) digit |= 32;
+      out += VLQ_CHARS[digit];
+    } while (vlq > 0);
+  }
+  return out;
+}
+
+/** Decodes `s` into `count * SITE_STRIDE` numbers; undefined if it is malformed or of another length. */
+export function decodeSites(text: string, count: number): Int32Array | undefined {
+  const out = new Int32Array(count * SITE_STRIDE);
+  const previous = [0, 0, 0, 0, 0];
+  let pos = 0;
+  for (let i = 0; i < out.length; i++) {
+    let vlq = 0;
+    let shift = 0;
+    let digit: number;
+    do {
+      if (pos >= text.length || shift > 30) return undefined;
+      const code = text.charCodeAt(pos++);
+      digit = code < 128 ? VLQ_VALUES[code]! : -1;
+      if (digit < 0) return undefined;
+      vlq += (digit & 31) * 2 ** shift;
+      shift += 5;
+    } while (digit & 32);
+    const delta = vlq % 2 === 1 ? -Math.floor(vlq / 2) : vlq / 2;
+    const field = i % SITE_STRIDE;
+    previous[field] = previous[field]! + delta;
+    out[i] = previous[field]!;
+  }
+  return pos === text.length ? out : undefined;
+}
+
+/** The table's `v`: names joined by ",", lists joined by ";" (identifiers contain neither). */
+export function encodeLocals(lists: readonly (readonly string[])[]): string {
+  return lists.map((names) => names.join(",")).join(";");
+}
+
+export function decodeLocals(text: string): string[][] {
+  return text === "" ? [] : text.split(";").map((names) => names.split(","));
 }
 
 /**
@@ -90,12 +164,16 @@ export interface FrameABI {
   w?: Promise<unknown> | undefined;
 }
 
-/** The hook methods the runtime adds to a registered table. */
+/**
+ * The hook methods the runtime adds to a registered table. Arguments and locals are passed as
+ * separate call arguments (not an array literal): fewer bytes of bytecode in the instrumented
+ * function, and printers keep the call on one line.
+ */
 export interface ModuleHooks {
-  e(site: number, self: unknown, args: unknown[]): FrameABI;
-  l(site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined;
-  x(site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown;
-  t(site: number, frame: FrameABI | undefined, error: unknown, locals: unknown[]): void;
+  e(site: number, self: unknown, ...args: unknown[]): FrameABI;
+  l(site: number, frame: FrameABI | undefined, ...locals: unknown[]): Promise<unknown> | undefined;
+  x(site: number, frame: FrameABI | undefined, value: unknown, ...locals: unknown[]): unknown;
+  t(site: number, frame: FrameABI | undefined, error: unknown, ...locals: unknown[]): void;
 }
 
 /** The object in the global slot: the runtime's registry, or the inline bootstrap. */

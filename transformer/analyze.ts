@@ -4,11 +4,12 @@
  * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
  * names from one place.
  */
-import { ABI_VERSION, SiteKind, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, type ModuleTable } from "../runtime/abi.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 import { matchesAny } from "./glob.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
+import type { ModuleNames } from "./site-code.js";
 import { languageOf, parseSource } from "./parse.js";
 import { firstTokenIndex } from "./positions.js";
 import type { InstrumentOptions } from "./types.js";
@@ -23,6 +24,11 @@ export interface Analysis {
   hash: string;
   /** Runtime format of the output the header is written for. */
   format: OutputModuleFormat;
+  /**
+   * The names site code uses: pass this (not `hash`) to the site-code.ts builders and its
+   * `handle` to `headerCode`. ESM/CJS: the short module-scoped handle `$dg`; scripts: `$dg_<hash>`.
+   */
+  names: ModuleNames;
   functions: AnalyzedFunction[];
   sites: AnalyzedSite[];
   returns: ReturnEdit[];
@@ -103,6 +109,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     package: resolved.packageName,
     hash,
     format,
+    names: { hash, handle: format === "script" ? handleName(hash) : MODULE_HANDLE },
     functions,
     sites,
     returns: walked.returns.map((r) => ({ site: r.site.id, start: r.start, keywordEnd: r.keywordEnd, argument: r.argument })),
@@ -143,18 +150,24 @@ function headerPosition(code: string, body: readonly { type: string; span: { sta
 }
 
 function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedFunction[], sites: AnalyzedSite[]): ModuleTable {
-  const v: string[][] = [];
-  const shared = new Map<string, number>();
+  const v: (readonly string[])[] = [];
+  // Sites usually share their locals array (scopes.ts memoises it): look up by identity first.
+  const byArray = new Map<readonly string[], number>();
+  const byText = new Map<string, number>();
   const s: number[] = [];
   for (const site of sites) {
     let localsIndex = -1;
     if (site.locals.length > 0) {
-      const key = site.locals.join(",");
-      localsIndex = shared.get(key) ?? -1;
+      localsIndex = byArray.get(site.locals) ?? -1;
       if (localsIndex < 0) {
-        localsIndex = v.length;
-        v.push(site.locals);
-        shared.set(key, localsIndex);
+        const key = site.locals.join(",");
+        localsIndex = byText.get(key) ?? -1;
+        if (localsIndex < 0) {
+          localsIndex = v.length;
+          v.push(site.locals);
+          byText.set(key, localsIndex);
+        }
+        byArray.set(site.locals, localsIndex);
       }
     }
     s.push(SiteKind[site.kind], site.fn, site.line, site.column, localsIndex);
@@ -165,8 +178,8 @@ function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedF
     m: options.modulePath,
     p: options.packageName,
     n: sites.length,
-    f: functions.map((fn) => [fn.path, fn.line, fn.column, fn.flags, fn.params]),
-    s,
-    v,
+    f: JSON.stringify(functions.map((fn) => [fn.path, fn.line, fn.column, fn.flags, fn.params])),
+    s: encodeSites(s),
+    v: encodeLocals(v),
   };
 }

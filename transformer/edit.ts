@@ -49,7 +49,7 @@ function compareInsertions(a: Insertion, b: Insertion): number {
 
 /** All insertions for an analysed module, sorted. */
 export function planInsertions(analysis: Analysis): Insertion[] {
-  const { hash } = analysis;
+  const names = analysis.names;
   const out: Insertion[] = [];
   const site = (id: number) => analysis.sites[id]!;
   const entryInput = (fn: AnalyzedFunction): EntryCodeInput => ({
@@ -64,7 +64,7 @@ export function planInsertions(analysis: Analysis): Insertion[] {
   out.push({ offset: analysis.marker.offset, text: analysis.marker.prefix + markerCode(), closes: false, nodeStart: -2, nodeEnd: Number.MAX_SAFE_INTEGER });
   out.push({
     offset: analysis.header.offset,
-    text: (analysis.header.needsSemicolon ? ";" : "") + headerCode(analysis.table, analysis.format),
+    text: (analysis.header.needsSemicolon ? ";" : "") + headerCode(analysis.table, analysis.format, names.handle),
     closes: false,
     nodeStart: -1,
     nodeEnd: Number.MAX_SAFE_INTEGER - 1,
@@ -76,23 +76,23 @@ export function planInsertions(analysis: Analysis): Insertion[] {
     if (body.kind === "block") {
       out.push({
         offset: body.open,
-        text: (body.openNeedsSemicolon ? ";" : "") + bodyOpenCode() + entryCode(hash, entryInput(fn)) + " ",
+        text: (body.openNeedsSemicolon ? ";" : "") + bodyOpenCode() + entryCode(names, entryInput(fn)) + " ",
         closes: false,
         nodeStart: body.start,
         nodeEnd: body.end,
       });
       const endSite = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      out.push({ offset: body.close, text: bodyCloseCode(hash, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      out.push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      out.push({ offset: body.start, text: arrowOpenCode(hash, entryInput(fn)), closes: false, nodeStart: body.start, nodeEnd: body.end });
-      out.push({ offset: body.end, text: arrowCloseCode(hash, returnSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      out.push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn)), closes: false, nodeStart: body.start, nodeEnd: body.end });
+      out.push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
     }
   }
 
   const asyncOf = (siteId: number) => analysis.functions[site(siteId).fn]!.async;
   for (const line of analysis.lines) {
-    const code = lineCode(hash, line.site, site(line.site).locals, asyncOf(line.site));
+    const code = lineCode(names, line.site, site(line.site).locals, asyncOf(line.site));
     const end = line.wrapEnd ?? line.offset;
     out.push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
     if (line.wrapEnd !== null) out.push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
@@ -103,9 +103,9 @@ export function planInsertions(analysis: Analysis): Insertion[] {
     if (r.argument) {
       const { start, end, sequence } = r.argument;
       out.push({ offset: start, text: returnOpenCode(sequence), closes: false, nodeStart: start, nodeEnd: end });
-      out.push({ offset: end, text: returnCloseCode(hash, r.site, locals, sequence), closes: true, nodeStart: start, nodeEnd: end });
+      out.push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence), closes: true, nodeStart: start, nodeEnd: end });
     } else {
-      out.push({ offset: r.keywordEnd, text: returnVoidCode(hash, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
+      out.push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
     }
   }
   return out.sort(compareInsertions);

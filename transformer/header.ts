@@ -13,23 +13,37 @@ export function moduleHash(packageName: string, modulePath: string, source: stri
   return value.toString(36).padStart(8, "0");
 }
 
+/** Defines flag `k` as a non-enumerable `false` global unless it exists (data: URL safe: no `#`, `?`, `%`, `"`). */
+function defineFlagCode(name: string): string {
+  return `let k=${name};k in globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})`;
+}
+
 /** The code that defines flags `0..n-1` of a module as non-enumerable globals, unless they exist. */
 export function flagDefinerCode(hash: string, count: number): string {
-  return `for(let i=0;i<${count};i++){const k="$dg_${hash}_"+i;if(!(k in globalThis))Object.defineProperty(globalThis,k,{value:false,writable:true,configurable:true})}`;
+  return `for(let i=0;i<${count};i++){${defineFlagCode(`'$dg_${hash}_'+i`)}}`;
+}
+
+/**
+ * The body of a `data:` URL, percent-encoding only what a URL or the JS string around it would
+ * change: `%`, `#` (fragment), `?` (query), `"`, backslashes, whitespace, controls, non-ASCII.
+ */
+export function dataUrlBody(code: string): string {
+  return code.replace(/[%#?"\\\s\x00-\x1f\x7f-\uffff]/g, (c) => encodeURIComponent(c));
 }
 
 /** The inline registry used until the runtime loads (it adopts `queue`). */
 export function bootstrapCode(): string {
-  return (
-    `{abi:${ABI_VERSION},queue:[],register(t){` +
-    `for(let i=0;i<t.n;i++){const k="$dg_"+t.h+"_"+i;if(!(k in globalThis))Object.defineProperty(globalThis,k,{value:false,writable:true,configurable:true})}` +
-    `this.queue.push(t);return t}}`
-  );
+  return `{abi:${ABI_VERSION},queue:[],register(t){for(let i=0;i<t.n;i++){${defineFlagCode(`"$dg_"+t.h+"_"+i`)}}this.queue.push(t);return t}}`;
 }
 
-/** The table literal passed to `register`. Compact and on one line, so line numbers survive. */
+/**
+ * The table literal passed to `register`, on one line so line numbers survive. `f` is JSON text
+ * in a single-quoted string (its own double quotes stay readable).
+ */
 export function tableCode(table: ModuleTable): string {
-  return JSON.stringify(table);
+  const f = `'${table.f.replace(/[\\'\u2028\u2029]/g, (c) => (c === "\\" ? "\\\\" : c === "'" ? "\\'" : c === "\u2028" ? "\\u2028" : "\\u2029"))}'`;
+  const text = (value: string) => JSON.stringify(value);
+  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}}`;
 }
 
 export type OutputModuleFormat = "esm" | "cjs" | "script";
@@ -37,13 +51,13 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
 /**
  * The header statements, placed after a hashbang and the directive prologue. ESM: the data: import
  * comes first, so flags exist before any other import (or an import-cycle partner) can run code
- * of this module; CJS/script: `register()` defines them.
+ * of this module; CJS/script: `register()` defines them. `handle` is the module handle the site
+ * code calls (`Analysis.names.handle`); the default, `$dg_<hash>`, suits every format.
  */
-export function headerCode(table: ModuleTable, format: OutputModuleFormat): string {
-  const registration = `const ${handleName(table.h)} = (globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})] ??= ${bootstrapCode()}).register(${tableCode(table)});`;
+export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h)): string {
+  const registration = `const ${handle} = (globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})] ??= ${bootstrapCode()}).register(${tableCode(table)});`;
   if (format !== "esm" || table.n === 0) return registration;
-  const url = `data:text/javascript,${encodeURIComponent(flagDefinerCode(table.h, table.n))}`;
-  return `import ${JSON.stringify(url)};${registration}`;
+  return `import "data:text/javascript,${dataUrlBody(flagDefinerCode(table.h, table.n))}";${registration}`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

@@ -22,11 +22,17 @@ export type Binding = (typeof Binding)[keyof typeof Binding];
 
 export class Scope {
   readonly names = new Map<string, Binding>();
+  /** Bumped whenever a name is added or changes state (invalidates memoised locals). */
+  version = 0;
+  /** Memo of `localsAt` for the chain ending here: valid while parent result and version match. */
+  memo: { parent: readonly string[]; version: number; result: string[] } | undefined = undefined;
 
   set(name: string, state: Binding): void {
     // Hidden wins: `var f; function f() {}` makes `f` a function.
-    if (this.names.get(name) === Binding.Hidden) return;
+    const current = this.names.get(name);
+    if (current === Binding.Hidden || current === state) return;
     this.names.set(name, state);
+    this.version++;
   }
 }
 
@@ -166,24 +172,49 @@ const MAX_PARAMS_KEPT = 16;
  * The locals at a site: scopes ordered outermost (the function scope) to innermost. A name is
  * decided by its innermost binding; the result lists names outermost first, each once. Over
  * MAX_LOCALS names, the first parameters and the most recently declared names are kept.
+ *
+ * Sites are many and scopes change rarely, so the list is built incrementally and memoised per
+ * scope: a scope whose parent list and own names are unchanged returns its previous array. Sites
+ * with the same locals therefore share one array, and a site costs O(scope depth), not O(names)
+ * (bundle wrappers declare thousands of `var`s in one function).
  */
 export function localsAt(scopes: readonly Scope[], paramCount = 0): string[] {
-  const all = allLocalsAt(scopes);
-  if (all.length <= MAX_LOCALS) return all;
-  const head = Math.min(paramCount, MAX_PARAMS_KEPT);
-  return [...all.slice(0, head), ...all.slice(all.length - (MAX_LOCALS - head))];
+  let list: string[] = NO_LOCALS;
+  for (const scope of scopes) list = scopeLocals(scope, list);
+  if (list.length <= MAX_LOCALS) return list;
+  let truncated = TRUNCATED.get(list);
+  if (truncated === undefined || truncated.paramCount !== paramCount) {
+    const head = Math.min(paramCount, MAX_PARAMS_KEPT);
+    truncated = { paramCount, result: [...list.slice(0, head), ...list.slice(list.length - (MAX_LOCALS - head))] };
+    TRUNCATED.set(list, truncated);
+  }
+  return truncated.result;
 }
 
-function allLocalsAt(scopes: readonly Scope[]): string[] {
-  const innermost = new Map<string, number>();
-  for (let i = scopes.length - 1; i >= 0; i--) {
-    for (const name of scopes[i]!.names.keys()) if (!innermost.has(name)) innermost.set(name, i);
+const NO_LOCALS: string[] = [];
+const NAME_SETS = new WeakMap<readonly string[], Set<string>>();
+const TRUNCATED = new WeakMap<readonly string[], { paramCount: number; result: string[] }>();
+
+/** The locals of the chain ending at `scope`, given those of the chain above it. */
+function scopeLocals(scope: Scope, parent: string[]): string[] {
+  if (scope.names.size === 0) return parent;
+  const memo = scope.memo;
+  if (memo !== undefined && memo.parent === parent && memo.version === scope.version) return memo.result;
+  // Names of this scope shadow outer ones, whatever their state here.
+  const own: string[] = [];
+  for (const [name, state] of scope.names) if (state === Binding.Local) own.push(name);
+  let shadows = false;
+  if (parent.length > 0) {
+    const outer = namesOf(parent);
+    for (const name of scope.names.keys()) if (outer.has(name)) shadows = true;
   }
-  const out: string[] = [];
-  for (let i = 0; i < scopes.length; i++) {
-    for (const [name, state] of scopes[i]!.names) {
-      if (state === Binding.Local && innermost.get(name) === i) out.push(name);
-    }
-  }
-  return out;
+  const result = shadows ? parent.filter((name) => !scope.names.has(name)).concat(own) : own.length > 0 ? parent.concat(own) : parent;
+  scope.memo = { parent, version: scope.version, result };
+  return result;
+}
+
+function namesOf(list: readonly string[]): Set<string> {
+  let set = NAME_SETS.get(list);
+  if (set === undefined) NAME_SETS.set(list, (set = new Set(list)));
+  return set;
 }

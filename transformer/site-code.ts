@@ -10,6 +10,22 @@
  */
 import { flagName, handleName } from "../runtime/abi.js";
 
+/**
+ * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
+ * handle (`$dg` in ESM/CJS output, `$dg_<hash>` in classic scripts; see `Analysis.names`).
+ * Every builder below also accepts a bare hash, which means the hash-qualified handle; that form
+ * is valid in every format as long as the header is written with the same handle.
+ */
+export interface ModuleNames {
+  hash: string;
+  handle: string;
+}
+
+/** `ModuleNames` of a bare hash: the hash-qualified handle. */
+export function namesOf(module: string | ModuleNames): ModuleNames {
+  return typeof module === "string" ? { hash: module, handle: handleName(module) } : module;
+}
+
 /** The per-function facts the entry code needs. */
 export interface EntryCodeInput {
   siteId: number;
@@ -27,8 +43,11 @@ export const FRAME_VAR = "$dgf";
 export const RESULT_VAR = "$dgr";
 export const ERROR_VAR = "$dge";
 
+/** Trailing call arguments: `, a, b` (hooks take arguments and locals as rest parameters). */
 function list(names: readonly string[]): string {
-  return `[${names.join(", ")}]`;
+  let out = "";
+  for (const name of names) out += `, ${name}`;
+  return out;
 }
 
 /** `var $dgf, $dgr; try {` — goes after the directive prologue of every instrumented body. */
@@ -37,10 +56,10 @@ export function bodyOpenCode(): string {
 }
 
 /** The entry site: calls `e` with `this` and the arguments; applies replaced arguments. */
-export function entryCode(hash: string, input: EntryCodeInput): string {
+export function entryCode(module: string | ModuleNames, input: EntryCodeInput): string {
+  const { hash, handle } = namesOf(module);
   const g = flagName(hash, input.siteId);
-  const m = handleName(hash);
-  const call = `${m}.e(${input.siteId}, ${input.thisExpression}, ${list(input.args)})`;
+  const call = `${handle}.e(${input.siteId}, ${input.thisExpression}${list(input.args)})`;
   const assignments: string[] = [];
   input.replaceable.forEach((name, i) => {
     if (name !== null) assignments.push(`${name} = ${FRAME_VAR}.a[${i}]`);
@@ -55,9 +74,10 @@ export function entryCode(hash: string, input: EntryCodeInput): string {
 }
 
 /** A line site; in async functions the hook may return a promise to wait for. */
-export function lineCode(hash: string, siteId: number, locals: readonly string[], async: boolean): string {
+export function lineCode(module: string | ModuleNames, siteId: number, locals: readonly string[], async: boolean): string {
+  const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  const call = `${handleName(hash)}.l(${siteId}, ${FRAME_VAR}, ${list(locals)})`;
+  const call = `${handle}.l(${siteId}, ${FRAME_VAR}${list(locals)})`;
   if (async) return `if (${g} && (${RESULT_VAR} = ${call})) await ${RESULT_VAR};`;
   return `if (${g}) ${call};`;
 }
@@ -68,40 +88,44 @@ export function returnOpenCode(sequence: boolean): string {
   return sequence ? `(${RESULT_VAR} = (` : `(${RESULT_VAR} = `;
 }
 
-export function returnCloseCode(hash: string, siteId: number, locals: readonly string[], sequence: boolean): string {
+export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean): string {
+  const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `${sequence ? ")" : ""}, ${g} ? ${handleName(hash)}.x(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}, ${list(locals)}) : ${RESULT_VAR})`;
+  return `${sequence ? ")" : ""}, ${g} ? ${handle}.x(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals)}) : ${RESULT_VAR})`;
 }
 
 /** Inserted right after the `return` keyword of `return;`. */
-export function returnVoidCode(hash: string, siteId: number, locals: readonly string[]): string {
+export function returnVoidCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
+  const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return ` ${g} ? ${handleName(hash)}.x(${siteId}, ${FRAME_VAR}, void 0, ${list(locals)}) : void 0`;
+  return ` ${g} ? ${handle}.x(${siteId}, ${FRAME_VAR}, void 0${list(locals)}) : void 0`;
 }
 
 /** The last statement of a body: falling off the end. */
-export function endCode(hash: string, siteId: number, locals: readonly string[]): string {
-  return `if (${flagName(hash, siteId)}) return ${handleName(hash)}.x(${siteId}, ${FRAME_VAR}, void 0, ${list(locals)});`;
+export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
+  const { hash, handle } = namesOf(module);
+  return `if (${flagName(hash, siteId)}) return ${handle}.x(${siteId}, ${FRAME_VAR}, void 0${list(locals)});`;
 }
 
 /** Closes the body's `try` (before the body's closing brace): the end site and the throw site. */
-export function bodyCloseCode(hash: string, endSite: { siteId: number; locals: readonly string[] } | null, throwSite: { siteId: number; locals: readonly string[] }): string {
+export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSite: { siteId: number; locals: readonly string[] }): string {
   // The leading ";" ends a last statement written without one (`{ foo() }`).
-  const end = endSite ? ` ${endCode(hash, endSite.siteId, endSite.locals)}` : "";
-  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(hash, throwSite.siteId, throwSite.locals)} }`;
+  const end = endSite ? ` ${endCode(module, endSite.siteId, endSite.locals)}` : "";
+  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSite.siteId, throwSite.locals)} }`;
 }
 
 /** The catch clause body: report, then rethrow the same error object. */
-export function throwCode(hash: string, siteId: number, locals: readonly string[]): string {
+export function throwCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
+  const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `if (${g}) ${handleName(hash)}.t(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}, ${list(locals)}); throw ${ERROR_VAR};`;
+  return `if (${g}) ${handle}.t(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}${list(locals)}); throw ${ERROR_VAR};`;
 }
 
 /** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
-export function arrowOpenCode(hash: string, entry: EntryCodeInput): string {
-  return `{ ${bodyOpenCode()}${entryCode(hash, entry)} return ${returnOpenCode(false)}`;
+export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput): string {
+  return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(false)}`;
 }
 
-export function arrowCloseCode(hash: string, returnSite: { siteId: number; locals: readonly string[] }, throwSite: { siteId: number; locals: readonly string[] }): string {
-  return `${returnCloseCode(hash, returnSite.siteId, returnSite.locals, false)}; } catch (${ERROR_VAR}) { ${throwCode(hash, throwSite.siteId, throwSite.locals)} } }`;
+export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSite: { siteId: number; locals: readonly string[] }): string {
+  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSite.siteId, throwSite.locals)} } }`;
 }

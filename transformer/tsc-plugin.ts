@@ -94,12 +94,12 @@ function instrumentSourceFile(
       module: format,
     });
     if (isSkipped(result)) {
-      if (!QUIET_SKIPS.has(result.skipped)) sink.warning(DiagnosticCode.analysis, `${file.fileName} is emitted uninstrumented: ${result.skipped}`, { file, start: 0 });
+      if (!QUIET_SKIPS.has(result.skipped)) sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start: 0 });
       return file;
     }
     analysis = result;
   } catch (error) {
-    sink.warning(DiagnosticCode.analysis, `${file.fileName} is emitted uninstrumented: ${describe(error)}`, at(ts, file, error));
+    sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${describe(error)}`, at(ts, file, error));
     return file;
   }
 
@@ -111,7 +111,7 @@ function instrumentSourceFile(
   if (isMismatch(plan)) {
     sink.warning(
       DiagnosticCode.mismatch,
-      `${file.fileName} is emitted uninstrumented: TypeScript's syntax tree has no node for ${plan.what} here. Please report this with the code around it.`,
+      `this file is emitted uninstrumented: TypeScript's syntax tree has no node for ${plan.what} here. Please report this with the code around it.`,
       { file, start: plan.offset },
     );
     return file;
@@ -121,7 +121,7 @@ function instrumentSourceFile(
   try {
     output = rewriteFile(ts, context, file, plan, buildSiteNodes(ts, analysis), tscAddsUseStrict(ts, program.getCompilerOptions(), file, format));
   } catch (error) {
-    sink.warning(DiagnosticCode.mismatch, `${file.fileName} is emitted uninstrumented: ${describe(error)}. Please report this.`, { file, start: 0 });
+    sink.warning(DiagnosticCode.mismatch, `this file is emitted uninstrumented: ${describe(error)}. Please report this.`, { file, start: 0 });
     return file;
   }
   manifest?.add(moduleSites(analysis));

@@ -32,6 +32,14 @@ export const EVENT_NAMES: ReadonlySet<string> = new Set([
   "locals", "line", "target",
 ]);
 
+/**
+ * Event names whose value needs the call's entry time (`frame.start`): a probe reads the clock at
+ * entry only when a live instrument mentions one of them (or declares `wantsTiming`). @internal
+ */
+export const START_NAMES: readonly string[] = ["start", "now", "elapsed"];
+/** Event names whose value needs the exit time (`end`). @internal */
+export const END_NAMES: readonly string[] = ["end", "elapsed"];
+
 /** Where a layout's own name is read from. @internal */
 export type NameSource =
   | { readonly from: "arg"; readonly index: number; readonly field: string | undefined }
@@ -204,15 +212,20 @@ export class EventNamespace {
     return this[FRAME]?.self;
   }
 
-  /** The wall-clock time the call began (a Date). */
-  get now(): Date {
+  /**
+   * The wall-clock time the call began (a Date). Undefined when the call was not timed: a custom
+   * instrument that reads it in `fire` must declare `wantsTiming` (expressions are scanned).
+   */
+  get now(): Date | undefined {
     const f = this[FRAME];
-    return f === undefined ? new Date() : f.startDate;
+    if (f === undefined) return new Date();
+    return f.start === f.start ? f.startDate : undefined;
   }
 
-  /** `performance.now()` when the call began (ms, high resolution). */
+  /** `performance.now()` when the call began (ms, high resolution); undefined when not timed. */
   get start(): number | undefined {
-    return this[FRAME]?.start;
+    const s = this[FRAME]?.start;
+    return s === s ? s : undefined;
   }
 
   /** "return"/"end": the returned value, or the thrown value when the call threw. */
@@ -240,7 +253,7 @@ export class EventNamespace {
   get elapsed(): number | undefined {
     const f = this[FRAME];
     const e = this[END];
-    return f === undefined || e !== e ? undefined : e - f.start;
+    return f === undefined || e !== e || f.start !== f.start ? undefined : e - f.start;
   }
 
   /** "return": per-line timings of this call, when an instrument mentions `hotspots`. */

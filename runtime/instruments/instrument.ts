@@ -7,7 +7,7 @@
  * it and hands it to `mgr.handleError` once.
  */
 import { Expression } from "../expressions/expression.js";
-import type { EventKind, EventNamespace } from "../expressions/namespace.js";
+import { END_NAMES, START_NAMES, type EventKind, type EventNamespace } from "../expressions/namespace.js";
 import { manager as defaultManager, type InstrumentManager, type Tags } from "../manager/manager.js";
 import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "../probes/errors.js";
 import type { Probe } from "../probes/probe.js";
@@ -32,6 +32,13 @@ export interface InstrumentOptions {
   custom?: CustomSettings;
   /** Default: the process-wide `manager`. */
   mgr?: InstrumentManager;
+  /**
+   * Whether `fire`/`finish` read the namespace's `start`, `now`, `end` or `elapsed` (or call
+   * `toObject()`) themselves. Default false. Expressions are scanned for these names, so only custom
+   * code that reads times directly needs it; without it those names are undefined (the probe reads
+   * the clock only when some instrument needs it).
+   */
+  timing?: boolean;
 }
 
 /** "live": may fire; "expired": past `expires`; "disabled": switched off after an error (or by hand). */
@@ -70,6 +77,11 @@ export abstract class Instrument {
   /** @internal */ readonly valueExpression: Expression;
   /** @internal */ readonly tagsExpression: Expression | undefined;
   /** @internal */ readonly conditionExpression: Expression | undefined;
+  /**
+   * Whether `fire`/`finish` read times from the namespace themselves (see `InstrumentOptions.timing`).
+   * A subclass may also declare it: `override readonly wantsTiming = true`.
+   */
+  readonly wantsTiming: boolean;
   /** Probes holding this instrument. @internal */
   readonly owners = new Set<Probe>();
   private expiresAt: Date | undefined;
@@ -89,6 +101,10 @@ export abstract class Instrument {
     this.custom = options.custom ?? {};
     this.mgr = options.mgr ?? defaultManager;
     this.expiresAt = toDate(options.expires);
+    if (options.timing !== undefined && typeof options.timing !== "boolean") {
+      throw new InstrumentOptionsError(`\`timing\` must be a boolean, got ${JSON.stringify(options.timing)}.`);
+    }
+    this.wantsTiming = options.timing === true;
     this.valueExpression = new Expression(value, "value");
     const { tags, condition } = this.custom;
     this.tagsExpression = tags === undefined ? undefined : new Expression(tags, "tags");
@@ -169,6 +185,16 @@ export abstract class Instrument {
       this.tagsExpression?.mentions(name) === true ||
       this.conditionExpression?.mentions(name) === true
     );
+  }
+
+  /** Whether an event of this instrument needs the call's entry time. @internal */
+  needsStart(): boolean {
+    return this.wantsTiming || START_NAMES.some((n) => this.mentions(n));
+  }
+
+  /** Whether an exit event of this instrument needs the exit time. @internal */
+  needsEnd(): boolean {
+    return this.wantsTiming || END_NAMES.some((n) => this.mentions(n));
   }
 
   /** @internal */

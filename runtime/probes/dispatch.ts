@@ -5,6 +5,11 @@
  * - instruments are read from an immutable snapshot (`Snapshot`) rebuilt whenever the probe's
  *   instruments change, so adding or removing one while calls are in flight never disturbs a loop;
  * - the only allocation per event is its namespace, made when the first instrument fires;
+ * - the clock is read only when an instrument needs it: at entry (the registry's `frame.start`)
+ *   when one mentions `start`/`now`/`elapsed` or declares `wantsTiming`, at exits when one
+ *   mentions `end`/`elapsed`, and for expiry only when an instrument of the event has `expires`
+ *   (an unref'd timer also closes the watch at the deadline; the per-fire check covers a busy
+ *   event loop that delays the timer);
  * - per-call state (a WeakMap entry) exists only for calls that need it: an instrument's
  *   `checkCall` said no, or hotspots are being recorded;
  * - every instrument call is guarded; an error disables that instrument, and nothing is thrown
@@ -37,11 +42,19 @@ export interface Snapshot {
   readonly call: readonly Slot[];
   readonly ret: readonly Slot[];
   readonly end: readonly Slot[];
-  readonly lines: ReadonlyMap<number, readonly Slot[]>;
+  /** "line:N" instruments: `lineSlots[i]` fire at line `lineKeys[i]` (a short list, scanned). */
+  readonly lineKeys: readonly number[];
+  readonly lineSlots: readonly (readonly Slot[])[];
   /** Instruments that override `finish()`. */
   readonly finishers: readonly Slot[];
   /** A "return" instrument mentions `hotspots`: time every line of every call. */
   readonly hotspots: boolean;
+  /** Some instrument needs the entry time (`frame.start`): the watch asks for timing. */
+  readonly timing: boolean;
+  /** Some "return" instrument needs the exit time. */
+  readonly retClock: boolean;
+  /** Some "end" instrument needs the exit time. */
+  readonly endClock: boolean;
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
@@ -49,9 +62,13 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   call: [],
   ret: [],
   end: [],
-  lines: new Map(),
+  lineKeys: [],
+  lineSlots: [],
   finishers: [],
   hotspots: false,
+  timing: false,
+  retClock: false,
+  endClock: false,
 };
 
 interface CallState {
@@ -70,6 +87,8 @@ export class Dispatcher implements Watcher {
   private readonly calls = new WeakMap<CallFrame, CallState>();
   private lastFn: FunctionInfo | undefined = undefined;
   private lastLayout: Layout | undefined = undefined;
+  private lastSite: SiteInfo | undefined = undefined;
+  private lastSiteLayout: Layout | undefined = undefined;
 
   constructor(private readonly probe: Probe) {}
 
@@ -83,12 +102,16 @@ export class Dispatcher implements Watcher {
     let ns: EventNamespace | undefined;
     let state: CallState | undefined;
     if (this.stateful) state = this.calls.get(frame);
+    let now = frame.start; // NaN unless some watch of the function asked for timing
     for (let i = 0; i < list.length; i++) {
       const slot = list[i]!;
       if (slot.dead) continue;
-      if (slot.deadline <= frame.start) {
-        this.expire(slot);
-        continue;
+      if (slot.deadline !== Infinity) {
+        if (now !== now) now = clock();
+        if (slot.deadline <= now) {
+          this.expire(slot);
+          continue;
+        }
       }
       if (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot)) continue;
       ns ??= new (this.layoutOf(frame.fn).Namespace)("call", frame, undefined, undefined, false, NaN, undefined);
@@ -102,9 +125,15 @@ export class Dispatcher implements Watcher {
       state = this.calls.get(frame);
       if (state !== undefined && state.hot !== undefined) state.hot.hit(site.line);
     }
-    const list = this.snap.lines.get(site.line);
-    if (list === undefined) return;
-    this.fireAt(list, "line", frame, site, locals, undefined, false, NaN, state);
+    const s = this.snap;
+    const keys = s.lineKeys;
+    const line = site.line;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === line) {
+        this.fireAt(s.lineSlots[i]!, "line", frame, site, locals, undefined, false, NaN, state);
+        return;
+      }
+    }
   }
 
   onReturn(frame: CallFrame | undefined, site: SiteInfo, value: unknown, locals: readonly unknown[]): { value: unknown } | void {
@@ -136,7 +165,7 @@ export class Dispatcher implements Watcher {
       state = this.calls.get(frame);
       if (state !== undefined && state.hot !== undefined) state.hot.finish();
     }
-    if (s.end.length !== 0) this.fireAt(s.end, "end", frame, site, locals, result, threw, clock(), state);
+    if (s.end.length !== 0) this.fireAt(s.end, "end", frame, site, locals, result, threw, s.endClock ? clock() : NaN, state);
     // "return" and finish() pair with an entry: calls that were already running when the probe
     // was switched on have no frame and end here.
     if (frame === undefined || (s.ret.length === 0 && s.finishers.length === 0)) return;
@@ -147,15 +176,19 @@ export class Dispatcher implements Watcher {
   /** "return" instruments, then finish(), for one call that ended with `result`. */
   private settle(frame: CallFrame, result: unknown, threw: boolean, state: CallState | undefined): void {
     const s = this.snap;
-    const end = clock();
     const list = s.ret;
+    let end = s.retClock ? clock() : NaN;
     let ns: EventNamespace | undefined;
     for (let i = 0; i < list.length; i++) {
       const slot = list[i]!;
       if (slot.dead) continue;
-      if (slot.deadline <= end) {
-        this.expire(slot);
-        continue;
+      if (slot.deadline !== Infinity) {
+        // Read before the namespace exists, so its `end` is this reading.
+        if (end !== end) end = clock();
+        if (slot.deadline <= end) {
+          this.expire(slot);
+          continue;
+        }
       }
       if (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot)) continue;
       ns ??= new (this.layoutOf(frame.fn).Namespace)("return", frame, undefined, result, threw, end, state?.hot);
@@ -221,11 +254,8 @@ export class Dispatcher implements Watcher {
       }
       if (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot)) continue;
       if (frame === undefined && hasCallFilter(slot.inst)) continue;
-      if (ns === undefined) {
-        const fn = frame?.fn ?? this.probe.functionInfo;
-        if (fn === undefined) return;
-        ns = new (siteLayout(fn, site).Namespace)(kind, frame, locals, result, threw, end, undefined);
-      }
+      ns ??= this.siteNamespace(kind, frame, site, locals, result, threw, kind === "line" ? NaN : now);
+      if (ns === undefined) return;
       this.run(slot, ns);
     }
   }
@@ -265,6 +295,27 @@ export class Dispatcher implements Watcher {
       this.calls.set(frame, { rejected, hot });
       this.stateful = true;
     }
+  }
+
+  private siteNamespace(
+    kind: EventKind,
+    frame: CallFrame | undefined,
+    site: SiteInfo,
+    locals: readonly unknown[],
+    result: unknown,
+    threw: boolean,
+    end: number,
+  ): EventNamespace | undefined {
+    let layout: Layout;
+    if (site === this.lastSite) layout = this.lastSiteLayout!;
+    else {
+      const fn = frame?.fn ?? this.probe.functionInfo;
+      if (fn === undefined) return undefined;
+      layout = siteLayout(fn, site);
+      this.lastSite = site;
+      this.lastSiteLayout = layout;
+    }
+    return new layout.Namespace(kind, frame, locals, result, threw, end, undefined);
   }
 
   private layoutOf(fn: FunctionInfo): Layout {

@@ -103,7 +103,7 @@ export class Probe {
   readonly instruments: InstrumentMap;
   private startedFlag = false;
   private watchHandle: Watch | undefined = undefined;
-  private watchOptions: { exits: boolean; lines: readonly number[] | "all" } | undefined = undefined;
+  private watchOptions: ProbeWatchOptions | undefined = undefined;
   private failure: Error | undefined = undefined;
   private readonly dispatcher = new Dispatcher(this);
   private readonly slots = new Map<string, Slot>();
@@ -332,8 +332,13 @@ function bucket(all: Slot[]): Snapshot {
   const lines = new Map<number, Slot[]>();
   const finishers: Slot[] = [];
   let hotspots = false;
+  let timing = false;
+  let retClock = false;
+  let endClock = false;
   for (const slot of all) {
     const inst = slot.inst;
+    // Entry time: names that need it, or an expiring "call" instrument (checked against frame.start).
+    if (inst.needsStart() || (inst.eventKind === "call" && slot.deadline !== Infinity)) timing = true;
     switch (inst.eventKind) {
       case "call":
         call.push(slot);
@@ -341,9 +346,11 @@ function bucket(all: Slot[]): Snapshot {
       case "return":
         ret.push(slot);
         if (inst.mentions("hotspots")) hotspots = true;
+        if (inst.needsEnd()) retClock = true;
         break;
       case "end":
         end.push(slot);
+        if (inst.needsEnd()) endClock = true;
         break;
       case "line": {
         const l = inst.line!;
@@ -355,21 +362,27 @@ function bucket(all: Slot[]): Snapshot {
     }
     if (inst.finish !== Instrument.prototype.finish) finishers.push(slot);
   }
-  return { all, call, ret, end, lines, finishers, hotspots };
+  const lineKeys = [...lines.keys()].sort((a, b) => a - b);
+  const lineSlots = lineKeys.map((l) => lines.get(l)!);
+  return { all, call, ret, end, lineKeys, lineSlots, finishers, hotspots, timing, retClock, endClock };
 }
 
-function watchOptionsOf(s: Snapshot): { exits: boolean; lines: readonly number[] | "all" } {
+interface ProbeWatchOptions {
+  exits: boolean;
+  lines: readonly number[] | "all";
+  timing: boolean;
+}
+
+function watchOptionsOf(s: Snapshot): ProbeWatchOptions {
   return {
     exits: s.ret.length > 0 || s.end.length > 0 || s.finishers.length > 0 || s.hotspots,
-    lines: s.hotspots ? "all" : [...s.lines.keys()].sort((a, b) => a - b),
+    lines: s.hotspots ? "all" : s.lineKeys,
+    timing: s.timing,
   };
 }
 
-function sameOptions(
-  a: { exits: boolean; lines: readonly number[] | "all" },
-  b: { exits: boolean; lines: readonly number[] | "all" },
-): boolean {
-  if (a.exits !== b.exits) return false;
+function sameOptions(a: ProbeWatchOptions, b: ProbeWatchOptions): boolean {
+  if (a.exits !== b.exits || a.timing !== b.timing) return false;
   if (a.lines === "all" || b.lines === "all") return a.lines === b.lines;
   return a.lines.length === b.lines.length && a.lines.every((l, i) => l === (b.lines as readonly number[])[i]);
 }

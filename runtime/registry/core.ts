@@ -17,11 +17,11 @@ import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
 import { nearest } from "./suggest.js";
 import type { FunctionInfo, SharedRegistry, Watch, Watcher, WatchOptions } from "./types.js";
-import { hasUsableFlagFields, tableProblem } from "./validate.js";
+import { decodeTable, hasUsableFlagFields } from "./validate.js";
 import { parseOptions, WatchImpl, type ParsedOptions, type WatchHost } from "./watch.js";
 
 /** Inert record for refused tables: their hooks find no function and return at once. */
-const INERT = new ModuleRecord({ abi: ABI_VERSION, h: "", m: "", p: "", n: 0, f: [], s: [], v: [] });
+const INERT = new ModuleRecord({ abi: ABI_VERSION, h: "", m: "", p: "", n: 0, f: "[]", s: "", v: "" }, { f: [], s: new Int32Array(0) });
 
 function warn(message: string): void {
   try {
@@ -131,10 +131,11 @@ export class Registry implements SharedRegistry, WatchHost {
   // -- internals ---------------------------------------------------------------------------------
 
   private registerUnsafe(table: ModuleTable): ModuleTable {
-    // Already registered (its `s` is packed now, so it would not validate again).
+    // Already registered.
     if (typeof table === "object" && table !== null && RECORD in table) return table;
-    const problem = tableProblem(table);
-    if (problem !== undefined) {
+    const decoded = decodeTable(table);
+    if (typeof decoded === "string") {
+      const problem = decoded;
       // Define the flags anyway if we can: the module's guards read them as plain identifiers and
       // would throw a ReferenceError otherwise. They stay false; the inert hooks are a backstop.
       if (hasUsableFlagFields(table)) defineFlags(table.h, table.n);
@@ -154,13 +155,11 @@ export class Registry implements SharedRegistry, WatchHost {
         return table;
       }
       // Another instance of the same module (CJS and ESM): same flags, same watchers.
-      packSites(table, known);
       known.tables.push(table);
       installHooks(table, known);
       return table;
     }
-    const rec = new ModuleRecord(table);
-    packSites(table, rec);
+    const rec = new ModuleRecord(table, decoded);
     rec.tables.push(table);
     installHooks(table, rec);
     this.byHash.set(table.h, rec);
@@ -267,14 +266,6 @@ export class Registry implements SharedRegistry, WatchHost {
     const missing = [...lines].filter((l) => !available.includes(l)).sort((a, b) => a - b);
     if (missing.length > 0) throw new LineNotFoundError(target, missing, available);
   }
-}
-
-/**
- * The module keeps its table alive (`$dg_H`); pointing its `s` at the record's Int32Array lets the
- * original array of 8-byte elements go. Nothing but the registry reads a table's `s`.
- */
-function packSites(table: ModuleTable, rec: ModuleRecord): void {
-  (table as unknown as { s: Int32Array }).s = rec.s;
 }
 
 function describe(table: unknown): string {

@@ -2,8 +2,9 @@
  * The hooks `e`, `l`, `x`, `t` installed on every registered table. They are the only registry
  * code on the hot path of a switched-on site, so:
  * - one set of function objects for all tables; the module is found through `this[RECORD]` (the
- *   generated code calls `$dg_H.e(...)`, and every table has the same hidden class);
- * - no closure or array is allocated per call; a call allocates its frame and nothing else;
+ *   generated code calls `$dg.e(...)`, and every table has the same hidden class);
+ * - no closure is allocated per call; a call allocates its frame and the rest-parameter array of
+ *   its arguments or locals (the generated code passes them as separate arguments) and nothing else;
  * - watcher methods are read from WatchImpl (one class), not from arbitrary watcher objects;
  * - rare paths (decisions, faults, errors) live in separate functions so the loops stay small.
  *
@@ -36,7 +37,7 @@ function asFrame(frame: FrameABI | undefined): Frame | undefined {
 // ---------------------------------------------------------------------------------------------
 // entry
 
-function entry(this: HookThis, site: number, self: unknown, args: unknown[]): FrameABI {
+function entry(this: HookThis, site: number, self: unknown, ...args: unknown[]): FrameABI {
   const rec = this[RECORD];
   const fs = stateOf(rec, site);
   if (fs === undefined || fs.watches.length === 0) return NO_FRAME;
@@ -83,7 +84,7 @@ function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDec
 // ---------------------------------------------------------------------------------------------
 // line
 
-function line(this: HookThis, site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined {
+function line(this: HookThis, site: number, frame: FrameABI | undefined, ...locals: unknown[]): Promise<unknown> | undefined {
   const rec = this[RECORD];
   const fs = stateOf(rec, site);
   if (fs === undefined) return undefined;
@@ -117,7 +118,7 @@ function line(this: HookThis, site: number, frame: FrameABI | undefined, locals:
 // ---------------------------------------------------------------------------------------------
 // return / end
 
-function exit(this: HookThis, site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown {
+function exit(this: HookThis, site: number, frame: FrameABI | undefined, value: unknown, ...locals: unknown[]): unknown {
   const rec = this[RECORD];
   const fs = stateOf(rec, site);
   if (fs === undefined) return value;
@@ -142,7 +143,7 @@ function exit(this: HookThis, site: number, frame: FrameABI | undefined, value: 
 // ---------------------------------------------------------------------------------------------
 // throw
 
-function thrown(this: HookThis, site: number, frame: FrameABI | undefined, error: unknown, locals: unknown[]): void {
+function thrown(this: HookThis, site: number, frame: FrameABI | undefined, error: unknown, ...locals: unknown[]): void {
   const rec = this[RECORD];
   let f = asFrame(frame);
   const fault = rec.lastFault;

@@ -1,16 +1,17 @@
 /**
- * One registered module (one hash). The module's own table stays the storage: the packed `s`
- * array is read in place, and everything else (the function index, per-function site lists,
+ * One registered module (one hash). The table's `s` is decoded once into an Int32Array, its `v`
+ * only when a site's locals are first needed, and everything else (the function index, per-function site lists,
  * FunctionInfo/SiteInfo objects, flag states) is built only when a watch first needs this module.
  * A module that nobody watches costs the registry one record object and a map entry.
  *
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, type ModuleTable } from "../abi.js";
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, type FunctionEntry, type ModuleTable } from "../abi.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
 import type { FunctionInfo, SiteInfo } from "./types.js";
+import type { DecodedTable } from "./validate.js";
 import type { WatchImpl } from "./watch.js";
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
@@ -50,10 +51,12 @@ export class ModuleRecord {
   readonly module: string;
   readonly pkg: string;
   readonly n: number;
-  readonly f: ModuleTable["f"];
-  /** The table's `s`, packed into 4-byte integers (the table's own array is replaced by it). */
+  readonly f: FunctionEntry[];
+  /** The table's `s`, decoded into 4-byte integers (SITE_STRIDE per site). */
   readonly s: Int32Array;
-  readonly v: ModuleTable["v"];
+  /** The table's `v` (encoded) until `locals()` first needs it. */
+  private vText: string;
+  private lists: string[][] | undefined = undefined;
   /** Every table registered under this hash (module instances driven together). */
   readonly tables: ModuleTable[] = [];
   /** By function id; empty until the module is first watched. Read by the hooks. */
@@ -68,14 +71,24 @@ export class ModuleRecord {
   private byPath: Map<string, number> | undefined = undefined;
   private index: ActiveIndex | undefined = undefined;
 
-  constructor(table: ModuleTable) {
+  /** `decoded`: what validate.ts's `decodeTable` made of `table`. */
+  constructor(table: ModuleTable, decoded: DecodedTable) {
     this.hash = table.h;
     this.module = table.m;
     this.pkg = table.p;
     this.n = table.n;
-    this.f = table.f;
-    this.s = Int32Array.from(table.s);
-    this.v = table.v;
+    this.f = decoded.f;
+    this.s = decoded.s;
+    this.vText = table.v;
+  }
+
+  /** The local-name list `li` of `v`. */
+  private locals(li: number): readonly string[] {
+    if (this.lists === undefined) {
+      this.lists = decodeLocals(this.vText);
+      this.vText = "";
+    }
+    return this.lists[li]!;
   }
 
   get functionCount(): number {
@@ -200,7 +213,7 @@ export class ModuleRecord {
       kind: SITE_KIND_NAMES[s[o]!]!,
       line: s[o + 2]!,
       column: s[o + 3]!,
-      locals: li >= 0 ? this.v[li]! : NO_NAMES,
+      locals: li >= 0 ? this.locals(li) : NO_NAMES,
     };
     // Cache only once the module is active (the hooks read `siteInfo` by site id).
     if (this.index !== undefined) this.siteInfo[id] = info;

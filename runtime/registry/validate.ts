@@ -3,7 +3,7 @@
  * from another version of the compiler: anything off is refused (the module keeps running with its
  * flags off) rather than thrown into the module.
  */
-import { ABI_VERSION, SITE_STRIDE, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, SITE_STRIDE, decodeSites, type FunctionEntry, type ModuleTable } from "../abi.js";
 
 /** Hash characters: the hash becomes part of global variable names. */
 const HASH = /^[0-9A-Za-z_$]{1,64}$/;
@@ -27,18 +27,40 @@ export function hasUsableFlagFields(t: unknown): t is { h: string; n: number } {
   return typeof h === "string" && HASH.test(h) && isCount(n) && n < 2 ** 24;
 }
 
+/** The decoded bulk of a table: what a ModuleRecord is built from. */
+export interface DecodedTable {
+  f: FunctionEntry[];
+  /** `n * SITE_STRIDE` numbers. */
+  s: Int32Array;
+}
+
 /** Returns a description of the first problem, or undefined for a table this runtime can drive. */
 export function tableProblem(t: unknown): string | undefined {
+  const decoded = decodeTable(t);
+  return typeof decoded === "string" ? decoded : undefined;
+}
+
+/** Decodes and checks a table: its decoded `f` and `s`, or a description of the first problem. */
+export function decodeTable(t: unknown): DecodedTable | string {
   if (typeof t !== "object" || t === null) return "the table is not an object";
   const table = t as Partial<Record<keyof ModuleTable, unknown>>;
   if (table.abi !== ABI_VERSION) return `site ABI ${String(table.abi)}, this runtime speaks ABI ${ABI_VERSION}`;
   if (!hasUsableFlagFields(t)) return "bad module hash `h` or site count `n`";
   if (typeof table.m !== "string" || table.m === "") return "missing module path `m`";
   if (typeof table.p !== "string") return "missing package name `p`";
-  const { f, s, v } = table;
-  if (!Array.isArray(f)) return "`f` is not an array";
-  if (!Array.isArray(s) || s.length !== t.n * SITE_STRIDE) return `\`s\` does not hold ${t.n} sites`;
-  if (!Array.isArray(v) || !v.every(isStringArray)) return "`v` is not a list of name lists";
+  if (typeof table.f !== "string" || typeof table.s !== "string" || typeof table.v !== "string") return "`f`, `s` and `v` must be strings";
+  let f: unknown;
+  try {
+    f = JSON.parse(table.f);
+  } catch {
+    return "`f` is not JSON";
+  }
+  if (!Array.isArray(f)) return "`f` is not a list";
+  const s = decodeSites(table.s, t.n);
+  if (s === undefined) return `\`s\` does not hold ${t.n} sites`;
+  const v = table.v;
+  if (v !== "" && /^;|;;|;$|^,|,,|,$|,;|;,/.test(v)) return "`v` holds an empty name or list";
+  const lists = v === "" ? 0 : v.split(";").length;
   for (let i = 0; i < f.length; i++) {
     const e: unknown = f[i];
     if (
@@ -60,10 +82,10 @@ export function tableProblem(t: unknown): string | undefined {
       !isIndex(s[o + 1], f.length) ||
       !isCount(s[o + 2]) ||
       !isCount(s[o + 3]) ||
-      !(locals === -1 || isIndex(locals, v.length))
+      !(locals === -1 || isIndex(locals, lists))
     ) {
       return `site ${id} is malformed`;
     }
   }
-  return undefined;
+  return { f: f as FunctionEntry[], s };
 }

@@ -276,3 +276,8 @@ export async function driverMain<I>(
   };
   writeFileSync(outputPath, JSON.stringify(out));
 }
+
+/** Whether the module with this `import.meta.url` is the process's entry script. */
+export function isMain(url: string): boolean {
+  return process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === url;
+}

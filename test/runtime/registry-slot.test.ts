@@ -56,7 +56,7 @@ test("the runtime adopts queued tables, replaces the slot, and refuses a bad tab
   assert.equal(flag("fxbad001", 2), false);
   assert.equal(A.listFunctions().some((f) => f.module === "src/bad.ts"), false);
   // Someone still holding the old bootstrap registers with the real registry.
-  const late = { abi: 1, h: "fxlate001", m: "src/late-boot.ts", p: "", n: 0, f: [], s: [], v: [] };
+  const late = { abi: 1, h: "fxlate001", m: "src/late-boot.ts", p: "", n: 0, f: "[]", s: "", v: "" };
   (bootstrap.register as (t: unknown) => unknown)(late);
   assert.equal(A.listFunctions().length, 1);
   assert.equal(typeof (late as Record<string, unknown>).e, "function", "hooks were installed");

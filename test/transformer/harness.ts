@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseSync, transformSync, type Options } from "@swc/core";
-import { INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, type FrameABI, type ModuleTable } from "../../runtime/abi.js";
+import { INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type FunctionEntry, type ModuleTable } from "../../runtime/abi.js";
 import { instrument, type InstrumentOptions, type InstrumentResult } from "../../transformer/index.js";
 
 export const ROOT = "/virtual/project";
@@ -34,8 +34,8 @@ export function instrumentChecked(code: string, filename: string, options: Instr
   const table = tableOf(out, sites.hash);
   const n = sites.functions.reduce((count, fn) => count + fn.sites.length, 0);
   assert.equal(table.n, n, "table n = number of sites");
-  assert.equal(table.s.length, n * SITE_STRIDE);
-  assert.equal(table.f.length, sites.functions.length);
+  assert.equal(decodeSites(table.s, n)?.length, n * SITE_STRIDE);
+  assert.equal((JSON.parse(table.f) as FunctionEntry[]).length, sites.functions.length);
   const counts = new Map<number, number>();
   for (const m of out.matchAll(new RegExp(`\\$dg_${sites.hash}_(\\d+)\\b`, "g"))) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
   for (let id = 0; id < n; id++) assert.equal(counts.get(id), 1, `guard of site ${id} appears once`);
@@ -52,12 +52,12 @@ export function instrumentChecked(code: string, filename: string, options: Instr
 
 /** The table literal registered by the header. */
 export function tableOf(code: string, hash: string): ModuleTable {
-  const start = code.indexOf(`.register({"abi"`);
+  const start = code.indexOf(`.register({abi:`);
   assert.ok(start >= 0, "header registers a table");
   const from = start + ".register(".length;
-  // The table is JSON on one line, ending at the first `});` after it.
+  // The table is a literal of strings and numbers on one line, ending at the first `});` after it.
   const end = code.indexOf("});", from);
-  const table = JSON.parse(code.slice(from, end + 1)) as ModuleTable;
+  const table = new Function(`return ${code.slice(from, end + 1)};`)() as ModuleTable;
   assert.equal(table.h, hash);
   return table;
 }
@@ -142,21 +142,22 @@ export function recordAll(result: InstrumentResult): Recorder {
       g[slot] = previous;
     },
   };
-  const kindOf = (site: number) => KIND_NAMES[registered!.s[site * SITE_STRIDE]!]!;
+  let sites: Int32Array | undefined;
+  const kindOf = (site: number) => KIND_NAMES[(sites ??= decodeSites(registered!.s, n)!)[site * SITE_STRIDE]!]!;
   const hooks = {
-    e(site: number, self: unknown, args: unknown[]): FrameABI {
+    e(site: number, self: unknown, ...args: unknown[]): FrameABI {
       recorder.events.push({ hook: "e", site, kind: kindOf(site), self, args });
       return recorder.onEntry ? recorder.onEntry(site, self, args) : {};
     },
-    l(site: number, frame: FrameABI | undefined, locals: unknown[]) {
+    l(site: number, frame: FrameABI | undefined, ...locals: unknown[]) {
       recorder.events.push({ hook: "l", site, kind: kindOf(site), frame, locals });
       return recorder.onLine?.(site, locals);
     },
-    x(site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]) {
+    x(site: number, frame: FrameABI | undefined, value: unknown, ...locals: unknown[]) {
       recorder.events.push({ hook: "x", site, kind: kindOf(site), frame, value, locals });
       return recorder.onReturn ? recorder.onReturn(site, value, locals) : value;
     },
-    t(site: number, frame: FrameABI | undefined, error: unknown, locals: unknown[]) {
+    t(site: number, frame: FrameABI | undefined, error: unknown, ...locals: unknown[]) {
       recorder.events.push({ hook: "t", site, kind: kindOf(site), frame, error, locals });
     },
   };

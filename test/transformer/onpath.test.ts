@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SITE_STRIDE } from "../../runtime/abi.js";
+import { SITE_STRIDE, decodeLocals, decodeSites } from "../../runtime/abi.js";
 import type { InstrumentResult } from "../../transformer/index.js";
 import { ROOT, compile, importTemp, instrumentChecked, recordAll, type Recorder } from "./harness.js";
 
@@ -61,7 +61,8 @@ test("entry gets this and the arguments; frame.a replaces plain, default and res
     const ret = rec.events.find((e) => e.site === site("K.add", "return"))!;
     assert.deepEqual(ret.locals, [10, 20, [1, 2, 3], 33], "locals a, b, rest, sum after replacement");
     assert.equal(ret.value, 38);
-    assert.deepEqual(rec.table().v[rec.table().s[ret.site * SITE_STRIDE + 4]!], ["a", "b", "rest", "sum"]);
+    const table = rec.table();
+    assert.deepEqual(decodeLocals(table.v)[decodeSites(table.s, table.n)![ret.site * SITE_STRIDE + 4]!], ["a", "b", "rest", "sum"]);
     // Derived constructor: no `this` at entry; the base constructor gets it.
     const d = new mod.D();
     assert.equal(rec.events.find((e) => e.site === site("D.constructor", "entry"))!.self, undefined);

@@ -17,7 +17,7 @@ function body(source: string): string {
 test("snapshot: arrow with an expression body", () => {
   assert.equal(
     body("\nconst double = (x: number) => x * 2;\n"),
-    "const double = (x: number) => { var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, void 0, [x])).a) x = $dgf.a[0]; return ($dgr = x * 2, $dg_H_1 ? $dg_H.x(1, $dgf, $dgr, [x]) : $dgr); } catch ($dge) { if ($dg_H_2) $dg_H.t(2, $dgf, $dge, [x]); throw $dge; } };\n",
+    "const double = (x: number) => { var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, void 0, x)).a) x = $dgf.a[0]; return ($dgr = x * 2, $dg_H_1 ? $dg_H.x(1, $dgf, $dgr, x) : $dgr); } catch ($dge) { if ($dg_H_2) $dg_H.t(2, $dgf, $dge, x); throw $dge; } };\n",
   );
 });
 
@@ -26,11 +26,11 @@ test("snapshot: directive prologue, line sites, return and end", () => {
     body('\nfunction f(a) {\n  "use strict"\n  const b = a;\n  if (b) return;\n  g(b)\n}\n'),
     [
       'function f(a) {',
-      '  "use strict";var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, [a])).a) a = $dgf.a[0]; ',
-      "  if ($dg_H_1) $dg_H.l(1, $dgf, [a]); const b = a;",
-      "  if ($dg_H_2) $dg_H.l(2, $dgf, [a, b]); if (b) return $dg_H_3 ? $dg_H.x(3, $dgf, void 0, [a, b]) : void 0;",
-      "  if ($dg_H_4) $dg_H.l(4, $dgf, [a, b]); g(b)",
-      "; if ($dg_H_5) return $dg_H.x(5, $dgf, void 0, [a, b]); } catch ($dge) { if ($dg_H_6) $dg_H.t(6, $dgf, $dge, [a]); throw $dge; }}",
+      '  "use strict";var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, a)).a) a = $dgf.a[0]; ',
+      "  if ($dg_H_1) $dg_H.l(1, $dgf, a); const b = a;",
+      "  if ($dg_H_2) $dg_H.l(2, $dgf, a, b); if (b) return $dg_H_3 ? $dg_H.x(3, $dgf, void 0, a, b) : void 0;",
+      "  if ($dg_H_4) $dg_H.l(4, $dgf, a, b); g(b)",
+      "; if ($dg_H_5) return $dg_H.x(5, $dgf, void 0, a, b); } catch ($dge) { if ($dg_H_6) $dg_H.t(6, $dgf, $dge, a); throw $dge; }}",
       "",
     ].join("\n"),
   );
@@ -40,10 +40,10 @@ test("snapshot: a single-statement body is wrapped in braces; labels keep their 
   assert.equal(
     body("\nfunction f(n) {\n  loop: for (const x of n)\n    if (x) continue loop;\n}\n"),
     [
-      "function f(n) {var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, [n])).a) n = $dgf.a[0]; ",
-      "  if ($dg_H_1) $dg_H.l(1, $dgf, [n]); loop: for (const x of n)",
-      "    { if ($dg_H_2) $dg_H.l(2, $dgf, [n, x]); if (x) continue loop; }",
-      "; if ($dg_H_3) return $dg_H.x(3, $dgf, void 0, [n]); } catch ($dge) { if ($dg_H_4) $dg_H.t(4, $dgf, $dge, [n]); throw $dge; }}",
+      "function f(n) {var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, n)).a) n = $dgf.a[0]; ",
+      "  if ($dg_H_1) $dg_H.l(1, $dgf, n); loop: for (const x of n)",
+      "    { if ($dg_H_2) $dg_H.l(2, $dgf, n, x); if (x) continue loop; }",
+      "; if ($dg_H_3) return $dg_H.x(3, $dgf, void 0, n); } catch ($dge) { if ($dg_H_4) $dg_H.t(4, $dgf, $dge, n); throw $dge; }}",
       "",
     ].join("\n"),
   );
@@ -54,11 +54,23 @@ test("snapshot: async derived constructor-free method with pause points", () => 
     body("\nclass A extends B {\n  async m() {\n    await x;\n  }\n}\n"),
     [
       "class A extends B {",
-      "  async m() {var $dgf, $dgr; try { if ($dg_H_0) { $dgf = $dg_H.e(0, this, []); if ($dgf && $dgf.w) await $dgf.w; } ",
-      "    if ($dg_H_1 && ($dgr = $dg_H.l(1, $dgf, []))) await $dgr; await x;",
-      "  ; if ($dg_H_2) return $dg_H.x(2, $dgf, void 0, []); } catch ($dge) { if ($dg_H_3) $dg_H.t(3, $dgf, $dge, []); throw $dge; }}",
+      "  async m() {var $dgf, $dgr; try { if ($dg_H_0) { $dgf = $dg_H.e(0, this); if ($dgf && $dgf.w) await $dgf.w; } ",
+      "    if ($dg_H_1 && ($dgr = $dg_H.l(1, $dgf))) await $dgr; await x;",
+      "  ; if ($dg_H_2) return $dg_H.x(2, $dgf, void 0); } catch ($dge) { if ($dg_H_3) $dg_H.t(3, $dgf, $dge); throw $dge; }}",
       "}",
       "",
     ].join("\n"),
   );
+});
+
+test("snapshot: ESM output uses the module-scoped handle $dg and a data: flag definer", () => {
+  const result = instrumentChecked("export function f(a) {\n  return a;\n}\n", `${ROOT}/src/snap-esm.ts`);
+  const code = result.code.replaceAll(result.sites!.hash, "H");
+  assert.equal(
+    code.slice(0, code.indexOf(".register(")),
+    '/*diagnose:instrumented*/import "data:text/javascript,for(let%20i=0;i<4;i++){let%20k=\'$dg_H_\'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}";' +
+      'const $dg = (globalThis[Symbol.for("diagnose.registry")] ??= {abi:1,queue:[],register(t){for(let i=0;i<t.n;i++){let k="$dg_"+t.h+"_"+i;k in globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push(t);return t}})',
+  );
+  assert.ok(code.includes(`.register({abi:1,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"]]]',s:"AACODCACLCCAAAAEACFA",v:"a"});`), code);
+  assert.ok(code.includes("return ($dgr = a, $dg_H_2 ? $dg.x(2, $dgf, $dgr, a) : $dgr);"), code);
 });

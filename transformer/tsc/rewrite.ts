@@ -72,10 +72,17 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
     directives.unshift(f.createExpressionStatement(f.createStringLiteral("use strict")));
   }
   const statements = [...directives, ...nodes.header, ...visited.statements.slice(prologue)];
-  // The marker leads the output (before the directive prologue): a second pass leaves the file alone.
-  ts.addSyntheticLeadingComment(statements[0]!, ts.SyntaxKind.MultiLineCommentTrivia, MARKER_TEXT, true);
-  return f.updateSourceFile(visited, statements);
+  const output = f.updateSourceFile(visited, statements);
+  // The marker leads the output, so that a second pass leaves the file alone. tsc prints the
+  // directive prologue first, then emit helpers (`__decorate`…), then statements: the marker goes
+  // on the first directive if there is one, else it is printed as the first helper.
+  if (directives.length > 0) ts.addSyntheticLeadingComment(directives[0]!, ts.SyntaxKind.MultiLineCommentTrivia, MARKER_TEXT, true);
+  else ts.addEmitHelper(output, MARKER_HELPER);
+  return output;
 }
+
+/** Scoped (never imported from tslib, printed even under noEmitHelpers), and before every other helper. */
+const MARKER_HELPER: TS.EmitHelper = { name: "diagnose:marker", scoped: true, priority: -1, text: `/*${MARKER_TEXT}*/` };
 
 /** Leading `"…";` statements: the directive prologue, which must stay first. */
 function directiveCount(ts: TypeScript, statements: readonly TS.Statement[]): number {

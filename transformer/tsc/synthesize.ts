@@ -55,9 +55,18 @@ function makeSynthesized(ts: TypeScript, node: TS.Node): void {
   ts.setTextRange(node, { pos: -1, end: -1 });
   n.flags |= ts.NodeFlags.Synthesized;
   (n as { parent: TS.Node | undefined }).parent = undefined;
-  ts.forEachChild(node, (child) => makeSynthesized(ts, child));
-  // Token children that forEachChild skips (none in the site code today) keep positions from the
-  // snippet; they carry no text of the user's file, so they cannot mislead a source map.
+  ts.forEachChild(
+    node,
+    (child) => makeSynthesized(ts, child),
+    (children) => {
+      // Node lists have positions too: the printer reads comments at a list's position from the
+      // file being emitted, which is the user's file, not the snippet.
+      const list = children as unknown as { pos: number; end: number };
+      list.pos = -1;
+      list.end = -1;
+      for (const child of children) makeSynthesized(ts, child);
+    },
+  );
 }
 
 /**

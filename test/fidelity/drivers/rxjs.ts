@@ -4,7 +4,7 @@
  * records one trace per case: every emission, error and completion, and every call of a user
  * callback, in order. See ../driver-common.ts for the command line.
  */
-import { driverMain, type Serializer } from "../driver-common.js";
+import { driverMain, isMain, type Serializer } from "../driver-common.js";
 
 /** A user callback on numbers; throws a UserError when the (numeric) input equals `throwAt`. */
 export interface FnSpec {
@@ -366,4 +366,4 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
   return results;
 }
 
-await driverMain(run);
+if (isMain(import.meta.url)) await driverMain(run);

@@ -1,0 +1,273 @@
+/**
+ * Output: the console table, `results.json`, and `docs/benchmarks.md` (regenerated from the
+ * results, plus the hand-written analysis in benchmarks/analysis.md).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import type { BuildManifest } from "./build-workloads.js";
+import type { BuildSideResult } from "./build-side.js";
+import type { WorkloadSpec } from "./catalog.js";
+import type { PairResult, TimingConfig } from "./matrix.js";
+import { REPO } from "./paths.js";
+import type { ScaleResult } from "./scale.js";
+import type { TargetCheck } from "./targets.js";
+import type { Variant } from "./variants.js";
+
+export interface Results {
+  readonly schema: 1;
+  readonly mode: "full" | "quick";
+  readonly date: string;
+  readonly node: string;
+  readonly v8: string;
+  readonly platform: string;
+  readonly cpus: string;
+  readonly timing: TimingConfig;
+  readonly seconds: number;
+  readonly workloads: { name: string; title: string; callTarget: string; lineTarget: string; sites: number; functions: number; plainBytes: number; diagnoseBytes: number }[];
+  readonly variants: { name: string; kind: string; build: string; description: string }[];
+  readonly results: PairResult[];
+  readonly targets: TargetCheck[];
+  readonly buildSide: BuildSideResult | { skipped: string };
+  readonly scale: ScaleResult | { skipped: string };
+  readonly udp: { datagrams: number; bytes: number; sample: string };
+}
+
+export function environment(): Pick<Results, "node" | "v8" | "platform" | "cpus"> {
+  const c = cpus();
+  return { node: process.version, v8: process.versions.v8, platform: `${process.platform} ${process.arch}`, cpus: `${c.length} × ${c[0]?.model ?? "?"}` };
+}
+
+export function describe(specs: readonly WorkloadSpec[], variants: readonly Variant[], manifest: BuildManifest): Pick<Results, "workloads" | "variants"> {
+  return {
+    workloads: specs.map((s) => {
+      const b = manifest.workloads[s.name]!;
+      return { name: s.name, title: s.title, callTarget: s.call.target, lineTarget: `${s.line.target} line:${b.probeLine}`, sites: b.sites, functions: b.functions, plainBytes: b.plainBytes, diagnoseBytes: b.diagnoseBytes };
+    }),
+    variants: variants.map((v) => ({ name: v.name, kind: v.kind, build: v.build, description: v.description })),
+  };
+}
+
+const fmtNs = (n: number): string =>
+  Number.isNaN(n) ? "—" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} ms` : n >= 1e3 ? `${(n / 1e3).toFixed(2)} µs` : `${n.toFixed(n < 10 ? 2 : 1)} ns`;
+const fmtRatio = (r: number): string => (Number.isNaN(r) ? "—" : r >= 100 ? `${Math.round(r).toLocaleString("en-US")}×` : `${r.toFixed(r < 10 ? 3 : 1)}×`);
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+function pick(r: Results, w: string, v: string): PairResult | undefined {
+  return r.results.find((x) => x.workload === w && x.variant === v);
+}
+
+function ratioTable(r: Results): string {
+  const vs = r.variants.map((v) => v.name);
+  return table(
+    ["workload", ...vs],
+    r.workloads.map((w) => [w.name, ...vs.map((v) => (pick(r, w.name, v) ? fmtRatio(pick(r, w.name, v)!.ratioToPlain) : "—"))]),
+  );
+}
+
+function nsTable(r: Results): string {
+  const vs = r.variants.map((v) => v.name);
+  return table(
+    ["workload", ...vs],
+    r.workloads.map((w) => [
+      w.name,
+      ...vs.map((v) => {
+        const p = pick(r, w.name, v);
+        return p ? `${fmtNs(p.nsPerOp.median)} ±${p.nsPerOp.iqrPct.toFixed(1)}%` : "—";
+      }),
+    ]),
+  );
+}
+
+function perHitTable(r: Results): string {
+  const vs = r.variants.filter((v) => r.results.some((x) => x.variant === v.name && x.extraNsPerHit !== null)).map((v) => v.name);
+  return table(
+    ["workload", "hits/op", ...vs.map((v) => `${v} (vs ${r.results.find((x) => x.variant === v && x.extraAgainst)?.extraAgainst ?? "?"})`)],
+    r.workloads.map((w) => [
+      w.name,
+      String(pick(r, w.name, "call-noop")?.hitsPerOp ?? "—"),
+      ...vs.map((v) => {
+        const p = pick(r, w.name, v);
+        return p?.extraNsPerHit == null ? "—" : `${p.extraNsPerHit >= 0 ? "+" : ""}${fmtNs(p.extraNsPerHit)}`;
+      }),
+    ]),
+  );
+}
+
+function v8Table(r: Results, variants: readonly string[]): string {
+  const rows: string[][] = [];
+  for (const w of r.workloads) {
+    const plain = pick(r, w.name, "plain");
+    if (plain === undefined) continue;
+    for (const label of Object.keys(plain.optimization.functions)) {
+      rows.push([
+        w.name,
+        label,
+        ...variants.map((v) => {
+          const p = pick(r, w.name, v);
+          const f = p?.optimization.functions[label];
+          if (f === undefined) return "—";
+          const into = f.inlinedInto.length ? `inl→${f.inlinedInto.map((c) => c || "anon").join(",")}` : "not inl";
+          return `${[...new Set(f.status)].join("/")} ${into} d${f.deopts}`;
+        }),
+      ]);
+    }
+  }
+  return table(["workload", "function", ...variants], rows);
+}
+
+function deoptTable(r: Results): string {
+  const vs = r.variants.map((v) => v.name);
+  return table(
+    ["workload", ...vs],
+    r.workloads.map((w) => [w.name, ...vs.map((v) => {
+      const p = pick(r, w.name, v);
+      return p ? `${p.optimization.deoptsWhileMeasuring}/${p.optimization.deoptsTotal}` : "—";
+    })]),
+  );
+}
+
+function targetTable(r: Results): string {
+  return table(
+    ["target", "bar", "met", "measured"],
+    r.targets.map((t) => [t.target, t.bar, t.met === null ? "not measured" : t.met ? "yes" : "**no**", Object.entries(t.measured).map(([w, m]) => `${w} ${m}`).join("; ")]),
+  );
+}
+
+function buildSideText(r: Results): string {
+  if ("skipped" in r.buildSide) return `Skipped: ${r.buildSide.skipped}.`;
+  const b = r.buildSide;
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  return [
+    `Corpus: ${b.corpus.name} — ${b.corpus.files} files, ${b.corpus.lines.toLocaleString("en-US")} lines, ${b.corpus.functions} functions, ${b.corpus.sites} sites.`,
+    "",
+    table(
+      ["tool", "time (median)", "output raw", "output gzip", "note"],
+      b.tools.map((t) => [t.tool, t.ms === null ? "—" : `${t.ms.toFixed(0)} ms`, t.output ? kb(t.output.raw) : "—", t.output ? kb(t.output.gzip) : "—", t.note ?? ""]),
+    ),
+    "",
+    table(["ratio", "value"], Object.entries(b.ratios).map(([k, v]) => [k, v === null ? "—" : `${v.toFixed(2)}×`])),
+  ].join("\n");
+}
+
+function scaleText(r: Results): string {
+  if ("skipped" in r.scale) return `Skipped: ${r.scale.skipped}.`;
+  const s = r.scale;
+  const p = s.plain;
+  const d = s.diagnose;
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const rows: string[][] = [];
+  if (p && d) {
+    rows.push(["load all modules", `${p.loadMs.toFixed(0)} ms`, `${d.loadMs.toFixed(0)} ms`]);
+    rows.push(["heap growth (after gc)", mb(p.heapBytes), mb(d.heapBytes)]);
+    rows.push(["RSS growth", mb(p.rssBytes), mb(d.rssBytes)]);
+    rows.push(["unprobed `m0.f0`, nothing probed", fmtNs(p.unprobedNsPerCall), fmtNs(d.unprobedNsPerCall)]);
+    if (d.attach) rows.push([`start ${d.attach.probes.toLocaleString("en-US")} probes`, "", `${d.attach.totalMs.toFixed(0)} ms (${d.attach.perProbeUs.toFixed(1)} µs each)`]);
+    if (d.attachDetachOneUs !== undefined) rows.push(["attach + detach one more probe while they are on", "", `${d.attachDetachOneUs.toFixed(1)} µs`]);
+    if (d.unprobedNsPerCallWhileProbed !== undefined) rows.push(["unprobed `m0.f0` while they are on", "", fmtNs(d.unprobedNsPerCallWhileProbed)]);
+    if (d.detachAllMs !== undefined) rows.push(["remove them all", "", `${d.detachAllMs.toFixed(0)} ms`]);
+  }
+  return [
+    `${s.modules} generated modules, ${s.functions.toLocaleString("en-US")} functions, **${s.sites.toLocaleString("en-US")} sites**` +
+      (s.heapBytesPerSite !== null ? `; heap per registered site ≈ ${s.heapBytesPerSite.toFixed(0)} B (instrumented code + site table + flags).` : "."),
+    "",
+    rows.length ? table(["", "plain", "instrumented"], rows) : "",
+    ...s.errors.map((e) => `\nError: ${e}`),
+  ].join("\n");
+}
+
+export function renderMarkdown(r: Results): string {
+  const analysisFile = join(REPO, "benchmarks", "analysis.md");
+  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, "utf8").trim() : "";
+  return `# Benchmarks
+
+<!-- Generated by \`npm run bench\` (benchmarks/report.ts) from benchmarks/results.json. Do not edit by hand;
+     the analysis section comes from benchmarks/analysis.md. -->
+
+Is instrumented code as fast as plain code until a probe is switched on, and how much does a probe
+cost when it is on — next to the tools that do the same job? Every number below was measured in
+**one run** of \`npm run bench\` (${r.mode} mode, ${r.date}, ${r.seconds.toFixed(0)} s) on
+${r.cpus}, ${r.platform}, Node ${r.node} (V8 ${r.v8}): a shared, noisy machine — read differences
+under ~3% as noise, and see the spread columns.
+
+**Method.** Each (workload, variant) pair runs in its own Node process, ${r.timing.rounds} process(es) per
+pair with the variants interleaved; each process warms up (${r.timing.warmupMs} ms, in batches with
+event-loop turns), then takes ${r.timing.samples} samples of ~${r.timing.sampleMs} ms; the table shows the median of
+all samples and the interquartile range. Ratios divide by the plain build of the same run. The
+processes run with \`--allow-natives-syntax --trace-deopt --trace-turbo-inlining\`; the
+optimization status of the hot functions is read after measuring. Workloads are TypeScript in
+\`benchmarks/workloads/\`, compiled by the runner: *plain* = SWC type strip; *instrumented* =
+\`instrument()\` + the same strip; rxjs is compiled from the sources in its npm package the same way.
+
+## Workloads
+
+${table(["workload", "what", "probed function", "line probe", "sites (instrumented)", "JS size plain → instrumented"], r.workloads.map((w) => [w.name, w.title, `\`${w.callTarget}\``, `\`${w.lineTarget}\``, String(w.sites), `${(w.plainBytes / 1024).toFixed(1)} → ${(w.diagnoseBytes / 1024).toFixed(1)} KiB`]))}
+
+## Variants
+
+${table(["variant", "kind", "build", "what"], r.variants.map((v) => [v.name, v.kind, v.build, v.description]))}
+
+## Time per operation, ratio to plain
+
+${ratioTable(r)}
+
+## Time per operation (median ± IQR)
+
+${nsTable(r)}
+
+## Cost per hit of an active probe or hook
+
+Extra ns per hit = (ns/op of the variant − ns/op of its off state) ÷ hits per op.
+
+${perHitTable(r)}
+
+## Targets (issue 4)
+
+${targetTable(r)}
+
+## V8: optimization and inlining of the hot functions
+
+Status read with \`%GetOptimizationStatus\` after measuring (TF = TurboFan, ML = Maglev, SP =
+Sparkplug, IGN = interpreter; a function that only ever runs inlined into its caller can show as
+SP/IGN), \`inl→\` the callers TurboFan inlined it into (\`--trace-turbo-inlining\`), \`dN\` its
+deoptimizations (\`--trace-deopt\`, all processes).
+
+${v8Table(r, r.variants.map((v) => v.name).filter((v) => ["plain", "untouched", "on-off", "call-noop", "istanbul", "shim-off", "dc-off"].includes(v)))}
+
+Deoptimizations while measuring / in the whole process:
+
+${deoptTable(r)}
+
+## Build side
+
+${buildSideText(r)}
+
+## Scale
+
+${scaleText(r)}
+
+Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
+
+${analysis ? `## Analysis\n\n${analysis}\n` : ""}`;
+}
+
+export function printSummary(r: Results, log: (line: string) => void): void {
+  log("");
+  log("Ratio to plain (median ns/op of the variant ÷ plain, same run):");
+  log(ratioTable(r));
+  log("");
+  log("Extra ns per hit:");
+  log(perHitTable(r));
+  log("");
+  log("Targets:");
+  log(targetTable(r));
+}
+
+export function writeOutputs(r: Results, jsonFile: string, mdFile: string): void {
+  for (const f of [jsonFile, mdFile]) mkdirSync(dirname(f), { recursive: true });
+  writeFileSync(jsonFile, JSON.stringify(r, null, 2) + "\n");
+  writeFileSync(mdFile, renderMarkdown(r));
+}

@@ -1,0 +1,112 @@
+/**
+ * `npm run bench` — the benchmark suite (issue 4). Builds the workloads, runs every (workload,
+ * variant) pair in its own process, measures the build side and scale, prints the ratio table and
+ * writes results.json and the Markdown report.
+ *
+ *   npm run bench                      full suite (a few minutes) → benchmarks/results.json, docs/benchmarks.md
+ *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
+ *   options: --workload micro,handler  --variant plain,untouched  --out DIR
+ *            --no-build-side  --no-scale
+ *
+ * Nothing here asserts a threshold: targets are reported (met / not met), never enforced.
+ */
+import { join } from "node:path";
+import { buildWorkloads } from "./build-workloads.js";
+import { measureBuildSide } from "./build-side.js";
+import { WORKLOADS, workloadByName } from "./catalog.js";
+import { runMatrix, type TimingConfig } from "./matrix.js";
+import { DOC, RESULTS_JSON, WORK } from "./paths.js";
+import { describe, environment, printSummary, writeOutputs, type Results } from "./report.js";
+import { measureScale } from "./scale.js";
+import { checkTargets } from "./targets.js";
+import { listenUdp } from "./udp-listener.js";
+import { VARIANTS, variantByName } from "./variants.js";
+
+interface Options {
+  quick: boolean;
+  workloads: string[] | undefined;
+  variants: string[] | undefined;
+  out: string | undefined;
+  buildSide: boolean;
+  scale: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--quick") o.quick = true;
+    else if (a === "--workload" || a === "--workloads") o.workloads = value().split(",");
+    else if (a === "--variant" || a === "--variants") o.variants = value().split(",");
+    else if (a === "--out") o.out = value();
+    else if (a === "--no-build-side") o.buildSide = false;
+    else if (a === "--no-scale") o.scale = false;
+    else throw new Error(`Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale`);
+  }
+  return o;
+}
+
+const FULL: TimingConfig = { rounds: 2, warmupMs: 600, samples: 7, sampleMs: 60 };
+const QUICK: TimingConfig = { rounds: 1, warmupMs: 120, samples: 3, sampleMs: 15 };
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const opts = parseArgs(process.argv.slice(2));
+  const log = (line: string) => process.stdout.write(line + "\n");
+  const timing = opts.quick ? QUICK : FULL;
+  let specs = opts.workloads ? opts.workloads.map(workloadByName) : [...WORKLOADS];
+  const variants = opts.variants ? opts.variants.map(variantByName) : [...VARIANTS];
+  if (!variants.some((v) => v.name === "plain")) variants.unshift(variantByName("plain"));
+
+  const manifest = buildWorkloads(specs, log);
+  for (const [lib, why] of Object.entries(manifest.missing)) log(`skipping workloads that need ${lib}: ${why}`);
+  specs = specs.filter((s) => manifest.workloads[s.name] !== undefined);
+
+  const udp = await listenUdp();
+  log(`running ${specs.length} workloads × ${variants.length} variants × ${timing.rounds} round(s), each in its own process (${process.execPath})`);
+  const results = await runMatrix(specs, variants, manifest, timing, udp, log);
+  await new Promise((r) => setTimeout(r, 100));
+  const received = udp.received();
+  await udp.close();
+
+  const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
+  const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
+
+  const r: Results = {
+    schema: 1,
+    mode: opts.quick ? "quick" : "full",
+    date: new Date().toISOString(),
+    ...environment(),
+    timing,
+    seconds: (performance.now() - started) / 1000,
+    ...describe(specs, variants, manifest),
+    results,
+    targets: checkTargets(specs, results),
+    buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
+    scale: typeof scale === "string" ? { skipped: scale } : scale,
+    udp: received,
+  };
+  const outDir = opts.out ?? (opts.quick ? join(WORK, "quick") : undefined);
+  const jsonFile = outDir ? join(outDir, "results.json") : RESULTS_JSON;
+  const mdFile = outDir ? join(outDir, "benchmarks.md") : DOC;
+  writeOutputs(r, jsonFile, mdFile);
+  printSummary(r, log);
+  log("");
+  log(`wrote ${jsonFile} and ${mdFile} (${r.seconds.toFixed(0)} s)`);
+  const failed = results.filter((x) => x.errors.length > 0);
+  if (failed.length > 0) {
+    log(`${failed.length} pair(s) had failing processes:`);
+    for (const f of failed) log(`  ${f.workload} / ${f.variant}: ${f.errors.join("; ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

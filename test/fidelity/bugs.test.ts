@@ -1,0 +1,62 @@
+/**
+ * Minimal reproductions of transformer bugs found by the fidelity tests. Each is marked `todo`
+ * while the bug is open (the suite stays green and the runner lists it as TODO); remove the
+ * `todo` when the transformer is fixed, and the test then guards against regressions.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { transformSync } from "@swc/core";
+import { instrument } from "../../transformer/index.js";
+import { swcOptions } from "./build-corpus.js";
+
+async function loadBoth(source: string): Promise<{ plain: Record<string, unknown>; instrumented: Record<string, unknown>; code: string }> {
+  const root = mkdtempSync(join(tmpdir(), "diagnose-fidelity-"));
+  writeFileSync(join(root, "package.json"), JSON.stringify({ name: "fidelity-bug", type: "module" }));
+  mkdirSync(join(root, "src"));
+  const file = join(root, "src", "a.ts");
+  writeFileSync(file, source);
+  const inst = instrument(source, file, { root, module: "esm", sourceMap: false });
+  writeFileSync(join(root, "src", "plain.js"), transformSync(source, swcOptions(file)).code);
+  writeFileSync(join(root, "src", "instrumented.js"), transformSync(inst.code, swcOptions(file)).code);
+  return {
+    plain: (await import(pathToFileURL(join(root, "src", "plain.js")).href)) as Record<string, unknown>,
+    instrumented: (await import(pathToFileURL(join(root, "src", "instrumented.js")).href)) as Record<string, unknown>,
+    code: inst.code,
+  };
+}
+
+/*
+ * Found in zod@4.6.7 src/v4/core/parse.ts:71
+ *   export const _safeParse = (_Err) => (schema, value, _ctx) => { … };
+ *   export const safeParse = _safeParse(errors.$ZodRealError);          // safeParse.name === ""
+ * The instrumented arrow's expression body becomes `return ($dgr = (schema, value, _ctx) => {…}, …)`,
+ * and an anonymous function assigned to an identifier takes that identifier's name (ECMAScript
+ * NamedEvaluation), so `safeParse.name === "$dgr"` in the instrumented build. The same happens to
+ * every `return function () {}`, `return () => …` and `return class {}`: `fn.name` (and a returned
+ * class's `name`, which shows up in messages and serialisers) changes from "" to "$dgr".
+ * A fix: keep the value anonymous, e.g. `$dgr = (0, <expr>)`, for anonymous function/class/arrow
+ * expressions (transformer/site-code.ts, the return and expression-body sites).
+ */
+test(
+  "fn.name of an anonymous function or class returned by `return` / an arrow expression body stays \"\"",
+  { todo: 'transformer bug: returned anonymous functions and classes are named "$dgr" (found in zod src/v4/core/parse.ts:71)' },
+  async () => {
+    const { plain, instrumented } = await loadBoth(
+      [
+        "export const arrow = () => () => 1;",
+        "export function fnExpr() { return function () {}; }",
+        "export function cls() { return class {}; }",
+        "export const arrowCls = () => class {};",
+        "export const asyncArrow = () => async () => 1;",
+      ].join("\n"),
+    );
+    const names = (m: Record<string, unknown>): string[] =>
+      ["arrow", "fnExpr", "cls", "arrowCls", "asyncArrow"].map((k) => ((m[k] as () => { name: string })()).name);
+    assert.deepEqual(names(plain), ["", "", "", "", ""]);
+    assert.deepEqual(names(instrumented), names(plain));
+  },
+);

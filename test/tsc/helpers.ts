@@ -1,0 +1,128 @@
+/**
+ * Helpers for the ts-patch plugin tests: fixture projects copied to a temporary folder (with
+ * `node_modules/diagnose` linked to this repository, so `"transform": "diagnose/transformer"`
+ * resolves as it does for users), built with the real `tspc` and `tsc` binaries.
+ *
+ * The TypeScript and ts-patch used come from `DIAGNOSE_TS_DIR` (a folder whose node_modules has
+ * both; default: this repository), so CI runs the same tests with TypeScript 6 + ts-patch 4:
+ *
+ *   npm install --prefix .tmp/ts6 typescript@6.0.3 ts-patch@4.0.1
+ *   DIAGNOSE_TS_DIR=.tmp/ts6 npx -y -p node@24 node --test dist/test/tsc/*.test.js
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ModuleTable } from "../../runtime/abi.js";
+
+/** The repository root (this file runs from dist/test/tsc/). */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const FIXTURES = join(REPO_ROOT, "test", "fixtures", "tsc");
+export const TS_DIR = resolve(REPO_ROOT, process.env["DIAGNOSE_TS_DIR"] ?? ".");
+export const TSPC = join(TS_DIR, "node_modules", "ts-patch", "bin", "tspc.js");
+export const TSC = join(TS_DIR, "node_modules", "typescript", "bin", "tsc");
+export const TS_VERSION = (JSON.parse(readFileSync(join(TS_DIR, "node_modules", "typescript", "package.json"), "utf8")) as { version: string }).version;
+export const TS_PATCH_VERSION = (JSON.parse(readFileSync(join(TS_DIR, "node_modules", "ts-patch", "package.json"), "utf8")) as { version: string }).version;
+/** The built runtime registry, for fixtures that switch sites on. */
+export const REGISTRY_URL = new URL("../../runtime/registry.js", import.meta.url).href;
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node …args` in `cwd` with a clean Diagnose/Node environment. */
+export function node(args: readonly string[], cwd: string): RunResult {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("DIAGNOSE_") || key === "NODE_OPTIONS") delete env[key];
+  const r = spawnSync(process.execPath, args, { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Builds the project in `dir` with ts-patch's tspc (`tool: "tspc"`) or plain tsc. */
+export function build(dir: string, tool: "tspc" | "tsc", extraArgs: readonly string[] = []): RunResult {
+  return node([tool === "tspc" ? TSPC : TSC, "-p", dir, ...extraArgs], dir);
+}
+
+export interface Project {
+  readonly dir: string;
+  remove(): void;
+}
+
+/** Copies fixture `name` into a temporary folder and links `node_modules/diagnose` to the repository. */
+export function project(name: string): Project {
+  const dir = mkdtempSync(join(tmpdir(), `diagnose-tsc-${name}-`));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(REPO_ROOT, join(dir, "node_modules", "diagnose"), "dir");
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Rewrites the project's tsconfig.json through `edit` (which gets and returns the parsed JSON). */
+export function editTsconfig(dir: string, edit: (config: { compilerOptions: Record<string, unknown> } & Record<string, unknown>) => unknown): void {
+  const file = join(dir, "tsconfig.json");
+  writeFileSync(file, JSON.stringify(edit(JSON.parse(readFileSync(file, "utf8"))), null, 2) + "\n");
+}
+
+/** Every file below `dir` (relative paths, "/" separators), sorted. */
+export function filesBelow(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (sub: string): void => {
+    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(rel);
+      else out.push(rel);
+    }
+  };
+  walk("");
+  return out.sort();
+}
+
+/**
+ * The table literal registered by a module's header, evaluated (the SWC path and tsc print the same
+ * object literal differently: quotes, spacing).
+ */
+export function registeredTable(code: string): ModuleTable {
+  const start = code.indexOf(".register({");
+  assert.ok(start >= 0, "the module registers a table");
+  const from = start + ".register(".length;
+  let depth = 0;
+  for (let i = from; i < code.length; i++) {
+    const c = code[i];
+    if (c === '"' || c === "'") {
+      for (i++; code[i] !== c; i++) if (code[i] === "\\") i++;
+    } else if (c === "{" || c === "[") {
+      depth++;
+    } else if (c === "}" || c === "]") {
+      depth--;
+      if (depth === 0) return new Function(`return (${code.slice(from, i + 1)});`)() as ModuleTable;
+    }
+  }
+  assert.fail("unterminated table literal");
+}
+
+/** The qualified paths of a table's functions (`f` is a list, or its JSON text in the compact table). */
+export function functionPaths(table: ModuleTable): string[] {
+  const f = table.f as unknown;
+  const entries = (typeof f === "string" ? JSON.parse(f) : f) as [string, ...unknown[]][];
+  return entries.map((entry) => entry[0]);
+}
+
+/** Offset of the header statement (`const <handle> = (globalThis[…] ??= …).register(…)`). */
+export function headerOffset(code: string): number {
+  const register = code.indexOf(".register({");
+  assert.ok(register >= 0, "the module registers a table");
+  return code.lastIndexOf("const ", register);
+}
+
+/** Asserts each site of `table` has exactly one guard in `code` and no other guard exists. */
+export function assertGuards(code: string, table: ModuleTable, file: string): void {
+  const counts = new Map<number, number>();
+  for (const m of code.matchAll(new RegExp(`\\$dg_${table.h}_(\\d+)\\b`, "g"))) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  for (let id = 0; id < table.n; id++) assert.equal(counts.get(id), 1, `${file}: the guard of site ${id} appears once`);
+  assert.equal(counts.size, table.n, `${file}: no guard without a site`);
+  assert.ok(!code.includes("$dgP"), `${file}: no placeholder left`);
+}

@@ -1,0 +1,244 @@
+/**
+ * Functions: where a function's sites go (entry, end, throw; an arrow's expression body gets one
+ * return site), the scope its statements start with (parameters and `var`s), its parameter
+ * descriptors, and whether wrapping its body in try/catch is safe at all.
+ */
+import { FnFlags } from "../../runtime/abi.js";
+import type { AnyNode, Block, Node } from "../ast.js";
+import { joinPath } from "../naming.js";
+import { Binding, Scope, boundNames, collectVarScoped, declareLexical, localsAt } from "../scopes.js";
+import { WalkerBase, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
+
+export abstract class FunctionWalker extends WalkerBase {
+  protected visitFunction(f: FunctionSyntax): void {
+    const start = this.pos.index(f.node.span.start);
+    const path = this.paths.unique(joinPath(f.prefix ?? this.prefix, f.segment));
+    const arrow = f.kind === "arrow" || (f.kind === "field" && f.node.type === "ArrowFunctionExpression");
+    const flags = f.flags | (f.async ? FnFlags.async : 0) | (f.generator ? FnFlags.generator : 0) | (arrow ? FnFlags.arrow : 0);
+    const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored };
+    this.prefix = path;
+    if (!arrow) this.thisPrefix = f.kind === "constructor" ? f.classPath : undefined;
+    this.ctx = null;
+
+    const body = f.body ?? null;
+    let instrument = body !== null && !this.ignored;
+    if (instrument && body && "stmts" in body) {
+      const reason = this.unsafeReason(f.params, (body as Block).stmts);
+      if (reason) {
+        instrument = false;
+        this.warn(reason.code, f.location, `${this.modulePath}:${path}`, reason.why);
+      }
+    }
+
+    let ctx: FunctionContext | null = null;
+    if (instrument && body) {
+      const { line, column } = this.pos.lineColumn(this.pos.index(f.location));
+      const params = describeParams(f.params);
+      const fn: RawFunction = {
+        path,
+        kind: f.kind,
+        flags,
+        params: params.descriptors,
+        args: params.args,
+        replaceable: params.replaceable,
+        thisExpression: arrow || flags & FnFlags.derivedConstructor ? "void 0" : "this",
+        start,
+        end: this.pos.index(f.node.span.end),
+        line,
+        column,
+        async: f.async,
+        generator: f.generator,
+        body: { kind: "expression", start: 0, end: 0 },
+        entry: undefined as unknown as RawSite,
+        end_: null,
+        throw_: undefined as unknown as RawSite,
+        return_: null,
+        sites: [],
+      };
+      this.result.functions.push(fn);
+      const functionScope = new Scope();
+      for (const name of params.names) functionScope.set(name, Binding.Local);
+      if ("stmts" in body) {
+        const vars: string[] = [];
+        const nested: string[] = [];
+        collectVarScoped((body as Block).stmts, vars, nested);
+        for (const name of vars) functionScope.set(name, Binding.Local);
+        for (const name of nested) functionScope.set(name, Binding.Hidden);
+      }
+      ctx = { fn, scopes: [functionScope], sitedLines: new Set(), paramCount: params.names.length };
+    }
+
+    for (const param of f.params) this.visitParam(param);
+
+    if (body && "stmts" in body) {
+      this.visitFunctionBody(body as Block, ctx);
+    } else if (body) {
+      if (ctx) {
+        const bodyStart = this.pos.index(body.span.start);
+        ctx.fn.body = { kind: "expression", start: bodyStart, end: this.pos.index(body.span.end) };
+        ctx.fn.entry = this.site("entry", ctx.fn, bodyStart, []);
+        ctx.fn.return_ = this.site("return", ctx.fn, bodyStart, localsAt(ctx.scopes, ctx.paramCount));
+      }
+      this.ctx = null;
+      this.visitExpr(body);
+      if (ctx) ctx.fn.throw_ = this.site("throw", ctx.fn, this.pos.index(body.span.end), localsAt(ctx.scopes.slice(0, 1), ctx.paramCount));
+    }
+
+    this.prefix = saved.prefix;
+    this.thisPrefix = saved.thisPrefix;
+    this.ctx = saved.ctx;
+    this.ignored = saved.ignored;
+  }
+
+  protected visitFunctionBody(body: Block, ctx: FunctionContext | null): void {
+    const stmts = body.stmts;
+    let firstStatement = 0;
+    // The directive prologue ("use strict", …) must stay first: code goes after it.
+    while (firstStatement < stmts.length && isDirective(stmts[firstStatement]!)) firstStatement++;
+    if (ctx) {
+      const start = this.pos.index(body.span.start);
+      const end = this.pos.index(body.span.end);
+      const lastDirective = firstStatement > 0 ? stmts[firstStatement - 1]! : null;
+      const open = lastDirective ? this.pos.index(lastDirective.span.end) : start + 1;
+      ctx.fn.body = {
+        kind: "block",
+        start,
+        end,
+        open,
+        openNeedsSemicolon: lastDirective !== null && this.code[open - 1] !== ";",
+        close: end - 1,
+      };
+      ctx.fn.entry = this.site("entry", ctx.fn, start, []);
+    }
+    const scope = new Scope();
+    for (const stmt of stmts) declareLexical(stmt, scope);
+    this.ctx = ctx;
+    ctx?.scopes.push(scope);
+    this.visitStatements(stmts.slice(firstStatement), scope);
+    if (ctx) {
+      const last = stmts[stmts.length - 1];
+      const close = this.pos.index(body.span.end) - 1;
+      // A body that always leaves by its last statement never falls off the end.
+      if (!last || (last.type !== "ReturnStatement" && last.type !== "ThrowStatement")) {
+        ctx.fn.end_ = this.site("end", ctx.fn, close, localsAt(ctx.scopes, ctx.paramCount));
+      }
+      ctx.scopes.pop();
+      ctx.fn.throw_ = this.site("throw", ctx.fn, close, localsAt(ctx.scopes, ctx.paramCount));
+    }
+  }
+
+  /**
+   * The body goes into a `try` block, where function declarations become block-scoped: a
+   * declaration sharing its name with a parameter, a `var`, or another declaration would change
+   * meaning or stop parsing. Such functions stay uninstrumented.
+   */
+  protected unsafeReason(params: Node[], stmts: Node[]): { code: string; why: string } | undefined {
+    const declared = new Set<string>();
+    const paramNames = new Set<string>();
+    for (const p of params) for (const name of boundNames(p)) paramNames.add(name);
+    let vars: Set<string> | undefined;
+    for (const stmt of stmts) {
+      if (stmt.type !== "FunctionDeclaration") continue;
+      const name = String(((stmt as AnyNode)["identifier"] as AnyNode)["value"]);
+      if (!(stmt as AnyNode)["body"]) continue;
+      if (!vars) {
+        const list: string[] = [];
+        collectVarScoped(stmts, list, []);
+        vars = new Set(list);
+      }
+      const clash = declared.has(name)
+        ? "is declared twice"
+        : paramNames.has(name)
+          ? "has the name of a parameter"
+          : vars.has(name) || name === "arguments"
+            ? `has the name of a \`var\``
+            : undefined;
+      if (clash) {
+        return {
+          code: "function-declaration-collision",
+          why: `the nested function declaration \`${name}\` ${clash}; wrapping the body in try/catch would make it block-scoped and change its meaning`,
+        };
+      }
+      declared.add(name);
+    }
+    return undefined;
+  }
+
+  protected visitParam(param: Node): void {
+    const p = param as AnyNode;
+    this.visitDecorators(p["decorators"]);
+    if (p.type === "Parameter") this.visitPattern(p["pat"] as Node);
+    else if (p.type === "TsParameterProperty") this.visitPattern(p["param"] as Node);
+    else this.visitPattern(p);
+  }
+
+  protected visitPattern(pattern: Node | null | undefined): void {
+    if (!pattern) return;
+    const p = pattern as AnyNode;
+    switch (p.type) {
+      case "Identifier":
+        return;
+      case "AssignmentPattern": {
+        this.visitPattern(p["left"] as Node);
+        const left = p["left"] as AnyNode;
+        this.visitExpr(p["right"] as Node, left.type === "Identifier" ? { segment: String(left["value"]) } : undefined);
+        return;
+      }
+      case "AssignmentPatternProperty":
+        this.visitExpr(p["value"] as Node | null, { segment: String((p["key"] as AnyNode)["value"]) });
+        return;
+      case "KeyValuePatternProperty":
+        this.visitExpr(p["key"] as Node);
+        this.visitPattern(p["value"] as Node);
+        return;
+      case "ObjectPattern":
+        for (const property of p["properties"] as Node[]) this.visitPattern(property);
+        return;
+      case "ArrayPattern":
+        for (const element of p["elements"] as (Node | null)[]) this.visitPattern(element);
+        return;
+      case "RestElement":
+        this.visitPattern(p["argument"] as Node);
+        return;
+      case "Computed":
+        this.visitExpr(p["expression"] as Node);
+        return;
+      default:
+        // Assignment targets such as `a.b` in `[a.b] = …`.
+        this.visitExpr(p);
+    }
+  }
+}
+
+function isDirective(stmt: Node): boolean {
+  return stmt.type === "ExpressionStatement" && (stmt as AnyNode)["expression"] !== undefined && ((stmt as AnyNode)["expression"] as AnyNode).type === "StringLiteral";
+}
+
+/** Parameter descriptors, entry argument expressions and which parameters can be replaced. */
+function describeParams(params: readonly Node[]): { descriptors: string[]; args: string[]; replaceable: (string | null)[]; names: string[] } {
+  const descriptors: string[] = [];
+  const args: string[] = [];
+  const replaceable: (string | null)[] = [];
+  const names: string[] = [];
+  for (const param of params) {
+    let p = param as AnyNode;
+    if (p.type === "Parameter") p = p["pat"] as AnyNode;
+    else if (p.type === "TsParameterProperty") p = p["param"] as AnyNode;
+    const bound = boundNames(p);
+    names.push(...bound);
+    const inner = p.type === "AssignmentPattern" ? (p["left"] as AnyNode) : p.type === "RestElement" ? (p["argument"] as AnyNode) : p;
+    if (inner.type === "Identifier") {
+      const name = String(inner["value"]);
+      descriptors.push(p.type === "AssignmentPattern" ? `${name}=` : p.type === "RestElement" ? `...${name}` : name);
+      args.push(name);
+      replaceable.push(name);
+    } else {
+      const open = inner.type === "ArrayPattern" ? "[" : "{";
+      const close = open === "[" ? "]" : "}";
+      descriptors.push(`${p.type === "RestElement" ? "..." : ""}${open}${bound.join(",")}${close}`);
+      args.push(`{${bound.join(", ")}}`);
+      replaceable.push(null);
+    }
+  }
+  return { descriptors, args, replaceable, names };
+}

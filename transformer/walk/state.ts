@@ -1,0 +1,187 @@
+/**
+ * The state every part of the walk shares: the naming context (the path prefix of the enclosing
+ * function/class/object, and the class a constructor's `this.x = …` names under), the function
+ * whose statements are being walked with its scopes, the `diagnose-ignore-next` state, and the
+ * result being built. The walk itself is layered, one syntactic family per module:
+ * functions.ts → classes.ts → expressions.ts → statements.ts; cross-family calls go through the
+ * abstract visitors declared here.
+ */
+import type { SiteKindName } from "../../runtime/abi.js";
+import { isNode, type AnyNode, type Node } from "../ast.js";
+import type { FunctionKind, InstrumentWarning } from "../model.js";
+import { PathRegistry } from "../naming.js";
+import type { Positions } from "../positions.js";
+import type { Scope } from "../scopes.js";
+
+export interface RawSite {
+  kind: SiteKindName;
+  offset: number;
+  seq: number;
+  locals: string[];
+  fn: RawFunction;
+  id: number;
+}
+
+export interface RawFunction {
+  path: string;
+  kind: FunctionKind;
+  flags: number;
+  params: string[];
+  args: string[];
+  replaceable: (string | null)[];
+  thisExpression: string;
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  async: boolean;
+  generator: boolean;
+  body:
+    | { kind: "block"; start: number; end: number; open: number; openNeedsSemicolon: boolean; close: number }
+    | { kind: "expression"; start: number; end: number };
+  entry: RawSite;
+  end_: RawSite | null;
+  throw_: RawSite;
+  return_: RawSite | null;
+  sites: RawSite[];
+}
+
+export interface RawReturn {
+  site: RawSite;
+  start: number;
+  keywordEnd: number;
+  argument: { start: number; end: number; sequence: boolean } | null;
+}
+
+export interface RawLine {
+  site: RawSite;
+  offset: number;
+  wrapEnd: number | null;
+}
+
+export interface WalkResult {
+  functions: RawFunction[];
+  sites: RawSite[];
+  returns: RawReturn[];
+  lines: RawLine[];
+  warnings: InstrumentWarning[];
+}
+
+/** The name (and flags) an anonymous function/class/object takes from where it stands. */
+export interface Hint {
+  segment: string;
+  flags?: number;
+  /** Name under this prefix instead of the current one (`this.x = …` in a constructor). */
+  prefix?: string;
+}
+
+export interface FunctionSyntax {
+  node: Node;
+  kind: FunctionKind;
+  segment: string;
+  prefix?: string | undefined;
+  flags: number;
+  params: Node[];
+  body: Node | null | undefined;
+  /** Where the function's name or key starts (its reported line/column). */
+  location: number;
+  async: boolean;
+  generator: boolean;
+  /** Class constructors: the class path (for `this.x = …` naming). */
+  classPath?: string;
+}
+
+/** The per-call state of the function whose statements are being walked. */
+export interface FunctionContext {
+  fn: RawFunction;
+  scopes: Scope[];
+  sitedLines: Set<number>;
+  /** Number of parameter names (they come first in the function scope). */
+  paramCount: number;
+}
+
+/** Fields holding types only: the walk never enters them. */
+const TYPE_KEYS = new Set(["span", "type", "typeAnnotation", "typeParameters", "typeParams", "returnType", "superTypeParams", "typeArguments", "implements", "ctxt"]);
+
+export abstract class WalkerBase {
+  protected readonly paths = new PathRegistry();
+  protected readonly result: WalkResult = { functions: [], sites: [], returns: [], lines: [], warnings: [] };
+  protected seq = 0;
+  /** Path of the enclosing function, class or object literal (the naming context). */
+  protected prefix = "";
+  /** Inside a constructor (and arrows in it): the class path `this.x = function …` is named under. */
+  protected thisPrefix: string | undefined;
+  /** The instrumented function whose statements are being walked, or null. */
+  protected ctx: FunctionContext | null = null;
+  /** Inside a node marked by `diagnose-ignore-next`: no sites. */
+  protected ignored = false;
+
+  constructor(
+    protected readonly code: string,
+    protected readonly filename: string,
+    protected readonly modulePath: string,
+    protected readonly pos: Positions,
+    /** UTF-16 offsets of nodes preceded by `// diagnose-ignore-next`. */
+    protected readonly ignoreStarts: ReadonlySet<number>,
+  ) {}
+
+  /** `single`: the statement is the body of an if/else/loop (braces are added if a site goes before it). */
+  protected abstract visitStatement(node: Node, single: boolean, allowSite: boolean): void;
+  protected abstract visitStatements(stmts: readonly Node[], scope: Scope): void;
+  protected abstract visitExpr(node: Node | null | undefined, hint?: Hint): void;
+
+  protected visitKey(key: Node): void {
+    if (key.type === "Computed") this.visitExpr((key as AnyNode)["expression"] as Node);
+  }
+
+  protected visitDecorators(decorators: unknown): void {
+    if (!Array.isArray(decorators)) return;
+    for (const d of decorators as AnyNode[]) this.visitExpr(d["expression"] as Node);
+  }
+
+  /** Visits every child node in field order (SWC emits fields in source order). */
+  protected visitChildren(node: AnyNode | Record<string, unknown>): void {
+    for (const key in node) {
+      if (TYPE_KEYS.has(key)) continue;
+      const value = (node as Record<string, unknown>)[key];
+      if (typeof value !== "object" || value === null) continue;
+      if (Array.isArray(value)) {
+        for (const item of value) this.visitChild(item);
+      } else {
+        this.visitChild(value);
+      }
+    }
+  }
+
+  protected visitChild(value: unknown): void {
+    if (isNode(value)) {
+      if (value.type === "BlockStatement") this.visitStatement(value, false, false);
+      else this.visitExpr(value);
+    } else if (typeof value === "object" && value !== null) {
+      this.visitChildren(value as Record<string, unknown>);
+    }
+  }
+
+  protected isIgnored(node: Node | AnyNode | undefined): boolean {
+    if (this.ignoreStarts.size === 0 || !node?.span) return false;
+    return this.ignoreStarts.has(this.pos.index(node.span.start));
+  }
+
+  protected site(kind: SiteKindName, fn: RawFunction, offset: number, locals: string[]): RawSite {
+    const site: RawSite = { kind, offset, seq: this.seq++, locals, fn, id: -1 };
+    fn.sites.push(site);
+    this.result.sites.push(site);
+    return site;
+  }
+
+  protected warn(code: string, swcPos: number, qualifiedName: string, why: string): void {
+    const { line, column } = this.pos.lineColumn(this.pos.index(swcPos));
+    this.result.warnings.push({
+      code,
+      message: `${this.filename}:${line}:${column + 1}: ${qualifiedName} left uninstrumented: ${why}`,
+      line,
+      column,
+      function: qualifiedName,
+    });
+  }
+}
