@@ -195,8 +195,9 @@ under ~3% as noise, and see the spread columns.
 
 **Method.** Each (workload, variant) pair runs in its own Node process, ${r.timing.rounds} process(es) per
 pair with the variants interleaved; each process warms up (${r.timing.warmupMs} ms, in batches with
-event-loop turns), then takes ${r.timing.samples} samples of ~${r.timing.sampleMs} ms; the table shows the median of
-all samples and the interquartile range. Ratios divide by the plain build of the same run. The
+event-loop turns), then takes ${r.timing.samples} samples of ~${r.timing.sampleMs} ms. Each pair reports its least
+disturbed process (lowest median; other tenants' load slows whole processes) with that process's
+interquartile range; results.json keeps every process's median (\`processMedians\`). Ratios divide by the plain build of the same run. The
 processes run with \`--allow-natives-syntax --trace-deopt --trace-turbo-inlining\`; the
 optimization status of the hot functions is read after measuring. Workloads are TypeScript in
 \`benchmarks/workloads/\`, compiled by the runner: *plain* = SWC type strip; *instrumented* =

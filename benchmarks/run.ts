@@ -51,7 +51,7 @@ function parseArgs(argv: readonly string[]): Options {
   return o;
 }
 
-const FULL: TimingConfig = { rounds: 2, warmupMs: 600, samples: 7, sampleMs: 60 };
+const FULL: TimingConfig = { rounds: 3, warmupMs: 500, samples: 5, sampleMs: 50 };
 const QUICK: TimingConfig = { rounds: 1, warmupMs: 120, samples: 3, sampleMs: 15 };
 
 async function main(): Promise<void> {

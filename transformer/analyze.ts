@@ -47,6 +47,9 @@ export interface SkippedAnalysis {
   options: ResolvedOptions | null;
 }
 
+/** `$dgf`, `$dgr`, `$dge`, `$dg_…` and the bare identifier `$dg`. */
+const RESERVED = /\$dg(?:[fre_]|(?![\p{ID_Continue}$\u200c\u200d]))/u;
+
 /** Analyzes a file; returns `{ skipped }` for files that must be left unchanged. */
 export function analyze(code: string, filename: string, options?: InstrumentOptions): Analysis | SkippedAnalysis {
   const resolved = resolveOptions(filename, options);
@@ -59,8 +62,9 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   const language = languageOf(filename, resolved.jsx);
   if (!language) return { skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension", options: resolved };
   if (leadingTrivia(code).includes("diagnose-ignore-file")) return { skipped: "diagnose-ignore-file comment", options: resolved };
-  // The generated names must not meet user code (`$dgf` in a user closure would be captured).
-  if (/\$dg[fre_]/.test(code)) return { skipped: "the source uses the reserved identifier prefix $dg", options: resolved };
+  // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
+  // user `$dg` would clash with the module handle).
+  if (RESERVED.test(code)) return { skipped: "the source uses the reserved identifier prefix $dg", options: resolved };
 
   const parsed = parseSource(code, filename, language);
   const hash = moduleHash(resolved.packageName, resolved.modulePath, code);

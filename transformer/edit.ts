@@ -31,6 +31,8 @@ export interface Insertion {
   closes: boolean;
   nodeStart: number;
   nodeEnd: number;
+  /** The header's insertion: `text` is `prefix` + the header statement(s). */
+  header?: { prefix: number };
 }
 
 function compareInsertions(a: Insertion, b: Insertion): number {
@@ -62,12 +64,14 @@ export function planInsertions(analysis: Analysis): Insertion[] {
 
   // The marker is the outermost node of all; the header comes right after it.
   out.push({ offset: analysis.marker.offset, text: analysis.marker.prefix + markerCode(), closes: false, nodeStart: -2, nodeEnd: Number.MAX_SAFE_INTEGER });
+  const prefix = analysis.header.needsSemicolon ? ";" : "";
   out.push({
     offset: analysis.header.offset,
-    text: (analysis.header.needsSemicolon ? ";" : "") + headerCode(analysis.table, analysis.format, names.handle),
+    text: prefix + headerCode(analysis.table, analysis.format, names.handle),
     closes: false,
     nodeStart: -1,
     nodeEnd: Number.MAX_SAFE_INTEGER - 1,
+    header: { prefix: prefix.length },
   });
 
   for (const fn of analysis.functions) {
@@ -117,4 +121,17 @@ export function applyInsertions(code: string, insertions: readonly Insertion[]):
   // appendLeft keeps call order at one offset, which planInsertions already sorted.
   for (const insertion of insertions) s.appendLeft(insertion.offset, insertion.text);
   return s;
+}
+
+/** Where the header statement(s) end up in the output of `applyInsertions`: `[start, end)`. */
+export function headerRange(insertions: readonly Insertion[]): { start: number; end: number } | null {
+  let shift = 0;
+  for (const insertion of insertions) {
+    if (insertion.header !== undefined) {
+      const start = insertion.offset + shift + insertion.header.prefix;
+      return { start, end: insertion.offset + shift + insertion.text.length };
+    }
+    shift += insertion.text.length;
+  }
+  return null;
 }

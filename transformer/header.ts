@@ -33,7 +33,7 @@ export function dataUrlBody(code: string): string {
 
 /** The inline registry used until the runtime loads (it adopts `queue`). */
 export function bootstrapCode(): string {
-  return `{abi:${ABI_VERSION},queue:[],register(t){for(let i=0;i<t.n;i++){${defineFlagCode(`"$dg_"+t.h+"_"+i`)}}this.queue.push(t);return t}}`;
+  return `{abi:${ABI_VERSION},queue:[],register(t){for(let i=0;i<t.n;i++){${defineFlagCode(`'$dg_'+t.h+'_'+i`)}}this.queue.push(t);return t}}`;
 }
 
 /**
@@ -50,14 +50,17 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
 
 /**
  * The header statements, placed after a hashbang and the directive prologue. ESM: the data: import
- * comes first, so flags exist before any other import (or an import-cycle partner) can run code
- * of this module; CJS/script: `register()` defines them. `handle` is the module handle the site
+ * comes first, so the slot holds a registry and the flags exist before any other import (or an
+ * import-cycle partner) can run code of this module; CJS/script: `register()` defines them. `handle` is the module handle the site
  * code calls (`Analysis.names.handle`); the default, `$dg_<hash>`, suits every format.
  */
 export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h)): string {
-  const registration = `const ${handle} = (globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})] ??= ${bootstrapCode()}).register(${tableCode(table)});`;
-  if (format !== "esm" || table.n === 0) return registration;
-  return `import "data:text/javascript,${dataUrlBody(flagDefinerCode(table.h, table.n))}";${registration}`;
+  const slot = `globalThis[Symbol.for('${REGISTRY_KEY}')]`;
+  if (format !== "esm") return `const ${handle} = (${slot} ??= ${bootstrapCode()}).register(${tableCode(table)});`;
+  // ESM: one data: module installs the bootstrap if needed and defines the flags; it is a string,
+  // so downstream printers keep it on one line (an inline bootstrap is pretty-printed).
+  const definer = `(${slot}??=${bootstrapCode()});${flagDefinerCode(table.h, table.n)}`;
+  return `import "data:text/javascript,${dataUrlBody(definer)}";const ${handle} = ${slot}.register(${tableCode(table)});`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

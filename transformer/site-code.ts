@@ -1,7 +1,7 @@
 /**
  * The exact code at each site (docs/site-abi.md, "Code at each site"). Pure functions of the
- * module hash and site data, shared by the SWC path (edit.ts) and the ts-patch adapter, so both
- * emit byte-identical sites.
+ * module's names (`Analysis.names`) and site data, shared by the SWC path (edit.ts) and the
+ * ts-patch adapter, so both emit byte-identical sites.
  *
  * Why this shape (see docs/site-abi.md and ../shared/ANCHORS.md): the guard is a global variable
  * read as a plain identifier, which V8 constant-folds while nobody wrote it; everything else

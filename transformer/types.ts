@@ -89,6 +89,12 @@ export interface InstrumentResult {
   sites: ModuleSites | null;
   /** Functions left uninstrumented and why. */
   warnings: InstrumentWarning[];
+  /**
+   * Where the header is in `code`: `[start, end)` UTF-16 offsets of the registration statement
+   * (ESM: preceded by the `data:` flag-definer import), on one line. Integrations that convert to
+   * CommonJS move this range after the `require`s their compiler hoists. Null if skipped.
+   */
+  header: { start: number; end: number } | null;
   /** Why the file was returned unchanged (already instrumented, excluded, ignore comment, …). */
   skipped?: string;
 }

@@ -14,7 +14,7 @@ import { instrument } from "../../transformer/index.js";
 import type { ModuleSites } from "../manifest/types.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
 import { DiagnoseSyntaxError, toSyntaxError } from "./errors.js";
-import { afterPrologue, blankOut, findHeader } from "./header.js";
+import { afterPrologue, blankOut } from "./header.js";
 import { compilerOptionsFor } from "./tsconfig.js";
 
 export type ModuleFormat = "module" | "commonjs";
@@ -87,7 +87,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
       if (out.map !== null) maps.unshift(normaliseMap(out.map));
       if (format === "commonjs" && sites !== undefined && isTypeScriptFile(filename)) {
         // See header.ts: SWC would hoist its requires above the header.
-        const span = findHeader(code, sites.hash);
+        const span: [number, number] | undefined = out.header === null ? undefined : [out.header.start, out.header.end];
         if (span !== undefined) {
           header = code.slice(span[0], span[1]);
           code = blankOut(code, span);

@@ -2,19 +2,23 @@
  * Keeping the site-ABI header first in CommonJS output.
  *
  * The ABI requires that in CJS output the statement defining the module handle
- * (`const $dg_H = (globalThis[Symbol.for("diagnose.registry")] ??= …).register(…);`) is the first
+ * (`const $dg = (globalThis[Symbol.for("diagnose.registry")] ??= …).register(…);`) is the first
  * statement, before any `require`: a `require` cycle partner may call a function of this module
  * before its body ran, and that function's guards read flags that `register()` defines. SWC's
  * ESM→CJS pass hoists every `import` (now a `require`) above all other statements, so the
- * integrations take the header out of the instrumented TypeScript before SWC runs and put it back
- * after the directive prologue of SWC's output.
+ * integrations take the header out of the instrumented TypeScript before SWC runs (where
+ * `instrument()` reports it: `InstrumentResult.header`) and put it back after the directive
+ * prologue of SWC's output.
  */
-import { handleName } from "../../runtime/abi.js";
+import { MODULE_HANDLE, handleName } from "../../runtime/abi.js";
 
-/** Where the header statement is in `code`: `[start, end)`, or undefined if there is none. */
+/**
+ * Where the header statement is in `code`: `[start, end)`, or undefined if there is none. For code
+ * whose `instrument()` result is at hand, `InstrumentResult.header` says the same without a search.
+ */
 export function findHeader(code: string, moduleHash: string): [number, number] | undefined {
-  const handle = handleName(moduleHash);
-  const re = new RegExp(`\\b(?:const|let|var)\\s+${handle.replace(/\$/g, "\\$")}\\s*=`, "g");
+  const handles = [handleName(moduleHash), MODULE_HANDLE].map((h) => h.replace(/\$/g, "\\$")).join("|");
+  const re = new RegExp(`\\b(?:const|let|var)\\s+(?:${handles})\\s*=`, "g");
   const m = re.exec(code);
   if (m === null) return undefined;
   const start = m.index;

@@ -23,7 +23,7 @@ import { clock, EventNamespace, frameLayout, siteLayout, type EventKind, type La
 import { HotspotsRecorder } from "../hotspots.js";
 import { Instrument } from "../instruments/instrument.js";
 import { InstrumentManager } from "../manager/manager.js";
-import type { CallFrame, FunctionInfo, SiteInfo, Watcher } from "../registry.js";
+import type { CallFrame, FunctionInfo, SiteInfo, Watcher, WatchState } from "../registry.js";
 import type { Probe } from "./probe.js";
 
 /** One instrument under one key of a probe. Reused across snapshots while the pair stays. @internal */
@@ -142,6 +142,11 @@ export class Dispatcher implements Watcher {
 
   onThrow(frame: CallFrame | undefined, site: SiteInfo, error: unknown, locals: readonly unknown[]): void {
     this.exit(frame, site, error, true, locals);
+  }
+
+  onStateChange(state: WatchState, error: Error | undefined): void {
+    // The target's module registered while the watch was pending.
+    this.probe.watchSettled(state, error);
   }
 
   onError(error: unknown): void {

@@ -20,6 +20,7 @@ import {
   type FunctionInfo,
   type Watch,
   type WatchOptions,
+  type WatchState,
 } from "../registry.js";
 import { Dispatcher, EMPTY_SNAPSHOT, type Slot, type Snapshot } from "./dispatch.js";
 import { InstrumentOptionsError, ProbeExistsError } from "./errors.js";
@@ -220,6 +221,35 @@ export class Probe {
       manager.handleError(this, undefined, error);
     } catch {
       // Ignored, as above.
+    }
+  }
+
+  /**
+   * The registry settled the pending watch when the target's module registered (onStateChange).
+   * A "line:N" instrument whose line has no site there is disabled at once (error recorded, handed
+   * to `mgr.handleError`) and the other instruments get a new watch; a missing target is reported
+   * to the manager (and shown in `status`).
+   * @internal
+   */
+  watchSettled(state: WatchState, error: Error | undefined): void {
+    const w = this.watchHandle;
+    if (state !== "failed" || w === undefined || w.state !== "failed" || !this.startedFlag) return;
+    if (error instanceof LineNotFoundError) {
+      const missing = new Set(error.lines);
+      const culprits = this.dispatcher.snap.all.filter((s) => s.inst.line !== undefined && missing.has(s.inst.line));
+      if (culprits.length > 0) {
+        // Drop the failed watch: the remaining instruments (if any) get a new one.
+        this.watchHandle = undefined;
+        this.watchOptions = undefined;
+        for (const slot of culprits) this.instrumentFailed(slot, error);
+        this.refresh();
+        return;
+      }
+    }
+    try {
+      manager.handleError(this, undefined, error);
+    } catch {
+      // Ignored, as in watchFailed.
     }
   }
 

@@ -40,7 +40,7 @@ function isQualifiedName(target: unknown): target is string {
 
 export class Registry implements SharedRegistry, WatchHost {
   readonly abi = ABI_VERSION;
-  readonly protocol = 1;
+  readonly protocol = 2;
   private readonly byHash = new Map<string, ModuleRecord>();
   private readonly byModule = new Map<string, ModuleRecord[]>();
   /** Candidate module path → pending watches (a target "a:b:c" waits under "a" and "a:b"). */
@@ -67,7 +67,7 @@ export class Registry implements SharedRegistry, WatchHost {
     try {
       const parsed = parseOptions(options);
       w.exits = parsed.exits;
-      w.lines = parsed.lines;
+      w.setLines(parsed.lines);
       w.timing = parsed.timing;
     } catch (err) {
       return w.failEarly(err as Error);
@@ -101,7 +101,7 @@ export class Registry implements SharedRegistry, WatchHost {
     const primary = w.bound[0];
     if (primary !== undefined) this.checkLines(w.target, primary.record, primary.id, options.lines);
     w.exits = options.exits;
-    w.lines = options.lines;
+    w.setLines(options.lines);
     w.timing = options.timing;
     for (const fs of w.bound) fs.record.applyFlags(fs);
   }
@@ -191,11 +191,15 @@ export class Registry implements SharedRegistry, WatchHost {
   private attachPending(module: string): void {
     const waiting = this.pending.get(module);
     if (waiting === undefined) return;
+    const changed: WatchImpl[] = [];
     for (const w of [...waiting]) {
       this.forgetPending(w);
       this.all.add(w);
       this.resolve(w);
+      if (w.state !== "pending") changed.push(w);
     }
+    // Notices last, once every waiting watch is settled: a watcher may call back into the registry.
+    for (const w of changed) w.notifyState();
   }
 
   /** pending → active | failed | (stays) pending. */

@@ -95,7 +95,7 @@ function line(this: HookThis, site: number, frame: FrameABI | undefined, ...loca
   let fault: { error: unknown } | undefined;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    if (w.onLine === undefined || !w.live || (w.lines !== "all" && !w.lines.has(info.line))) continue;
+    if (w.onLine === undefined || !w.live || (!w.lineAll && w.lineOn[info.line] !== 1)) continue;
     let d: SiteDecision | void;
     try {
       d = w.onLine.call(w.watcher, f, info, locals);

@@ -67,6 +67,15 @@ export interface Watcher {
   onThrow?(frame: CallFrame | undefined, site: SiteInfo, error: unknown, locals: readonly unknown[]): void;
   /** A watcher method threw: the registry caught it, closed this watch, and reports it here. */
   onError?(error: unknown, where: "entry" | "line" | "return" | "throw"): void;
+  /**
+   * Addition to the contract: the watch changed state on its own, when the module of a pending
+   * watch registered: `"active"` (sites on), or `"failed"` with `error` (TargetNotFoundError,
+   * LineNotFoundError). Called after the registry finished registering the module, so the watcher
+   * may call `watch()`/`close()`/`update()` from here; guarded (an error thrown here is dropped).
+   * Not called for changes made by the caller (`watch()`, `update()`, `close()`), nor for a failure
+   * reported through `onError`.
+   */
+  onStateChange?(state: WatchState, error: Error | undefined): void;
 }
 
 export interface WatchOptions {
@@ -103,7 +112,10 @@ export interface Watch {
  */
 export interface SharedRegistry {
   readonly abi: number;
-  /** Revision of this interface among registries of the same ABI. */
+  /**
+   * Revision of this interface among registries of the same ABI. 2: watchers' `onStateChange` is
+   * called (a registry of protocol 1, from an older copy in the slot, never calls it).
+   */
   readonly protocol: number;
   register(table: ModuleTable): ModuleTable;
   watch(target: string, watcher: Watcher, options?: WatchOptions): Watch;

@@ -14,6 +14,8 @@ import type { FunctionInfo, Watch, Watcher, WatchOptions, WatchState } from "./t
 
 export type Where = "entry" | "line" | "return" | "throw";
 
+const NO_LINES = new Uint8Array(0);
+
 /** The registry operations a watch needs (implemented by Registry). */
 export interface WatchHost {
   /** Validates and applies new options to an active watch; throws on bad lines. */
@@ -68,6 +70,12 @@ export class WatchImpl implements Watch {
   /** Switch on return/end/throw sites. */
   exits = true;
   lines: ReadonlySet<number> | "all" = new Set();
+  /**
+   * `lines` for the line hook: `lineAll`, or `lineOn[line] === 1` (a typed array indexed by line
+   * number: one load instead of a Set lookup per hit).
+   */
+  lineAll = false;
+  lineOn: Uint8Array = NO_LINES;
   /** Whether this watch needs `frame.start`. */
   timing = true;
   /** Functions this watch is attached to (several when one module path has several versions). */
@@ -86,6 +94,7 @@ export class WatchImpl implements Watch {
   readonly onReturn: Method<"onReturn">;
   readonly onThrow: Method<"onThrow">;
   private readonly onError: Method<"onError">;
+  private readonly onStateChange: Method<"onStateChange">;
 
   constructor(
     readonly target: string,
@@ -98,6 +107,29 @@ export class WatchImpl implements Watch {
     this.onReturn = ok ? method(watcher, "onReturn") : undefined;
     this.onThrow = ok ? method(watcher, "onThrow") : undefined;
     this.onError = ok ? method(watcher, "onError") : undefined;
+    this.onStateChange = ok ? method(watcher, "onStateChange") : undefined;
+  }
+
+  /** Sets `lines` and the line hook's view of it. */
+  setLines(lines: ReadonlySet<number> | "all"): void {
+    this.lines = lines;
+    this.lineAll = lines === "all";
+    if (lines === "all" || lines.size === 0) this.lineOn = NO_LINES;
+    else {
+      const on = new Uint8Array(Math.max(...lines) + 1);
+      for (const l of lines) on[l] = 1;
+      this.lineOn = on;
+    }
+  }
+
+  /** Calls onStateChange with the current state, guarded. */
+  notifyState(): void {
+    if (this.onStateChange === undefined) return;
+    try {
+      this.onStateChange.call(this.watcher, this.state, this.error);
+    } catch {
+      // Deliberately ignored: this runs inside a module's registration.
+    }
   }
 
   get fn(): FunctionInfo | undefined {
@@ -108,7 +140,7 @@ export class WatchImpl implements Watch {
     const parsed = parseOptions(options);
     if (this.state === "pending") {
       this.exits = parsed.exits;
-      this.lines = parsed.lines;
+      this.setLines(parsed.lines);
       this.timing = parsed.timing;
     } else if (this.state === "active") {
       this.host!.reconfigure(this, parsed);

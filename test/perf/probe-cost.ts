@@ -241,7 +241,8 @@ async function child(name: string): Promise<void> {
     for (let i = 0; i < 5; i++) run(20_000);
     if (process.env["PROBE_COST_MARK"]) console.log("MARK stop");
     p.stop();
-    for (let i = 0; i < 5; i++) run(20_000);
+    const settle = Number(process.env["PROBE_COST_SETTLE"] ?? 5);
+    for (let i = 0; i < settle; i++) run(20_000);
     if (process.env["PROBE_COST_MARK"]) console.log("MARK measure");
   };
 

@@ -296,16 +296,34 @@ describe("errors at construction and attach time", () => {
     const good = new ProbeTestInstrument("good", "total", { event: "line:3" });
     q.instruments.set("bad", bad).set("good", good);
     q.start();
+    assert.equal(q.status, "pending");
     const m2 = await loadInstrumented<M>(SRC, mp);
-    assert.equal(m2.exports.price(2, 2), 4);
-    // The watch failed with the whole option set when the module registered; the next refresh
-    // disables the culprit and keeps the rest.
-    if (q.status === "failed") q.instruments.set("good", good);
-    assert.equal(q.status, "active");
-    assert.equal(m2.exports.price(2, 3), 6);
-    assert.deepEqual(good.results, [6]);
+    // The registry's state-change notice (onStateChange) disabled the culprit the moment the module
+    // registered, reported it to its manager, and the rest went on with a new watch: no call and
+    // no instrument change was needed.
     assert.equal(bad.disabled, true);
+    assert.equal(bad.errorCount, 1);
     assert.ok(bad.lastError instanceof LineNotFoundError);
+    assert.deepEqual(mgr.errors.map(([pr, inst, err]) => [pr, inst, err instanceof LineNotFoundError]), [[q, bad, true]]);
+    assert.equal(q.status, "active");
+    assert.equal(m2.exports.price(2, 2), 4);
+    assert.equal(m2.exports.price(2, 3), 6);
+    assert.deepEqual(good.results, [4, 6]);
+  });
+
+  test("a pending probe whose only instrument names a missing line goes idle when the module loads", async () => {
+    const mp = path();
+    const mgr = new RecordingManager();
+    const q = attach(`${mp}:price`);
+    const bad = new ProbeTestInstrument("bad", "qty", { event: "line:40", mgr });
+    q.instruments.set("bad", bad);
+    q.start();
+    assert.equal(q.status, "pending");
+    const m2 = await loadInstrumented<M>(SRC, mp);
+    assert.equal(bad.status, "disabled");
+    assert.equal(mgr.errors.length, 1);
+    assert.equal(q.status, "idle");
+    assert.deepEqual(m2.sitesOn(), []);
   });
 });
 

@@ -164,6 +164,21 @@ describe("targets", () => {
     const w = watch("src/later.ts:later", rec, { lines: [2] });
     const dropped = watch("src/later.ts:later", recorder());
     const missing = watch("src/later.ts:nope", recorder());
+    // State-change notices (onStateChange): called once the module registered, with the new state.
+    const notices: unknown[][] = [];
+    const notice = (tag: string) => ({
+      onStateChange(state: string, error: Error | undefined) {
+        notices.push([tag, state, error?.name]);
+      },
+    });
+    const n1 = watch("src/later.ts:later", notice("active"), { lines: [2] });
+    const n2 = watch("src/later.ts:later", notice("line"), { lines: [99] });
+    const n3 = watch("src/later.ts:nope", notice("target"));
+    const n4 = watch("src/later.ts:later", {
+      onStateChange() {
+        throw new Error("dropped");
+      },
+    });
     assert.equal(w.state, "pending");
     assert.equal(w.fn?.path, undefined);
     dropped.close();
@@ -175,6 +190,18 @@ describe("targets", () => {
     assert.equal(missing.state, "failed");
     assert.ok(missing.error instanceof TargetNotFoundError);
     assert.deepEqual(missing.error.suggestions, ["src/later.ts:later"]);
+    assert.deepEqual(notices, [
+      ["active", "active", undefined],
+      ["line", "failed", "LineNotFoundError"],
+      ["target", "failed", "TargetNotFoundError"],
+    ]);
+    assert.equal(n1.state, "active");
+    assert.equal(n2.state, "failed");
+    assert.equal(n3.state, "failed");
+    assert.equal(n4.state, "active");
+    n1.close();
+    n4.close();
+    n4.close();
     assert.equal(later.later(1), 2);
     assert.deepEqual(kinds(rec.events), ["entry", "line:2", "return"]);
     w.close();

@@ -160,4 +160,23 @@ test("a construct that cannot be wrapped safely stays uninstrumented with a warn
 
 test("sources using the reserved $dg prefix are skipped", () => {
   assert.match(instrument("const $dgf = 1;", file("r.ts"), { root: ROOT }).skipped!, /reserved/);
+  // The bare `$dg` is the module handle of ESM/CJS output; `$dgx` is another name.
+  assert.match(instrument("export const $dg = 1;", file("r.ts"), { root: ROOT }).skipped!, /reserved/);
+  assert.equal(instrument("export const $dgx = () => 1;", file("r.ts"), { root: ROOT }).skipped, undefined);
+});
+
+test("InstrumentResult.header is the range of the header statement(s) in the output", () => {
+  for (const [source, module] of [
+    ['"use client"\nexport const f = () => 1;\n', "esm"],
+    ["#!/usr/bin/env node\n// licence\nconst g = function () { return 2; };\n", "cjs"],
+    ["function h() {}\n", "script"],
+  ] as const) {
+    const result = instrument(source, file("h.ts"), { root: ROOT, module });
+    const { start, end } = result.header!;
+    const header = result.code.slice(start, end);
+    assert.match(header, module === "esm" ? /^import "data:text\/javascript,[^"]*";const \$dg = / : /^const \$dg\w* = \(globalThis/, header);
+    assert.ok(header.endsWith("});"), header);
+    assert.equal(result.code.slice(0, start) + result.code.slice(end), result.code.replace(header, ""));
+  }
+  assert.equal(instrument("const $dgf = 1;", file("r.ts"), { root: ROOT }).header, null);
 });

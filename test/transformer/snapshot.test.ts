@@ -63,13 +63,15 @@ test("snapshot: async derived constructor-free method with pause points", () => 
   );
 });
 
-test("snapshot: ESM output uses the module-scoped handle $dg and a data: flag definer", () => {
+test("snapshot: ESM output: one data: import installs the bootstrap and defines the flags; the handle is $dg", () => {
   const result = instrumentChecked("export function f(a) {\n  return a;\n}\n", `${ROOT}/src/snap-esm.ts`);
   const code = result.code.replaceAll(result.sites!.hash, "H");
   assert.equal(
     code.slice(0, code.indexOf(".register(")),
-    '/*diagnose:instrumented*/import "data:text/javascript,for(let%20i=0;i<4;i++){let%20k=\'$dg_H_\'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}";' +
-      'const $dg = (globalThis[Symbol.for("diagnose.registry")] ??= {abi:1,queue:[],register(t){for(let i=0;i<t.n;i++){let k="$dg_"+t.h+"_"+i;k in globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push(t);return t}})',
+    "/*diagnose:instrumented*/import \"data:text/javascript," +
+      "(globalThis[Symbol.for('diagnose.registry')]%3F%3F={abi:1,queue:[],register(t){for(let%20i=0;i<t.n;i++){let%20k='$dg_'+t.h+'_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push(t);return%20t}});" +
+      "for(let%20i=0;i<4;i++){let%20k='$dg_H_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}\";" +
+      "const $dg = globalThis[Symbol.for('diagnose.registry')]",
   );
   assert.ok(code.includes(`.register({abi:1,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"]]]',s:"AACODCACLCCAAAAEACFA",v:"a"});`), code);
   assert.ok(code.includes("return ($dgr = a, $dg_H_2 ? $dg.x(2, $dgf, $dgr, a) : $dgr);"), code);

@@ -11,7 +11,7 @@ import { INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from "../../runti
 import { listFunctions, watch } from "../../runtime/registry.js";
 import { instrument } from "../../transformer/index.js";
 import { readManifest } from "../../integrations/manifest/index.js";
-import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, type Project } from "./helpers.js";
+import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, type Project } from "./helpers.js";
 
 const OUTPUT_EXTENSION: Record<string, string> = { ".ts": ".js", ".tsx": ".js", ".cts": ".cjs", ".mts": ".mjs" };
 
@@ -60,7 +60,7 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): ESM fix
         assert.ok(!js.includes("data:text/javascript"), `${source}: no data: import in CommonJS`);
         const firstRequire = js.indexOf("require(");
         if (firstRequire >= 0) assert.ok(header < firstRequire, `${source}: header before the first require`);
-        assert.match(js.slice(0, header), /^\/\*diagnose:instrumented\*\/\n"use strict";\nObject\.defineProperty\(exports, "__esModule", \{ value: true \}\);\n(exports\.[^\n]*\n)*$/);
+        assertCommonJsPreamble(js.slice(0, header), source);
         continue;
       }
       const imports = [...js.matchAll(/^import [^\n]*$/gm)];

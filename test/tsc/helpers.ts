@@ -15,7 +15,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ModuleTable } from "../../runtime/abi.js";
+import { INSTRUMENTED_MARKER, type ModuleTable } from "../../runtime/abi.js";
 
 /** The repository root (this file runs from dist/test/tsc/). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -125,4 +125,28 @@ export function assertGuards(code: string, table: ModuleTable, file: string): vo
   for (let id = 0; id < table.n; id++) assert.equal(counts.get(id), 1, `${file}: the guard of site ${id} appears once`);
   assert.equal(counts.size, table.n, `${file}: no guard without a site`);
   assert.ok(!code.includes("$dgP"), `${file}: no placeholder left`);
+}
+
+/**
+ * Before the header, CommonJS output may only hold what tsc writes there itself: the marker, the
+ * "use strict" prologue, emit helpers (`var __decorate = …` and their bodies), temporaries
+ * (`var _a;`), the `__esModule` flag and `exports.x = …` initialisations, but no require.
+ */
+export function assertCommonJsPreamble(preamble: string, source: string): void {
+  assert.ok(preamble.startsWith(`${INSTRUMENTED_MARKER}\n"use strict";\n`), `${source}: marker, then "use strict"`);
+  assert.ok(!preamble.includes("require("), `${source}: no require before the header`);
+  let inHelper = false;
+  for (const line of preamble.split("\n")) {
+    if (line === "" || /^\s/.test(line)) continue;
+    if (inHelper) {
+      // A helper's definition ends with a line like `};`, `}));` or `})();` at column 0.
+      inHelper = !/^}.*;$/.test(line);
+      continue;
+    }
+    if (/^var __\w+ = \(this && this\.__\w+\) \|\|/.test(line)) {
+      inHelper = !line.endsWith(";");
+      continue;
+    }
+    assert.match(line, /^(\/\*diagnose:instrumented\*\/|"use strict";|var _[a-z](, _[a-z])*;|Object\.defineProperty\(exports, "__esModule"|exports\.)/, `${source}: only tsc's preamble before the header`);
+  }
 }

@@ -22,8 +22,17 @@ export abstract class FunctionWalker extends WalkerBase {
 
     const body = f.body ?? null;
     let instrument = body !== null && !this.ignored;
+    // The function-level names of a block body, collected once (both checks below need them).
+    let scoped: { vars: string[]; nested: string[] } | undefined;
+    const varScoped = (stmts: Node[]) => {
+      if (scoped === undefined) {
+        scoped = { vars: [], nested: [] };
+        collectVarScoped(stmts, scoped.vars, scoped.nested);
+      }
+      return scoped;
+    };
     if (instrument && body && "stmts" in body) {
-      const reason = this.unsafeReason(f.params, (body as Block).stmts);
+      const reason = this.unsafeReason(f.params, (body as Block).stmts, () => varScoped((body as Block).stmts).vars);
       if (reason) {
         instrument = false;
         this.warn(reason.code, f.location, `${this.modulePath}:${path}`, reason.why);
@@ -59,9 +68,7 @@ export abstract class FunctionWalker extends WalkerBase {
       const functionScope = new Scope();
       for (const name of params.names) functionScope.set(name, Binding.Local);
       if ("stmts" in body) {
-        const vars: string[] = [];
-        const nested: string[] = [];
-        collectVarScoped((body as Block).stmts, vars, nested);
+        const { vars, nested } = varScoped((body as Block).stmts);
         for (const name of vars) functionScope.set(name, Binding.Local);
         for (const name of nested) functionScope.set(name, Binding.Hidden);
       }
@@ -132,7 +139,7 @@ export abstract class FunctionWalker extends WalkerBase {
    * declaration sharing its name with a parameter, a `var`, or another declaration would change
    * meaning or stop parsing. Such functions stay uninstrumented.
    */
-  protected unsafeReason(params: Node[], stmts: Node[]): { code: string; why: string } | undefined {
+  protected unsafeReason(params: Node[], stmts: Node[], varNames: () => readonly string[]): { code: string; why: string } | undefined {
     const declared = new Set<string>();
     const paramNames = new Set<string>();
     for (const p of params) for (const name of boundNames(p)) paramNames.add(name);
@@ -141,11 +148,7 @@ export abstract class FunctionWalker extends WalkerBase {
       if (stmt.type !== "FunctionDeclaration") continue;
       const name = String(((stmt as AnyNode)["identifier"] as AnyNode)["value"]);
       if (!(stmt as AnyNode)["body"]) continue;
-      if (!vars) {
-        const list: string[] = [];
-        collectVarScoped(stmts, list, []);
-        vars = new Set(list);
-      }
+      vars ??= new Set(varNames());
       const clash = declared.has(name)
         ? "is declared twice"
         : paramNames.has(name)
