@@ -54,6 +54,8 @@ function makeSynthesized(ts: TypeScript, node: TS.Node): void {
   const n = node as { -readonly [K in keyof TS.Node]: TS.Node[K] };
   ts.setTextRange(node, { pos: -1, end: -1 });
   n.flags |= ts.NodeFlags.Synthesized;
+  // Site code prints on one line per statement (`if ($g) $m.l(…);`), as compact as the SWC path.
+  ts.setEmitFlags(node, ts.EmitFlags.SingleLine);
   (n as { parent: TS.Node | undefined }).parent = undefined;
   ts.forEachChild(
     node,
