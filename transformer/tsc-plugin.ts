@@ -39,7 +39,7 @@ const TRANSFORM_NAME = "diagnose/transformer";
  * uninstrumented.
  */
 export default function diagnoseTransformer(program: TS.Program, pluginConfig: DiagnosePluginConfig | Record<string, unknown> | undefined, extras: TransformerExtras): DiagnoseTransformers {
-  const identity: DiagnoseTransformers = { before: [() => (file) => file] };
+  const identity: DiagnoseTransformers = { before: [() => (file) => file], after: [() => (file) => file], afterDeclarations: [() => (file) => file] };
   const ts = extras?.ts;
   if (!ts || typeof extras.addDiagnostic !== "function") {
     // Not run by ts-patch's program pattern: there is nobody to report to, and no TypeScript.
@@ -71,6 +71,21 @@ export default function diagnoseTransformer(program: TS.Program, pluginConfig: D
   const manifest = config.manifest ? new ManifestCollector(config.manifest) : undefined;
   return {
     before: [(context) => (file) => instrumentSourceFile(ts, program, context, file, config, sink, manifest)],
+    // ts-patch takes the list named by the entry's "after"/"afterDeclarations" flag, if set: those
+    // run on trees TypeScript already rewrote, where the analysis' positions mean nothing.
+    after: [misplaced(sink, "after")],
+    afterDeclarations: [misplaced(sink, "afterDeclarations")],
+  };
+}
+
+function misplaced(sink: DiagnosticSink, key: string): () => <T extends TS.Node>(node: T) => T {
+  let reported = false;
+  return () => (node) => {
+    if (!reported) {
+      reported = true;
+      sink.error(DiagnosticCode.config, `the plugin must run before TypeScript's own transforms: remove "${key}": true from its tsconfig entry. Nothing is instrumented until this is fixed.`);
+    }
+    return node;
   };
 }
 
@@ -84,6 +99,11 @@ function instrumentSourceFile(
   manifest: ManifestCollector | undefined,
 ): TS.SourceFile {
   if (file.isDeclarationFile || /\.json$/i.test(file.fileName)) return file;
+  if (ts.getParseTreeNode(file) !== file) {
+    // Run as an "after" transformer: the tree is no longer the one the text describes.
+    sink.error(DiagnosticCode.config, `the plugin must run before TypeScript's own transforms: remove "after"/"afterDeclarations" from its tsconfig entry. This file is emitted uninstrumented.`, { file, start: 0 });
+    return file;
+  }
   let analysis: Analysis;
   const format = outputFormat(ts, program, file);
   try {
@@ -107,7 +127,12 @@ function instrumentSourceFile(
     sink.warning(DiagnosticCode.function, warning.message.replace(/^.*?:\d+:\d+: /, ""), { file, start: position(ts, file, warning.line, warning.column) });
   }
 
-  const plan = matchEdits(ts, file, analysis);
+  let plan: ReturnType<typeof matchEdits>;
+  try {
+    plan = matchEdits(ts, file, analysis);
+  } catch (error) {
+    plan = { offset: 0, what: `any position (${describe(error)})` };
+  }
   if (isMismatch(plan)) {
     sink.warning(
       DiagnosticCode.mismatch,

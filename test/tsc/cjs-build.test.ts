@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { INSTRUMENTED_MARKER } from "../../runtime/abi.js";
+import { watch } from "../../runtime/registry.js";
 import { instrument } from "../../transformer/index.js";
 import { MANIFEST_VERSION, readManifest } from "../../integrations/manifest/index.js";
 import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, type Project, type RunResult } from "./helpers.js";
@@ -69,6 +71,31 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJ
     const result = JSON.parse(on.stdout) as { hookCalls: number; result: unknown };
     assert.deepEqual(result.result, JSON.parse(plain.stdout));
     assert.ok(result.hookCalls > 20, `hooks ran (${result.hookCalls})`);
+  });
+
+  test("site code names the function's own locals, never the module bindings tsc rewrites", () => {
+    const seen: unknown[] = [];
+    const w = watch(
+      "src/shadow.ts:shadow",
+      {
+        onLine: (_frame, site, locals) => void seen.push([site.line, [...locals]]),
+        onReturn: (_frame, site, value, locals) => void seen.push(["return", site.line, value, [...locals]]),
+      },
+      { lines: "all" },
+    );
+    try {
+      const mod = createRequire(import.meta.url)(join(p.dir, "dist", "shadow.js")) as { shadow(n: number): number; fromImport: number; counter: number };
+      assert.equal(mod.fromImport, 7);
+      assert.equal(mod.shadow(1), 3);
+      assert.deepEqual(seen, [
+        [8, [1]],
+        [9, [1, 2]],
+        [10, [1, 3]],
+        ["return", 10, 3, [1, 3]],
+      ]);
+    } finally {
+      w.close();
+    }
   });
 
   test("the manifest goes where the option says (relative to the tsconfig) and merges per module", () => {

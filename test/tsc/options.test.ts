@@ -100,6 +100,19 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
     }
   });
 
+  test("an entry that asks to run after TypeScript's transforms gets one error and no instrumentation", () => {
+    const p = project("small");
+    try {
+      editTsconfig(p.dir, withPlugin({ after: true }));
+      const r = build(p.dir, "tspc");
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      assert.equal(r.stdout.trim(), `error TS99001: diagnose/transformer: the plugin must run before TypeScript's own transforms: remove "after": true from its tsconfig entry. Nothing is instrumented until this is fixed.`);
+      assert.ok(!readFileSync(join(p.dir, "dist", "index.js"), "utf8").includes(INSTRUMENTED_MARKER));
+    } finally {
+      p.remove();
+    }
+  });
+
   test("readPluginConfig resolves paths against the tsconfig folder and ignores ts-patch's own keys", () => {
     const { config, problems } = readPluginConfig(
       { transform: "diagnose/transformer", import: "default", isEsm: true, include: ["src/**"], manifest: "out/m.json", root: ".." },

@@ -22,9 +22,14 @@ export interface TransformerExtras {
   diagnostics?: readonly TS.Diagnostic[];
 }
 
-/** What the plugin returns: transformers that run before TypeScript's own. */
+/**
+ * What the plugin returns: the transformer that runs before TypeScript's own; `after` and
+ * `afterDeclarations` only report a misconfigured entry (ts-patch uses the list the entry asks for).
+ */
 export interface DiagnoseTransformers {
   before: TS.TransformerFactory<TS.SourceFile>[];
+  after?: TS.TransformerFactory<TS.SourceFile>[];
+  afterDeclarations?: TS.TransformerFactory<TS.SourceFile | TS.Bundle>[];
 }
 
 /**
