@@ -8,7 +8,7 @@ import { manifestPath, readManifest } from "../integrations/manifest/index.js";
 import type { ManifestFunction, ModuleSites, SiteManifest } from "../integrations/manifest/types.js";
 import { MANIFEST_VERSION } from "../integrations/manifest/types.js";
 import { findPackageJson, loadConfig } from "../integrations/shared/config.js";
-import { isGlob, matchesGlob } from "../integrations/shared/glob.js";
+import { isGlob, matchesGlob } from "../transformer/glob.js";
 import { scanProject } from "./scan.js";
 
 /** Where the CLI writes; tests pass their own. */

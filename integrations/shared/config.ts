@@ -8,7 +8,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { matchesGlob } from "./glob.js";
+import { matchesAny } from "../../transformer/glob.js";
 
 /** The `"diagnose"` key of package.json. */
 export interface DiagnosePackageOptions {
@@ -153,9 +153,9 @@ export function isIncluded(config: DiagnoseConfig, file: string): boolean {
   if (/(^|\/)node_modules\//.test(rel) || /\.d\.[cm]?ts$/.test(rel)) return false;
   const isTs = hasExtension(rel, TS_EXTENSIONS);
   if (!isTs && !hasExtension(rel, JS_EXTENSIONS)) return false;
-  if (config.exclude.some((g) => matchesGlob(rel, stripDot(g)))) return false;
+  if (matchesAny(rel, config.exclude)) return false;
   if (config.include === undefined) return isTs;
-  return config.include.some((g) => matchesGlob(rel, stripDot(g)));
+  return matchesAny(rel, config.include);
 }
 
 /** True for `.ts`, `.tsx`, `.mts`, `.cts` (declaration files included; callers filter those). */
@@ -165,15 +165,6 @@ export function isTypeScriptFile(file: string): boolean {
 
 function hasExtension(file: string, exts: readonly string[]): boolean {
   return exts.some((e) => file.endsWith(e));
-}
-
-/**
- * `./src/**` → `src/**`; a glob without "/" matches the file name in any folder (as in
- * .gitignore and the transformer's own include/exclude options), so `*.test.ts` means everywhere.
- */
-function stripDot(glob: string): string {
-  const g = glob.startsWith("./") ? glob.slice(2) : glob;
-  return g.includes("/") ? g : `**/${g}`;
 }
 
 function splitGlobs(text: string): string[] {

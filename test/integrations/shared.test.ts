@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { matchesGlob } from "../../integrations/shared/glob.js";
+import { matchesGlob } from "../../transformer/glob.js";
 import { DiagnoseConfigError, isIncluded, loadConfig, moduleFormatOf } from "../../integrations/shared/config.js";
 import { afterPrologue, blankOut, findHeader } from "../../integrations/shared/header.js";
 import { DiagnoseSyntaxError, parseSwcDiagnostic, toSyntaxError } from "../../integrations/shared/errors.js";
