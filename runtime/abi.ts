@@ -62,11 +62,13 @@ export const FnFlags = {
 export const SITE_STRIDE = 5;
 
 /**
- * `[qualifiedPath, line, column, flags, params]`.
+ * `[qualifiedPath, line, column, flags, params, entryLine?]`. `entryLine`: the id of the line site
+ * of the body's first statement when the entry site serves it (that line site has no code of its
+ * own: the entry hook dispatches its line event); absent otherwise.
  * Parameter descriptors: `"a"`, `"a="` (default), `"...a"` (rest), `"{x,y}"` / `"[x,y]"`
  * (destructuring, its bound names).
  */
-export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[]];
+export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[], entryLine?: number];
 
 /**
  * The object literal the transformer passes to `register()`. The bulky fields are strings: one
@@ -89,6 +91,17 @@ export interface ModuleTable {
   s: string;
   /** Local-name lists, shared between sites: names joined by ",", lists by ";" (see `encodeLocals`). */
   v: string;
+  /**
+   * 1: the entry code applies replaced arguments (built with the `replaceArguments` option);
+   * 0: it does not, and the runtime refuses an `args` decision. Absent (tables written before
+   * the field existed): 1.
+   */
+  r?: number;
+}
+
+/** Whether a table's entry code applies replaced arguments (`r`; absent means yes). */
+export function replacesArguments(table: Pick<ModuleTable, "r">): boolean {
+  return table.r !== 0;
 }
 
 const VLQ_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

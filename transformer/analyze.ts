@@ -97,11 +97,13 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     body: fn.body,
     thisExpression: fn.thisExpression,
     args: fn.args,
-    replaceable: fn.replaceable,
+    // Without argument replacement the entry code assigns nothing.
+    replaceable: resolved.replaceArguments ? fn.replaceable : fn.replaceable.map(() => null),
     entrySite: fn.entry.id,
     endSite: idOf(fn.end_),
     throwSite: fn.throw_.id,
     returnSite: idOf(fn.return_),
+    entryLineSite: idOf(fn.entryLine),
     sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
   }));
 
@@ -117,7 +119,8 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     functions,
     sites,
     returns: walked.returns.map((r) => ({ site: r.site.id, start: r.start, keywordEnd: r.keywordEnd, argument: r.argument })),
-    lines: walked.lines.map((l) => ({ site: l.site.id, offset: l.offset, wrapEnd: l.wrapEnd })),
+    // A line site the entry code serves has no code of its own.
+    lines: walked.lines.filter((l) => l.site.fn.entryLine !== l.site).map((l) => ({ site: l.site.id, offset: l.offset, wrapEnd: l.wrapEnd })),
     marker: (({ index, prefix }) => ({ offset: index, prefix }))(markerPosition(code)),
     header: headerPosition(code, parsed.program.body, parsed.positions.index),
     table: buildTable(hash, resolved, functions, sites),
@@ -182,8 +185,9 @@ function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedF
     m: options.modulePath,
     p: options.packageName,
     n: sites.length,
-    f: JSON.stringify(functions.map((fn) => [fn.path, fn.line, fn.column, fn.flags, fn.params])),
+    f: JSON.stringify(functions.map((fn) => (fn.entryLineSite >= 0 ? [fn.path, fn.line, fn.column, fn.flags, fn.params, fn.entryLineSite] : [fn.path, fn.line, fn.column, fn.flags, fn.params]))),
     s: encodeSites(s),
     v: encodeLocals(v),
+    r: options.replaceArguments ? 1 : 0,
   };
 }

@@ -89,8 +89,8 @@ export function planInsertions(analysis: Analysis): Insertion[] {
       out.push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      out.push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn)), closes: false, nodeStart: body.start, nodeEnd: body.end });
-      out.push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      out.push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous), closes: false, nodeStart: body.start, nodeEnd: body.end });
+      out.push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite, body.anonymous), closes: true, nodeStart: body.start, nodeEnd: body.end });
     }
   }
 
@@ -105,9 +105,9 @@ export function planInsertions(analysis: Analysis): Insertion[] {
   for (const r of analysis.returns) {
     const locals = site(r.site).locals;
     if (r.argument) {
-      const { start, end, sequence } = r.argument;
-      out.push({ offset: start, text: returnOpenCode(sequence), closes: false, nodeStart: start, nodeEnd: end });
-      out.push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence), closes: true, nodeStart: start, nodeEnd: end });
+      const { start, end, sequence, anonymous } = r.argument;
+      out.push({ offset: start, text: returnOpenCode(sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
+      out.push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous), closes: true, nodeStart: start, nodeEnd: end });
     } else {
       out.push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
     }

@@ -43,7 +43,7 @@ export function bootstrapCode(): string {
 export function tableCode(table: ModuleTable): string {
   const f = `'${table.f.replace(/[\\'\u2028\u2029]/g, (c) => (c === "\\" ? "\\\\" : c === "'" ? "\\'" : c === "\u2028" ? "\\u2028" : "\\u2029"))}'`;
   const text = (value: string) => JSON.stringify(value);
-  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}}`;
+  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}${table.r !== undefined ? `,r:${table.r}` : ""}}`;
 }
 
 export type OutputModuleFormat = "esm" | "cjs" | "script";
@@ -56,11 +56,11 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
  */
 export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h)): string {
   const slot = `globalThis[Symbol.for('${REGISTRY_KEY}')]`;
-  if (format !== "esm") return `const ${handle} = (${slot} ??= ${bootstrapCode()}).register(${tableCode(table)});`;
+  if (format !== "esm") return `var ${handle} = (${slot} ??= ${bootstrapCode()}).register(${tableCode(table)});`;
   // ESM: one data: module installs the bootstrap if needed and defines the flags; it is a string,
   // so downstream printers keep it on one line (an inline bootstrap is pretty-printed).
   const definer = `(${slot}??=${bootstrapCode()});${flagDefinerCode(table.h, table.n)}`;
-  return `import "data:text/javascript,${dataUrlBody(definer)}";const ${handle} = ${slot}.register(${tableCode(table)});`;
+  return `import "data:text/javascript,${dataUrlBody(definer)}";var ${handle} = ${slot}.register(${tableCode(table)});`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

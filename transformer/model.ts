@@ -43,6 +43,8 @@ export type BodyEdit =
       /** Range of an arrow's expression body, which becomes `{ … return (…); … }`. */
       start: number;
       end: number;
+      /** The body is an anonymous function/arrow/class expression: returned as `(0, expr)`. */
+      anonymous: boolean;
     };
 
 export interface AnalyzedFunction {
@@ -76,6 +78,12 @@ export interface AnalyzedFunction {
   throwSite: number;
   /** Expression bodies: the site of the implicit `return`; otherwise -1. */
   returnSite: number;
+  /**
+   * The line site of the body's first statement when the entry code serves it (it stands right
+   * before that statement, nothing runs in between): it is in the table, but has no code of its
+   * own; otherwise -1. Table: the 6th element of the function's `f` entry.
+   */
+  entryLineSite: number;
   /** Every site id of this function, ascending. */
   sites: number[];
 }
@@ -88,7 +96,7 @@ export interface ReturnEdit {
   /** Offset just past the `return` keyword (where `return;` gets its value). */
   keywordEnd: number;
   /** The returned expression, or null for `return;`. `sequence`: a bare `a, b` needing parens. */
-  argument: { start: number; end: number; sequence: boolean } | null;
+  argument: { start: number; end: number; sequence: boolean; anonymous: boolean } | null;
 }
 
 /** A line site: code goes at `offset`, the start of the first statement on that line. */

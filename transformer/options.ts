@@ -17,11 +17,13 @@ export interface ResolvedOptions {
   include: readonly string[];
   exclude: readonly string[];
   jsx: boolean | undefined;
+  /** Entry code applies replaced arguments (table field `r`). */
+  replaceArguments: boolean;
   /** Path of the file relative to root, "/" separators. */
   modulePath: string;
 }
 
-const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx"]);
+const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx", "replaceArguments"]);
 const FORMATS = new Set(["esm", "cjs", "script"]);
 
 /** package.json lookups per folder; a build instruments many files of few packages. */
@@ -86,7 +88,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
   for (const key of ["root", "packageName"]) {
     if (o[key] !== undefined && typeof o[key] !== "string") throw new InstrumentOptionsError(key, `expected a string, got ${typeof o[key]}`);
   }
-  for (const key of ["sourceMap", "jsx"]) {
+  for (const key of ["sourceMap", "jsx", "replaceArguments"]) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") throw new InstrumentOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
   }
   if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
@@ -108,6 +110,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
     include: stringList("include", o["include"]),
     exclude: stringList("exclude", o["exclude"]),
     jsx: o["jsx"] as boolean | undefined,
+    replaceArguments: (o["replaceArguments"] as boolean | undefined) ?? false,
     modulePath,
   };
 }

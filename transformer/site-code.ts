@@ -82,16 +82,20 @@ export function lineCode(module: string | ModuleNames, siteId: number, locals: r
   return `if (${g}) ${call};`;
 }
 
-/** `return expr;` becomes `return <returnOpen>expr<returnClose>;`. */
-export function returnOpenCode(sequence: boolean): string {
+/**
+ * `return expr;` becomes `return <returnOpen>expr<returnClose>;`. `anonymous`: `expr` is (through
+ * parentheses) an anonymous function, arrow or class expression, which `$dgr = expr` would name
+ * "$dgr" (NamedEvaluation); `$dgr = (0, expr)` keeps it anonymous.
+ */
+export function returnOpenCode(sequence: boolean, anonymous = false): string {
   // A bare sequence `return a, b` would otherwise assign only `a`.
-  return sequence ? `(${RESULT_VAR} = (` : `(${RESULT_VAR} = `;
+  return sequence ? `(${RESULT_VAR} = (` : anonymous ? `(${RESULT_VAR} = (0, ` : `(${RESULT_VAR} = `;
 }
 
-export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean): string {
+export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean, anonymous = false): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `${sequence ? ")" : ""}, ${g} ? ${handle}.x(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals)}) : ${RESULT_VAR})`;
+  return `${sequence || anonymous ? ")" : ""}, ${g} ? ${handle}.x(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals)}) : ${RESULT_VAR})`;
 }
 
 /** Inserted right after the `return` keyword of `return;`. */
@@ -122,10 +126,10 @@ export function throwCode(module: string | ModuleNames, siteId: number, locals: 
 }
 
 /** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
-export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput): string {
-  return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(false)}`;
+export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput, anonymous = false): string {
+  return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(false, anonymous)}`;
 }
 
-export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSite: { siteId: number; locals: readonly string[] }): string {
-  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSite.siteId, throwSite.locals)} } }`;
+export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSite: { siteId: number; locals: readonly string[] }, anonymous = false): string {
+  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSite.siteId, throwSite.locals)} } }`;
 }

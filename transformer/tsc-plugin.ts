@@ -16,7 +16,7 @@ import { analyze, isSkipped, type Analysis } from "./analyze.js";
 import { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
 import { moduleSites } from "./index.js";
 import { readPluginConfig, type ResolvedPluginConfig } from "./tsc/config.js";
-import { DiagnosticCode, diagnosticSink, locateInConfig, type DiagnosticSink } from "./tsc/diagnostics.js";
+import { DiagnosticCode, diagnosticSink, locateInConfig, locateOption, type DiagnosticSink } from "./tsc/diagnostics.js";
 import { outputFormat, targetProblem, tscAddsUseStrict } from "./tsc/format.js";
 import { ManifestCollector, manifestTargetProblem } from "./tsc/manifest.js";
 import { isMismatch, matchEdits } from "./tsc/match.js";
@@ -64,7 +64,7 @@ export default function diagnoseTransformer(program: TS.Program, pluginConfig: D
 
   const target = targetProblem(ts, options);
   if (target) {
-    sink.error(DiagnosticCode.target, target, locateInConfig(internal.configFile, transformName, "transform"));
+    sink.error(DiagnosticCode.target, target, locateOption(internal.configFile, "target") ?? locateInConfig(internal.configFile, transformName, "transform"));
     return identity;
   }
 
@@ -112,6 +112,7 @@ function instrumentSourceFile(
       include: config.include,
       exclude: config.exclude,
       module: format,
+      replaceArguments: config.replaceArguments,
     });
     if (isSkipped(result)) {
       if (!QUIET_SKIPS.has(result.skipped)) sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start: 0 });

@@ -42,6 +42,13 @@ export interface InstrumentOptions {
   exclude?: readonly string[];
   /** Parse JSX. Default: by extension (.tsx, .jsx). */
   jsx?: boolean;
+  /**
+   * Compile in argument replacement: entry code that assigns the arguments an `onEntry` watcher
+   * returns as `{ args }` (docs/site-abi.md). Default false: the entry site only reports the
+   * arguments (smaller functions that V8 keeps inlining), and the runtime refuses an `args`
+   * decision with an error naming the function.
+   */
+  replaceArguments?: boolean;
 }
 
 /** One site of the manifest (diagnose-sites.json). */

@@ -2,7 +2,7 @@
  * Keeping the site-ABI header first in CommonJS output.
  *
  * The ABI requires that in CJS output the statement defining the module handle
- * (`const $dg = (globalThis[Symbol.for("diagnose.registry")] ??= …).register(…);`) is the first
+ * (`var $dg = (globalThis[Symbol.for("diagnose.registry")] ??= …).register(…);`) is the first
  * statement, before any `require`: a `require` cycle partner may call a function of this module
  * before its body ran, and that function's guards read flags that `register()` defines. SWC's
  * ESM→CJS pass hoists every `import` (now a `require`) above all other statements, so the

@@ -10,7 +10,7 @@
  * - a watch is in `all` while pending or active, bound to functions only while active, and in the
  *   pending index only while pending.
  */
-import { ABI_VERSION, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, replacesArguments, type ModuleTable } from "../abi.js";
 import { installHooks } from "./dispatch.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
@@ -156,6 +156,7 @@ export class Registry implements SharedRegistry, WatchHost {
       }
       // Another instance of the same module (CJS and ESM): same flags, same watchers.
       known.tables.push(table);
+      if (!replacesArguments(table)) known.replaceArgs = false;
       installHooks(table, known);
       return table;
     }

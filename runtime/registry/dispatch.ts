@@ -15,7 +15,7 @@ import { SITE_STRIDE, type FrameABI, type ModuleHooks, type ModuleTable } from "
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
 import { RECORD, type FunctionState, type ModuleRecord } from "./module-record.js";
-import type { SiteDecision } from "./types.js";
+import type { SiteDecision, SiteInfo } from "./types.js";
 import type { WatchImpl, Where } from "./watch.js";
 
 /** A table after registration: the ABI table plus hooks and its record. */
@@ -61,7 +61,35 @@ function entry(this: HookThis, site: number, self: unknown, ...args: unknown[]):
     rec.lastFault = { error: frame.fault.error, frame };
     throw frame.fault.error;
   }
+  // The first statement's line, which the entry site serves: after the entry watchers ran.
+  if (fs.entryLineOn) entryLine(rec, fs, frame);
   return frame;
+}
+
+/** The line event of the body's first statement, dispatched from the entry hook. */
+function entryLine(rec: ModuleRecord, fs: FunctionState, frame: Frame): void {
+  const where = fs.entryLocals;
+  const args = frame.args;
+  const replaced = frame.a;
+  const locals = new Array<unknown>(where.length);
+  for (let i = 0; i < where.length; i++) {
+    const w = where[i];
+    if (w === null || w === undefined) continue;
+    if (w[1] === null) locals[i] = replaced !== undefined ? replaced[w[0]] : args[w[0]];
+    else {
+      const o = args[w[0]];
+      locals[i] = o === null || o === undefined ? undefined : (o as Record<string, unknown>)[w[1]];
+    }
+  }
+  let pause: Promise<unknown> | undefined;
+  try {
+    pause = dispatchLine(fs, fs.entryLine!, frame, locals);
+  } catch (error) {
+    // A fault asked for at the line: it leaves the entry hook, so the throw site gets no frame.
+    rec.lastFault = { error, frame };
+    throw error;
+  }
+  if (pause !== undefined) frame.w = joinPause(frame.w, pause);
 }
 
 function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDecision): void {
@@ -70,6 +98,16 @@ function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDec
   if (args !== undefined) {
     if (!Array.isArray(args)) {
       w.fail(new WatcherError(`onEntry of ${JSON.stringify(w.target)} returned \`args\` that is not an array.`), "entry");
+      return;
+    }
+    if (!fs.record.replaceArgs) {
+      w.fail(
+        new WatcherError(
+          `onEntry of ${JSON.stringify(w.target)} returned \`args\`, but ${fs.info.qualifiedName} was built without ` +
+            `\`replaceArguments\` (an instrument() / plugin option), so its arguments cannot be replaced.`,
+        ),
+        "entry",
+      );
       return;
     }
     frame.a = args;
@@ -88,8 +126,11 @@ function line(this: HookThis, site: number, frame: FrameABI | undefined, ...loca
   const rec = this[RECORD];
   const fs = stateOf(rec, site);
   if (fs === undefined) return undefined;
-  const info = rec.siteInfo[site]!;
-  const f = asFrame(frame);
+  return dispatchLine(fs, rec.siteInfo[site]!, asFrame(frame), locals);
+}
+
+/** Runs the line watchers; returns what to await (async functions), throws a requested fault. */
+function dispatchLine(fs: FunctionState, info: SiteInfo, f: Frame | undefined, locals: unknown[]): Promise<unknown> | undefined {
   const ws = fs.watches;
   let pause: Promise<unknown> | undefined;
   let fault: { error: unknown } | undefined;

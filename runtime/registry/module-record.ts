@@ -7,7 +7,7 @@
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, type FunctionEntry, type ModuleTable } from "../abi.js";
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, type FunctionEntry, type ModuleTable } from "../abi.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
 import type { FunctionInfo, SiteInfo } from "./types.js";
@@ -27,6 +27,19 @@ export class FunctionState {
   /** Whether some active watch needs `frame.start` (one clock read per call). */
   timing = false;
   readonly async: boolean;
+  /**
+   * The line site of the body's first statement, which the entry hook serves (table: 6th element
+   * of the `f` entry); it has no code and its flag is never set.
+   */
+  entryLine: SiteInfo | undefined = undefined;
+  /** Whether some active watch wants `entryLine`: the entry hook then dispatches its line event. */
+  entryLineOn = false;
+  /**
+   * Per local of `entryLine`: where its value is at entry: `[parameter index, key]` (key: a name
+   * bound by a destructuring parameter, whose entry argument is an object of its bound names), or
+   * null (a `var`: undefined before the first statement).
+   */
+  entryLocals: readonly ([number, string | null] | null)[] = [];
 
   constructor(
     readonly record: ModuleRecord,
@@ -51,6 +64,11 @@ export class ModuleRecord {
   readonly module: string;
   readonly pkg: string;
   readonly n: number;
+  /**
+   * Whether the entry code of every table of this record applies replaced arguments (table field
+   * `r`); false refuses `args` decisions.
+   */
+  replaceArgs: boolean;
   readonly f: FunctionEntry[];
   /** The table's `s`, decoded into 4-byte integers (SITE_STRIDE per site). */
   readonly s: Int32Array;
@@ -77,6 +95,7 @@ export class ModuleRecord {
     this.module = table.m;
     this.pkg = table.p;
     this.n = table.n;
+    this.replaceArgs = replacesArguments(table);
     this.f = decoded.f;
     this.s = decoded.s;
     this.vText = table.v;
@@ -124,6 +143,11 @@ export class ModuleRecord {
       const sites: SiteInfo[] = [];
       for (let k = index.start[fid]!; k < index.start[fid + 1]!; k++) sites.push(this.site(index.sites[k]!));
       fs = new FunctionState(this, fid, this.makeInfo(fid, sites));
+      const entryLine = this.f[fid]![5];
+      if (entryLine !== undefined) {
+        fs.entryLine = this.site(entryLine);
+        fs.entryLocals = entryLocalsOf(fs.info.params, fs.entryLine.locals);
+      }
       this.fns[fid] = fs;
     }
     return fs;
@@ -167,6 +191,7 @@ export class ModuleRecord {
     }
     fs.timing = timing;
     const s = this.s;
+    const entryLine = fs.entryLine === undefined ? -1 : fs.entryLine.id;
     for (let k = index.start[fs.id]!; k < index.start[fs.id + 1]!; k++) {
       const id = index.sites[k]!;
       const kind = s[id * SITE_STRIDE]!;
@@ -174,6 +199,11 @@ export class ModuleRecord {
         any &&
         (kind === SiteKind.entry ||
           (kind === SiteKind.line ? allLines || lines.has(s[id * SITE_STRIDE + 2]!) : exits));
+      if (id === entryLine) {
+        // No code reads this flag: the entry hook serves the line.
+        fs.entryLineOn = want;
+        continue;
+      }
       if ((index.on[id] === 1) !== want) {
         index.on[id] = want ? 1 : 0;
         writeFlag(this.hash, id, want);
@@ -233,4 +263,20 @@ export class ModuleRecord {
       sites,
     };
   }
+}
+
+/** Where each local of an entry-served line site takes its value from at entry (see `FunctionState.entryLocals`). */
+function entryLocalsOf(params: readonly string[], locals: readonly string[]): ([number, string | null] | null)[] {
+  const where = new Map<string, [number, string | null]>();
+  for (let i = 0; i < params.length; i++) {
+    let d = params[i]!;
+    if (d.startsWith("...")) d = d.slice(3);
+    if (d.endsWith("=")) d = d.slice(0, -1);
+    if (d.startsWith("{") || d.startsWith("[")) {
+      for (const name of d.slice(1, -1).split(",")) if (name !== "") where.set(name, [i, name]);
+    } else {
+      where.set(d, [i, null]);
+    }
+  }
+  return locals.map((name) => where.get(name) ?? null);
 }

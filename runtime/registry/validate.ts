@@ -48,6 +48,7 @@ export function decodeTable(t: unknown): DecodedTable | string {
   if (!hasUsableFlagFields(t)) return "bad module hash `h` or site count `n`";
   if (typeof table.m !== "string" || table.m === "") return "missing module path `m`";
   if (typeof table.p !== "string") return "missing package name `p`";
+  if (table.r !== undefined && table.r !== 0 && table.r !== 1) return "`r` must be 0 or 1";
   if (typeof table.f !== "string" || typeof table.s !== "string" || typeof table.v !== "string") return "`f`, `s` and `v` must be strings";
   let f: unknown;
   try {
@@ -69,7 +70,8 @@ export function decodeTable(t: unknown): DecodedTable | string {
       !isCount(e[1]) ||
       !isCount(e[2]) ||
       !isCount(e[3]) ||
-      !isStringArray(e[4])
+      !isStringArray(e[4]) ||
+      e.length > 6
     ) {
       return `function entry ${i} is malformed`;
     }
@@ -86,6 +88,13 @@ export function decodeTable(t: unknown): DecodedTable | string {
     ) {
       return `site ${id} is malformed`;
     }
+  }
+  // The line site an entry site serves: a line site of that function.
+  for (let i = 0; i < f.length; i++) {
+    const e = f[i] as unknown[];
+    if (e.length < 6) continue;
+    const id = e[5];
+    if (!isIndex(id, t.n) || s[id * SITE_STRIDE] !== 1 || s[id * SITE_STRIDE + 1] !== i) return `function entry ${i} names a bad entry line site`;
   }
   return { f: f as FunctionEntry[], s };
 }

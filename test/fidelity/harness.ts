@@ -82,8 +82,7 @@ export async function runVariants(
  * Every variant's per-case results equal the plain build's; on a mismatch the message names the
  * seed, the case index and its input. Also checks the export shapes and the registry state.
  */
-export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inputs: unknown[], what: string): string[] {
-  const knownBugs: string[] = [];
+export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inputs: unknown[], what: string): void {
   const plain = outputs.plain;
   assert.equal(plain.registry, "none", "the plain build must not touch the Diagnose registry");
   assert.equal(plain.flagGlobals, 0, "the plain build defines no flags");
@@ -102,11 +101,8 @@ export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inpu
         );
       }
     }
-    const shapeDiffs = diffs(o.shape, plain.shape, "", [], 100_000);
-    const known = shapeDiffs.filter(isKnownNameBug);
-    for (const d of known) if (!knownBugs.includes(d)) knownBugs.push(d);
     assert.deepEqual(
-      shapeDiffs.filter((d) => !isKnownNameBug(d)).slice(0, 10),
+      diffs(o.shape, plain.shape, "", []),
       [],
       `${what} (${v}): exports (names, fn.name, fn.length, members) differ from the plain build`,
     );
@@ -129,16 +125,6 @@ export function assertSameBehaviour(outputs: Record<Variant, DriverOutput>, inpu
     assert.ok(outputs.probes.hooks.probeFires > 0, `${what}: no-op instruments fired`);
     assert.equal(outputs.probes.hooks.probes["failed"] ?? 0, 0);
   }
-  return knownBugs;
-}
-
-/**
- * KNOWN TRANSFORMER BUG (see docs/fidelity.md and bugs.test.ts): an anonymous function or class
- * returned by `return <expr>` or an arrow's expression body is named "$dgr" (the transformer's
- * `$dgr = <expr>` assignment gives it that name), where the plain build leaves `fn.name` "".
- */
-export function isKnownNameBug(diff: string): boolean {
-  return /\/(function|name|getName|setName): "\$dgr" \(instrumented\) vs "" \(plain\)$/.test(diff);
 }
 
 /** Paths where `a` and `b` differ (first 10), as "path: a vs b". */

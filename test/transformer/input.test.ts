@@ -34,7 +34,7 @@ test("BOM, hashbang and leading comments: marker and header placement", () => {
   assert.deepEqual([bom.sites!.functions[0]!.line, bom.sites!.functions[0]!.column], [2, 7]);
 
   const bang = instrumentChecked("#!/usr/bin/env node\n/** @license x */\nfunction main() {}\nmain();\n", file("cli.js"));
-  assert.ok(bang.code.startsWith("#!/usr/bin/env node\n/*diagnose:instrumented*//** @license x */\nconst $dg_"), bang.code);
+  assert.ok(bang.code.startsWith("#!/usr/bin/env node\n/*diagnose:instrumented*//** @license x */\nvar $dg_"), bang.code);
   assert.equal(bang.code.split("\n").length, 5, "no line is added: output lines match source lines");
 
   const directive = instrumentChecked(`"use client"\nimport x from "y";\nexport function f() { return x; }\n`, file("dir.ts"));
@@ -174,7 +174,7 @@ test("InstrumentResult.header is the range of the header statement(s) in the out
     const result = instrument(source, file("h.ts"), { root: ROOT, module });
     const { start, end } = result.header!;
     const header = result.code.slice(start, end);
-    assert.match(header, module === "esm" ? /^import "data:text\/javascript,[^"]*";const \$dg = / : /^const \$dg\w* = \(globalThis/, header);
+    assert.match(header, module === "esm" ? /^import "data:text\/javascript,[^"]*";var \$dg = / : /^var \$dg\w* = \(globalThis/, header);
     assert.ok(header.endsWith("});"), header);
     assert.equal(result.code.slice(0, start) + result.code.slice(end), result.code.replace(header, ""));
   }

@@ -12,7 +12,7 @@ import { ROOT, compile, importTemp, instrumentChecked, recordAll, type Recorder 
 let unique = 0;
 
 async function load<T>(source: string): Promise<{ mod: T; rec: Recorder; result: InstrumentResult; site(path: string, kind: string, nth?: number): number }> {
-  const result = instrumentChecked(source, `${ROOT}/src/onpath/${unique++}.ts`);
+  const result = instrumentChecked(source, `${ROOT}/src/onpath/${unique++}.ts`, { replaceArguments: true });
   const rec = recordAll(result);
   const mod = await importTemp<T>("on.mjs", compile(result.code, "on.ts", "es6"));
   const site = (path: string, kind: string, nth = 0) => {
@@ -107,7 +107,7 @@ test("a hook may throw into the function (fault injection); the throw site repor
   const { mod, rec, site } = await load<{ K: new (n: number) => { add(a: number): number } }>(SOURCE);
   try {
     const injected = new Error("injected");
-    const line = site("K.add", "line");
+    const line = site("K.add", "line", 1); // the first one is served by the entry site (no code)
     rec.onLine = (s) => {
       if (s === line) throw injected;
       return undefined;
@@ -186,7 +186,7 @@ test("a generator's entry runs at the first next(), its exit when it finishes", 
 
 test("a call already running when its probe is switched on passes an undefined frame", async () => {
   const source = `export function mid(turnOn: () => void) {\n  turnOn();\n  return 1;\n}`;
-  const result = instrumentChecked(source, `${ROOT}/src/onpath/${unique++}.ts`);
+  const result = instrumentChecked(source, `${ROOT}/src/onpath/${unique++}.ts`, { replaceArguments: true });
   const rec = recordAll(result);
   const g = globalThis as unknown as Record<string, boolean>;
   const entry = result.sites!.functions[0]!.sites[0]!.id;

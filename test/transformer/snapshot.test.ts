@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ROOT, instrumentChecked } from "./harness.js";
 
-function body(source: string): string {
-  const result = instrumentChecked(source, `${ROOT}/src/snap.ts`);
+function body(source: string, options: { replaceArguments?: boolean } = {}): string {
+  const result = instrumentChecked(source, `${ROOT}/src/snap.ts`, options);
   const code = result.code.replaceAll(result.sites!.hash, "H");
-  const header = code.indexOf("const $dg_H = ");
+  const header = code.indexOf("var $dg_H = ");
   assert.ok(code.startsWith("/*diagnose:instrumented*/\n") && header > 0);
   return code.slice(code.indexOf("\n") + 1, header) + code.slice(code.indexOf("});", header) + 3);
 }
@@ -17,7 +17,27 @@ function body(source: string): string {
 test("snapshot: arrow with an expression body", () => {
   assert.equal(
     body("\nconst double = (x: number) => x * 2;\n"),
-    "const double = (x: number) => { var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, void 0, x)).a) x = $dgf.a[0]; return ($dgr = x * 2, $dg_H_1 ? $dg_H.x(1, $dgf, $dgr, x) : $dgr); } catch ($dge) { if ($dg_H_2) $dg_H.t(2, $dgf, $dge, x); throw $dge; } };\n",
+    "const double = (x: number) => { var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_H.e(0, void 0, x); return ($dgr = x * 2, $dg_H_1 ? $dg_H.x(1, $dgf, $dgr, x) : $dgr); } catch ($dge) { if ($dg_H_2) $dg_H.t(2, $dgf, $dge, x); throw $dge; } };\n",
+  );
+});
+
+test("snapshot: replaceArguments: the entry code assigns replaced plain, default and rest parameters", () => {
+  assert.equal(
+    body("\nconst double = (x: number, [y]: number[], ...r: number[]) => x * 2;\n", { replaceArguments: true }),
+    "const double = (x: number, [y]: number[], ...r: number[]) => { var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, void 0, x, {y}, r)).a) x = $dgf.a[0], r = $dgf.a[2]; return ($dgr = x * 2, $dg_H_1 ? $dg_H.x(1, $dgf, $dgr, x, y, r) : $dgr); } catch ($dge) { if ($dg_H_2) $dg_H.t(2, $dgf, $dge, x, y, r); throw $dge; } };\n",
+  );
+});
+
+test("snapshot: a returned anonymous function, arrow or class stays anonymous: `$dgr = (0, expr)`", () => {
+  assert.equal(
+    body("\nconst mk = () => () => 1;\nfunction k() {\n  return (class {});\n}\n"),
+    [
+      "const mk = () => { var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_H.e(0, void 0); return ($dgr = (0, () => { var $dgf, $dgr; try { if ($dg_H_2) $dgf = $dg_H.e(2, void 0); return ($dgr = 1, $dg_H_3 ? $dg_H.x(3, $dgf, $dgr) : $dgr); } catch ($dge) { if ($dg_H_4) $dg_H.t(4, $dgf, $dge); throw $dge; } }), $dg_H_1 ? $dg_H.x(1, $dgf, $dgr) : $dgr); } catch ($dge) { if ($dg_H_5) $dg_H.t(5, $dgf, $dge); throw $dge; } };",
+      "function k() {var $dgf, $dgr; try { if ($dg_H_6) $dgf = $dg_H.e(6, this); ",
+      "  return ($dgr = (0, (class {})), $dg_H_8 ? $dg_H.x(8, $dgf, $dgr) : $dgr);",
+      "; } catch ($dge) { if ($dg_H_9) $dg_H.t(9, $dgf, $dge); throw $dge; }}",
+      "",
+    ].join("\n"),
   );
 });
 
@@ -26,8 +46,9 @@ test("snapshot: directive prologue, line sites, return and end", () => {
     body('\nfunction f(a) {\n  "use strict"\n  const b = a;\n  if (b) return;\n  g(b)\n}\n'),
     [
       'function f(a) {',
-      '  "use strict";var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, a)).a) a = $dgf.a[0]; ',
-      "  if ($dg_H_1) $dg_H.l(1, $dgf, a); const b = a;",
+      '  "use strict";var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_H.e(0, this, a); ',
+      // Site 1, the line of the first statement, is served by the entry site: no code.
+      "  const b = a;",
       "  if ($dg_H_2) $dg_H.l(2, $dgf, a, b); if (b) return $dg_H_3 ? $dg_H.x(3, $dgf, void 0, a, b) : void 0;",
       "  if ($dg_H_4) $dg_H.l(4, $dgf, a, b); g(b)",
       "; if ($dg_H_5) return $dg_H.x(5, $dgf, void 0, a, b); } catch ($dge) { if ($dg_H_6) $dg_H.t(6, $dgf, $dge, a); throw $dge; }}",
@@ -40,8 +61,8 @@ test("snapshot: a single-statement body is wrapped in braces; labels keep their 
   assert.equal(
     body("\nfunction f(n) {\n  loop: for (const x of n)\n    if (x) continue loop;\n}\n"),
     [
-      "function f(n) {var $dgf, $dgr; try { if ($dg_H_0 && ($dgf = $dg_H.e(0, this, n)).a) n = $dgf.a[0]; ",
-      "  if ($dg_H_1) $dg_H.l(1, $dgf, n); loop: for (const x of n)",
+      "function f(n) {var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_H.e(0, this, n); ",
+      "  loop: for (const x of n)",
       "    { if ($dg_H_2) $dg_H.l(2, $dgf, n, x); if (x) continue loop; }",
       "; if ($dg_H_3) return $dg_H.x(3, $dgf, void 0, n); } catch ($dge) { if ($dg_H_4) $dg_H.t(4, $dgf, $dge, n); throw $dge; }}",
       "",
@@ -55,7 +76,7 @@ test("snapshot: async derived constructor-free method with pause points", () => 
     [
       "class A extends B {",
       "  async m() {var $dgf, $dgr; try { if ($dg_H_0) { $dgf = $dg_H.e(0, this); if ($dgf && $dgf.w) await $dgf.w; } ",
-      "    if ($dg_H_1 && ($dgr = $dg_H.l(1, $dgf))) await $dgr; await x;",
+      "    await x;",
       "  ; if ($dg_H_2) return $dg_H.x(2, $dgf, void 0); } catch ($dge) { if ($dg_H_3) $dg_H.t(3, $dgf, $dge); throw $dge; }}",
       "}",
       "",
@@ -71,8 +92,8 @@ test("snapshot: ESM output: one data: import installs the bootstrap and defines 
     "/*diagnose:instrumented*/import \"data:text/javascript," +
       "(globalThis[Symbol.for('diagnose.registry')]%3F%3F={abi:1,queue:[],register(t){for(let%20i=0;i<t.n;i++){let%20k='$dg_'+t.h+'_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push(t);return%20t}});" +
       "for(let%20i=0;i<4;i++){let%20k='$dg_H_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}\";" +
-      "const $dg = globalThis[Symbol.for('diagnose.registry')]",
+      "var $dg = globalThis[Symbol.for('diagnose.registry')]",
   );
-  assert.ok(code.includes(`.register({abi:1,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"]]]',s:"AACODCACLCCAAAAEACFA",v:"a"});`), code);
+  assert.ok(code.includes(`.register({abi:1,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"],1]]',s:"AACODCACLCCAAAAEACFA",v:"a",r:0});`), code);
   assert.ok(code.includes("return ($dgr = a, $dg_H_2 ? $dg.x(2, $dgf, $dgr, a) : $dgr);"), code);
 });

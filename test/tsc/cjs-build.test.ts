@@ -12,7 +12,7 @@ import { INSTRUMENTED_MARKER } from "../../runtime/abi.js";
 import { watch } from "../../runtime/registry.js";
 import { instrument } from "../../transformer/index.js";
 import { MANIFEST_VERSION, readManifest } from "../../integrations/manifest/index.js";
-import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, type Project, type RunResult } from "./helpers.js";
+import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, pluginOptions, type Project, type RunResult } from "./helpers.js";
 
 describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJS fixture`, () => {
   let p: Project;
@@ -47,10 +47,10 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJ
         assert.ok(!js.includes(INSTRUMENTED_MARKER));
         continue;
       }
-      const expected = instrument(readFileSync(join(p.dir, source), "utf8"), join(p.dir, source));
+      const expected = instrument(readFileSync(join(p.dir, source), "utf8"), join(p.dir, source), pluginOptions(p.dir));
       const table = registeredTable(js);
       assert.deepEqual(table, registeredTable(expected.code), source);
-      assertGuards(js, table, source);
+      assertGuards(js, table, source, expected.code);
       // The header is the first statement after tsc's CommonJS preamble, before any require.
       const header = headerOffset(js);
       assertCommonJsPreamble(js.slice(0, header), source);

@@ -80,7 +80,7 @@ describe(`the ts-patch adapter over a corpus (TypeScript ${ts.version})`, () => 
         assert.equal(diagnostics.length, expected.warnings.length, `${file}: the same warnings as instrument()`);
         const table = registeredTable(js);
         assert.deepEqual(table, registeredTable(expected.code), file);
-        assertGuards(js, table, file);
+        assertGuards(js, table, file, expected.code);
         assert.ok(js.replace(/^#![^\n]*\n/, "").startsWith(INSTRUMENTED_MARKER), `${file}: marker first (after a hashbang)`);
         const reparsed = ts.createSourceFile("out.js", js, ts.ScriptTarget.ESNext, false, ts.ScriptKind.JS) as TS.SourceFile & { parseDiagnostics: TS.Diagnostic[] };
         assert.deepEqual(reparsed.parseDiagnostics.map((d) => d.messageText), [], `${file}: output parses`);

@@ -11,7 +11,7 @@ import { INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from "../../runti
 import { listFunctions, watch } from "../../runtime/registry.js";
 import { instrument } from "../../transformer/index.js";
 import { readManifest } from "../../integrations/manifest/index.js";
-import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, type Project } from "./helpers.js";
+import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, pluginOptions, type Project } from "./helpers.js";
 
 const OUTPUT_EXTENSION: Record<string, string> = { ".ts": ".js", ".tsx": ".js", ".cts": ".cjs", ".mts": ".mjs" };
 
@@ -38,14 +38,14 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): ESM fix
     assert.ok(sources.length >= 8);
     for (const source of sources) {
       const text = readFileSync(join(p.dir, source), "utf8");
-      const expected = instrument(text, join(p.dir, source));
+      const expected = instrument(text, join(p.dir, source), pluginOptions(p.dir));
       assert.equal(expected.skipped, undefined, source);
       const js = readFileSync(join(p.dir, outputOf(source)), "utf8");
       const table = registeredTable(js);
       assert.deepEqual(table, registeredTable(expected.code), `${source}: same table as the SWC path`);
       assert.equal(table.m, source);
       assert.equal(table.p, "tsc-esm-fixture");
-      assertGuards(js, table, source);
+      assertGuards(js, table, source, expected.code);
       assert.ok(js.startsWith(INSTRUMENTED_MARKER + "\n"), `${source}: the marker is the first line`);
     }
   });
@@ -131,7 +131,7 @@ for (const f of [() => boom("x"), () => boomDeep({})]) { try { f(); } catch (e) 
     assert.ok(manifest);
     assert.deepEqual(manifest.modules.map((m) => m.module), [...sources].sort());
     for (const m of manifest.modules) {
-      const expected = instrument(readFileSync(join(p.dir, m.module), "utf8"), join(p.dir, m.module)).sites;
+      const expected = instrument(readFileSync(join(p.dir, m.module), "utf8"), join(p.dir, m.module), pluginOptions(p.dir)).sites;
       assert.deepEqual(m, expected, m.module);
     }
   });

@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 
 /** Keys ts-patch itself reads from a plugin entry (it passes some of them on to the plugin). */
 const TS_PATCH_KEYS = new Set(["transform", "after", "afterDeclarations", "name", "type", "transformProgram", "import", "isEsm", "tsConfig", "resolvePathAliases"]);
-const KNOWN = ["include", "exclude", "manifest", "root"] as const;
+const KNOWN = ["include", "exclude", "manifest", "root", "replaceArguments"] as const;
 
 export interface ResolvedPluginConfig {
   /** Folder of the tsconfig the plugin entry is in (relative paths are resolved against it). */
@@ -18,6 +18,8 @@ export interface ResolvedPluginConfig {
   readonly manifest: string | undefined;
   /** Absolute project root, or undefined for the default (nearest package.json per file). */
   readonly root: string | undefined;
+  /** instrument()'s `replaceArguments` (default false). */
+  readonly replaceArguments: boolean;
 }
 
 export interface ConfigProblem {
@@ -52,12 +54,17 @@ export function readPluginConfig(raw: unknown, configFile: string | undefined, c
     problems.push({ key, message: `option "${key}" must be a non-empty path string (relative to the tsconfig), got ${JSON.stringify(value)}` });
     return undefined;
   };
+  const replaceArguments = entry["replaceArguments"];
+  if (replaceArguments !== undefined && typeof replaceArguments !== "boolean") {
+    problems.push({ key: "replaceArguments", message: `option "replaceArguments" must be true or false, got ${JSON.stringify(replaceArguments)}` });
+  }
   const config: ResolvedPluginConfig = {
     configDir,
     include: globs("include"),
     exclude: globs("exclude"),
     manifest: path("manifest"),
     root: path("root"),
+    replaceArguments: replaceArguments === true,
   };
   return { config, problems };
 }

@@ -68,3 +68,11 @@ export function locateInConfig(configFile: TS.SourceFile | undefined, transform:
   if (at >= 0) return { file: configFile, start: at, length: quoted.length };
   return { file: configFile, start: entry, length: JSON.stringify(transform).length };
 }
+
+/** Where a compiler option (e.g. `"target"`) is written in the tsconfig, if it is written there. */
+export function locateOption(configFile: TS.SourceFile | undefined, key: string): { file: TS.SourceFile; start: number; length: number } | undefined {
+  if (!configFile || typeof configFile.text !== "string") return undefined;
+  const quoted = JSON.stringify(key);
+  const at = configFile.text.indexOf(quoted);
+  return at >= 0 ? { file: configFile, start: at, length: quoted.length } : undefined;
+}

@@ -42,7 +42,8 @@ export interface SiteNodes {
 }
 
 export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
-  const { hash } = analysis;
+  // The names the SWC path uses (edit.ts): `$dg` handle in modules, `$dg_<hash>` in scripts.
+  const names = analysis.names;
   const site = (id: number) => analysis.sites[id]!;
   const entry = (fn: AnalyzedFunction): EntryCodeInput => ({
     siteId: fn.entrySite,
@@ -60,17 +61,18 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
     bodyIndex.set(fn, snippets.length);
     if (fn.body.kind === "block") {
       const end = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      snippets.push(`${bodyOpenCode()}${entryCode(hash, entry(fn))} ${PLACEHOLDER};${bodyCloseCode(hash, end, throwOf(fn))}`);
+      snippets.push(`${bodyOpenCode()}${entryCode(names, entry(fn))} ${PLACEHOLDER};${bodyCloseCode(names, end, throwOf(fn))}`);
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      snippets.push(`${arrowOpenCode(hash, entry(fn))}${PLACEHOLDER}${arrowCloseCode(hash, returnSite, throwOf(fn))}`);
+      const anonymous = fn.body.anonymous;
+      snippets.push(`${arrowOpenCode(names, entry(fn), anonymous)}${PLACEHOLDER}${arrowCloseCode(names, returnSite, throwOf(fn), anonymous)}`);
     }
   }
   const lineIndex = new Map<number, number>();
   for (const line of analysis.lines) {
     lineIndex.set(line.site, snippets.length);
     const s = site(line.site);
-    snippets.push(lineCode(hash, line.site, s.locals, analysis.functions[s.fn]!.async));
+    snippets.push(lineCode(names, line.site, s.locals, analysis.functions[s.fn]!.async));
   }
   const returnIndex = new Map<ReturnEdit, number>();
   for (const r of analysis.returns) {
@@ -78,8 +80,8 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
     const locals = site(r.site).locals;
     snippets.push(
       r.argument
-        ? `return ${returnOpenCode(false)}${PLACEHOLDER}${returnCloseCode(hash, r.site, locals, false)};`
-        : `return${returnVoidCode(hash, r.site, locals)};`,
+        ? `return ${returnOpenCode(false, r.argument.anonymous)}${PLACEHOLDER}${returnCloseCode(names, r.site, locals, false, r.argument.anonymous)};`
+        : `return${returnVoidCode(names, r.site, locals)};`,
     );
   }
   const parsed = synthesizeBodies(ts, snippets);
@@ -90,7 +92,7 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
   };
 
   return {
-    header: synthesizeModule(ts, headerCode(analysis.table, analysis.format)),
+    header: synthesizeModule(ts, headerCode(analysis.table, analysis.format, names.handle)),
     block(fn) {
       const [declaration, wrapper] = at(bodyIndex.get(fn));
       if (!declaration || !wrapper || !ts.isTryStatement(wrapper)) throw new Error("diagnose/transformer: unexpected body site code");

@@ -48,4 +48,6 @@ export interface DiagnosePluginConfig {
   manifest?: string;
   /** Project root, relative to the tsconfig; module paths are relative to it. Default: the folder of the nearest package.json. */
   root?: string;
+  /** Compile in argument replacement (instrument()'s `replaceArguments`). Default: false. */
+  replaceArguments?: boolean;
 }

@@ -7,7 +7,7 @@ import { FnFlags } from "../../runtime/abi.js";
 import type { AnyNode, Block, Node } from "../ast.js";
 import { joinPath } from "../naming.js";
 import { Binding, Scope, boundNames, collectVarScoped, declareLexical, localsAt } from "../scopes.js";
-import { WalkerBase, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
+import { WalkerBase, isAnonymousDefinition, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
 
 export abstract class FunctionWalker extends WalkerBase {
   protected visitFunction(f: FunctionSyntax): void {
@@ -57,11 +57,12 @@ export abstract class FunctionWalker extends WalkerBase {
         column,
         async: f.async,
         generator: f.generator,
-        body: { kind: "expression", start: 0, end: 0 },
+        body: { kind: "expression", start: 0, end: 0, anonymous: false },
         entry: undefined as unknown as RawSite,
         end_: null,
         throw_: undefined as unknown as RawSite,
         return_: null,
+        entryLine: null,
         sites: [],
       };
       this.result.functions.push(fn);
@@ -82,7 +83,7 @@ export abstract class FunctionWalker extends WalkerBase {
     } else if (body) {
       if (ctx) {
         const bodyStart = this.pos.index(body.span.start);
-        ctx.fn.body = { kind: "expression", start: bodyStart, end: this.pos.index(body.span.end) };
+        ctx.fn.body = { kind: "expression", start: bodyStart, end: this.pos.index(body.span.end), anonymous: isAnonymousDefinition(body) };
         ctx.fn.entry = this.site("entry", ctx.fn, bodyStart, []);
         ctx.fn.return_ = this.site("return", ctx.fn, bodyStart, localsAt(ctx.scopes, ctx.paramCount));
       }
@@ -123,6 +124,13 @@ export abstract class FunctionWalker extends WalkerBase {
     ctx?.scopes.push(scope);
     this.visitStatements(stmts.slice(firstStatement), scope);
     if (ctx) {
+      // The entry code goes right before the first statement after the directive prologue: when
+      // that statement has a line site, nothing runs between the two, and the entry hook serves it.
+      const first = stmts[firstStatement];
+      if (first) {
+        const offset = this.pos.index(first.span.start);
+        ctx.fn.entryLine = ctx.fn.sites.find((s) => s.kind === "line" && s.offset === offset) ?? null;
+      }
       const last = stmts[stmts.length - 1];
       const close = this.pos.index(body.span.end) - 1;
       // A body that always leaves by its last statement never falls off the end.

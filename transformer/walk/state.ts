@@ -38,11 +38,13 @@ export interface RawFunction {
   generator: boolean;
   body:
     | { kind: "block"; start: number; end: number; open: number; openNeedsSemicolon: boolean; close: number }
-    | { kind: "expression"; start: number; end: number };
+    | { kind: "expression"; start: number; end: number; anonymous: boolean };
   entry: RawSite;
   end_: RawSite | null;
   throw_: RawSite;
   return_: RawSite | null;
+  /** The first statement's line site, served by the entry code (no code of its own), or null. */
+  entryLine: RawSite | null;
   sites: RawSite[];
 }
 
@@ -50,7 +52,7 @@ export interface RawReturn {
   site: RawSite;
   start: number;
   keywordEnd: number;
-  argument: { start: number; end: number; sequence: boolean } | null;
+  argument: { start: number; end: number; sequence: boolean; anonymous: boolean } | null;
 }
 
 export interface RawLine {
@@ -98,6 +100,21 @@ export interface FunctionContext {
   sitedLines: Set<number>;
   /** Number of parameter names (they come first in the function scope). */
   paramCount: number;
+}
+
+const TYPE_WRAPPERS = new Set(["ParenthesisExpression", "TsAsExpression", "TsSatisfiesExpression", "TsNonNullExpression", "TsTypeAssertion", "TsConstAssertion", "TsInstantiation"]);
+
+/**
+ * Whether `node` is (through parentheses and type-only wrappers) an anonymous function, arrow or
+ * class expression: `$dgr = node` would name it "$dgr" (NamedEvaluation).
+ */
+export function isAnonymousDefinition(node: Node | null | undefined): boolean {
+  let n = node as AnyNode | null | undefined;
+  while (n && TYPE_WRAPPERS.has(n.type)) n = n["expression"] as AnyNode | undefined;
+  if (!n) return false;
+  if (n.type === "ArrowFunctionExpression") return true;
+  if (n.type === "FunctionExpression" || n.type === "ClassExpression") return !n["identifier"];
+  return false;
 }
 
 /** Fields holding types only: the walk never enters them. */

@@ -8,7 +8,7 @@ import type { AnyNode, Block, ClassLike, Fn, IfStatement, LoopStatement, Node, P
 import { joinPath } from "../naming.js";
 import { Binding, Scope, boundNames, declareLexical, localsAt, markInitialised } from "../scopes.js";
 import { ExpressionWalker } from "./expressions.js";
-import type { WalkResult } from "./state.js";
+import { isAnonymousDefinition, type WalkResult } from "./state.js";
 
 const NOT_SITABLE = new Set([
   "BlockStatement",
@@ -229,7 +229,7 @@ export class StatementWalker extends ExpressionWalker {
         site,
         start,
         keywordEnd: start + "return".length,
-        argument: arg ? { start: this.pos.index(arg.span.start), end: this.pos.index(arg.span.end), sequence: arg.type === "SequenceExpression" } : null,
+        argument: arg ? { start: this.pos.index(arg.span.start), end: this.pos.index(arg.span.end), sequence: arg.type === "SequenceExpression", anonymous: isAnonymousDefinition(arg) } : null,
       });
     }
     this.visitExpr(r.argument);

@@ -1,0 +1,26 @@
+/** Table checks for the fields `r` (argument replacement compiled in) and the entry-served line site. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { encodeSites, replacesArguments } from "../../runtime/abi.js";
+import { tableProblem } from "../../runtime/registry/validate.js";
+
+// One function: entry (0), line (1), end (2), throw (3).
+const s = encodeSites([0, 0, 1, 0, -1, 1, 0, 2, 2, 0, 3, 0, 3, 0, 0, 4, 0, 3, 0, 0]);
+const table = (extra: Record<string, unknown>) => ({ abi: 1, h: "abcdefgh", m: "src/a.ts", p: "", n: 4, f: '[["f",1,0,0,["a"]]]', s, v: "a", ...extra });
+
+test("`r`: 0 or 1, absent means replacement is compiled in", () => {
+  assert.equal(tableProblem(table({})), undefined);
+  assert.equal(tableProblem(table({ r: 0 })), undefined);
+  assert.equal(tableProblem(table({ r: 1 })), undefined);
+  assert.match(tableProblem(table({ r: 2 }))!, /`r` must be 0 or 1/);
+  assert.equal(replacesArguments({}), true);
+  assert.equal(replacesArguments({ r: 0 }), false);
+});
+
+test("the 6th element of a function entry names a line site of that function", () => {
+  assert.equal(tableProblem(table({ f: '[["f",1,0,0,["a"],1]]' })), undefined);
+  assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],0]]' }))!, /bad entry line site/, "an entry site");
+  assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],4]]' }))!, /bad entry line site/, "out of range");
+  assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],"1"]]' }))!, /bad entry line site/);
+  assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],1,2]]' }))!, /function entry 0 is malformed/);
+});
