@@ -16,7 +16,7 @@ import { analyze, isSkipped, type Analysis } from "./analyze.js";
 import { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
 import { moduleSites } from "./index.js";
 import { readPluginConfig, type ResolvedPluginConfig } from "./tsc/config.js";
-import { DiagnosticCode, diagnosticSink, locateInConfig, locateOption, type DiagnosticSink } from "./tsc/diagnostics.js";
+import { DiagnosticCode, diagnosticSink, printToStderr, locateInConfig, locateOption, type DiagnosticSink } from "./tsc/diagnostics.js";
 import { outputFormat, targetProblem, tscAddsUseStrict } from "./tsc/format.js";
 import { ManifestCollector, manifestTargetProblem } from "./tsc/manifest.js";
 import { isMismatch, matchEdits } from "./tsc/match.js";
@@ -46,13 +46,14 @@ export default function diagnoseTransformer(program: TS.Program, pluginConfig: D
     process.stderr.write(`${TRANSFORM_NAME}: not instrumenting: expected ts-patch's (program, config, { ts, addDiagnostic }) call; use "type": "program" (the default) in the plugin entry\n`);
     return identity;
   }
-  const sink = diagnosticSink(ts, (d) => extras.addDiagnostic(d));
   const options = program.getCompilerOptions();
   const internal = options as { configFilePath?: unknown; configFile?: TS.SourceFile };
   const configPath = typeof internal.configFilePath === "string" ? internal.configFilePath : undefined;
   const transformName = typeof (pluginConfig as { transform?: unknown } | undefined)?.transform === "string" ? String((pluginConfig as { transform: string }).transform) : TRANSFORM_NAME;
 
   const { config, problems } = readPluginConfig(pluginConfig, configPath, program.getCurrentDirectory());
+  const warn = config.warnings === "stderr" ? printToStderr(ts, program.getCurrentDirectory()) : undefined;
+  const sink = diagnosticSink(ts, (d) => extras.addDiagnostic(d), warn);
   if (config.manifest && problems.length === 0) {
     const problem = manifestTargetProblem(config.manifest);
     if (problem) problems.push({ key: "manifest", message: problem });

@@ -29,7 +29,7 @@ interface Compiled {
 function compileWithPlugin(code: string, fileName: string, options: TS.CompilerOptions, pluginConfig: Record<string, unknown> = {}): Compiled {
   const diagnostics: TS.Diagnostic[] = [];
   const program = { getCompilerOptions: () => options, getCurrentDirectory: () => REPO_ROOT } as unknown as TS.Program;
-  const plugin = diagnoseTransformer(program, { transform: "diagnose/transformer", ...pluginConfig }, { ts, addDiagnostic: (d) => diagnostics.push(d) });
+  const plugin = diagnoseTransformer(program, { transform: "diagnose/transformer", warnings: "diagnostics", ...pluginConfig }, { ts, addDiagnostic: (d) => diagnostics.push(d) });
   const out = ts.transpileModule(code, { fileName, compilerOptions: options, transformers: { before: plugin.before }, reportDiagnostics: false });
   return { js: out.outputText, diagnostics };
 }

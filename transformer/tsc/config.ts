@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 
 /** Keys ts-patch itself reads from a plugin entry (it passes some of them on to the plugin). */
 const TS_PATCH_KEYS = new Set(["transform", "after", "afterDeclarations", "name", "type", "transformProgram", "import", "isEsm", "tsConfig", "resolvePathAliases"]);
-const KNOWN = ["include", "exclude", "manifest", "root", "replaceArguments"] as const;
+const KNOWN = ["include", "exclude", "manifest", "root", "replaceArguments", "warnings"] as const;
 
 export interface ResolvedPluginConfig {
   /** Folder of the tsconfig the plugin entry is in (relative paths are resolved against it). */
@@ -20,6 +20,12 @@ export interface ResolvedPluginConfig {
   readonly root: string | undefined;
   /** instrument()'s `replaceArguments` (default false). */
   readonly replaceArguments: boolean;
+  /**
+   * Where warnings go. tsc exits with status 2 when any diagnostic is present, warnings included,
+   * so by default they are printed on stderr and the build still succeeds; "diagnostics" makes
+   * them tsc diagnostics (and a non-zero exit).
+   */
+  readonly warnings: "stderr" | "diagnostics";
 }
 
 export interface ConfigProblem {
@@ -54,6 +60,10 @@ export function readPluginConfig(raw: unknown, configFile: string | undefined, c
     problems.push({ key, message: `option "${key}" must be a non-empty path string (relative to the tsconfig), got ${JSON.stringify(value)}` });
     return undefined;
   };
+  const warnings = entry["warnings"];
+  if (warnings !== undefined && warnings !== "stderr" && warnings !== "diagnostics") {
+    problems.push({ key: "warnings", message: `option "warnings" must be "stderr" or "diagnostics", got ${JSON.stringify(warnings)}` });
+  }
   const replaceArguments = entry["replaceArguments"];
   if (replaceArguments !== undefined && typeof replaceArguments !== "boolean") {
     problems.push({ key: "replaceArguments", message: `option "replaceArguments" must be true or false, got ${JSON.stringify(replaceArguments)}` });
@@ -65,6 +75,7 @@ export function readPluginConfig(raw: unknown, configFile: string | undefined, c
     manifest: path("manifest"),
     root: path("root"),
     replaceArguments: replaceArguments === true,
+    warnings: warnings === "diagnostics" ? "diagnostics" : "stderr",
   };
   return { config, problems };
 }

@@ -28,8 +28,11 @@ export interface DiagnosticSink {
   warning(code: number, message: string, at?: { file: TS.SourceFile; start: number; length?: number }): void;
 }
 
-/** Wraps ts-patch's `addDiagnostic`. A report never throws, whatever the host does with it. */
-export function diagnosticSink(ts: TypeScript, add: (d: TS.Diagnostic) => unknown): DiagnosticSink {
+/**
+ * Wraps ts-patch's `addDiagnostic`. A report never throws, whatever the host does with it.
+ * Warnings go to `warn` when given (tsc fails the build on any diagnostic, warnings included).
+ */
+export function diagnosticSink(ts: TypeScript, add: (d: TS.Diagnostic) => unknown, warn?: (d: TS.Diagnostic) => void): DiagnosticSink {
   const report = (category: TS.DiagnosticCategory, code: number, message: string, at?: { file: TS.SourceFile; start: number; length?: number }): void => {
     const diagnostic: TS.Diagnostic = {
       category,
@@ -41,7 +44,8 @@ export function diagnosticSink(ts: TypeScript, add: (d: TS.Diagnostic) => unknow
       source: "diagnose",
     };
     try {
-      add(diagnostic);
+      if (warn !== undefined && category === ts.DiagnosticCategory.Warning) warn(diagnostic);
+      else add(diagnostic);
     } catch {
       // Diagnostics are advisory; a host that cannot take one must not break the build.
     }
@@ -75,4 +79,14 @@ export function locateOption(configFile: TS.SourceFile | undefined, key: string)
   const quoted = JSON.stringify(key);
   const at = configFile.text.indexOf(quoted);
   return at >= 0 ? { file: configFile, start: at, length: quoted.length } : undefined;
+}
+
+/** Prints a diagnostic on stderr in tsc's own `file(line,col): warning TS…: message` format. */
+export function printToStderr(ts: TypeScript, currentDirectory: string): (d: TS.Diagnostic) => void {
+  const host: TS.FormatDiagnosticsHost = {
+    getCanonicalFileName: (name) => name,
+    getCurrentDirectory: () => currentDirectory,
+    getNewLine: () => "\n",
+  };
+  return (d) => process.stderr.write(ts.formatDiagnostics([d], host));
 }

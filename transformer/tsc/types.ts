@@ -50,4 +50,10 @@ export interface DiagnosePluginConfig {
   root?: string;
   /** Compile in argument replacement (instrument()'s `replaceArguments`). Default: false. */
   replaceArguments?: boolean;
+  /**
+   * Where warnings (a function or file left uninstrumented) go: "stderr" (default) prints them in
+   * tsc's format without failing the build; "diagnostics" reports them as tsc diagnostics, which
+   * makes tsc exit with status 2.
+   */
+  warnings?: "stderr" | "diagnostics";
 }
