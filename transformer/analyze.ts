@@ -67,7 +67,9 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   if (RESERVED.test(code)) return { skipped: "the source uses the reserved identifier prefix $dg", options: resolved };
 
   const parsed = parseSource(code, filename, language);
-  const hash = moduleHash(resolved.packageName, resolved.modulePath, code);
+  // Hashed without a byte-order mark: tsc hands its plugins the text with the BOM stripped, and the
+  // same file must get the same hash (so the same flags) on every build path.
+  const hash = moduleHash(resolved.packageName, resolved.modulePath, code.charCodeAt(0) === 0xfeff ? code.slice(1) : code);
   const ignore = ignoreNextStarts(code, (from) => firstTokenIndex(code, from));
   const walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore).walk(parsed.program);
 

@@ -31,6 +31,8 @@ test("non-ASCII text before functions: byte spans become UTF-16 positions", asyn
 test("BOM, hashbang and leading comments: marker and header placement", () => {
   const bom = instrumentChecked("\uFEFF// c\nexport function f() { return 1; }", file("bom.ts"));
   assert.ok(bom.code.startsWith("\uFEFF/*diagnose:instrumented*/// c\n"));
+  const noBom = instrumentChecked("// c\nexport function f() { return 1; }", file("bom.ts"));
+  assert.equal(bom.sites?.hash, noBom.sites?.hash, "the hash ignores a BOM (tsc strips it before plugins see the text)");
   assert.deepEqual([bom.sites!.functions[0]!.line, bom.sites!.functions[0]!.column], [2, 7]);
 
   const bang = instrumentChecked("#!/usr/bin/env node\n/** @license x */\nfunction main() {}\nmain();\n", file("cli.js"));
