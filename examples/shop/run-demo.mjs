@@ -12,6 +12,10 @@ if (!existsSync(link)) {
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(repo, link, "dir");
 }
+// What can be probed: the site manifest, as `npx diagnose sites src/` prints it.
+console.log("== 0. probeable functions (npx diagnose sites src/)");
+spawnSync(process.execPath, [join(repo, "dist", "cli", "diagnose.js"), "sites", "src/", "--root", here], { stdio: "inherit" });
+
 const register = join(repo, "dist", "integrations", "node", "register.js");
 const result = spawnSync(process.execPath, ["--enable-source-maps", "--import", register, "demo.ts"], {
   cwd: here,
