@@ -11,7 +11,7 @@
  * authority (as in the original `diagnose`): configure them only from trusted sources.
  */
 import { ExpressionSyntaxError, UnknownNameError } from "../probes/errors.js";
-import { EVENT_NAMES, FRAME, LAYOUT, type EventNamespace, type Layout } from "./namespace.js";
+import { EVENT_NAMES, FRAME, LAYOUT, LOCALS, type EventNamespace, type Layout, type NameSource } from "./namespace.js";
 import { RESERVED, scanExpression } from "./scan.js";
 
 /** Where expressions find names that are not the event's: `manager.globalNamespace`. */
@@ -88,17 +88,39 @@ export class Expression {
   private compile(layout: Layout, names: NamespaceSource): Evaluator {
     const decls: string[] = [];
     const globals = names.globalNamespace;
+    // The function's own names are read straight from the slots the namespace holds (the index
+    // is resolved here, once per layout), exactly as its getters would: no getter call per name.
+    let slots = "";
+    let srcs = 0;
     for (const id of this.identifiers) {
       if (RESERVED.has(id) || id.startsWith("$dg$")) continue;
-      if (layout.names.has(id) || EVENT_NAMES.has(id)) decls.push(`${id} = ${NS}.${id}`);
+      const src = layout.names.get(id);
+      if (src !== undefined) {
+        decls.push(`${id} = ${readOf(src)}`);
+        srcs++;
+      } else if (EVENT_NAMES.has(id)) decls.push(`${id} = ${NS}.${id}`);
       else if (isOwn(globals, id)) decls.push(`${id} = ${MGR}.globalNamespace[${JSON.stringify(id)}]`);
     }
+    if (srcs > 0) slots = `const ${LOC} = ${NS}[${LOCALS_KEY}], ${ARGS} = ${NS}[${FRAME_KEY}]?.args; `;
     const body =
       `"use strict"; return function (${NS}) { ` +
+      slots +
       (decls.length > 0 ? `const ${decls.join(", ")}; ` : "") +
       `return (\n${this.source}\n); };`;
-    return new Function(MGR, body)(names) as Evaluator;
+    return new Function(MGR, LOCALS_KEY, FRAME_KEY, body)(names, LOCALS, FRAME) as Evaluator;
   }
+}
+
+const LOC = "$dg$loc";
+const ARGS = "$dg$args";
+const LOCALS_KEY = "$dg$LOCALS";
+const FRAME_KEY = "$dg$FRAME";
+
+/** The code reading one own name from `$dg$loc` / `$dg$args`, as the namespace's getter does. */
+function readOf(src: NameSource): string {
+  if (src.from === "local") return `${LOC}?.[${src.index}]`;
+  if (src.field === undefined) return `${ARGS}?.[${src.index}]`;
+  return `(${ARGS}?.[${src.index}])?.[${JSON.stringify(src.field)}]`;
 }
 
 function isOwn(obj: object, key: string): boolean {
@@ -106,7 +128,16 @@ function isOwn(obj: object, key: string): boolean {
 }
 
 function bareEvaluator(name: string, layout: Layout, names: NamespaceSource): Evaluator {
-  if (layout.names.has(name) || EVENT_NAMES.has(name)) {
+  const src = layout.names.get(name);
+  if (src !== undefined) {
+    // An own name: read by its index (resolved once per layout), no getter call.
+    const index = src.index;
+    if (src.from === "local") return (ns) => ns[LOCALS]?.[index];
+    const field = src.field;
+    if (field === undefined) return (ns) => ns[FRAME]?.args[index];
+    return (ns) => (ns[FRAME]?.args[index] as Record<string, unknown> | undefined)?.[field];
+  }
+  if (EVENT_NAMES.has(name)) {
     // A fixed property name per evaluator: a monomorphic getter call once warm.
     return new Function(NS, `return ${NS}.${name};`) as Evaluator;
   }

@@ -153,13 +153,15 @@ export function siteLayout(fn: FunctionInfo, site: SiteInfo): Layout {
  * are computed when read.
  */
 export class EventNamespace {
-  /** @internal */ [FRAME]: CallFrame | undefined;
-  /** @internal */ [LOCALS]: readonly unknown[] | undefined;
-  /** @internal */ [RESULT]: unknown;
-  /** @internal */ [THREW]: boolean;
-  /** @internal */ [END]: number;
-  /** @internal */ [HOT]: HotspotsReport | undefined;
-  /** @internal */ [KIND]: EventKind;
+  // `declare`: no class-field definitions are emitted (ES2022 define semantics would add seven
+  // computed-key defines per event before the constructor's stores: ~12 ns per event on Node 20).
+  /** @internal */ declare [FRAME]: CallFrame | undefined;
+  /** @internal */ declare [LOCALS]: readonly unknown[] | undefined;
+  /** @internal */ declare [RESULT]: unknown;
+  /** @internal */ declare [THREW]: boolean;
+  /** @internal */ declare [END]: number;
+  /** @internal */ declare [HOT]: HotspotsReport | undefined;
+  /** @internal */ declare [KIND]: EventKind;
   /** @internal */ declare readonly [LAYOUT]: Layout;
 
   /** @internal */
