@@ -23,6 +23,20 @@ export interface EditPlan {
   /** Statement → the line site inserted before it. */
   readonly lines: Map<TS.Node, LineEdit>;
   readonly returns: Map<TS.Node, ReturnEdit>;
+  /** Every edit's offset, ascending: a node whose range holds none has no edit inside it. */
+  readonly offsets: readonly number[];
+}
+
+/** True if some offset lies in `node`'s range (`pos` includes leading trivia, so the start of every descendant). */
+export function holdsEdit(offsets: readonly number[], node: TS.Node): boolean {
+  let lo = 0;
+  let hi = offsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (offsets[mid]! < node.pos) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < offsets.length && offsets[lo]! <= node.end;
 }
 
 export interface Mismatch {
@@ -39,7 +53,8 @@ export function matchEdits(ts: TypeScript, file: TS.SourceFile, analysis: Analys
   const returnByStart = new Map<number, ReturnEdit>();
   for (const r of analysis.returns) returnByStart.set(r.start, r);
 
-  const plan: EditPlan = { bodies: new Map(), lines: new Map(), returns: new Map() };
+  const offsets = [...bodyByStart.keys(), ...lineByOffset.keys(), ...returnByStart.keys()].sort((a, b) => a - b);
+  const plan: EditPlan = { bodies: new Map(), lines: new Map(), returns: new Map(), offsets };
   const problems: Mismatch[] = [];
 
   const statement = (node: TS.Node | undefined, single: boolean): void => {
@@ -55,6 +70,8 @@ export function matchEdits(ts: TypeScript, file: TS.SourceFile, analysis: Analys
   };
 
   const visit = (node: TS.Node): void => {
+    // Every node matched below starts inside `node`: a subtree without an edit offset has nothing to match.
+    if (!holdsEdit(offsets, node)) return;
     if (ts.isFunctionLike(node)) {
       const body = (node as { body?: TS.Node }).body;
       if (body) {

@@ -14,7 +14,7 @@
  */
 import type * as TS from "typescript";
 import type { AnalyzedFunction } from "../analyze.js";
-import type { EditPlan } from "./match.js";
+import { holdsEdit, type EditPlan } from "./match.js";
 import type { SiteNodes } from "./site-nodes.js";
 import { PLACEHOLDER, fillPlaceholder } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
@@ -30,6 +30,8 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
   const f = context.factory;
 
   const visit = (node: TS.Node): TS.VisitResult<TS.Node> => {
+    // No edit in this subtree: it stays as it is (what visiting it would return).
+    if (!holdsEdit(plan.offsets, node)) return node;
     let result: TS.Node;
     const returnEdit = plan.returns.get(node);
     if (returnEdit) {

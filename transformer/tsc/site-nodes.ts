@@ -1,25 +1,19 @@
 /**
- * The synthesized nodes of every site of one file, built from the same strings the SWC path
- * inserts (transformer/site-code.ts), so both paths emit the same code. Each piece of original
- * code that the site code surrounds (a function's statements, a returned expression, an arrow's
- * expression body) is marked by the placeholder and filled in by the rewriter.
+ * The synthesized nodes of every site of one file: the code of transformer/site-code.ts (the
+ * strings the SWC path inserts), built directly with `ts.factory` in the exact shapes TypeScript's
+ * parser gives those strings, so both paths emit the same code. (Parsing the strings cost a second
+ * parse of every file's worth of site code; the tests compare the output with the strings'.)
+ * The module header, one statement or two per file, is still parsed from transformer/header.ts.
+ * Each piece of original code that the site code surrounds (a function's statements, a returned
+ * expression, an arrow's expression body) is marked by the placeholder and filled in by the
+ * rewriter.
  */
 import type * as TS from "typescript";
 import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
-import {
-  arrowCloseCode,
-  arrowOpenCode,
-  bodyCloseCode,
-  bodyOpenCode,
-  entryCode,
-  lineCode,
-  returnCloseCode,
-  returnOpenCode,
-  returnVoidCode,
-  type EntryCodeInput,
-} from "../site-code.js";
-import { PLACEHOLDER, synthesizeBodies, synthesizeModule } from "./synthesize.js";
+import { ERROR_VAR, FRAME_VAR, RESULT_VAR } from "../site-code.js";
+import { REGISTRY_KEY, flagName } from "../../runtime/abi.js";
+import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
 export interface BlockBodyNodes {
@@ -43,73 +37,176 @@ export interface SiteNodes {
 
 export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
   // The names the SWC path uses (edit.ts): `$dg` handle in modules, `$dg_<hash>` in scripts.
-  const names = analysis.names;
+  const { hash, handle } = analysis.names;
   const site = (id: number) => analysis.sites[id]!;
-  const entry = (fn: AnalyzedFunction): EntryCodeInput => ({
-    siteId: fn.entrySite,
-    thisExpression: fn.thisExpression,
-    args: fn.args,
-    replaceable: fn.replaceable,
-    async: fn.async,
-  });
-  const throwOf = (fn: AnalyzedFunction) => ({ siteId: fn.throwSite, locals: site(fn.throwSite).locals });
-
-  // One snippet per edit, parsed together; `index` remembers which is which.
-  const snippets: string[] = [];
-  const bodyIndex = new Map<AnalyzedFunction, number>();
-  for (const fn of analysis.functions) {
-    bodyIndex.set(fn, snippets.length);
-    if (fn.body.kind === "block") {
-      const end = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      snippets.push(`${bodyOpenCode()}${entryCode(names, entry(fn))} ${PLACEHOLDER};${bodyCloseCode(names, end, throwOf(fn))}`);
-    } else {
-      const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      const anonymous = fn.body.anonymous;
-      snippets.push(`${arrowOpenCode(names, entry(fn), anonymous)}${PLACEHOLDER}${arrowCloseCode(names, returnSite, throwOf(fn), anonymous)}`);
-    }
-  }
-  const lineIndex = new Map<number, number>();
-  for (const line of analysis.lines) {
-    lineIndex.set(line.site, snippets.length);
-    const s = site(line.site);
-    snippets.push(lineCode(names, line.site, s.locals, analysis.functions[s.fn]!.async));
-  }
-  const returnIndex = new Map<ReturnEdit, number>();
-  for (const r of analysis.returns) {
-    returnIndex.set(r, snippets.length);
-    const locals = site(r.site).locals;
-    snippets.push(
-      r.argument
-        ? `return ${returnOpenCode(false, r.argument.anonymous)}${PLACEHOLDER}${returnCloseCode(names, r.site, locals, false, r.argument.anonymous)};`
-        : `return${returnVoidCode(names, r.site, locals)};`,
-    );
-  }
-  const parsed = synthesizeBodies(ts, snippets);
-  const at = (index: number | undefined): TS.Statement[] => {
-    const statements = index === undefined ? undefined : parsed[index];
-    if (!statements) throw new Error("diagnose/transformer: no site code for an edit");
-    return statements;
-  };
-
+  const b = siteBuilder(ts, hash, handle);
+  let header: TS.Statement[] | undefined;
   return {
-    header: synthesizeModule(ts, headerCode(analysis.table, analysis.format, names.handle)),
+    get header() {
+      return (header ??= moduleHeader(ts, analysis, handle));
+    },
     block(fn) {
-      const [declaration, wrapper] = at(bodyIndex.get(fn));
-      if (!declaration || !wrapper || !ts.isTryStatement(wrapper)) throw new Error("diagnose/transformer: unexpected body site code");
-      return { declaration, wrapper };
+      if (fn.body.kind !== "block") throw new Error("diagnose/transformer: unexpected body site code");
+      // bodyOpenCode() entryCode() $dgP; bodyCloseCode(): the `;` after the placeholder is an empty statement.
+      const inner: TS.Statement[] = [b.entry(fn), b.statement(b.id(PLACEHOLDER)), b.empty()];
+      if (fn.endSite >= 0) inner.push(b.end(fn.endSite, site(fn.endSite).locals));
+      return { declaration: b.declaration(), wrapper: b.tryCatch(inner, fn.throwSite, site(fn.throwSite).locals) };
     },
     arrow(fn) {
-      const [block] = at(bodyIndex.get(fn));
-      if (!block || !ts.isBlock(block)) throw new Error("diagnose/transformer: unexpected arrow site code");
-      return block;
+      if (fn.body.kind === "block") throw new Error("diagnose/transformer: unexpected arrow site code");
+      const value = b.returnValue(b.id(PLACEHOLDER), fn.returnSite, site(fn.returnSite).locals, fn.body.anonymous);
+      const inner = [b.entry(fn), b.s(ts.factory.createReturnStatement(value))];
+      return b.s(ts.factory.createBlock([b.declaration(), b.tryCatch(inner, fn.throwSite, site(fn.throwSite).locals)], false));
     },
     line(siteId) {
-      return at(lineIndex.get(siteId))[0]!;
+      const s = site(siteId);
+      return b.line(siteId, s.locals, analysis.functions[s.fn]!.async);
     },
     returned(edit) {
-      const [statement] = at(returnIndex.get(edit));
-      if (!statement || !ts.isReturnStatement(statement) || !statement.expression) throw new Error("diagnose/transformer: unexpected return site code");
-      return statement.expression;
+      const locals = site(edit.site).locals;
+      return edit.argument ? b.returnValue(b.id(PLACEHOLDER), edit.site, locals, edit.argument.anonymous) : b.returnVoid(edit.site, locals);
+    },
+  };
+}
+
+/**
+ * headerCode(): ESM's `import "data:…";var $dg = globalThis[Symbol.for('…')].register({…});` is
+ * built here (its data: URL taken from the string itself; the table's values are the literals'
+ * texts); the other formats' header (an inline bootstrap object) is parsed.
+ */
+function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.Statement[] {
+  const code = headerCode(analysis.table, analysis.format, handle);
+  const prefix = 'import "';
+  const end = code.indexOf('";var ');
+  if (analysis.format !== "esm" || !code.startsWith(prefix) || end < 0) return synthesizeModule(ts, code);
+  const f = ts.factory;
+  const s = <T extends TS.Node>(node: T): T => ts.setEmitFlags(node, ts.EmitFlags.SingleLine);
+  const id = (name: string) => s(f.createIdentifier(name));
+  const str = (text: string) => s(f.createStringLiteral(text));
+  const num = (value: number) => s(f.createNumericLiteral(value));
+  const access = (e: TS.Expression, name: string) => s(f.createPropertyAccessExpression(e, id(name)));
+  // The URL body is percent-encoded (header.ts dataUrlBody): no quote or backslash, so the literal's text is the code between the quotes.
+  const url = code.slice(prefix.length, end);
+  const table = analysis.table;
+  const property = (name: string, value: TS.Expression) => s(f.createPropertyAssignment(id(name), value));
+  const properties = [
+    property("abi", num(table.abi)),
+    property("h", str(table.h)),
+    property("m", str(table.m)),
+    property("p", str(table.p)),
+    property("n", num(table.n)),
+    property("f", str(table.f)),
+    property("s", str(table.s)),
+    property("v", str(table.v)),
+  ];
+  if (table.r !== undefined) properties.push(property("r", num(table.r)));
+  const slot = s(f.createElementAccessExpression(id("globalThis"), s(f.createCallExpression(access(id("Symbol"), "for"), undefined, [str(REGISTRY_KEY)]))));
+  const register = s(f.createCallExpression(access(slot, "register"), undefined, [s(f.createObjectLiteralExpression(properties, false))]));
+  const declaration = s(f.createVariableDeclaration(id(handle), undefined, undefined, register));
+  return [
+    s(f.createImportDeclaration(undefined, undefined, str(url), undefined)),
+    s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList([declaration], ts.NodeFlags.None)))),
+  ];
+}
+
+/**
+ * Node builders mirroring site-code.ts, node for node as the parser builds them: every node and
+ * token synthesized, printed single-line (`EmitFlags.SingleLine`, as synthesize.ts sets on parsed
+ * site code), parentheses where the code strings have them.
+ */
+function siteBuilder(ts: TypeScript, hash: string, handle: string) {
+  const f = ts.factory;
+  const K = ts.SyntaxKind;
+  const s = <T extends TS.Node>(node: T): T => ts.setEmitFlags(node, ts.EmitFlags.SingleLine);
+  const id = (name: string) => s(f.createIdentifier(name));
+  const num = (value: number) => s(f.createNumericLiteral(value));
+  const voidZero = () => s(f.createVoidExpression(num(0)));
+  const binary = (left: TS.Expression, operator: TS.BinaryOperator, right: TS.Expression) => s(f.createBinaryExpression(left, s(f.createToken(operator as TS.SyntaxKind.CommaToken)) as TS.BinaryOperatorToken, right));
+  const assign = (left: TS.Expression, right: TS.Expression) => binary(left, K.EqualsToken, right);
+  const paren = (e: TS.Expression) => s(f.createParenthesizedExpression(e));
+  const access = (e: TS.Expression, name: string) => s(f.createPropertyAccessExpression(e, id(name)));
+  const statement = (e: TS.Expression) => s(f.createExpressionStatement(e));
+  const ifThen = (condition: TS.Expression, then: TS.Statement) => s(f.createIfStatement(condition, then, undefined));
+  const flag = (siteId: number) => id(flagName(hash, siteId));
+  /** `handle.<hook>(siteId, …first, …names)` */
+  const call = (hook: string, siteId: number, first: TS.Expression[], names: readonly string[]) => {
+    const args: TS.Expression[] = [num(siteId), ...first];
+    for (const name of names) args.push(id(name));
+    return s(f.createCallExpression(access(id(handle), hook), undefined, args));
+  };
+  const argument = (text: string): TS.Expression => {
+    if (text.startsWith("{")) {
+      // `{a, b}`: a destructured parameter's bound names (walk/functions.ts describeParams).
+      const names = text.slice(1, -1).split(",").map((n) => n.trim()).filter((n) => n !== "");
+      return s(f.createObjectLiteralExpression(names.map((n) => s(f.createShorthandPropertyAssignment(id(n), undefined))), false));
+    }
+    return id(text);
+  };
+  const thisOf = (text: string): TS.Expression => {
+    if (text === "this") return s(f.createThis());
+    if (text === "void 0") return voidZero();
+    throw new Error(`diagnose/transformer: unexpected this expression ${text}`);
+  };
+  const tryCatch = (inner: TS.Statement[], throwSite: number, locals: readonly string[]) => {
+    // throwCode(): `if (g) handle.t(id, $dgf, $dge, …locals); throw $dge;`
+    const report = ifThen(flag(throwSite), statement(call("t", throwSite, [id(FRAME_VAR), id(ERROR_VAR)], locals)));
+    const handler = s(f.createBlock([report, s(f.createThrowStatement(id(ERROR_VAR)))], false));
+    const clause = s(f.createCatchClause(s(f.createVariableDeclaration(id(ERROR_VAR), undefined, undefined, undefined)), handler));
+    return s(f.createTryStatement(s(f.createBlock(inner, false)), clause, undefined));
+  };
+  return {
+    s,
+    id,
+    statement,
+    empty: () => s(f.createEmptyStatement()),
+    tryCatch,
+    /** `var $dgf, $dgr;` */
+    declaration: () =>
+      s(
+        f.createVariableStatement(
+          undefined,
+          s(f.createVariableDeclarationList([FRAME_VAR, RESULT_VAR].map((n) => s(f.createVariableDeclaration(id(n), undefined, undefined, undefined))), ts.NodeFlags.None)),
+        ),
+      ),
+    /** entryCode() */
+    entry(fn: AnalyzedFunction): TS.Statement {
+      const g = flag(fn.entrySite);
+      // `$dgf = handle.e(id, this, …args)`
+      const entryCall = () => assign(id(FRAME_VAR), call("e", fn.entrySite, [thisOf(fn.thisExpression), ...fn.args.map(argument)], []));
+      let assignments: TS.Expression | undefined;
+      fn.replaceable.forEach((name, i) => {
+        if (name === null) return;
+        const a = assign(id(name), s(f.createElementAccessExpression(access(id(FRAME_VAR), "a"), num(i))));
+        assignments = assignments ? binary(assignments, K.CommaToken, a) : a;
+      });
+      const replaced = () => access(paren(entryCall()), "a");
+      if (!fn.async) {
+        if (!assignments) return ifThen(g, statement(entryCall()));
+        return ifThen(binary(g, K.AmpersandAmpersandToken, replaced()), statement(assignments));
+      }
+      const replace = assignments ? ifThen(replaced(), statement(assignments)) : statement(entryCall());
+      const wait = ifThen(binary(id(FRAME_VAR), K.AmpersandAmpersandToken, access(id(FRAME_VAR), "w")), statement(s(f.createAwaitExpression(access(id(FRAME_VAR), "w")))));
+      return ifThen(g, s(f.createBlock([replace, wait], false)));
+    },
+    /** lineCode() */
+    line(siteId: number, locals: readonly string[], async: boolean): TS.Statement {
+      const c = call("l", siteId, [id(FRAME_VAR)], locals);
+      if (!async) return ifThen(flag(siteId), statement(c));
+      return ifThen(binary(flag(siteId), K.AmpersandAmpersandToken, paren(assign(id(RESULT_VAR), c))), statement(s(f.createAwaitExpression(id(RESULT_VAR)))));
+    },
+    /** endCode() */
+    end(siteId: number, locals: readonly string[]): TS.Statement {
+      return ifThen(flag(siteId), s(f.createReturnStatement(call("x", siteId, [id(FRAME_VAR), voidZero()], locals))));
+    },
+    /** returnOpenCode(false, anonymous) value returnCloseCode(…, false, anonymous) */
+    returnValue(value: TS.Expression, siteId: number, locals: readonly string[], anonymous: boolean): TS.Expression {
+      const assigned = assign(id(RESULT_VAR), anonymous ? paren(binary(num(0), K.CommaToken, value)) : value);
+      const result = s(f.createConditionalExpression(flag(siteId), s(f.createToken(K.QuestionToken)), call("x", siteId, [id(FRAME_VAR), id(RESULT_VAR)], locals), s(f.createToken(K.ColonToken)), id(RESULT_VAR)));
+      return paren(binary(assigned, K.CommaToken, result));
+    },
+    /** returnVoidCode() */
+    returnVoid(siteId: number, locals: readonly string[]): TS.Expression {
+      return s(f.createConditionalExpression(flag(siteId), s(f.createToken(K.QuestionToken)), call("x", siteId, [id(FRAME_VAR), voidZero()], locals), s(f.createToken(K.ColonToken)), voidZero()));
     },
   };
 }

@@ -2,7 +2,8 @@
  * Turning site-code strings (transformer/site-code.ts, transformer/header.ts) into TypeScript
  * nodes that can be inserted into the program being compiled.
  *
- * The strings are parsed once per file with `ts.createSourceFile`, then every node of the parse
+ * Used for the module header of non-ESM output (site-nodes.ts builds the rest with `ts.factory`).
+ * The string is parsed with `ts.createSourceFile`, then every node of the parse
  * is made synthesized: positions -1 (tsc maps nothing to them and prints them from their own text)
  * and the `Synthesized` flag (so `getParseTreeNode` does not lead the checker or the CommonJS
  * transform into the throwaway parse: a synthesized `a` is printed as `a`, never rewritten into an
@@ -21,23 +22,6 @@ export function synthesizeModule(ts: TypeScript, code: string): TS.Statement[] {
   assertParsed(file, code);
   for (const statement of file.statements) makeSynthesized(ts, statement);
   return [...file.statements];
-}
-
-/**
- * Parses many function-body snippets in one go (a parse per site would dominate a build): each
- * becomes the body of an async generator function, where `await`, `return` and `this` parse as
- * they will in the user's function. Returns the synthesized statements of each snippet.
- */
-export function synthesizeBodies(ts: TypeScript, snippets: readonly string[]): TS.Statement[][] {
-  if (snippets.length === 0) return [];
-  const code = snippets.map((s) => `async function* $dgT() {\n${s}\n}\n`).join("");
-  const file = ts.createSourceFile("diagnose-snippets.mts", code, ts.ScriptTarget.ESNext, false, ts.ScriptKind.TS);
-  assertParsed(file, code);
-  return file.statements.map((wrapper) => {
-    const body = (wrapper as TS.FunctionDeclaration).body!;
-    for (const statement of body.statements) makeSynthesized(ts, statement);
-    return [...body.statements];
-  });
 }
 
 /** Site code comes from our own generators; a parse error is a bug there, not user input. */
