@@ -55,15 +55,7 @@ export class Layout {
   readonly names: ReadonlyMap<string, NameSource>;
   /** Index of the rest parameter in the frame's args, or -1. */
   readonly restIndex: number;
-  readonly Namespace: new (
-    kind: EventKind,
-    frame: CallFrame | undefined,
-    locals: readonly unknown[] | undefined,
-    result: unknown,
-    threw: boolean,
-    end: number,
-    hot: HotspotsReport | undefined,
-  ) => EventNamespace;
+  readonly Namespace: new (...args: ConstructorParameters<typeof EventNamespace>) => EventNamespace;
 
   constructor(
     readonly fn: FunctionInfo,
