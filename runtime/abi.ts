@@ -5,7 +5,7 @@
  */
 
 /** Version of the contract; a registry refuses tables of another version. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Key of the one global slot that holds the registry of this realm. */
 export const REGISTRY_KEY = "diagnose.registry";
@@ -19,15 +19,29 @@ export function flagName(moduleHash: string, siteId: number): string {
 }
 
 /**
- * Module-scope binding that holds the module handle (the registered table). ESM and CommonJS
- * modules each have their own scope, so a short fixed name is enough; classic scripts share the
- * global scope and need the hash-qualified `handleName`.
+ * The module handle: the prefix of the module-scope bindings that hold the module's hooks
+ * (`hookName`). ESM and CommonJS modules each have their own scope, so a short fixed name is
+ * enough; classic scripts share the global scope and need the hash-qualified `handleName`.
  */
 export const MODULE_HANDLE = "$dg";
 
 /** The handle of a classic script (format "script"): `$dg_<hash>`, unique in the shared global scope. */
 export function handleName(moduleHash: string): string {
   return `$dg_${moduleHash}`;
+}
+
+/** The hooks, in the order `register`'s binder receives them. */
+export const HOOKS = ["e", "l", "x", "t"] as const;
+export type HookKey = (typeof HOOKS)[number];
+
+/**
+ * The module-scope binding that holds one hook: `$dgE`, `$dgL`, `$dgX`, `$dgT` (scripts:
+ * `$dg_<hash>E`…). The generated code calls hooks through these plain bindings, not as methods of
+ * a table: a property load per call site is 4 bytes of bytecode in every instrumented function,
+ * and bytecode size is what V8's inlining budget counts (docs/site-abi.md).
+ */
+export function hookName(handle: string, hook: HookKey): string {
+  return handle + hook.toUpperCase();
 }
 
 export const SiteKind = {
@@ -178,21 +192,28 @@ export interface FrameABI {
 }
 
 /**
- * The hook methods the runtime adds to a registered table. Arguments and locals are passed as
- * separate call arguments (not an array literal): fewer bytes of bytecode in the instrumented
- * function, and printers keep the call on one line.
+ * A module's hooks, bound to that module (the runtime makes one set per registered module).
+ * Arguments and locals are passed as separate call arguments (not an array literal): fewer bytes
+ * of bytecode in the instrumented function, and printers keep the call on one line.
  */
 export interface ModuleHooks {
   e(site: number, self: unknown, ...args: unknown[]): FrameABI;
   l(site: number, frame: FrameABI | undefined, ...locals: unknown[]): Promise<unknown> | undefined;
   x(site: number, frame: FrameABI | undefined, value: unknown, ...locals: unknown[]): unknown;
-  t(site: number, frame: FrameABI | undefined, error: unknown, ...locals: unknown[]): void;
+  /** Returns the error to rethrow: always the one it was given. */
+  t(site: number, frame: FrameABI | undefined, error: unknown): unknown;
 }
+
+/**
+ * The second argument of `register`: assigns the module's hook bindings. The registry calls it
+ * when it registers (or adopts) the module, before any flag of the module can be true.
+ */
+export type HookBinder = (e: ModuleHooks["e"], l: ModuleHooks["l"], x: ModuleHooks["x"], t: ModuleHooks["t"]) => void;
 
 /** The object in the global slot: the runtime's registry, or the inline bootstrap. */
 export interface RegistrySlot {
   abi: number;
-  register(table: ModuleTable): ModuleTable;
-  /** Tables registered with the bootstrap before the runtime loaded. */
-  queue?: ModuleTable[];
+  register(table: ModuleTable, bind: HookBinder): ModuleTable;
+  /** Modules registered with the bootstrap before the runtime loaded. */
+  queue?: [ModuleTable, HookBinder][];
 }

@@ -76,7 +76,7 @@ export function planInsertions(analysis: Analysis): Insertion[] {
 
   for (const fn of analysis.functions) {
     const body = fn.body;
-    const throwSite = { siteId: fn.throwSite, locals: site(fn.throwSite).locals };
+    const throwSite = fn.throwSite;
     if (body.kind === "block") {
       out.push({
         offset: body.open,

@@ -3,7 +3,7 @@
  * registration of the site table. Pure string builders, shared with the ts-patch adapter.
  */
 import { createHash } from "node:crypto";
-import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, HOOKS, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, hookName, type ModuleTable } from "../runtime/abi.js";
 
 /** 8 base-36 characters of sha1(package \0 module \0 source): stable per package version + content. */
 export function moduleHash(packageName: string, modulePath: string, source: string): string {
@@ -31,9 +31,22 @@ export function dataUrlBody(code: string): string {
   return code.replace(/[%#?"\\\s\x00-\x1f\x7f-\uffff]/g, (c) => encodeURIComponent(c));
 }
 
-/** The inline registry used until the runtime loads (it adopts `queue`). */
+/** The inline registry used until the runtime loads (it adopts `queue`: tables with their binders). */
 export function bootstrapCode(): string {
-  return `{abi:${ABI_VERSION},queue:[],register(t){for(let i=0;i<t.n;i++){${defineFlagCode(`'$dg_'+t.h+'_'+i`)}}this.queue.push(t);return t}}`;
+  return `{abi:${ABI_VERSION},queue:[],register(t,b){for(let i=0;i<t.n;i++){${defineFlagCode(`'$dg_'+t.h+'_'+i`)}}this.queue.push([t,b]);return t}}`;
+}
+
+/** `var $dgE, $dgL, $dgX, $dgT;` — the module's hook bindings, assigned by `binderCode`. */
+export function hookDeclarationCode(handle: string): string {
+  return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")};`;
+}
+
+/**
+ * The second argument of `register`: a function the registry calls with the module's hooks
+ * (runtime/abi.ts HookBinder). A plain function expression, valid in every output target.
+ */
+export function binderCode(handle: string): string {
+  return `function (e, l, x, t) { ${HOOKS.map((h) => `${hookName(handle, h)} = ${h};`).join(" ")} }`;
 }
 
 /**
@@ -51,16 +64,19 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
 /**
  * The header statements, placed after a hashbang and the directive prologue. ESM: the data: import
  * comes first, so the slot holds a registry and the flags exist before any other import (or an
- * import-cycle partner) can run code of this module; CJS/script: `register()` defines them. `handle` is the module handle the site
- * code calls (`Analysis.names.handle`); the default, `$dg_<hash>`, suits every format.
+ * import-cycle partner) can run code of this module; CJS/script: `register()` defines them. Then
+ * the hook bindings and the registration, which hands the registry the binder that fills them.
+ * `handle` is the prefix of the hook bindings (`Analysis.names.handle`); the default,
+ * `$dg_<hash>`, suits every format.
  */
 export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h)): string {
   const slot = `globalThis[Symbol.for('${REGISTRY_KEY}')]`;
-  if (format !== "esm") return `var ${handle} = (${slot} ??= ${bootstrapCode()}).register(${tableCode(table)});`;
+  const registration = `.register(${tableCode(table)}, ${binderCode(handle)});`;
+  if (format !== "esm") return `${hookDeclarationCode(handle)} (${slot} ??= ${bootstrapCode()})${registration}`;
   // ESM: one data: module installs the bootstrap if needed and defines the flags; it is a string,
   // so downstream printers keep it on one line (an inline bootstrap is pretty-printed).
   const definer = `(${slot}??=${bootstrapCode()});${flagDefinerCode(table.h, table.n)}`;
-  return `import "data:text/javascript,${dataUrlBody(definer)}";var ${handle} = ${slot}.register(${tableCode(table)});`;
+  return `import "data:text/javascript,${dataUrlBody(definer)}";${hookDeclarationCode(handle)} ${slot}${registration}`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

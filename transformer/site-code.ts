@@ -8,11 +8,12 @@
  * (argument arrays, locals arrays, the hook call) sits inside the untaken branch, so a site that
  * is off allocates nothing and calls nothing.
  */
-import { flagName, handleName } from "../runtime/abi.js";
+import { flagName, handleName, hookName } from "../runtime/abi.js";
 
 /**
  * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
- * handle (`$dg` in ESM/CJS output, `$dg_<hash>` in classic scripts; see `Analysis.names`).
+ * handle, the prefix of the hook bindings (`$dgE`… in ESM/CJS output, `$dg_<hash>E`… in classic
+ * scripts; see `Analysis.names`).
  * Every builder below also accepts a bare hash, which means the hash-qualified handle; that form
  * is valid in every format as long as the header is written with the same handle.
  */
@@ -59,7 +60,7 @@ export function bodyOpenCode(): string {
 export function entryCode(module: string | ModuleNames, input: EntryCodeInput): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, input.siteId);
-  const call = `${handle}.e(${input.siteId}, ${input.thisExpression}${list(input.args)})`;
+  const call = `${hookName(handle, "e")}(${input.siteId}, ${input.thisExpression}${list(input.args)})`;
   const assignments: string[] = [];
   input.replaceable.forEach((name, i) => {
     if (name !== null) assignments.push(`${name} = ${FRAME_VAR}.a[${i}]`);
@@ -77,7 +78,7 @@ export function entryCode(module: string | ModuleNames, input: EntryCodeInput): 
 export function lineCode(module: string | ModuleNames, siteId: number, locals: readonly string[], async: boolean): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  const call = `${handle}.l(${siteId}, ${FRAME_VAR}${list(locals)})`;
+  const call = `${hookName(handle, "l")}(${siteId}, ${FRAME_VAR}${list(locals)})`;
   if (async) return `if (${g} && (${RESULT_VAR} = ${call})) await ${RESULT_VAR};`;
   return `if (${g}) ${call};`;
 }
@@ -95,34 +96,40 @@ export function returnOpenCode(sequence: boolean, anonymous = false): string {
 export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean, anonymous = false): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `${sequence || anonymous ? ")" : ""}, ${g} ? ${handle}.x(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals)}) : ${RESULT_VAR})`;
+  return `${sequence || anonymous ? ")" : ""}, ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals)}) : ${RESULT_VAR})`;
 }
 
 /** Inserted right after the `return` keyword of `return;`. */
 export function returnVoidCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return ` ${g} ? ${handle}.x(${siteId}, ${FRAME_VAR}, void 0${list(locals)}) : void 0`;
+  return ` ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${list(locals)}) : void 0`;
 }
 
 /** The last statement of a body: falling off the end. */
 export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
   const { hash, handle } = namesOf(module);
-  return `if (${flagName(hash, siteId)}) return ${handle}.x(${siteId}, ${FRAME_VAR}, void 0${list(locals)});`;
+  return `if (${flagName(hash, siteId)}) return ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${list(locals)});`;
 }
 
 /** Closes the body's `try` (before the body's closing brace): the end site and the throw site. */
-export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSite: { siteId: number; locals: readonly string[] }): string {
+export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSiteId: number): string {
   // The leading ";" ends a last statement written without one (`{ foo() }`).
   const end = endSite ? ` ${endCode(module, endSite.siteId, endSite.locals)}` : "";
-  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSite.siteId, throwSite.locals)} }`;
+  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId)} }`;
 }
 
-/** The catch clause body: report, then rethrow the same error object. */
-export function throwCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
+/**
+ * The catch clause body: rethrow the same error object, through the hook when the site is on.
+ * Kept this small on purpose (it is in every instrumented function and counts against V8's
+ * inlining budget): no locals (the hook has the call's arguments in its frame), one statement.
+ * The guard stays: a hook called while the site is off could itself overflow the stack when the
+ * error is a stack overflow, and replace the user's error with a new one.
+ */
+export function throwCode(module: string | ModuleNames, siteId: number): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `if (${g}) ${handle}.t(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}${list(locals)}); throw ${ERROR_VAR};`;
+  return `throw ${g} ? ${hookName(handle, "t")}(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}) : ${ERROR_VAR};`;
 }
 
 /** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
@@ -130,6 +137,6 @@ export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInpu
   return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(false, anonymous)}`;
 }
 
-export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSite: { siteId: number; locals: readonly string[] }, anonymous = false): string {
-  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSite.siteId, throwSite.locals)} } }`;
+export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSiteId: number, anonymous = false): string {
+  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId)} } }`;
 }

@@ -10,8 +10,8 @@
  * - a watch is in `all` while pending or active, bound to functions only while active, and in the
  *   pending index only while pending.
  */
-import { ABI_VERSION, replacesArguments, type ModuleTable } from "../abi.js";
-import { installHooks } from "./dispatch.js";
+import { ABI_VERSION, replacesArguments, type HookBinder, type ModuleTable } from "../abi.js";
+import { bindHooks } from "./dispatch.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
@@ -48,10 +48,13 @@ export class Registry implements SharedRegistry, WatchHost {
   /** Pending and active watches. */
   private readonly all = new Set<WatchImpl>();
 
-  /** Called by every instrumented module's header; never throws into it. */
-  register(table: ModuleTable): ModuleTable {
+  /**
+   * Called by every instrumented module's header with its table and the binder of its hook
+   * bindings; never throws into it.
+   */
+  register(table: ModuleTable, bind?: HookBinder): ModuleTable {
     try {
-      return this.registerUnsafe(table);
+      return this.registerUnsafe(table, bind);
     } catch (err) {
       warn(`diagnose: could not register a module table: ${String(err)}`);
       return table;
@@ -130,17 +133,20 @@ export class Registry implements SharedRegistry, WatchHost {
 
   // -- internals ---------------------------------------------------------------------------------
 
-  private registerUnsafe(table: ModuleTable): ModuleTable {
-    // Already registered.
-    if (typeof table === "object" && table !== null && RECORD in table) return table;
-    const decoded = decodeTable(table);
+  private registerUnsafe(table: ModuleTable, bind: HookBinder | undefined): ModuleTable {
+    // Already registered (a module instance registering the same table object again).
+    if (typeof table === "object" && table !== null && RECORD in table) {
+      this.link(table, bind, (table as { [RECORD]: ModuleRecord })[RECORD]);
+      return table;
+    }
+    const decoded = typeof bind === "function" ? decodeTable(table) : "its header passed no hook binder (a module built for another ABI version?)";
     if (typeof decoded === "string") {
       const problem = decoded;
       // Define the flags anyway if we can: the module's guards read them as plain identifiers and
-      // would throw a ReferenceError otherwise. They stay false; the inert hooks are a backstop.
+      // would throw a ReferenceError otherwise. They stay false, so its hooks are never called.
       if (hasUsableFlagFields(table)) defineFlags(table.h, table.n);
       warn(`diagnose: refused the site table of ${describe(table)}: ${problem}. Its probes stay off.`);
-      if (typeof table === "object" && table !== null && Object.isExtensible(table)) installHooks(table, INERT);
+      this.link(table, bind, INERT);
       return table;
     }
     defineFlags(table.h, table.n);
@@ -151,18 +157,18 @@ export class Registry implements SharedRegistry, WatchHost {
           `diagnose: refused the site table of ${describe(table)}: its hash ${table.h} is already used by ` +
             `${JSON.stringify(known.module)} with ${known.n} sites. Its probes stay off.`,
         );
-        installHooks(table, INERT);
+        this.link(table, bind, INERT);
         return table;
       }
       // Another instance of the same module (CJS and ESM): same flags, same watchers.
       known.tables.push(table);
       if (!replacesArguments(table)) known.replaceArgs = false;
-      installHooks(table, known);
+      this.link(table, bind, known);
       return table;
     }
     const rec = new ModuleRecord(table, decoded);
     rec.tables.push(table);
-    installHooks(table, rec);
+    this.link(table, bind, rec);
     this.byHash.set(table.h, rec);
     const siblings = this.byModule.get(rec.module);
     if (siblings === undefined) this.byModule.set(rec.module, [rec]);
@@ -172,6 +178,24 @@ export class Registry implements SharedRegistry, WatchHost {
     }
     this.attachPending(rec.module);
     return table;
+  }
+
+  /**
+   * Links a table to its record and fills the module's hook bindings. A binder that throws leaves
+   * the bindings empty; the table is then marked with the inert record, so nothing turns its
+   * flags on and its code never calls a hook.
+   */
+  private link(table: ModuleTable, bind: HookBinder | undefined, rec: ModuleRecord): void {
+    const linkable = typeof table === "object" && table !== null && Object.isExtensible(table);
+    if (typeof bind === "function") {
+      try {
+        bindHooks(bind, rec.hooks);
+      } catch (err) {
+        warn(`diagnose: could not bind the hooks of ${describe(table)}: ${String(err)}. Its probes stay off.`);
+        rec = INERT;
+      }
+    }
+    if (linkable) (table as { [RECORD]?: ModuleRecord })[RECORD] = rec;
   }
 
   /** A module path registered again with other content (e.g. hot reload): active watches follow. */

@@ -1,8 +1,9 @@
 /**
- * The hooks `e`, `l`, `x`, `t` installed on every registered table. They are the only registry
- * code on the hot path of a switched-on site, so:
- * - one set of function objects for all tables; the module is found through `this[RECORD]` (the
- *   generated code calls `$dg.e(...)`, and every table has the same hidden class);
+ * The hooks `e`, `l`, `x`, `t` of every registered module. They are the only registry code on the
+ * hot path of a switched-on site, so:
+ * - each module gets one set of small closures over its record (`hooksFor`), made once; the
+ *   generated code calls them through module-scope bindings (`$dgE(...)`), and they call the
+ *   shared functions below, so those see one call shape whatever the module;
  * - no closure is allocated per call; a call allocates its frame and the rest-parameter array of
  *   its arguments or locals (the generated code passes them as separate arguments) and nothing else;
  * - watcher methods are read from WatchImpl (one class), not from arbitrary watcher objects;
@@ -11,19 +12,12 @@
  * Invariant: nothing leaves a hook except a fault a watcher asked for.
  */
 import { performance } from "node:perf_hooks";
-import { SITE_STRIDE, type FrameABI, type ModuleHooks, type ModuleTable } from "../abi.js";
+import { SITE_STRIDE, type FrameABI, type HookBinder, type ModuleHooks } from "../abi.js";
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
-import { RECORD, type FunctionState, type ModuleRecord } from "./module-record.js";
+import type { FunctionState, ModuleRecord } from "./module-record.js";
 import type { SiteDecision, SiteInfo } from "./types.js";
 import type { WatchImpl, Where } from "./watch.js";
-
-/** A table after registration: the ABI table plus hooks and its record. */
-export interface HookedTable extends ModuleTable, ModuleHooks {
-  [RECORD]: ModuleRecord;
-}
-
-type HookThis = { [RECORD]: ModuleRecord };
 
 /** The function id is the second number of a site. */
 function stateOf(rec: ModuleRecord, site: number): FunctionState | undefined {
@@ -37,8 +31,7 @@ function asFrame(frame: FrameABI | undefined): Frame | undefined {
 // ---------------------------------------------------------------------------------------------
 // entry
 
-function entry(this: HookThis, site: number, self: unknown, ...args: unknown[]): FrameABI {
-  const rec = this[RECORD];
+function entry(rec: ModuleRecord, site: number, self: unknown, args: unknown[]): FrameABI {
   const fs = stateOf(rec, site);
   if (fs === undefined || fs.watches.length === 0) return NO_FRAME;
   // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
@@ -122,8 +115,7 @@ function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDec
 // ---------------------------------------------------------------------------------------------
 // line
 
-function line(this: HookThis, site: number, frame: FrameABI | undefined, ...locals: unknown[]): Promise<unknown> | undefined {
-  const rec = this[RECORD];
+function line(rec: ModuleRecord, site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined {
   const fs = stateOf(rec, site);
   if (fs === undefined) return undefined;
   return dispatchLine(fs, rec.siteInfo[site]!, asFrame(frame), locals);
@@ -159,8 +151,7 @@ function dispatchLine(fs: FunctionState, info: SiteInfo, f: Frame | undefined, l
 // ---------------------------------------------------------------------------------------------
 // return / end
 
-function exit(this: HookThis, site: number, frame: FrameABI | undefined, value: unknown, ...locals: unknown[]): unknown {
-  const rec = this[RECORD];
+function exit(rec: ModuleRecord, site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown {
   const fs = stateOf(rec, site);
   if (fs === undefined) return value;
   const info = rec.siteInfo[site]!;
@@ -184,8 +175,7 @@ function exit(this: HookThis, site: number, frame: FrameABI | undefined, value: 
 // ---------------------------------------------------------------------------------------------
 // throw
 
-function thrown(this: HookThis, site: number, frame: FrameABI | undefined, error: unknown, ...locals: unknown[]): void {
-  const rec = this[RECORD];
+function thrown(rec: ModuleRecord, site: number, frame: FrameABI | undefined, error: unknown): void {
   let f = asFrame(frame);
   const fault = rec.lastFault;
   if (fault !== undefined) {
@@ -202,7 +192,8 @@ function thrown(this: HookThis, site: number, frame: FrameABI | undefined, error
     const w = ws[i]!;
     if (w.onThrow === undefined || !w.live || !w.exits) continue;
     try {
-      w.onThrow.call(w.watcher, f, info, error, locals);
+      // The throw site passes no locals (the frame has the call's arguments).
+      w.onThrow.call(w.watcher, f, info, error, []);
     } catch (err) {
       w.fail(err, "throw");
     }
@@ -232,17 +223,24 @@ function joinPause(a: Promise<unknown> | undefined, b: Promise<unknown>): Promis
   return a === undefined ? b : Promise.all([a, b]);
 }
 
-/** The hook methods, the same function objects for every table. */
-export const HOOKS: ModuleHooks = { e: entry, l: line, x: exit, t: thrown } as unknown as ModuleHooks;
+/** The hooks of one module, made once per record. */
+export function hooksFor(rec: ModuleRecord): ModuleHooks {
+  return {
+    e: (site, self, ...args) => entry(rec, site, self, args),
+    l: (site, frame, ...locals) => line(rec, site, frame, locals),
+    x: (site, frame, value, ...locals) => exit(rec, site, frame, value, locals),
+    t: (site, frame, error) => {
+      thrown(rec, site, frame, error);
+      return error;
+    },
+  };
+}
 
-/** Makes a table drivable: installs the hooks and links its record. Idempotent per table. */
-export function installHooks(table: ModuleTable, rec: ModuleRecord): HookedTable {
-  const t = table as HookedTable;
-  // Plain assignments in one fixed order: every table reaches the same hidden class.
-  t.e = HOOKS.e;
-  t.l = HOOKS.l;
-  t.x = HOOKS.x;
-  t.t = HOOKS.t;
-  t[RECORD] = rec;
-  return t;
+/**
+ * Hands a module its hooks through the binder of its header. A binder that is not a function or
+ * that throws is reported by the caller; the module's flags then stay false, so its generated
+ * code never reaches a missing hook.
+ */
+export function bindHooks(bind: HookBinder, hooks: ModuleHooks): void {
+  bind(hooks.e, hooks.l, hooks.x, hooks.t);
 }

@@ -5,12 +5,12 @@
  * - nothing: it creates the registry and puts it there;
  * - a registry of the same ABI (another copy: CJS and ESM builds, a nested install): it uses that
  *   one, so every copy drives the same flags;
- * - the inline bootstrap of instrumented modules that loaded first (`{ abi: 1, queue, register }`):
+ * - the inline bootstrap of instrumented modules that loaded first (`{ abi, queue, register }`):
  *   it creates the registry, puts it in the slot, and adopts every queued table;
  * - anything else (a registry of another ABI): it leaves it alone and works as a no-op; its watches
  *   fail with AbiMismatchError.
  */
-import { ABI_VERSION, REGISTRY_KEY, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, REGISTRY_KEY, type HookBinder, type ModuleTable } from "../abi.js";
 import { Registry } from "./core.js";
 import { AbiMismatchError } from "./errors.js";
 import type { SharedRegistry } from "./types.js";
@@ -20,8 +20,9 @@ const global = globalThis as unknown as Record<typeof SLOT, unknown>;
 
 interface Bootstrap {
   abi: number;
-  queue: ModuleTable[];
-  register(table: ModuleTable): ModuleTable;
+  /** Each module registered before the runtime loaded: its table and the binder of its hooks. */
+  queue: [ModuleTable, HookBinder][];
+  register(table: ModuleTable, bind: HookBinder): ModuleTable;
 }
 
 function isRegistry(x: unknown): x is SharedRegistry {
@@ -46,12 +47,14 @@ function isBootstrap(x: unknown): x is Bootstrap {
 function adopt(boot: Bootstrap, registry: Registry): void {
   // Anyone still holding the bootstrap object registers with the real registry from now on.
   try {
-    boot.register = (table) => registry.register(table);
+    boot.register = (table, bind) => registry.register(table, bind);
   } catch {
     // A frozen bootstrap: the slot no longer points at it, so nothing new reaches it anyway.
   }
   const queued = boot.queue.splice(0);
-  for (const table of queued) registry.register(table);
+  for (const entry of queued) {
+    if (Array.isArray(entry)) registry.register(entry[0] as ModuleTable, entry[1] as HookBinder);
+  }
 }
 
 /** The realm's registry, created (and bootstrap tables adopted) if needed, or why there is none. */

@@ -7,7 +7,8 @@
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, type FunctionEntry, type ModuleTable } from "../abi.js";
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../abi.js";
+import { hooksFor } from "./dispatch.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
 import type { FunctionInfo, SiteInfo } from "./types.js";
@@ -17,7 +18,7 @@ import type { WatchImpl } from "./watch.js";
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const NO_WATCHES: readonly WatchImpl[] = Object.freeze([]);
 
-/** Key of the record on a registered table (hooks find their module through `this[RECORD]`). */
+/** Key of the record on a registered table (a table registered twice is recognised by it). */
 export const RECORD: unique symbol = Symbol("diagnose.record");
 
 /** A watched (or once-watched) function of a record: what its hooks dispatch to. */
@@ -77,6 +78,8 @@ export class ModuleRecord {
   private lists: string[][] | undefined = undefined;
   /** Every table registered under this hash (module instances driven together). */
   readonly tables: ModuleTable[] = [];
+  /** The module's hooks (dispatch.ts `hooksFor`), handed to every table's binder. */
+  readonly hooks: ModuleHooks;
   /** By function id; empty until the module is first watched. Read by the hooks. */
   fns: (FunctionState | undefined)[] = [];
   /** By site id; empty until the module is first watched. Read by the hooks. */
@@ -96,6 +99,7 @@ export class ModuleRecord {
     this.pkg = table.p;
     this.n = table.n;
     this.replaceArgs = replacesArguments(table);
+    this.hooks = hooksFor(this);
     this.f = decoded.f;
     this.s = decoded.s;
     this.vText = table.v;

@@ -2,7 +2,7 @@
  * The public types of the registry (docs/registry-contract.md), and the internal shape of the
  * object that sits in the global slot and is shared by every copy of the package in a realm.
  */
-import type { ModuleTable, SiteKindName } from "../abi.js";
+import type { HookBinder, ModuleTable, SiteKindName } from "../abi.js";
 
 export interface SiteInfo {
   /** Site id inside its module (index into the module's site table). */
@@ -117,7 +117,7 @@ export interface SharedRegistry {
    * called (a registry of protocol 1, from an older copy in the slot, never calls it).
    */
   readonly protocol: number;
-  register(table: ModuleTable): ModuleTable;
+  register(table: ModuleTable, bind: HookBinder): ModuleTable;
   watch(target: string, watcher: Watcher, options?: WatchOptions): Watch;
   listFunctions(): FunctionInfo[];
   /** Closes every watch and forgets pending ones; module tables stay registered. */

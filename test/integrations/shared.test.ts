@@ -177,7 +177,7 @@ describe("compile pipeline", () => {
       const source = 'import { x } from "./b.js";\nexport function f(n: number): number {\n  return n + x;\n}\n';
       const request = { filename, format: "commonjs" as const, instrument: true, config: loadConfig(t.dir, {}) };
       const out = compileModule(source, request);
-      const header = out.code.search(/var \$dg = /);
+      const header = out.code.search(/var \$dgE, /);
       assert.ok(header > 0, out.code);
       assert.ok(header < out.code.indexOf("require("), out.code);
       assert.ok(out.code.indexOf('"use strict"') < header);

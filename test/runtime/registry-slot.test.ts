@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import { setImmediate as tick } from "node:timers/promises";
 import type * as Registry from "../../runtime/registry.js";
+import { ABI_VERSION } from "../../runtime/abi.js";
 import { fixture, flag, onSites, recorder, RUNTIME_URL } from "./registry-helpers.js";
 
 const require = createRequire(import.meta.url);
@@ -26,7 +27,7 @@ test("modules loaded before the runtime queue their tables in the inline bootstr
   boot = require(fixture("boot.cjs").pathname) as typeof boot;
   bad = require(fixture("bad-table.cjs").pathname) as typeof bad;
   bootstrap = slot();
-  assert.equal(bootstrap.abi, 1);
+  assert.equal(bootstrap.abi, ABI_VERSION);
   assert.equal((bootstrap.queue as unknown[]).length, 2);
   assert.equal(flag("fxboot01", 0), false, "the bootstrap defined the flags");
   assert.equal(boot.boot(2), 20);
@@ -56,11 +57,16 @@ test("the runtime adopts queued tables, replaces the slot, and refuses a bad tab
   assert.equal(flag("fxbad001", 2), false);
   assert.equal(A.listFunctions().some((f) => f.module === "src/bad.ts"), false);
   // Someone still holding the old bootstrap registers with the real registry.
-  const late = { abi: 1, h: "fxlate001", m: "src/late-boot.ts", p: "", n: 0, f: "[]", s: "", v: "" };
-  (bootstrap.register as (t: unknown) => unknown)(late);
+  const late = { abi: ABI_VERSION, h: "fxlate001", m: "src/late-boot.ts", p: "", n: 0, f: "[]", s: "", v: "" };
+  let bound: unknown[] = [];
+  const binder = (...hooks: unknown[]) => {
+    bound = hooks;
+  };
+  (bootstrap.register as (t: unknown, b: unknown) => unknown)(late, binder);
   assert.equal(A.listFunctions().length, 1);
-  assert.equal(typeof (late as Record<string, unknown>).e, "function", "hooks were installed");
-  (registry.register as (t: unknown) => unknown).call(registry, late);
+  assert.equal(bound.length, 4);
+  assert.ok(bound.every((h) => typeof h === "function"), "the module's hooks were bound");
+  (registry.register as (t: unknown, b: unknown) => unknown).call(registry, late, binder);
   assert.equal(A.listFunctions().length, 1, "registering the same table again changes nothing");
   assert.equal(warnings.filter((w) => (w as { code?: string }).code === "DIAGNOSE_BAD_TABLE").length, 1);
 });

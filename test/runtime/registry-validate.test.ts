@@ -1,12 +1,12 @@
 /** Table checks for the fields `r` (argument replacement compiled in) and the entry-served line site. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeSites, replacesArguments } from "../../runtime/abi.js";
+import { ABI_VERSION, encodeSites, replacesArguments } from "../../runtime/abi.js";
 import { tableProblem } from "../../runtime/registry/validate.js";
 
 // One function: entry (0), line (1), end (2), throw (3).
 const s = encodeSites([0, 0, 1, 0, -1, 1, 0, 2, 2, 0, 3, 0, 3, 0, 0, 4, 0, 3, 0, 0]);
-const table = (extra: Record<string, unknown>) => ({ abi: 1, h: "abcdefgh", m: "src/a.ts", p: "", n: 4, f: '[["f",1,0,0,["a"]]]', s, v: "a", ...extra });
+const table = (extra: Record<string, unknown>) => ({ abi: ABI_VERSION, h: "abcdefgh", m: "src/a.ts", p: "", n: 4, f: '[["f",1,0,0,["a"]]]', s, v: "a", ...extra });
 
 test("`r`: 0 or 1, absent means replacement is compiled in", () => {
   assert.equal(tableProblem(table({})), undefined);

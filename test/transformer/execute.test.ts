@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import vm from "node:vm";
 import type { Options } from "@swc/core";
-import { REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type RegistrySlot } from "../../runtime/abi.js";
+import { ABI_VERSION, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type RegistrySlot } from "../../runtime/abi.js";
 import { ROOT, clearRegistrySlot, compile, importTemp, instrumentChecked, recordAll, writeTemp, type Recorder } from "./harness.js";
 
 const FIXTURES = new URL("../../../test/fixtures/transformer/", import.meta.url);
@@ -70,9 +70,11 @@ for (const c of CASES) {
     assert.deepEqual(await offModule.run(), expected);
     // The inline bootstrap registered the table and defined the flags: false, non-enumerable.
     const slot = (globalThis as unknown as Record<symbol, RegistrySlot>)[Symbol.for(REGISTRY_KEY)]!;
-    assert.equal(slot.abi, 1);
-    const queued = slot.queue!.find((t) => t.h === off.sites!.hash)!;
-    assert.ok(queued, "table queued by the bootstrap");
+    assert.equal(slot.abi, ABI_VERSION);
+    const entry = slot.queue!.find(([t]) => t.h === off.sites!.hash)!;
+    assert.ok(entry, "table queued by the bootstrap");
+    const [queued, binder] = entry;
+    assert.equal(typeof binder, "function", "queued with the binder of its hook bindings");
     const descriptor = Object.getOwnPropertyDescriptor(globalThis, `$dg_${queued.h}_0`)!;
     assert.deepEqual(descriptor, { value: false, writable: true, enumerable: false, configurable: true });
     assert.ok(!Object.keys(globalThis).some((k) => k.startsWith("$dg_")), "flags are not enumerable");

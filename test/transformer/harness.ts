@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseSync, transformSync, type Options } from "@swc/core";
-import { INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type FunctionEntry, type ModuleTable } from "../../runtime/abi.js";
+import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type HookBinder, type FunctionEntry, type ModuleTable } from "../../runtime/abi.js";
 import { instrument, type InstrumentOptions, type InstrumentResult } from "../../transformer/index.js";
 
 export const ROOT = "/virtual/project";
@@ -60,8 +60,8 @@ export function tableOf(code: string, hash: string): ModuleTable {
   const start = code.indexOf(`.register({abi:`);
   assert.ok(start >= 0, "header registers a table");
   const from = start + ".register(".length;
-  // The table is a literal of strings and numbers on one line, ending at the first `});` after it.
-  const end = code.indexOf("});", from);
+  // The table is a literal of strings and numbers on one line, followed by the hook binder.
+  const end = code.indexOf("}, function (e, l, x, t) {", from);
   const table = new Function(`return ${code.slice(from, end + 1)};`)() as ModuleTable;
   assert.equal(table.h, hash);
   return table;
@@ -128,9 +128,9 @@ export interface Recorder {
 const KIND_NAMES = ["entry", "line", "return", "end", "throw"];
 
 /**
- * Installs a registry in the global slot that adds recording hooks to the module's table when it
+ * Installs a registry in the global slot that binds recording hooks to the module when it
  * registers, and switches every flag of that module on before it loads: the same ABI the runtime
- * drives (register() returns the table with hooks e/l/x/t; flags are globals).
+ * drives (register(table, binder) hands the hooks e/l/x/t to the binder; flags are globals).
  */
 export function recordAll(result: InstrumentResult): Recorder {
   const hash = result.sites!.hash;
@@ -164,13 +164,15 @@ export function recordAll(result: InstrumentResult): Recorder {
     },
     t(site: number, frame: FrameABI | undefined, error: unknown, ...locals: unknown[]) {
       recorder.events.push({ hook: "t", site, kind: kindOf(site), frame, error, locals });
+      return error;
     },
   };
   g[slot] = {
-    abi: 1,
-    register(t: ModuleTable) {
+    abi: ABI_VERSION,
+    register(t: ModuleTable, bind: HookBinder) {
       if (t.h !== hash) return t;
-      registered = Object.assign(t, hooks);
+      registered = t;
+      bind(hooks.e, hooks.l, hooks.x, hooks.t);
       return t;
     },
   };

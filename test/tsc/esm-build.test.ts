@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from "../../runtime/abi.js";
+import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from "../../runtime/abi.js";
 import { listFunctions, watch } from "../../runtime/registry.js";
 import { instrument } from "../../transformer/index.js";
 import { readManifest } from "../../integrations/manifest/index.js";
@@ -108,7 +108,7 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): ESM fix
       const fn = listFunctions().find((f) => f.qualifiedName === "src/math.ts:add")!;
       assert.deepEqual(fn.params, ["a", "b"]);
       const slot = (globalThis as Record<symbol, { abi: number }>)[Symbol.for(REGISTRY_KEY)];
-      assert.equal(slot?.abi, 1);
+      assert.equal(slot?.abi, ABI_VERSION);
     } finally {
       w.close();
     }

@@ -12,7 +12,7 @@ import type * as TS from "typescript";
 import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR } from "../site-code.js";
-import { REGISTRY_KEY, flagName } from "../../runtime/abi.js";
+import { HOOKS, REGISTRY_KEY, flagName, hookName, type HookKey } from "../../runtime/abi.js";
 import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
@@ -50,13 +50,13 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
       // bodyOpenCode() entryCode() $dgP; bodyCloseCode(): the `;` after the placeholder is an empty statement.
       const inner: TS.Statement[] = [b.entry(fn), b.statement(b.id(PLACEHOLDER)), b.empty()];
       if (fn.endSite >= 0) inner.push(b.end(fn.endSite, site(fn.endSite).locals));
-      return { declaration: b.declaration(), wrapper: b.tryCatch(inner, fn.throwSite, site(fn.throwSite).locals) };
+      return { declaration: b.declaration(), wrapper: b.tryCatch(inner, fn.throwSite) };
     },
     arrow(fn) {
       if (fn.body.kind === "block") throw new Error("diagnose/transformer: unexpected arrow site code");
       const value = b.returnValue(b.id(PLACEHOLDER), fn.returnSite, site(fn.returnSite).locals, fn.body.anonymous);
       const inner = [b.entry(fn), b.s(ts.factory.createReturnStatement(value))];
-      return b.s(ts.factory.createBlock([b.declaration(), b.tryCatch(inner, fn.throwSite, site(fn.throwSite).locals)], false));
+      return b.s(ts.factory.createBlock([b.declaration(), b.tryCatch(inner, fn.throwSite)], false));
     },
     line(siteId) {
       const s = site(siteId);
@@ -70,9 +70,10 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
 }
 
 /**
- * headerCode(): ESM's `import "data:…";var $dg = globalThis[Symbol.for('…')].register({…});` is
- * built here (its data: URL taken from the string itself; the table's values are the literals'
- * texts); the other formats' header (an inline bootstrap object) is parsed.
+ * headerCode(): ESM's `import "data:…";var $dgE, $dgL, $dgX, $dgT; globalThis[Symbol.for('…')]
+ * .register({…}, function (e, l, x, t) { $dgE = e; … });` is built here (its data: URL taken from
+ * the string itself; the table's values are the literals' texts); the other formats' header (an
+ * inline bootstrap object) is parsed.
  */
 function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.Statement[] {
   const code = headerCode(analysis.table, analysis.format, handle);
@@ -100,12 +101,19 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
     property("v", str(table.v)),
   ];
   if (table.r !== undefined) properties.push(property("r", num(table.r)));
+  // hookDeclarationCode() and binderCode()
+  const declarations = HOOKS.map((h) => s(f.createVariableDeclaration(id(hookName(handle, h)), undefined, undefined, undefined)));
+  const assignments = HOOKS.map((h) =>
+    s(f.createExpressionStatement(s(f.createBinaryExpression(id(hookName(handle, h)), s(f.createToken(ts.SyntaxKind.EqualsToken)), id(h))))),
+  );
+  const parameters = HOOKS.map((h) => s(f.createParameterDeclaration(undefined, undefined, id(h), undefined, undefined, undefined)));
+  const binder = s(f.createFunctionExpression(undefined, undefined, undefined, undefined, parameters, undefined, s(f.createBlock(assignments, false))));
   const slot = s(f.createElementAccessExpression(id("globalThis"), s(f.createCallExpression(access(id("Symbol"), "for"), undefined, [str(REGISTRY_KEY)]))));
-  const register = s(f.createCallExpression(access(slot, "register"), undefined, [s(f.createObjectLiteralExpression(properties, false))]));
-  const declaration = s(f.createVariableDeclaration(id(handle), undefined, undefined, register));
+  const register = s(f.createCallExpression(access(slot, "register"), undefined, [s(f.createObjectLiteralExpression(properties, false)), binder]));
   return [
     s(f.createImportDeclaration(undefined, undefined, str(url), undefined)),
-    s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList([declaration], ts.NodeFlags.None)))),
+    s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList(declarations, ts.NodeFlags.None)))),
+    s(f.createExpressionStatement(register)),
   ];
 }
 
@@ -128,11 +136,11 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
   const statement = (e: TS.Expression) => s(f.createExpressionStatement(e));
   const ifThen = (condition: TS.Expression, then: TS.Statement) => s(f.createIfStatement(condition, then, undefined));
   const flag = (siteId: number) => id(flagName(hash, siteId));
-  /** `handle.<hook>(siteId, …first, …names)` */
-  const call = (hook: string, siteId: number, first: TS.Expression[], names: readonly string[]) => {
+  /** `<hook binding>(siteId, …first, …names)`, e.g. `$dgE(0, this, a)` */
+  const call = (hook: HookKey, siteId: number, first: TS.Expression[], names: readonly string[]) => {
     const args: TS.Expression[] = [num(siteId), ...first];
     for (const name of names) args.push(id(name));
-    return s(f.createCallExpression(access(id(handle), hook), undefined, args));
+    return s(f.createCallExpression(id(hookName(handle, hook)), undefined, args));
   };
   const argument = (text: string): TS.Expression => {
     if (text.startsWith("{")) {
@@ -147,10 +155,10 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     if (text === "void 0") return voidZero();
     throw new Error(`diagnose/transformer: unexpected this expression ${text}`);
   };
-  const tryCatch = (inner: TS.Statement[], throwSite: number, locals: readonly string[]) => {
-    // throwCode(): `if (g) handle.t(id, $dgf, $dge, …locals); throw $dge;`
-    const report = ifThen(flag(throwSite), statement(call("t", throwSite, [id(FRAME_VAR), id(ERROR_VAR)], locals)));
-    const handler = s(f.createBlock([report, s(f.createThrowStatement(id(ERROR_VAR)))], false));
+  const tryCatch = (inner: TS.Statement[], throwSite: number) => {
+    // throwCode(): `throw g ? $dgT(id, $dgf, $dge) : $dge;`
+    const rethrown = s(f.createConditionalExpression(flag(throwSite), s(f.createToken(K.QuestionToken)), call("t", throwSite, [id(FRAME_VAR), id(ERROR_VAR)], []), s(f.createToken(K.ColonToken)), id(ERROR_VAR)));
+    const handler = s(f.createBlock([s(f.createThrowStatement(rethrown))], false));
     const clause = s(f.createCatchClause(s(f.createVariableDeclaration(id(ERROR_VAR), undefined, undefined, undefined)), handler));
     return s(f.createTryStatement(s(f.createBlock(inner, false)), clause, undefined));
   };

@@ -89,7 +89,8 @@ export abstract class FunctionWalker extends WalkerBase {
       }
       this.ctx = null;
       this.visitExpr(body);
-      if (ctx) ctx.fn.throw_ = this.site("throw", ctx.fn, this.pos.index(body.span.end), localsAt(ctx.scopes.slice(0, 1), ctx.paramCount));
+      // The throw site passes no locals (site-code.ts throwCode): its name list is empty.
+      if (ctx) ctx.fn.throw_ = this.site("throw", ctx.fn, this.pos.index(body.span.end), []);
     }
 
     this.prefix = saved.prefix;
@@ -138,7 +139,7 @@ export abstract class FunctionWalker extends WalkerBase {
         ctx.fn.end_ = this.site("end", ctx.fn, close, localsAt(ctx.scopes, ctx.paramCount));
       }
       ctx.scopes.pop();
-      ctx.fn.throw_ = this.site("throw", ctx.fn, close, localsAt(ctx.scopes, ctx.paramCount));
+      ctx.fn.throw_ = this.site("throw", ctx.fn, close, []);
     }
   }
 
