@@ -44,6 +44,15 @@ export function hookName(handle: string, hook: HookKey): string {
   return handle + hook.toUpperCase();
 }
 
+/**
+ * The module's identity function, `function $dgI(v) { return v; }`, declared by the header (and
+ * hoisted, so it exists before any code of the module runs). A returned anonymous function passes
+ * through it so that V8 infers no name for it from the result variable (docs/site-abi.md).
+ */
+export function identityName(handle: string): string {
+  return `${handle}I`;
+}
+
 export const SiteKind = {
   entry: 0,
   line: 1,

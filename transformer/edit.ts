@@ -106,7 +106,7 @@ export function planInsertions(analysis: Analysis): Insertion[] {
     const locals = site(r.site).locals;
     if (r.argument) {
       const { start, end, sequence, anonymous } = r.argument;
-      out.push({ offset: start, text: returnOpenCode(sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
+      out.push({ offset: start, text: returnOpenCode(names, sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
       out.push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous), closes: true, nodeStart: start, nodeEnd: end });
     } else {
       out.push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });

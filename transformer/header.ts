@@ -3,7 +3,7 @@
  * registration of the site table. Pure string builders, shared with the ts-patch adapter.
  */
 import { createHash } from "node:crypto";
-import { ABI_VERSION, HOOKS, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, hookName, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, HOOKS, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, hookName, identityName, type ModuleTable } from "../runtime/abi.js";
 
 /** 8 base-36 characters of sha1(package \0 module \0 source): stable per package version + content. */
 export function moduleHash(packageName: string, modulePath: string, source: string): string {
@@ -36,9 +36,12 @@ export function bootstrapCode(): string {
   return `{abi:${ABI_VERSION},queue:[],register(t,b){for(let i=0;i<t.n;i++){${defineFlagCode(`'$dg_'+t.h+'_'+i`)}}this.queue.push([t,b]);return t}}`;
 }
 
-/** `var $dgE, $dgL, $dgX, $dgT;` — the module's hook bindings, assigned by `binderCode`. */
+/**
+ * `var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; }` — the module's hook bindings,
+ * assigned by `binderCode`, and its identity function (runtime/abi.ts `identityName`).
+ */
 export function hookDeclarationCode(handle: string): string {
-  return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")};`;
+  return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")}; function ${identityName(handle)}(v) { return v; }`;
 }
 
 /**

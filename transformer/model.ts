@@ -43,7 +43,7 @@ export type BodyEdit =
       /** Range of an arrow's expression body, which becomes `{ … return (…); … }`. */
       start: number;
       end: number;
-      /** The body is an anonymous function/arrow/class expression: returned as `(0, expr)`. */
+      /** The body is an anonymous function/arrow/class expression: returned as `$dgI(expr)`. */
       anonymous: boolean;
     };
 

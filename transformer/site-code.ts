@@ -8,7 +8,7 @@
  * (argument arrays, locals arrays, the hook call) sits inside the untaken branch, so a site that
  * is off allocates nothing and calls nothing.
  */
-import { flagName, handleName, hookName } from "../runtime/abi.js";
+import { flagName, handleName, hookName, identityName } from "../runtime/abi.js";
 
 /**
  * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
@@ -85,12 +85,15 @@ export function lineCode(module: string | ModuleNames, siteId: number, locals: r
 
 /**
  * `return expr;` becomes `return <returnOpen>expr<returnClose>;`. `anonymous`: `expr` is (through
- * parentheses) an anonymous function, arrow or class expression, which `$dgr = expr` would name
- * "$dgr" (NamedEvaluation); `$dgr = (0, expr)` keeps it anonymous.
+ * parentheses) an anonymous function, arrow or class expression. `$dgr = expr` would name it
+ * "$dgr" (NamedEvaluation), and even `$dgr = (0, expr)` makes V8 infer "$dgr" as the name its
+ * stack traces show (`at $dgr (file:line)`); passing it through the module's identity function,
+ * `$dgr = $dgI(expr)`, does neither (a call argument gets no inferred name).
  */
-export function returnOpenCode(sequence: boolean, anonymous = false): string {
+export function returnOpenCode(module: string | ModuleNames, sequence: boolean, anonymous = false): string {
   // A bare sequence `return a, b` would otherwise assign only `a`.
-  return sequence ? `(${RESULT_VAR} = (` : anonymous ? `(${RESULT_VAR} = (0, ` : `(${RESULT_VAR} = `;
+  if (sequence) return `(${RESULT_VAR} = (`;
+  return anonymous ? `(${RESULT_VAR} = ${identityName(namesOf(module).handle)}(` : `(${RESULT_VAR} = `;
 }
 
 export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean, anonymous = false): string {
@@ -134,7 +137,7 @@ export function throwCode(module: string | ModuleNames, siteId: number): string 
 
 /** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
 export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput, anonymous = false): string {
-  return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(false, anonymous)}`;
+  return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(module, false, anonymous)}`;
 }
 
 export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSiteId: number, anonymous = false): string {

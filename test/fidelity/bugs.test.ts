@@ -61,3 +61,41 @@ test(
     assert.deepEqual(names(instrumented), names(plain));
   },
 );
+
+/*
+ * Found while profiling the rxjs benchmark (V8's profiler listed a function "$dgr" in
+ * rxjs/src/internal/operators/scanInternals.ts). The fix above kept `fn.name` "", but V8 still
+ * *infers* a name for stack traces from the assignment `$dgr = (0, <expr>)` (through commas,
+ * parentheses and conditionals alike): an error thrown inside such a function showed
+ * `at $dgr (file:line)` where the plain build shows no function name — a visible change in every
+ * stack trace and in error-grouping tools that key on frame names.
+ * Fixed: the value passes through the module's identity function, `$dgr = $dgI(<expr>)`; a call
+ * argument gets no inferred name.
+ */
+test("a returned anonymous function shows the same frame name in stack traces as in the plain build", async () => {
+  const { plain, instrumented } = await loadBoth(
+    [
+      "export const arrow = () => () => { throw new Error('a'); };",
+      "export function fnExpr() { return function () { throw new Error('b'); }; }",
+      "export function cls() { return class { constructor() { throw new Error('c'); } }; }",
+    ].join("\n"),
+  );
+  /** The first frame of the stack, without its location: `at <name> (` or `at ` for an anonymous frame. */
+  const frame = (run: () => void): string => {
+    try {
+      run();
+    } catch (e) {
+      const line = (e as Error).stack!.split("\n")[1]!.trim();
+      return line.includes("(") ? line.slice(0, line.indexOf("(")).trim() : "at <anonymous>";
+    }
+    return "did not throw";
+  };
+  const frames = (m: Record<string, unknown>): string[] => [
+    frame(() => (m.arrow as () => () => void)()()),
+    frame(() => (m.fnExpr as () => () => void)()()),
+    frame(() => new ((m.cls as () => new () => unknown)())()),
+  ];
+  const expected = frames(plain);
+  assert.ok(!expected.some((f) => f.includes("$dg")), expected.join(" | "));
+  assert.deepEqual(frames(instrumented), expected);
+});

@@ -176,7 +176,7 @@ test("InstrumentResult.header is the range of the header statement(s) in the out
     const result = instrument(source, file("h.ts"), { root: ROOT, module });
     const { start, end } = result.header!;
     const header = result.code.slice(start, end);
-    assert.match(header, module === "esm" ? /^import "data:text\/javascript,[^"]*";var \$dgE, \$dgL, \$dgX, \$dgT; globalThis/ : /^var (\$dg\w*)E, \1L, \1X, \1T; \(globalThis/, header);
+    assert.match(header, module === "esm" ? /^import "data:text\/javascript,[^"]*";var \$dgE, \$dgL, \$dgX, \$dgT; function \$dgI\(v\) \{ return v; \} globalThis/ : /^var (\$dg\w*)E, \1L, \1X, \1T; function \1I\(v\) \{ return v; \} \(globalThis/, header);
     assert.ok(header.endsWith("});"), header);
     assert.equal(result.code.slice(0, start) + result.code.slice(end), result.code.replace(header, ""));
   }

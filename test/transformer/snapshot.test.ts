@@ -28,13 +28,13 @@ test("snapshot: replaceArguments: the entry code assigns replaced plain, default
   );
 });
 
-test("snapshot: a returned anonymous function, arrow or class stays anonymous: `$dgr = (0, expr)`", () => {
+test("snapshot: a returned anonymous function, arrow or class stays anonymous: `$dgr = $dgI(expr)`", () => {
   assert.equal(
     body("\nconst mk = () => () => 1;\nfunction k() {\n  return (class {});\n}\n"),
     [
-      "const mk = () => { var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_HE(0, void 0); return ($dgr = (0, () => { var $dgf, $dgr; try { if ($dg_H_2) $dgf = $dg_HE(2, void 0); return ($dgr = 1, $dg_H_3 ? $dg_HX(3, $dgf, $dgr) : $dgr); } catch ($dge) { throw $dg_H_4 ? $dg_HT(4, $dgf, $dge) : $dge; } }), $dg_H_1 ? $dg_HX(1, $dgf, $dgr) : $dgr); } catch ($dge) { throw $dg_H_5 ? $dg_HT(5, $dgf, $dge) : $dge; } };",
+      "const mk = () => { var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_HE(0, void 0); return ($dgr = $dg_HI(() => { var $dgf, $dgr; try { if ($dg_H_2) $dgf = $dg_HE(2, void 0); return ($dgr = 1, $dg_H_3 ? $dg_HX(3, $dgf, $dgr) : $dgr); } catch ($dge) { throw $dg_H_4 ? $dg_HT(4, $dgf, $dge) : $dge; } }), $dg_H_1 ? $dg_HX(1, $dgf, $dgr) : $dgr); } catch ($dge) { throw $dg_H_5 ? $dg_HT(5, $dgf, $dge) : $dge; } };",
       "function k() {var $dgf, $dgr; try { if ($dg_H_6) $dgf = $dg_HE(6, this); ",
-      "  return ($dgr = (0, (class {})), $dg_H_8 ? $dg_HX(8, $dgf, $dgr) : $dgr);",
+      "  return ($dgr = $dg_HI((class {})), $dg_H_8 ? $dg_HX(8, $dgf, $dgr) : $dgr);",
       "; } catch ($dge) { throw $dg_H_9 ? $dg_HT(9, $dgf, $dge) : $dge; }}",
       "",
     ].join("\n"),
@@ -92,7 +92,7 @@ test("snapshot: ESM output: one data: import installs the bootstrap and defines 
     "/*diagnose:instrumented*/import \"data:text/javascript," +
       "(globalThis[Symbol.for('diagnose.registry')]%3F%3F={abi:2,queue:[],register(t,b){for(let%20i=0;i<t.n;i++){let%20k='$dg_'+t.h+'_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push([t,b]);return%20t}});" +
       "for(let%20i=0;i<4;i++){let%20k='$dg_H_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}\";" +
-      "var $dgE, $dgL, $dgX, $dgT; globalThis[Symbol.for('diagnose.registry')]",
+      "var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; } globalThis[Symbol.for('diagnose.registry')]",
   );
   assert.ok(code.includes(`.register({abi:2,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"],1]]',s:"AACODCACLCCAAAAEACFD",v:"a",r:0}, function (e, l, x, t) { $dgE = e; $dgL = l; $dgX = x; $dgT = t; });`), code);
   assert.ok(code.includes("return ($dgr = a, $dg_H_2 ? $dgX(2, $dgf, $dgr, a) : $dgr);"), code);

@@ -12,7 +12,7 @@ import type * as TS from "typescript";
 import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR } from "../site-code.js";
-import { HOOKS, REGISTRY_KEY, flagName, hookName, type HookKey } from "../../runtime/abi.js";
+import { HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../runtime/abi.js";
 import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
@@ -103,6 +103,17 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
   if (table.r !== undefined) properties.push(property("r", num(table.r)));
   // hookDeclarationCode() and binderCode()
   const declarations = HOOKS.map((h) => s(f.createVariableDeclaration(id(hookName(handle, h)), undefined, undefined, undefined)));
+  const identity = s(
+    f.createFunctionDeclaration(
+      undefined,
+      undefined,
+      id(identityName(handle)),
+      undefined,
+      [s(f.createParameterDeclaration(undefined, undefined, id("v"), undefined, undefined, undefined))],
+      undefined,
+      s(f.createBlock([s(f.createReturnStatement(id("v")))], false)),
+    ),
+  );
   const assignments = HOOKS.map((h) =>
     s(f.createExpressionStatement(s(f.createBinaryExpression(id(hookName(handle, h)), s(f.createToken(ts.SyntaxKind.EqualsToken)), id(h))))),
   );
@@ -113,6 +124,7 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
   return [
     s(f.createImportDeclaration(undefined, undefined, str(url), undefined)),
     s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList(declarations, ts.NodeFlags.None)))),
+    identity,
     s(f.createExpressionStatement(register)),
   ];
 }
@@ -206,9 +218,9 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     end(siteId: number, locals: readonly string[]): TS.Statement {
       return ifThen(flag(siteId), s(f.createReturnStatement(call("x", siteId, [id(FRAME_VAR), voidZero()], locals))));
     },
-    /** returnOpenCode(false, anonymous) value returnCloseCode(…, false, anonymous) */
+    /** returnOpenCode(…, false, anonymous) value returnCloseCode(…, false, anonymous) */
     returnValue(value: TS.Expression, siteId: number, locals: readonly string[], anonymous: boolean): TS.Expression {
-      const assigned = assign(id(RESULT_VAR), anonymous ? paren(binary(num(0), K.CommaToken, value)) : value);
+      const assigned = assign(id(RESULT_VAR), anonymous ? s(f.createCallExpression(id(identityName(handle)), undefined, [value])) : value);
       const result = s(f.createConditionalExpression(flag(siteId), s(f.createToken(K.QuestionToken)), call("x", siteId, [id(FRAME_VAR), id(RESULT_VAR)], locals), s(f.createToken(K.ColonToken)), id(RESULT_VAR)));
       return paren(binary(assigned, K.CommaToken, result));
     },
