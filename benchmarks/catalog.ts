@@ -56,6 +56,13 @@ export interface WorkloadSpec {
   readonly hot: readonly HotFunction[];
   /** Third-party packages compiled from their sources into the build. */
   readonly libraries: readonly string[];
+  /**
+   * Ops per run of the instruction-count phase (instructions.ts): warm-up ops and measured ops
+   * alike. Fixed because under callgrind (~50× slower) a timed warm-up would warm nothing; sized
+   * so one run takes ~10–40 s and the measured ops (tens of millions of instructions) dwarf the
+   * ~10,000-instruction run-to-run wobble that remains (instructions.ts).
+   */
+  readonly instructionOps: number;
 }
 
 export const WORKLOADS: readonly WorkloadSpec[] = [
@@ -78,6 +85,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "clamp", file: "bench/micro.ts", exportName: "clamp", v8Name: "clamp" },
     ],
     libraries: [],
+    instructionOps: 100_000,
   },
   {
     name: "handler",
@@ -103,6 +111,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "handleRequest", file: "bench/handler.ts", exportName: "handleRequest", v8Name: "handleRequest" },
     ],
     libraries: [],
+    instructionOps: 4_000,
   },
   {
     name: "library",
@@ -128,6 +137,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "Subscriber.next", file: "rxjs/src/internal/Subscriber.ts", exportName: "Subscriber", method: "next", v8Name: "next" },
     ],
     libraries: ["rxjs"],
+    instructionOps: 8_000,
   },
   {
     name: "async",
@@ -148,6 +158,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "loadItem", file: "bench/async.ts", exportName: "loadItem", v8Name: "loadItem" },
     ],
     libraries: [],
+    instructionOps: 8_000,
   },
   {
     name: "classes",
@@ -169,6 +180,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "Body.step", file: "bench/classes.ts", exportName: "Body", method: "step", v8Name: "step" },
     ],
     libraries: [],
+    instructionOps: 20_000,
   },
   {
     name: "recursive",
@@ -194,6 +206,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "sumTree", file: "bench/recursive.ts", exportName: "sumTree", v8Name: "sumTree" },
     ],
     libraries: [],
+    instructionOps: 8_000,
   },
 ];
 

@@ -8,26 +8,46 @@
  * samples of about `sampleMs` each (ns per operation). Markers on stdout delimit the measured
  * window for the parent's trace parser. Only after measuring does it read V8's optimization
  * status of the hot functions. The result goes to `resultFile` as JSON.
+ *
+ * With `fixedOps` in the config (the instruction-count phase, instructions.ts, which runs this
+ * under callgrind) nothing is timed: it runs exactly `warm` ops, the variant's on→off cycle, a
+ * few more warm ops, then exactly `n` measured ops, and writes a `FixedOpsResult`. Every step is
+ * a fixed number of ops, never "for N ms", so two runs that differ only in `n` execute the same
+ * start-up and warm-up and their instruction counts can be subtracted.
  */
 import { writeFileSync } from "node:fs";
 import { setImmediate as tick } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { buildPath } from "./paths.js";
 import { workloadByName, type WorkloadSpec } from "./catalog.js";
-import { variantByName, type VariantContext } from "./variants.js";
+import { variantByName, type Variant, type VariantContext } from "./variants.js";
 import { MEASURE_END, MEASURE_START, optimizationStatus } from "./v8-status.js";
 
-export interface ChildConfig {
+interface CommonConfig {
   readonly workload: string;
   readonly variant: string;
-  readonly warmupMs: number;
-  readonly samples: number;
-  readonly sampleMs: number;
   readonly resultFile: string;
   readonly udpPort: number;
   readonly probeLine: number;
   readonly entryFile: string;
   readonly entryLine: number;
+}
+
+/** Timed mode (matrix.ts): warm up for a time, then timed samples. */
+export interface ChildConfig extends CommonConfig {
+  readonly warmupMs: number;
+  readonly samples: number;
+  readonly sampleMs: number;
+}
+
+/** Op counts of fixed-ops mode: `warm` ops of warm-up, then `n` measured ops (n may be 0). */
+export interface FixedOps {
+  readonly warm: number;
+  readonly n: number;
+}
+
+export interface FixedOpsConfig extends CommonConfig {
+  readonly fixedOps: FixedOps;
 }
 
 export interface ChildResult {
@@ -41,6 +61,16 @@ export interface ChildResult {
   /** Raw `%GetOptimizationStatus` per hot function label. */
   readonly status: Record<string, number>;
   /** Functions the shim replaced (status is read from the original). */
+  readonly checksum: number;
+}
+
+export interface FixedOpsResult {
+  readonly workload: string;
+  readonly variant: string;
+  /** Ops run before the measured ones (warm-up and the variant's cycle). */
+  readonly warmOps: number;
+  /** Measured ops, as counted by the runner (the parent checks it is `fixedOps.n`). */
+  readonly ops: number;
   readonly checksum: number;
 }
 
@@ -74,23 +104,44 @@ async function hotFunctions(spec: WorkloadSpec, build: Parameters<typeof buildPa
   return out;
 }
 
-async function main(): Promise<void> {
-  const cfg = JSON.parse(process.argv[2] ?? "") as ChildConfig;
+/** The workload's `op` in the variant's build, and a runner of n ops (awaiting each op when async). */
+interface Workload {
+  readonly spec: WorkloadSpec;
+  readonly variant: Variant;
+  /** Runs n operations (continuing the op index); returns milliseconds. */
+  run(n: number): Promise<number>;
+  /** Operations run so far. */
+  opsRun(): number;
+}
+
+async function loadWorkload(cfg: CommonConfig): Promise<Workload> {
   const spec = workloadByName(cfg.workload);
   const variant = variantByName(cfg.variant);
   variant.beforeImport?.();
   const mod = (await import(pathToFileURL(buildPath(variant.build, `bench/${spec.name}.ts`)).href)) as { op: Op };
   const op = mod.op;
   let base = 0;
-  /** Runs n operations; returns milliseconds. */
-  const run = async (n: number): Promise<number> => {
-    const t0 = performance.now();
-    if (spec.async) await runAsync(op as (i: number) => Promise<number>, n, base);
-    else runSync(op as (i: number) => number, n, base);
-    const t = performance.now() - t0;
-    base += n;
-    return t;
+  return {
+    spec,
+    variant,
+    async run(n) {
+      const t0 = performance.now();
+      if (spec.async) await runAsync(op as (i: number) => Promise<number>, n, base);
+      else runSync(op as (i: number) => number, n, base);
+      const t = performance.now() - t0;
+      base += n;
+      return t;
+    },
+    opsRun: () => base,
   };
+}
+
+function variantContext(cfg: CommonConfig, spec: WorkloadSpec, warm: (ms: number) => Promise<void>): VariantContext {
+  return { spec, probeLine: cfg.probeLine, entryFile: cfg.entryFile, entryLine: cfg.entryLine, udpPort: cfg.udpPort, warm };
+}
+
+async function timed(cfg: ChildConfig): Promise<ChildResult> {
+  const { spec, variant, run } = await loadWorkload(cfg);
 
   // Batches of ~5 ms while warming; the event loop turns between them (UDP sends, timers).
   let batch = 1;
@@ -105,15 +156,7 @@ async function main(): Promise<void> {
     } while (performance.now() < end);
   };
 
-  const ctx: VariantContext = {
-    spec,
-    probeLine: cfg.probeLine,
-    entryFile: cfg.entryFile,
-    entryLine: cfg.entryLine,
-    udpPort: cfg.udpPort,
-    warm,
-  };
-  const active = await variant.setup(ctx);
+  const active = await variant.setup(variantContext(cfg, spec, warm));
   await warm(cfg.warmupMs);
   await active.afterWarmup?.();
   await warm(Math.min(cfg.warmupMs, 100));
@@ -133,7 +176,38 @@ async function main(): Promise<void> {
 
   const status = optimizationStatus(await hotFunctions(spec, variant.build));
   await active.close?.();
-  const result: ChildResult = { workload: spec.name, variant: variant.name, samples, opsPerSample: n, hitsPerOp, status, checksum: sink };
+  return { workload: spec.name, variant: variant.name, samples, opsPerSample: n, hitsPerOp, status, checksum: sink };
+}
+
+/**
+ * A warm-up of `fixedOps.warm` ops stands for this many ms of timed warm-up: a variant's
+ * `ctx.warm(ms)` (the on→off cycle's 200 ms on, 400 ms off) runs `warm × ms / 500` ops.
+ */
+const FIXED_WARM_AS_MS = 500;
+
+/**
+ * Fixed-ops mode: the same steps as `timed` with op counts instead of durations, and nothing
+ * else — no clock-driven batches, no event-loop turns between them, no V8 status, no stdout — so
+ * the run is the same instruction for instruction apart from the `n` measured ops.
+ */
+async function fixedOps(cfg: FixedOpsConfig): Promise<FixedOpsResult> {
+  const { spec, variant, run, opsRun } = await loadWorkload(cfg);
+  const { warm, n } = cfg.fixedOps;
+  const warmFor = async (ms: number): Promise<void> => void (await run(Math.max(1, Math.round((warm * ms) / FIXED_WARM_AS_MS))));
+  const active = await variant.setup(variantContext(cfg, spec, warmFor));
+  await warmFor(FIXED_WARM_AS_MS);
+  await active.afterWarmup?.();
+  await warmFor(100);
+  const warmOps = opsRun();
+  await run(n);
+  const ops = opsRun() - warmOps;
+  await active.close?.();
+  return { workload: spec.name, variant: variant.name, warmOps, ops, checksum: sink };
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2] ?? "") as ChildConfig | FixedOpsConfig;
+  const result = "fixedOps" in cfg ? await fixedOps(cfg) : await timed(cfg);
   writeFileSync(cfg.resultFile, JSON.stringify(result));
 }
 

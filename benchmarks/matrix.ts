@@ -1,7 +1,8 @@
 /**
  * Runs every (workload, variant) pair in its own Node process (`process.execPath`, so the suite
  * measures whichever Node runs it), `rounds` times, interleaving the variants so slow drift of a
- * shared machine hits all of them alike; then pools the samples and attaches V8's view.
+ * shared machine hits all of them alike; then pairs each round's processes with plain's of the
+ * same round (paired.ts) and attaches V8's view.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -11,7 +12,8 @@ import type { BuildManifest } from "./build-workloads.js";
 import type { WorkloadSpec } from "./catalog.js";
 import type { ChildConfig, ChildResult } from "./child.js";
 import { WORK } from "./paths.js";
-import { summarize, type Summary } from "./stats.js";
+import { pairedExtraPerHit, pairedRatio } from "./paired.js";
+import { median, summarize, type Summary } from "./stats.js";
 import type { UdpListener } from "./udp-listener.js";
 import { decodeStatus, parseTraces, shortStatus } from "./v8-status.js";
 import type { Variant, VariantKind } from "./variants.js";
@@ -38,13 +40,23 @@ export interface PairResult {
   readonly workload: string;
   readonly variant: string;
   readonly kind: VariantKind;
+  /** Over the per-process medians (one per round): median, min, max, IQR %, processes. */
   readonly nsPerOp: Summary;
-  /** Median of each process, to show process-to-process spread. */
-  readonly processMedians: number[];
+  /** Median ns/op of each round's process, in round order; null where the process failed. */
+  readonly processMedians: (number | null)[];
+  /** Median interquartile range of the samples inside one process, in % (within-process noise). */
+  readonly sampleIqrPct: number;
+  /** Median over rounds of (this round's process median ÷ plain's process median, same round). */
   readonly ratioToPlain: number;
+  /** Min and max of those per-round ratios. */
+  readonly ratioSpread: { readonly min: number; readonly max: number };
+  /** The per-round ratios, in round order; null where either process failed. */
+  readonly roundRatios: (number | null)[];
   readonly hitsPerOp: number | null;
-  /** (ns/op − ns/op of this variant's "off" state) / hits per op. */
+  /** Median over rounds of (ns/op − ns/op of this variant's "off" state, same round) / hits per op. */
   readonly extraNsPerHit: number | null;
+  /** Min and max of the per-round extra ns per hit. */
+  readonly extraSpread: { readonly min: number; readonly max: number } | null;
   /** The variant the extra cost is measured against. */
   readonly extraAgainst: string | null;
   readonly optimization: {
@@ -145,28 +157,28 @@ export async function runMatrix(
   }
 
   const out: PairResult[] = [];
+  // Runs are pushed in round order, so index r of a pair's list is round r.
+  const roundMedians = (w: string, v: string): (number | null)[] =>
+    Array.from({ length: timing.rounds }, (_, r) => {
+      const result = runs.get(key(w, v))?.[r]?.result;
+      return result === undefined ? null : summarize(result.samples).median;
+    });
   for (const spec of specs) {
-    // On a shared machine another tenant's load slows whole processes (2× between rounds was
-    // seen): each pair reports its least disturbed process — the one with the lowest median —
-    // and keeps every process's median to show the spread between them.
-    const pooled = new Map<string, number[]>();
-    for (const v of variants) {
-      const ok = (runs.get(key(spec.name, v.name)) ?? []).flatMap((r) => (r.result ? [r.result.samples] : []));
-      ok.sort((a, b) => summarize(a).median - summarize(b).median);
-      pooled.set(v.name, ok[0] ?? []);
-    }
-    const medianOf = (name: string) => (pooled.get(name)?.length ? summarize(pooled.get(name)!).median : NaN);
-    const plain = medianOf("plain");
+    const plain = roundMedians(spec.name, "plain");
     for (const v of variants) {
       const list = runs.get(key(spec.name, v.name)) ?? [];
       const ok = list.filter((r) => r.result !== undefined).map((r) => r.result!);
-      const samples = pooled.get(v.name)!;
-      const nsPerOp = samples.length ? summarize(samples) : { median: NaN, min: NaN, max: NaN, iqrPct: NaN, n: 0 };
+      const medians = roundMedians(spec.name, v.name);
+      const okMedians = medians.filter((m): m is number => m !== null);
+      const nsPerOp = okMedians.length ? summarize(okMedians) : { median: NaN, min: NaN, max: NaN, iqrPct: NaN, n: 0 };
+      const ratio = pairedRatio(medians, plain);
       const hits = ok.map((r) => r.hitsPerOp).filter((h): h is number => h !== null);
       const hitsPerOp = hits.length ? hits.reduce((a, b) => a + b, 0) / hits.length : null;
       const against = OFF_STATE[v.name] ?? null;
       const extra =
-        against !== null && hitsPerOp !== null && hitsPerOp > 0 ? (nsPerOp.median - medianOf(against)) / hitsPerOp : null;
+        against !== null && hitsPerOp !== null && hitsPerOp > 0 && variants.some((x) => x.name === against)
+          ? pairedExtraPerHit(medians, roundMedians(spec.name, against), hitsPerOp)
+          : null;
       const names = spec.hot.map((h) => h.v8Name);
       const traces = list.map((r) => parseTraces(r.stdout, names));
       const functions: Record<string, HotStatus> = {};
@@ -186,11 +198,15 @@ export async function runMatrix(
         variant: v.name,
         kind: v.kind,
         nsPerOp,
-        processMedians: ok.map((r) => summarize(r.samples).median),
-        ratioToPlain: nsPerOp.median / plain,
+        processMedians: medians,
+        sampleIqrPct: median(ok.map((r) => summarize(r.samples).iqrPct)),
+        ratioToPlain: ratio.median,
+        ratioSpread: { min: ratio.min, max: ratio.max },
+        roundRatios: ratio.perRound,
         hitsPerOp,
-        extraNsPerHit: extra,
-        extraAgainst: extra === null ? null : against,
+        extraNsPerHit: extra === null || Number.isNaN(extra.median) ? null : extra.median,
+        extraSpread: extra === null || Number.isNaN(extra.median) ? null : { min: extra.min, max: extra.max },
+        extraAgainst: extra === null || Number.isNaN(extra.median) ? null : against,
         optimization: {
           functions,
           deoptsTotal: traces.reduce((n, t) => n + t.deopts.total, 0),

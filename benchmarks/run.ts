@@ -1,17 +1,22 @@
 /**
  * `npm run bench` — the benchmark suite (issue 4). Builds the workloads, runs every (workload,
- * variant) pair in its own process, measures the build side and scale, prints the ratio table and
- * writes results.json and the Markdown report.
+ * variant) pair in its own timed process, counts instructions per op under callgrind, measures
+ * the build side and scale, prints the ratio tables and writes results.json and the Markdown
+ * report.
  *
- *   npm run bench                      full suite (a few minutes) → benchmarks/results.json, docs/benchmarks.md
+ *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale
+ *            --no-build-side  --no-scale  --instructions / --no-instructions
+ *
+ * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
+ * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
  *
  * Nothing here asserts a threshold: targets are reported (met / not met), never enforced.
  */
 import { join } from "node:path";
 import { buildWorkloads } from "./build-workloads.js";
+import { instructionVariants, measureInstructions } from "./instructions.js";
 import { measureBuildSide } from "./build-side.js";
 import { WORKLOADS, workloadByName } from "./catalog.js";
 import { runMatrix, type TimingConfig } from "./matrix.js";
@@ -29,10 +34,12 @@ interface Options {
   out: string | undefined;
   buildSide: boolean;
   scale: boolean;
+  /** undefined: the mode's default (on in full, off in --quick). */
+  instructions: boolean | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, instructions: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -46,12 +53,20 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--out") o.out = value();
     else if (a === "--no-build-side") o.buildSide = false;
     else if (a === "--no-scale") o.scale = false;
-    else throw new Error(`Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale`);
+    else if (a === "--instructions") o.instructions = true;
+    else if (a === "--no-instructions") o.instructions = false;
+    else
+      throw new Error(
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --instructions, --no-instructions`,
+      );
   }
   return o;
 }
 
-const FULL: TimingConfig = { rounds: 3, warmupMs: 500, samples: 5, sampleMs: 50 };
+// Five rounds: the ratios are medians of per-round pairs (paired.ts), and five pairs give a
+// median that one disturbed round cannot move. The warm-up is shorter than it was with three
+// rounds (500 ms) to keep the timed phase near six minutes (~0.9 s a process, 390 processes).
+const FULL: TimingConfig = { rounds: 5, warmupMs: 300, samples: 5, sampleMs: 40 };
 const QUICK: TimingConfig = { rounds: 1, warmupMs: 120, samples: 3, sampleMs: 15 };
 
 async function main(): Promise<void> {
@@ -74,11 +89,19 @@ async function main(): Promise<void> {
   const received = udp.received();
   await udp.close();
 
+  // After the timed matrix, never alongside it: two callgrind runs keep both cores busy.
+  const countInstructions = opts.instructions ?? !opts.quick;
+  const instructions = countInstructions
+    ? await measureInstructions(specs, instructionVariants(variants, opts.variants !== undefined), manifest, log)
+    : opts.quick
+      ? "not part of --quick (add --instructions)"
+      : "disabled with --no-instructions";
+
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
 
   const r: Results = {
-    schema: 1,
+    schema: 2,
     mode: opts.quick ? "quick" : "full",
     date: new Date().toISOString(),
     ...environment(),
@@ -86,7 +109,8 @@ async function main(): Promise<void> {
     seconds: (performance.now() - started) / 1000,
     ...describe(specs, variants, manifest),
     results,
-    targets: checkTargets(specs, results),
+    instructions: typeof instructions === "string" ? { skipped: instructions } : instructions,
+    targets: checkTargets(specs, results, typeof instructions === "string" ? [] : instructions.results),
     buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
     scale: typeof scale === "string" ? { skipped: scale } : scale,
     udp: received,
@@ -99,9 +123,11 @@ async function main(): Promise<void> {
   log("");
   log(`wrote ${jsonFile} and ${mdFile} (${r.seconds.toFixed(0)} s)`);
   const failed = results.filter((x) => x.errors.length > 0);
-  if (failed.length > 0) {
-    log(`${failed.length} pair(s) had failing processes:`);
+  const failedCounts = typeof instructions === "string" ? [] : instructions.results.filter((x) => x.errors.length > 0);
+  if (failed.length + failedCounts.length > 0) {
+    log(`${failed.length + failedCounts.length} pair(s) had failing processes:`);
     for (const f of failed) log(`  ${f.workload} / ${f.variant}: ${f.errors.join("; ")}`);
+    for (const f of failedCounts) log(`  ${f.workload} / ${f.variant} (callgrind): ${f.errors.join("; ")}`);
     process.exitCode = 1;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Keeps the benchmark harness from rotting: runs `dist/benchmarks/run.js --quick` on ONE workload
- * (every variant, each in its own process) and checks the shape of results.json. No timing is
- * asserted: the numbers of a test run mean nothing.
+ * (every variant, each in its own process) and checks the shape of results.json; then runs the
+ * fixed-ops child (what the callgrind phase runs) under plain Node. No timing is asserted: the
+ * numbers of a test run mean nothing. Both tests write `.tmp/bench/`, so they share this file and
+ * run one after the other.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -10,8 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { buildWorkloads } from "../../benchmarks/build-workloads.js";
+import { workloadByName } from "../../benchmarks/catalog.js";
+import type { FixedOpsConfig, FixedOpsResult } from "../../benchmarks/child.js";
+import { NODE_FLAGS } from "../../benchmarks/instructions.js";
 
 const RUN = fileURLToPath(new URL("../../benchmarks/run.js", import.meta.url));
+const CHILD = fileURLToPath(new URL("../../benchmarks/child.js", import.meta.url));
 
 test("npm run bench -- --quick runs one workload end to end and writes results.json", () => {
   const out = mkdtempSync(join(tmpdir(), "diagnose-bench-"));
@@ -26,7 +33,7 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
       variants: { name: string }[];
       targets: { target: string; met: unknown }[];
     };
-    assert.equal(results["schema"], 1);
+    assert.equal(results["schema"], 2);
     assert.equal(results["mode"], "quick");
     assert.equal(results["node"], process.version);
     const names = results.variants.map((v) => v.name);
@@ -41,6 +48,8 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
       for (const k of ["median", "min", "max", "iqrPct", "n"]) assert.equal(typeof ns[k], "number", `nsPerOp.${k}`);
       assert.ok(ns["median"]! > 0);
       assert.equal(typeof row["ratioToPlain"], "number");
+      assert.equal((row["roundRatios"] as unknown[]).length, 1, "quick mode is one round");
+      assert.equal((row["processMedians"] as unknown[]).length, 1);
       const opt = row["optimization"] as { functions: Record<string, { status: string[]; inlinedInto: string[] }>; deoptsTotal: number };
       assert.deepEqual(Object.keys(opt.functions).sort(), ["clamp", "op"]);
       assert.ok(opt.functions["op"]!.status.length > 0, "optimization status recorded");
@@ -51,8 +60,53 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     const noop = results.results.find((x) => x["variant"] === "call-noop")!;
     assert.equal(noop["hitsPerOp"], 16, "the no-op call probe fires on every call of clamp");
     assert.ok(results.targets.length > 0);
+    const instructions = results["instructions"] as { skipped?: string };
+    assert.match(instructions.skipped ?? "", /--quick/, "no callgrind phase in --quick without --instructions");
     assert.ok(readFileSync(join(out, "benchmarks.md"), "utf8").startsWith("# Benchmarks"));
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("the fixed-ops child runs exactly n measured ops after a fixed warm-up, without timing or V8 flags", () => {
+  const spec = workloadByName("micro");
+  const build = buildWorkloads([spec], () => {}).workloads["micro"]!;
+  const dir = mkdtempSync(join(tmpdir(), "diagnose-fixed-ops-"));
+  try {
+    const runChild = (variant: string, n: number): { result: FixedOpsResult; stdout: string } => {
+      const cfg: FixedOpsConfig = {
+        workload: "micro",
+        variant,
+        resultFile: join(dir, `${variant}.${n}.json`),
+        udpPort: 0,
+        probeLine: build.probeLine,
+        entryFile: build.entryFile,
+        entryLine: build.entryLine,
+        fixedOps: { warm: 50, n },
+      };
+      // The callgrind phase's flags, without --allow-natives-syntax: fixed-ops mode must not
+      // read %GetOptimizationStatus.
+      const r = spawnSync(process.execPath, [...NODE_FLAGS, CHILD, JSON.stringify(cfg)], { encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, `child failed:\n${r.stdout}\n${r.stderr}`);
+      return { result: JSON.parse(readFileSync(cfg.resultFile, "utf8")) as FixedOpsResult, stdout: r.stdout };
+    };
+    const plain = runChild("plain", 200);
+    assert.equal(plain.result.workload, "micro");
+    assert.equal(plain.result.variant, "plain");
+    assert.equal(plain.result.ops, 200);
+    // 50 warm ops stand for 500 ms; the 100 ms after the variant's cycle → 10 ops.
+    assert.equal(plain.result.warmOps, 60);
+    assert.equal(plain.stdout, "", "no measuring markers or other output");
+    // The on→off cycle (200 ms on, 400 ms off) is ops too: 20 + 40 more warm ops, same every run.
+    const onOff = runChild("on-off", 200);
+    assert.equal(onOff.result.ops, 200);
+    assert.equal(onOff.result.warmOps, 120);
+    // Zero measured ops is allowed (the callgrind baseline run) and the measured ops really ran.
+    const none = runChild("plain", 0);
+    assert.equal(none.result.ops, 0);
+    assert.equal(none.result.warmOps, 60);
+    assert.notEqual(none.result.checksum, plain.result.checksum);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
