@@ -29,9 +29,30 @@ function asFrame(frame: FrameABI | undefined): Frame | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+// inlining barrier
+
+/**
+ * Why every hook body starts with `if (site < 0) outOfLine(...)`: TurboFan inlines a callee of at
+ * most 460 bytes of bytecode (V8's --max-inlined-bytecode-size) wherever the caller has call
+ * feedback for it. After a probe is switched off, the hook calls in the probed function keep the
+ * feedback of the time it was on, and its flags are no longer folded to constants (a global that
+ * was written stays a variable for V8; deleting and redefining it was measured not to help), so
+ * TurboFan copied the whole hook (hookEntry, the Frame constructor, stateOf…) into the function's
+ * never-taken branches and spent the caller's inlining budget on it. Measured in instructions per
+ * operation (callgrind), the class-heavy benchmark ran at 1.55× the never-touched build after an
+ * on→off cycle; with the hooks kept above the limit, 1.00×. The price is one real call per hit
+ * while a probe is on (~2 ns). `site` is never negative, so the block never runs; its arithmetic
+ * is there for its size (test/runtime/hooks-inlining.test.ts checks every hook stays above 460 B).
+ */
+function outOfLine(site: number): never {
+  throw new RangeError(`diagnose: invalid site id ${site}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // entry
 
-function entry(rec: ModuleRecord, site: number, self: unknown, args: unknown[]): FrameABI {
+function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown[]): FrameABI {
+  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
   const fs = stateOf(rec, site);
   if (fs === undefined || fs.watches.length === 0) return NO_FRAME;
   // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
@@ -115,7 +136,8 @@ function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDec
 // ---------------------------------------------------------------------------------------------
 // line
 
-function line(rec: ModuleRecord, site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined {
+function hookLine(rec: ModuleRecord, site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined {
+  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
   const fs = stateOf(rec, site);
   if (fs === undefined) return undefined;
   return dispatchLine(fs, rec.siteInfo[site]!, asFrame(frame), locals);
@@ -151,7 +173,8 @@ function dispatchLine(fs: FunctionState, info: SiteInfo, f: Frame | undefined, l
 // ---------------------------------------------------------------------------------------------
 // return / end
 
-function exit(rec: ModuleRecord, site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown {
+function hookExit(rec: ModuleRecord, site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown {
+  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
   const fs = stateOf(rec, site);
   if (fs === undefined) return value;
   const info = rec.siteInfo[site]!;
@@ -175,7 +198,8 @@ function exit(rec: ModuleRecord, site: number, frame: FrameABI | undefined, valu
 // ---------------------------------------------------------------------------------------------
 // throw
 
-function thrown(rec: ModuleRecord, site: number, frame: FrameABI | undefined, error: unknown): void {
+function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined, error: unknown): void {
+  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
   let f = asFrame(frame);
   const fault = rec.lastFault;
   if (fault !== undefined) {
@@ -226,11 +250,11 @@ function joinPause(a: Promise<unknown> | undefined, b: Promise<unknown>): Promis
 /** The hooks of one module, made once per record. */
 export function hooksFor(rec: ModuleRecord): ModuleHooks {
   return {
-    e: (site, self, ...args) => entry(rec, site, self, args),
-    l: (site, frame, ...locals) => line(rec, site, frame, locals),
-    x: (site, frame, value, ...locals) => exit(rec, site, frame, value, locals),
+    e: (site, self, ...args) => hookEntry(rec, site, self, args),
+    l: (site, frame, ...locals) => hookLine(rec, site, frame, locals),
+    x: (site, frame, value, ...locals) => hookExit(rec, site, frame, value, locals),
     t: (site, frame, error) => {
-      thrown(rec, site, frame, error);
+      hookThrow(rec, site, frame, error);
       return error;
     },
   };
