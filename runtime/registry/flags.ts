@@ -22,14 +22,13 @@ export function defineFlags(hash: string, count: number): void {
 }
 
 /**
- * Switching on is a plain write. Switching off deletes the property and defines it afresh: V8 keeps
- * a global's value in a property cell that, once written, stays "mutable" forever, so code
- * optimized later would load and test the flag at every site. A new cell is constant again, and
- * TurboFan folds the guard away as if the probe had never been on. Measured on Node 20 (a loop
- * over three instrumented functions, one process per run, 6 runs each): after an on/off cycle,
- * 1.5–2.6× the never-touched time with plain writes, 0.8–1.3× with redefinition (one outlier 1.6);
- * Node 22/24 showed no consistent difference. The price is one more deoptimization of functions
- * optimized while on.
+ * Switching on is a plain write. Switching off deletes the property and defines it afresh instead
+ * of writing `false`. The hope was that a new property cell is constant again and TurboFan folds
+ * the guard as if the probe had never been on; deterministic instruction counts (callgrind, see
+ * docs/runtime.md) show it does not fold again either way. With the hooks kept out of line
+ * (dispatch.ts, "inlining barrier"), redefinition still measured better than a plain write on the
+ * class-heavy and rxjs benchmarks after an on→off cycle (3,666 vs 4,734 and 28,781 vs 30,034
+ * instructions per operation) and worse on the micro one (1,026 vs 673), so it stays.
  * Nothing runs between the delete and the define, so no guard can see the flag missing.
  */
 export function writeFlag(hash: string, id: number, on: boolean): void {
