@@ -11,7 +11,6 @@
  *   pending index only while pending.
  */
 import { ABI_VERSION, replacesArguments, type HookBinder, type ModuleTable } from "../abi.js";
-import { bindHooks } from "./dispatch.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
@@ -167,8 +166,10 @@ export class Registry implements SharedRegistry, WatchHost {
       return table;
     }
     const rec = new ModuleRecord(table, decoded);
+    // Bound before it is registered: a module whose hooks could not be bound never gets a record,
+    // so no watch can switch its flags on.
+    if (!this.link(table, bind, rec)) return table;
     rec.tables.push(table);
-    this.link(table, bind, rec);
     this.byHash.set(table.h, rec);
     const siblings = this.byModule.get(rec.module);
     if (siblings === undefined) this.byModule.set(rec.module, [rec]);
@@ -181,21 +182,24 @@ export class Registry implements SharedRegistry, WatchHost {
   }
 
   /**
-   * Links a table to its record and fills the module's hook bindings. A binder that throws leaves
-   * the bindings empty; the table is then marked with the inert record, so nothing turns its
-   * flags on and its code never calls a hook.
+   * Links a table to its record and fills the module's hook bindings; false if the binder threw
+   * (the table is then linked to the inert record). The binder is generated code (`$dgE = e; …`),
+   * so that only happens to a tampered header; a second instance of an already registered module
+   * whose binder throws shares the flags of the first and would find no hooks if they went on.
    */
-  private link(table: ModuleTable, bind: HookBinder | undefined, rec: ModuleRecord): void {
-    const linkable = typeof table === "object" && table !== null && Object.isExtensible(table);
+  private link(table: ModuleTable, bind: HookBinder | undefined, rec: ModuleRecord): boolean {
+    let bound = true;
     if (typeof bind === "function") {
       try {
-        bindHooks(bind, rec.hooks);
+        bind(rec.hooks.e, rec.hooks.l, rec.hooks.x, rec.hooks.t);
       } catch (err) {
         warn(`diagnose: could not bind the hooks of ${describe(table)}: ${String(err)}. Its probes stay off.`);
         rec = INERT;
+        bound = false;
       }
     }
-    if (linkable) (table as { [RECORD]?: ModuleRecord })[RECORD] = rec;
+    if (typeof table === "object" && table !== null && Object.isExtensible(table)) (table as { [RECORD]?: ModuleRecord })[RECORD] = rec;
+    return bound;
   }
 
   /** A module path registered again with other content (e.g. hot reload): active watches follow. */

@@ -12,7 +12,7 @@
  * Invariant: nothing leaves a hook except a fault a watcher asked for.
  */
 import { performance } from "node:perf_hooks";
-import { SITE_STRIDE, type FrameABI, type HookBinder, type ModuleHooks } from "../abi.js";
+import { SITE_STRIDE, type FrameABI, type ModuleHooks } from "../abi.js";
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
 import type { FunctionState, ModuleRecord } from "./module-record.js";
@@ -258,13 +258,4 @@ export function hooksFor(rec: ModuleRecord): ModuleHooks {
       return error;
     },
   };
-}
-
-/**
- * Hands a module its hooks through the binder of its header. A binder that is not a function or
- * that throws is reported by the caller; the module's flags then stay false, so its generated
- * code never reaches a missing hook.
- */
-export function bindHooks(bind: HookBinder, hooks: ModuleHooks): void {
-  bind(hooks.e, hooks.l, hooks.x, hooks.t);
 }

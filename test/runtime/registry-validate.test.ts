@@ -24,3 +24,31 @@ test("the 6th element of a function entry names a line site of that function", (
   assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],"1"]]' }))!, /bad entry line site/);
   assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],1,2]]' }))!, /function entry 0 is malformed/);
 });
+
+test("a module whose hook binder throws is refused: no record, flags stay off, a warning says why", async () => {
+  const { Registry } = await import("../../runtime/registry/core.js");
+  const registry = new Registry();
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => void warnings.push(w);
+  process.on("warning", onWarning);
+  try {
+    const t = table({ h: "bindfail", m: "src/bind-fail.ts" });
+    registry.register(t, () => {
+      throw new Error("tampered");
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(registry.listFunctions().some((f) => f.module === "src/bind-fail.ts"), false);
+    const w = registry.watch("src/bind-fail.ts:f", {});
+    assert.notEqual(w.state, "active", "nothing can switch its flags on");
+    assert.equal((globalThis as Record<string, unknown>)["$dg_bindfail_0"], false);
+    w.close();
+    assert.ok(warnings.some((x) => /could not bind the hooks of .*tampered/.test(x.message)), warnings.map((x) => x.message).join("\n"));
+    // A binder that works gets four functions.
+    let bound: unknown[] = [];
+    registry.register(table({ h: "bindok01", m: "src/bind-ok.ts" }), (...hooks) => void (bound = hooks));
+    assert.equal(bound.length, 4);
+    assert.ok(bound.every((h) => typeof h === "function"));
+  } finally {
+    process.off("warning", onWarning);
+  }
+});
