@@ -5,7 +5,7 @@
  */
 
 /** Version of the contract; a registry refuses tables of another version. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Key of the one global slot that holds the registry of this realm. */
 export const REGISTRY_KEY = "diagnose.registry";
@@ -13,9 +13,12 @@ export const REGISTRY_KEY = "diagnose.registry";
 /** First line of every instrumented output; a second pass leaves such a file alone. */
 export const INSTRUMENTED_MARKER = "/*diagnose:instrumented*/";
 
-/** Global variable name of a site's flag. */
-export function flagName(moduleHash: string, siteId: number): string {
-  return `$dg_${moduleHash}_${siteId}`;
+/**
+ * Global variable name of flag `id` of a module: a site's flag (ids `0..sites-1`, the site id) or
+ * an outlined function's flag (the last `o` ids, see ModuleTable).
+ */
+export function flagName(moduleHash: string, id: number): string {
+  return `$dg_${moduleHash}_${id}`;
 }
 
 /**
@@ -28,6 +31,14 @@ export const MODULE_HANDLE = "$dg";
 /** The handle of a classic script (format "script"): `$dg_<hash>`, unique in the shared global scope. */
 export function handleName(moduleHash: string): string {
   return `$dg_${moduleHash}`;
+}
+
+/**
+ * The module-scope function that holds the instrumented copy of outlined function `fnId`
+ * (docs/site-abi.md, "Outlined functions"): `$dgO3`.
+ */
+export function outlinedName(handle: string, fnId: number): string {
+  return `${handle}O${fnId}`;
 }
 
 /** The hooks, in the order `register`'s binder receives them. */
@@ -85,13 +96,15 @@ export const FnFlags = {
 export const SITE_STRIDE = 5;
 
 /**
- * `[qualifiedPath, line, column, flags, params, entryLine?]`. `entryLine`: the id of the line site
- * of the body's first statement when the entry site serves it (that line site has no code of its
- * own: the entry hook dispatches its line event); absent otherwise.
+ * `[qualifiedPath, line, column, flags, params, entryLine?, outlineFlag?]`. `entryLine`: the id of
+ * the line site of the body's first statement when the entry site serves it (that line site has no
+ * code of its own: the entry hook dispatches its line event); -1 or absent otherwise.
+ * `outlineFlag`: for an outlined function, the id of the flag that sends its calls to the
+ * instrumented copy (on while any of its sites is on); absent otherwise.
  * Parameter descriptors: `"a"`, `"a="` (default), `"...a"` (rest), `"{x,y}"` / `"[x,y]"`
  * (destructuring, its bound names).
  */
-export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[], entryLine?: number];
+export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[], entryLine?: number, outlineFlag?: number];
 
 /**
  * The object literal the transformer passes to `register()`. The bulky fields are strings: one
@@ -106,8 +119,13 @@ export interface ModuleTable {
   m: string;
   /** Package name from the nearest package.json, "" if none. */
   p: string;
-  /** Number of sites. */
+  /**
+   * Number of flags (`$dg_<h>_0` … `$dg_<h>_<n-1>`): the sites, then one per outlined function.
+   * Everything that defines flags reads only this, so it is the sum.
+   */
   n: number;
+  /** Number of outlined functions (the last `o` flags are theirs). Absent: 0. */
+  o?: number;
   /** Functions, index = function id: the JSON text of a `FunctionEntry[]`. */
   f: string;
   /** Sites: see `encodeSites` (5 numbers per site, base-64 VLQ deltas). */
@@ -120,6 +138,11 @@ export interface ModuleTable {
    * the field existed): 1.
    */
   r?: number;
+}
+
+/** Number of sites of a table: its flags minus the outlined functions' flags. */
+export function siteCount(table: Pick<ModuleTable, "n" | "o">): number {
+  return table.n - (table.o ?? 0);
 }
 
 /** Whether a table's entry code applies replaced arguments (`r`; absent means yes). */

@@ -4,7 +4,7 @@
  * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
  * names from one place.
  */
-import { ABI_VERSION, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../runtime/abi.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 import { matchesAny } from "./glob.js";
@@ -13,6 +13,7 @@ import type { ModuleNames } from "./site-code.js";
 import { languageOf, parseSource } from "./parse.js";
 import { firstTokenIndex } from "./positions.js";
 import type { InstrumentOptions } from "./types.js";
+import { moduleScopedFunctions } from "./outline.js";
 import { Walker, ignoreNextStarts, type RawSite } from "./walker.js";
 
 export type { AnalyzedFunction, AnalyzedSite, BodyEdit, FunctionKind, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
@@ -71,7 +72,8 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   // same file must get the same hash (so the same flags) on every build path.
   const hash = moduleHash(resolved.packageName, resolved.modulePath, code.charCodeAt(0) === 0xfeff ? code.slice(1) : code);
   const ignore = ignoreNextStarts(code, (from) => firstTokenIndex(code, from));
-  const walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore).walk(parsed.program);
+  const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
+  const walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable).walk(parsed.program);
 
   // Sites: dense ids in source order (ties: creation order, i.e. entry before nested sites).
   const rawSites = walked.sites.slice().sort((a, b) => a.offset - b.offset || a.seq - b.seq);
@@ -83,6 +85,11 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     return { id: s.id, kind: s.kind, fn: fnIds.get(s.fn)!, line, column, locals: s.locals, offset: s.offset };
   });
   const idOf = (site: RawSite | null): number => (site ? site.id : -1);
+  const format: OutputModuleFormat =
+    resolved.module ?? (/\.m[jt]s$/i.test(filename) ? "esm" : /\.c[jt]s$/i.test(filename) ? "cjs" : parsed.hasModuleSyntax ? "esm" : "script");
+  const names: ModuleNames = { hash, handle: format === "script" ? handleName(hash) : MODULE_HANDLE };
+  // Outlined functions' flags follow the site flags, in function order.
+  let outlineFlag = sites.length;
   const functions: AnalyzedFunction[] = walked.functions.map((fn, id) => ({
     id,
     path: fn.path,
@@ -107,17 +114,15 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     returnSite: idOf(fn.return_),
     entryLineSite: idOf(fn.entryLine),
     sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
+    outline: fn.outline && { flag: outlineFlag++, name: outlinedName(names.handle, id), params: fn.outline.params, forward: fn.outline.forward },
   }));
-
-  const format: OutputModuleFormat =
-    resolved.module ?? (/\.m[jt]s$/i.test(filename) ? "esm" : /\.c[jt]s$/i.test(filename) ? "cjs" : parsed.hasModuleSyntax ? "esm" : "script");
 
   return {
     module: resolved.modulePath,
     package: resolved.packageName,
     hash,
     format,
-    names: { hash, handle: format === "script" ? handleName(hash) : MODULE_HANDLE },
+    names,
     functions,
     sites,
     returns: walked.returns.map((r) => ({ site: r.site.id, start: r.start, keywordEnd: r.keywordEnd, argument: r.argument })),
@@ -125,7 +130,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     lines: walked.lines.filter((l) => l.site.fn.entryLine !== l.site).map((l) => ({ site: l.site.id, offset: l.offset, wrapEnd: l.wrapEnd })),
     marker: (({ index, prefix }) => ({ offset: index, prefix }))(markerPosition(code)),
     header: headerPosition(code, parsed.program.body, parsed.positions.index),
-    table: buildTable(hash, resolved, functions, sites),
+    table: buildTable(hash, resolved, functions, sites, outlineFlag - sites.length),
     warnings: walked.warnings,
     options: resolved,
   };
@@ -158,7 +163,7 @@ function headerPosition(code: string, body: readonly { type: string; span: { sta
   return { offset: code.length, needsSemicolon: false };
 }
 
-function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedFunction[], sites: AnalyzedSite[]): ModuleTable {
+function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedFunction[], sites: AnalyzedSite[], outlined: number): ModuleTable {
   const v: (readonly string[])[] = [];
   // Sites usually share their locals array (scopes.ts memoises it): look up by identity first.
   const byArray = new Map<readonly string[], number>();
@@ -186,10 +191,19 @@ function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedF
     h: hash,
     m: options.modulePath,
     p: options.packageName,
-    n: sites.length,
-    f: JSON.stringify(functions.map((fn) => (fn.entryLineSite >= 0 ? [fn.path, fn.line, fn.column, fn.flags, fn.params, fn.entryLineSite] : [fn.path, fn.line, fn.column, fn.flags, fn.params]))),
+    n: sites.length + outlined,
+    f: JSON.stringify(functions.map(functionEntry)),
     s: encodeSites(s),
     v: encodeLocals(v),
     r: options.replaceArguments ? 1 : 0,
+    ...(outlined > 0 ? { o: outlined } : {}),
   };
+}
+
+/** The table's `f` entry of a function (runtime/abi.ts FunctionEntry): trailing optional fields only when set. */
+function functionEntry(fn: AnalyzedFunction): FunctionEntry {
+  const entry: FunctionEntry = [fn.path, fn.line, fn.column, fn.flags, fn.params];
+  if (fn.outline) entry.push(fn.entryLineSite, fn.outline.flag);
+  else if (fn.entryLineSite >= 0) entry.push(fn.entryLineSite);
+  return entry;
 }

@@ -1,9 +1,12 @@
 /**
  * Code generation for the SWC path: turns an Analysis into text insertions (site-code.ts
  * snippets) and applies them with magic-string. Only insertions: the original text is never
- * removed or moved, so everything unchanged maps to itself.
+ * removed or moved, so everything unchanged maps to itself. An outlined function's sites go into
+ * its copy instead: a second magic-string over the same text, cut to the function's body, appended
+ * to the module through a magic-string Bundle, so the copy maps to the original lines too.
  */
-import MagicString from "magic-string";
+import MagicString, { Bundle } from "magic-string";
+import { FnFlags } from "../runtime/abi.js";
 import type { Analysis } from "./analyze.js";
 import { headerCode, markerCode } from "./header.js";
 import type { AnalyzedFunction } from "./model.js";
@@ -14,6 +17,10 @@ import {
   bodyOpenCode,
   entryCode,
   lineCode,
+  OUTLINE_ARROW_CLOSE,
+  outlineArrowOpenCode,
+  outlineGuardCode,
+  outlinedFunctionOpenCode,
   returnCloseCode,
   returnOpenCode,
   returnVoidCode,
@@ -49,10 +56,24 @@ function compareInsertions(a: Insertion, b: Insertion): number {
   return b.nodeEnd - a.nodeEnd || a.nodeStart - b.nodeStart;
 }
 
+/**
+ * The edits of a module: insertions into its text, and per outlined function the insertions into
+ * its copy (offsets into the same original text, inside the function's body).
+ */
+export interface EditPlan {
+  main: Insertion[];
+  copies: { fn: AnalyzedFunction; insertions: Insertion[] }[];
+}
+
 /** All insertions for an analysed module, sorted. */
-export function planInsertions(analysis: Analysis): Insertion[] {
+export function planInsertions(analysis: Analysis): EditPlan {
   const names = analysis.names;
-  const out: Insertion[] = [];
+  const main: Insertion[] = [];
+  const copyOf = new Map<number, Insertion[]>();
+  for (const fn of analysis.functions) if (fn.outline) copyOf.set(fn.id, []);
+  // Where the insertions of a function's own sites go: its copy if it is outlined.
+  const target = (fnId: number): Insertion[] => copyOf.get(fnId) ?? main;
+  let out = main;
   const site = (id: number) => analysis.sites[id]!;
   const entryInput = (fn: AnalyzedFunction): EntryCodeInput => ({
     siteId: fn.entrySite,
@@ -77,6 +98,16 @@ export function planInsertions(analysis: Analysis): Insertion[] {
   for (const fn of analysis.functions) {
     const body = fn.body;
     const throwSite = fn.throwSite;
+    if (fn.outline) {
+      const guard = { ...fn.outline, arrow: (fn.flags & FnFlags.arrow) !== 0 };
+      if (body.kind === "block") {
+        main.push({ offset: body.open, text: (body.openNeedsSemicolon ? ";" : "") + outlineGuardCode(names, guard) + " ", closes: false, nodeStart: body.start, nodeEnd: body.end });
+      } else {
+        main.push({ offset: body.start, text: outlineArrowOpenCode(names, guard), closes: false, nodeStart: body.start, nodeEnd: body.end });
+        main.push({ offset: body.end, text: OUTLINE_ARROW_CLOSE, closes: true, nodeStart: body.start, nodeEnd: body.end });
+      }
+    }
+    out = target(fn.id);
     if (body.kind === "block") {
       out.push({
         offset: body.open,
@@ -96,6 +127,7 @@ export function planInsertions(analysis: Analysis): Insertion[] {
 
   const asyncOf = (siteId: number) => analysis.functions[site(siteId).fn]!.async;
   for (const line of analysis.lines) {
+    out = target(site(line.site).fn);
     const code = lineCode(names, line.site, site(line.site).locals, asyncOf(line.site));
     const end = line.wrapEnd ?? line.offset;
     out.push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
@@ -103,6 +135,7 @@ export function planInsertions(analysis: Analysis): Insertion[] {
   }
 
   for (const r of analysis.returns) {
+    out = target(site(r.site).fn);
     const locals = site(r.site).locals;
     if (r.argument) {
       const { start, end, sequence, anonymous } = r.argument;
@@ -112,7 +145,10 @@ export function planInsertions(analysis: Analysis): Insertion[] {
       out.push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
     }
   }
-  return out.sort(compareInsertions);
+  return {
+    main: main.sort(compareInsertions),
+    copies: analysis.functions.filter((fn) => fn.outline).map((fn) => ({ fn, insertions: copyOf.get(fn.id)!.sort(compareInsertions) })),
+  };
 }
 
 /** Applies the insertions to the original text. */
@@ -121,6 +157,28 @@ export function applyInsertions(code: string, insertions: readonly Insertion[]):
   // appendLeft keeps call order at one offset, which planInsertions already sorted.
   for (const insertion of insertions) s.appendLeft(insertion.offset, insertion.text);
   return s;
+}
+
+/**
+ * The output: the module with its insertions, followed (one per line) by the outlined functions'
+ * copies, `function $dgO3(a, b) <instrumented body>`. Module-level function declarations, so they
+ * exist before any code of the module runs (hoisted) and see the same bindings as the originals.
+ */
+export function applyPlan(code: string, plan: EditPlan, filename: string): MagicString | Bundle {
+  const main = applyInsertions(code, plan.main);
+  if (plan.copies.length === 0) return main;
+  const bundle = new Bundle({ separator: "\n" });
+  bundle.addSource({ filename, content: main });
+  for (const { fn, insertions } of plan.copies) {
+    const copy = new MagicString(code);
+    // Cut first: an insertion at the body's start then stays (it goes to the removed chunk's outro).
+    if (fn.body.start > 0) copy.remove(0, fn.body.start);
+    if (fn.body.end < code.length) copy.remove(fn.body.end, code.length);
+    for (const insertion of insertions) copy.appendLeft(insertion.offset, insertion.text);
+    copy.prepend(outlinedFunctionOpenCode(fn.outline!.name, fn.outline!.params));
+    bundle.addSource({ filename, content: copy });
+  }
+  return bundle;
 }
 
 /** Where the header statement(s) end up in the output of `applyInsertions`: `[start, end)`. */

@@ -59,7 +59,7 @@ export function binderCode(handle: string): string {
 export function tableCode(table: ModuleTable): string {
   const f = `'${table.f.replace(/[\\'\u2028\u2029]/g, (c) => (c === "\\" ? "\\\\" : c === "'" ? "\\'" : c === "\u2028" ? "\\u2028" : "\\u2029"))}'`;
   const text = (value: string) => JSON.stringify(value);
-  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}${table.r !== undefined ? `,r:${table.r}` : ""}}`;
+  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}${table.r !== undefined ? `,r:${table.r}` : ""}${table.o !== undefined ? `,o:${table.o}` : ""}}`;
 }
 
 export type OutputModuleFormat = "esm" | "cjs" | "script";

@@ -5,7 +5,7 @@
  * layers over `instrument()`.
  */
 import { analyze, isSkipped, type Analysis } from "./analyze.js";
-import { applyInsertions, headerRange, planInsertions } from "./edit.js";
+import { applyPlan, headerRange, planInsertions } from "./edit.js";
 import { generateMap } from "./source-map.js";
 import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
 
@@ -31,11 +31,11 @@ export type {
 export function instrument(code: string, filename: string, options?: InstrumentOptions): InstrumentResult {
   const analysis = analyze(code, filename, options);
   if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: [], header: null, skipped: analysis.skipped };
-  const insertions = planInsertions(analysis);
-  const s = applyInsertions(code, insertions);
+  const plan = planInsertions(analysis);
+  const s = applyPlan(code, plan, filename);
   return {
     code: s.toString(),
-    header: headerRange(insertions),
+    header: headerRange(plan.main),
     map: analysis.options.sourceMap ? generateMap(s, filename, analysis.options.inputSourceMap) : null,
     sites: moduleSites(analysis),
     warnings: analysis.warnings,

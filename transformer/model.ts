@@ -86,6 +86,23 @@ export interface AnalyzedFunction {
   entryLineSite: number;
   /** Every site id of this function, ascending. */
   sites: number[];
+  /**
+   * An outlined function (transformer/outline.ts): its plain body stays in place behind the guard
+   * `if (<flag>) return <name>.call(this, <forward>);`, its instrumented body goes into
+   * `function <name>(<params>)` at the end of the module. Null: instrumented in place.
+   */
+  outline: OutlinedFunction | null;
+}
+
+export interface OutlinedFunction {
+  /** The flag id (after the site flags) that sends calls to the copy. */
+  flag: number;
+  /** The copy's name (runtime/abi.ts `outlinedName`). */
+  name: string;
+  /** The copy's parameters: `a`, `...rest`. */
+  params: string[];
+  /** The arguments the guard passes on, same order. */
+  forward: string[];
 }
 
 /** A `return` statement to rewrite. */

@@ -19,11 +19,13 @@ export interface ResolvedOptions {
   jsx: boolean | undefined;
   /** Entry code applies replaced arguments (table field `r`). */
   replaceArguments: boolean;
+  /** Small module-level leaf functions get an instrumented copy (outline.ts). */
+  outline: boolean;
   /** Path of the file relative to root, "/" separators. */
   modulePath: string;
 }
 
-const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx", "replaceArguments"]);
+const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx", "replaceArguments", "outline"]);
 const FORMATS = new Set(["esm", "cjs", "script"]);
 
 /** package.json lookups per folder; a build instruments many files of few packages. */
@@ -88,7 +90,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
   for (const key of ["root", "packageName"]) {
     if (o[key] !== undefined && typeof o[key] !== "string") throw new InstrumentOptionsError(key, `expected a string, got ${typeof o[key]}`);
   }
-  for (const key of ["sourceMap", "jsx", "replaceArguments"]) {
+  for (const key of ["sourceMap", "jsx", "replaceArguments", "outline"]) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") throw new InstrumentOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
   }
   if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
@@ -111,6 +113,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
     exclude: stringList("exclude", o["exclude"]),
     jsx: o["jsx"] as boolean | undefined,
     replaceArguments: (o["replaceArguments"] as boolean | undefined) ?? false,
+    outline: (o["outline"] as boolean | undefined) ?? true,
     modulePath,
   };
 }

@@ -143,3 +143,37 @@ export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInpu
 export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSiteId: number, anonymous = false): string {
   return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId)} } }`;
 }
+
+/** What the guard of an outlined function needs (model.ts OutlinedFunction, plus `this` passing). */
+export interface OutlineGuardInput {
+  flag: number;
+  name: string;
+  forward: readonly string[];
+  /** An arrow: `this` is lexical (and unused: outline.ts), the copy is called directly. */
+  arrow: boolean;
+}
+
+function outlinedCall(input: OutlineGuardInput): string {
+  const args = input.forward.join(", ");
+  return input.arrow ? `${input.name}(${args})` : `${input.name}.call(this${list(input.forward)})`;
+}
+
+/**
+ * The one statement an outlined function's plain block body starts with (after its directive
+ * prologue): while the function flag is on, the call goes to the instrumented copy.
+ */
+export function outlineGuardCode(module: string | ModuleNames, input: OutlineGuardInput): string {
+  return `if (${flagName(namesOf(module).hash, input.flag)}) return ${outlinedCall(input)};`;
+}
+
+/** An outlined arrow's expression body `expr` becomes `<open>expr<close>`. */
+export function outlineArrowOpenCode(module: string | ModuleNames, input: OutlineGuardInput): string {
+  return `(${flagName(namesOf(module).hash, input.flag)} ? ${outlinedCall(input)} : (`;
+}
+
+export const OUTLINE_ARROW_CLOSE = "))";
+
+/** What precedes the instrumented body in the copy: `function $dgO3(a, b) `. */
+export function outlinedFunctionOpenCode(name: string, params: readonly string[]): string {
+  return `function ${name}(${params.join(", ")}) `;
+}

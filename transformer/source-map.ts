@@ -4,17 +4,20 @@
  */
 import remapping from "@jridgewell/remapping";
 import type MagicString from "magic-string";
+import type { Bundle } from "magic-string";
 import { basename } from "node:path";
 import type { SourceMapV3 } from "./types.js";
 
-export function generateMap(s: MagicString, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
-  // "boundary": one mapping per word boundary, so a column inside a line maps exactly.
-  const map = s.generateMap({ hires: "boundary", includeContent: true, source: filename, file: basename(filename) });
+export function generateMap(s: MagicString | Bundle, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
+  // "boundary": one mapping per word boundary, so a column inside a line maps exactly. A Bundle
+  // (a module with outlined copies) names its sources itself: all are `filename`.
+  const options = { hires: "boundary" as const, includeContent: true, file: basename(filename) };
+  const map = "addSource" in s ? s.generateMap(options) : s.generateMap({ ...options, source: filename });
   const own: SourceMapV3 = {
     version: 3,
     file: map.file ?? basename(filename),
     sources: map.sources,
-    sourcesContent: map.sourcesContent ?? [],
+    sourcesContent: (map.sourcesContent ?? []) as string[],
     names: map.names,
     mappings: map.mappings,
   };

@@ -10,7 +10,7 @@
  * - a watch is in `all` while pending or active, bound to functions only while active, and in the
  *   pending index only while pending.
  */
-import { ABI_VERSION, replacesArguments, type HookBinder, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, replacesArguments, siteCount, type HookBinder, type ModuleTable } from "../abi.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
@@ -151,7 +151,7 @@ export class Registry implements SharedRegistry, WatchHost {
     defineFlags(table.h, table.n);
     const known = this.byHash.get(table.h);
     if (known !== undefined) {
-      if (known.n !== table.n || known.module !== table.m) {
+      if (known.flagCount !== table.n || known.n !== siteCount(table) || known.module !== table.m) {
         warn(
           `diagnose: refused the site table of ${describe(table)}: its hash ${table.h} is already used by ` +
             `${JSON.stringify(known.module)} with ${known.n} sites. Its probes stay off.`,

@@ -7,7 +7,7 @@
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../abi.js";
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, siteCount, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../abi.js";
 import { hooksFor } from "./dispatch.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
@@ -56,7 +56,7 @@ interface ActiveIndex {
   /** Sites of function `f` are `sites[start[f] .. start[f + 1])`, in source order. */
   readonly start: Uint32Array;
   readonly sites: Uint32Array;
-  /** What the registry last wrote to each flag (1 = on). */
+  /** What the registry last wrote to each flag, site and outline flags (1 = on). */
   readonly on: Uint8Array;
 }
 
@@ -64,7 +64,10 @@ export class ModuleRecord {
   readonly hash: string;
   readonly module: string;
   readonly pkg: string;
+  /** Number of sites. */
   readonly n: number;
+  /** Number of flags: the sites' and the outlined functions' (table `n`). */
+  readonly flagCount: number;
   /**
    * Whether the entry code of every table of this record applies replaced arguments (table field
    * `r`); false refuses `args` decisions.
@@ -97,7 +100,8 @@ export class ModuleRecord {
     this.hash = table.h;
     this.module = table.m;
     this.pkg = table.p;
-    this.n = table.n;
+    this.n = siteCount(table);
+    this.flagCount = table.n;
     this.replaceArgs = replacesArguments(table);
     this.hooks = hooksFor(this);
     this.f = decoded.f;
@@ -148,7 +152,7 @@ export class ModuleRecord {
       for (let k = index.start[fid]!; k < index.start[fid + 1]!; k++) sites.push(this.site(index.sites[k]!));
       fs = new FunctionState(this, fid, this.makeInfo(fid, sites));
       const entryLine = this.f[fid]![5];
-      if (entryLine !== undefined) {
+      if (entryLine !== undefined && entryLine >= 0) {
         fs.entryLine = this.site(entryLine);
         fs.entryLocals = entryLocalsOf(fs.info.params, fs.entryLine.locals);
       }
@@ -213,6 +217,12 @@ export class ModuleRecord {
         writeFlag(this.hash, id, want);
       }
     }
+    // An outlined function runs its instrumented copy while any watch is on (the entry site is).
+    const outlineFlag = this.f[fs.id]![6];
+    if (outlineFlag !== undefined && (index.on[outlineFlag] === 1) !== any) {
+      index.on[outlineFlag] = any ? 1 : 0;
+      writeFlag(this.hash, outlineFlag, any);
+    }
   }
 
   /** Whether the registry has switched a site on (false before the module was ever watched). */
@@ -232,7 +242,7 @@ export class ModuleRecord {
     for (let id = 0; id < this.n; id++) sites[fill[s[id * SITE_STRIDE + 1]!]!++] = id;
     this.fns = new Array<FunctionState | undefined>(nf).fill(undefined);
     this.siteInfo = new Array<SiteInfo | undefined>(this.n).fill(undefined);
-    this.index = { start, sites, on: new Uint8Array(this.n) };
+    this.index = { start, sites, on: new Uint8Array(this.flagCount) };
     return this.index;
   }
 

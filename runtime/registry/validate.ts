@@ -49,6 +49,8 @@ export function decodeTable(t: unknown): DecodedTable | string {
   if (typeof table.m !== "string" || table.m === "") return "missing module path `m`";
   if (typeof table.p !== "string") return "missing package name `p`";
   if (table.r !== undefined && table.r !== 0 && table.r !== 1) return "`r` must be 0 or 1";
+  if (table.o !== undefined && !(isCount(table.o) && table.o <= t.n)) return "`o` must be a count of flags no larger than `n`";
+  const sites = t.n - ((table.o as number | undefined) ?? 0);
   if (typeof table.f !== "string" || typeof table.s !== "string" || typeof table.v !== "string") return "`f`, `s` and `v` must be strings";
   let f: unknown;
   try {
@@ -57,8 +59,8 @@ export function decodeTable(t: unknown): DecodedTable | string {
     return "`f` is not JSON";
   }
   if (!Array.isArray(f)) return "`f` is not a list";
-  const s = decodeSites(table.s, t.n);
-  if (s === undefined) return `\`s\` does not hold ${t.n} sites`;
+  const s = decodeSites(table.s, sites);
+  if (s === undefined) return `\`s\` does not hold ${sites} sites`;
   const v = table.v;
   if (v !== "" && /^;|;;|;$|^,|,,|,$|,;|;,/.test(v)) return "`v` holds an empty name or list";
   const lists = v === "" ? 0 : v.split(";").length;
@@ -71,12 +73,12 @@ export function decodeTable(t: unknown): DecodedTable | string {
       !isCount(e[2]) ||
       !isCount(e[3]) ||
       !isStringArray(e[4]) ||
-      e.length > 6
+      e.length > 7
     ) {
       return `function entry ${i} is malformed`;
     }
   }
-  for (let id = 0; id < t.n; id++) {
+  for (let id = 0; id < sites; id++) {
     const o = id * SITE_STRIDE;
     const locals = s[o + 4];
     if (
@@ -89,12 +91,19 @@ export function decodeTable(t: unknown): DecodedTable | string {
       return `site ${id} is malformed`;
     }
   }
-  // The line site an entry site serves: a line site of that function.
+  // The line site an entry site serves: a line site of that function (-1: none).
+  // An outline flag: one of the last `o` flags, each owned by exactly one function.
+  const outlineOwners = new Set<number>();
   for (let i = 0; i < f.length; i++) {
     const e = f[i] as unknown[];
     if (e.length < 6) continue;
     const id = e[5];
-    if (!isIndex(id, t.n) || s[id * SITE_STRIDE] !== 1 || s[id * SITE_STRIDE + 1] !== i) return `function entry ${i} names a bad entry line site`;
+    if (id !== -1 && (!isIndex(id, sites) || s[id * SITE_STRIDE] !== 1 || s[id * SITE_STRIDE + 1] !== i)) return `function entry ${i} names a bad entry line site`;
+    if (e.length < 7) continue;
+    const flag = e[6];
+    if (!isIndex(flag, t.n) || flag < sites || outlineOwners.has(flag)) return `function entry ${i} names a bad outline flag`;
+    outlineOwners.add(flag);
   }
+  if (outlineOwners.size !== t.n - sites) return "`o` does not match the functions' outline flags";
   return { f: f as FunctionEntry[], s };
 }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import vm from "node:vm";
 import type { Options } from "@swc/core";
-import { ABI_VERSION, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type RegistrySlot } from "../../runtime/abi.js";
+import { ABI_VERSION, REGISTRY_KEY, SITE_STRIDE, decodeSites, siteCount, type FrameABI, type RegistrySlot } from "../../runtime/abi.js";
 import { ROOT, clearRegistrySlot, compile, importTemp, instrumentChecked, recordAll, writeTemp, type Recorder } from "./harness.js";
 
 const FIXTURES = new URL("../../../test/fixtures/transformer/", import.meta.url);
@@ -37,7 +37,7 @@ const modulePathFor = (name: string) => `${ROOT}/src/${unique++}/${name}`;
 /** Checks the frames and hook kinds of a recording: every exit/line pairs with its call's entry. */
 function checkEvents(rec: Recorder): void {
   const table = rec.table();
-  const s = decodeSites(table.s, table.n)!;
+  const s = decodeSites(table.s, siteCount(table))!;
   const fnOf = (site: number) => s[site * SITE_STRIDE + 1];
   const kindOk: Record<string, string[]> = { e: ["entry"], l: ["line"], x: ["return", "end"], t: ["throw"] };
   for (const event of rec.events) {
@@ -54,7 +54,7 @@ function checkEvents(rec: Recorder): void {
 
 function frames(rec: Recorder): void {
   const table = rec.table;
-  rec.onEntry = (site) => ({ fn: decodeSites(table().s, table().n)![site * SITE_STRIDE + 1] }) as FrameABI;
+  rec.onEntry = (site) => ({ fn: decodeSites(table().s, siteCount(table()))![site * SITE_STRIDE + 1] }) as FrameABI;
 }
 
 for (const c of CASES) {

@@ -33,18 +33,24 @@ export function instrumentChecked(code: string, filename: string, options: Instr
   // 3. The table matches the manifest, and every site id appears exactly once as a guard.
   const table = tableOf(out, sites.hash);
   const n = sites.functions.reduce((count, fn) => count + fn.sites.length, 0);
-  assert.equal(table.n, n, "table n = number of sites");
+  const entries = JSON.parse(table.f) as FunctionEntry[];
+  const outlineFlags = entries.flatMap((e) => (e[6] !== undefined ? [e[6]] : []));
+  assert.equal(table.n, n + outlineFlags.length, "table n = number of sites + outlined functions");
+  assert.equal(table.o, outlineFlags.length > 0 ? outlineFlags.length : undefined, "table o = number of outlined functions");
+  assert.deepEqual([...outlineFlags].sort((a, b) => a - b), outlineFlags.map((_, k) => n + k), "outline flags follow the site flags");
   assert.equal(decodeSites(table.s, n)?.length, n * SITE_STRIDE);
-  assert.equal((JSON.parse(table.f) as FunctionEntry[]).length, sites.functions.length);
+  assert.equal(entries.length, sites.functions.length);
   const counts = new Map<number, number>();
   for (const m of out.matchAll(new RegExp(`\\$dg_${sites.hash}_(\\d+)\\b`, "g"))) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
   // A line site the entry site serves (6th element of its function's entry) has no code.
-  const entryServed = new Set((JSON.parse(table.f) as FunctionEntry[]).flatMap((e) => (e[5] !== undefined ? [e[5]] : [])));
+  const entryServed = new Set(entries.flatMap((e) => (e[5] !== undefined && e[5] >= 0 ? [e[5]] : [])));
   for (let id = 0; id < n; id++) {
     if (entryServed.has(id)) assert.equal(counts.get(id), undefined, `site ${id} (served by the entry site) has no guard`);
     else assert.equal(counts.get(id), 1, `guard of site ${id} appears once`);
   }
-  assert.equal(counts.size, n - entryServed.size, "no guard for a site that is not in the table");
+  // An outlined function's flag guards its plain body, once.
+  for (const id of outlineFlags) assert.equal(counts.get(id), 1, `outline flag ${id} appears once`);
+  assert.equal(counts.size, n - entryServed.size + outlineFlags.length, "no guard for a flag that is not in the table");
   // 4. Site ids are dense and ascending in the manifest.
   const ids = sites.functions.flatMap((fn) => fn.sites.map((s) => s.id)).sort((a, b) => a - b);
   assert.deepEqual(ids, [...Array(n).keys()]);
@@ -135,6 +141,8 @@ const KIND_NAMES = ["entry", "line", "return", "end", "throw"];
 export function recordAll(result: InstrumentResult): Recorder {
   const hash = result.sites!.hash;
   const n = result.sites!.functions.reduce((count, fn) => count + fn.sites.length, 0);
+  // Every flag: the sites' and the outlined functions'.
+  const flags = tableOf(result.code, hash).n;
   const g = globalThis as unknown as Record<string | symbol, unknown>;
   const slot = Symbol.for(REGISTRY_KEY);
   const previous = g[slot];
@@ -143,7 +151,7 @@ export function recordAll(result: InstrumentResult): Recorder {
     events: [],
     table: () => registered!,
     dispose() {
-      for (let i = 0; i < n; i++) delete g[`$dg_${hash}_${i}`];
+      for (let i = 0; i < flags; i++) delete g[`$dg_${hash}_${i}`];
       g[slot] = previous;
     },
   };
@@ -176,7 +184,7 @@ export function recordAll(result: InstrumentResult): Recorder {
       return t;
     },
   };
-  for (let i = 0; i < n; i++) Object.defineProperty(g, `$dg_${hash}_${i}`, { value: true, writable: true, configurable: true });
+  for (let i = 0; i < flags; i++) Object.defineProperty(g, `$dg_${hash}_${i}`, { value: true, writable: true, configurable: true });
   return recorder;
 }
 

@@ -37,7 +37,12 @@ test("BOM, hashbang and leading comments: marker and header placement", () => {
 
   const bang = instrumentChecked("#!/usr/bin/env node\n/** @license x */\nfunction main() {}\nmain();\n", file("cli.js"));
   assert.ok(bang.code.startsWith("#!/usr/bin/env node\n/*diagnose:instrumented*//** @license x */\nvar $dg_"), bang.code);
-  assert.equal(bang.code.split("\n").length, 5, "no line is added: output lines match source lines");
+  // An outlined function's copy follows the module (`main` is outlined): the source's lines keep their numbers.
+  const lines = bang.code.split("\n");
+  assert.ok(lines[2]!.endsWith("function main() {if ($dg_" + bang.sites!.hash + "_3) return $dg_" + bang.sites!.hash + "O0.call(this); }"), bang.code);
+  assert.deepEqual(lines.slice(3, 5), ["main();", ""], bang.code);
+  assert.match(lines[5]!, /^function \$dg_\w+O0\(\) \{var \$dgf/);
+  assert.equal(instrumentChecked("#!/usr/bin/env node\nfunction main() {}\n", file("cli.js"), { outline: false }).code.split("\n").length, 3, "without outlining no line is added");
 
   const directive = instrumentChecked(`"use client"\nimport x from "y";\nexport function f() { return x; }\n`, file("dir.ts"));
   assert.match(directive.code, /^\/\*diagnose:instrumented\*\/"use client";import "data:text\/javascript,/);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SITE_STRIDE, decodeLocals, decodeSites } from "../../runtime/abi.js";
+import { SITE_STRIDE, decodeLocals, decodeSites, siteCount } from "../../runtime/abi.js";
 import type { InstrumentResult } from "../../transformer/index.js";
 import { ROOT, compile, importTemp, instrumentChecked, recordAll, type Recorder } from "./harness.js";
 
@@ -62,7 +62,7 @@ test("entry gets this and the arguments; frame.a replaces plain, default and res
     assert.deepEqual(ret.locals, [10, 20, [1, 2, 3], 33], "locals a, b, rest, sum after replacement");
     assert.equal(ret.value, 38);
     const table = rec.table();
-    assert.deepEqual(decodeLocals(table.v)[decodeSites(table.s, table.n)![ret.site * SITE_STRIDE + 4]!], ["a", "b", "rest", "sum"]);
+    assert.deepEqual(decodeLocals(table.v)[decodeSites(table.s, siteCount(table))![ret.site * SITE_STRIDE + 4]!], ["a", "b", "rest", "sum"]);
     // Derived constructor: no `this` at entry; the base constructor gets it.
     const d = new mod.D();
     assert.equal(rec.events.find((e) => e.site === site("D.constructor", "entry"))!.self, undefined);

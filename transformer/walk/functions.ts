@@ -6,6 +6,7 @@
 import { FnFlags } from "../../runtime/abi.js";
 import type { AnyNode, Block, Node } from "../ast.js";
 import { joinPath } from "../naming.js";
+import { outlineParams } from "../outline.js";
 import { Binding, Scope, boundNames, collectVarScoped, declareLexical, localsAt } from "../scopes.js";
 import { WalkerBase, isAnonymousDefinition, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
 
@@ -64,7 +65,17 @@ export abstract class FunctionWalker extends WalkerBase {
         return_: null,
         entryLine: null,
         sites: [],
+        outline: null,
       };
+      if (this.moduleScoped.has(f.node)) {
+        const own = f.node.type === "FunctionExpression" ? ((f.node as AnyNode)["identifier"] as AnyNode | null | undefined) : undefined;
+        fn.outline =
+          outlineParams(
+            { node: f.node, kind: f.kind, params: f.params, body, async: f.async, generator: f.generator, arrow, ownName: own ? String(own["value"]) : undefined },
+            this.moduleScoped,
+            this.pos.index(body.span.end) - this.pos.index(body.span.start),
+          ) ?? null;
+      }
       this.result.functions.push(fn);
       const functionScope = new Scope();
       for (const name of params.names) functionScope.set(name, Binding.Local);

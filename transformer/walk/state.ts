@@ -46,6 +46,8 @@ export interface RawFunction {
   /** The first statement's line site, served by the entry code (no code of its own), or null. */
   entryLine: RawSite | null;
   sites: RawSite[];
+  /** Outlined (outline.ts): the copy's parameters and the arguments its guard forwards; else null. */
+  outline: { params: string[]; forward: string[] } | null;
 }
 
 export interface RawReturn {
@@ -140,6 +142,8 @@ export abstract class WalkerBase {
     protected readonly pos: Positions,
     /** UTF-16 offsets of nodes preceded by `// diagnose-ignore-next`. */
     protected readonly ignoreStarts: ReadonlySet<number>,
+    /** The function nodes that may be outlined (outline.ts `moduleScopedFunctions`); empty: none. */
+    protected readonly moduleScoped: ReadonlySet<Node> = new Set(),
   ) {}
 
   /** `single`: the statement is the body of an if/else/loop (braces are added if a site goes before it). */
