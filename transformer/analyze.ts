@@ -48,8 +48,11 @@ export interface SkippedAnalysis {
   options: ResolvedOptions | null;
 }
 
-/** `$dgf`, `$dgr`, `$dge`, `$dg_…` and the bare identifier `$dg`. */
-const RESERVED = /\$dg(?:[fre_]|(?![\p{ID_Continue}$\u200c\u200d]))/u;
+/**
+ * `$dgf`, `$dgr`, `$dge`, `$dg_…`, the bare identifier `$dg`, and `$dg` + a capital: the hook
+ * bindings `$dgE`…, the identity `$dgI`, outlined copies `$dgO<n>`.
+ */
+const RESERVED = /\$dg(?:[fre_A-Z]|(?![\p{ID_Continue}$\u200c\u200d]))/u;
 
 /** Analyzes a file; returns `{ skipped }` for files that must be left unchanged. */
 export function analyze(code: string, filename: string, options?: InstrumentOptions): Analysis | SkippedAnalysis {

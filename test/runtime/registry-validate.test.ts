@@ -1,4 +1,4 @@
-/** Table checks for the fields `r` (argument replacement compiled in) and the entry-served line site. */
+/** Table checks for the fields `r` (argument replacement compiled in), the entry-served line site and outline flags. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ABI_VERSION, encodeSites, replacesArguments } from "../../runtime/abi.js";
@@ -22,7 +22,20 @@ test("the 6th element of a function entry names a line site of that function", (
   assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],0]]' }))!, /bad entry line site/, "an entry site");
   assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],4]]' }))!, /bad entry line site/, "out of range");
   assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],"1"]]' }))!, /bad entry line site/);
-  assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],1,2]]' }))!, /function entry 0 is malformed/);
+  assert.match(tableProblem(table({ f: '[["f",1,0,0,["a"],1,2,3]]' }))!, /function entry 0 is malformed/);
+  assert.equal(tableProblem(table({ f: '[["f",1,0,0,["a"],-1]]' })), undefined, "-1: none");
+});
+
+test("`o` and the 7th element: outline flags follow the site flags, one per outlined function", () => {
+  // Four sites and one outline flag (id 4).
+  assert.equal(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,4]]' })), undefined);
+  assert.equal(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],1,4]]' })), undefined);
+  assert.match(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,3]]' }))!, /bad outline flag/, "a site's flag");
+  assert.match(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,5]]' }))!, /bad outline flag/, "out of range");
+  assert.match(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"]]]' }))!, /`o` does not match/, "an outline flag nobody owns");
+  assert.match(tableProblem(table({ n: 5, o: 1 }))!, /`o` does not match/);
+  assert.match(tableProblem(table({ n: 4, o: 5 }))!, /`o` must be a count/);
+  assert.match(tableProblem(table({ n: 5 }))!, /does not hold 5 sites/, "without `o` every flag is a site");
 });
 
 test("a module whose hook binder throws is refused: no record, flags stay off, a warning says why", async () => {

@@ -170,6 +170,10 @@ test("sources using the reserved $dg prefix are skipped", () => {
   // The bare `$dg` is the module handle of ESM/CJS output; `$dgx` is another name.
   assert.match(instrument("export const $dg = 1;", file("r.ts"), { root: ROOT }).skipped!, /reserved/);
   assert.equal(instrument("export const $dgx = () => 1;", file("r.ts"), { root: ROOT }).skipped, undefined);
+  // The hook bindings `$dgE`…, the identity `$dgI` and outlined copies `$dgO1`: any capital after `$dg`.
+  for (const name of ["$dgE", "$dgT", "$dgI", "$dgO1"]) {
+    assert.match(instrument(`export function ${name}() {}`, file("r.ts"), { root: ROOT }).skipped!, /reserved/, name);
+  }
 });
 
 test("InstrumentResult.header is the range of the header statement(s) in the output", () => {

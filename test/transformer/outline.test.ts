@@ -1,0 +1,194 @@
+/**
+ * Outlined functions (transformer/outline.ts): which functions get an instrumented copy, and that
+ * the copy behaves like the function it replaces while probes are on — driven by the real
+ * runtime registry, executing the output.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { analyze, isSkipped } from "../../transformer/analyze.js";
+import { watch } from "../../runtime/registry.js";
+import { kinds, recorder } from "../runtime/registry-helpers.js";
+import { ROOT, compile, instrumentChecked } from "./harness.js";
+
+/** Qualified path → outlined, for every function of `source`. */
+function outlined(source: string, filename = "src/o.ts"): Record<string, boolean> {
+  const analysis = analyze(source, `${ROOT}/${filename}`, { root: ROOT });
+  assert.ok(!isSkipped(analysis));
+  return Object.fromEntries(analysis.functions.map((fn) => [fn.path, fn.outline !== null]));
+}
+
+test("small module-level leaf functions are outlined; anything a module-level copy could not reproduce is not", () => {
+  const source = [
+    "export function add(a: number, b = 1, ...rest: number[]) { return a + b + rest.length; }",
+    "export const double = (x: number) => x * 2;",
+    "export class Vec {",
+    "  constructor(public x: number) {}",
+    "  get len() { return Math.abs(this.x); }",
+    "  set len(v) { this.x = v; }",
+    "  static of(x: number) { return new Vec(x); }",
+    "  scaled(k: number) { return new Vec(this.x * k); }",
+    "  viaSuper() { return super.toString(); }",
+    "  #hidden = 1;",
+    "  peek() { return this.#hidden; }",
+    "  field = () => 1;",
+    "  *gen() { yield 1; }",
+    "  async later() { return 1; }",
+    "}",
+    "export const api = { get(k: string) { return k; }, arrowThis: () => this };",
+    "export function withClosure() { return [1].map((v) => v + 1); }",
+    "export function args() { return arguments.length; }",
+    "export function target() { return new.target; }",
+    "export function destructured({ a }: { a: number }) { return a; }",
+    "export const named = function self(n: number): number { return n > 0 ? self(n - 1) : 0; };",
+    "export const anon = function (n: number) { return n; };",
+    "if (Math.random() > 2) { function inBlock() { return 1; } }",
+    "for (const i of [1]) { const f = () => i; }",
+    "export const Expr = class Inner { m() { return Inner; } };",
+    "export namespace NS { export function f() { return 1; } }",
+    `export function long() { return "${"x".repeat(1300)}"; }`,
+  ].join("\n");
+  assert.deepEqual(outlined(source), {
+    add: true,
+    double: true,
+    "Vec.constructor": false,
+    "Vec.len@get": true,
+    "Vec.len@set": true,
+    "Vec.of": true,
+    "Vec.scaled": true,
+    "Vec.viaSuper": false,
+    "Vec.peek": false,
+    "Vec.field": false,
+    "Vec.gen": false,
+    "Vec.later": false,
+    "api.get": true,
+    "api.arrowThis": false,
+    withClosure: false,
+    "withClosure.map()": false,
+    args: false,
+    target: false,
+    destructured: false,
+    self: false,
+    anon: true,
+    inBlock: false,
+    f: false,
+    "Inner.m": false,
+    "NS.f": false,
+    long: false,
+  });
+  const off = analyze(source, `${ROOT}/src/o.ts`, { root: ROOT, outline: false });
+  assert.ok(!isSkipped(off) && off.functions.every((fn) => fn.outline === null), "outline: false");
+});
+
+const dir = mkdtempSync(join(tmpdir(), "diagnose-outline-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let counter = 0;
+/** Instruments `source` (checked by the harness), strips types, writes it and imports it. */
+async function load<T>(source: string): Promise<{ module: T; hash: string; code: string; map: import("../../transformer/index.js").SourceMapV3; modulePath: string }> {
+  const modulePath = `src/outline${counter++}.ts`;
+  const result = instrumentChecked(source, `${ROOT}/${modulePath}`);
+  const file = join(dir, `${modulePath.replace(/\W/g, "_")}.mjs`);
+  writeFileSync(file, compile(result.code, "o.ts", "es6"));
+  return { module: (await import(pathToFileURL(file).href)) as T, hash: result.sites!.hash, code: result.code, map: result.map!, modulePath };
+}
+
+const SHOP = `export class Cart {
+  items: number[] = [];
+  static count = 0;
+  get size(): number { return this.items.length; }
+  add(price: number, qty = 1, ...tags: string[]): this {
+    const line = price * qty;
+    this.items.push(line + tags.length);
+    return this;
+  }
+  static make(): Cart { Cart.count++; return new Cart(); }
+}
+export const halve = (x: number) => x / 2;
+export function fail(message: string): never {
+  throw new Error(message);
+}
+export const obj = { base: 10, plus(n: number) { return this.base + n; } };
+`;
+
+interface Shop {
+  Cart: { new (): { items: number[]; size: number; add(price: number, qty?: number, ...tags: string[]): unknown }; make(): { items: number[] }; count: number };
+  halve(x: number): number;
+  fail(message: string): never;
+  obj: { base: number; plus(n: number): number };
+}
+
+test("an outlined function behaves the same off, on (its copy runs, with `this`, defaults and rest) and off again", async () => {
+  const { module: shop, modulePath } = await load<Shop>(SHOP);
+  const run = () => {
+    const cart = shop.Cart.make();
+    const c = cart as unknown as { add(price: number, qty?: number, ...tags: string[]): unknown; size: number; items: number[] };
+    const same = c.add(3) === c && c.add(2, 5, "a", "b") === c;
+    return [same, c.items, c.size, shop.halve(9), shop.obj.plus(5)];
+  };
+  const expected = run();
+  assert.deepEqual(expected, [true, [3, 12], 2, 4.5, 15]);
+
+  const watches = ["Cart.add", "Cart.size@get", "Cart.make", "halve", "obj.plus"].map((path) => {
+    const r = recorder();
+    return { path, r, w: watch(`${modulePath}:${path}`, r, { lines: "all" }) };
+  });
+  assert.ok(watches.every(({ w }) => w.state === "active"));
+  assert.deepEqual(run(), expected);
+  const byPath = Object.fromEntries(watches.map(({ path, r }) => [path, r.events]));
+  assert.deepEqual(kinds(byPath["Cart.add"]!), ["entry", "line:6", "line:7", "line:8", "return", "entry", "line:6", "line:7", "line:8", "return"]);
+  const adds = byPath["Cart.add"]!.filter((e) => e.kind === "entry");
+  assert.deepEqual(adds.map((e) => e.args), [[3, 1, []], [2, 5, ["a", "b"]]], "the copy gets the defaulted and rest arguments");
+  assert.ok(adds.every((e) => e.self instanceof (shop.Cart as unknown as new () => object)), "and `this`");
+  const lineLocals = byPath["Cart.add"]!.filter((e) => e.kind === "line" && e.site.line === 7);
+  assert.deepEqual(lineLocals.map((e) => (e as { locals: unknown[] }).locals), [[3, 1, [], 3], [2, 5, ["a", "b"], 10]]);
+  assert.deepEqual(kinds(byPath["Cart.size@get"]!), ["entry", "line:4", "return"]);
+  assert.deepEqual(kinds(byPath["Cart.make"]!), ["entry", "line:10", "return"]);
+  assert.deepEqual(kinds(byPath["halve"]!), ["entry", "return"]);
+  assert.equal((byPath["halve"]![1] as { value: unknown }).value, 4.5);
+  assert.deepEqual(kinds(byPath["obj.plus"]!), ["entry", "line:16", "return"]);
+  assert.equal((byPath["obj.plus"]![0] as { self: unknown }).self, shop.obj);
+
+  for (const { w } of watches) w.close();
+  const before = watches.map(({ r }) => r.events.length);
+  assert.deepEqual(run(), expected);
+  assert.deepEqual(watches.map(({ r }) => r.events.length), before, "off again: no hook runs");
+});
+
+test("a line probe alone switches the outlined function to its copy", async () => {
+  const { module: shop, modulePath } = await load<Shop>(SHOP);
+  const r = recorder();
+  const w = watch(`${modulePath}:Cart.add`, r, { lines: [7] });
+  const cart = new shop.Cart();
+  cart.add(4, 2);
+  assert.deepEqual(kinds(r.events), ["entry", "line:7", "return"]);
+  w.close();
+});
+
+test("an error thrown in the copy is the same error, reported at the throw site, and maps to its source line", async () => {
+  const { module: shop, modulePath, map, code } = await load<Shop>(SHOP);
+  const r = recorder();
+  const w = watch(`${modulePath}:fail`, r);
+  let caught: Error | undefined;
+  try {
+    shop.fail("boom");
+  } catch (error) {
+    caught = error as Error;
+  }
+  w.close();
+  assert.equal(caught?.message, "boom");
+  const thrown = r.events.find((e) => e.kind === "throw") as { error: unknown } | undefined;
+  assert.equal(thrown?.error, caught, "the throw site saw the error that reached the caller");
+  // The `throw` of the copy, found in the output, maps back to line 14 of the source.
+  const sourceMap = new SourceMap(map as never);
+  const lines = code.split("\n");
+  const copyLine = lines.findIndex((l, i) => i > 16 && l.includes("throw new Error(message)"));
+  assert.ok(copyLine > 16, "the copy follows the module");
+  const entry = sourceMap.findEntry(copyLine, lines[copyLine]!.indexOf("throw new Error"));
+  assert.ok("originalLine" in entry, "mapped");
+  assert.equal(entry.originalLine + 1, 14);
+});
