@@ -150,6 +150,10 @@ function isLeaf(c: OutlineCandidate): boolean {
       case "FunctionDeclaration":
       case "FunctionExpression":
       case "ArrowFunctionExpression":
+      // Object literal methods and accessors are functions with sites of their own too.
+      case "MethodProperty":
+      case "GetterProperty":
+      case "SetterProperty":
       case "ClassDeclaration":
       case "ClassExpression":
       case "Super":

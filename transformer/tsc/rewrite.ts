@@ -7,7 +7,11 @@
  * - an arrow's expression body `e` becomes `{ var …; try { <entry> return ($dgr = e, …); } catch … }`;
  * - a line site's guard goes before its statement (a single-statement body gets braces);
  * - `return e` becomes `return ($dgr = e, $g ? $m.x(…) : $dgr)` around the original `e`;
- * - the module header goes after the file's directive prologue, the marker comment first.
+ * - the module header goes after the file's directive prologue, the marker comment first;
+ * - an outlined function (transformer/outline.ts) keeps its original body, unvisited, behind the
+ *   guard `if ($g) return $dgO3.call(this, a);` (an expression body `e`: `($g ? $dgO3(a) : (e))`);
+ *   the instrumented body built as above goes into `function $dgO3(a) { … }`, appended to the
+ *   file's statements like the SWC path appends it to the text.
  *
  * Original nodes keep their positions, so tsc's source maps still point into the .ts file;
  * synthesized nodes have none (tsc maps nothing to them).
@@ -28,6 +32,8 @@ const MARKER_TEXT = "diagnose:instrumented";
  */
 export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, file: TS.SourceFile, plan: EditPlan, nodes: SiteNodes, addUseStrict: boolean): TS.SourceFile {
   const f = context.factory;
+  // The outlined copies by function id: appended in function order, as edit.ts appends them.
+  const copies = new Map<number, TS.FunctionDeclaration>();
 
   const visit = (node: TS.Node): TS.VisitResult<TS.Node> => {
     // No edit in this subtree: it stays as it is (what visiting it would return).
@@ -44,12 +50,30 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
     }
 
     const fn = plan.bodies.get(node);
-    if (fn) result = fn.body.kind === "block" ? instrumentBlock(result as TS.Block, fn) : fillPlaceholder(ts, context, nodes.arrow(fn), result as TS.Expression);
+    if (fn) result = fn.outline ? outline(node, result, fn) : instrumentBody(result, fn);
 
     const line = plan.lines.get(node);
     if (!line) return result;
     const guard = nodes.line(line.site);
     return line.wrapEnd !== null ? f.createBlock([guard, result as TS.Statement], true) : [guard, result];
+  };
+
+  /** `body` (visited: its returns and line sites rewritten) with the function's site code around it. */
+  const instrumentBody = (body: TS.Node, fn: AnalyzedFunction): TS.Node =>
+    fn.body.kind === "block" ? instrumentBlock(body as TS.Block, fn) : fillPlaceholder(ts, context, nodes.arrow(fn), body as TS.Expression);
+
+  /**
+   * An outlined function: the instrumented body goes into its copy; the function keeps `original`
+   * (its body as parsed: the sites inside it are the copy's) behind the guard. No other edit lies
+   * inside it, as it defines no function (outline.ts).
+   */
+  const outline = (original: TS.Node, visited: TS.Node, fn: AnalyzedFunction): TS.Node => {
+    copies.set(fn.id, nodes.outlined(fn, instrumentBody(visited, fn) as TS.Block));
+    if (fn.body.kind === "expression") return fillPlaceholder(ts, context, nodes.outlineArrow(fn), original as TS.Expression);
+    // `{ <directives> if ($g) return $dgO3.call(this, a); S… }`
+    const body = original as TS.Block;
+    const prologue = directiveCount(ts, body.statements);
+    return f.updateBlock(body, [...body.statements.slice(0, prologue), nodes.outlineGuard(fn), ...body.statements.slice(prologue)]);
   };
 
   const instrumentBlock = (body: TS.Block, fn: AnalyzedFunction): TS.Block => {
@@ -73,7 +97,8 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
   if (addUseStrict && !directives.some((d) => ((d as TS.ExpressionStatement).expression as TS.StringLiteral).text === "use strict")) {
     directives.unshift(f.createExpressionStatement(f.createStringLiteral("use strict")));
   }
-  const statements = [...directives, ...nodes.header, ...visited.statements.slice(prologue)];
+  const outlined = [...copies].sort((a, b) => a[0] - b[0]).map(([, copy]) => copy);
+  const statements = [...directives, ...nodes.header, ...visited.statements.slice(prologue), ...outlined];
   const output = f.updateSourceFile(visited, statements);
   // The marker leads the output, so that a second pass leaves the file alone. tsc prints the
   // directive prologue first, then emit helpers (`__decorate`…), then statements: the marker goes

@@ -6,13 +6,15 @@
  * The module header, one statement or two per file, is still parsed from transformer/header.ts.
  * Each piece of original code that the site code surrounds (a function's statements, a returned
  * expression, an arrow's expression body) is marked by the placeholder and filled in by the
- * rewriter.
+ * rewriter. An outlined function (transformer/outline.ts) gets its guard from `outlineGuard` /
+ * `outlineArrow` and its copy from `outlined`.
  */
 import type * as TS from "typescript";
 import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
-import { ERROR_VAR, FRAME_VAR, RESULT_VAR } from "../site-code.js";
-import { HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../runtime/abi.js";
+import type { OutlinedFunction } from "../model.js";
+import { ERROR_VAR, FRAME_VAR, RESULT_VAR, type OutlineGuardInput } from "../site-code.js";
+import { FnFlags, HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../runtime/abi.js";
 import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
@@ -33,6 +35,12 @@ export interface SiteNodes {
   line(siteId: number): TS.Statement;
   /** The returned expression: with `$dgP` for `return expr;`, complete for `return;`. */
   returned(edit: ReturnEdit): TS.Expression;
+  /** An outlined function's block body starts with `if ($g) return $dgO3.call(this, a, ...r);` (outlineGuardCode). */
+  outlineGuard(fn: AnalyzedFunction): TS.Statement;
+  /** `($g ? $dgO3(a) : ($dgP))` for an outlined arrow's expression body (outlineArrowOpenCode, OUTLINE_ARROW_CLOSE). */
+  outlineArrow(fn: AnalyzedFunction): TS.Expression;
+  /** `function $dgO3(a, ...r) <body>`: the copy of an outlined function, with its instrumented body (outlinedFunctionOpenCode). */
+  outlined(fn: AnalyzedFunction, body: TS.Block): TS.FunctionDeclaration;
 }
 
 export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
@@ -66,7 +74,23 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
       const locals = site(edit.site).locals;
       return edit.argument ? b.returnValue(b.id(PLACEHOLDER), edit.site, locals, edit.argument.anonymous) : b.returnVoid(edit.site, locals);
     },
+    outlineGuard(fn) {
+      return b.outlineGuard(outlineOf(fn));
+    },
+    outlineArrow(fn) {
+      return b.outlineArrow(b.id(PLACEHOLDER), outlineOf(fn));
+    },
+    outlined(fn, body) {
+      const outline = outlineOf(fn);
+      return b.outlined(outline.name, outline.params, body);
+    },
   };
+}
+
+/** What an outlined function's guard and copy are built from (as edit.ts passes it to site-code.ts). */
+function outlineOf(fn: AnalyzedFunction): OutlineGuardInput & OutlinedFunction {
+  if (!fn.outline) throw new Error(`diagnose/transformer: ${fn.qualifiedName} is not outlined`);
+  return { ...fn.outline, arrow: (fn.flags & FnFlags.arrow) !== 0 };
 }
 
 /**
@@ -101,6 +125,7 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
     property("v", str(table.v)),
   ];
   if (table.r !== undefined) properties.push(property("r", num(table.r)));
+  if (table.o !== undefined) properties.push(property("o", num(table.o)));
   // hookDeclarationCode() and binderCode()
   const declarations = HOOKS.map((h) => s(f.createVariableDeclaration(id(hookName(handle, h)), undefined, undefined, undefined)));
   const identity = s(
@@ -174,6 +199,17 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     const clause = s(f.createCatchClause(s(f.createVariableDeclaration(id(ERROR_VAR), undefined, undefined, undefined)), handler));
     return s(f.createTryStatement(s(f.createBlock(inner, false)), clause, undefined));
   };
+  /** outlinedCall(): `$dgO3.call(this, a, ...r)`, or `$dgO3(a, ...r)` for an arrow. */
+  const outlinedCall = (input: OutlineGuardInput) => {
+    const args = input.forward.map((text): TS.Expression => (text.startsWith("...") ? s(f.createSpreadElement(id(text.slice(3)))) : id(text)));
+    if (input.arrow) return s(f.createCallExpression(id(input.name), undefined, args));
+    return s(f.createCallExpression(access(id(input.name), "call"), undefined, [s(f.createThis()), ...args]));
+  };
+  /** A parameter of an outlined copy: `a`, or `...a` for a rest parameter. */
+  const parameter = (text: string) => {
+    const rest = text.startsWith("...");
+    return s(f.createParameterDeclaration(undefined, rest ? s(f.createToken(K.DotDotDotToken)) : undefined, id(rest ? text.slice(3) : text), undefined, undefined, undefined));
+  };
   return {
     s,
     id,
@@ -227,6 +263,18 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     /** returnVoidCode() */
     returnVoid(siteId: number, locals: readonly string[]): TS.Expression {
       return s(f.createConditionalExpression(flag(siteId), s(f.createToken(K.QuestionToken)), call("x", siteId, [id(FRAME_VAR), voidZero()], locals), s(f.createToken(K.ColonToken)), voidZero()));
+    },
+    /** outlineGuardCode() */
+    outlineGuard(input: OutlineGuardInput): TS.Statement {
+      return ifThen(flag(input.flag), s(f.createReturnStatement(outlinedCall(input))));
+    },
+    /** outlineArrowOpenCode() value OUTLINE_ARROW_CLOSE */
+    outlineArrow(value: TS.Expression, input: OutlineGuardInput): TS.Expression {
+      return paren(s(f.createConditionalExpression(flag(input.flag), s(f.createToken(K.QuestionToken)), outlinedCall(input), s(f.createToken(K.ColonToken)), paren(value))));
+    },
+    /** outlinedFunctionOpenCode() body: the copy's parameters are plain names (the original evaluated the defaults). */
+    outlined(name: string, params: readonly string[], body: TS.Block): TS.FunctionDeclaration {
+      return s(f.createFunctionDeclaration(undefined, undefined, id(name), undefined, params.map(parameter), undefined, body));
     },
   };
 }
