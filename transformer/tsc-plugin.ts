@@ -114,6 +114,7 @@ function instrumentSourceFile(
       exclude: config.exclude,
       module: format,
       replaceArguments: config.replaceArguments,
+      outline: config.outline,
     });
     if (isSkipped(result)) {
       if (!QUIET_SKIPS.has(result.skipped)) sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start: 0 });

@@ -126,7 +126,7 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
       "/cwd",
     );
     assert.deepEqual(problems, []);
-    assert.deepEqual(config, { configDir: "/work/app/config", include: ["src/**"], exclude: [], manifest: "/work/app/config/out/m.json", root: "/work/app", replaceArguments: false, warnings: "stderr" });
+    assert.deepEqual(config, { configDir: "/work/app/config", include: ["src/**"], exclude: [], manifest: "/work/app/config/out/m.json", root: "/work/app", replaceArguments: false, outline: true, warnings: "stderr" });
     assert.deepEqual(readPluginConfig(undefined, undefined, "/cwd").config.configDir, "/cwd");
     assert.deepEqual(
       readPluginConfig({ exclude: [""], root: "" }, undefined, "/cwd").problems.map((q) => q.key),

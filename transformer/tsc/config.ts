@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 
 /** Keys ts-patch itself reads from a plugin entry (it passes some of them on to the plugin). */
 const TS_PATCH_KEYS = new Set(["transform", "after", "afterDeclarations", "name", "type", "transformProgram", "import", "isEsm", "tsConfig", "resolvePathAliases"]);
-const KNOWN = ["include", "exclude", "manifest", "root", "replaceArguments", "warnings"] as const;
+const KNOWN = ["include", "exclude", "manifest", "root", "replaceArguments", "outline", "warnings"] as const;
 
 export interface ResolvedPluginConfig {
   /** Folder of the tsconfig the plugin entry is in (relative paths are resolved against it). */
@@ -20,6 +20,8 @@ export interface ResolvedPluginConfig {
   readonly root: string | undefined;
   /** instrument()'s `replaceArguments` (default false). */
   readonly replaceArguments: boolean;
+  /** instrument()'s `outline` (default true). */
+  readonly outline: boolean;
   /**
    * Where warnings go. tsc exits with status 2 when any diagnostic is present, warnings included,
    * so by default they are printed on stderr and the build still succeeds; "diagnostics" makes
@@ -68,6 +70,10 @@ export function readPluginConfig(raw: unknown, configFile: string | undefined, c
   if (replaceArguments !== undefined && typeof replaceArguments !== "boolean") {
     problems.push({ key: "replaceArguments", message: `option "replaceArguments" must be true or false, got ${JSON.stringify(replaceArguments)}` });
   }
+  const outline = entry["outline"];
+  if (outline !== undefined && typeof outline !== "boolean") {
+    problems.push({ key: "outline", message: `option "outline" must be true or false, got ${JSON.stringify(outline)}` });
+  }
   const config: ResolvedPluginConfig = {
     configDir,
     include: globs("include"),
@@ -75,6 +81,7 @@ export function readPluginConfig(raw: unknown, configFile: string | undefined, c
     manifest: path("manifest"),
     root: path("root"),
     replaceArguments: replaceArguments === true,
+    outline: outline !== false,
     warnings: warnings === "diagnostics" ? "diagnostics" : "stderr",
   };
   return { config, problems };
