@@ -118,7 +118,9 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     entryLineSite: idOf(fn.entryLine),
     sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
     outline: fn.outline && { flag: outlineFlag++, name: outlinedName(names.handle, id), params: fn.outline.params, forward: fn.outline.forward },
+    duplicatedIn: -1,
   }));
+  markDuplicated(functions);
 
   return {
     module: resolved.modulePath,
@@ -137,6 +139,18 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     warnings: walked.warnings,
     options: resolved,
   };
+}
+
+/**
+ * Sets `duplicatedIn` of the functions defined inside an outlined one. Outlined functions stand in
+ * module scope, so they never contain one another; functions are in source order of their start.
+ */
+function markDuplicated(functions: AnalyzedFunction[]): void {
+  let outer: AnalyzedFunction | undefined;
+  for (const fn of functions) {
+    if (fn.outline) outer = fn;
+    else if (outer && fn.start >= outer.body.start && fn.end <= outer.body.end) fn.duplicatedIn = outer.id;
+  }
 }
 
 /** The comments and whitespace before the first token (after a BOM and a hashbang line). */

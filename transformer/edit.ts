@@ -71,9 +71,17 @@ export function planInsertions(analysis: Analysis): EditPlan {
   const main: Insertion[] = [];
   const copyOf = new Map<number, Insertion[]>();
   for (const fn of analysis.functions) if (fn.outline) copyOf.set(fn.id, []);
-  // Where the insertions of a function's own sites go: its copy if it is outlined.
-  const target = (fnId: number): Insertion[] => copyOf.get(fnId) ?? main;
-  let out = main;
+  // Where the insertions of a function's sites go: an outlined function's to its copy; those of a
+  // function defined inside an outlined one to both bodies; all others to the module text.
+  const targets = (fnId: number): Insertion[][] => {
+    const fn = analysis.functions[fnId]!;
+    if (fn.outline) return [copyOf.get(fnId)!];
+    return fn.duplicatedIn >= 0 ? [main, copyOf.get(fn.duplicatedIn)!] : [main];
+  };
+  let out: Insertion[][] = [main];
+  const push = (insertion: Insertion) => {
+    for (const list of out) list.push(insertion);
+  };
   const site = (id: number) => analysis.sites[id]!;
   const entryInput = (fn: AnalyzedFunction): EntryCodeInput => ({
     siteId: fn.entrySite,
@@ -84,9 +92,9 @@ export function planInsertions(analysis: Analysis): EditPlan {
   });
 
   // The marker is the outermost node of all; the header comes right after it.
-  out.push({ offset: analysis.marker.offset, text: analysis.marker.prefix + markerCode(), closes: false, nodeStart: -2, nodeEnd: Number.MAX_SAFE_INTEGER });
+  push({ offset: analysis.marker.offset, text: analysis.marker.prefix + markerCode(), closes: false, nodeStart: -2, nodeEnd: Number.MAX_SAFE_INTEGER });
   const prefix = analysis.header.needsSemicolon ? ";" : "";
-  out.push({
+  push({
     offset: analysis.header.offset,
     text: prefix + headerCode(analysis.table, analysis.format, names.handle),
     closes: false,
@@ -107,9 +115,9 @@ export function planInsertions(analysis: Analysis): EditPlan {
         main.push({ offset: body.end, text: OUTLINE_ARROW_CLOSE, closes: true, nodeStart: body.start, nodeEnd: body.end });
       }
     }
-    out = target(fn.id);
+    out = targets(fn.id);
     if (body.kind === "block") {
-      out.push({
+      push({
         offset: body.open,
         text: (body.openNeedsSemicolon ? ";" : "") + bodyOpenCode() + entryCode(names, entryInput(fn)) + " ",
         closes: false,
@@ -117,32 +125,32 @@ export function planInsertions(analysis: Analysis): EditPlan {
         nodeEnd: body.end,
       });
       const endSite = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      out.push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      out.push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous), closes: false, nodeStart: body.start, nodeEnd: body.end });
-      out.push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite, body.anonymous), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous), closes: false, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite, body.anonymous), closes: true, nodeStart: body.start, nodeEnd: body.end });
     }
   }
 
   const asyncOf = (siteId: number) => analysis.functions[site(siteId).fn]!.async;
   for (const line of analysis.lines) {
-    out = target(site(line.site).fn);
+    out = targets(site(line.site).fn);
     const code = lineCode(names, line.site, site(line.site).locals, asyncOf(line.site));
     const end = line.wrapEnd ?? line.offset;
-    out.push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
-    if (line.wrapEnd !== null) out.push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
+    push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
+    if (line.wrapEnd !== null) push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
   }
 
   for (const r of analysis.returns) {
-    out = target(site(r.site).fn);
+    out = targets(site(r.site).fn);
     const locals = site(r.site).locals;
     if (r.argument) {
       const { start, end, sequence, anonymous } = r.argument;
-      out.push({ offset: start, text: returnOpenCode(names, sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
-      out.push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous), closes: true, nodeStart: start, nodeEnd: end });
+      push({ offset: start, text: returnOpenCode(names, sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
+      push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous), closes: true, nodeStart: start, nodeEnd: end });
     } else {
-      out.push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
+      push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
     }
   }
   return {

@@ -92,6 +92,11 @@ export interface AnalyzedFunction {
    * `function <name>(<params>)` at the end of the module. Null: instrumented in place.
    */
   outline: OutlinedFunction | null;
+  /**
+   * The id of the outlined function this one is defined in (its code, with its site code, is in
+   * both that function's body and its copy), or -1.
+   */
+  duplicatedIn: number;
 }
 
 export interface OutlinedFunction {

@@ -13,14 +13,18 @@
  * - it stands in module scope: between it and the module there are only expressions, object
  *   literals and the bodies of class declarations (no block, loop, catch, switch, namespace or
  *   enclosing function, whose bindings a module-level copy could not see);
- * - it is a leaf: it defines no function or class (copying those would duplicate their sites and
- *   grow code size with nesting depth);
  * - it does not use what depends on the function itself: `arguments`, `super`, `new.target`,
  *   private names (`#x` is only valid inside its class), the name of a named function expression,
- *   `yield`/`await`, and, for arrows, `this`;
+ *   `yield`/`await`, and, for arrows, `this` (nested arrows share these with it; nested functions
+ *   and class members have their own);
  * - it is neither async, a generator nor a constructor (their frames are not a single call), its
  *   parameters are plain names (with defaults or a rest: the plain code evaluates those, the copy
  *   receives the values), and its body is short (V8 inlines nothing longer anyway).
+ *
+ * Functions and classes defined inside an outlined function are copied with it: their code (and
+ * their site code, with the same site ids) is in both bodies, so they behave the same whichever
+ * body created them (each call creates them afresh either way). Only module-scoped functions are
+ * outlined, so no code is copied more than once.
  */
 import type { AnyNode, Node } from "./ast.js";
 import type { FunctionKind } from "./model.js";
@@ -137,46 +141,67 @@ export function outlineParams(c: OutlineCandidate, moduleScoped: ReadonlySet<Nod
     params.push(rest ? `...${name}` : name);
     forward.push(rest ? `...${name}` : name);
   }
-  if (!isLeaf(c)) return undefined;
+  if (!selfContained(c)) return undefined;
   return { params, forward };
 }
 
-/** No nested function or class, nothing that depends on the function's own frame (module comment). */
-function isLeaf(c: OutlineCandidate): boolean {
-  let leaf = true;
-  const visit = (node: AnyNode): void => {
-    if (!leaf) return;
+/** Node types whose `this`, `arguments`, `super`, `new.target`, `yield` and `await` are their own. */
+const OWN_FRAME = new Set(["FunctionDeclaration", "FunctionExpression", "ClassMethod", "PrivateMethod", "Constructor", "MethodProperty", "GetterProperty", "SetterProperty", "ClassProperty", "PrivateProperty", "AutoAccessor", "StaticBlock"]);
+
+/**
+ * Nothing in the function depends on its own frame or on a binding the module-level copy cannot
+ * see (module comment). Nested functions and classes are copied with it: inside a nested function
+ * or class member `this`, `arguments`, `super` and `new.target` are its own (a method's computed
+ * key is still evaluated in the outer frame); inside a nested arrow they are the outer function's.
+ * `yield` and `await` belong to the innermost function of any kind.
+ */
+function selfContained(c: OutlineCandidate): boolean {
+  let ok = true;
+  /** `frame`: `this`/`arguments`/`super`/`new.target` are the outlined function's; `body`: `yield`/`await` are. */
+  const visit = (node: AnyNode, frame: boolean, body: boolean): void => {
+    if (!ok) return;
     switch (node.type) {
-      case "FunctionDeclaration":
-      case "FunctionExpression":
-      case "ArrowFunctionExpression":
-      // Object literal methods and accessors are functions with sites of their own too.
-      case "MethodProperty":
-      case "GetterProperty":
-      case "SetterProperty":
-      case "ClassDeclaration":
-      case "ClassExpression":
-      case "Super":
       case "PrivateName":
-      case "YieldExpression":
-      case "AwaitExpression":
-        leaf = false;
+        // `#x` of an enclosing class is not valid outside it (and a nested class's own are rare).
+        ok = false;
+        return;
+      case "Super":
+        if (frame) ok = false;
         return;
       case "MetaProperty":
-        if (node["kind"] !== "import.meta") leaf = false;
+        if (frame && node["kind"] !== "import.meta") ok = false;
         return;
       case "ThisExpression":
-        if (c.arrow) leaf = false;
+        if (frame && c.arrow) ok = false;
         return;
+      case "YieldExpression":
+      case "AwaitExpression":
+        if (body) {
+          ok = false;
+          return;
+        }
+        break;
       case "Identifier": {
         const name = node["value"];
-        if (name === "arguments" || (c.ownName !== undefined && name === c.ownName)) leaf = false;
+        if ((frame && name === "arguments") || (c.ownName !== undefined && name === c.ownName)) ok = false;
         return;
       }
+      case "ArrowFunctionExpression":
+        forEachChild(node, (child) => visit(child, frame, false));
+        return;
     }
-    forEachChild(node, visit);
+    if (OWN_FRAME.has(node.type)) {
+      // The key (`[expr]() {}`) is evaluated where the member is defined.
+      const key = node["key"] as AnyNode | undefined;
+      if (key) visit(key, frame, body);
+      forEachChild(node, (child) => {
+        if (child !== key) visit(child, false, false);
+      });
+      return;
+    }
+    forEachChild(node, (child) => visit(child, frame, body));
   };
-  for (const param of c.params) visit(param as AnyNode);
-  visit(c.body as AnyNode);
-  return leaf;
+  for (const param of c.params) visit(param as AnyNode, true, true);
+  visit(c.body as AnyNode, true, true);
+  return ok;
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseSync, transformSync, type Options } from "@swc/core";
 import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type HookBinder, type FunctionEntry, type ModuleTable } from "../../runtime/abi.js";
+import { analyze, type Analysis } from "../../transformer/analyze.js";
 import { instrument, type InstrumentOptions, type InstrumentResult } from "../../transformer/index.js";
 
 export const ROOT = "/virtual/project";
@@ -44,9 +45,12 @@ export function instrumentChecked(code: string, filename: string, options: Instr
   for (const m of out.matchAll(new RegExp(`\\$dg_${sites.hash}_(\\d+)\\b`, "g"))) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
   // A line site the entry site serves (6th element of its function's entry) has no code.
   const entryServed = new Set(entries.flatMap((e) => (e[5] !== undefined && e[5] >= 0 ? [e[5]] : [])));
+  // A function defined inside an outlined one has its code, guards included, in both bodies.
+  const analysis = analyze(code, filename, { root: ROOT, packageName: "fixture", ...options }) as Analysis;
+  const copies = (id: number) => (analysis.functions[analysis.sites[id]!.fn]!.duplicatedIn >= 0 ? 2 : 1);
   for (let id = 0; id < n; id++) {
     if (entryServed.has(id)) assert.equal(counts.get(id), undefined, `site ${id} (served by the entry site) has no guard`);
-    else assert.equal(counts.get(id), 1, `guard of site ${id} appears once`);
+    else assert.equal(counts.get(id), copies(id), `guard of site ${id} appears ${copies(id)} time(s)`);
   }
   // An outlined function's flag guards its plain body, once.
   for (const id of outlineFlags) assert.equal(counts.get(id), 1, `outline flag ${id} appears once`);

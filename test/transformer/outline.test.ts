@@ -22,7 +22,7 @@ function outlined(source: string, filename = "src/o.ts"): Record<string, boolean
   return Object.fromEntries(analysis.functions.map((fn) => [fn.path, fn.outline !== null]));
 }
 
-test("small module-level leaf functions are outlined; anything a module-level copy could not reproduce is not", () => {
+test("small module-level functions are outlined, with the functions they define; anything a module-level copy could not reproduce is not", () => {
   const source = [
     "export function add(a: number, b = 1, ...rest: number[]) { return a + b + rest.length; }",
     "export const double = (x: number) => x * 2;",
@@ -42,6 +42,11 @@ test("small module-level leaf functions are outlined; anything a module-level co
     "export const api = { get(k: string) { return k; }, arrowThis: () => this };",
     "export function withClosure() { return [1].map((v) => v + 1); }",
     "export function lazy() { return { get v() { return 1; }, m() { return 2; } }; }",
+    "export function ownArgs() { return function () { return arguments.length; }; }",
+    "export function sharedArgs() { return () => arguments.length; }",
+    "export function waits() { return async () => { await null; return 1; }; }",
+    "export const arrowThis = () => () => this;",
+    "export function classy() { return class { #p = 1; get p() { return this.#p; } }; }",
     "export function args() { return arguments.length; }",
     "export function target() { return new.target; }",
     "export function destructured({ a }: { a: number }) { return a; }",
@@ -68,11 +73,21 @@ test("small module-level leaf functions are outlined; anything a module-level co
     "Vec.later": false,
     "api.get": true,
     "api.arrowThis": false,
-    withClosure: false,
+    withClosure: true,
     "withClosure.map()": false,
-    lazy: false,
+    lazy: true,
     "lazy.v@get": false,
     "lazy.m": false,
+    ownArgs: true,
+    "ownArgs.<anonymous>": false,
+    sharedArgs: false,
+    "sharedArgs.<anonymous>": false,
+    waits: true,
+    "waits.<anonymous>": false,
+    arrowThis: false,
+    "arrowThis.<anonymous>": false,
+    classy: false,
+    "classy.<anonymous>.p@get": false,
     args: false,
     target: false,
     destructured: false,
@@ -195,4 +210,33 @@ test("an error thrown in the copy is the same error, reported at the throw site,
   const entry = sourceMap.findEntry(copyLine, lines[copyLine]!.indexOf("throw new Error"));
   assert.ok("originalLine" in entry, "mapped");
   assert.equal(entry.originalLine + 1, 14);
+});
+
+test("a function defined inside an outlined one is in both bodies: its probes fire whichever body made it", async () => {
+  const source = `export function pricer(rate: number) {
+  const apply = (v: number) => {
+    const out = v * rate;
+    return out;
+  };
+  return [1, 2].map(apply);
+}
+`;
+  const { module, modulePath, code } = await load<{ pricer(rate: number): number[] }>(source);
+  assert.equal((code.match(/\$dgO0/g) ?? []).length, 2, "pricer is outlined");
+  const inner = recorder();
+  const w = watch(`${modulePath}:pricer.apply`, inner, { lines: "all" });
+  assert.deepEqual(module.pricer(3), [3, 6], "plain body of pricer, instrumented `apply`");
+  assert.deepEqual(kinds(inner.events), ["entry", "line:3", "line:4", "return", "entry", "line:3", "line:4", "return"]);
+  const outer = recorder();
+  const w2 = watch(`${modulePath}:pricer`, outer);
+  inner.events.length = 0;
+  assert.deepEqual(module.pricer(2), [2, 4], "the copy, with its own instrumented `apply`");
+  assert.deepEqual(kinds(outer.events), ["entry", "return"]);
+  assert.equal(kinds(inner.events).filter((k) => k === "entry").length, 2);
+  assert.deepEqual((inner.events.find((e) => e.kind === "return") as { locals: unknown[] }).locals, [1, 2]);
+  w.close();
+  w2.close();
+  inner.events.length = 0;
+  assert.deepEqual(module.pricer(5), [5, 10]);
+  assert.deepEqual(inner.events, []);
 });

@@ -143,8 +143,9 @@ function guardCounts(code: string, hash: string): Map<number, number> {
 export function assertGuards(code: string, table: ModuleTable, file: string, expected: string): void {
   const counts = guardCounts(code, table.h);
   assert.deepEqual([...counts].sort((a, b) => a[0] - b[0]), [...guardCounts(expected, table.h)].sort((a, b) => a[0] - b[0]), `${file}: the same guards as instrument()`);
+  // Twice: a function defined inside an outlined one is in both bodies (the SWC harness checks which).
   for (const [id, n] of counts) {
-    assert.equal(n, 1, `${file}: the guard of site ${id} appears once`);
+    assert.ok(n === 1 || n === 2, `${file}: the guard of site ${id} appears once or twice`);
     assert.ok(id < table.n, `${file}: no guard without a site`);
   }
   assert.ok(!code.includes("$dgP"), `${file}: no placeholder left`);

@@ -8,8 +8,8 @@
  * - a line site's guard goes before its statement (a single-statement body gets braces);
  * - `return e` becomes `return ($dgr = e, $g ? $m.x(…) : $dgr)` around the original `e`;
  * - the module header goes after the file's directive prologue, the marker comment first;
- * - an outlined function (transformer/outline.ts) keeps its original body, unvisited, behind the
- *   guard `if ($g) return $dgO3.call(this, a);` (an expression body `e`: `($g ? $dgO3(a) : (e))`);
+ * - an outlined function (transformer/outline.ts) keeps its original body (without its own
+ *   sites; functions defined inside it are instrumented in both bodies) behind the guard `if ($g) return $dgO3.call(this, a);` (an expression body `e`: `($g ? $dgO3(a) : (e))`);
  *   the instrumented body built as above goes into `function $dgO3(a) { … }`, appended to the
  *   file's statements like the SWC path appends it to the text.
  *
@@ -35,28 +35,37 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
   // The outlined copies by function id: appended in function order, as edit.ts appends them.
   const copies = new Map<number, TS.FunctionDeclaration>();
 
-  const visit = (node: TS.Node): TS.VisitResult<TS.Node> => {
-    // No edit in this subtree: it stays as it is (what visiting it would return).
-    if (!holdsEdit(plan.offsets, node)) return node;
-    let result: TS.Node;
-    const returnEdit = plan.returns.get(node);
-    if (returnEdit) {
-      const statement = node as TS.ReturnStatement;
-      let value = nodes.returned(returnEdit);
-      if (statement.expression) value = fillPlaceholder(ts, context, value, ts.visitNode(statement.expression, visit, ts.isExpression)!);
-      result = f.updateReturnStatement(statement, value);
-    } else {
-      result = ts.visitEachChild(node, visit, context);
-    }
+  /**
+   * The visitor that applies the plan. `skip`: the site ids whose edits it leaves out — an outlined
+   * function's own sites while its plain body is visited (the functions defined inside it are
+   * instrumented in both bodies).
+   */
+  const visitor = (skip: ReadonlySet<number> | null) => {
+    const visit = (node: TS.Node): TS.VisitResult<TS.Node> => {
+      // No edit in this subtree: it stays as it is (what visiting it would return).
+      if (!holdsEdit(plan.offsets, node)) return node;
+      let result: TS.Node;
+      const returnEdit = plan.returns.get(node);
+      if (returnEdit && !skip?.has(returnEdit.site)) {
+        const statement = node as TS.ReturnStatement;
+        let value = nodes.returned(returnEdit);
+        if (statement.expression) value = fillPlaceholder(ts, context, value, ts.visitNode(statement.expression, visit, ts.isExpression)!);
+        result = f.updateReturnStatement(statement, value);
+      } else {
+        result = ts.visitEachChild(node, visit, context);
+      }
 
-    const fn = plan.bodies.get(node);
-    if (fn) result = fn.outline ? outline(node, result, fn) : instrumentBody(result, fn);
+      const fn = plan.bodies.get(node);
+      if (fn) result = fn.outline ? outline(node, result, fn) : instrumentBody(result, fn);
 
-    const line = plan.lines.get(node);
-    if (!line) return result;
-    const guard = nodes.line(line.site);
-    return line.wrapEnd !== null ? f.createBlock([guard, result as TS.Statement], true) : [guard, result];
+      const line = plan.lines.get(node);
+      if (!line || skip?.has(line.site)) return result;
+      const guard = nodes.line(line.site);
+      return line.wrapEnd !== null ? f.createBlock([guard, result as TS.Statement], true) : [guard, result];
+    };
+    return visit;
   };
+  const visit = visitor(null);
 
   /** `body` (visited: its returns and line sites rewritten) with the function's site code around it. */
   const instrumentBody = (body: TS.Node, fn: AnalyzedFunction): TS.Node =>
@@ -64,14 +73,16 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
 
   /**
    * An outlined function: the instrumented body goes into its copy; the function keeps `original`
-   * (its body as parsed: the sites inside it are the copy's) behind the guard. No other edit lies
-   * inside it, as it defines no function (outline.ts).
+   * behind the guard, visited without its own sites (the functions defined inside it are
+   * instrumented in both bodies, outline.ts).
    */
   const outline = (original: TS.Node, visited: TS.Node, fn: AnalyzedFunction): TS.Node => {
     copies.set(fn.id, nodes.outlined(fn, instrumentBody(visited, fn) as TS.Block));
-    if (fn.body.kind === "expression") return fillPlaceholder(ts, context, nodes.outlineArrow(fn), original as TS.Expression);
+    // Its children, not the body node itself (which would come back here).
+    const plain = ts.visitEachChild(original, visitor(new Set(fn.sites)), context);
+    if (fn.body.kind === "expression") return fillPlaceholder(ts, context, nodes.outlineArrow(fn), plain as TS.Expression);
     // `{ <directives> if ($g) return $dgO3.call(this, a); S… }`
-    const body = original as TS.Block;
+    const body = plain as TS.Block;
     const prologue = directiveCount(ts, body.statements);
     return f.updateBlock(body, [...body.statements.slice(0, prologue), nodes.outlineGuard(fn), ...body.statements.slice(prologue)]);
   };
