@@ -19,7 +19,7 @@ export interface ResolvedOptions {
   jsx: boolean | undefined;
   /** Entry code applies replaced arguments (table field `r`). */
   replaceArguments: boolean;
-  /** Small module-level leaf functions get an instrumented copy (outline.ts). */
+  /** Small module-level functions get an instrumented copy (outline.ts). */
   outline: boolean;
   /** Path of the file relative to root, "/" separators. */
   modulePath: string;

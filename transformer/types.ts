@@ -50,9 +50,9 @@ export interface InstrumentOptions {
    */
   replaceArguments?: boolean;
   /**
-   * Default true: a small module-level function that defines no function itself keeps its plain
-   * body behind one guard, and its instrumented body becomes a separate function at the end of the
-   * module that runs only while one of its probes is on (docs/site-abi.md, "Outlined functions").
+   * Default true: a small module-level function keeps its plain body behind one guard, and its
+   * instrumented body becomes a separate function at the end of the module that runs only while
+   * one of its probes is on (docs/site-abi.md, "Outlined functions").
    * Its off cost is then one flag check, so V8 keeps inlining it. The price: those functions'
    * code appears twice in the output, and while a probe is on in one, stack traces through it show
    * one extra frame (`$dgO<n>`). `false`: every function is instrumented in place.
