@@ -231,6 +231,25 @@ export function isNode(value: unknown): value is AnyNode {
   return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
 }
 
+/** Fields holding types only: walks over values never enter them. */
+const TYPE_KEYS = new Set(["span", "type", "typeAnnotation", "typeParameters", "typeParams", "returnType", "superTypeParams", "typeArguments", "implements", "ctxt"]);
+
+/**
+ * Calls `visit` for every child node of `node` in field order (SWC emits fields in source order),
+ * looking through arrays and the plain objects SWC wraps some nodes in (`{ spread, expression }`).
+ */
+export function forEachChild(node: AnyNode | Record<string, unknown>, visit: (child: AnyNode) => void): void {
+  for (const key in node) {
+    if (TYPE_KEYS.has(key)) continue;
+    const value = (node as Record<string, unknown>)[key];
+    if (typeof value !== "object" || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (isNode(item)) visit(item);
+      else if (typeof item === "object" && item !== null) forEachChild(item as Record<string, unknown>, visit);
+    }
+  }
+}
+
 /** Unwraps parentheses and TypeScript-only wrappers (`as`, `satisfies`, `!`, `<T>x`). */
 export function unwrapExpression(node: Node): Node {
   let n = node as AnyNode;

@@ -26,7 +26,7 @@
  * body created them (each call creates them afresh either way). Only module-scoped functions are
  * outlined, so no code is copied more than once.
  */
-import type { AnyNode, Node } from "./ast.js";
+import { forEachChild, type AnyNode, type Node } from "./ast.js";
 import type { FunctionKind } from "./model.js";
 
 /** Longest body (UTF-16 units of source) that is outlined: about V8's 460-byte inlining limit. */
@@ -60,31 +60,6 @@ const SCOPE_NODES = new Set([
   "PrivateProperty",
   "AutoAccessor",
 ]);
-
-/** Fields holding types only. */
-const TYPE_KEYS = new Set(["span", "ctxt", "typeAnnotation", "typeParameters", "typeParams", "returnType", "superTypeParams", "typeArguments", "implements"]);
-
-function isNodeLike(value: unknown): value is AnyNode {
-  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
-}
-
-function forEachChild(node: AnyNode | Record<string, unknown>, visit: (child: AnyNode) => void): void {
-  for (const key in node) {
-    if (TYPE_KEYS.has(key)) continue;
-    const value = (node as Record<string, unknown>)[key];
-    if (typeof value !== "object" || value === null) continue;
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        if (isNodeLike(item)) visit(item);
-        else if (typeof item === "object" && item !== null) forEachChild(item as Record<string, unknown>, visit);
-      }
-    } else if (isNodeLike(value)) {
-      visit(value);
-    } else {
-      forEachChild(value as Record<string, unknown>, visit);
-    }
-  }
-}
 
 /** The function nodes of a program that stand in module scope (see the module comment). */
 export function moduleScopedFunctions(program: Node): Set<Node> {

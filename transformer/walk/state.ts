@@ -7,7 +7,7 @@
  * abstract visitors declared here.
  */
 import type { SiteKindName } from "../../runtime/abi.js";
-import { isNode, type AnyNode, type Node } from "../ast.js";
+import { forEachChild, type AnyNode, type Node } from "../ast.js";
 import type { FunctionKind, InstrumentWarning } from "../model.js";
 import { PathRegistry } from "../naming.js";
 import type { Positions } from "../positions.js";
@@ -119,8 +119,6 @@ export function isAnonymousDefinition(node: Node | null | undefined): boolean {
   return false;
 }
 
-/** Fields holding types only: the walk never enters them. */
-const TYPE_KEYS = new Set(["span", "type", "typeAnnotation", "typeParameters", "typeParams", "returnType", "superTypeParams", "typeArguments", "implements", "ctxt"]);
 
 export abstract class WalkerBase {
   protected readonly paths = new PathRegistry();
@@ -160,27 +158,12 @@ export abstract class WalkerBase {
     for (const d of decorators as AnyNode[]) this.visitExpr(d["expression"] as Node);
   }
 
-  /** Visits every child node in field order (SWC emits fields in source order). */
+  /** Visits every child node in field order (ast.ts `forEachChild`); a block as a statement. */
   protected visitChildren(node: AnyNode | Record<string, unknown>): void {
-    for (const key in node) {
-      if (TYPE_KEYS.has(key)) continue;
-      const value = (node as Record<string, unknown>)[key];
-      if (typeof value !== "object" || value === null) continue;
-      if (Array.isArray(value)) {
-        for (const item of value) this.visitChild(item);
-      } else {
-        this.visitChild(value);
-      }
-    }
-  }
-
-  protected visitChild(value: unknown): void {
-    if (isNode(value)) {
-      if (value.type === "BlockStatement") this.visitStatement(value, false, false);
-      else this.visitExpr(value);
-    } else if (typeof value === "object" && value !== null) {
-      this.visitChildren(value as Record<string, unknown>);
-    }
+    forEachChild(node, (child) => {
+      if (child.type === "BlockStatement") this.visitStatement(child, false, false);
+      else this.visitExpr(child);
+    });
   }
 
   protected isIgnored(node: Node | AnyNode | undefined): boolean {
