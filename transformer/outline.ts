@@ -13,7 +13,7 @@
  * - it stands in module scope: between it and the module there are only expressions, object
  *   literals and the bodies of class declarations (no block, loop, catch, switch, namespace or
  *   enclosing function, whose bindings a module-level copy could not see);
- * - it does not use what depends on the function itself: `arguments`, `super`, `new.target`,
+ * - it does not use what depends on the function itself: `arguments`, `eval`, `super`, `new.target`,
  *   private names (`#x` is only valid inside its class), the name of a named function expression,
  *   `yield`/`await`, and, for arrows, `this` (nested arrows share these with it; nested functions
  *   and class members have their own);
@@ -158,7 +158,8 @@ function selfContained(c: OutlineCandidate): boolean {
         break;
       case "Identifier": {
         const name = node["value"];
-        if ((frame && name === "arguments") || (c.ownName !== undefined && name === c.ownName)) ok = false;
+        // A direct `eval` could reach `arguments` (or anything else of the frame) from a string.
+        if ((frame && (name === "arguments" || name === "eval")) || (c.ownName !== undefined && name === c.ownName)) ok = false;
         return;
       }
       case "ArrowFunctionExpression":
