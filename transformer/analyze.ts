@@ -4,7 +4,7 @@
  * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
  * names from one place.
  */
-import { ABI_VERSION, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, FnFlags, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../runtime/abi.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 import { matchesAny } from "./glob.js";
@@ -117,7 +117,13 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     returnSite: idOf(fn.return_),
     entryLineSite: idOf(fn.entryLine),
     sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
-    outline: fn.outline && { flag: outlineFlag++, name: outlinedName(names.handle, id), params: fn.outline.params, forward: fn.outline.forward },
+    outline: fn.outline && {
+      flag: outlineFlag++,
+      name: outlinedName(names.handle, id),
+      params: fn.outline.params,
+      forward: fn.outline.forward,
+      arrow: (fn.flags & FnFlags.arrow) !== 0,
+    },
     duplicatedIn: -1,
   }));
   markDuplicated(functions);

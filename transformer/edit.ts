@@ -6,7 +6,6 @@
  * to the module through a magic-string Bundle, so the copy maps to the original lines too.
  */
 import MagicString, { Bundle } from "magic-string";
-import { FnFlags } from "../runtime/abi.js";
 import type { Analysis } from "./analyze.js";
 import { headerCode, markerCode } from "./header.js";
 import type { AnalyzedFunction } from "./model.js";
@@ -107,7 +106,7 @@ export function planInsertions(analysis: Analysis): EditPlan {
     const body = fn.body;
     const throwSite = fn.throwSite;
     if (fn.outline) {
-      const guard = { ...fn.outline, arrow: (fn.flags & FnFlags.arrow) !== 0 };
+      const guard = fn.outline;
       if (body.kind === "block") {
         main.push({ offset: body.open, text: (body.openNeedsSemicolon ? ";" : "") + outlineGuardCode(names, guard) + " ", closes: false, nodeStart: body.start, nodeEnd: body.end });
       } else {

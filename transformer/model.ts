@@ -108,6 +108,8 @@ export interface OutlinedFunction {
   params: string[];
   /** The arguments the guard passes on, same order. */
   forward: string[];
+  /** An arrow: `this` is lexical (and unused, outline.ts), so the guard calls the copy directly. */
+  arrow: boolean;
 }
 
 /** A `return` statement to rewrite. */

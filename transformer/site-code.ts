@@ -9,6 +9,7 @@
  * is off allocates nothing and calls nothing.
  */
 import { flagName, handleName, hookName, identityName } from "../runtime/abi.js";
+import type { OutlinedFunction } from "./model.js";
 
 /**
  * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
@@ -144,14 +145,8 @@ export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteI
   return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId)} } }`;
 }
 
-/** What the guard of an outlined function needs (model.ts OutlinedFunction, plus `this` passing). */
-export interface OutlineGuardInput {
-  flag: number;
-  name: string;
-  forward: readonly string[];
-  /** An arrow: `this` is lexical (and unused: outline.ts), the copy is called directly. */
-  arrow: boolean;
-}
+/** What the guard of an outlined function needs (model.ts OutlinedFunction). */
+export type OutlineGuardInput = Pick<OutlinedFunction, "flag" | "name" | "forward" | "arrow">;
 
 function outlinedCall(input: OutlineGuardInput): string {
   const args = input.forward.join(", ");

@@ -14,7 +14,7 @@ import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
 import type { OutlinedFunction } from "../model.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR, type OutlineGuardInput } from "../site-code.js";
-import { FnFlags, HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../runtime/abi.js";
+import { HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../runtime/abi.js";
 import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
@@ -87,10 +87,10 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
   };
 }
 
-/** What an outlined function's guard and copy are built from (as edit.ts passes it to site-code.ts). */
-function outlineOf(fn: AnalyzedFunction): OutlineGuardInput & OutlinedFunction {
+/** An outlined function's guard and copy data (what edit.ts passes to site-code.ts). */
+function outlineOf(fn: AnalyzedFunction): OutlinedFunction {
   if (!fn.outline) throw new Error(`diagnose/transformer: ${fn.qualifiedName} is not outlined`);
-  return { ...fn.outline, arrow: (fn.flags & FnFlags.arrow) !== 0 };
+  return fn.outline;
 }
 
 /**
