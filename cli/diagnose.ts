@@ -5,7 +5,7 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ManifestError } from "../integrations/manifest/index.js";
+import { ManifestError } from "../abi/manifest.js";
 import { DiagnoseConfigError } from "../integrations/shared/config.js";
 import { EXIT_OK, EXIT_USAGE, runSites, SITES_USAGE, type CliIO } from "./sites.js";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { instrument } from "../transformer/index.js";
 import { isIncluded, loadConfig, moduleFormatOf, projectRootOf } from "../integrations/shared/config.js";
 import { toSyntaxError } from "../integrations/shared/errors.js";
-import type { ModuleSites } from "../integrations/manifest/types.js";
+import type { ModuleSites } from "../abi/manifest-format.js";
 
 const SKIPPED_DIRS = new Set(["node_modules", "dist"]);
 

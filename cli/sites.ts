@@ -4,9 +4,9 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { manifestPath, readManifest } from "../integrations/manifest/index.js";
-import type { ManifestFunction, ModuleSites, SiteManifest } from "../integrations/manifest/types.js";
-import { MANIFEST_VERSION } from "../integrations/manifest/types.js";
+import { manifestPath, readManifest } from "../abi/manifest.js";
+import type { ManifestFunction, ModuleSites, SiteManifest } from "../abi/manifest-format.js";
+import { MANIFEST_VERSION } from "../abi/manifest-format.js";
 import { findPackageJson, loadConfig } from "../integrations/shared/config.js";
 import { isGlob, matchesGlob } from "../transformer/glob.js";
 import { scanProject } from "./scan.js";

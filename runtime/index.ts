@@ -54,4 +54,4 @@ export {
   ProbeExistsError,
   UnknownNameError,
 } from "./probes/errors.js";
-export { DiagnoseError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./registry.js";
+export { DiagnoseError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./registry/index.js";

@@ -4,7 +4,7 @@
  * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
  * names from one place.
  */
-import { ABI_VERSION, FnFlags, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, FnFlags, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../abi/index.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 import { matchesAny } from "./glob.js";

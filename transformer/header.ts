@@ -3,7 +3,7 @@
  * registration of the site table. Pure string builders, shared with the ts-patch adapter.
  */
 import { createHash } from "node:crypto";
-import { ABI_VERSION, HOOKS, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, hookName, identityName, type ModuleTable } from "../runtime/abi.js";
+import { ABI_VERSION, HOOKS, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, hookName, identityName, type ModuleTable } from "../abi/index.js";
 
 /** 8 base-36 characters of sha1(package \0 module \0 source): stable per package version + content. */
 export function moduleHash(packageName: string, modulePath: string, source: string): string {

@@ -3,10 +3,11 @@
  * ORIGINAL text. Code generation (edit.ts for magic-string, the ts-patch adapter for the TS AST)
  * turns these into code with the snippets of site-code.ts, so every path emits the same table.
  */
-import type { SiteKindName } from "../runtime/abi.js";
+import type { SiteKindName } from "../abi/index.js";
 
 /** The syntactic form of an instrumented function, as reported in the site manifest. */
-export type FunctionKind = "function" | "arrow" | "method" | "getter" | "setter" | "constructor" | "field";
+import type { FunctionKind } from "../abi/manifest-format.js";
+export type { FunctionKind };
 
 export interface AnalyzedSite {
   /** Dense id within the module, in source order. */

@@ -8,7 +8,7 @@
  * (argument arrays, locals arrays, the hook call) sits inside the untaken branch, so a site that
  * is off allocates nothing and calls nothing.
  */
-import { flagName, handleName, hookName, identityName } from "../runtime/abi.js";
+import { flagName, handleName, hookName, identityName } from "../abi/index.js";
 import type { OutlinedFunction } from "./model.js";
 
 /**

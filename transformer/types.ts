@@ -1,10 +1,10 @@
 /**
  * Public types of `diagnose/instrument`.
  */
-import type { SiteKindName } from "../runtime/abi.js";
-import type { FunctionKind, InstrumentWarning } from "./model.js";
+import type { FunctionKind, ManifestFunction as FunctionEntry, ManifestSite as SiteEntry, ModuleSites } from "../abi/manifest-format.js";
+import type { InstrumentWarning } from "./model.js";
 
-export type { FunctionKind, InstrumentWarning };
+export type { FunctionEntry, FunctionKind, InstrumentWarning, ModuleSites, SiteEntry };
 
 /** The runtime module format of the instrumented OUTPUT. */
 export type ModuleFormat = "esm" | "cjs" | "script";
@@ -58,43 +58,6 @@ export interface InstrumentOptions {
    * one extra frame (`$dgO<n>`). `false`: every function is instrumented in place.
    */
   outline?: boolean;
-}
-
-/** One site of the manifest (diagnose-sites.json). */
-export interface SiteEntry {
-  id: number;
-  kind: SiteKindName;
-  /** 1-based line in the original source. */
-  line: number;
-  /** 0-based UTF-16 column in the original source. */
-  column: number;
-  /** Names of the locals the site passes, in order. */
-  locals: string[];
-}
-
-/** One instrumented function of the manifest. */
-export interface FunctionEntry {
-  /** Qualified name `<module>:<path>`. */
-  name: string;
-  path: string;
-  line: number;
-  column: number;
-  kind: FunctionKind;
-  async: boolean;
-  generator: boolean;
-  /** Parameter descriptors: `a`, `a=`, `...a`, `{x,y}`. */
-  params: string[];
-  sites: SiteEntry[];
-}
-
-/** Everything the build manifest needs about one module. */
-export interface ModuleSites {
-  /** Module path relative to the root, "/" separators, with its extension. */
-  module: string;
-  package: string;
-  /** Module hash H (flags are `$dg_H_<id>`). */
-  hash: string;
-  functions: FunctionEntry[];
 }
 
 export interface InstrumentResult {

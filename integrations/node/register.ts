@@ -13,8 +13,8 @@
  */
 import * as nodeModule from "node:module";
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { writeManifest } from "../manifest/index.js";
-import type { ModuleSites } from "../manifest/types.js";
+import { writeManifest } from "../../abi/manifest.js";
+import type { ModuleSites } from "../../abi/manifest-format.js";
 import type { LoaderHooks } from "./hooks.js";
 import { installRequireHook } from "./require-hook.js";
 import { setSitesReporter } from "./sites-reporter.js";

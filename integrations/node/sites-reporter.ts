@@ -1,5 +1,5 @@
 /** Where instrumented modules' manifest entries go (set by register.ts or the hooks thread). */
-import type { ModuleSites } from "../manifest/types.js";
+import type { ModuleSites } from "../../abi/manifest-format.js";
 
 /** Receives every instrumented module's manifest entry when a manifest is configured. */
 export type SitesReporter = (manifestPath: string, sites: ModuleSites) => void;

@@ -11,7 +11,7 @@ import remapping from "@jridgewell/remapping";
 import { transformSync, type Options as SwcOptions } from "@swc/core";
 import MagicString from "magic-string";
 import { instrument } from "../../transformer/index.js";
-import type { ModuleSites } from "../manifest/types.js";
+import type { ModuleSites } from "../../abi/manifest-format.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
 import { DiagnoseSyntaxError, toSyntaxError } from "./errors.js";
 import { afterPrologue, blankOut } from "./header.js";

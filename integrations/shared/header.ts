@@ -10,7 +10,7 @@
  * `instrument()` reports it: `InstrumentResult.header`) and put it back after the directive
  * prologue of SWC's output.
  */
-import { MODULE_HANDLE, handleName } from "../../runtime/abi.js";
+import { MODULE_HANDLE, handleName } from "../../abi/index.js";
 
 /**
  * Where the header statement is in `code`: `[start, end)`, or undefined if there is none. For code

@@ -11,7 +11,7 @@
  * variable name can collide with them.
  */
 import { performance } from "node:perf_hooks";
-import type { CallFrame, FunctionInfo, SiteInfo } from "../registry.js";
+import type { CallFrame, FunctionInfo, SiteInfo } from "../registry/index.js";
 import type { HotspotsReport } from "../hotspots.js";
 
 /** @internal */ export const FRAME = Symbol("diagnose.frame");

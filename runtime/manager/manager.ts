@@ -6,6 +6,7 @@
  * store-backed manager) can change it without touching probes.
  */
 import { performance } from "node:perf_hooks";
+import { describeError } from "../../errors/index.js";
 import type { Instrument } from "../instruments/instrument.js";
 import type { Probe } from "../probes/probe.js";
 
@@ -76,20 +77,6 @@ export class InstrumentManager {
     const what = instrument === undefined ? "failed" : "failed and was disabled";
     this.errorOutput.write(`diagnose: ${who}probe ${probe.target} ${what}: ${describeError(error)}\n`);
   }
-}
-
-/** `Name: message` on one line. */
-export function describeError(error: unknown): string {
-  let text: string;
-  if (error instanceof Error) text = `${error.name}: ${error.message}`;
-  else {
-    try {
-      text = `thrown value ${String(error)}`;
-    } catch {
-      text = "an unprintable thrown value";
-    }
-  }
-  return text.replace(/\s*\n\s*/g, " ");
 }
 
 /** The process-wide default manager; instruments use it unless given `mgr`. */

@@ -18,12 +18,12 @@
  * Order of events within one call: "call" → "line:N"… → "end" (at the exit site) → "return"
  * (at the exit site, or when an async function's promise settles) → `finish()`.
  */
-import { FnFlags } from "../abi.js";
+import { FnFlags } from "../../abi/index.js";
 import { clock, EventNamespace, frameLayout, siteLayout, type EventKind, type Layout } from "../expressions/namespace.js";
 import { HotspotsRecorder } from "../hotspots.js";
 import { Instrument } from "../instruments/instrument.js";
 import { InstrumentManager } from "../manager/manager.js";
-import type { CallFrame, FunctionInfo, SiteInfo, Watcher, WatchState } from "../registry.js";
+import type { CallFrame, FunctionInfo, SiteInfo, Watcher, WatchState } from "../registry/index.js";
 import type { Probe } from "./probe.js";
 
 /** One instrument under one key of a probe. Reused across snapshots while the pair stays. @internal */

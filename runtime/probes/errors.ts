@@ -2,7 +2,7 @@
  * Typed errors of the probes-and-instruments layer. They extend the registry's DiagnoseError, so
  * `instanceof DiagnoseError` and the stable `code` work the same across the whole package.
  */
-import { DiagnoseError } from "../registry.js";
+import { DiagnoseError } from "../../errors/index.js";
 
 /** An instrument's `value`, `custom.tags` or `custom.condition` is not one valid expression. */
 export class ExpressionSyntaxError extends DiagnoseError {

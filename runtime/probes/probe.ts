@@ -21,7 +21,7 @@ import {
   type Watch,
   type WatchOptions,
   type WatchState,
-} from "../registry.js";
+} from "../registry/index.js";
 import { Dispatcher, EMPTY_SNAPSHOT, type Slot, type Snapshot } from "./dispatch.js";
 import { InstrumentOptionsError, ProbeExistsError } from "./errors.js";
 

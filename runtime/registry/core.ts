@@ -10,7 +10,7 @@
  * - a watch is in `all` while pending or active, bound to functions only while active, and in the
  *   pending index only while pending.
  */
-import { ABI_VERSION, replacesArguments, siteCount, type HookBinder, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, replacesArguments, siteCount, type HookBinder, type ModuleTable } from "../../abi/index.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";

@@ -12,7 +12,7 @@
  * Invariant: nothing leaves a hook except a fault a watcher asked for.
  */
 import { performance } from "node:perf_hooks";
-import { SITE_STRIDE, type FrameABI, type ModuleHooks } from "../abi.js";
+import { SITE_STRIDE, type FrameABI, type ModuleHooks } from "../../abi/index.js";
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
 import type { FunctionState, ModuleRecord } from "./module-record.js";

@@ -1,35 +1,11 @@
 /**
- * Typed errors of the registry. Each carries a stable `code`. Because two copies of the package
- * (CJS and ESM, nested installs) share one registry, an error may have been created by the other
- * copy's class: `instanceof` therefore checks the code (via a realm-wide brand), not the prototype.
+ * Typed errors of the registry. Each extends the package's one error root (errors/) and carries a
+ * stable `code`.
  */
 
-const BRAND: unique symbol = Symbol.for("diagnose.error") as never;
+import { DiagnoseError } from "../../errors/index.js";
 
-function hasCode(value: unknown, code: string | undefined): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const brand = (value as { [BRAND]?: unknown })[BRAND];
-  return brand === true && (code === undefined || (value as { code?: unknown }).code === code);
-}
-
-/** Base class of every error the registry creates or reports. */
-export class DiagnoseError extends Error {
-  /** Stable machine-readable code, e.g. `"DIAGNOSE_TARGET_NOT_FOUND"`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    Object.defineProperty(this, "name", { value: new.target.name, writable: true, configurable: true });
-    Object.defineProperty(this, BRAND, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // Subclasses inherit this method; `this` is the class `instanceof` was asked about.
-    const code = (this as unknown as { CODE?: string }).CODE;
-    return hasCode(value, code);
-  }
-}
+export { DiagnoseError };
 
 /** A target string that is not of the form `module:path`. */
 export class InvalidTargetError extends DiagnoseError {

@@ -3,7 +3,7 @@
  * identifier. V8 folds such a global to a constant while nobody has written it, so a flag is
  * written only when its value really changes (each write deoptimizes the functions that folded it).
  */
-import { flagName } from "../abi.js";
+import { flagName } from "../../abi/index.js";
 
 const global = globalThis as unknown as Record<string, boolean>;
 

@@ -4,7 +4,7 @@
  * interleaving and generators pair every exit with its own entry).
  */
 import { performance } from "node:perf_hooks";
-import type { FrameABI } from "../abi.js";
+import type { FrameABI } from "../../abi/index.js";
 import type { CallFrame, FunctionInfo } from "./types.js";
 
 /**

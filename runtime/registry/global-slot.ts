@@ -10,7 +10,7 @@
  * - anything else (a registry of another ABI): it leaves it alone and works as a no-op; its watches
  *   fail with AbiMismatchError.
  */
-import { ABI_VERSION, REGISTRY_KEY, type HookBinder, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, REGISTRY_KEY, type HookBinder, type ModuleTable } from "../../abi/index.js";
 import { Registry } from "./core.js";
 import { AbiMismatchError } from "./errors.js";
 import type { SharedRegistry } from "./types.js";

@@ -7,7 +7,7 @@
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, siteCount, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../abi.js";
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, siteCount, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../../abi/index.js";
 import { hooksFor } from "./dispatch.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";

@@ -2,7 +2,7 @@
  * The public types of the registry (docs/registry-contract.md), and the internal shape of the
  * object that sits in the global slot and is shared by every copy of the package in a realm.
  */
-import type { HookBinder, ModuleTable, SiteKindName } from "../abi.js";
+import type { HookBinder, ModuleTable, SiteKindName } from "../../abi/index.js";
 
 export interface SiteInfo {
   /** Site id inside its module (index into the module's site table). */

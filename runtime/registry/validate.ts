@@ -3,7 +3,7 @@
  * from another version of the compiler: anything off is refused (the module keeps running with its
  * flags off) rather than thrown into the module.
  */
-import { ABI_VERSION, SITE_STRIDE, decodeSites, type FunctionEntry, type ModuleTable } from "../abi.js";
+import { ABI_VERSION, SITE_STRIDE, decodeSites, type FunctionEntry, type ModuleTable } from "../../abi/index.js";
 
 /** Hash characters: the hash becomes part of global variable names. */
 const HASH = /^[0-9A-Za-z_$]{1,64}$/;

@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CLI, FIXTURES, tempDir } from "../integrations/helpers.js";
-import type { SiteManifest } from "../../integrations/manifest/types.js";
+import type { SiteManifest } from "../../abi/manifest-format.js";
 
 const WITH_MANIFEST = join(FIXTURES, "cli", "manifest-project");
 const SCAN = join(FIXTURES, "cli", "scan-project");

@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync, type Options as SwcOptions } from "@swc/core";
 import { instrument, type ModuleSites } from "../../transformer/index.js";
-import { writeManifest } from "../../integrations/manifest/index.js";
+import { writeManifest } from "../../abi/manifest.js";
 
 /** Bump when the build recipe changes in a way the content hash cannot see. */
 const RECIPE = "fidelity-build-3";

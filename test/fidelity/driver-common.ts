@@ -189,11 +189,11 @@ async function setUp(variant: Variant, manifestPath: string, stats: HookStats, s
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as ManifestFile;
   const functions = manifest.modules.flatMap((m) => m.functions);
   if (variant === "off") {
-    await import("../../runtime/registry.js");
+    await import("../../runtime/registry/index.js");
     return () => {};
   }
   if (variant === "on") {
-    const { watch } = await import("../../runtime/registry.js");
+    const { watch } = await import("../../runtime/registry/index.js");
     const watcher = {
       onEntry(): void {
         stats.entry++;

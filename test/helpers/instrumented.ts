@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { flagName } from "../../runtime/abi.js";
+import { flagName } from "../../abi/index.js";
 import { instrument } from "../../transformer/index.js";
 
 export interface InstrumentedModule<T> {

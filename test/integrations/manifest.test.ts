@@ -10,7 +10,7 @@ import {
   readManifest,
   writeManifest,
   type ModuleSites,
-} from "../../integrations/manifest/index.js";
+} from "../../abi/manifest.js";
 import { copyFixture, explain, LOADER_MODES, runWithLoader, tempDir } from "./helpers.js";
 
 function entry(module: string, pkg = "app", fn = "f"): ModuleSites {

@@ -209,7 +209,7 @@ function timeIt(run: (n: number) => void, rounds = 31): number {
 
 async function child(name: string): Promise<void> {
   const rt = await import("../../runtime/index.js");
-  const reg = await import("../../runtime/registry.js");
+  const reg = await import("../../runtime/registry/index.js");
   const { loadInstrumented } = await import("../helpers/instrumented.js");
   const mod = await loadInstrumented<Mod>(SOURCE, "src/perf/cart.ts");
   const m = mod.exports;

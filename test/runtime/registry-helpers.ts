@@ -1,13 +1,13 @@
 /** Shared by the registry tests: fixture locations, flag reads, a recording watcher. */
-import type { CallFrame, SiteInfo, Watcher } from "../../runtime/registry.js";
+import type { CallFrame, SiteInfo, Watcher } from "../../runtime/registry/index.js";
 
 /** test/fixtures/registry/<name>, from dist/test/runtime/ (fixtures are not compiled). */
 export function fixture(name: string): URL {
   return new URL(`../../../test/fixtures/registry/${name}`, import.meta.url);
 }
 
-/** The built registry module (dist/runtime/registry.js). */
-export const RUNTIME_URL = new URL("../../runtime/registry.js", import.meta.url);
+/** The built registry module (dist/runtime/registry/index.js). */
+export const RUNTIME_URL = new URL("../../runtime/registry/index.js", import.meta.url);
 
 /** Current value of a flag in this realm. */
 export function flag(hash: string, id: number): unknown {

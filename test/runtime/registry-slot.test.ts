@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { test } from "node:test";
 import { setImmediate as tick } from "node:timers/promises";
-import type * as Registry from "../../runtime/registry.js";
-import { ABI_VERSION } from "../../runtime/abi.js";
+import type * as Registry from "../../runtime/registry/index.js";
+import { ABI_VERSION } from "../../abi/index.js";
 import { fixture, flag, onSites, recorder, RUNTIME_URL } from "./registry-helpers.js";
 
 const require = createRequire(import.meta.url);

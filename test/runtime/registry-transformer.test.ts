@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { instrument } from "../../transformer/index.js";
-import { listFunctions, watch } from "../../runtime/registry.js";
+import { listFunctions, watch } from "../../runtime/registry/index.js";
 import { kinds, onSites, recorder, type Event } from "./registry-helpers.js";
 
 const SOURCE = `export class Cart {

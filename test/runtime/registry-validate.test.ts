@@ -1,7 +1,7 @@
 /** Table checks for the fields `r` (argument replacement compiled in), the entry-served line site and outline flags. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ABI_VERSION, encodeSites, replacesArguments } from "../../runtime/abi.js";
+import { ABI_VERSION, encodeSites, replacesArguments } from "../../abi/index.js";
 import { tableProblem } from "../../runtime/registry/validate.js";
 
 // One function: entry (0), line (1), end (2), throw (3).

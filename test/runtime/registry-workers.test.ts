@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
-import { SyncGate, SyncPauseError, resetForTests, watch } from "../../runtime/registry.js";
-import { ABI_VERSION } from "../../runtime/abi.js";
+import { SyncGate, SyncPauseError, resetForTests, watch } from "../../runtime/registry/index.js";
+import { ABI_VERSION } from "../../abi/index.js";
 import { fixture, onSites, recorder, RUNTIME_URL } from "./registry-helpers.js";
 
 const basic = (await import(fixture("basic.mjs").href)) as { add(a: number, b: number): number };

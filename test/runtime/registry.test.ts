@@ -15,7 +15,7 @@ import {
   resetForTests,
   watch,
   type CallFrame,
-} from "../../runtime/registry.js";
+} from "../../runtime/registry/index.js";
 import { fixture, kinds, onSites, recorder, type Event } from "./registry-helpers.js";
 
 interface Basic {

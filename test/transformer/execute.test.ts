@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import vm from "node:vm";
 import type { Options } from "@swc/core";
-import { ABI_VERSION, REGISTRY_KEY, SITE_STRIDE, decodeSites, siteCount, type FrameABI, type RegistrySlot } from "../../runtime/abi.js";
+import { ABI_VERSION, REGISTRY_KEY, SITE_STRIDE, decodeSites, siteCount, type FrameABI, type RegistrySlot } from "../../abi/index.js";
 import { ROOT, clearRegistrySlot, compile, importTemp, instrumentChecked, recordAll, writeTemp, type Recorder } from "./harness.js";
 
 const FIXTURES = new URL("../../../test/fixtures/transformer/", import.meta.url);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseSync, transformSync, type Options } from "@swc/core";
-import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type HookBinder, type FunctionEntry, type ModuleTable } from "../../runtime/abi.js";
+import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type HookBinder, type FunctionEntry, type ModuleTable } from "../../abi/index.js";
 import { analyze, type Analysis } from "../../transformer/analyze.js";
 import { instrument, type InstrumentOptions, type InstrumentResult } from "../../transformer/index.js";
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SITE_STRIDE, decodeLocals, decodeSites, siteCount } from "../../runtime/abi.js";
+import { SITE_STRIDE, decodeLocals, decodeSites, siteCount } from "../../abi/index.js";
 import type { InstrumentResult } from "../../transformer/index.js";
 import { ROOT, compile, importTemp, instrumentChecked, recordAll, type Recorder } from "./harness.js";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { analyze, isSkipped } from "../../transformer/analyze.js";
-import { watch } from "../../runtime/registry.js";
+import { watch } from "../../runtime/registry/index.js";
 import { kinds, recorder } from "../runtime/registry-helpers.js";
 import { ROOT, compile, instrumentChecked } from "./harness.js";
 

@@ -8,10 +8,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INSTRUMENTED_MARKER } from "../../runtime/abi.js";
-import { watch } from "../../runtime/registry.js";
+import { INSTRUMENTED_MARKER } from "../../abi/index.js";
+import { watch } from "../../runtime/registry/index.js";
 import { instrument } from "../../transformer/index.js";
-import { MANIFEST_VERSION, readManifest } from "../../integrations/manifest/index.js";
+import { MANIFEST_VERSION, readManifest } from "../../abi/manifest.js";
 import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, pluginOptions, type Project, type RunResult } from "./helpers.js";
 
 describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJS fixture`, () => {

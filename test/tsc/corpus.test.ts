@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type * as TS from "typescript";
-import { INSTRUMENTED_MARKER } from "../../runtime/abi.js";
+import { INSTRUMENTED_MARKER } from "../../abi/index.js";
 import { instrument } from "../../transformer/index.js";
 import diagnoseTransformer from "../../transformer/tsc-plugin.js";
 import { REPO_ROOT, TS_DIR, assertGuards, filesBelow, registeredTable } from "./helpers.js";

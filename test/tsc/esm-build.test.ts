@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from "../../runtime/abi.js";
-import { listFunctions, watch } from "../../runtime/registry.js";
+import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from "../../abi/index.js";
+import { listFunctions, watch } from "../../runtime/registry/index.js";
 import { instrument } from "../../transformer/index.js";
-import { readManifest } from "../../integrations/manifest/index.js";
+import { readManifest } from "../../abi/manifest.js";
 import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, pluginOptions, type Project } from "./helpers.js";
 
 const OUTPUT_EXTENSION: Record<string, string> = { ".ts": ".js", ".tsx": ".js", ".cts": ".cjs", ".mts": ".mjs" };

@@ -15,7 +15,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { INSTRUMENTED_MARKER, type ModuleTable } from "../../runtime/abi.js";
+import { INSTRUMENTED_MARKER, type ModuleTable } from "../../abi/index.js";
 
 /** The repository root (this file runs from dist/test/tsc/). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -26,7 +26,7 @@ export const TSC = join(TS_DIR, "node_modules", "typescript", "bin", "tsc");
 export const TS_VERSION = (JSON.parse(readFileSync(join(TS_DIR, "node_modules", "typescript", "package.json"), "utf8")) as { version: string }).version;
 export const TS_PATCH_VERSION = (JSON.parse(readFileSync(join(TS_DIR, "node_modules", "ts-patch", "package.json"), "utf8")) as { version: string }).version;
 /** The built runtime registry, for fixtures that switch sites on. */
-export const REGISTRY_URL = new URL("../../runtime/registry.js", import.meta.url).href;
+export const REGISTRY_URL = new URL("../../runtime/registry/index.js", import.meta.url).href;
 
 export interface RunResult {
   status: number | null;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { INSTRUMENTED_MARKER } from "../../runtime/abi.js";
+import { INSTRUMENTED_MARKER } from "../../abi/index.js";
 import { instrument } from "../../transformer/index.js";
 import { readPluginConfig } from "../../transformer/tsc/config.js";
 import { TS_PATCH_VERSION, TS_VERSION, build, editTsconfig, node, project, registeredTable } from "./helpers.js";

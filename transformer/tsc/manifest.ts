@@ -3,11 +3,11 @@
  * tsc has no "emit finished" hook for plugins, so entries are collected and written once the
  * synchronous emit is over (next macrotask, or process exit: tsc ends with `process.exit`, which
  * skips pending callbacks but runs "exit" listeners). Writing merges per module with the file on
- * disk (integrations/manifest), so partial builds and several tsconfigs fill one manifest.
+ * disk (abi/manifest.ts), so partial builds and several tsconfigs fill one manifest.
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { manifestPath, writeManifest, type ModuleSites } from "../../integrations/manifest/index.js";
+import { manifestPath, writeManifest, type ModuleSites } from "../../abi/manifest.js";
 
 /** Why the manifest cannot be written at `target`, checked before the build so it can be a diagnostic. */
 export function manifestTargetProblem(target: string): string | undefined {

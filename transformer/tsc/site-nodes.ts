@@ -14,7 +14,7 @@ import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
 import type { OutlinedFunction } from "../model.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR, type OutlineGuardInput } from "../site-code.js";
-import { HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../runtime/abi.js";
+import { HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../abi/index.js";
 import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 

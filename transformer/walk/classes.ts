@@ -3,7 +3,7 @@
  * path (`Cart.total`, `Cart.total@get`, `handlers.onClick`); field initialisers take the field's
  * name; static blocks are walked for the functions inside them.
  */
-import { FnFlags } from "../../runtime/abi.js";
+import { FnFlags } from "../../abi/index.js";
 import type { AccessorProperty, AnyNode, Block, ClassLike, ClassMethod, ClassProperty, Constructor, MethodProperty, Node } from "../ast.js";
 import { joinPath, keySegment } from "../naming.js";
 import { FunctionWalker } from "./functions.js";

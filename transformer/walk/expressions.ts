@@ -3,7 +3,7 @@
  * hints: `const x = () => …`, `a.b = function …`, `call(() => …)`, `this.x = …` in a
  * constructor, JSX attributes, `export default`). Everything else is walked generically.
  */
-import { FnFlags } from "../../runtime/abi.js";
+import { FnFlags } from "../../abi/index.js";
 import type { AnyNode, ArrowFunctionExpression, AssignmentExpression, CallExpression, ClassLike, Fn, Node } from "../ast.js";
 import { ANONYMOUS, assignmentSegment, calleeName } from "../naming.js";
 import { ClassWalker } from "./classes.js";

@@ -3,7 +3,7 @@
  * return site), the scope its statements start with (parameters and `var`s), its parameter
  * descriptors, and whether wrapping its body in try/catch is safe at all.
  */
-import { FnFlags } from "../../runtime/abi.js";
+import { FnFlags } from "../../abi/index.js";
 import type { AnyNode, Block, Node } from "../ast.js";
 import { joinPath } from "../naming.js";
 import { outlineParams } from "../outline.js";

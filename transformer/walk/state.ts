@@ -6,7 +6,7 @@
  * functions.ts → classes.ts → expressions.ts → statements.ts; cross-family calls go through the
  * abstract visitors declared here.
  */
-import type { SiteKindName } from "../../runtime/abi.js";
+import type { SiteKindName } from "../../abi/index.js";
 import { forEachChild, type AnyNode, type Node } from "../ast.js";
 import type { FunctionKind, InstrumentWarning } from "../model.js";
 import { PathRegistry } from "../naming.js";

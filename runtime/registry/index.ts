@@ -6,9 +6,9 @@
  * Loading this module installs (or joins) the realm's registry in
  * `globalThis[Symbol.for("diagnose.registry")]`; see registry/global-slot.ts.
  */
-import { WatchImpl } from "./registry/watch.js";
-import { currentRegistry } from "./registry/global-slot.js";
-import type { FunctionInfo, Watch, Watcher, WatchOptions } from "./registry/types.js";
+import { WatchImpl } from "./watch.js";
+import { currentRegistry } from "./global-slot.js";
+import type { FunctionInfo, Watch, Watcher, WatchOptions } from "./types.js";
 
 export type {
   CallFrame,
@@ -19,7 +19,7 @@ export type {
   WatchOptions,
   WatchState,
   Watcher,
-} from "./registry/types.js";
+} from "./types.js";
 export {
   AbiMismatchError,
   DiagnoseError,
@@ -30,8 +30,8 @@ export {
   SyncPauseError,
   TargetNotFoundError,
   WatcherError,
-} from "./registry/errors.js";
-export { SyncGate } from "./registry/sync-gate.js";
+} from "./errors.js";
+export { SyncGate } from "./sync-gate.js";
 
 // On load: create the registry, join another copy's, or adopt the bootstrap's queued tables.
 currentRegistry();

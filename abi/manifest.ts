@@ -5,10 +5,10 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { MANIFEST_FILE, MANIFEST_VERSION, type ModuleSites, type SiteManifest } from "./types.js";
+import { MANIFEST_FILE, MANIFEST_VERSION, type ModuleSites, type SiteManifest } from "./manifest-format.js";
 
-export type { ManifestFunction, ManifestSite, ModuleSites, SiteManifest } from "./types.js";
-export { MANIFEST_FILE, MANIFEST_VERSION } from "./types.js";
+export type { ManifestFunction, ManifestSite, ModuleSites, SiteManifest } from "./manifest-format.js";
+export { MANIFEST_FILE, MANIFEST_VERSION } from "./manifest-format.js";
 
 /** A manifest file that exists but cannot be used; the message names the file and the problem. */
 export class ManifestError extends Error {
