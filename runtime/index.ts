@@ -7,14 +7,21 @@
  *   p.instruments.set("foo", new LogInstrument("foo", "arg"));
  *   p.start();
  *
- * See docs/probes.md.
+ * See docs/probes.md. Test helpers live in "diagnose/testing", the low-level registry contract in
+ * "diagnose/registry".
+ *
+ * Exports are listed by name (no `export *`): everything here is public API, and a new export is a
+ * decision.
  */
 
-// Probes
+import { ProbeTestInstrument as ProbeTestInstrumentClass } from "./instruments/probe-test.js";
+import { Sensor as SensorClass, sensor as sensorFunction } from "./testing/sensor.js";
+import type { SensorOptions as SensorOptionsType } from "./testing/sensor.js";
+
+// Probes (a Probe is made by `probes.attachTo()`, its InstrumentMap by the probe: types only)
 export { probes } from "./probes/probes.js";
 export type { ProbeSummary, InstrumentSummary } from "./probes/probes.js";
-export { Probe, InstrumentMap } from "./probes/probe.js";
-export type { ProbeStatus } from "./probes/probe.js";
+export type { Probe, InstrumentMap, ProbeStatus } from "./probes/probe.js";
 
 // Instruments
 export { Instrument } from "./instruments/instrument.js";
@@ -24,28 +31,23 @@ export type {
   InstrumentOptions,
   InstrumentStatus,
 } from "./instruments/instrument.js";
-export { LogInstrument, formatLine } from "./instruments/log.js";
+export { LogInstrument } from "./instruments/log.js";
 export type { LogInstrumentOptions, LogSink } from "./instruments/log.js";
 export { HistogramInstrument, IncrementInstrument, StatsdInstrument } from "./instruments/metrics.js";
 export type { MetricInstrumentOptions } from "./instruments/metrics.js";
-export { ProbeTestInstrument } from "./instruments/probe-test.js";
 export { DogStatsD, defaultStatsClient, setDefaultStatsClient } from "./instruments/dogstatsd.js";
 export type { DogStatsDOptions, StatsClient } from "./instruments/dogstatsd.js";
 
-// Events and expressions
-export { EventNamespace } from "./expressions/namespace.js";
-export type { EventKind } from "./expressions/namespace.js";
+// Events and expressions (an EventNamespace is made per event by the runtime: a type only)
+export type { EventNamespace, EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";
 
 // Manager
-export { InstrumentManager, manager, mag, defaultGlobalNamespace } from "./manager/manager.js";
+export { InstrumentManager, manager } from "./manager/manager.js";
 export type { Tags, TagValue } from "./manager/manager.js";
 
-// Test helpers
-export { sensor, Sensor } from "./sensor.js";
-export type { SensorOptions } from "./sensor.js";
-
-// Errors
+// Errors: every error a user of this entry point can receive.
+export { DiagnoseError, describeError } from "../errors/index.js";
 export {
   ExpressionSyntaxError,
   InstrumentOptionsError,
@@ -54,4 +56,29 @@ export {
   ProbeExistsError,
   UnknownNameError,
 } from "./probes/errors.js";
-export { DiagnoseError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./registry/index.js";
+export {
+  AbiMismatchError,
+  InvalidOptionsError,
+  InvalidTargetError,
+  LineNotFoundError,
+  PauseNotAwaitableError,
+  SyncPauseError,
+  TargetNotFoundError,
+  WatcherError,
+} from "./registry/index.js";
+
+// Test helpers, moved to "diagnose/testing". The aliases below keep them importable from here
+// for one minor version; JSDoc `@deprecated` makes editors strike them through.
+
+/** @deprecated Import `sensor` from "diagnose/testing"; this re-export will be removed in the next minor version. */
+export const sensor: typeof sensorFunction = sensorFunction;
+/** @deprecated Import `Sensor` from "diagnose/testing"; this re-export will be removed in the next minor version. */
+export const Sensor: typeof SensorClass = SensorClass;
+/** @deprecated Import `Sensor` from "diagnose/testing"; this re-export will be removed in the next minor version. */
+export type Sensor = SensorClass;
+/** @deprecated Import `SensorOptions` from "diagnose/testing"; this re-export will be removed in the next minor version. */
+export type SensorOptions = SensorOptionsType;
+/** @deprecated Import `ProbeTestInstrument` from "diagnose/testing"; this re-export will be removed in the next minor version. */
+export const ProbeTestInstrument: typeof ProbeTestInstrumentClass = ProbeTestInstrumentClass;
+/** @deprecated Import `ProbeTestInstrument` from "diagnose/testing"; this re-export will be removed in the next minor version. */
+export type ProbeTestInstrument = ProbeTestInstrumentClass;

@@ -42,7 +42,12 @@ export function instrument(code: string, filename: string, options?: InstrumentO
   };
 }
 
-/** The manifest entry of an analysed module. */
+/**
+ * The manifest entry of an analysed module, for the adapters in this folder (the tsc plugin).
+ * Not public: its argument is the transformer's internal analysis; users get the same entry as
+ * `instrument(...).sites`.
+ * @internal
+ */
 export function moduleSites(analysis: Analysis): ModuleSites {
   return {
     module: analysis.module,

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { scanExpression } from "../../runtime/expressions/scan.js";
 import { Expression } from "../../runtime/expressions/expression.js";
-import { ExpressionSyntaxError, mag } from "../../runtime/index.js";
+import { ExpressionSyntaxError } from "../../runtime/index.js";
+import { mag } from "../../runtime/manager/manager.js";
 
 test("a bare name is recognised and not compiled", () => {
   assert.equal(scanExpression(" result ").bare, "result");

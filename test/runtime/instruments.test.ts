@@ -19,12 +19,12 @@ import {
   LineNotFoundError,
   LogInstrument,
   ProbeTestInstrument,
-  formatLine,
   probes,
   type EventNamespace,
   type Probe,
   type StatsClient,
 } from "../../runtime/index.js";
+import { formatLine } from "../../runtime/instruments/log.js";
 import { loadInstrumented } from "../helpers/instrumented.js";
 
 let n = 0;

@@ -8,7 +8,6 @@ import { after, afterEach, describe, test } from "node:test";
 import {
   Instrument,
   LogInstrument,
-  Probe,
   ProbeExistsError,
   ProbeTestInstrument,
   TargetNotFoundError,
@@ -16,6 +15,7 @@ import {
   probes,
   type EventNamespace,
 } from "../../runtime/index.js";
+import { Probe } from "../../runtime/probes/probe.js";
 import { loadInstrumented } from "../helpers/instrumented.js";
 
 let n = 0;

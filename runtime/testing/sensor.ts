@@ -8,11 +8,11 @@
  * or, with a callback: `sensor(target, {}, () => cart.total(5)).results`. The sensor removes itself
  * at the end of the block, also when the block throws, and stops the probe if it started it.
  */
-import type { CustomSettings, InstrumentEvent } from "./instruments/instrument.js";
-import { ProbeTestInstrument } from "./instruments/probe-test.js";
-import type { InstrumentManager } from "./manager/manager.js";
-import type { Probe } from "./probes/probe.js";
-import { probes } from "./probes/probes.js";
+import type { CustomSettings, InstrumentEvent } from "../instruments/instrument.js";
+import { ProbeTestInstrument } from "../instruments/probe-test.js";
+import type { InstrumentManager } from "../manager/manager.js";
+import type { Probe } from "../probes/probe.js";
+import { probes } from "../probes/probes.js";
 
 export interface SensorOptions {
   /** Default "result". */
