@@ -5,7 +5,9 @@
  * its copy instead: a second magic-string over the same text, cut to the function's body, appended
  * to the module through a magic-string Bundle, so the copy maps to the original lines too.
  */
-import MagicString, { Bundle } from "magic-string";
+import type MagicString from "magic-string";
+import type { Bundle } from "magic-string";
+import { magicString } from "./dependencies.js";
 import type { Analysis } from "./analyze.js";
 import { headerCode, markerCode } from "./header.js";
 import type { AnalyzedFunction } from "./model.js";
@@ -160,7 +162,7 @@ export function planInsertions(analysis: Analysis): EditPlan {
 
 /** Applies the insertions to the original text. */
 export function applyInsertions(code: string, insertions: readonly Insertion[]): MagicString {
-  const s = new MagicString(code);
+  const s = new (magicString().default)(code);
   // appendLeft keeps call order at one offset, which planInsertions already sorted.
   for (const insertion of insertions) s.appendLeft(insertion.offset, insertion.text);
   return s;
@@ -174,10 +176,10 @@ export function applyInsertions(code: string, insertions: readonly Insertion[]):
 export function applyPlan(code: string, plan: EditPlan, filename: string): MagicString | Bundle {
   const main = applyInsertions(code, plan.main);
   if (plan.copies.length === 0) return main;
-  const bundle = new Bundle({ separator: "\n" });
+  const bundle = new (magicString().Bundle)({ separator: "\n" });
   bundle.addSource({ filename, content: main });
   for (const { fn, insertions } of plan.copies) {
-    const copy = new MagicString(code);
+    const copy = new (magicString().default)(code);
     // Cut first: an insertion at the body's start then stays (it goes to the removed chunk's outro).
     if (fn.body.start > 0) copy.remove(0, fn.body.start);
     if (fn.body.end < code.length) copy.remove(fn.body.end, code.length);

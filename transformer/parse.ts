@@ -2,7 +2,8 @@
  * The one SWC parse of a file. Everything after this works on the returned AST plus the
  * original text; nothing re-parses in the product path.
  */
-import { parseSync, type ParseOptions } from "@swc/core";
+import type { ParseOptions } from "@swc/core";
+import { swc } from "./dependencies.js";
 import type { Program } from "./ast.js";
 import { InstrumentSyntaxError } from "./errors.js";
 import { createPositions, type Positions } from "./positions.js";
@@ -45,7 +46,7 @@ export function parseSource(code: string, filename: string, language: SourceLang
   let program: Program;
   try {
     // "unknown": a file without import/export parses as a script (sloppy mode, `with`, …).
-    program = parseSync(code, { ...options, isModule: "unknown" } as unknown as ParseOptions) as unknown as Program;
+    program = swc().parseSync(code, { ...options, isModule: "unknown" } as unknown as ParseOptions) as unknown as Program;
   } catch (error) {
     throw toSyntaxError(error, filename);
   }

@@ -2,11 +2,12 @@
  * Source maps: magic-string's map of our insertions, composed with the map of an earlier stage
  * so stacks point at the original .ts line and column.
  */
-import remapping from "@jridgewell/remapping";
+import type remapping from "@jridgewell/remapping";
 import type MagicString from "magic-string";
 import type { Bundle } from "magic-string";
 import { basename } from "node:path";
 import type { SourceMapV3 } from "./types.js";
+import { remapping as loadRemapping } from "./dependencies.js";
 
 export function generateMap(s: MagicString | Bundle, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
   // "boundary": one mapping per word boundary, so a column inside a line maps exactly. A Bundle
@@ -23,7 +24,7 @@ export function generateMap(s: MagicString | Bundle, filename: string, inputSour
   };
   if (!inputSourceMap) return own;
   type Input = Exclude<Parameters<typeof remapping>[0], unknown[]>;
-  const composed = remapping(own as Input, (source) => (source === filename ? (inputSourceMap as Input) : null));
+  const composed = loadRemapping()(own as Input, (source) => (source === filename ? (inputSourceMap as Input) : null));
   return {
     version: 3,
     file: composed.file ?? basename(filename),

@@ -7,9 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname } from "node:path";
-import remapping from "@jridgewell/remapping";
-import { transformSync, type Options as SwcOptions } from "@swc/core";
-import MagicString from "magic-string";
+import type { Options as SwcOptions } from "@swc/core";
+import { magicString, remapping, swc } from "../../transformer/dependencies.js";
 import { instrument } from "../../transformer/index.js";
 import type { ModuleSites } from "../../abi/manifest-format.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
@@ -99,7 +98,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   if (isTypeScriptFile(filename) || filename.endsWith(".jsx")) {
     let out: { code: string; map?: string };
     try {
-      out = transformSync(code, swcOptions(filename, format));
+      out = swc().transformSync(code, swcOptions(filename, format));
     } catch (error) {
       throw toSyntaxError(error, filename, maps.length === 0 ? source : code);
     }
@@ -108,14 +107,14 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   }
 
   if (header !== undefined) {
-    const s = new MagicString(code);
+    const s = new (magicString().default)(code);
     s.appendLeft(afterPrologue(code), "\n" + header + "\n");
     code = s.toString();
     maps.unshift(s.generateMap({ hires: "boundary", source: filename }) as unknown as RawMap);
   }
 
   if (maps.length > 0) {
-    const composed = maps.length === 1 ? maps[0]! : (remapping(maps as never, () => null) as unknown as RawMap);
+    const composed = maps.length === 1 ? maps[0]! : (remapping()(maps as never, () => null) as unknown as RawMap);
     // Sources relative to the module's own URL: stack traces then name the original file.
     composed.sources = [basename(filename)];
     composed.sourcesContent = [source];

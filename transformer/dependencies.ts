@@ -1,0 +1,76 @@
+/**
+ * The build side's third-party packages (@swc/core, magic-string, @jridgewell/remapping), loaded
+ * on first use instead of imported at the top of a module.
+ *
+ * They are optionalDependencies of diagnose: a service that only runs prebuilt code (tspc output)
+ * installs with `--omit=optional` and never needs a native compiler. A static `import` of a
+ * missing package fails while Node links the module graph, before any of our code runs, with
+ * Node's own "Cannot find package" error; loading here instead lets `instrument()`, the Node loader
+ * and the tsc plugin say which package to install. `require()` keeps the load synchronous (the
+ * transformer is called from synchronous module hooks) and works from ESM: all three packages ship
+ * CommonJS.
+ */
+import { createRequire } from "node:module";
+import type * as Swc from "@swc/core";
+import type * as MagicStringModule from "magic-string";
+import type Remapping from "@jridgewell/remapping";
+import { DiagnoseError, describeError } from "../errors/index.js";
+
+/** A package the build side needs is not installed (or cannot be loaded on this platform). */
+export class MissingDependencyError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_MISSING_DEPENDENCY";
+  /** The npm package to install. */
+  readonly packageName: string;
+
+  constructor(packageName: string, version: string | undefined, cause: unknown) {
+    const spec = version === undefined ? packageName : `${packageName}@${version}`;
+    const notInstalled = (cause as { code?: unknown } | null)?.code === "MODULE_NOT_FOUND";
+    const what = notInstalled ? "is not installed" : `could not be loaded (${describeError(cause)})`;
+    super(
+      MissingDependencyError.CODE,
+      `Instrumenting code needs the package "${packageName}", which ${what}. Install it next to diagnose: ` +
+        `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional; ` +
+        `running code that is already instrumented does not need it.`,
+      { cause },
+    );
+    this.packageName = packageName;
+  }
+}
+
+const load = createRequire(import.meta.url);
+
+function versionOf(name: string): string | undefined {
+  try {
+    const manifest = load("../../package.json") as { optionalDependencies?: Record<string, string> };
+    return manifest.optionalDependencies?.[name];
+  } catch {
+    return undefined;
+  }
+}
+
+function requirePackage<T>(name: string): T {
+  try {
+    return load(name) as T;
+  } catch (error) {
+    throw new MissingDependencyError(name, versionOf(name), error);
+  }
+}
+
+let swcModule: typeof Swc | undefined;
+let magicStringModule: typeof MagicStringModule | undefined;
+let remappingFunction: typeof Remapping | undefined;
+
+/** @swc/core: the parser and, for the Node loader, the type stripper. */
+export function swc(): typeof Swc {
+  return (swcModule ??= requirePackage<typeof Swc>("@swc/core"));
+}
+
+/** magic-string: `MagicString` and `Bundle`. */
+export function magicString(): typeof MagicStringModule {
+  return (magicStringModule ??= requirePackage<typeof MagicStringModule>("magic-string"));
+}
+
+/** @jridgewell/remapping: composes source maps. */
+export function remapping(): typeof Remapping {
+  return (remappingFunction ??= requirePackage<typeof Remapping>("@jridgewell/remapping"));
+}
