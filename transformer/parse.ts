@@ -43,10 +43,12 @@ export function parseSource(code: string, filename: string, language: SourceLang
     language === "ts" || language === "tsx"
       ? { syntax: "typescript", tsx: language === "tsx", decorators: true, target: "esnext" }
       : { syntax: "ecmascript", jsx: language === "jsx", decorators: true, decoratorsBeforeExport: false, target: "esnext" };
+  // Outside the try: a missing compiler is not a syntax error in the user's file.
+  const { parseSync } = swc();
   let program: Program;
   try {
     // "unknown": a file without import/export parses as a script (sloppy mode, `with`, …).
-    program = swc().parseSync(code, { ...options, isModule: "unknown" } as unknown as ParseOptions) as unknown as Program;
+    program = parseSync(code, { ...options, isModule: "unknown" } as unknown as ParseOptions) as unknown as Program;
   } catch (error) {
     throw toSyntaxError(error, filename);
   }

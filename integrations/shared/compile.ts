@@ -96,9 +96,11 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   }
 
   if (isTypeScriptFile(filename) || filename.endsWith(".jsx")) {
+    // Outside the try: a missing compiler is not a syntax error in the user's file.
+    const { transformSync } = swc();
     let out: { code: string; map?: string };
     try {
-      out = swc().transformSync(code, swcOptions(filename, format));
+      out = transformSync(code, swcOptions(filename, format));
     } catch (error) {
       throw toSyntaxError(error, filename, maps.length === 0 ? source : code);
     }
