@@ -10,6 +10,7 @@ import { generateMap } from "./source-map.js";
 import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
 
 export { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
+export { MissingDependencyError } from "./dependencies.js";
 export type {
   FunctionEntry,
   FunctionKind,
