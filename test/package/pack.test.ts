@@ -45,6 +45,12 @@ function run(command: string, args: readonly string[], cwd: string): Run {
 }
 
 const node = (args: readonly string[], cwd: string): Run => run(process.execPath, args, cwd);
+
+/**
+ * Node options under which `require()` cannot load an ES module, like Jest's CommonJS sandbox:
+ * what runs under them uses the CommonJS build alone, not Node's require(esm).
+ */
+const NO_REQUIRE_ESM = process.allowedNodeEnvironmentFlags.has("--no-experimental-require-module") ? ["--no-experimental-require-module"] : [];
 const npm = (args: readonly string[], cwd: string): Run =>
   run("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], cwd);
 
@@ -200,7 +206,7 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       const r = node(["out/main.js"], app);
       assert.equal(r.status, 0, explain(r));
       assert.match(r.stdout, /cart\.total.*6/);
-      const legacy = node(["-e", "console.log(require('./out/legacy.cjs').api.join(' '))"], app);
+      const legacy = node([...NO_REQUIRE_ESM, "-e", "console.log(require('./out/legacy.cjs').api.join(' '))"], app);
       assert.equal(legacy.stdout.trim(), "function function function DiagnoseError", explain(legacy));
     });
 
@@ -216,8 +222,8 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       assert.match(r.stdout, /src\/cart\.ts:total/);
     });
 
-    test('require("diagnose") loads the CommonJS build of each runtime subpath', () => {
-      const r = node(["require.cjs"], app);
+    test('require("diagnose") loads the CommonJS build of each runtime subpath, without require(esm)', () => {
+      const r = node([...NO_REQUIRE_ESM, "require.cjs"], app);
       assert.equal(r.status, 0, explain(r));
       assert.equal(r.stdout.trim(), "cjs true function function function");
     });
@@ -252,7 +258,7 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       const r = node(["out/main.js"], service);
       assert.equal(r.status, 0, explain(r));
       assert.match(r.stdout, /cart\.total.*6/);
-      const cjs = node(["-e", "const d = require('diagnose'); console.log(typeof d.probes.attachTo)"], service);
+      const cjs = node([...NO_REQUIRE_ESM, "-e", "const d = require('diagnose'); console.log(typeof d.probes.attachTo)"], service);
       assert.equal(cjs.stdout.trim(), "function", explain(cjs));
     });
 
