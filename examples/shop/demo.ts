@@ -8,10 +8,10 @@ import {
   HistogramInstrument,
   IncrementInstrument,
   LogInstrument,
-  ProbeTestInstrument,
   DogStatsD,
   probes,
 } from "diagnose";
+import { ProbeTestInstrument } from "diagnose/testing";
 import { checkout } from "./src/checkout.js";
 
 const SKUS = ["apple", "pear", "fig", "kiwi", "banana"];
