@@ -39,11 +39,19 @@ function isRuntime(layer: string): boolean {
 }
 
 /** Packages (besides `node:` builtins) each layer may import. */
-function packageAllowed(layer: string, name: string, typeOnly: boolean, file: string, declared: Set<string>): string | undefined {
+function packageAllowed(
+  layer: string,
+  name: string,
+  typeOnly: boolean,
+  file: string,
+  declared: Set<string>,
+): string | undefined {
   if (!declared.has(name)) return `"${name}" is not declared in package.json`;
   if (layer === "errors") return "errors/ imports nothing";
-  if (layer === "abi" || isRuntime(layer)) return `${layer}/ imports no package (the runtime must load where the build side is not installed)`;
-  if (name === "typescript" && !typeOnly) return "typescript is an optional peer: the tsc plugin gets it from ts-patch (import type only)";
+  if (layer === "abi" || isRuntime(layer))
+    return `${layer}/ imports no package (the runtime must load where the build side is not installed)`;
+  if (name === "typescript" && !typeOnly)
+    return "typescript is an optional peer: the tsc plugin gets it from ts-patch (import type only)";
   if (BUILD_PACKAGES.includes(name) && !typeOnly && file !== BUILD_PACKAGE_LOADER) {
     return `${name} is loaded on first use through ${BUILD_PACKAGE_LOADER} (a static import fails before our error can name the package)`;
   }
@@ -95,7 +103,11 @@ function importsOf(file: string): Import[] {
     } else if (ts.isCallExpression(node) && node.arguments.length === 1) {
       const callee = node.expression;
       const isImport = callee.kind === ts.SyntaxKind.ImportKeyword;
-      const isRequire = (ts.isIdentifier(callee) && callee.text === "require") || (ts.isCallExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "createRequire");
+      const isRequire =
+        (ts.isIdentifier(callee) && callee.text === "require") ||
+        (ts.isCallExpression(callee) &&
+          ts.isIdentifier(callee.expression) &&
+          callee.expression.text === "createRequire");
       if (isImport || isRequire) add(node.arguments[0], false);
     }
     ts.forEachChild(node, visit);
@@ -118,8 +130,15 @@ function packageName(specifier: string): string {
 const isBuiltin = (specifier: string): boolean => specifier.startsWith("node:") || builtinModules.includes(specifier);
 
 function declaredPackages(): Set<string> {
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
-  return new Set([...Object.keys(manifest["dependencies"] ?? {}), ...Object.keys(manifest["optionalDependencies"] ?? {}), ...Object.keys(manifest["peerDependencies"] ?? {})]);
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as Record<
+    string,
+    Record<string, string> | undefined
+  >;
+  return new Set([
+    ...Object.keys(manifest["dependencies"] ?? {}),
+    ...Object.keys(manifest["optionalDependencies"] ?? {}),
+    ...Object.keys(manifest["peerDependencies"] ?? {}),
+  ]);
 }
 
 /** Every import of the product folders that breaks a rule, as "file → import: why". */
@@ -131,13 +150,17 @@ function violations(): string[] {
     for (const imp of importsOf(file)) {
       const { specifier } = imp;
       if (specifier.startsWith(".")) {
-        const target = relative(REPO_ROOT, join(REPO_ROOT, dirname(file), specifier)).split(sep).join("/");
+        const target = relative(REPO_ROOT, join(REPO_ROOT, dirname(file), specifier))
+          .split(sep)
+          .join("/");
         const to = layerOf(target);
         if (to === from) continue;
         if (!PRODUCT_FOLDERS.includes(target.split("/")[0]!)) {
           out.push(`${file} → ${specifier}: product code never imports ${target.split("/")[0]}/`);
         } else if (to === "runtime/testing" && file !== "runtime/index.ts") {
-          out.push(`${file} → ${specifier}: runtime/testing is for tests (only runtime/index.ts re-exports it, deprecated)`);
+          out.push(
+            `${file} → ${specifier}: runtime/testing is for tests (only runtime/index.ts re-exports it, deprecated)`,
+          );
         } else if (!(MAY_IMPORT[from] ?? (from.startsWith("runtime/") ? MAY_IMPORT["runtime"]! : () => false))(to)) {
           out.push(`${file} → ${specifier}: ${from}/ may not import ${to}/`);
         }
@@ -155,18 +178,27 @@ function violations(): string[] {
 describe("architecture: the one-way arrows between folders", () => {
   test("the import parser sees every kind of import", () => {
     // The checks below are only as good as this: a kind of import it missed would never fail.
-    const imports = importsOf("integrations/node/require-hook.ts").map((i) => `${i.specifier}${i.typeOnly ? " (type)" : ""}`);
+    const imports = importsOf("integrations/node/require-hook.ts").map(
+      (i) => `${i.specifier}${i.typeOnly ? " (type)" : ""}`,
+    );
     assert.ok(imports.includes("./transform.js (type)"), `typeof import("…") not seen: ${imports.join(", ")}`);
     assert.ok(imports.includes("./transform.js"), `createRequire(…)("…") not seen: ${imports.join(", ")}`);
     assert.ok(imports.includes("node:module"));
     const runtime = importsOf("runtime/index.ts");
     assert.ok(runtime.some((i) => i.specifier === "./registry/index.js" && !i.typeOnly));
-    assert.ok(runtime.some((i) => i.specifier === "./probes/probe.js" && i.typeOnly), "export type { … } from is type-only");
+    assert.ok(
+      runtime.some((i) => i.specifier === "./probes/probe.js" && i.typeOnly),
+      "export type { … } from is type-only",
+    );
   });
 
   test("every product folder exists and has files", () => {
     const files = productFiles();
-    for (const folder of PRODUCT_FOLDERS) assert.ok(files.some((f) => f.startsWith(`${folder}/`)), folder);
+    for (const folder of PRODUCT_FOLDERS)
+      assert.ok(
+        files.some((f) => f.startsWith(`${folder}/`)),
+        folder,
+      );
   });
 
   test("no import crosses a forbidden arrow", () => {
@@ -188,7 +220,10 @@ describe("architecture: the one-way arrows between folders", () => {
           if (!isBuiltin(imp.specifier)) reached.push(`${file} → ${imp.specifier}`);
           continue;
         }
-        const target = relative(REPO_ROOT, join(REPO_ROOT, dirname(file), imp.specifier)).split(sep).join("/").replace(/\.js$/, ".ts");
+        const target = relative(REPO_ROOT, join(REPO_ROOT, dirname(file), imp.specifier))
+          .split(sep)
+          .join("/")
+          .replace(/\.js$/, ".ts");
         if (!["runtime", "abi", "errors"].includes(target.split("/")[0]!)) reached.push(`${file} → ${imp.specifier}`);
         else queue.push(target);
       }

@@ -18,11 +18,26 @@ const require = createRequire(import.meta.url);
 
 type Module = Record<string, unknown>;
 const cjs = (entry: string): Module => require(join(DIST, "cjs", "runtime", entry)) as Module;
-const names = (m: Module): string[] => Object.keys(m).filter((k) => k !== "__esModule").sort();
+const names = (m: Module): string[] =>
+  Object.keys(m)
+    .filter((k) => k !== "__esModule")
+    .sort();
 
 describe("the public entry points", () => {
   test("diagnose: probes, instruments, the manager, errors — and no internals", () => {
-    for (const name of ["probes", "Instrument", "LogInstrument", "IncrementInstrument", "HistogramInstrument", "StatsdInstrument", "DogStatsD", "InstrumentManager", "manager", "DiagnoseError", "describeError"]) {
+    for (const name of [
+      "probes",
+      "Instrument",
+      "LogInstrument",
+      "IncrementInstrument",
+      "HistogramInstrument",
+      "StatsdInstrument",
+      "DogStatsD",
+      "InstrumentManager",
+      "manager",
+      "DiagnoseError",
+      "describeError",
+    ]) {
       assert.ok(name in diagnose, `${name} is exported`);
     }
     // Built-ins of expressions and the log formatter are internals; Probe, InstrumentMap and
@@ -44,7 +59,8 @@ describe("the public entry points", () => {
   });
 
   test("diagnose/registry: the low-level contract of docs/registry-contract.md", () => {
-    for (const name of ["watch", "listFunctions", "SyncGate", "WatcherError", "SyncPauseError"]) assert.ok(name in registry, name);
+    for (const name of ["watch", "listFunctions", "SyncGate", "WatcherError", "SyncPauseError"])
+      assert.ok(name in registry, name);
     const declarations = readFileSync(join(DIST, "runtime", "registry", "index.d.ts"), "utf8");
     assert.doesNotMatch(declarations, /resetForTests/, "test-only API is stripped from the types");
   });
@@ -52,7 +68,10 @@ describe("the public entry points", () => {
   test("the CommonJS build exports the same names as the ESM build", () => {
     assert.deepEqual(names(cjs("index.js")), names(diagnose as Module));
     assert.deepEqual(names(cjs("testing/index.js")), names(testing as Module));
-    assert.deepEqual(names(cjs("registry/index.js")).filter((n) => n !== "resetForTests"), names(registry as Module).filter((n) => n !== "resetForTests"));
+    assert.deepEqual(
+      names(cjs("registry/index.js")).filter((n) => n !== "resetForTests"),
+      names(registry as Module).filter((n) => n !== "resetForTests"),
+    );
   });
 
   test("every error class the runtime defines is exported from diagnose under its own name", async () => {
@@ -66,7 +85,11 @@ describe("the public entry points", () => {
           const module = (await import(pathToFileURL(path).href)) as Module;
           for (const value of Object.values(module)) {
             // The prototype chain, not instanceof: DiagnoseError's instanceof checks a brand on instances.
-            if (typeof value === "function" && Object.prototype.isPrototypeOf.call(diagnose.DiagnoseError.prototype, value.prototype)) defined.set(value.name, value);
+            if (
+              typeof value === "function" &&
+              Object.prototype.isPrototypeOf.call(diagnose.DiagnoseError.prototype, value.prototype)
+            )
+              defined.set(value.name, value);
           }
         }
       }

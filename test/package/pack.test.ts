@@ -33,7 +33,8 @@ interface Run {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith("DIAGNOSE_") || key.startsWith("npm_") || key === "NODE_OPTIONS" || key === "INIT_CWD") delete env[key];
+    if (key.startsWith("DIAGNOSE_") || key.startsWith("npm_") || key === "NODE_OPTIONS" || key === "INIT_CWD")
+      delete env[key];
   }
   env["PATH"] = `${dirname(process.execPath)}${delimiter}${env["PATH"] ?? ""}`;
   return env as NodeJS.ProcessEnv;
@@ -50,7 +51,9 @@ const node = (args: readonly string[], cwd: string): Run => run(process.execPath
  * Node options under which `require()` cannot load an ES module, like Jest's CommonJS sandbox:
  * what runs under them uses the CommonJS build alone, not Node's require(esm).
  */
-const NO_REQUIRE_ESM = process.allowedNodeEnvironmentFlags.has("--no-experimental-require-module") ? ["--no-experimental-require-module"] : [];
+const NO_REQUIRE_ESM = process.allowedNodeEnvironmentFlags.has("--no-experimental-require-module")
+  ? ["--no-experimental-require-module"]
+  : [];
 const npm = (args: readonly string[], cwd: string): Run =>
   run("npm", [...args, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], cwd);
 
@@ -143,7 +146,10 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
   let packed: { files: { path: string }[]; unpackedSize: number; entryCount: number };
 
   before(() => {
-    assert.ok(existsSync(join(REPO_ROOT, "dist", "cjs", "runtime", "index.js")), "build first: npm run build (makes dist/ and dist/cjs/)");
+    assert.ok(
+      existsSync(join(REPO_ROOT, "dist", "cjs", "runtime", "index.js")),
+      "build first: npm run build (makes dist/ and dist/cjs/)",
+    );
     work = mkdtempSync(join(tmpdir(), "diagnose-pack-"));
     const r = npm(["pack", "--ignore-scripts", "--json", "--pack-destination", work], REPO_ROOT);
     assert.equal(r.status, 0, explain(r));
@@ -175,7 +181,9 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
     ]) {
       assert.ok(paths.includes(required), `${required} missing from the tarball`);
     }
-    const unwanted = paths.filter((p) => /^(dist\/)?(test|benchmarks|examples|\.ci)\//.test(p) || /(^|\/)[^/]+(?<!\.d)\.ts$/.test(p));
+    const unwanted = paths.filter(
+      (p) => /^(dist\/)?(test|benchmarks|examples|\.ci)\//.test(p) || /(^|\/)[^/]+(?<!\.d)\.ts$/.test(p),
+    );
     assert.deepEqual(unwanted, []);
   });
 
@@ -186,7 +194,12 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       app = join(work, "app");
       write(app, APP_FILES);
       const r = npm(
-        ["install", tarball, `typescript@${REPO_PACKAGE.devDependencies["typescript"]}`, `ts-patch@${REPO_PACKAGE.devDependencies["ts-patch"]}`],
+        [
+          "install",
+          tarball,
+          `typescript@${REPO_PACKAGE.devDependencies["typescript"]}`,
+          `ts-patch@${REPO_PACKAGE.devDependencies["ts-patch"]}`,
+        ],
         app,
       );
       assert.equal(r.status, 0, explain(r));
@@ -241,7 +254,11 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
 
     before(() => {
       service = join(work, "service");
-      write(service, { "package.json": APP_FILES["package.json"]!, "src/main.ts": APP_FILES["src/main.ts"]!, "src/cart.ts": APP_FILES["src/cart.ts"]! });
+      write(service, {
+        "package.json": APP_FILES["package.json"]!,
+        "src/main.ts": APP_FILES["src/main.ts"]!,
+        "src/cart.ts": APP_FILES["src/cart.ts"]!,
+      });
       const r = npm(["install", tarball, "--omit=optional"], service);
       assert.equal(r.status, 0, explain(r));
       // The published manifest has no script npm runs (or flags) on install: it builds on prepack.
@@ -258,7 +275,10 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       const r = node(["out/main.js"], service);
       assert.equal(r.status, 0, explain(r));
       assert.match(r.stdout, /cart\.total.*6/);
-      const cjs = node([...NO_REQUIRE_ESM, "-e", "const d = require('diagnose'); console.log(typeof d.probes.attachTo)"], service);
+      const cjs = node(
+        [...NO_REQUIRE_ESM, "-e", "const d = require('diagnose'); console.log(typeof d.probes.attachTo)"],
+        service,
+      );
       assert.equal(cjs.stdout.trim(), "function", explain(cjs));
     });
 
@@ -270,7 +290,10 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       const r = node(["--input-type=module", "-e", script], service);
       assert.equal(r.status, 0, explain(r));
       assert.match(r.stdout, /^DIAGNOSE_MISSING_DEPENDENCY @swc\/core /);
-      assert.match(r.stdout, new RegExp(`npm install @swc/core@${REPO_PACKAGE.optionalDependencies["@swc/core"]!.replace(/\./g, "\\.")}`));
+      assert.match(
+        r.stdout,
+        new RegExp(`npm install @swc/core@${REPO_PACKAGE.optionalDependencies["@swc/core"]!.replace(/\./g, "\\.")}`),
+      );
 
       const loader = node(["--import", "diagnose/register", "src/main.ts"], service);
       assert.notEqual(loader.status, 0);
