@@ -328,6 +328,7 @@ class JsonFileStore implements FileStore {
         } catch (e) {
           throw e instanceof DiagnoseError ? e : this.#unavailable(`cannot write ${this.path}`, e);
         }
+        this.#lastGood = out;
         return result;
       });
     const next = this.#writes.then(run, run);
