@@ -52,6 +52,11 @@ export interface FileStoreOptions {
   readonly lockStaleMs?: number;
   /** fsync spec writes before the rename (default true). */
   readonly fsync?: boolean;
+  /**
+   * Status files not rewritten for this long belong to processes that are gone and are deleted
+   * by the next process that reports, in ms (default 7 days).
+   */
+  readonly statusRetentionMs?: number;
 }
 
 /** The file store. */
@@ -87,6 +92,8 @@ class JsonFileStore implements FileStore {
   readonly #lockTimeoutMs: number;
   readonly #lockStaleMs: number;
   readonly #fsync: boolean;
+  readonly #statusRetentionMs: number;
+  #lastPrune = 0;
 
   #lastError: Error | null = null;
   /** The text of the last good spec file (re-parsed for every snapshot: callers get fresh objects). */
@@ -120,6 +127,7 @@ class JsonFileStore implements FileStore {
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.#lockStaleMs = options.lockStaleMs ?? 10_000;
     this.#fsync = options.fsync ?? true;
+    this.#statusRetentionMs = options.statusRetentionMs ?? 7 * 24 * 3600 * 1000;
   }
 
   get lastError(): Error | null {
@@ -173,6 +181,7 @@ class JsonFileStore implements FileStore {
         } catch (e) {
           throw this.#unavailable(`cannot write the status file ${target}`, e);
         }
+        await this.#pruneStatus(target);
       });
       this.#statusWrites = next.catch(() => {});
       return next;
@@ -334,6 +343,24 @@ class JsonFileStore implements FileStore {
     const next = this.#writes.then(run, run);
     this.#writes = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Deletes the status files of processes gone longer than the retention, and tmp files of status
+   * writers killed mid-write; at most once per hour per store, best effort.
+   */
+  async #pruneStatus(own: string): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPrune < Math.min(3600_000, this.#statusRetentionMs)) return;
+    this.#lastPrune = now;
+    const names = await fsp.readdir(this.#statusDir).catch(() => [] as string[]);
+    for (const name of names) {
+      const file = join(this.#statusDir, name);
+      if (file === own) continue;
+      const limit = name.endsWith(".tmp") ? 60_000 : this.#statusRetentionMs;
+      const s = await fsp.stat(file).catch(() => null);
+      if (s !== null && now - s.mtimeMs > limit) await fsp.rm(file, { force: true }).catch(() => {});
+    }
   }
 
   /** Removes tmp files of killed writers: under the lock no other writer has one in flight. */

@@ -311,6 +311,29 @@ describe("file store: bad files", () => {
   });
 });
 
+describe("file store: status files", () => {
+  it("each process writes its own file; files of processes gone past the retention are pruned", async () => {
+    const path = join(await folder(), "specs.json");
+    const store = await open(path, { statusRetentionMs: 60_000 });
+    const at = new Date();
+    await store.reportStatus({ processId: "gone:1", labels: {}, at, specs: {} });
+    await store.reportStatus({ processId: "../../etc/passwd", labels: {}, at, specs: {} });
+    const names = await readdir(`${path}.status`);
+    assert.equal(names.length, 2);
+    assert.ok(names.every((n) => !n.includes("/") && n.endsWith(".json")), names.join(", "));
+    const old = new Date(Date.now() - 120_000);
+    await utimes(join(`${path}.status`, names.find((n) => n.startsWith("gone"))!), old, old);
+    await writeFile(join(`${path}.status`, "x.json.1-dead.tmp"), "{");
+    await utimes(join(`${path}.status`, "x.json.1-dead.tmp"), old, old);
+    await writeFile(join(`${path}.status`, "junk.json"), "not json");
+    // A second store instance prunes on its first report.
+    const other = await open(path, { statusRetentionMs: 60_000 });
+    await other.reportStatus({ processId: "alive:2", labels: {}, at, specs: {} });
+    assert.deepEqual((await other.listStatus()).map((r) => r.processId), ["../../etc/passwd", "alive:2"], "a malformed status file is skipped");
+    assert.ok(!(await readdir(`${path}.status`)).some((n) => n.endsWith(".tmp")));
+  });
+});
+
 describe("file store: the lock", () => {
   it("a lock of a live holder makes a write wait, then fail with a clear error", async () => {
     const path = join(await folder(), "specs.json");
