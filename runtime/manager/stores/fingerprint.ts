@@ -1,0 +1,122 @@
+/**
+ * Content versions: a spec's version is a stable fingerprint of its document without `applied`,
+ * so a document edited in place (a Map entry set directly, a JSON file edited by hand) gets a new
+ * version without anyone calling put(). The snapshot revision is the fingerprint of every
+ * (id, version) pair.
+ *
+ * Documents are hostile input: the walk reads own data properties through their descriptors (a
+ * getter is never invoked) and never touches a Proxy. A document it cannot read gets an opaque
+ * version that stays the same while the same object is stored.
+ */
+import { createHash } from "node:crypto";
+import { types } from "node:util";
+
+const MAX_DEPTH = 64;
+
+class Unreadable extends Error {}
+
+/** @internal */
+export function specVersion(doc: unknown): string {
+  let text: string;
+  try {
+    text = canonical(doc, 0, [], true);
+  } catch {
+    return opaqueVersion(doc);
+  }
+  return quickHash(text);
+}
+
+/**
+ * A 64-bit string hash in plain JavaScript (two multiplicative 32-bit lanes): versions are
+ * computed for every spec on every list(), and a crypto hash object per document costs more than
+ * the walk. Collisions only matter between two versions of one spec id.
+ */
+function quickHash(text: string): string {
+  let h1 = 0xdeadbeef ^ text.length;
+  let h2 = 0x41c6ce57 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(36).padStart(7, "0") + (h1 >>> 0).toString(36).padStart(7, "0");
+}
+
+/** @internal The revision of a snapshot: equal (id, version) sets give equal revisions. */
+export function snapshotRevision(entries: readonly { readonly id: string; readonly version: string }[]): string {
+  const parts = entries.map((e) => `${JSON.stringify(e.id)}=${e.version}`);
+  parts.sort();
+  return hash(parts.join("\n"));
+}
+
+function hash(text: string): string {
+  return createHash("sha1").update(text).digest("base64url").slice(0, 20);
+}
+
+const opaque = new WeakMap<object, string>();
+let opaqueCount = 0;
+
+function opaqueVersion(doc: unknown): string {
+  if ((typeof doc !== "object" && typeof doc !== "function") || doc === null) return `opaque-${++opaqueCount}`;
+  let v = opaque.get(doc);
+  if (v === undefined) {
+    v = `opaque-${++opaqueCount}`;
+    opaque.set(doc, v);
+  }
+  return v;
+}
+
+/**
+ * An injective text for a value: strings and keys are length-prefixed (no escaping to do), numbers,
+ * booleans, null, undefined, bigints and dates are tagged, objects have their keys sorted.
+ */
+function canonical(value: unknown, depth: number, ancestors: object[], top: boolean): string {
+  switch (typeof value) {
+    case "string":
+      return `${value.length}'${value}`;
+    case "number":
+      return Number.isFinite(value) ? String(value) : `#${String(value)}`;
+    case "boolean":
+      return value ? "t" : "f";
+    case "undefined":
+      return "u";
+    case "bigint":
+      return `${value}n`;
+    case "symbol":
+    case "function":
+      throw new Unreadable();
+  }
+  if (value === null) return "n";
+  const obj = value as object;
+  if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
+  if (types.isDate(obj)) return `D${Date.prototype.getTime.call(obj)}`;
+  if (ancestors.includes(obj)) return "^";
+  ancestors.push(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    const items: string[] = [];
+    const length = readData(obj, "length");
+    for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false));
+    out = `[${items.join(",")}]`;
+  } else {
+    // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).
+    const keys = Object.keys(obj).sort();
+    out = "{";
+    for (const key of keys) {
+      if (top && key === "applied") continue;
+      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false)},`;
+    }
+    out += "}";
+  }
+  ancestors.pop();
+  return out;
+}
+
+function readData(obj: object, key: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(obj, key);
+  if (d === undefined) return undefined;
+  if (!("value" in d)) throw new Unreadable();
+  return d.value;
+}
