@@ -2,7 +2,7 @@
  * The test thread's side of `bp.startWorker()`: starts the worker, turns its messages into hits
  * and task outcomes, and answers its parked calls.
  */
-import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { ANSWERED, ARMED, CELLS, type Answer, type FromWorker, type WorkerConfig } from "./protocol.js";
 import { BreakpointMisuseError, BreakpointWorkerError } from "./errors.js";
 import { Task, taskPromise, type TaskPromise } from "./tasks.js";
@@ -59,7 +59,7 @@ export class WorkerHost {
       this.port.close();
       sink.taskEnded();
     };
-    this.port.on("message", (m: FromWorker) => {
+    const onMessage = (m: FromWorker) => {
       switch (m.type) {
         case "hit":
           sink.workerHit(this, m);
@@ -77,11 +77,24 @@ export class WorkerHost {
           end({ error: m.error });
           break;
       }
+    };
+    this.port.on("message", onMessage);
+    // The port's messages can arrive after the worker's exit or error event: read what is left
+    // first, so the outcome the worker posted wins over the exit.
+    const drain = () => {
+      if (this.ended) return;
+      for (let r = receiveMessageOnPort(this.port); r !== undefined && !this.ended; r = receiveMessageOnPort(this.port)) {
+        onMessage(r.message as FromWorker);
+      }
+    };
+    this.worker.on("error", (error) => {
+      drain();
+      end({ error });
     });
-    this.worker.on("error", (error) => end({ error }));
-    this.worker.on("exit", (code) =>
-      end({ error: new BreakpointWorkerError(`The worker running ${options.exportName}() exited with code ${code} before it finished.`) }),
-    );
+    this.worker.on("exit", (code) => {
+      drain();
+      end({ error: new BreakpointWorkerError(`The worker running ${options.exportName}() exited with code ${code} before it finished.`) });
+    });
   }
 
   /** Sends the answer to the worker's call number `answer.seq` and wakes the worker. */
