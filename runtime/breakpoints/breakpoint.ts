@@ -12,6 +12,7 @@
  * Everything is event-driven: a hit resolves the waits it satisfies at once, and a release resolves
  * the parked call's pause at once. Every wait has a finite deadline on a real timer (clock.ts).
  */
+import { performance } from "node:perf_hooks";
 import { describeError } from "../../errors/index.js";
 import { watch, type CallFrame, type FunctionInfo, type SiteInfo, type Watch } from "../registry/index.js";
 import { after, cancel, every, now, sleep, stopEvery, type IntervalHandle, type TimerHandle } from "./clock.js";
@@ -651,7 +652,8 @@ export class Breakpoint implements AsyncDisposable {
     if (this.disarmed) return go();
     const call = this.calls++;
     if (!this.accepts(call, m.self, m.args) || (this.once && this.totalHits > 0)) return go();
-    const hit = new Hit(this.target, m.event, call, m.args, m.self, m.locals, m.result, m.error, m.stack, host.threadId, now());
+    // The worker's clock has another origin: its timestamp is converted to this thread's.
+    const hit = new Hit(this.target, m.event, call, m.args, m.self, m.locals, m.result, m.error, m.stack, host.threadId, m.at - performance.timeOrigin);
     hit.seq = m.seq;
     this.record(hit, host.task);
     const a = this.action;

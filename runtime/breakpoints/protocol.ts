@@ -35,6 +35,8 @@ export type FromWorker =
       readonly error: unknown;
       readonly stack: readonly string[];
       readonly isAsync: boolean;
+      /** When the call was caught: `performance.timeOrigin + performance.now()` of the worker. */
+      readonly at: number;
     }
   | { readonly type: "timeout"; readonly seq: number }
   | { readonly type: "armed"; readonly state: string; readonly error: unknown }

@@ -4,6 +4,7 @@
  * the watcher posts it to the test thread and blocks this thread until the answer comes: how
  * synchronous code is parked (and async code too: its thread stops, with every other call on it).
  */
+import { performance } from "node:perf_hooks";
 import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { ANSWERED, ARMED, cloneable, type Answer, type FromWorker, type WorkerConfig } from "./protocol.js";
 import { BreakpointTimeoutError } from "./errors.js";
@@ -39,6 +40,7 @@ function ask(event: BreakpointEvent, fn: FunctionInfo | undefined, frame: CallFr
     error: cloneable(error),
     stack: captureStack(),
     isAsync: fn !== undefined && (fn.flags & ASYNC) !== 0,
+    at: performance.timeOrigin + now(),
   });
   const deadline = now() + config.timeoutMs;
   for (;;) {
