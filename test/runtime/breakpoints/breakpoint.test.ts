@@ -400,3 +400,24 @@ test("bad options are refused at once", () => {
   assert.throws(() => Breakpoint.block("no colon"), /qualified name/);
   assert.throws(() => Breakpoint.block(T("nope")), /No function/);
 });
+
+test("the test's own callbacks that throw never reach the call: dispose reports them", async () => {
+  const hostile = new Proxy({}, { get: () => { throw new Error("getter trap"); }, ownKeys: () => { throw new Error("keys trap"); } });
+  const bp = new Breakpoint(T("step"), {
+    condition: () => {
+      throw new Error("predicate failed");
+    },
+  });
+  assert.deepEqual(await m.loop(2), [0, 2]);
+  const fires = new Breakpoint(T("inner"), {
+    fire: () => {
+      throw new Error("fire failed");
+    },
+  });
+  const rejects = new Breakpoint(T("outer"), { fire: async () => Promise.reject(new Error("async fire failed")) });
+  assert.equal(await m.outer(hostile as never).catch(() => "threw in user code only"), "threw in user code only");
+  assert.equal(await m.outer(1), 20);
+  await assert.rejects(bp.close(), (e) => e instanceof BreakpointErrors && /predicate failed/.test(e.message) && /was not met/.test(e.message));
+  await assert.rejects(fires.close(), /the fire function threw: Error: fire failed/);
+  await assert.rejects(rejects.close(), /async fire failed/);
+});
