@@ -529,7 +529,8 @@ export class Breakpoint implements AsyncDisposable {
       const args = argsOf(frame);
       if (!this.accepts(call, frame?.self, args)) return undefined;
       if (this.once && this.totalHits > 0) return undefined;
-      const hit = new Hit(this.target, event, call, args, frame?.self, locals(), result, error, captureStack(), 0, now());
+      const at = now();
+      const hit = new Hit(this.target, event, call, args, frame?.self, locals(), result, error, captureStack(), 0, at);
       const task = taskContext.getStore();
       this.record(hit, task);
       return hit;
