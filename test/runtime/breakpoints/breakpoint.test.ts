@@ -17,6 +17,7 @@ import {
   BreakpointWaitTimeoutError,
   type Hit,
 } from "../../../runtime/breakpoints/index.js";
+import { loadInstrumented } from "../../helpers/instrumented.js";
 import { loadFixture } from "./fixture.js";
 
 const mod = await loadFixture();
@@ -420,4 +421,21 @@ test("the test's own callbacks that throw never reach the call: dispose reports 
   await assert.rejects(bp.close(), (e) => e instanceof BreakpointErrors && /predicate failed/.test(e.message) && /was not met/.test(e.message));
   await assert.rejects(fires.close(), /the fire function threw: Error: fire failed/);
   await assert.rejects(rejects.close(), /async fire failed/);
+});
+
+test("a breakpoint on a module that loads later arms when it loads; a missing function there fails the wait", async () => {
+  const bp = Breakpoint.block("src/later.ts:slow");
+  const missing = Breakpoint.block("src/later.ts:absent");
+  const later = await loadInstrumented<{ slow(n: number): Promise<number> }>("export async function slow(n: number) {\n  return n + 1;\n}\n", "src/later.ts");
+  try {
+    const task = bp.start(() => later.exports.slow(1));
+    assert.deepEqual((await bp.wait()).args, [1]);
+    bp.release();
+    assert.equal(await task, 2);
+    await bp.close();
+    await assert.rejects(missing.wait(), /No function "src\/later\.ts:absent"/);
+    await assert.rejects(missing.close(), /No function/);
+  } finally {
+    rmSync(later.root, { recursive: true, force: true });
+  }
 });
