@@ -15,8 +15,11 @@
 import { performance } from "node:perf_hooks";
 import { describeError } from "../../errors/index.js";
 import { watch, type CallFrame, type FunctionInfo, type SiteInfo, type Watch } from "../registry/index.js";
-import { after, cancel, every, now, sleep, stopEvery, type IntervalHandle, type TimerHandle } from "./clock.js";
-import { parseCondition, unmetDetail, type Condition, type ParsedCondition } from "./conditions.js";
+import { after, cancel, now, sleep, type TimerHandle } from "./clock.js";
+import { parseCondition, unmetDetail, type ParsedCondition } from "./conditions.js";
+import { markInjected, wasInjected } from "./injected.js";
+import { checkTimeout, EVENTS, splitTarget, type Action, type AnyTargetArgs, type BreakpointOptions, type WaitOptions } from "./options.js";
+import { Waiters, type Readiness } from "./waiters.js";
 import {
   BreakpointAbortedError,
   BreakpointCallbackError,
@@ -28,72 +31,10 @@ import {
 } from "./errors.js";
 import { argsOf, captureStack, Hit, paramLocals, siteLocals, type BreakpointEvent } from "./hit.js";
 import { cloneable, type FromWorker } from "./protocol.js";
-import { resolveMember } from "./target.js";
 import { labelOf, startLocal, Task, taskContext, type TaskPromise } from "./tasks.js";
 import { WorkerHost, type WorkerSink } from "./worker-host.js";
 
-export interface BreakpointOptions {
-  /** Where calls are caught: "call" (before the body, the default), "return" (after it), "error". */
-  event?: BreakpointEvent;
-  /** Which calls: every one (default), the n-th (from 0), a list of those, or a predicate over the arguments. */
-  condition?: Condition;
-  /**
-   * Milliseconds for both sides: how long `wait()` waits by default, how long a parked call waits
-   * before it throws a BreakpointTimeoutError, and how long dispose waits for started tasks.
-   * Finite; default `Breakpoint.defaultTimeoutMs`.
-   */
-  timeoutMs?: number;
-  /** Runs at every hit (on the test's thread), before the breakpoint's action. */
-  fire?: (hit: Hit) => unknown;
-  /** Aborting it (node:test's `t.signal`, Vitest's `context.signal`) disarms and releases everything. */
-  signal?: AbortSignal;
-  /** Act on the first matching call only; later calls go on untouched. */
-  once?: boolean;
-}
-
-export interface WaitOptions {
-  /** Resolve once this many hits happened since the last `release()` (default 1). */
-  hits?: number;
-  /** Default: the breakpoint's `timeoutMs`. */
-  timeoutMs?: number;
-}
-
-type Action =
-  | { readonly kind: "block" }
-  | { readonly kind: "fire" }
-  | { readonly kind: "error"; readonly error: unknown }
-  | { readonly kind: "delay"; readonly ms: number }
-  | { readonly kind: "return"; readonly value: unknown };
-
-type TargetArgs<O> = [target: string, options?: O] | [owner: object, method: string, options?: O];
-type AnyTargetArgs<O> = [target: string | object, methodOrOptions?: string | O, options?: O];
-
-interface Waiter {
-  readonly ready: () => Hit | true | undefined;
-  readonly resolve: (value: Hit | undefined) => void;
-  readonly reject: (error: unknown) => void;
-  readonly timer: TimerHandle;
-  readonly poll: IntervalHandle | undefined;
-}
-
 const ASYNC = 1;
-const EVENTS: readonly BreakpointEvent[] = ["call", "return", "error"];
-
-/** Errors breakpoints threw into calls on purpose: expected outcomes, not failures, at dispose. */
-const injected = new WeakSet<object>();
-const injectedMessages = new Set<string>();
-
-function markInjected(error: unknown): void {
-  if (typeof error === "object" && error !== null) injected.add(error);
-  const text = describeError(error);
-  injectedMessages.add(text);
-}
-
-function wasInjected(error: unknown): boolean {
-  if (typeof error === "object" && error !== null && injected.has(error)) return true;
-  // Errors from worker threads arrive as clones.
-  return injectedMessages.has(describeError(error));
-}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   try {
@@ -103,21 +44,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   }
 }
 
-function checkTimeout(ms: unknown, what: string): number {
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
-    throw new BreakpointMisuseError(`${what} must be a finite number of milliseconds > 0 (never infinite), got ${String(ms)}.`);
-  }
-  return ms;
-}
-
-function splitTarget<O>(args: TargetArgs<O> | AnyTargetArgs<O>): { target: string; options: O | undefined } {
-  const [a, b, c] = args as [unknown, unknown, unknown];
-  if (typeof a === "string") return { target: a, options: b as O | undefined };
-  if (typeof b !== "string") {
-    throw new BreakpointMisuseError(`A breakpoint target is a qualified name ("src/file.ts:Class.method") or (objectOrClass, "method").`);
-  }
-  return { target: resolveMember(a, b), options: c as O | undefined };
-}
+export type { BreakpointOptions, WaitOptions } from "./options.js";
 
 export class Breakpoint implements AsyncDisposable {
   /** The default `timeoutMs` of new breakpoints. */
@@ -138,7 +65,11 @@ export class Breakpoint implements AsyncDisposable {
   private counted: Hit[] = [];
   private readonly parkedHits = new Set<Hit>();
   private latest: Hit | undefined = undefined;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters((what, ms, releaseOnTimeout) => {
+    const error = new BreakpointWaitTimeoutError(this.target, ms, what, this.describeState());
+    if (releaseOnTimeout) this.releaseAll();
+    return error;
+  });
   private readonly tasks: Task[] = [];
   private readonly finished: PromiseSettledResult<unknown>[] = [];
   private readonly workers: WorkerHost[] = [];
@@ -339,63 +270,23 @@ export class Breakpoint implements AsyncDisposable {
     return this.tasks.map((t) => t.result!);
   }
 
-  private addWaiter(ready: () => Hit | true | undefined, what: string, timeoutMs: number | undefined, poll = false, releaseOnTimeout = true): Promise<Hit | undefined> {
+  private addWaiter(ready: Readiness, what: string, timeoutMs: number | undefined, poll = false, releaseOnTimeout = true): Promise<Hit | undefined> {
     const ms = checkTimeout(timeoutMs ?? this.timeoutMs, "wait `timeoutMs`");
-    return new Promise<Hit | undefined>((resolve, reject) => {
-      if (this.fatal !== undefined) return reject(this.fatal);
-      if (this.closing !== undefined) return reject(new BreakpointMisuseError(`Breakpoint on ${this.target} is closed: nothing more can be waited for.`));
-      let first: Hit | true | undefined;
-      try {
-        first = ready();
-      } catch (err) {
-        return reject(err);
-      }
-      if (first !== undefined) return resolve(first === true ? undefined : first);
-      const waiter: Waiter = {
-        ready,
-        resolve,
-        reject,
-        timer: after(ms, () => {
-          this.dropWaiter(waiter);
-          const error = new BreakpointWaitTimeoutError(this.target, ms, what, this.describeState());
-          if (releaseOnTimeout) this.releaseAll();
-          reject(error);
-        }),
-        poll: poll ? every(5, () => this.notify()) : undefined,
-      };
-      this.waiters.add(waiter);
-    });
-  }
-
-  private dropWaiter(w: Waiter): void {
-    this.waiters.delete(w);
-    cancel(w.timer);
-    stopEvery(w.poll);
-  }
-
-  /** Settles the waits the current state satisfies. */
-  private notify(): void {
-    if (this.fatal !== undefined) return this.failWaiters(this.fatal);
-    for (const w of this.waiters) {
-      let r: Hit | true | undefined;
-      try {
-        r = w.ready();
-      } catch (err) {
-        this.dropWaiter(w);
-        w.reject(err);
-        continue;
-      }
-      if (r === undefined) continue;
-      this.dropWaiter(w);
-      w.resolve(r === true ? undefined : r);
+    if (this.fatal !== undefined) return Promise.reject(this.fatal);
+    if (this.closing !== undefined) {
+      return Promise.reject(new BreakpointMisuseError(`Breakpoint on ${this.target} is closed: nothing more can be waited for.`));
     }
+    return this.waiters.add(ready, what, ms, poll, releaseOnTimeout);
+  }
+
+  /** Settles the waits the current state satisfies (or fails them all after a fatal problem). */
+  private notify(): void {
+    if (this.fatal !== undefined) this.waiters.failAll(this.fatal);
+    else this.waiters.notify();
   }
 
   private failWaiters(error: unknown): void {
-    for (const w of this.waiters) {
-      this.dropWaiter(w);
-      w.reject(error);
-    }
+    this.waiters.failAll(error);
   }
 
   // -------------------------------------------------------------------------------------------
