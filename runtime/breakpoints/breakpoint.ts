@@ -14,10 +14,10 @@
  */
 import { performance } from "node:perf_hooks";
 import { describeError } from "../../errors/index.js";
-import { watch, type CallFrame, type FunctionInfo, type SiteInfo, type Watch } from "../registry/index.js";
-import { after, cancel, now, sleep, type TimerHandle } from "./clock.js";
+import { watch, type CallFrame, type FunctionInfo, type Watch } from "../registry/index.js";
+import { after, cancel, now, type TimerHandle } from "./clock.js";
 import { parseCondition, unmetDetail, type ParsedCondition } from "./conditions.js";
-import { markInjected, wasInjected } from "./injected.js";
+import { wasInjected } from "./injected.js";
 import { checkTimeout, EVENTS, splitTarget, type Action, type AnyTargetArgs, type BreakpointOptions, type WaitOptions } from "./options.js";
 import { Waiters, type Readiness } from "./waiters.js";
 import {
@@ -29,20 +29,11 @@ import {
   BreakpointTimeoutError,
   BreakpointWaitTimeoutError,
 } from "./errors.js";
-import { argsOf, captureStack, Hit, paramLocals, siteLocals, type BreakpointEvent } from "./hit.js";
-import { cloneable, type FromWorker } from "./protocol.js";
+import { argsOf, captureStack, Hit, type BreakpointEvent } from "./hit.js";
+import type { FromWorker } from "./protocol.js";
 import { labelOf, startLocal, Task, taskContext, type TaskPromise } from "./tasks.js";
 import { WorkerHost, type WorkerSink } from "./worker-host.js";
-
-const ASYNC = 1;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
-  } catch {
-    return false;
-  }
-}
+import { atCall, atError, atReturn, isThenable, workerAnswer, type SiteHost } from "./sites.js";
 
 export type { BreakpointOptions, WaitOptions } from "./options.js";
 
@@ -81,6 +72,8 @@ export class Breakpoint implements AsyncDisposable {
   private closing: Promise<void> | undefined = undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = () => this.abort();
+  /** What the site functions (sites.ts) may use of this breakpoint. */
+  private readonly site: SiteHost = this.siteHost();
 
   /** Counts hits (and runs `fire`), nothing waits: `new Breakpoint(target, { fire })`. */
   constructor(target: string, options?: BreakpointOptions);
@@ -106,9 +99,9 @@ export class Breakpoint implements AsyncDisposable {
     this.watch = watch(
       target,
       {
-        onEntry: (frame) => (this.event === "call" ? this.atCall(frame) : undefined),
-        onReturn: (frame, site, value, locals) => (this.event === "return" ? this.atReturn(frame, site, value, locals) : undefined),
-        onThrow: (frame, _site, error) => (this.event === "error" ? this.atError(frame, error) : undefined),
+        onEntry: (frame) => (this.event === "call" ? atCall(this.site, frame) : undefined),
+        onReturn: (frame, site, value, locals) => (this.event === "return" ? atReturn(this.site, frame, site, value, locals) : undefined),
+        onThrow: (frame, _site, error) => (this.event === "error" ? atError(this.site, frame, error) : undefined),
         onError: (error) => this.fail(error),
         onStateChange: (state, error) => {
           if (state === "failed") this.fail(error);
@@ -121,6 +114,25 @@ export class Breakpoint implements AsyncDisposable {
       if (this.signal.aborted) this.abort();
       else this.signal.addEventListener("abort", this.onAbort, { once: true });
     }
+  }
+
+  private siteHost(): SiteHost {
+    // Getters: the host is made before the constructor body has set target and action.
+    const bp = this;
+    return {
+      get target() {
+        return bp.target;
+      },
+      get action() {
+        return bp.action;
+      },
+      fn: () => bp.watch.fn,
+      hitOf: (event, frame, locals, result, error) => bp.hitOf(event, frame, locals, result, error),
+      park: (hit) => bp.park(hit),
+      canHold: (fn, event, isAsync) => bp.canHold(fn, event, isAsync),
+      misuse: (message) => bp.misuse(message),
+      problem: (error) => bp.problem(error),
+    };
   }
 
   /** Parks every matching call until `release()`. */
@@ -323,95 +335,6 @@ export class Breakpoint implements AsyncDisposable {
   // -------------------------------------------------------------------------------------------
   // the sites (every method below runs inside a registry hook: it must never throw)
 
-  private atCall(frame: CallFrame): { pause: Promise<unknown> } | { throw: { error: unknown } } | undefined {
-    const hit = this.hitOf("call", frame, () => paramLocals(frame.fn, frame.args), undefined, undefined);
-    if (hit === undefined) return undefined;
-    const a = this.action;
-    switch (a.kind) {
-      case "block":
-        if (!this.canHold(frame.fn, "call")) return undefined;
-        return { pause: this.park(hit) };
-      case "delay":
-        if (!this.canHold(frame.fn, "call")) return undefined;
-        return { pause: sleep(a.ms) };
-      case "error":
-        markInjected(a.error);
-        return { throw: { error: a.error } };
-      default:
-        return undefined;
-    }
-  }
-
-  private atReturn(frame: CallFrame | undefined, site: SiteInfo, value: unknown, locals: readonly unknown[]): { value: unknown } | { throw: { error: unknown } } | undefined {
-    const fn = frame?.fn ?? this.watch.fn;
-    const isAsync = fn !== undefined && (fn.flags & ASYNC) !== 0;
-    if (isAsync && isThenable(value)) {
-      // `return promise` in an async function: the hit shows the settled value, and what the call
-      // resolves to is decided once it settled.
-      return {
-        value: Promise.resolve(value).then((settled) => {
-          const d = this.returnDecision(frame, site, settled, locals, true);
-          if (d === undefined) return settled;
-          if ("throw" in d) throw d.throw.error;
-          return d.value;
-        }),
-      };
-    }
-    return this.returnDecision(frame, site, value, locals, isAsync);
-  }
-
-  private returnDecision(frame: CallFrame | undefined, site: SiteInfo, value: unknown, locals: readonly unknown[], isAsync: boolean): { value: unknown } | { throw: { error: unknown } } | undefined {
-    try {
-      const hit = this.hitOf("return", frame, () => siteLocals(site, locals), value, undefined);
-      if (hit === undefined) return undefined;
-      const a = this.action;
-      switch (a.kind) {
-        case "block": {
-          if (!this.canHold(frame?.fn ?? this.watch.fn, "return", isAsync)) return undefined;
-          const parked = this.park(hit);
-          return {
-            value: parked.then((r) => {
-              if (r !== undefined) throw r.throw.error;
-              return value;
-            }),
-          };
-        }
-        case "delay":
-          if (!this.canHold(frame?.fn ?? this.watch.fn, "return", isAsync)) return undefined;
-          return { value: sleep(a.ms).then(() => value) };
-        case "error":
-          markInjected(a.error);
-          return { throw: { error: a.error } };
-        case "return":
-          return { value: a.value };
-        default:
-          return undefined;
-      }
-    } catch (err) {
-      this.problem(err);
-      return undefined;
-    }
-  }
-
-  private atError(frame: CallFrame | undefined, error: unknown): { error: unknown } | undefined {
-    const fn = frame?.fn ?? this.watch.fn;
-    const hit = this.hitOf("error", frame, () => paramLocals(fn, argsOf(frame)), undefined, error);
-    if (hit === undefined) return undefined;
-    const a = this.action;
-    if (a.kind === "block" || a.kind === "delay") {
-      this.misuse(
-        `Breakpoint on ${this.target} cannot hold a call at "error" on the test's own thread: the exception is already ` +
-          `on its way. Run the code with bp.startWorker(...) (a worker thread blocks at the site), or use event "call" or "return".`,
-      );
-      return undefined;
-    }
-    if (a.kind === "error") {
-      markInjected(a.error);
-      return { error: a.error };
-    }
-    return undefined;
-  }
-
   /** Counts the call; returns its hit when the condition accepts it (and runs `fire`). */
   private hitOf(event: BreakpointEvent, frame: CallFrame | undefined, locals: () => Record<string, unknown>, result: unknown, error: unknown): Hit | undefined {
     if (this.disarmed) return undefined;
@@ -488,7 +411,7 @@ export class Breakpoint implements AsyncDisposable {
   }
 
   /** Whether a call of `fn` can be held on this thread at `event`; a misuse is recorded if not. */
-  private canHold(fn: FunctionInfo | undefined, event: BreakpointEvent, isAsync = fn !== undefined && (fn.flags & ASYNC) !== 0): boolean {
+  private canHold(fn: FunctionInfo | undefined, event: BreakpointEvent, isAsync: boolean): boolean {
     if (isAsync) return true;
     this.misuse(
       `Breakpoint on ${this.target} caught a call at "${event}" of a synchronous function on the test's own thread, ` +
@@ -548,23 +471,11 @@ export class Breakpoint implements AsyncDisposable {
     const hit = new Hit(this.target, m.event, call, m.args, m.self, m.locals, m.result, m.error, m.stack, host.threadId, m.at - performance.timeOrigin);
     hit.seq = m.seq;
     this.record(hit, host.task);
-    const a = this.action;
-    switch (a.kind) {
-      case "block":
-        hit.parkState = "parked";
-        this.parkedHits.add(hit);
-        hit.resume = go;
-        return;
-      case "error":
-        markInjected(a.error);
-        return host.answer({ seq: m.seq, action: "throw", error: cloneable(a.error) });
-      case "delay":
-        return host.answer({ seq: m.seq, action: "delay", ms: a.ms });
-      case "return":
-        return host.answer({ seq: m.seq, action: "return", value: cloneable(a.value) });
-      default:
-        return go();
-    }
+    const answer = workerAnswer(this.action, m.seq);
+    if (answer !== "park") return host.answer(answer);
+    hit.parkState = "parked";
+    this.parkedHits.add(hit);
+    hit.resume = go;
   }
 
   // -------------------------------------------------------------------------------------------
