@@ -12,6 +12,7 @@ import type { InstructionsSection } from "./instructions.js";
 import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
+import { breakpointsLine, breakpointsText, type BreakpointsResult } from "./breakpoints.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -32,6 +33,8 @@ export interface Results {
   readonly targets: TargetCheck[];
   readonly buildSide: BuildSideResult | { skipped: string };
   readonly scale: ScaleResult | { skipped: string };
+  /** Breakpoint hand-off latency (benchmarks/breakpoints.ts); absent in results written before it. */
+  readonly breakpoints?: BreakpointsResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -315,6 +318,10 @@ ${buildSideText(r)}
 
 ${scaleText(r)}
 
+## Breakpoints
+
+${r.breakpoints === undefined ? "Not measured in this run." : breakpointsText(r.breakpoints)}
+
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 
 ${analysis ? `## Analysis\n\n${analysis}\n` : ""}`;
@@ -333,6 +340,10 @@ export function printSummary(r: Results, log: (line: string) => void): void {
   log("");
   log("Targets:");
   log(targetTable(r));
+  if (r.breakpoints !== undefined && !("skipped" in r.breakpoints)) {
+    log("");
+    log(`Breakpoint hand-off (ms): ${breakpointsLine(r.breakpoints)}`);
+  }
 }
 
 export function writeOutputs(r: Results, jsonFile: string, mdFile: string): void {

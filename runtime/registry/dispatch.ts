@@ -183,22 +183,34 @@ function hookExit(rec: ModuleRecord, site: number, frame: FrameABI | undefined, 
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
     if (w.onReturn === undefined || !w.live || !w.exits) continue;
-    let r: { value: unknown } | void;
+    let r: { value: unknown } | { throw: { error: unknown } } | void;
     try {
       r = w.onReturn.call(w.watcher, f, info, value, locals);
     } catch (err) {
       w.fail(err, "return");
       continue;
     }
-    if (typeof r === "object" && r !== null) value = r.value;
+    if (typeof r === "object" && r !== null) {
+      if ("throw" in r) exitFault(w, r.throw);
+      else value = r.value;
+    }
   }
   return value;
+}
+
+/**
+ * `{ throw: { error } }` from onReturn: the error leaves the function at its return site (and
+ * passes its throw site like any exception), as an entry fault does at entry.
+ */
+function exitFault(w: WatchImpl, request: unknown): void {
+  const fault = faultOf(w, request, "return");
+  if (fault !== undefined) throw fault.error;
 }
 
 // ---------------------------------------------------------------------------------------------
 // throw
 
-function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined, error: unknown): void {
+function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined, error: unknown): unknown {
   if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
   let f = asFrame(frame);
   const fault = rec.lastFault;
@@ -209,19 +221,24 @@ function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined,
     if (f === undefined && fault.error === error) f = fault.frame;
   }
   const fs = stateOf(rec, site);
-  if (fs === undefined) return;
+  if (fs === undefined) return error;
   const info = rec.siteInfo[site]!;
   const ws = fs.watches;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
     if (w.onThrow === undefined || !w.live || !w.exits) continue;
+    let r: { error: unknown } | void;
     try {
       // The throw site passes no locals (the frame has the call's arguments).
-      w.onThrow.call(w.watcher, f, info, error, []);
+      r = w.onThrow.call(w.watcher, f, info, error, []);
     } catch (err) {
       w.fail(err, "throw");
+      continue;
     }
+    // `{ error }` replaces what leaves the function; later watchers see the replacement.
+    if (typeof r === "object" && r !== null && "error" in r) error = r.error;
   }
+  return error;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,9 +255,28 @@ function faultOf(w: WatchImpl, request: unknown, where: Where): { error: unknown
  * is turned into a watcher failure and the function goes on.
  */
 function guardPause(w: WatchImpl, pause: unknown, where: Where): Promise<unknown> {
-  return Promise.resolve(pause).then(undefined, (err: unknown) => {
+  return Promise.resolve(pause).then(faultAfterPause, (err: unknown) => {
     w.fail(err, where);
   });
+}
+
+/**
+ * A pause that resolves to `{ throw: { error } }` throws that error into the function where it
+ * awaited (a parked call whose own timeout passed). Any other value is ignored; a value whose
+ * properties cannot be read safely is ignored too, so nothing else reaches the function.
+ */
+function faultAfterPause(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  let error: unknown;
+  try {
+    if (!("throw" in value)) return;
+    const request = (value as { throw: unknown }).throw;
+    if (typeof request !== "object" || request === null || !("error" in request)) return;
+    error = (request as { error: unknown }).error;
+  } catch {
+    return;
+  }
+  throw error;
 }
 
 function joinPause(a: Promise<unknown> | undefined, b: Promise<unknown>): Promise<unknown> {
@@ -253,9 +289,6 @@ export function hooksFor(rec: ModuleRecord): ModuleHooks {
     e: (site, self, ...args) => hookEntry(rec, site, self, args),
     l: (site, frame, ...locals) => hookLine(rec, site, frame, locals),
     x: (site, frame, value, ...locals) => hookExit(rec, site, frame, value, locals),
-    t: (site, frame, error) => {
-      hookThrow(rec, site, frame, error);
-      return error;
-    },
+    t: (site, frame, error) => hookThrow(rec, site, frame, error),
   };
 }

@@ -47,7 +47,10 @@ export interface CallFrame {
 export interface SiteDecision {
   /** Replace the arguments (entry only; plain/default/rest params). The last replacement wins. */
   args?: unknown[];
-  /** Async functions: awaited at the site before the body goes on. */
+  /**
+   * Async functions: awaited at the site before the body goes on. Addition to the contract: a
+   * pause that resolves to `{ throw: { error } }` throws `error` into the function at the site.
+   */
   pause?: Promise<unknown>;
   /** Fault injection: thrown into the function at the site (the first one asked for wins). */
   throw?: { error: unknown };
@@ -56,15 +59,21 @@ export interface SiteDecision {
 export interface Watcher {
   onEntry?(frame: CallFrame): SiteDecision | void;
   onLine?(frame: CallFrame | undefined, site: SiteInfo, locals: readonly unknown[]): SiteDecision | void;
-  /** Exit by `return` or falling off the end. Return `{ value }` to replace the returned value. */
+  /**
+   * Exit by `return` or falling off the end. Return `{ value }` to replace the returned value, or
+   * (addition to the contract) `{ throw: { error } }` to throw `error` from the return site instead.
+   */
   onReturn?(
     frame: CallFrame | undefined,
     site: SiteInfo,
     value: unknown,
     locals: readonly unknown[],
-  ): { value: unknown } | void;
-  /** An exception leaving the function; it is rethrown unchanged after the watchers ran. */
-  onThrow?(frame: CallFrame | undefined, site: SiteInfo, error: unknown, locals: readonly unknown[]): void;
+  ): { value: unknown } | { throw: { error: unknown } } | void;
+  /**
+   * An exception leaving the function; it is rethrown unchanged after the watchers ran, unless
+   * (addition to the contract) the watcher returns `{ error }`: that value is thrown instead.
+   */
+  onThrow?(frame: CallFrame | undefined, site: SiteInfo, error: unknown, locals: readonly unknown[]): { error: unknown } | void;
   /** A watcher method threw: the registry caught it, closed this watch, and reports it here. */
   onError?(error: unknown, where: "entry" | "line" | "return" | "throw"): void;
   /**

@@ -63,6 +63,10 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     const instructions = results["instructions"] as { skipped?: string };
     assert.match(instructions.skipped ?? "", /--quick/, "no callgrind phase in --quick without --instructions");
     assert.ok(readFileSync(join(out, "benchmarks.md"), "utf8").startsWith("# Benchmarks"));
+    const bp = results["breakpoints"] as { mainThread: Record<string, { medianMs: number; p99Ms: number }>; worker: Record<string, { medianMs: number }> };
+    for (const l of [bp.mainThread["hitToWait"]!, bp.mainThread["releaseToResume"]!, bp.worker["hitToWait"]!, bp.worker["releaseToResume"]!]) {
+      assert.ok(l.medianMs >= 0 && Number.isFinite(l.medianMs), "breakpoint hand-off latency measured");
+    }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
