@@ -45,6 +45,15 @@ export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";
 // Manager
 export { InstrumentManager, manager } from "./manager/manager.js";
 export type { Tags, TagValue } from "./manager/manager.js";
+export {
+  fileStore,
+  memoryStore,
+  openStore,
+  InvalidStoreUriError,
+  SpecConflictError,
+  StoreFormatError,
+  StoreUnavailableError,
+} from "./manager/stores/index.js";
 
 // Errors: every error a user of this entry point can receive.
 export { DiagnoseError, describeError } from "../errors/index.js";

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { CallFrame, FunctionInfo, SiteInfo } from "../registry/index.js";
+import { HERE } from "./location.js";
 
 export type BreakpointEvent = "call" | "return" | "error";
 
@@ -88,7 +89,7 @@ export function argsOf(frame: CallFrame | undefined): readonly unknown[] {
   return frame === undefined ? [] : frame.args;
 }
 
-const OWN_DIRS = [new URL("../registry/", import.meta.url), new URL("./", import.meta.url)].flatMap((u) => [
+const OWN_DIRS = [new URL("../registry/", HERE), HERE].flatMap((u) => [
   u.href,
   fileURLToPath(u),
 ]);

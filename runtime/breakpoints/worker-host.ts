@@ -7,8 +7,9 @@ import { ANSWERED, ARMED, CELLS, type Answer, type FromWorker, type WorkerConfig
 import { BreakpointMisuseError, BreakpointWorkerError } from "./errors.js";
 import { Task, taskPromise, type TaskPromise } from "./tasks.js";
 import type { BreakpointEvent } from "./hit.js";
+import { HERE } from "./location.js";
 
-const ENTRY = new URL("./worker-side.js", import.meta.url);
+const ENTRY = new URL("./worker-side.js", HERE);
 
 /** What the breakpoint does with a worker's messages. */
 export interface WorkerSink {

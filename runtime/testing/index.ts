@@ -13,3 +13,25 @@
 export { sensor, Sensor } from "./sensor.js";
 export type { SensorOptions } from "./sensor.js";
 export { ProbeTestInstrument } from "../instruments/probe-test.js";
+
+// Breakpoints: park a call at a site until the test releases it (docs/breakpoints.md).
+export {
+  Breakpoint,
+  BreakpointAbortedError,
+  BreakpointCallbackError,
+  BreakpointConditionNotMetError,
+  BreakpointErrors,
+  BreakpointMisuseError,
+  BreakpointTimeoutError,
+  BreakpointWaitTimeoutError,
+  BreakpointWorkerError,
+  Hit,
+  run,
+  RunChain,
+  RunResult,
+  TaskPromise,
+} from "../breakpoints/index.js";
+export type { BreakpointEvent, BreakpointOptions, Condition, Predicate, WaitOptions } from "../breakpoints/index.js";
+
+// The conformance suite every spec store must pass (docs/stores.md).
+export { storeConformance } from "./store-conformance.js";

@@ -48,7 +48,12 @@ describe("the public entry points", () => {
   });
 
   test("diagnose/testing has the test helpers; the old names in diagnose still work (deprecated)", () => {
-    assert.deepEqual(names(testing as Module), ["ProbeTestInstrument", "Sensor", "sensor"]);
+    for (const name of ["ProbeTestInstrument", "Sensor", "sensor", "Breakpoint", "run", "storeConformance"]) {
+      assert.ok(name in testing, `${name} is exported from diagnose/testing`);
+    }
+    for (const name of ["Breakpoint", "run", "storeConformance"]) {
+      assert.ok(!(name in diagnose), `${name} is for tests: not exported from diagnose`);
+    }
     assert.equal(diagnose.sensor, testing.sensor);
     assert.equal(diagnose.Sensor, testing.Sensor);
     assert.equal(diagnose.ProbeTestInstrument, testing.ProbeTestInstrument);
@@ -74,29 +79,33 @@ describe("the public entry points", () => {
     );
   });
 
-  test("every error class the runtime defines is exported from diagnose under its own name", async () => {
+  test("every error class the runtime defines is exported under its own name (test helpers' from diagnose/testing)", async () => {
     const runtimeDir = join(DIST, "runtime");
-    const defined = new Map<string, unknown>();
+    // Test helpers' errors are exported where the helpers are.
+    const testingDirs = [join(runtimeDir, "breakpoints"), join(runtimeDir, "testing")];
+    const defined = new Map<string, { value: unknown; from: Module }>();
     const walk = async (dir: string): Promise<void> => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.name.endsWith(".js")) {
+        // worker-side.js is a worker thread's entry, not a module to import.
+        else if (entry.name.endsWith(".js") && entry.name !== "worker-side.js") {
           const module = (await import(pathToFileURL(path).href)) as Module;
+          const from = (testingDirs.some((d) => path.startsWith(d + "/")) ? testing : diagnose) as Module;
           for (const value of Object.values(module)) {
             // The prototype chain, not instanceof: DiagnoseError's instanceof checks a brand on instances.
             if (
               typeof value === "function" &&
               Object.prototype.isPrototypeOf.call(diagnose.DiagnoseError.prototype, value.prototype)
             )
-              defined.set(value.name, value);
+              defined.set(value.name, { value, from });
           }
         }
       }
     };
     await walk(runtimeDir);
     assert.ok(defined.size >= 10, `found ${defined.size} error classes`);
-    const missing = [...defined.keys()].filter((name) => (diagnose as Module)[name] !== defined.get(name)).sort();
+    const missing = [...defined].filter(([name, { value, from }]) => from[name] !== value).map(([name]) => name).sort();
     assert.deepEqual(missing, []);
   });
 
