@@ -21,6 +21,7 @@ import {
   prim,
   read,
   readComputed,
+  readLength,
   readOptional,
   safeString,
   shield,
@@ -29,7 +30,7 @@ import {
 /** A compiled spec expression for one layout. @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
 
-const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v", "$fa"] as const;
+const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v", "$fa", "$rl"] as const;
 
 /** Compiles `ast` for `layout`. */
 export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
@@ -53,6 +54,7 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
     LOCALS,
     shield,
     frameArg,
+    readLength,
   );
 }
 
@@ -206,6 +208,7 @@ class Generator {
     if (trusted && (link.key === "length" || INDEX.test(link.key))) {
       return `$ra(${obj}, ${link.key === "length" ? '"length"' : link.key})`;
     }
+    if (link.key === "length") return `$rl(${obj})`;
     return `$r(${obj}, ${JSON.stringify(link.key)})`;
   }
 }
