@@ -102,7 +102,7 @@ async function main(): Promise<void> {
 
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
-  const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, log) : "disabled with --no-safe-expr";
+  const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
 
   const r: Results = {
     schema: 2,
