@@ -41,6 +41,9 @@ export type { DogStatsDOptions, StatsClient } from "./instruments/dogstatsd.js";
 // Events and expressions (an EventNamespace is made per event by the runtime: a type only)
 export type { EventNamespace, EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";
+export type { CompiledExpression, NamespaceSource } from "./expressions/expression.js";
+export { SafeExpression, GETTER, PROXY } from "./expressions/safe/index.js";
+export type { Marker } from "./expressions/safe/index.js";
 
 // Manager
 export { InstrumentManager, manager } from "./manager/manager.js";
@@ -58,12 +61,14 @@ export {
 // Errors: every error a user of this entry point can receive.
 export { DiagnoseError, describeError } from "../errors/index.js";
 export {
+  ExpressionEvaluationError,
   ExpressionSyntaxError,
   InstrumentOptionsError,
   InstrumentValueError,
   InvalidEventError,
   ProbeExistsError,
   UnknownNameError,
+  UnsafeExpressionError,
 } from "./probes/errors.js";
 export {
   AbiMismatchError,
