@@ -25,6 +25,8 @@ export interface ManagerChildResult {
   readonly specs: number;
   readonly applyAllNewMs: number;
   readonly applyNoneChangedMs: number;
+  /** The store's own `list()` of the same 1,000 specs (part of every apply). */
+  readonly storeListMs: number;
   readonly cycles: number;
   readonly churnMs: number;
   readonly heapGrowthBytes: number;
@@ -79,7 +81,11 @@ async function main(): Promise<void> {
   const applyAllNewMs = performance.now() - t;
   if (r1.attached.length !== cfg.specs) throw new Error(`attached ${r1.attached.length} of ${cfg.specs}: ${JSON.stringify(r1.refused.slice(0, 2))}`);
   const unchanged: number[] = [];
+  const lists: number[] = [];
   for (let k = 0; k < 15; k++) {
+    t = performance.now();
+    await mgr.store.list();
+    lists.push(performance.now() - t);
     t = performance.now();
     const r = await mgr.apply();
     unchanged.push(performance.now() - t);
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
     specs: cfg.specs,
     applyAllNewMs,
     applyNoneChangedMs: median(unchanged),
+    storeListMs: median(lists),
     cycles: cfg.cycles,
     churnMs,
     heapGrowthBytes,
