@@ -259,6 +259,22 @@ export class InstrumentManager {
     return this.snapshotView as unknown as Map<string, Spec>;
   }
 
+  /**
+   * The last problem of the store, as one sentence: a failed read (the last applied specs stay in
+   * force), or a problem the store reported (e.g. a malformed file whose last good copy is used).
+   * Undefined once the store reads cleanly again.
+   */
+  get storeError(): string | undefined {
+    if (this.storeErrorText !== undefined) return this.storeErrorText;
+    try {
+      const last = (this.storeImpl as { lastError?: unknown }).lastError;
+      return last === null || last === undefined ? undefined : `${this.storeImpl.description}: ${describeError(last)}`;
+    } catch {
+      // A store whose lastError getter throws has no error to show.
+      return undefined;
+    }
+  }
+
   /** The status of every spec this process considered, now (what it reports to the store). */
   status(): Record<string, AppliedStatus> {
     return statusAll(this.reconciler);
