@@ -287,9 +287,16 @@ export class InstrumentManager {
    */
   apply(): Promise<ApplyReport> {
     if (this.running === undefined) {
-      const run = this.applyNow().finally(() => {
-        if (this.running === run) this.running = undefined;
-      });
+      const run = this.applyNow()
+        .catch((err: unknown) => {
+          // Only a bug of ours gets here; apply() still resolves, with the reason.
+          const report = emptyReport();
+          report.error = `Diagnose could not apply the specs: ${describeError(err)}`;
+          return report;
+        })
+        .finally(() => {
+          if (this.running === run) this.running = undefined;
+        });
       this.running = run;
       return run;
     }
