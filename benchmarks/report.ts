@@ -13,6 +13,7 @@ import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
 import { breakpointsLine, breakpointsText, type BreakpointsResult } from "./breakpoints.js";
+import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
@@ -36,6 +37,8 @@ export interface Results {
   readonly scale: ScaleResult | { skipped: string };
   /** Breakpoint hand-off latency (benchmarks/breakpoints.ts); absent in results written before it. */
   readonly breakpoints?: BreakpointsResult | { skipped: string };
+  /** Absent in results written before the manager benchmark existed. */
+  readonly manager?: ManagerBenchResult | { skipped: string };
   /** Optional: results files written before it existed have none. */
   readonly safeExpressions?: SafeExpressionResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
@@ -349,6 +352,9 @@ ${scaleText(r)}
 ## Breakpoints
 
 ${r.breakpoints === undefined ? "Not measured in this run." : breakpointsText(r.breakpoints)}
+## Manager (specs from a store)
+
+${managerText(r.manager)}
 
 ## Safe expressions
 

@@ -7,7 +7,7 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --no-breakpoints  --no-safe-expr  --instructions / --no-instructions
+ *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-safe-expr  --instructions / --no-instructions
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
  * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
@@ -23,6 +23,7 @@ import { WORKLOADS, workloadByName } from "./catalog.js";
 import { runMatrix, type TimingConfig } from "./matrix.js";
 import { DOC, RESULTS_JSON, WORK } from "./paths.js";
 import { describe, environment, printSummary, writeOutputs, type Results } from "./report.js";
+import { measureManager } from "./manager.js";
 import { measureSafeExpressions } from "./safe-expression.js";
 import { measureScale } from "./scale.js";
 import { checkTargets } from "./targets.js";
@@ -37,13 +38,14 @@ interface Options {
   buildSide: boolean;
   scale: boolean;
   breakpoints: boolean;
+  manager: boolean;
   safeExpr: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
   instructions: boolean | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, safeExpr: true, instructions: undefined };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, manager: true, safeExpr: true, instructions: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -58,12 +60,13 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-build-side") o.buildSide = false;
     else if (a === "--no-scale") o.scale = false;
     else if (a === "--no-breakpoints") o.breakpoints = false;
+    else if (a === "--no-manager") o.manager = false;
     else if (a === "--no-safe-expr") o.safeExpr = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-safe-expr, --instructions, --no-instructions`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-manager, --no-safe-expr, --instructions, --no-instructions`,
       );
   }
   return o;
@@ -108,6 +111,8 @@ async function main(): Promise<void> {
   const breakpoints = opts.breakpoints ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : "disabled with --no-breakpoints";
   const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
 
+  const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
+
   const r: Results = {
     schema: 2,
     mode: opts.quick ? "quick" : "full",
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
     buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
     scale: typeof scale === "string" ? { skipped: scale } : scale,
     breakpoints: typeof breakpoints === "string" ? { skipped: breakpoints } : breakpoints,
+    manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
     udp: received,
   };
