@@ -1,0 +1,20 @@
+/**
+ * The checks `specs add` borrows from the runtime: the instrument types a process knows without
+ * configuration, and compiling an expression exactly as a process compiles a store spec's.
+ */
+import { describeError } from "../errors/index.js";
+
+/** The types every process knows (a service may register more: `--force` writes those). */
+export function knownInstrumentTypes(): string[] {
+  return ["log", "hist", "incr", "test"];
+}
+
+/** The refusal of `source` in the safe expression language, or undefined when it compiles. */
+export function checkExpression(source: string): string | undefined {
+  try {
+    void source;
+    return undefined;
+  } catch (error) {
+    return describeError(error);
+  }
+}
