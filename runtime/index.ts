@@ -37,9 +37,32 @@ export { EventNamespace } from "./expressions/namespace.js";
 export type { EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";
 
-// Manager
-export { InstrumentManager, manager, mag, defaultGlobalNamespace } from "./manager/manager.js";
-export type { Tags, TagValue } from "./manager/manager.js";
+// Manager, specs and stores
+export {
+  InstrumentManager,
+  manager,
+  mag,
+  defaultGlobalNamespace,
+  defaultProcessId,
+  ManagerOptionsError,
+  ReadOnlySpecsError,
+} from "./manager/manager.js";
+export type { InstrumentClasses, InstrumentManagerOptions, Tags, TagValue } from "./manager/manager.js";
+export { defaultInstrumentClasses } from "./instruments/classes.js";
+export type { ApplyReport, InstrumentClass } from "./manager/reconcile.js";
+export type { AppliedStatus, InstrumentSpec, Spec, SpecDocument } from "./manager/spec.js";
+export { memoryStore } from "./manager/stores/memory.js";
+export type { MemoryStore } from "./manager/stores/memory.js";
+export type {
+  ProcessReport,
+  PutOptions,
+  RemoveOptions,
+  SpecSnapshot,
+  SpecStore,
+  StoreChange,
+  StoreSubscription,
+  StoredSpec,
+} from "./manager/stores/contract.js";
 
 // Test helpers
 export { sensor, Sensor } from "./sensor.js";

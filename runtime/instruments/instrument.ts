@@ -39,10 +39,29 @@ export interface InstrumentOptions {
    * the clock only when some instrument needs it).
    */
   timing?: boolean;
+  /**
+   * The expression language of `value`, `custom.tags` and `custom.condition`: "js" (default) or
+   * "safe" (the language of store specs).
+   */
+  expressions?: "js" | "safe";
 }
 
 /** "live": may fire; "expired": past `expires`; "disabled": switched off after an error (or by hand). */
 export type InstrumentStatus = "live" | "expired" | "disabled";
+
+/** The fields `reconfigure` copies: everything the constructor derives from its arguments. */
+const RECONFIGURABLE = [
+  "name",
+  "value",
+  "event",
+  "eventKind",
+  "line",
+  "custom",
+  "valueExpression",
+  "tagsExpression",
+  "conditionExpression",
+  "wantsTiming",
+] as const;
 
 const EMPTY_TAGS: Tags = Object.freeze({}) as Tags;
 const LINE_EVENT = /^line:([1-9]\d*)$/;
@@ -71,6 +90,8 @@ export abstract class Instrument {
   lastError: unknown = undefined;
   /** When the last error was caught. */
   lastErrorAt: Date | undefined = undefined;
+  /** How many times `fire` completed (the manager's status reads it). @internal */
+  hits = 0;
 
   /** @internal */ readonly eventKind: EventKind;
   /** @internal */ readonly line: number | undefined;
@@ -203,6 +224,21 @@ export abstract class Instrument {
     this.lastError = error;
     this.lastErrorAt = new Date();
     this.disabledFlag = true;
+    this.changed();
+  }
+
+  /**
+   * Takes the configuration of `from` (a new instrument of the same class built from a changed
+   * spec) while keeping this one's identity, probes, hits and error history, and re-arms it: a
+   * spec update changes the instrument in place instead of recreating it.
+   * @internal
+   */
+  reconfigure(from: Instrument): void {
+    const self = this as unknown as Record<string, unknown>;
+    const source = from as unknown as Record<string, unknown>;
+    for (const key of RECONFIGURABLE) self[key] = source[key];
+    this.expiresAt = from.expiresAt;
+    this.disabledFlag = false;
     this.changed();
   }
 

@@ -14,4 +14,7 @@ export type {
 } from "./contract.js";
 export { memoryStore } from "./memory.js";
 export type { MemoryStore, MemorySpecs } from "./memory.js";
+export { fileStore } from "./file.js";
+export type { FileStore, FileStoreOptions } from "./file.js";
+export { openStore, redactUri, storeSchemes } from "./uri.js";
 export { InvalidStoreUriError, SpecConflictError, StoreFormatError, StoreUnavailableError } from "./errors.js";
