@@ -12,6 +12,7 @@ import type { InstructionsSection } from "./instructions.js";
 import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
+import { formatPropagation, type PropagationResult } from "./propagation.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -32,6 +33,8 @@ export interface Results {
   readonly targets: TargetCheck[];
   readonly buildSide: BuildSideResult | { skipped: string };
   readonly scale: ScaleResult | { skipped: string };
+  /** Absent in results written before the store commands existed. */
+  readonly propagation?: PropagationResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -315,9 +318,20 @@ ${buildSideText(r)}
 
 ${scaleText(r)}
 
+## Propagation (file store)
+
+${propagationText(r)}
+
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 
 ${analysis ? `## Analysis\n\n${analysis}\n` : ""}`;
+}
+
+function propagationText(r: Results): string {
+  const p = r.propagation;
+  if (p === undefined) return "Not measured in this run.";
+  if ("skipped" in p) return `Skipped: ${p.skipped}.`;
+  return `A spec written as \`diagnose specs add --replace\` writes it, applied by another process started through the loader with \`DIAGNOSE_STORE\` (its first probe line on stdout), and that process's status readable through the store as \`diagnose status\` reads it: ${formatPropagation(p)}.`;
 }
 
 export function printSummary(r: Results, log: (line: string) => void): void {
@@ -333,6 +347,10 @@ export function printSummary(r: Results, log: (line: string) => void): void {
   log("");
   log("Targets:");
   log(targetTable(r));
+  if (r.propagation !== undefined && !("skipped" in r.propagation)) {
+    log("");
+    log(`Propagation: ${formatPropagation(r.propagation)}`);
+  }
 }
 
 export function writeOutputs(r: Results, jsonFile: string, mdFile: string): void {

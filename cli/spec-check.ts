@@ -7,6 +7,7 @@
 import type { SiteManifest } from "../abi/manifest-format.js";
 import { nearest } from "../runtime/registry/suggest.js";
 import type { SpecDocument } from "../runtime/manager/spec.js";
+import { validateSpec } from "../runtime/manager/validate.js";
 
 export interface SpecCheckContext {
   /** The instrument types a process knows by default (a service may register more). */
@@ -17,78 +18,50 @@ export interface SpecCheckContext {
   readonly checkExpression: (source: string) => string | undefined;
 }
 
-/** Longer expressions are refused; a spec expression is a line, not a program. */
-const MAX_EXPRESSION_CHARS = 4096;
-const EVENT = /^(call|return|end|line:([1-9]\d*))$/;
+const LINE_EVENT = /^line:([1-9]\d*)$/;
 
-/** Every problem of `doc`, one sentence each; empty when it can be written. */
-export function checkSpec(doc: SpecDocument, context: SpecCheckContext): string[] {
+/** Every problem of spec `id`'s document, one sentence each; empty when it can be written. */
+export function checkSpec(id: string, doc: SpecDocument, context: SpecCheckContext): SpecCheck {
   const problems: string[] = [];
-  const target = doc["target"];
-  const instrument = doc["instrument"];
-  if (typeof target !== "string" || !/^[^:]+:.+$/.test(target)) {
-    problems.push(`target must be a qualified name like "src/shop/cart.ts:Cart.total", got ${show(target)}.`);
-  }
-  if (typeof instrument !== "object" || instrument === null || Array.isArray(instrument)) {
-    problems.push(`instrument must be an object with type, name and value, got ${show(instrument)}.`);
-    return problems;
-  }
-  const ins = instrument as Record<string, unknown>;
-  const type = ins["type"];
-  if (typeof type !== "string" || !context.knownTypes.includes(type)) {
-    problems.push(
-      `instrument type ${show(type)} is not one of ${context.knownTypes.join(", ")}` +
-        ` (a type the service registered itself needs --force).`,
-    );
-  }
-  if (typeof ins["name"] !== "string" || ins["name"] === "") problems.push(`instrument name must be a non-empty string, got ${show(ins["name"])}.`);
-
-  const expressions: [string, unknown][] = [["value", ins["value"]]];
-  const custom = ins["custom"];
-  if (custom !== undefined && (typeof custom !== "object" || custom === null || Array.isArray(custom))) {
-    problems.push(`instrument custom must be an object, got ${show(custom)}.`);
-  } else if (custom !== undefined) {
-    const c = custom as Record<string, unknown>;
-    if (c["tags"] !== undefined) expressions.push(["tags", c["tags"]]);
-    if (c["condition"] !== undefined) expressions.push(["condition", c["condition"]]);
-  }
-  for (const [field, source] of expressions) {
-    if (typeof source !== "string" || source.trim() === "") {
-      problems.push(`${field} must be an expression string (e.g. "result"), got ${show(source)}.`);
-    } else if (source.length > MAX_EXPRESSION_CHARS) {
-      problems.push(`${field} is ${source.length} characters long; expressions are limited to ${MAX_EXPRESSION_CHARS}.`);
-    } else {
+  // The shape is checked by the manager's own validator: the CLI refuses what a process would.
+  const validation = validateSpec(id, doc);
+  if (!validation.ok) problems.push(validation.error);
+  const ins = plain(doc["instrument"]);
+  if (ins !== undefined) {
+    const type = ins["type"];
+    if (typeof type === "string" && type !== "" && !context.knownTypes.includes(type)) {
+      problems.push(
+        `\`instrument.type\` ${JSON.stringify(type)} is not one of ${context.knownTypes.join(", ")}` +
+          ` (a type the service registered itself needs --force).`,
+      );
+    }
+    const custom = plain(ins["custom"]);
+    const expressions: [string, unknown][] = [
+      ["instrument.value", ins["value"]],
+      ["instrument.custom.tags", custom?.["tags"]],
+      ["instrument.custom.condition", custom?.["condition"]],
+    ];
+    for (const [field, source] of expressions) {
+      if (typeof source !== "string" || source.trim() === "") continue;
       const refusal = context.checkExpression(source);
-      if (refusal !== undefined) problems.push(`${field}: ${refusal}`);
+      if (refusal !== undefined) problems.push(`\`${field}\`: ${refusal}`);
     }
   }
-
-  const event = ins["event"] ?? "return";
-  const line = typeof event === "string" ? EVENT.exec(event)?.[2] : undefined;
-  if (typeof event !== "string" || !EVENT.test(event)) {
-    problems.push(`event must be "call", "return", "end" or "line:N", got ${show(event)}.`);
-  }
-
-  const lifespan = doc["lifespan"];
-  if (lifespan !== undefined && lifespan !== null && !(typeof lifespan === "number" && Number.isFinite(lifespan) && lifespan >= 0)) {
-    problems.push(`lifespan must be minutes (a number ≥ 0) or null for the default, got ${show(lifespan)}.`);
-  }
-  const selector = doc["selector"];
-  if (selector !== undefined) {
-    if (typeof selector !== "object" || selector === null || Array.isArray(selector)) {
-      problems.push(`selector must be an object of labels ({ "app": "shop" }), got ${show(selector)}.`);
-    } else {
-      for (const [k, v] of Object.entries(selector)) {
-        if (typeof v !== "string") problems.push(`selector label ${JSON.stringify(k)} must be a string, got ${show(v)}.`);
-      }
-    }
-  }
-
+  const target = doc["target"];
   if (typeof target === "string" && context.manifest !== undefined) {
+    const event = ins?.["event"];
+    const line = typeof event === "string" ? LINE_EVENT.exec(event)?.[1] : undefined;
     const problem = checkTarget(target, line === undefined ? undefined : Number(line), context.manifest);
     if (problem !== undefined) problems.push(problem);
   }
-  return problems;
+  return { problems, warnings: validation.warnings };
+}
+
+export interface SpecCheck {
+  /** Why the spec would not work, one sentence each; empty when it can be written. */
+  readonly problems: readonly string[];
+  /** What a process would warn about (unknown fields, kept). */
+  readonly warnings: readonly string[];
 }
 
 /** The target (and its line) against the manifest; the problem, or undefined when it is there. */
@@ -109,16 +82,9 @@ export function checkTarget(target: string, line: number | undefined, manifest: 
   }
   if (names.length === 0) return undefined;
   const near = nearest(target, names, 3);
-  return `target ${target} is not an instrumented function of this project; nearest: ${near.join(", ")} (run 'diagnose sites' to list them; --force writes it anyway).`;
+  return `target ${target} is not an instrumented function of this project; nearest: ${near.join(", ")} (run 'diagnose sites' to list them).`;
 }
 
-/** A value in a message: JSON, cut short, hostile-safe. */
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = value === undefined ? "nothing" : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
-  return text.length > 60 ? text.slice(0, 59) + "…" : text;
+function plain(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
