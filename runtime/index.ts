@@ -51,9 +51,20 @@ export type { InstrumentClasses, InstrumentManagerOptions, Tags, TagValue } from
 export { defaultInstrumentClasses } from "./instruments/classes.js";
 export type { ApplyReport, InstrumentClass } from "./manager/reconcile.js";
 export type { AppliedStatus, InstrumentSpec, Spec, SpecDocument } from "./manager/spec.js";
-export { memoryStore } from "./manager/stores/memory.js";
-export type { MemoryStore } from "./manager/stores/memory.js";
+export {
+  fileStore,
+  memoryStore,
+  openStore,
+  InvalidStoreUriError,
+  SpecConflictError,
+  StoreFormatError,
+  StoreUnavailableError,
+} from "./manager/stores/index.js";
 export type {
+  FileStore,
+  FileStoreOptions,
+  MemorySpecs,
+  MemoryStore,
   ProcessReport,
   PutOptions,
   RemoveOptions,
@@ -62,7 +73,7 @@ export type {
   StoreChange,
   StoreSubscription,
   StoredSpec,
-} from "./manager/stores/contract.js";
+} from "./manager/stores/index.js";
 
 // Test helpers
 export { sensor, Sensor } from "./sensor.js";
