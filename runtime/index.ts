@@ -36,6 +36,9 @@ export type { DogStatsDOptions, StatsClient } from "./instruments/dogstatsd.js";
 export { EventNamespace } from "./expressions/namespace.js";
 export type { EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";
+export type { CompiledExpression, NamespaceSource } from "./expressions/expression.js";
+export { SafeExpression, GETTER, PROXY } from "./expressions/safe/index.js";
+export type { Marker } from "./expressions/safe/index.js";
 
 // Manager, specs and stores
 export {
@@ -81,11 +84,13 @@ export type { SensorOptions } from "./sensor.js";
 
 // Errors
 export {
+  ExpressionEvaluationError,
   ExpressionSyntaxError,
   InstrumentOptionsError,
   InstrumentValueError,
   InvalidEventError,
   ProbeExistsError,
   UnknownNameError,
+  UnsafeExpressionError,
 } from "./probes/errors.js";
 export { DiagnoseError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./registry/index.js";

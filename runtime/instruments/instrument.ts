@@ -6,7 +6,8 @@
  * expressions, `checkCall`, `fire` or `finish` throw, disables the instrument, records the error on
  * it and hands it to `mgr.handleError` once.
  */
-import { Expression } from "../expressions/expression.js";
+import { Expression, type CompiledExpression } from "../expressions/expression.js";
+import { SafeExpression } from "../expressions/safe/index.js";
 import { END_NAMES, START_NAMES, type EventKind, type EventNamespace } from "../expressions/namespace.js";
 import { manager as defaultManager, type InstrumentManager, type Tags } from "../manager/manager.js";
 import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "../probes/errors.js";
@@ -40,8 +41,9 @@ export interface InstrumentOptions {
    */
   timing?: boolean;
   /**
-   * The expression language of `value`, `custom.tags` and `custom.condition`: "js" (default) or
-   * "safe" (the language of store specs).
+   * The language of `value`, `custom.tags` and `custom.condition`: "js" (default) full JavaScript,
+   * for instruments written in code; "safe" the safe expression language of store specs, which
+   * runs no code of the program (docs/expressions.md).
    */
   expressions?: "js" | "safe";
 }
@@ -95,9 +97,9 @@ export abstract class Instrument {
 
   /** @internal */ readonly eventKind: EventKind;
   /** @internal */ readonly line: number | undefined;
-  /** @internal */ readonly valueExpression: Expression;
-  /** @internal */ readonly tagsExpression: Expression | undefined;
-  /** @internal */ readonly conditionExpression: Expression | undefined;
+  /** @internal */ readonly valueExpression: CompiledExpression;
+  /** @internal */ readonly tagsExpression: CompiledExpression | undefined;
+  /** @internal */ readonly conditionExpression: CompiledExpression | undefined;
   /**
    * Whether `fire`/`finish` read times from the namespace themselves (see `InstrumentOptions.timing`).
    * A subclass may also declare it: `override readonly wantsTiming = true`.
@@ -126,10 +128,15 @@ export abstract class Instrument {
       throw new InstrumentOptionsError(`\`timing\` must be a boolean, got ${JSON.stringify(options.timing)}.`);
     }
     this.wantsTiming = options.timing === true;
-    this.valueExpression = new Expression(value, "value");
+    const language = options.expressions ?? "js";
+    if (language !== "js" && language !== "safe") {
+      throw new InstrumentOptionsError(`\`expressions\` must be "js" or "safe", got ${JSON.stringify(language)}.`);
+    }
+    const Compiled = language === "safe" ? SafeExpression : Expression;
+    this.valueExpression = new Compiled(value, "value");
     const { tags, condition } = this.custom;
-    this.tagsExpression = tags === undefined ? undefined : new Expression(tags, "tags");
-    this.conditionExpression = condition === undefined ? undefined : new Expression(condition, "condition");
+    this.tagsExpression = tags === undefined ? undefined : new Compiled(tags, "tags");
+    this.conditionExpression = condition === undefined ? undefined : new Compiled(condition, "condition");
   }
 
   /** Handles one event. `namespace` holds the event's names; see `evaluate` and `evaluateTags`. */
