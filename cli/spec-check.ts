@@ -15,7 +15,7 @@ export interface SpecCheckContext {
   /** The project's sites, when known; without it the target is not checked. */
   readonly manifest: SiteManifest | undefined;
   /** Compiles an expression as a store spec's would be; returns the refusal, or undefined when fine. */
-  readonly checkExpression: (source: string) => string | undefined;
+  readonly checkExpression: (source: string, role: string) => string | undefined;
 }
 
 const LINE_EVENT = /^line:([1-9]\d*)$/;
@@ -37,14 +37,14 @@ export function checkSpec(id: string, doc: SpecDocument, context: SpecCheckConte
     }
     const custom = plain(ins["custom"]);
     const expressions: [string, unknown][] = [
-      ["instrument.value", ins["value"]],
-      ["instrument.custom.tags", custom?.["tags"]],
-      ["instrument.custom.condition", custom?.["condition"]],
+      ["value", ins["value"]],
+      ["tags", custom?.["tags"]],
+      ["condition", custom?.["condition"]],
     ];
-    for (const [field, source] of expressions) {
+    for (const [role, source] of expressions) {
       if (typeof source !== "string" || source.trim() === "") continue;
-      const refusal = context.checkExpression(source);
-      if (refusal !== undefined) problems.push(`\`${field}\`: ${refusal}`);
+      const refusal = context.checkExpression(source, role);
+      if (refusal !== undefined) problems.push(refusal);
     }
   }
   const target = doc["target"];

@@ -73,7 +73,7 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
   }
   const id = positionals[0];
   if (id === undefined || positionals.length > 1 || id.trim() === "") {
-    throw new CommandFailure(EXIT_USAGE, `specs add takes one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
+    throw new CommandFailure(EXIT_USAGE, `expected one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
   }
   if (values.file === undefined && (values.target === undefined || values.value === undefined)) {
     throw new CommandFailure(EXIT_USAGE, "specs add needs --target and --value (or --file spec.json)");

@@ -22,7 +22,7 @@ export async function runSpecsRm(args: string[], io: CommandIO): Promise<number>
   }
   const id = positionals[0];
   if (id === undefined || positionals.length > 1) {
-    throw new CommandFailure(EXIT_USAGE, `specs rm takes one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
+    throw new CommandFailure(EXIT_USAGE, `expected one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
   }
   const choice = chooseStore(values.store, io.env, io.cwd);
   const removed = await withStore(choice, (store) =>

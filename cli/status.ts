@@ -58,7 +58,7 @@ export async function runStatus(args: string[], io: CommandIO): Promise<number> 
     io.stdout(STATUS_USAGE);
     return EXIT_OK;
   }
-  if (positionals.length > 1) throw new CommandFailure(EXIT_USAGE, `status takes at most one spec id, got ${positionals.join(" ")}`);
+  if (positionals.length > 1) throw new CommandFailure(EXIT_USAGE, `expected at most one spec id, got ${positionals.join(" ")}`);
   const id = positionals[0];
   let staleAfterMs = HEARTBEAT_MS * STALE_HEARTBEATS;
   if (values["stale-after"] !== undefined) {

@@ -120,6 +120,21 @@ describe("diagnose specs add", () => {
     assert.match(r.stderr, /`instrument.event` "exit" is not an event/);
   });
 
+  it("refuses expressions the safe language refuses, naming the construct", () => {
+    const cases: [string[], RegExp][] = [
+      [["--value", "process.exit()"], /Spec expression "process\.exit\(\)" uses `process`/],
+      [["--value", "result", "--tags", "{ id: args[0].trim() }"], /uses a method call `\.trim\(\)`/],
+      [["--value", "result", "--condition", "result.constructor"], /uses `constructor`/],
+      [["--value", "result +"], /Invalid value expression "result \+"/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = run("specs", "add", "unsafe", "--target", "src/shop/cart.ts:Cart.total", ...flags);
+      assert.equal(r.status, 3, `${flags.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(listJson().some((s) => s.id === "unsafe"), false);
+  });
+
   it("writes a spec document from --file (seed field names), flags overriding it", () => {
     const file = join(dir, "spec.json");
     writeFileSync(
