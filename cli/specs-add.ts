@@ -134,7 +134,9 @@ function projectSites(root: string, io: CommandIO): SiteManifest | undefined {
   let manifest = readManifest(loadConfig(root).manifest ?? manifestPath(root));
   if (manifest === undefined) {
     const scan = scanProject(root);
-    for (const problem of scan.problems) io.stderr(`diagnose specs add: skipped ${problem}\n`);
+    if (scan.problems.length > 0) {
+      io.stderr(`diagnose specs add: ${scan.problems.length} source file(s) under ${root} could not be analysed; their functions are not known to the check ('diagnose sites --scan' lists the problems)\n`);
+    }
     manifest = { version: MANIFEST_VERSION, modules: scan.modules };
   }
   return manifest.modules.some((m) => m.functions.length > 0) ? manifest : undefined;
