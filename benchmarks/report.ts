@@ -13,6 +13,7 @@ import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
 import { formatPropagation, type PropagationResult } from "./propagation.js";
+import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -35,6 +36,8 @@ export interface Results {
   readonly scale: ScaleResult | { skipped: string };
   /** Absent in results written before the store commands existed. */
   readonly propagation?: PropagationResult | { skipped: string };
+  /** Absent in results written before the manager benchmark existed. */
+  readonly manager?: ManagerBenchResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -321,6 +324,10 @@ ${scaleText(r)}
 ## Propagation (file store)
 
 ${propagationText(r)}
+
+## Manager (specs from a store)
+
+${managerText(r.manager)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 

@@ -389,7 +389,7 @@ export class InstrumentManager {
       report.error = `Diagnose could not apply the specs: ${describeError(err)}`;
     }
     this.armExpiry();
-    await this.reporter.flush();
+    await this.reporter.flushIfChanged();
     return report;
   }
 

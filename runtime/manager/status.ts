@@ -12,21 +12,27 @@ import type { Entry, Reconciler } from "./reconcile.js";
 import type { AppliedStatus } from "./spec.js";
 import type { SpecStore } from "./stores/contract.js";
 
-/** The status of one entry now. */
-export function statusOf(entry: Entry, reconciler: Reconciler, now: number, at: Date): AppliedStatus {
+type State = AppliedStatus["state"];
+
+/** The state and error of one entry now, without building a status object. */
+function stateOf(entry: Entry, reconciler: Reconciler, now: number): { state: State; err: string | null } {
+  if (entry.expired) return { state: "expired", err: null };
+  if (entry.err !== null) return { state: "error", err: entry.err };
   const inst = entry.instrument;
-  const hits = inst?.hits ?? 0;
-  const base = { lm: entry.lm, hits, at };
-  if (entry.expired) return { ...base, err: null, state: "expired" };
-  if (entry.err !== null) return { ...base, err: entry.err, state: "error" };
-  if (inst === undefined) return { ...base, err: null, state: "pending" };
-  if (inst.disabled && inst.lastError !== undefined) return { ...base, err: describeError(inst.lastError), state: "error" };
+  if (inst === undefined) return { state: "pending", err: null };
+  if (inst.disabled && inst.lastError !== undefined) return { state: "error", err: describeError(inst.lastError) };
   const probe = reconciler.probeOf(entry);
   const probeStatus = probe?.status;
-  if (probeStatus === "failed") return { ...base, err: describeError(probe!.error), state: "error" };
-  if (entry.expiresAt <= now) return { ...base, err: null, state: "expired" };
-  if (probeStatus === "pending") return { ...base, err: null, state: "pending" };
-  return { ...base, err: null, state: hits > 0 ? "emitting" : "applied" };
+  if (probeStatus === "failed") return { state: "error", err: describeError(probe!.error) };
+  if (entry.expiresAt <= now) return { state: "expired", err: null };
+  if (probeStatus === "pending") return { state: "pending", err: null };
+  return { state: inst.hits > 0 ? "emitting" : "applied", err: null };
+}
+
+/** The status of one entry now. */
+export function statusOf(entry: Entry, reconciler: Reconciler, now: number, at: Date): AppliedStatus {
+  const { state, err } = stateOf(entry, reconciler, now);
+  return { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at };
 }
 
 /** Every entry's status now, by spec id. */
@@ -38,11 +44,11 @@ export function statusAll(reconciler: Reconciler, now = Date.now()): Record<stri
 }
 
 /** What changes a status enough to report it before the next heartbeat (hits alone do not). */
-function signature(all: Record<string, AppliedStatus>): string {
+function signature(reconciler: Reconciler, now: number): string {
   let s = "";
-  for (const id of Object.keys(all)) {
-    const st = all[id]!;
-    s += `${id}\0${st.state}\0${st.err ?? ""}\0${st.lm?.getTime() ?? ""}\0${st.hits > 0 ? 1 : 0}\n`;
+  for (const entry of reconciler.entries.values()) {
+    const { state, err } = stateOf(entry, reconciler, now);
+    s += `${entry.id}\0${state}\0${err ?? ""}\0${entry.lm?.getTime() ?? ""}\n`;
   }
   return s;
 }
@@ -107,13 +113,19 @@ export class StatusReporter {
     return this.writing;
   }
 
+  /** Writes only when a state, error or applied version changed since the last write. */
+  flushIfChanged(): Promise<void> {
+    if (this.writing === undefined && signature(this.o.reconciler, Date.now()) === this.last) return Promise.resolve();
+    return this.flush();
+  }
+
   /** Checks for changes every second and writes a heartbeat every `heartbeat` ms. */
   startTicker(): void {
     if (this.ticker !== undefined) return;
     this.ticker = setInterval(() => {
       try {
         const now = Date.now();
-        const changed = signature(statusAll(this.o.reconciler, now)) !== this.last;
+        const changed = signature(this.o.reconciler, now) !== this.last;
         if (changed || now - this.lastWriteAt >= this.o.heartbeat) void this.flush();
       } catch {
         // Status is best effort; the next tick tries again.
@@ -134,10 +146,11 @@ export class StatusReporter {
 
   private async writeOnce(): Promise<void> {
     const now = Date.now();
+    const sig = signature(this.o.reconciler, now);
     const specs = statusAll(this.o.reconciler, now);
     try {
       await this.o.store().reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
-      this.last = signature(specs);
+      this.last = sig;
       this.lastWriteAt = now;
       this.retryDelay = RETRY_MIN_MS;
       this.failing = false;

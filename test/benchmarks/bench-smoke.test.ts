@@ -39,6 +39,9 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     const propagation = results["propagation"] as { changes: number; appliedMs: { p99: number }; statusMs: { p99: number } };
     assert.equal(propagation.changes, 10);
     assert.ok(propagation.appliedMs.p99 > 0 && propagation.statusMs.p99 > 0);
+    const mgr = results["manager"] as { applyAllNewMs?: unknown; heapGrowthBytes?: unknown; skipped?: string };
+    assert.equal(typeof mgr.applyAllNewMs, "number", `manager benchmark: ${mgr.skipped ?? "no result"}`);
+    assert.equal(typeof mgr.heapGrowthBytes, "number");
     assert.equal(results["node"], process.version);
     const names = results.variants.map((v) => v.name);
     for (const v of ["plain", "untouched", "on-off", "call-noop", "line-2-locals", "log-null", "histogram-udp", "istanbul", "shim-off", "shim-on", "dc-off", "dc-on", "inspector-bp"]) {

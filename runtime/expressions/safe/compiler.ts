@@ -22,12 +22,13 @@ import {
   readComputed,
   readOptional,
   safeString,
+  shield,
 } from "./reader.js";
 
 /** A compiled spec expression for one layout. @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
 
-const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L"] as const;
+const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v"] as const;
 
 /** Compiles `ast` for `layout`. */
 export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
@@ -49,6 +50,7 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
     (ns: EventNamespace) => safeLocals(layout, ns),
     FRAME,
     LOCALS,
+    shield,
   );
 }
 
@@ -127,12 +129,18 @@ class Generator {
       case "cond":
         return `(${this.expression(n.test)} ? ${this.expression(n.then)} : ${this.expression(n.else)})`;
       case "arr":
-        return `[${n.items.map((x) => this.expression(x)).join(", ")}]`;
+        return `[${n.items.map((x) => this.held(x)).join(", ")}]`;
       case "obj":
-        return `({${n.props.map(([k, v]) => `${JSON.stringify(k)}: ${this.expression(v)}`).join(", ")}})`;
+        return `({${n.props.map(([k, v]) => `${JSON.stringify(k)}: ${this.held(v)}`).join(", ")}})`;
       case "group":
         return `(${this.expression(n.expr)})`;
     }
+  }
+
+  /** A value put into an array or object literal: a Proxy is replaced by its marker. */
+  private held(n: Node): string {
+    const code = this.expression(n);
+    return isPrimitive(n) || n.t === "arr" || n.t === "obj" ? code : `$v(${code})`;
   }
 
   /** An operand of an operator that would convert an object by calling its methods. */

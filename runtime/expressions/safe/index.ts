@@ -8,17 +8,21 @@
  * The text is parsed and checked when the SafeExpression is constructed (a refusal is reported
  * there, at apply time). For each site layout it meets, it is compiled once into one function.
  */
+import { types } from "node:util";
 import { ExpressionEvaluationError, ExpressionSyntaxError, UnsafeExpressionError } from "../../probes/errors.js";
 import type { CompiledExpression, NamespaceSource } from "../expression.js";
 import { LAYOUT, type EventNamespace, type Layout } from "../namespace.js";
 import { compileFor, type SafeEvaluator } from "./compiler.js";
 import { ReadError } from "./lexer.js";
+import { PROXY, shield } from "./reader.js";
 import { parse, type Node } from "./parser.js";
 
 export { FORBIDDEN_NAMES, HELPER_NAMES } from "./names.js";
 export { HELPERS } from "./helpers.js";
 export { GETTER, PROXY, safeString, type Marker } from "./reader.js";
 export { MAX_DEPTH, MAX_LENGTH, MAX_NODES } from "./parser.js";
+
+const isProxy = types.isProxy;
 
 export class SafeExpression implements CompiledExpression {
   /** The expression text as given. */
@@ -75,7 +79,8 @@ export class SafeExpression implements CompiledExpression {
     const layout = ns[LAYOUT];
     const ev = layout === this.lastLayout ? this.lastEvaluator! : this.evaluatorFor(layout);
     try {
-      return ev(ns, names);
+      const v = ev(ns, names);
+      return typeof v === "object" && v !== null && isProxy(v) ? PROXY : typeof v === "function" ? shield(v) : v;
     } catch (err) {
       throw this.located(err);
     }

@@ -79,6 +79,8 @@ export function isInspectable(v: unknown): v is object {
 export function read(o: unknown, key: string): unknown {
   if (typeof o === "object" && o !== null) {
     if (isProxy(o)) return PROXY;
+    // What a marker stands for was not read, so neither are its members.
+    if (o === GETTER || o === PROXY) return o;
     // An array's `length` is always an own data property.
     if (key === "length" && isArray(o)) return o.length;
     return lookup(o, o, key);
@@ -92,6 +94,11 @@ export function read(o: unknown, key: string): unknown {
   }
   if (typeof o === "function") return isProxy(o) ? PROXY : lookup(o, o, key);
   return lookup(o, Object(o) as object, key);
+}
+
+/** A Proxy as a value becomes PROXY, so what an expression gives can be used without touching it. */
+export function shield(v: unknown): unknown {
+  return ((typeof v === "object" && v !== null) || typeof v === "function") && isProxy(v) ? PROXY : v;
 }
 
 /** `o?.key`: undefined for null or undefined. */

@@ -345,3 +345,25 @@ describe("apply: serialised", () => {
     assert.deepEqual(inst(target, "s1").results, [2]);
   });
 });
+
+describe("apply: expressions of store specs", () => {
+  test("are compiled in the safe language: code is refused with the construct named; allowCode: true trusts the store", async () => {
+    const m = await load();
+    const target = m.qualified("add");
+    const safe = testManager().mgr;
+    safe.specs.set("code", specDoc(target, { value: "process.exit(1)" }));
+    safe.specs.set("method", specDoc(target, { value: "a.toFixed(1)" }));
+    safe.specs.set("plain", specDoc(target, { value: "a + b" }));
+    const report = await safe.apply();
+    assert.deepEqual(report.attached, ["plain"]);
+    const errs = new Map(report.refused.map((r) => [r.id, r.err]));
+    assert.match(errs.get("code")!, /process/);
+    assert.match(errs.get("method")!, /toFixed|call/);
+    const trusting = testManager({ allowCode: true }).mgr;
+    trusting.specs.set("method", specDoc(target, { value: "a.toFixed(1)" }));
+    assert.deepEqual((await trusting.apply()).attached, ["method"]);
+    m.exports.add(2, 1);
+    assert.deepEqual(inst(target, "method").results, ["2.0"]);
+    assert.deepEqual(inst(target, "plain").results, [3]);
+  });
+});

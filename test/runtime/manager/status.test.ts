@@ -56,14 +56,15 @@ describe("status", () => {
     const m = await loadInstrumented<{ price(o: unknown): number }>(SOURCE, path);
     const target = m.qualified("price");
     const { mgr, lines } = testManager({ heartbeatInterval: 50 });
-    mgr.specs.set("s1", specDoc(target, { value: "args[0].qty.toFixed(1)" }));
+    // A store spec's expression cannot throw (safe language); its sink can: a histogram refuses a non-number.
+    mgr.specs.set("s1", specDoc(target, { type: "hist", value: "args[0].qty" }));
     await mgr.start();
     m.exports.price({ qty: 2 });
     assert.equal(mgr.status()["s1"]?.state, "emitting");
-    assert.throws(() => m.exports.price(null), TypeError, "the function's own error is its own");
+    assert.ok(Number.isNaN(m.exports.price({ qty: "many" })), "the probed function runs on");
     const st = mgr.status()["s1"]!;
     assert.equal(st.state, "error");
-    assert.match(st.err!, /TypeError/);
+    assert.match(st.err!, /InstrumentValueError: Instrument "t" cannot send the non-numeric metric many\./);
     assert.ok(lines.some((l) => /failed and was disabled/.test(l)));
     await until(() => mgr.specs.get("s1")!.applied[mgr.processId]?.state === "error", 2_000, "the error in the store");
     // Same spec: stays disabled.
@@ -71,7 +72,7 @@ describe("status", () => {
     m.exports.price({ qty: 5 });
     assert.equal(mgr.status()["s1"]?.state, "error");
     // Changed spec: re-armed.
-    mgr.specs.set("s1", specDoc(target, { value: "args[0].qty" }));
+    mgr.specs.set("s1", specDoc(target, { type: "hist", value: "len(str(args[0].qty))" }));
     const report = await mgr.apply();
     assert.deepEqual(report.updated, ["s1"]);
     m.exports.price({ qty: 5 });
