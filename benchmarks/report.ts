@@ -14,6 +14,7 @@ import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
 import { formatPropagation, type PropagationResult } from "./propagation.js";
 import { managerText, type ManagerBenchResult } from "./manager.js";
+import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -38,6 +39,8 @@ export interface Results {
   readonly propagation?: PropagationResult | { skipped: string };
   /** Absent in results written before the manager benchmark existed. */
   readonly manager?: ManagerBenchResult | { skipped: string };
+  /** Optional: results files written before it existed have none. */
+  readonly safeExpressions?: SafeExpressionResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -217,6 +220,24 @@ function scaleText(r: Results): string {
   ].join("\n");
 }
 
+function safeExpressionsText(r: Results): string {
+  const s = r.safeExpressions;
+  if (s === undefined) return "Not measured.";
+  if ("skipped" in s) return `Skipped: ${s.skipped}.`;
+  return [
+    "Evaluation of a spec expression in the safe language vs the same text as a full JavaScript expression, side by side",
+    "in one process, on a fresh namespace per evaluation (as a probe makes at each event); goal ≤ 2×.",
+    "",
+    table(
+      ["expression", "hand-written", "js", "safe", "safe ÷ js"],
+      s.cases.map((c) => [`\`${c.expression}\``, fmtNs(c.handWrittenNs), fmtNs(c.jsNs), fmtNs(c.safeNs), `${c.ratio.toFixed(2)}×${c.ratio <= 2 ? "" : " (over 2×)"}`]),
+    ),
+    "",
+    `Compile + first evaluation per expression (${s.compileUs.texts} distinct texts): js ${s.compileUs.js.toFixed(1)} µs, safe ${s.compileUs.safe.toFixed(1)} µs.`,
+    ...s.errors.map((e) => `\nError: ${e}`),
+  ].join("\n");
+}
+
 export function renderMarkdown(r: Results): string {
   const analysisFile = join(REPO, "benchmarks", "analysis.md");
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, "utf8").trim() : "";
@@ -328,6 +349,10 @@ ${propagationText(r)}
 ## Manager (specs from a store)
 
 ${managerText(r.manager)}
+
+## Safe expressions
+
+${safeExpressionsText(r)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 
