@@ -234,6 +234,13 @@ function safeExpressionsText(r: Results): string {
     ),
     "",
     `Compile + first evaluation per expression (${s.compileUs.texts} distinct texts): js ${s.compileUs.js.toFixed(1)} µs, safe ${s.compileUs.safe.toFixed(1)} µs.`,
+    "",
+    s.instructions === undefined || "skipped" in s.instructions
+      ? `Instructions per evaluation: ${s.instructions === undefined ? "not counted" : `skipped: ${s.instructions.skipped}`}.`
+      : table(
+          ["expression", "instructions: hand-written", "js", "safe", "safe ÷ js"],
+          s.instructions.map((c) => [`\`${c.expression}\``, c.hand.toFixed(0), c.js.toFixed(0), c.safe.toFixed(0), `${c.ratio.toFixed(2)}×`]),
+        ),
     ...s.errors.map((e) => `\nError: ${e}`),
   ].join("\n");
 }

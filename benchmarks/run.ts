@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   // Fewer changes in --quick: each waits for another process to apply it and report.
   const propagation = opts.propagation ? await measurePropagation(opts.quick ? 10 : 50, log) : "disabled with --no-propagation";
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
-  const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, log) : "disabled with --no-safe-expr";
+  const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
 
   const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
 

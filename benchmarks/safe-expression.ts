@@ -6,9 +6,15 @@
  * function over the same namespace is printed for reference. Compile time per expression is the
  * construction plus the first evaluation (which compiles for the layout), over distinct texts.
  *
- *   node dist/benchmarks/safe-expression.js [--quick]     prints JSON
+ * With `instructions`, each (expression, form) is also counted under callgrind (instructions.ts
+ * explains the method: two runs, with n evaluations and with none, after the same warm-up), which
+ * the load of a shared machine cannot move.
+ *
+ *   node dist/benchmarks/safe-expression.js [--quick]              prints JSON
+ *   node dist/benchmarks/safe-expression.js --fixed <case> <form> <n>   n evaluations after a warm-up
  */
 import { spawnSync } from "node:child_process";
+import { NODE_FLAGS, parseCollected, valgrindVersion } from "./instructions.js";
 import { fileURLToPath } from "node:url";
 // The package entry first: it evaluates the runtime's modules in the order their import cycle needs.
 import { InstrumentManager } from "../runtime/index.js";
@@ -32,6 +38,8 @@ export interface SafeExpressionResult {
   readonly cases: SafeExpressionCase[];
   /** Microseconds per expression: construction + first evaluation. */
   readonly compileUs: { readonly js: number; readonly safe: number; readonly texts: number };
+  /** Instructions per evaluation (callgrind), when counted. */
+  readonly instructions?: { readonly expression: string; readonly hand: number; readonly js: number; readonly safe: number; readonly ratio: number }[] | { readonly skipped: string };
   /** The issue's goal: every ratio ≤ 2. */
   readonly goalMet: boolean;
   readonly errors: string[];
@@ -53,12 +61,61 @@ const FN: FunctionInfo = {
   sites: [],
 };
 
-function child(quick: boolean): SafeExpressionResult {
+function fixture() {
   const layout = frameLayout(FN);
   const mgr = new InstrumentManager();
   // A few shapes, as a real service's carts would have.
   const carts = Array.from({ length: 64 }, (_, i) => ({ id: i, items: Array.from({ length: i % 7 }, (_, k) => ({ sku: k })), owner: "u" + (i % 5) }));
   const frames: CallFrame[] = carts.map((cart) => ({ fn: FN, self: undefined, args: [cart], start: 1, startDate: new Date(0) }));
+  return { layout, mgr, carts, frames };
+}
+
+type Form = "hand" | "js" | "safe";
+
+/** The fixed-ops child counted under callgrind: warm-up, then exactly `n` evaluations. */
+function fixedOps(caseIndex: number, form: Form, n: number): void {
+  const { layout, mgr, carts, frames } = fixture();
+  const c = CASES[caseIndex]!;
+  const compiled = form === "js" ? new Expression(c.expression, "value") : form === "safe" ? new SafeExpression(c.expression, "value") : undefined;
+  const evaluate = compiled === undefined ? c.hand : (ns: EventNamespace) => compiled.evaluate(ns, mgr);
+  let sink = 0;
+  const run = (ops: number) => {
+    for (let i = 0; i < ops; i++) {
+      const k = i & 63;
+      if (evaluate(new layout.Namespace("return", frames[k], undefined, carts[k], false, 2, undefined))) sink++;
+    }
+  };
+  run(50_000);
+  run(n);
+  if (sink < 0) process.stdout.write("");
+}
+
+type InstructionRows = NonNullable<SafeExpressionResult["instructions"]>;
+
+function countInstructions(log: (line: string) => void): InstructionRows {
+  if (valgrindVersion() === undefined) return { skipped: "valgrind is not on PATH" };
+  const n = 100_000;
+  const self = fileURLToPath(import.meta.url);
+  const count = (caseIndex: number, form: Form, ops: number): number => {
+    const r = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...NODE_FLAGS, self, "--fixed", String(caseIndex), form, String(ops)], {
+      encoding: "utf8",
+      timeout: 300_000,
+    });
+    return parseCollected(r.stderr) ?? NaN;
+  };
+  const out: { expression: string; hand: number; js: number; safe: number; ratio: number }[] = [];
+  CASES.forEach((c, i) => {
+    const per = (form: Form) => (count(i, form, n) - count(i, form, 0)) / n;
+    const row = { expression: c.expression, hand: per("hand"), js: per("js"), safe: per("safe"), ratio: NaN };
+    row.ratio = row.safe / row.js;
+    log(`  ${c.expression.padEnd(28)} instructions per evaluation: hand-written ${row.hand.toFixed(0)}  js ${row.js.toFixed(0)}  safe ${row.safe.toFixed(0)}  ratio ${row.ratio.toFixed(2)}×`);
+    out.push(row);
+  });
+  return out;
+}
+
+function child(quick: boolean): SafeExpressionResult {
+  const { layout, mgr, carts, frames } = fixture();
   const rounds = quick ? 3 : 9;
   const roundMs = quick ? 40 : 150;
   let sink = 0;
@@ -129,7 +186,7 @@ function median(xs: number[]): number {
 }
 
 /** Runs the measurement in its own process (clean JIT state) and returns its result. */
-export function measureSafeExpressions(quick: boolean, log: (line: string) => void): SafeExpressionResult {
+export function measureSafeExpressions(quick: boolean, instructions: boolean, log: (line: string) => void): SafeExpressionResult {
   const self = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, [self, ...(quick ? ["--quick"] : [])], { encoding: "utf8", timeout: 120_000 });
   if (r.status !== 0) {
@@ -146,9 +203,12 @@ export function measureSafeExpressions(quick: boolean, log: (line: string) => vo
     );
   }
   log(`  compile + first evaluation per expression: js ${result.compileUs.js.toFixed(1)} µs, safe ${result.compileUs.safe.toFixed(1)} µs (${result.compileUs.texts} texts)`);
-  return result;
+  if (!instructions) return { ...result, instructions: { skipped: quick ? "not part of --quick (add --instructions)" : "disabled with --no-instructions" } };
+  return { ...result, instructions: countInstructions(log) };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.stdout.write(JSON.stringify(child(process.argv.includes("--quick"))) + "\n");
+  const fixed = process.argv.indexOf("--fixed");
+  if (fixed > 0) fixedOps(Number(process.argv[fixed + 1]), process.argv[fixed + 2] as Form, Number(process.argv[fixed + 3]));
+  else process.stdout.write(JSON.stringify(child(process.argv.includes("--quick"))) + "\n");
 }

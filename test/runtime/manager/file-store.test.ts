@@ -67,5 +67,6 @@ test("a malformed file keeps the last applied specs in force", async () => {
   assert.ok(probes.get(target)?.instruments.has("s1"), "still applied");
   m.exports.ship(1);
   assert.equal(mgr.status()["s1"]?.state, "emitting");
+  assert.match(mgr.storeError ?? "", /specs\d+\.json/);
   assert.ok(lines.some((l) => /reported a problem \(the last applied specs stay in force\)/.test(l)), lines.join(""));
 });

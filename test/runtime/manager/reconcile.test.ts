@@ -135,6 +135,26 @@ describe("apply: reconcile paths", () => {
     assert.deepEqual(first.results, [7]);
   });
 
+  test("move with a new type: a new instrument on the new target, the old one gone with its probe", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const from = m.qualified("add");
+    const to = m.qualified("other");
+    mgr.specs.set("s1", specDoc(from, { type: "log" }));
+    const saved = LogInstrument.defaultSink;
+    LogInstrument.defaultSink = () => undefined;
+    try {
+      await mgr.apply();
+      mgr.specs.set("s1", specDoc(to));
+      assert.deepEqual((await mgr.apply()).moved, ["s1"]);
+      assert.equal(probes.get(from), undefined);
+      m.exports.other(9);
+      assert.deepEqual(inst(to, "s1").results, [9]);
+    } finally {
+      LogInstrument.defaultSink = saved;
+    }
+  });
+
   test("remove: a deleted spec removes its instrument and the probe; every site is off again", async () => {
     const m = await load();
     const { mgr } = testManager();
