@@ -361,7 +361,9 @@ export class InstrumentManager {
     this.lastSnapshot = snapshot;
     let report: ApplyReport;
     try {
-      report = this.reconciler.apply(snapshot, Date.now());
+      // Loaded here, not imported: see ProbeDirectory. Both are cached after the first apply.
+      const [{ probes }] = await Promise.all([import("../probes/probes.js"), import("../instruments/classes.js")]);
+      report = this.reconciler.apply(snapshot, Date.now(), probes);
     } catch (err) {
       report = emptyReport();
       report.error = `Diagnose could not apply the specs: ${describeError(err)}`;
