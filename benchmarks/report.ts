@@ -13,6 +13,7 @@ import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
 import { breakpointsLine, breakpointsText, type BreakpointsResult } from "./breakpoints.js";
+import { formatPropagation, type PropagationResult } from "./propagation.js";
 import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TargetCheck } from "./targets.js";
@@ -37,6 +38,8 @@ export interface Results {
   readonly scale: ScaleResult | { skipped: string };
   /** Breakpoint hand-off latency (benchmarks/breakpoints.ts); absent in results written before it. */
   readonly breakpoints?: BreakpointsResult | { skipped: string };
+  /** Absent in results written before the store commands existed. */
+  readonly propagation?: PropagationResult | { skipped: string };
   /** Absent in results written before the manager benchmark existed. */
   readonly manager?: ManagerBenchResult | { skipped: string };
   /** Optional: results files written before it existed have none. */
@@ -352,6 +355,11 @@ ${scaleText(r)}
 ## Breakpoints
 
 ${r.breakpoints === undefined ? "Not measured in this run." : breakpointsText(r.breakpoints)}
+
+## Propagation (file store)
+
+${propagationText(r)}
+
 ## Manager (specs from a store)
 
 ${managerText(r.manager)}
@@ -363,6 +371,13 @@ ${safeExpressionsText(r)}
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 
 ${analysis ? `## Analysis\n\n${analysis}\n` : ""}`;
+}
+
+function propagationText(r: Results): string {
+  const p = r.propagation;
+  if (p === undefined) return "Not measured in this run.";
+  if ("skipped" in p) return `Skipped: ${p.skipped}.`;
+  return `A spec written as \`diagnose specs add --replace\` writes it, applied by another process started through the loader with \`DIAGNOSE_STORE\` (its first probe line on stdout), and that process's status readable through the store as \`diagnose status\` reads it: ${formatPropagation(p)}.`;
 }
 
 export function printSummary(r: Results, log: (line: string) => void): void {
@@ -381,6 +396,10 @@ export function printSummary(r: Results, log: (line: string) => void): void {
   if (r.breakpoints !== undefined && !("skipped" in r.breakpoints)) {
     log("");
     log(`Breakpoint hand-off (ms): ${breakpointsLine(r.breakpoints)}`);
+  }
+  if (r.propagation !== undefined && !("skipped" in r.propagation)) {
+    log("");
+    log(`Propagation: ${formatPropagation(r.propagation)}`);
   }
 }
 

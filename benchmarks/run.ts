@@ -7,7 +7,8 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-safe-expr  --instructions / --no-instructions
+ *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr
+ *            --instructions / --no-instructions
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
  * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
@@ -26,6 +27,7 @@ import { describe, environment, printSummary, writeOutputs, type Results } from 
 import { measureManager } from "./manager.js";
 import { measureSafeExpressions } from "./safe-expression.js";
 import { measureScale } from "./scale.js";
+import { measurePropagation } from "./propagation.js";
 import { checkTargets } from "./targets.js";
 import { listenUdp } from "./udp-listener.js";
 import { VARIANTS, variantByName } from "./variants.js";
@@ -38,6 +40,7 @@ interface Options {
   buildSide: boolean;
   scale: boolean;
   breakpoints: boolean;
+  propagation: boolean;
   manager: boolean;
   safeExpr: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
@@ -45,7 +48,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, manager: true, safeExpr: true, instructions: undefined };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, instructions: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -60,13 +63,14 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-build-side") o.buildSide = false;
     else if (a === "--no-scale") o.scale = false;
     else if (a === "--no-breakpoints") o.breakpoints = false;
+    else if (a === "--no-propagation") o.propagation = false;
     else if (a === "--no-manager") o.manager = false;
     else if (a === "--no-safe-expr") o.safeExpr = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-manager, --no-safe-expr, --instructions, --no-instructions`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --instructions, --no-instructions`,
       );
   }
   return o;
@@ -107,6 +111,8 @@ async function main(): Promise<void> {
       : "disabled with --no-instructions";
 
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
+  // Fewer changes in --quick: each waits for another process to apply it and report.
+  const propagation = opts.propagation ? await measurePropagation(opts.quick ? 10 : 50, log) : "disabled with --no-propagation";
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
   const breakpoints = opts.breakpoints ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : "disabled with --no-breakpoints";
   const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
@@ -127,6 +133,7 @@ async function main(): Promise<void> {
     buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
     scale: typeof scale === "string" ? { skipped: scale } : scale,
     breakpoints: typeof breakpoints === "string" ? { skipped: breakpoints } : breakpoints,
+    propagation: typeof propagation === "string" ? { skipped: propagation } : propagation,
     manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
     udp: received,

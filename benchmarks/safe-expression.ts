@@ -16,10 +16,11 @@
 import { spawnSync } from "node:child_process";
 import { NODE_FLAGS, parseCollected, valgrindVersion } from "./instructions.js";
 import { fileURLToPath } from "node:url";
+// The package entry first: it evaluates the runtime's modules in the order their import cycle needs.
+import { InstrumentManager } from "../runtime/index.js";
 import { Expression, type CompiledExpression } from "../runtime/expressions/expression.js";
 import { frameLayout, type EventNamespace } from "../runtime/expressions/namespace.js";
 import { SafeExpression } from "../runtime/expressions/safe/index.js";
-import { InstrumentManager } from "../runtime/manager/manager.js";
 import type { CallFrame, FunctionInfo } from "../runtime/registry/index.js";
 
 export interface SafeExpressionCase {

@@ -7,28 +7,44 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ManifestError } from "../abi/manifest.js";
 import { DiagnoseConfigError } from "../integrations/shared/config.js";
-import { EXIT_OK, EXIT_USAGE, runSites, SITES_USAGE, type CliIO } from "./sites.js";
+import { describeError } from "../errors/index.js";
+import type { CommandIO } from "./command.js";
+import { CommandFailure, EXIT_FAILURE } from "./exit-codes.js";
+import { EXIT_OK, EXIT_USAGE, runSites, SITES_USAGE } from "./sites.js";
+import { runSpecs, specsUsage, SPECS_USAGE } from "./specs.js";
+import { runStatus, STATUS_USAGE } from "./status.js";
 
 export const USAGE = `Usage: diagnose <command> [options]
 
 Commands:
   sites [filter] [--json] [--root DIR]   list the functions and sites probes can address
+  specs add <id> --target NAME ...        write a spec: switch a probe on in running services
+  specs list                              list the specs in the store
+  specs rm <id>                           remove a spec: switch the probe off
+  status [id]                             what every process did with every spec
   help [command]                          show help
 
-Run 'diagnose sites --help' for the filter syntax.
+Store commands take --store URI (default: $DIAGNOSE_STORE, then file:./diagnose-specs.json)
+and --json. Exit codes: 0 ok, 1 failure (e.g. the store is down), 2 usage, 3 spec refused
+by the checks, 4 conflict (id taken or changed meanwhile), 5 no such spec.
+Run 'diagnose <command> --help' for details.
 `;
 
-/** Runs the CLI with `args` (without node and the script); returns the exit code. */
-export function main(args: string[], io: CliIO): number {
+/** Runs the CLI with `args` (without node and the script); resolves with the exit code. */
+export async function main(args: string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
       case "sites":
         return runSites(rest, io);
+      case "specs":
+        return await runSpecs(rest, io);
+      case "status":
+        return await runStatus(rest, io);
       case "help":
       case "--help":
       case "-h":
-        io.stdout(rest[0] === "sites" ? SITES_USAGE : USAGE);
+        io.stdout(helpFor(rest));
         return EXIT_OK;
       case undefined:
         io.stderr(USAGE);
@@ -38,12 +54,39 @@ export function main(args: string[], io: CliIO): number {
         return EXIT_USAGE;
     }
   } catch (error) {
+    const prefix = command === "specs" && rest[0] !== undefined ? `diagnose specs ${rest[0]}` : `diagnose ${command ?? ""}`.trimEnd();
+    if (error instanceof CommandFailure) {
+      io.stderr(`${prefix}: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof DiagnoseConfigError || error instanceof ManifestError) {
       io.stderr(`diagnose: ${error.message}\n`);
       return EXIT_USAGE;
     }
+    if (isParseArgsError(error)) {
+      io.stderr(`${prefix}: ${(error as Error).message}\n\n${helpFor(command === "specs" ? rest : [command ?? ""])}`);
+      return EXIT_USAGE;
+    }
+    if (command === "specs" || command === "status") {
+      io.stderr(`${prefix}: ${describeError(error)}\n`);
+      return EXIT_FAILURE;
+    }
     throw error;
   }
+}
+
+function helpFor(rest: string[]): string {
+  if (rest[0] === "sites") return SITES_USAGE;
+  if (rest[0] === "status") return STATUS_USAGE;
+  if (rest[0] === "specs") return rest[1] === undefined ? SPECS_USAGE : specsUsage(rest[1]);
+  if (rest[0] === "add" || rest[0] === "list" || rest[0] === "rm") return specsUsage(rest[0]);
+  return USAGE;
+}
+
+/** node:util parseArgs reports unknown flags and missing values as TypeErrors with these codes. */
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
 function isMainModule(): boolean {
@@ -57,9 +100,11 @@ function isMainModule(): boolean {
 }
 
 if (isMainModule()) {
-  process.exitCode = main(process.argv.slice(2), {
+  process.exitCode = await main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
+    env: process.env,
+    isTTY: process.stdout.isTTY === true,
   });
 }

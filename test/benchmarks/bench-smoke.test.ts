@@ -35,6 +35,10 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     };
     assert.equal(results["schema"], 2);
     assert.equal(results["mode"], "quick");
+    // Propagation: spec changes applied by another real process on the file store.
+    const propagation = results["propagation"] as { changes: number; appliedMs: { p99: number }; statusMs: { p99: number } };
+    assert.equal(propagation.changes, 10);
+    assert.ok(propagation.appliedMs.p99 > 0 && propagation.statusMs.p99 > 0);
     const mgr = results["manager"] as { applyAllNewMs?: unknown; heapGrowthBytes?: unknown; skipped?: string };
     assert.equal(typeof mgr.applyAllNewMs, "number", `manager benchmark: ${mgr.skipped ?? "no result"}`);
     assert.equal(typeof mgr.heapGrowthBytes, "number");

@@ -1,0 +1,26 @@
+/**
+ * The checks `specs add` borrows from the runtime: the instrument types a process knows without
+ * configuration, and compiling an expression exactly as a process compiles a store spec's.
+ */
+import { DiagnoseError, describeError } from "../errors/index.js";
+// Through the package entry: it loads the runtime modules in the order their cycle needs.
+import { defaultInstrumentClasses } from "../runtime/index.js";
+import { SafeExpression } from "../runtime/expressions/safe/index.js";
+
+/** The types every process knows (a service may register more: `--force` writes those). */
+export function knownInstrumentTypes(): string[] {
+  return Object.keys(defaultInstrumentClasses());
+}
+
+/**
+ * The refusal of `source` in the safe expression language, or undefined when it compiles. Names
+ * are not checked: which exist (parameters, locals) is known only where the probe fires.
+ */
+export function checkExpression(source: string, role: string): string | undefined {
+  try {
+    new SafeExpression(source, role);
+    return undefined;
+  } catch (error) {
+    return error instanceof DiagnoseError ? error.message : describeError(error);
+  }
+}
