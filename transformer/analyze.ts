@@ -14,7 +14,7 @@ import { languageOf, parseSource } from "./parse.js";
 import { firstTokenIndex } from "./positions.js";
 import type { InstrumentOptions } from "./types.js";
 import { moduleScopedFunctions } from "./outline.js";
-import { Walker, ignoreNextStarts, type RawSite } from "./walker.js";
+import { Walker, ignoreNextStarts, type RawSite } from "./walk/index.js";
 
 export type { AnalyzedFunction, AnalyzedSite, BodyEdit, FunctionKind, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 

@@ -9,7 +9,7 @@ import { applyPlan, headerRange, planInsertions } from "./edit.js";
 import { generateMap } from "./source-map.js";
 import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
 
-export { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
+export { TransformOptionsError, InstrumentSyntaxError } from "./errors.js";
 export type {
   FunctionEntry,
   FunctionKind,
@@ -25,7 +25,7 @@ export type {
 /**
  * Instruments one file. TypeScript stays TypeScript (types are stripped by whoever compiles
  * next); JavaScript stays JavaScript. Throws InstrumentSyntaxError for a source that does not
- * parse and InstrumentOptionsError for bad options; never returns broken code: a function it
+ * parse and TransformOptionsError for bad options; never returns broken code: a function it
  * cannot instrument safely stays as it was, with a warning.
  */
 export function instrument(code: string, filename: string, options?: InstrumentOptions): InstrumentResult {
