@@ -11,8 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { makeTempFolder, removeTempFolder } from "../helpers/temp.js";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { INSTRUMENTED_MARKER, type ModuleTable } from "../../abi/index.js";
@@ -54,11 +54,11 @@ export interface Project {
 
 /** Copies fixture `name` into a temporary folder and links `node_modules/diagnose` to the repository. */
 export function project(name: string): Project {
-  const dir = mkdtempSync(join(tmpdir(), `diagnose-tsc-${name}-`));
+  const dir = makeTempFolder(`tsc-${name}`);
   cpSync(join(FIXTURES, name), dir, { recursive: true });
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   symlinkSync(REPO_ROOT, join(dir, "node_modules", "diagnose"), "dir");
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => removeTempFolder(dir) };
 }
 
 /** Rewrites the project's tsconfig.json through `edit` (which gets and returns the parsed JSON). */
