@@ -4,6 +4,7 @@
  * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
  * names from one place.
  */
+import { forEachChild, type AnyNode, type Program } from "./ast.js";
 import { ABI_VERSION, FnFlags, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../abi/index.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
@@ -46,13 +47,42 @@ export interface Analysis {
 export interface SkippedAnalysis {
   skipped: string;
   options: ResolvedOptions | null;
+  /** Why the file is skipped, when the user should hear of it (its probes would stay pending). */
+  warning?: InstrumentWarning;
 }
 
 /**
  * `$dgf`, `$dgr`, `$dge`, `$dg_…`, the bare identifier `$dg`, and `$dg` + a capital: the hook
  * bindings `$dgE`…, the identity `$dgI`, outlined copies `$dgO<n>`.
  */
-const RESERVED = /\$dg(?:[fre_A-Z]|(?![\p{ID_Continue}$\u200c\u200d]))/u;
+const RESERVED = /^\$dg(?:[fre_A-Z]|$)/;
+
+/**
+ * The first identifier that binds or references a reserved name, by its decoded name. Property
+ * names (`o.$dgf`, `{ $dgf: 1 }`) carry no syntax context in SWC's AST and are never in scope.
+ */
+function reservedIdentifier(program: Program, code: string): { name: string; start: number } | undefined {
+  if (!code.includes("$dg") && !code.includes("\\u")) return undefined;
+  // Iterative: the depth of the tree is the user's, not bounded by our stack.
+  const stack: AnyNode[] = [program as unknown as AnyNode];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.type === "Identifier" && "ctxt" in node) {
+      const name = String(node["value"]);
+      if (RESERVED.test(name)) return { name, start: node.span.start };
+      continue;
+    }
+    // Children reversed onto the stack: the first clash in source order is reported.
+    const from = stack.length;
+    forEachChild(node, (child) => void stack.push(child));
+    reverseFrom(stack, from);
+  }
+  return undefined;
+}
+
+function reverseFrom(items: unknown[], from: number): void {
+  for (let i = from, j = items.length - 1; i < j; i++, j--) [items[i], items[j]] = [items[j], items[i]];
+}
 
 /** Analyzes a file; returns `{ skipped }` for files that must be left unchanged. */
 export function analyze(code: string, filename: string, options?: InstrumentOptions): Analysis | SkippedAnalysis {
@@ -66,11 +96,20 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   const language = languageOf(filename, resolved.jsx);
   if (!language) return { skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension", options: resolved };
   if (leadingTrivia(code).includes("diagnose-ignore-file")) return { skipped: "diagnose-ignore-file comment", options: resolved };
-  // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
-  // user `$dg` would clash with the module handle).
-  if (RESERVED.test(code)) return { skipped: "the source uses the reserved identifier prefix $dg", options: resolved };
-
   const parsed = parseSource(code, filename, language);
+  // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
+  // user `$dg` would clash with the module handle). Names, not text: `\u0024dgr` is `$dgr`, and
+  // `"$dg"` in a string or `o.$dgf` is no clash.
+  const reserved = reservedIdentifier(parsed.program, code);
+  if (reserved !== undefined) {
+    const { line, column } = parsed.positions.lineColumn(parsed.positions.index(reserved.start));
+    const why = `the source uses the identifier ${reserved.name}, whose prefix $dg is reserved for the site code; rename it to instrument this file`;
+    return {
+      skipped: `the source uses the reserved identifier ${reserved.name} (line ${line})`,
+      options: resolved,
+      warning: { code: "reserved-identifier", message: `${filename}:${line}:${column + 1}: ${resolved.modulePath} left uninstrumented: ${why}`, line, column },
+    };
+  }
   // Hashed without a byte-order mark: tsc hands its plugins the text with the BOM stripped, and the
   // same file must get the same hash (so the same flags) on every build path.
   const hash = moduleHash(resolved.packageName, resolved.modulePath, code.charCodeAt(0) === 0xfeff ? code.slice(1) : code);

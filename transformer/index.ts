@@ -30,7 +30,7 @@ export type {
  */
 export function instrument(code: string, filename: string, options?: InstrumentOptions): InstrumentResult {
   const analysis = analyze(code, filename, options);
-  if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: [], header: null, skipped: analysis.skipped };
+  if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: analysis.warning ? [analysis.warning] : [], header: null, skipped: analysis.skipped };
   const plan = planInsertions(analysis);
   const s = applyPlan(code, plan, filename);
   return {

@@ -68,3 +68,39 @@ test("code inside a with statement is left uninstrumented, with a warning, and b
     rec.dispose();
   }
 });
+
+test("a Unicode-escaped identifier that spells a reserved name skips the file with a warning, and it runs as written", () => {
+  const source = `function f() {\n  const \\u0024dgr = 6;\n  return \\u0024dgr * 7;\n}\nmodule.exports = { f };\n`;
+  const result = instrumentChecked(source, modulePath("escaped.cjs"));
+  assert.equal(result.code, source, "left unchanged");
+  assert.match(result.skipped ?? "", /reserved identifier \$dgr/);
+  assert.deepEqual(result.warnings.map((w) => [w.code, w.line, w.column]), [["reserved-identifier", 2, 8]]);
+  assert.match(result.warnings[0]!.message, /escaped\.cjs:2:9: .*\$dgr.*rename it/);
+  assert.equal((require(writeTemp("escaped.cjs", result.code)) as { f(): number }).f(), 42);
+});
+
+test("our prefix in strings, comments, property names and longer names does not skip the file", () => {
+  const source = [
+    "// $dg in a comment, $dgr too",
+    "function f(o) {",
+    '  const label = "$dg and $dgf";',
+    "  o.$dgr = 1;",
+    "  const my$dgf = 2;",
+    "  const $dgx = 3;",
+    "  return { $dge: label, n: o.$dgr + my$dgf + $dgx };",
+    "}",
+    "module.exports = { f };",
+    "",
+  ].join("\n");
+  const result = instrumentChecked(source, modulePath("strings.cjs"));
+  assert.equal(result.skipped, undefined);
+  assert.deepEqual(result.sites!.functions.map((f) => f.path), ["f"]);
+  const rec = recordAll(result);
+  try {
+    const mod = require(writeTemp("strings.cjs", result.code)) as { f(o: object): unknown };
+    assert.deepEqual(mod.f({}), { $dge: "$dg and $dgf", n: 6 });
+    assert.ok(rec.events.some((e) => e.hook === "e"));
+  } finally {
+    rec.dispose();
+  }
+});

@@ -148,7 +148,10 @@ export function assertGuards(code: string, table: ModuleTable, file: string, exp
     assert.ok(n === 1 || n === 2, `${file}: the guard of site ${id} appears once or twice`);
     assert.ok(id < table.n, `${file}: no guard without a site`);
   }
-  assert.ok(!code.includes("$dgP"), `${file}: no placeholder left`);
+  // instrument() writes no placeholder: any `$dgP` in its output is the source's own text (tsc
+  // drops comments, so its output may hold fewer).
+  const placeholders = (text: string) => text.split("$dgP").length - 1;
+  assert.ok(placeholders(code) <= placeholders(expected), `${file}: no placeholder left`);
 }
 
 /**

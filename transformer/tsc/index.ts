@@ -118,7 +118,10 @@ function instrumentSourceFile(
       outline: config.outline,
     });
     if (isSkipped(result)) {
-      if (!QUIET_SKIPS.has(result.skipped)) sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start: 0 });
+      if (!QUIET_SKIPS.has(result.skipped)) {
+        const start = result.warning ? position(ts, file, result.warning.line, result.warning.column) : 0;
+        sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start });
+      }
       return file;
     }
     analysis = result;
