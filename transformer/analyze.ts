@@ -14,6 +14,7 @@ import type { ModuleNames } from "./site-code.js";
 import { languageOf, parseSource } from "./parse.js";
 import { firstTokenIndex } from "./positions.js";
 import type { InstrumentOptions } from "./types.js";
+import { isStackOverflow, textNestingProblem, treeDepthProblem } from "./nesting.js";
 import { moduleScopedFunctions } from "./outline.js";
 import { Walker, ignoreNextStarts, type RawSite } from "./walk/index.js";
 
@@ -57,6 +58,26 @@ export interface SkippedAnalysis {
  */
 const RESERVED = /^\$dg(?:[fre_A-Z]|$)/;
 
+/** A file left as it is because the parser or the walk could not take its nesting. */
+function tooDeep(filename: string, options: ResolvedOptions, line: number, column: number, why: string): SkippedAnalysis {
+  return {
+    skipped: `${why} (line ${line})`,
+    options,
+    warning: { code: "too-deep", message: `${filename}:${line}:${column + 1}: ${options.modulePath} left uninstrumented: ${why}`, line, column },
+  };
+}
+
+/** 1-based line and 0-based column of an index, without a Positions table (no parse yet). */
+function lineColumnOf(code: string, index: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = code.indexOf("\n"); i >= 0 && i < index; i = code.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: index - start };
+}
+
 /**
  * The first identifier that binds or references a reserved name, by its decoded name. Property
  * names (`o.$dgf`, `{ $dgf: 1 }`) carry no syntax context in SWC's AST and are never in scope.
@@ -96,7 +117,17 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   const language = languageOf(filename, resolved.jsx);
   if (!language) return { skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension", options: resolved };
   if (leadingTrivia(code).includes("diagnose-ignore-file")) return { skipped: "diagnose-ignore-file comment", options: resolved };
+  const deepText = textNestingProblem(code);
+  if (deepText !== undefined) {
+    const at = lineColumnOf(code, deepText.index);
+    return tooDeep(filename, resolved, at.line, at.column, `it nests ${deepText.what} more than ${deepText.limit} levels deep`);
+  }
   const parsed = parseSource(code, filename, language);
+  const deepTree = treeDepthProblem(parsed.program as unknown as AnyNode);
+  if (deepTree !== undefined) {
+    const at = parsed.positions.lineColumn(parsed.positions.index(deepTree.node.span.start));
+    return tooDeep(filename, resolved, at.line, at.column, `its syntax tree is more than ${deepTree.limit} levels deep`);
+  }
   // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
   // user `$dg` would clash with the module handle). Names, not text: `\u0024dgr` is `$dgr`, and
   // `"$dg"` in a string or `o.$dgf` is no clash.
@@ -114,8 +145,15 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   // same file must get the same hash (so the same flags) on every build path.
   const hash = moduleHash(resolved.packageName, resolved.modulePath, code.charCodeAt(0) === 0xfeff ? code.slice(1) : code);
   const ignore = ignoreNextStarts(code, (from) => firstTokenIndex(code, from));
-  const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
-  const walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable).walk(parsed.program);
+  let walked: ReturnType<Walker["walk"]>;
+  try {
+    const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
+    walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable).walk(parsed.program);
+  } catch (error) {
+    // The tree is within MAX_TREE_DEPTH, but the caller may have left less stack than usual.
+    if (isStackOverflow(error)) return tooDeep(filename, resolved, 1, 0, "the walk over its syntax tree ran out of stack");
+    throw error;
+  }
 
   // Sites: dense ids in source order (ties: creation order, i.e. entry before nested sites).
   const rawSites = walked.sites.slice().sort((a, b) => a.offset - b.offset || a.seq - b.seq);

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
-import { explain, FIXTURES, LOADER_MODES, runWithLoader } from "./helpers.js";
+import { writeFileSync } from "node:fs";
+import { explain, FIXTURES, LOADER_MODES, runWithLoader, tempDir } from "./helpers.js";
 
 const ESM = join(FIXTURES, "node-loader", "esm");
 const CJS = join(FIXTURES, "node-loader", "cjs");
@@ -87,6 +88,19 @@ for (const mode of LOADER_MODES) {
       // The offending line is shown, with a caret under the column.
       assert.match(r.stderr, /const broken = foo\(1 2\);\n {21}\^/);
       assert.doesNotMatch(r.stderr, /at .*integrations[\\/]/, "no loader internals in the report");
+    });
+
+    it("reports a TypeScript file nested too deeply for the compiler as a syntax error, without crashing", () => {
+      const t = tempDir("deep");
+      try {
+        writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "deep", type: "module" }));
+        writeFileSync(join(t.dir, "deep.ts"), `const x: number = 1;\nexport const a = ${"(".repeat(5000)}x${")".repeat(5000)};\n`);
+        const r = runWithLoader(["deep.ts"], t.dir, env);
+        assert.equal(r.status, 1, explain(r));
+        assert.match(r.stderr, /SyntaxError: .*deep\.ts:2:\d+: nests brackets, arrow functions and else branches more than 1000 levels deep/, explain(r));
+      } finally {
+        t.remove();
+      }
     });
 
     it("reports a syntax error in a CommonJS (.cts) module with its location", () => {
