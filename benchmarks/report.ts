@@ -12,6 +12,7 @@ import type { InstructionsSection } from "./instructions.js";
 import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
+import type { TransformerLimitsResult } from "./transformer-limits.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -32,6 +33,8 @@ export interface Results {
   readonly targets: TargetCheck[];
   readonly buildSide: BuildSideResult | { skipped: string };
   readonly scale: ScaleResult | { skipped: string };
+  /** Absent in results written before it was measured. */
+  readonly transformerLimits?: TransformerLimitsResult;
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -185,6 +188,30 @@ function buildSideText(r: Results): string {
   ].join("\n");
 }
 
+function transformerLimitsText(r: Results): string {
+  const t = r.transformerLimits;
+  if (t === undefined) return "Skipped: disabled with --no-scale.";
+  const depth = (n: number | null) => (n === null ? "—" : n.toLocaleString("en-US"));
+  const vsPlain = (n: number | null) => (n === null || t.recursion.plain === null ? "—" : `${((n / t.recursion.plain) * 100).toFixed(0)}%`);
+  return [
+    "`instrument()` on one generated file of small exported functions (each outlined), with a source map:",
+    "",
+    table(
+      ["functions", "source", "time", "per function", "per function vs smallest"],
+      t.instrumentScale.map((row, i) => [row.functions.toLocaleString("en-US"), `${(row.bytes / 1024).toFixed(0)} KiB`, `${row.ms.toFixed(0)} ms`, `${row.usPerFunction.toFixed(0)} µs`, `${t.perFunctionRatios[i]!.toFixed(2)}×`]),
+    ),
+    "",
+    "Deepest recursion of `down(n) = n === 0 ? 0 : 1 + down(n - 1)` (default stack, each build in its own process; \"on\": a probe with one counting instrument, every call fired):",
+    "",
+    table(["build", "depth", "vs plain"], [
+      ["plain", depth(t.recursion.plain), vsPlain(t.recursion.plain)],
+      ["instrumented, off", depth(t.recursion.off), vsPlain(t.recursion.off)],
+      ["instrumented, probe on", depth(t.recursion.on), vsPlain(t.recursion.on)],
+    ]),
+    ...(t.errors.length > 0 ? ["", `Errors: ${t.errors.join("; ")}`] : []),
+  ].join("\n");
+}
+
 function scaleText(r: Results): string {
   if ("skipped" in r.scale) return `Skipped: ${r.scale.skipped}.`;
   const s = r.scale;
@@ -314,6 +341,10 @@ ${buildSideText(r)}
 ## Scale
 
 ${scaleText(r)}
+
+## Transformer limits
+
+${transformerLimitsText(r)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 

@@ -23,6 +23,7 @@ import { runMatrix, type TimingConfig } from "./matrix.js";
 import { DOC, RESULTS_JSON, WORK } from "./paths.js";
 import { describe, environment, printSummary, writeOutputs, type Results } from "./report.js";
 import { measureScale } from "./scale.js";
+import { measureTransformerLimits } from "./transformer-limits.js";
 import { checkTargets } from "./targets.js";
 import { listenUdp } from "./udp-listener.js";
 import { VARIANTS, variantByName } from "./variants.js";
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
       : "disabled with --no-instructions";
 
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
+  // Sizes ×4 apart: a linear instrument() keeps the time per function flat across them.
+  const limits = opts.scale ? measureTransformerLimits(opts.quick ? [500, 2_000, 8_000] : [2_000, 8_000, 32_000], log) : undefined;
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
 
   const r: Results = {
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
     targets: checkTargets(specs, results, typeof instructions === "string" ? [] : instructions.results),
     buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
     scale: typeof scale === "string" ? { skipped: scale } : scale,
+    ...(limits ? { transformerLimits: limits } : {}),
     udp: received,
   };
   const outDir = opts.out ?? (opts.quick ? join(WORK, "quick") : undefined);

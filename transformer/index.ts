@@ -5,7 +5,7 @@
  * layers over `instrument()`.
  */
 import { analyze, isSkipped, type Analysis } from "./analyze.js";
-import { applyPlan, headerRange, planInsertions } from "./edit.js";
+import { applyPlan, headerRange, outputText, planInsertions } from "./edit.js";
 import { generateMap } from "./source-map.js";
 import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
 
@@ -32,11 +32,11 @@ export function instrument(code: string, filename: string, options?: InstrumentO
   const analysis = analyze(code, filename, options);
   if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: analysis.warning ? [analysis.warning] : [], header: null, skipped: analysis.skipped };
   const plan = planInsertions(analysis);
-  const s = applyPlan(code, plan, filename);
+  const output = applyPlan(code, plan);
   return {
-    code: s.toString(),
+    code: outputText(output),
     header: headerRange(plan.main),
-    map: analysis.options.sourceMap ? generateMap(s, filename, analysis.options.inputSourceMap) : null,
+    map: analysis.options.sourceMap ? generateMap(output, filename, analysis.options.inputSourceMap) : null,
     sites: moduleSites(analysis),
     warnings: analysis.warnings,
   };
