@@ -81,6 +81,23 @@ for (const mode of LOADER_MODES) {
       assert.match(r.stderr, /at check \(.*src[\\/]boom\.ts:6:11\)/, explain(r));
     });
 
+    it("points stacks at the .ts file's own lines without --enable-source-maps (ESM and CommonJS)", () => {
+      const esm = runWithLoader(["src/boom.ts"], ESM, env);
+      assert.match(esm.stderr, /at check \(.*src[\\/]boom\.ts:8:11\)/, explain(esm));
+      const cjs = runWithLoader(["src/boom.ts"], CJS, env);
+      assert.match(cjs.stderr, /at check \(.*src[\\/]boom\.ts:6:11\)/, explain(cjs));
+      // A stack read in the program (not only Node's report of an uncaught error) is mapped too.
+      const caught = runWithLoader(["--input-type=module", "-e", "try { await import('./src/boom.ts'); } catch (e) { console.log(e.stack.split('\\n')[1]); }"], ESM, env);
+      assert.match(caught.stdout, /at check \(.*src[\\/]boom\.ts:8:11\)/, explain(caught));
+    });
+
+    it("DIAGNOSE_SOURCE_MAPS=off leaves Node's source-map support off", () => {
+      const r = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, { ...env, DIAGNOSE_SOURCE_MAPS: "off" });
+      assert.match(r.stdout, /^(false|unknown)$/m, explain(r));
+      const on = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, env);
+      assert.match(on.stdout, /^(true|unknown)$/m, explain(on));
+    });
+
     it("fails on a syntax error like Node does, with file:line:col and the message", () => {
       const r = runWithLoader(["bad.ts"], ERRORS, env);
       assert.equal(r.status, 1, explain(r));
