@@ -20,6 +20,7 @@ import {
   outlineArrowOpenCode,
   outlineGuardCode,
   outlinedFunctionOpenCode,
+  outlinedNameCode,
   returnCloseCode,
   returnOpenCode,
   returnVoidCode,
@@ -205,6 +206,7 @@ export function applyPlan(code: string, plan: EditPlan): ModuleOutput {
     const copy = new MagicString(code.slice(start, end));
     for (const insertion of insertions) copy.appendLeft(insertion.offset - start, insertion.text);
     copy.prepend(outlinedFunctionOpenCode(fn.outline!.name, fn.outline!.params));
+    copy.append(" " + outlinedNameCode(fn.outline!.name, fn.path));
     copies.push({ s: copy, line, column: start - lineStart });
   }
   return { main, copies };

@@ -224,7 +224,7 @@ test("a function defined inside an outlined one is in both bodies: its probes fi
 }
 `;
   const { module, modulePath, code } = await load<{ pricer(rate: number): number[] }>(source);
-  assert.equal((code.match(/\$dgO0/g) ?? []).length, 2, "pricer is outlined");
+  assert.equal((code.match(/\$dgO0\b/g) ?? []).length, 3, "pricer is outlined: its guard, its copy and the copy naming");
   const inner = recorder();
   const w = watch(`${modulePath}:pricer.apply`, inner, { lines: "all" });
   assert.deepEqual(module.pricer(3), [3, 6], "plain body of pricer, instrumented `apply`");
