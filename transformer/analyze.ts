@@ -300,7 +300,7 @@ function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedF
   };
 }
 
-/** The table's `f` entry of a function (runtime/abi.ts FunctionEntry): trailing optional fields only when set. */
+/** The table's `f` entry of a function (abi/index.ts FunctionEntry): trailing optional fields only when set. */
 function functionEntry(fn: AnalyzedFunction): FunctionEntry {
   const entry: FunctionEntry = [fn.path, fn.line, fn.column, fn.flags, fn.params];
   if (fn.outline) entry.push(fn.entryLineSite, fn.outline.flag);

@@ -1,7 +1,7 @@
 /**
  * Qualified names: the public address of a function, `<module>:<path>`. The rules are documented
  * for users in docs/qualified-names.md; this module holds the pieces that turn syntax into path
- * segments. The walker (analyze.ts) decides which segment applies where.
+ * segments. The walk (walk/index.ts) decides which segment applies where.
  */
 import { unwrapExpression, type AnyNode, type Computed, type MemberExpression, type Node } from "./ast.js";
 

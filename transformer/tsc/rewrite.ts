@@ -24,7 +24,7 @@ import { outlinedNameCode } from "../site-code.js";
 import { PLACEHOLDER, fillPlaceholder, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
-/** The text of the marker comment (`/*diagnose:instrumented*\/`, runtime/abi.ts INSTRUMENTED_MARKER). */
+/** The text of the marker comment (`/*diagnose:instrumented*\/`, abi/index.ts INSTRUMENTED_MARKER). */
 const MARKER_TEXT = "diagnose:instrumented";
 
 /**
