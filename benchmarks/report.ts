@@ -205,8 +205,10 @@ function transformerLimitsText(r: Results): string {
     "",
     table(["build", "depth", "vs plain"], [
       ["plain", depth(t.recursion.plain), vsPlain(t.recursion.plain)],
-      ["instrumented, off", depth(t.recursion.off), vsPlain(t.recursion.off)],
-      ["instrumented, probe on", depth(t.recursion.on), vsPlain(t.recursion.on)],
+      ["outlined, off", depth(t.recursion.off), vsPlain(t.recursion.off)],
+      ["outlined, probe on", depth(t.recursion.on), vsPlain(t.recursion.on)],
+      ["in place (outline: false), off", depth(t.recursion.inPlaceOff ?? null), vsPlain(t.recursion.inPlaceOff ?? null)],
+      ["in place (outline: false), probe on", depth(t.recursion.inPlaceOn ?? null), vsPlain(t.recursion.inPlaceOn ?? null)],
     ]),
     ...(t.errors.length > 0 ? ["", `Errors: ${t.errors.join("; ")}`] : []),
   ].join("\n");

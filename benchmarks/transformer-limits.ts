@@ -21,8 +21,12 @@ export interface InstrumentScaleRow {
 
 export interface RecursionDepth {
   readonly plain: number | null;
+  /** The function outlined (the default for a small module-level function). */
   readonly off: number | null;
   readonly on: number | null;
+  /** The function instrumented in place (`outline: false`, as every larger function is). */
+  readonly inPlaceOff: number | null;
+  readonly inPlaceOn: number | null;
 }
 
 export interface TransformerLimitsResult {
@@ -66,9 +70,11 @@ export function measureTransformerLimits(sizes: readonly number[], log: (line: s
   writeFileSync(join(DIR, "package.json"), '{ "type": "module" }\n');
   const file = join(DIR, "src", "rec.ts");
   writeFileSync(join(DIR, "plain.js"), strip(RECURSIVE, file).code);
-  writeFileSync(join(DIR, "diagnose.js"), strip(instrument(RECURSIVE, file, { root: DIR, packageName: "limits", module: "esm", sourceMap: false }).code, file).code);
-  const depth = (build: "plain" | "off" | "on"): number | null => {
-    const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ dir: DIR, build })], { encoding: "utf8", timeout: 60_000 });
+  for (const [name, outline] of [["diagnose.js", true], ["diagnose-in-place.js", false]] as const) {
+    writeFileSync(join(DIR, name), strip(instrument(RECURSIVE, file, { root: DIR, packageName: "limits", module: "esm", sourceMap: false, outline }).code, file).code);
+  }
+  const depth = (build: "plain" | "off" | "on", inPlace = false): number | null => {
+    const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ dir: DIR, build, inPlace })], { encoding: "utf8", timeout: 60_000 });
     const value = Number(r.stdout.trim());
     if (r.status !== 0 || !Number.isFinite(value)) {
       errors.push(`recursion ${build}: exit ${r.status}: ${r.stderr.trim().split("\n").slice(0, 3).join(" | ")}`);
@@ -76,8 +82,8 @@ export function measureTransformerLimits(sizes: readonly number[], log: (line: s
     }
     return value;
   };
-  const recursion = { plain: depth("plain"), off: depth("off"), on: depth("on") };
-  log(`recursion depth: plain ${recursion.plain}, instrumented off ${recursion.off}, on ${recursion.on}`);
+  const recursion = { plain: depth("plain"), off: depth("off"), on: depth("on"), inPlaceOff: depth("off", true), inPlaceOn: depth("on", true) };
+  log(`recursion depth: plain ${recursion.plain}; outlined off ${recursion.off}, on ${recursion.on}; in place off ${recursion.inPlaceOff}, on ${recursion.inPlaceOn}`);
   rmSync(DIR, { recursive: true, force: true });
   return { instrumentScale, perFunctionRatios, recursion, errors };
 }

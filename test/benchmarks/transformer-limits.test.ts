@@ -12,8 +12,8 @@ test("transformer limits: instrument() time per size and recursion depth plain /
   assert.deepEqual(r.instrumentScale.map((row) => row.functions), [50, 200]);
   for (const row of r.instrumentScale) assert.ok(row.ms > 0 && row.usPerFunction > 0);
   assert.equal(r.perFunctionRatios[0], 1);
-  const { plain, off, on } = r.recursion;
-  assert.ok(plain !== null && off !== null && on !== null, JSON.stringify(r.recursion));
-  assert.ok(plain > 1000 && off > 1000 && on > 1000, JSON.stringify(r.recursion));
-  assert.ok(on < plain, `a probe's frames cost stack: ${JSON.stringify(r.recursion)}`);
+  const { plain, off, on, inPlaceOff, inPlaceOn } = r.recursion;
+  for (const depth of [plain, off, on, inPlaceOff, inPlaceOn]) assert.ok(depth !== null && depth > 1000, JSON.stringify(r.recursion));
+  assert.ok(on! < plain!, `a probe's frames cost stack: ${JSON.stringify(r.recursion)}`);
+  assert.ok(inPlaceOn! < plain!, JSON.stringify(r.recursion));
 });

@@ -120,6 +120,20 @@ for (const mode of LOADER_MODES) {
       }
     });
 
+    it("says why a file is left uninstrumented for a reserved identifier (a DiagnoseWarning), and runs it", () => {
+      const t = tempDir("reserved");
+      try {
+        writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "reserved", type: "module" }));
+        writeFileSync(join(t.dir, "a.ts"), "const \\u0024dgr: number = 6;\nexport function f(): number { return $dgr; }\nconsole.log(f());\n");
+        const r = runWithLoader(["a.ts"], t.dir, env);
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^6$/m);
+        assert.match(r.stderr, /DiagnoseWarning: .*a\.ts:1:7: a\.ts left uninstrumented: the source uses the identifier \$dgr/, explain(r));
+      } finally {
+        t.remove();
+      }
+    });
+
     it("reports a syntax error in a CommonJS (.cts) module with its location", () => {
       const r = runWithLoader(["bad.cts"], ERRORS, env);
       assert.equal(r.status, 1, explain(r));
