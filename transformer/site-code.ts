@@ -10,6 +10,7 @@
  */
 import { flagName, handleName, hookName, identityName } from "../abi/index.js";
 import type { OutlinedFunction } from "./model.js";
+import { functionNameOf } from "./naming.js";
 
 /**
  * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
@@ -175,8 +176,8 @@ export const OUTLINE_ARROW_CLOSE = "))";
  * shows the copy's own name. Guarded: a patched `Object.defineProperty` must not fail the module.
  */
 export function outlinedNameCode(copyName: string, functionPath: string): string {
-  const name = functionPath.slice(Math.max(functionPath.lastIndexOf(".") + 1, 0));
-  return `try { globalThis.Object.defineProperty(${copyName}, "name", { value: ${JSON.stringify(name)} }); } catch {}`;
+  const name = functionNameOf(functionPath);
+  return `try { globalThis.Object.defineProperty(${copyName}, "name", { value: ${JSON.stringify(name)} }); } catch ($dge) {}`;
 }
 
 /** What precedes the instrumented body in the copy: `function $dgO3(a, b) `. */

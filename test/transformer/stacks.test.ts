@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { test } from "node:test";
+import { functionNameOf } from "../../transformer/naming.js";
 import { ROOT, instrumentChecked, recordAll, writeTemp } from "./harness.js";
 
 const require = createRequire(import.meta.url);
@@ -53,4 +54,18 @@ test("while a probe is on, an outlined function's frames carry its own name, not
   } finally {
     rec.dispose();
   }
+});
+
+test("the name a copy takes is the one V8 gives the original", () => {
+  const cases: [string, string][] = [
+    ["total", "total"],
+    ["Cart.total", "total"],
+    ["Cart.total~2", "total"],
+    ["Cart.size@get", "get size"],
+    ["Cart.size@set", "set size"],
+    ["It[Symbol.iterator]", "[Symbol.iterator]"],
+    ["handlers.<anonymous>", ""],
+    ["Cart.[computed]", ""],
+  ];
+  for (const [path, name] of cases) assert.equal(functionNameOf(path), name, path);
 });
