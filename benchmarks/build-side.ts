@@ -164,9 +164,9 @@ export function measureBuildSide(runs: number, subset: string | undefined, log: 
   log("build side: tsc…");
   const tscRun = cli(tsc, tscConfig, "out-tsc");
   const tscOut = jsBelow(join(CORPUS, "out-tsc"));
-  const pluginBuilt = existsSync(join(REPO, "dist", "transformer", "tsc-plugin.js"));
+  const pluginBuilt = existsSync(join(REPO, "dist", "transformer", "tsc", "index.js"));
   log("build side: tspc + diagnose plugin…");
-  const tspcRun = pluginBuilt ? cli(tspc, tspcConfig, "out-tspc") : { ms: null, note: "dist/transformer/tsc-plugin.js is not built" };
+  const tspcRun = pluginBuilt ? cli(tspc, tspcConfig, "out-tspc") : { ms: null, note: "dist/transformer/tsc/index.js is not built" };
   const tspcOut = jsBelow(join(CORPUS, "out-tspc"));
   const tspcInstrumented = tspcOut.some((c) => c.includes("/*diagnose:instrumented*/") || c.includes("diagnose.registry"));
 

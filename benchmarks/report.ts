@@ -16,6 +16,7 @@ import { breakpointsLine, breakpointsText, type BreakpointsResult } from "./brea
 import { formatPropagation, type PropagationResult } from "./propagation.js";
 import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
+import type { TransformerLimitsResult } from "./transformer-limits.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -44,6 +45,8 @@ export interface Results {
   readonly manager?: ManagerBenchResult | { skipped: string };
   /** Optional: results files written before it existed have none. */
   readonly safeExpressions?: SafeExpressionResult | { skipped: string };
+  /** Absent in results written before it was measured. */
+  readonly transformerLimits?: TransformerLimitsResult;
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -194,6 +197,32 @@ function buildSideText(r: Results): string {
     ),
     "",
     table(["ratio", "value"], Object.entries(b.ratios).map(([k, v]) => [k, v === null ? "—" : `${v.toFixed(2)}×`])),
+  ].join("\n");
+}
+
+function transformerLimitsText(r: Results): string {
+  const t = r.transformerLimits;
+  if (t === undefined) return "Skipped: disabled with --no-scale.";
+  const depth = (n: number | null) => (n === null ? "—" : n.toLocaleString("en-US"));
+  const vsPlain = (n: number | null) => (n === null || t.recursion.plain === null ? "—" : `${((n / t.recursion.plain) * 100).toFixed(0)}%`);
+  return [
+    "`instrument()` on one generated file of small exported functions (each outlined), with a source map:",
+    "",
+    table(
+      ["functions", "source", "time", "per function", "per function vs smallest"],
+      t.instrumentScale.map((row, i) => [row.functions.toLocaleString("en-US"), `${(row.bytes / 1024).toFixed(0)} KiB`, `${row.ms.toFixed(0)} ms`, `${row.usPerFunction.toFixed(0)} µs`, `${t.perFunctionRatios[i]!.toFixed(2)}×`]),
+    ),
+    "",
+    "Deepest recursion of `down(n) = n === 0 ? 0 : 1 + down(n - 1)` (default stack, each build in its own process; \"on\": a probe with one counting instrument, every call fired):",
+    "",
+    table(["build", "depth", "vs plain"], [
+      ["plain", depth(t.recursion.plain), vsPlain(t.recursion.plain)],
+      ["outlined, off", depth(t.recursion.off), vsPlain(t.recursion.off)],
+      ["outlined, probe on", depth(t.recursion.on), vsPlain(t.recursion.on)],
+      ["in place (outline: false), off", depth(t.recursion.inPlaceOff ?? null), vsPlain(t.recursion.inPlaceOff ?? null)],
+      ["in place (outline: false), probe on", depth(t.recursion.inPlaceOn ?? null), vsPlain(t.recursion.inPlaceOn ?? null)],
+    ]),
+    ...(t.errors.length > 0 ? ["", `Errors: ${t.errors.join("; ")}`] : []),
   ].join("\n");
 }
 
@@ -367,6 +396,10 @@ ${managerText(r.manager)}
 ## Safe expressions
 
 ${safeExpressionsText(r)}
+
+## Transformer limits
+
+${transformerLimitsText(r)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 

@@ -28,6 +28,7 @@ import { measureManager } from "./manager.js";
 import { measureSafeExpressions } from "./safe-expression.js";
 import { measureScale } from "./scale.js";
 import { measurePropagation } from "./propagation.js";
+import { measureTransformerLimits } from "./transformer-limits.js";
 import { checkTargets } from "./targets.js";
 import { listenUdp } from "./udp-listener.js";
 import { VARIANTS, variantByName } from "./variants.js";
@@ -113,6 +114,8 @@ async function main(): Promise<void> {
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
   // Fewer changes in --quick: each waits for another process to apply it and report.
   const propagation = opts.propagation ? await measurePropagation(opts.quick ? 10 : 50, log) : "disabled with --no-propagation";
+  // Sizes ×4 apart: a linear instrument() keeps the time per function flat across them.
+  const limits = opts.scale ? measureTransformerLimits(opts.quick ? [500, 2_000, 8_000] : [2_000, 8_000, 32_000], log) : undefined;
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
   const breakpoints = opts.breakpoints ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : "disabled with --no-breakpoints";
   const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
     propagation: typeof propagation === "string" ? { skipped: propagation } : propagation,
     manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
+    ...(limits ? { transformerLimits: limits } : {}),
     udp: received,
   };
   const outDir = opts.out ?? (opts.quick ? join(WORK, "quick") : undefined);

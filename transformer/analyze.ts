@@ -4,6 +4,7 @@
  * package, shared by `instrument()` and the ts-patch adapter so both produce the same table and
  * names from one place.
  */
+import { forEachChild, type AnyNode, type Program } from "./ast.js";
 import { ABI_VERSION, FnFlags, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../abi/index.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
@@ -13,8 +14,9 @@ import type { ModuleNames } from "./site-code.js";
 import { languageOf, parseSource } from "./parse.js";
 import { firstTokenIndex } from "./positions.js";
 import type { InstrumentOptions } from "./types.js";
+import { isStackOverflow, textNestingProblem, treeDepthProblem } from "./nesting.js";
 import { moduleScopedFunctions } from "./outline.js";
-import { Walker, ignoreNextStarts, type RawSite } from "./walker.js";
+import { Walker, ignoreNextStarts, type RawSite } from "./walk/index.js";
 
 export type { AnalyzedFunction, AnalyzedSite, BodyEdit, FunctionKind, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 
@@ -46,13 +48,62 @@ export interface Analysis {
 export interface SkippedAnalysis {
   skipped: string;
   options: ResolvedOptions | null;
+  /** Why the file is skipped, when the user should hear of it (its probes would stay pending). */
+  warning?: InstrumentWarning;
 }
 
 /**
  * `$dgf`, `$dgr`, `$dge`, `$dg_…`, the bare identifier `$dg`, and `$dg` + a capital: the hook
  * bindings `$dgE`…, the identity `$dgI`, outlined copies `$dgO<n>`.
  */
-const RESERVED = /\$dg(?:[fre_A-Z]|(?![\p{ID_Continue}$\u200c\u200d]))/u;
+const RESERVED = /^\$dg(?:[fre_A-Z]|$)/;
+
+/** A file left as it is because the parser or the walk could not take its nesting. */
+function tooDeep(filename: string, options: ResolvedOptions, line: number, column: number, why: string): SkippedAnalysis {
+  return {
+    skipped: `${why} (line ${line})`,
+    options,
+    warning: { code: "too-deep", message: `${filename}:${line}:${column + 1}: ${options.modulePath} left uninstrumented: ${why}`, line, column },
+  };
+}
+
+/** 1-based line and 0-based column of an index, without a Positions table (no parse yet). */
+function lineColumnOf(code: string, index: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = code.indexOf("\n"); i >= 0 && i < index; i = code.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: index - start };
+}
+
+/**
+ * The first identifier that binds or references a reserved name, by its decoded name. Property
+ * names (`o.$dgf`, `{ $dgf: 1 }`) carry no syntax context in SWC's AST and are never in scope.
+ */
+function reservedIdentifier(program: Program, code: string): { name: string; start: number } | undefined {
+  if (!code.includes("$dg") && !code.includes("\\u")) return undefined;
+  // Iterative: the depth of the tree is the user's, not bounded by our stack.
+  const stack: AnyNode[] = [program as unknown as AnyNode];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.type === "Identifier" && "ctxt" in node) {
+      const name = String(node["value"]);
+      if (RESERVED.test(name)) return { name, start: node.span.start };
+      continue;
+    }
+    // Children reversed onto the stack: the first clash in source order is reported.
+    const from = stack.length;
+    forEachChild(node, (child) => void stack.push(child));
+    reverseFrom(stack, from);
+  }
+  return undefined;
+}
+
+function reverseFrom(items: unknown[], from: number): void {
+  for (let i = from, j = items.length - 1; i < j; i++, j--) [items[i], items[j]] = [items[j], items[i]];
+}
 
 /** Analyzes a file; returns `{ skipped }` for files that must be left unchanged. */
 export function analyze(code: string, filename: string, options?: InstrumentOptions): Analysis | SkippedAnalysis {
@@ -66,17 +117,43 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   const language = languageOf(filename, resolved.jsx);
   if (!language) return { skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension", options: resolved };
   if (leadingTrivia(code).includes("diagnose-ignore-file")) return { skipped: "diagnose-ignore-file comment", options: resolved };
-  // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
-  // user `$dg` would clash with the module handle).
-  if (RESERVED.test(code)) return { skipped: "the source uses the reserved identifier prefix $dg", options: resolved };
-
+  const deepText = textNestingProblem(code);
+  if (deepText !== undefined) {
+    const at = lineColumnOf(code, deepText.index);
+    return tooDeep(filename, resolved, at.line, at.column, `it nests ${deepText.what} more than ${deepText.limit} levels deep`);
+  }
   const parsed = parseSource(code, filename, language);
+  const deepTree = treeDepthProblem(parsed.program as unknown as AnyNode);
+  if (deepTree !== undefined) {
+    const at = parsed.positions.lineColumn(parsed.positions.index(deepTree.node.span.start));
+    return tooDeep(filename, resolved, at.line, at.column, `its syntax tree is more than ${deepTree.limit} levels deep`);
+  }
+  // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
+  // user `$dg` would clash with the module handle). Names, not text: `\u0024dgr` is `$dgr`, and
+  // `"$dg"` in a string or `o.$dgf` is no clash.
+  const reserved = reservedIdentifier(parsed.program, code);
+  if (reserved !== undefined) {
+    const { line, column } = parsed.positions.lineColumn(parsed.positions.index(reserved.start));
+    const why = `the source uses the identifier ${reserved.name}, whose prefix $dg is reserved for the site code; rename it to instrument this file`;
+    return {
+      skipped: `the source uses the reserved identifier ${reserved.name} (line ${line})`,
+      options: resolved,
+      warning: { code: "reserved-identifier", message: `${filename}:${line}:${column + 1}: ${resolved.modulePath} left uninstrumented: ${why}`, line, column },
+    };
+  }
   // Hashed without a byte-order mark: tsc hands its plugins the text with the BOM stripped, and the
   // same file must get the same hash (so the same flags) on every build path.
   const hash = moduleHash(resolved.packageName, resolved.modulePath, code.charCodeAt(0) === 0xfeff ? code.slice(1) : code);
   const ignore = ignoreNextStarts(code, (from) => firstTokenIndex(code, from));
-  const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
-  const walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable).walk(parsed.program);
+  let walked: ReturnType<Walker["walk"]>;
+  try {
+    const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
+    walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable).walk(parsed.program);
+  } catch (error) {
+    // The tree is within MAX_TREE_DEPTH, but the caller may have left less stack than usual.
+    if (isStackOverflow(error)) return tooDeep(filename, resolved, 1, 0, "the walk over its syntax tree ran out of stack");
+    throw error;
+  }
 
   // Sites: dense ids in source order (ties: creation order, i.e. entry before nested sites).
   const rawSites = walked.sites.slice().sort((a, b) => a.offset - b.offset || a.seq - b.seq);
@@ -223,7 +300,7 @@ function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedF
   };
 }
 
-/** The table's `f` entry of a function (runtime/abi.ts FunctionEntry): trailing optional fields only when set. */
+/** The table's `f` entry of a function (abi/index.ts FunctionEntry): trailing optional fields only when set. */
 function functionEntry(fn: AnalyzedFunction): FunctionEntry {
   const entry: FunctionEntry = [fn.path, fn.line, fn.column, fn.flags, fn.params];
   if (fn.outline) entry.push(fn.entryLineSite, fn.outline.flag);

@@ -2,11 +2,10 @@
  * Code generation for the SWC path: turns an Analysis into text insertions (site-code.ts
  * snippets) and applies them with magic-string. Only insertions: the original text is never
  * removed or moved, so everything unchanged maps to itself. An outlined function's sites go into
- * its copy instead: a second magic-string over the same text, cut to the function's body, appended
- * to the module through a magic-string Bundle, so the copy maps to the original lines too.
+ * its copy instead: a magic-string over the function's body alone, appended to the module; its
+ * map is shifted to the body's place (source-map.ts), so the copy maps to the original lines too.
  */
 import type MagicString from "magic-string";
-import type { Bundle } from "magic-string";
 import { magicString } from "./dependencies.js";
 import type { Analysis } from "./analyze.js";
 import { headerCode, markerCode } from "./header.js";
@@ -22,6 +21,7 @@ import {
   outlineArrowOpenCode,
   outlineGuardCode,
   outlinedFunctionOpenCode,
+  outlinedNameCode,
   returnCloseCode,
   returnOpenCode,
   returnVoidCode,
@@ -169,25 +169,55 @@ export function applyInsertions(code: string, insertions: readonly Insertion[]):
 }
 
 /**
+ * An outlined function's copy: its body with its own insertions, as a MagicString over just the
+ * body's text (so building every copy is linear in the module, not in the module times the
+ * number of copies). `line`/`column`: where the body starts in the original (0-based), which is
+ * where the copy's map points.
+ */
+export interface OutlinedCopy {
+  s: MagicString;
+  line: number;
+  column: number;
+}
+
+/**
  * The output: the module with its insertions, followed (one per line) by the outlined functions'
  * copies, `function $dgO3(a, b) <instrumented body>`. Module-level function declarations, so they
  * exist before any code of the module runs (hoisted) and see the same bindings as the originals.
  */
-export function applyPlan(code: string, plan: EditPlan, filename: string): MagicString | Bundle {
+export interface ModuleOutput {
+  main: MagicString;
+  copies: OutlinedCopy[];
+}
+
+export function applyPlan(code: string, plan: EditPlan): ModuleOutput {
   const main = applyInsertions(code, plan.main);
-  if (plan.copies.length === 0) return main;
-  const bundle = new (magicString().Bundle)({ separator: "\n" });
-  bundle.addSource({ filename, content: main });
+  const copies: OutlinedCopy[] = [];
+  // Copies are in source order: one forward pass finds each body's line and column.
+  let line = 0;
+  let lineStart = 0;
+  let scanned = 0;
   for (const { fn, insertions } of plan.copies) {
-    const copy = new (magicString().default)(code);
-    // Cut first: an insertion at the body's start then stays (it goes to the removed chunk's outro).
-    if (fn.body.start > 0) copy.remove(0, fn.body.start);
-    if (fn.body.end < code.length) copy.remove(fn.body.end, code.length);
-    for (const insertion of insertions) copy.appendLeft(insertion.offset, insertion.text);
+    const { start, end } = fn.body;
+    for (let i = code.indexOf("\n", scanned); i >= 0 && i < start; i = code.indexOf("\n", i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    scanned = Math.max(scanned, start);
+    const copy = new (magicString().default)(code.slice(start, end));
+    for (const insertion of insertions) copy.appendLeft(insertion.offset - start, insertion.text);
     copy.prepend(outlinedFunctionOpenCode(fn.outline!.name, fn.outline!.params));
-    bundle.addSource({ filename, content: copy });
+    copy.append(" " + outlinedNameCode(fn.outline!.name, fn.path));
+    copies.push({ s: copy, line, column: start - lineStart });
   }
-  return bundle;
+  return { main, copies };
+}
+
+/** The output text of `applyPlan`. */
+export function outputText(output: ModuleOutput): string {
+  let text = output.main.toString();
+  for (const copy of output.copies) text += "\n" + copy.s.toString();
+  return text;
 }
 
 /** Where the header statement(s) end up in the output of `applyInsertions`: `[start, end)`. */

@@ -38,7 +38,7 @@ export function bootstrapCode(): string {
 
 /**
  * `var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; }` — the module's hook bindings,
- * assigned by `binderCode`, and its identity function (runtime/abi.ts `identityName`).
+ * assigned by `binderCode`, and its identity function (abi/index.ts `identityName`).
  */
 export function hookDeclarationCode(handle: string): string {
   return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")}; function ${identityName(handle)}(v) { return v; }`;
@@ -46,7 +46,7 @@ export function hookDeclarationCode(handle: string): string {
 
 /**
  * The second argument of `register`: a function the registry calls with the module's hooks
- * (runtime/abi.ts HookBinder). A plain function expression, valid in every output target.
+ * (abi/index.ts HookBinder). A plain function expression, valid in every output target.
  */
 export function binderCode(handle: string): string {
   return `function (e, l, x, t) { ${HOOKS.map((h) => `${hookName(handle, h)} = ${h};`).join(" ")} }`;

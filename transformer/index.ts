@@ -5,11 +5,11 @@
  * layers over `instrument()`.
  */
 import { analyze, isSkipped, type Analysis } from "./analyze.js";
-import { applyPlan, headerRange, planInsertions } from "./edit.js";
+import { applyPlan, headerRange, outputText, planInsertions } from "./edit.js";
 import { generateMap } from "./source-map.js";
 import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
 
-export { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
+export { TransformOptionsError, InstrumentSyntaxError } from "./errors.js";
 export { MissingDependencyError } from "./dependencies.js";
 export type {
   FunctionEntry,
@@ -26,18 +26,18 @@ export type {
 /**
  * Instruments one file. TypeScript stays TypeScript (types are stripped by whoever compiles
  * next); JavaScript stays JavaScript. Throws InstrumentSyntaxError for a source that does not
- * parse and InstrumentOptionsError for bad options; never returns broken code: a function it
+ * parse and TransformOptionsError for bad options; never returns broken code: a function it
  * cannot instrument safely stays as it was, with a warning.
  */
 export function instrument(code: string, filename: string, options?: InstrumentOptions): InstrumentResult {
   const analysis = analyze(code, filename, options);
-  if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: [], header: null, skipped: analysis.skipped };
+  if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: analysis.warning ? [analysis.warning] : [], header: null, skipped: analysis.skipped };
   const plan = planInsertions(analysis);
-  const s = applyPlan(code, plan, filename);
+  const output = applyPlan(code, plan);
   return {
-    code: s.toString(),
+    code: outputText(output),
     header: headerRange(plan.main),
-    map: analysis.options.sourceMap ? generateMap(s, filename, analysis.options.inputSourceMap) : null,
+    map: analysis.options.sourceMap ? generateMap(output, filename, analysis.options.inputSourceMap) : null,
     sites: moduleSites(analysis),
     warnings: analysis.warnings,
   };

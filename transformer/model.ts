@@ -57,7 +57,7 @@ export interface AnalyzedFunction {
   kind: FunctionKind;
   line: number;
   column: number;
-  /** FnFlags bits (runtime/abi.ts). */
+  /** FnFlags bits (abi/index.ts). */
   flags: number;
   /** Parameter descriptors: `a`, `a=`, `...a`, `{x,y}`. */
   params: string[];
@@ -103,7 +103,7 @@ export interface AnalyzedFunction {
 export interface OutlinedFunction {
   /** The flag id (after the site flags) that sends calls to the copy. */
   flag: number;
-  /** The copy's name (runtime/abi.ts `outlinedName`). */
+  /** The copy's name (abi/index.ts `outlinedName`). */
   name: string;
   /** The copy's parameters: `a`, `...rest`. */
   params: string[];

@@ -1,7 +1,7 @@
 /**
  * Qualified names: the public address of a function, `<module>:<path>`. The rules are documented
  * for users in docs/qualified-names.md; this module holds the pieces that turn syntax into path
- * segments. The walker (analyze.ts) decides which segment applies where.
+ * segments. The walk (walk/index.ts) decides which segment applies where.
  */
 import { unwrapExpression, type AnyNode, type Computed, type MemberExpression, type Node } from "./ast.js";
 
@@ -12,6 +12,23 @@ function nodeValue(node: unknown): unknown {
 
 export const ANONYMOUS = "<anonymous>";
 export const COMPUTED = "[computed]";
+
+/**
+ * The name V8 gives the function a path names, as far as the path tells (`Cart.total` → `total`,
+ * `Cart.size@get` → `get size`, `It[Symbol.iterator]` → `[Symbol.iterator]`); "" for an anonymous
+ * or computed one. A string key with a dot in it yields only its last part.
+ */
+export function functionNameOf(path: string): string {
+  let p = path.replace(/~\d+$/, "");
+  let accessor = "";
+  if (p.endsWith("@get") || p.endsWith("@set")) {
+    accessor = p.endsWith("@get") ? "get " : "set ";
+    p = p.slice(0, -4);
+  }
+  const segment = p.endsWith("]") ? p.slice(p.lastIndexOf("[")) : p.slice(p.lastIndexOf(".") + 1);
+  if (segment === ANONYMOUS || segment === COMPUTED) return "";
+  return accessor + segment;
+}
 
 /** Appends a segment; `[Symbol.iterator]`-style segments attach without a dot. */
 export function joinPath(prefix: string, segment: string): string {

@@ -1,10 +1,10 @@
 /**
- * Option validation and defaults. Bad options fail loudly with InstrumentOptionsError rather
+ * Option validation and defaults. Bad options fail loudly with TransformOptionsError rather
  * than instrumenting with a surprising root or format.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { InstrumentOptionsError } from "./errors.js";
+import { TransformOptionsError } from "./errors.js";
 import type { InstrumentOptions, ModuleFormat, SourceMapV3 } from "./types.js";
 
 export interface ResolvedOptions {
@@ -56,7 +56,7 @@ function nearestPackage(folder: string): { root: string; name: string } | null {
 function stringList(option: string, value: unknown): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-    throw new InstrumentOptionsError(option, `expected an array of glob strings, got ${JSON.stringify(value)}`);
+    throw new TransformOptionsError(option, `expected an array of glob strings, got ${JSON.stringify(value)}`);
   }
   return value as string[];
 }
@@ -68,33 +68,33 @@ function parseInputMap(value: unknown): SourceMapV3 | null {
     try {
       map = JSON.parse(value);
     } catch {
-      throw new InstrumentOptionsError("inputSourceMap", "a string must be the JSON text of a source map");
+      throw new TransformOptionsError("inputSourceMap", "a string must be the JSON text of a source map");
     }
   }
   const m = map as Partial<SourceMapV3> | null;
   if (typeof m !== "object" || m === null || typeof m.mappings !== "string" || !Array.isArray(m.sources)) {
-    throw new InstrumentOptionsError("inputSourceMap", "expected a version 3 source map with `sources` and `mappings`");
+    throw new TransformOptionsError("inputSourceMap", "expected a version 3 source map with `sources` and `mappings`");
   }
   return m as SourceMapV3;
 }
 
 export function resolveOptions(filename: string, options: InstrumentOptions | undefined): ResolvedOptions {
   if (typeof filename !== "string" || filename === "") {
-    throw new InstrumentOptionsError("filename", "instrument(code, filename) needs the file name (it decides the language and the module path)");
+    throw new TransformOptionsError("filename", "instrument(code, filename) needs the file name (it decides the language and the module path)");
   }
   const o = (options ?? {}) as Record<string, unknown>;
-  if (typeof o !== "object") throw new InstrumentOptionsError("options", "expected an object");
+  if (typeof o !== "object") throw new TransformOptionsError("options", "expected an object");
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw new InstrumentOptionsError(key, `unknown option; known options are ${[...KNOWN].join(", ")}`);
+    if (!KNOWN.has(key)) throw new TransformOptionsError(key, `unknown option; known options are ${[...KNOWN].join(", ")}`);
   }
   for (const key of ["root", "packageName"]) {
-    if (o[key] !== undefined && typeof o[key] !== "string") throw new InstrumentOptionsError(key, `expected a string, got ${typeof o[key]}`);
+    if (o[key] !== undefined && typeof o[key] !== "string") throw new TransformOptionsError(key, `expected a string, got ${typeof o[key]}`);
   }
   for (const key of ["sourceMap", "jsx", "replaceArguments", "outline"]) {
-    if (o[key] !== undefined && typeof o[key] !== "boolean") throw new InstrumentOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
+    if (o[key] !== undefined && typeof o[key] !== "boolean") throw new TransformOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
   }
   if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
-    throw new InstrumentOptionsError("module", `expected "esm", "cjs" or "script", got ${JSON.stringify(o["module"])}`);
+    throw new TransformOptionsError("module", `expected "esm", "cjs" or "script", got ${JSON.stringify(o["module"])}`);
   }
 
   const file = resolve(filename);

@@ -2,7 +2,7 @@
  * Outlining: which functions get their instrumented body as a separate copy (docs/site-abi.md,
  * "Outlined functions").
  *
- * Why: the untaken site code of a small function (≈100 bytes of bytecode) is what keeps V8 from
+ * Why: the untaken site code of a small function (its size is in docs/benchmarks.md) is what keeps V8 from
  * inlining it into its callers, whose budgets count bytecode (docs/benchmarks.md). An outlined
  * function keeps its plain body behind one guard, `if ($fnFlag) return $dgO3.call(this, a, b);`,
  * and the instrumented body goes into a module-level function declaration `$dgO3` appended to the

@@ -84,5 +84,5 @@ export function toSyntaxError(error: unknown, filename: string): InstrumentSynta
     const bar = lines[sourceRow]!.indexOf("|");
     if (caretRow !== undefined && bar >= 0) column = Math.max(0, caretRow.indexOf("^") - bar - 2);
   }
-  return new InstrumentSyntaxError(filename, line, column, reason);
+  return new InstrumentSyntaxError(filename, line, column + 1, reason);
 }

@@ -10,6 +10,7 @@
  */
 import { flagName, handleName, hookName, identityName } from "../abi/index.js";
 import type { OutlinedFunction } from "./model.js";
+import { functionNameOf } from "./naming.js";
 
 /**
  * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
@@ -167,6 +168,17 @@ export function outlineArrowOpenCode(module: string | ModuleNames, input: Outlin
 }
 
 export const OUTLINE_ARROW_CLOSE = "))";
+
+/**
+ * What follows an outlined copy: it takes the original function's name, which V8 shows in stack
+ * frames (an own `name` data property), so a stack while a probe is on reads `Cart.total` twice
+ * rather than `Cart.$dgO3`. It runs when module evaluation reaches the end; an earlier frame
+ * shows the copy's own name. Guarded: a patched `Object.defineProperty` must not fail the module.
+ */
+export function outlinedNameCode(copyName: string, functionPath: string): string {
+  const name = functionNameOf(functionPath);
+  return `try { globalThis.Object.defineProperty(${copyName}, "name", { value: ${JSON.stringify(name)} }); } catch ($dge) {}`;
+}
 
 /** What precedes the instrumented body in the copy: `function $dgO3(a, b) `. */
 export function outlinedFunctionOpenCode(name: string, params: readonly string[]): string {

@@ -1,26 +1,49 @@
 /**
  * Source maps: magic-string's map of our insertions, composed with the map of an earlier stage
- * so stacks point at the original .ts line and column.
+ * so stacks point at the original .ts line and column. The copies of outlined functions are
+ * separate magic-strings over their bodies alone; their maps are shifted to where each body
+ * stands in the original and appended line by line, which keeps the whole map linear in the
+ * size of the module.
  */
 import type remapping from "@jridgewell/remapping";
-import type MagicString from "magic-string";
-import type { Bundle } from "magic-string";
 import { basename } from "node:path";
+import type { ModuleOutput } from "./edit.js";
 import type { SourceMapV3 } from "./types.js";
 import { remapping as loadRemapping } from "./dependencies.js";
 
-export function generateMap(s: MagicString | Bundle, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
-  // "boundary": one mapping per word boundary, so a column inside a line maps exactly. A Bundle
-  // (a module with outlined copies) names its sources itself: all are `filename`.
-  const options = { hires: "boundary" as const, includeContent: true, file: basename(filename) };
-  const map = "addSource" in s ? s.generateMap(options) : s.generateMap({ ...options, source: filename });
+/** A decoded segment: [generated column, source index, source line, source column(, name index)]. */
+type Segment = number[];
+
+export function generateMap(output: ModuleOutput, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
+  // "boundary": one mapping per word boundary, so a column inside a line maps exactly.
+  const main = output.main.generateDecodedMap({ hires: "boundary", includeContent: true, source: filename, file: basename(filename) });
+  const lines: Segment[][] = main.mappings as Segment[][];
+  const mainLines = lineCount(output.main.toString());
+  while (lines.length < mainLines) lines.push([]);
+  lines.length = mainLines;
+  for (const copy of output.copies) {
+    const decoded = copy.s.generateDecodedMap({ hires: "boundary" }).mappings as Segment[][];
+    const copyLines = lineCount(copy.s.toString());
+    for (let l = 0; l < copyLines; l++) {
+      const segments = decoded[l] ?? [];
+      for (const segment of segments) {
+        if (segment.length < 4) continue;
+        // Source line 0 of the copy is the body's first line, which starts at the body's column.
+        if (segment[2] === 0) segment[3]! += copy.column;
+        segment[2]! += copy.line;
+        segment[1] = 0;
+        segment.length = 4;
+      }
+      lines.push(segments);
+    }
+  }
   const own: SourceMapV3 = {
     version: 3,
-    file: map.file ?? basename(filename),
-    sources: map.sources,
-    sourcesContent: (map.sourcesContent ?? []) as string[],
-    names: map.names,
-    mappings: map.mappings,
+    file: basename(filename),
+    sources: [filename],
+    sourcesContent: [(main.sourcesContent?.[0] ?? null) as string],
+    names: main.names,
+    mappings: encodeMappings(lines),
   };
   if (!inputSourceMap) return own;
   type Input = Exclude<Parameters<typeof remapping>[0], unknown[]>;
@@ -33,4 +56,59 @@ export function generateMap(s: MagicString | Bundle, filename: string, inputSour
     names: composed.names,
     mappings: composed.mappings as string,
   };
+}
+
+function lineCount(text: string): number {
+  let count = 1;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) count++;
+  return count;
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** The `mappings` string of decoded segments (source map v3: base64 VLQ, fields relative). */
+export function encodeMappings(lines: readonly (readonly Segment[])[]): string {
+  let out = "";
+  let source = 0;
+  let sourceLine = 0;
+  let sourceColumn = 0;
+  let name = 0;
+  for (let l = 0; l < lines.length; l++) {
+    if (l > 0) out += ";";
+    let column = 0;
+    const segments = lines[l]!;
+    for (let k = 0; k < segments.length; k++) {
+      const seg = segments[k]!;
+      if (k > 0) out += ",";
+      out += vlq(seg[0]! - column);
+      column = seg[0]!;
+      if (seg.length >= 4) {
+        out += vlq(seg[1]! - source) + vlq(seg[2]! - sourceLine) + vlq(seg[3]! - sourceColumn);
+        source = seg[1]!;
+        sourceLine = seg[2]!;
+        sourceColumn = seg[3]!;
+        if (seg.length >= 5) {
+          out += vlq(seg[4]! - name);
+          name = seg[4]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** One-digit values (the common case: small deltas) come from this table. */
+const SMALL: string[] = Array.from({ length: 32 }, (_, v) => BASE64[v < 16 ? v << 1 : ((v - 16) << 1) | 1]!);
+
+function vlq(value: number): string {
+  if (value > -16 && value < 16) return SMALL[value < 0 ? 16 - value : value]!;
+  let v = value < 0 ? (-value << 1) | 1 : value << 1;
+  let out = "";
+  do {
+    let digit = v & 31;
+    v >>>= 5;
+    if (v > 0) digit |= 32;
+    out += BASE64[digit];
+  } while (v > 0);
+  return out;
 }

@@ -2,7 +2,11 @@
  * `diagnose/register`: run TypeScript (and included JavaScript) with dormant hook sites.
  *
  *     node --import diagnose/register app.ts
- *     node --enable-source-maps --import diagnose/register app.ts   # stacks show .ts lines
+ *
+ * Stacks show the .ts file's own lines and columns: the compiled code carries an inline source
+ * map and the loader turns Node's source-map support on (as `--enable-source-maps` would), since
+ * SWC's output has other line numbers than the file it is named after.
+ * `DIAGNOSE_SOURCE_MAPS=off` leaves it as it was.
  *
  * Which Node API carries the hooks (see docs/node-loader.md):
  * - Node 24+: `module.registerHooks()` — synchronous, in this thread, covers `import` and
@@ -49,8 +53,20 @@ function chooseApi(): LoaderApi {
   return typeof registerHooks === "function" && major >= 24 ? "registerHooks" : "register";
 }
 
+/**
+ * A stack must never name a line of the .ts file that holds other code. Without source maps Node
+ * would show SWC's output lines under the .ts name, so they are on unless the user said otherwise.
+ */
+function enableSourceMaps(): void {
+  if (/^(off|0|false)$/i.test(process.env["DIAGNOSE_SOURCE_MAPS"] ?? "")) return;
+  const p = process as { setSourceMapsEnabled?: (on: boolean) => void; sourceMapsEnabled?: boolean };
+  if (p.sourceMapsEnabled === true || typeof p.setSourceMapsEnabled !== "function") return;
+  p.setSourceMapsEnabled(true);
+}
+
 async function install(): Promise<LoaderApi> {
   const api = chooseApi();
+  enableSourceMaps();
   setSitesReporter(collect);
   let port: MessagePort | undefined;
   if (api === "registerHooks") {

@@ -10,6 +10,7 @@ import { basename, dirname } from "node:path";
 import type { Options as SwcOptions } from "@swc/core";
 import { magicString, remapping, swc } from "../../transformer/dependencies.js";
 import { instrument } from "../../transformer/index.js";
+import { textNestingProblem } from "../../transformer/nesting.js";
 import type { ModuleSites } from "../../abi/manifest-format.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
 import { DiagnoseSyntaxError, toSyntaxError } from "./errors.js";
@@ -60,6 +61,13 @@ export function compileModule(source: string, request: CompileRequest): Compiled
   return result;
 }
 
+/** 1-based line and 0-based column of an index. */
+function lineColumnAt(code: string, index: number): { line: number; column: number } {
+  const before = code.slice(0, index);
+  const lastBreak = before.lastIndexOf("\n");
+  return { line: before.split("\n").length, column: index - lastBreak - 1 };
+}
+
 function compileUncached(source: string, request: CompileRequest): CompiledModule {
   const { filename, format } = request;
   let code = source;
@@ -96,6 +104,12 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   }
 
   if (isTypeScriptFile(filename) || filename.endsWith(".jsx")) {
+    // SWC would overflow the native stack and kill the process (transformer/nesting.ts).
+    const deep = textNestingProblem(source);
+    if (deep !== undefined) {
+      const { line, column } = lineColumnAt(source, deep.index);
+      throw new DiagnoseSyntaxError(filename, line, column + 1, `nests ${deep.what} more than ${deep.limit} levels deep, more than the compiler can take; split the expression`, source);
+    }
     // Outside the try: a missing compiler is not a syntax error in the user's file.
     const { transformSync } = swc();
     let out: { code: string; map?: string };

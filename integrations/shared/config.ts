@@ -8,6 +8,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { DiagnoseError } from "../../errors/index.js";
 import { matchesAny } from "../../transformer/glob.js";
 
 /** The `"diagnose"` key of package.json. */
@@ -38,8 +39,12 @@ export interface DiagnoseConfig {
 }
 
 /** A configuration value that cannot be used; the message says which and how to fix it. */
-export class DiagnoseConfigError extends Error {
-  override readonly name = "DiagnoseConfigError";
+export class DiagnoseConfigError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_CONFIG";
+
+  constructor(message: string) {
+    super(DiagnoseConfigError.CODE, message);
+  }
 }
 
 export const TS_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts"] as const;

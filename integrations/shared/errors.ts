@@ -1,10 +1,16 @@
 /**
  * Errors the integrations raise for bad input: a syntax error names the file, line and column the
- * way Node does for plain JavaScript, with the offending line shown.
+ * way Node does for plain JavaScript, with the offending line shown. Lines and columns are 1-based
+ * (transformer/errors.ts has the convention).
  */
+import { DiagnoseError } from "../../errors/index.js";
 
-/** A source file that does not parse. `message` is `file:line:column: what is wrong`. */
-export class DiagnoseSyntaxError extends SyntaxError {
+/**
+ * A source file that does not parse. `message` is `file:line:column: what is wrong`. Its `name`
+ * stays "SyntaxError", so Node reports it as it reports a syntax error in plain JavaScript.
+ */
+export class DiagnoseSyntaxError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_SYNTAX";
   override readonly name = "SyntaxError";
   /** Absolute path of the file. */
   declare readonly file: string;
@@ -16,7 +22,7 @@ export class DiagnoseSyntaxError extends SyntaxError {
   declare readonly reason: string;
 
   constructor(file: string, line: number, column: number, reason: string, source?: string) {
-    super(`${file}:${line}:${column}: ${reason}`);
+    super(DiagnoseSyntaxError.CODE, `${file}:${line}:${column}: ${reason}`);
     // Non-enumerable, so that Node's report of an uncaught error stays the message and the frame.
     for (const [key, value] of Object.entries({ file, line, column, reason })) {
       Object.defineProperty(this, key, { value, enumerable: false });
@@ -39,8 +45,7 @@ export function toSyntaxError(error: unknown, file: string, source: string): unk
   const text = typeof error === "string" ? error : typeof e?.message === "string" ? e.message : undefined;
   if (e !== null && typeof e === "object" && typeof e.line === "number" && typeof e.column === "number") {
     const reason = typeof e.reason === "string" ? e.reason : firstLine(text ?? "syntax error");
-    // Column conventions differ between producers; ABI columns are 0-based.
-    return new DiagnoseSyntaxError(file, e.line, e.column + 1, stripLocation(reason, file), source);
+    return new DiagnoseSyntaxError(file, e.line, e.column, stripLocation(reason, file), source);
   }
   if (text === undefined) return error;
   const located = parseSwcDiagnostic(text);

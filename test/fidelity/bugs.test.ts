@@ -4,8 +4,8 @@
  * `todo` when the transformer is fixed, and the test then guards against regressions.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { makeTempFolder } from "../helpers/temp.js";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -14,7 +14,7 @@ import { instrument } from "../../transformer/index.js";
 import { swcOptions } from "./build-corpus.js";
 
 async function loadBoth(source: string): Promise<{ plain: Record<string, unknown>; instrumented: Record<string, unknown>; code: string }> {
-  const root = mkdtempSync(join(tmpdir(), "diagnose-fidelity-"));
+  const root = makeTempFolder("fidelity");
   writeFileSync(join(root, "package.json"), JSON.stringify({ name: "fidelity-bug", type: "module" }));
   mkdirSync(join(root, "src"));
   const file = join(root, "src", "a.ts");

@@ -8,8 +8,8 @@
  * registers with the inline bootstrap and is adopted when the runtime loads.
  */
 import { transformSync } from "@swc/core";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { makeTempFolder } from "./temp.js";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { flagName } from "../../abi/index.js";
@@ -43,7 +43,7 @@ export async function loadInstrumented<T = Record<string, unknown>>(
   source: string,
   modulePath = "src/shop/cart.ts",
 ): Promise<InstrumentedModule<T>> {
-  const root = mkdtempSync(join(tmpdir(), "diagnose-test-"));
+  const root = makeTempFolder("test");
   writeFileSync(join(root, "package.json"), JSON.stringify({ name: "shop", type: "module" }));
   const sourceFile = join(root, modulePath);
   mkdirSync(dirname(sourceFile), { recursive: true });

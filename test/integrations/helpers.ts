@@ -3,8 +3,8 @@
  * real Node processes with the loader.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync } from "node:fs";
+import { makeTempFolder, removeTempFolder } from "../helpers/temp.js";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -50,8 +50,8 @@ export function runWithLoader(
 
 /** A fresh temporary folder, removed by the returned function. */
 export function tempDir(prefix: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), `diagnose-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const dir = makeTempFolder(prefix);
+  return { dir, remove: () => removeTempFolder(dir) };
 }
 
 /** Copies a fixture project into a temporary folder (for tests that write into it). */

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
-import { explain, FIXTURES, LOADER_MODES, runWithLoader } from "./helpers.js";
+import { writeFileSync } from "node:fs";
+import { explain, FIXTURES, LOADER_MODES, runWithLoader, tempDir } from "./helpers.js";
 
 const ESM = join(FIXTURES, "node-loader", "esm");
 const CJS = join(FIXTURES, "node-loader", "cjs");
@@ -80,6 +81,23 @@ for (const mode of LOADER_MODES) {
       assert.match(r.stderr, /at check \(.*src[\\/]boom\.ts:6:11\)/, explain(r));
     });
 
+    it("points stacks at the .ts file's own lines without --enable-source-maps (ESM and CommonJS)", () => {
+      const esm = runWithLoader(["src/boom.ts"], ESM, env);
+      assert.match(esm.stderr, /at check \(.*src[\\/]boom\.ts:8:11\)/, explain(esm));
+      const cjs = runWithLoader(["src/boom.ts"], CJS, env);
+      assert.match(cjs.stderr, /at check \(.*src[\\/]boom\.ts:6:11\)/, explain(cjs));
+      // A stack read in the program (not only Node's report of an uncaught error) is mapped too.
+      const caught = runWithLoader(["--input-type=module", "-e", "try { await import('./src/boom.ts'); } catch (e) { console.log(e.stack.split('\\n')[1]); }"], ESM, env);
+      assert.match(caught.stdout, /at check \(.*src[\\/]boom\.ts:8:11\)/, explain(caught));
+    });
+
+    it("DIAGNOSE_SOURCE_MAPS=off leaves Node's source-map support off", () => {
+      const r = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, { ...env, DIAGNOSE_SOURCE_MAPS: "off" });
+      assert.match(r.stdout, /^(false|unknown)$/m, explain(r));
+      const on = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, env);
+      assert.match(on.stdout, /^(true|unknown)$/m, explain(on));
+    });
+
     it("fails on a syntax error like Node does, with file:line:col and the message", () => {
       const r = runWithLoader(["bad.ts"], ERRORS, env);
       assert.equal(r.status, 1, explain(r));
@@ -87,6 +105,33 @@ for (const mode of LOADER_MODES) {
       // The offending line is shown, with a caret under the column.
       assert.match(r.stderr, /const broken = foo\(1 2\);\n {21}\^/);
       assert.doesNotMatch(r.stderr, /at .*integrations[\\/]/, "no loader internals in the report");
+    });
+
+    it("reports a TypeScript file nested too deeply for the compiler as a syntax error, without crashing", () => {
+      const t = tempDir("deep");
+      try {
+        writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "deep", type: "module" }));
+        writeFileSync(join(t.dir, "deep.ts"), `const x: number = 1;\nexport const a = ${"(".repeat(5000)}x${")".repeat(5000)};\n`);
+        const r = runWithLoader(["deep.ts"], t.dir, env);
+        assert.equal(r.status, 1, explain(r));
+        assert.match(r.stderr, /SyntaxError: .*deep\.ts:2:\d+: nests brackets, arrow functions and else branches more than 1000 levels deep/, explain(r));
+      } finally {
+        t.remove();
+      }
+    });
+
+    it("says why a file is left uninstrumented for a reserved identifier (a DiagnoseWarning), and runs it", () => {
+      const t = tempDir("reserved");
+      try {
+        writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "reserved", type: "module" }));
+        writeFileSync(join(t.dir, "a.ts"), "const \\u0024dgr: number = 6;\nexport function f(): number { return $dgr; }\nconsole.log(f());\n");
+        const r = runWithLoader(["a.ts"], t.dir, env);
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^6$/m);
+        assert.match(r.stderr, /DiagnoseWarning: .*a\.ts:1:7: a\.ts left uninstrumented: the source uses the identifier \$dgr/, explain(r));
+      } finally {
+        t.remove();
+      }
     });
 
     it("reports a syntax error in a CommonJS (.cts) module with its location", () => {

@@ -6,6 +6,8 @@ import { describe, it } from "node:test";
 import { matchesGlob } from "../../transformer/glob.js";
 import { DiagnoseConfigError, isIncluded, loadConfig, moduleFormatOf } from "../../integrations/shared/config.js";
 import { afterPrologue, blankOut, findHeader } from "../../integrations/shared/header.js";
+import { DiagnoseError } from "../../errors/index.js";
+import { InstrumentSyntaxError } from "../../transformer/index.js";
 import { DiagnoseSyntaxError, parseSwcDiagnostic, toSyntaxError } from "../../integrations/shared/errors.js";
 import { asSpecifier, typeScriptCandidates } from "../../integrations/node/resolve.js";
 import { compilerOptionsFor, stripJsonComments } from "../../integrations/shared/tsconfig.js";
@@ -157,9 +159,12 @@ describe("syntax errors", () => {
   });
 
   it("turns located errors into DiagnoseSyntaxError with file:line:col and the line", () => {
-    const fromTransformer = Object.assign(new SyntaxError("x"), { line: 2, column: 4, reason: "Expression expected" });
+    const fromTransformer = new InstrumentSyntaxError("/p/a.ts", 2, 5, "Expression expected");
     const e = toSyntaxError(fromTransformer, "/p/a.ts", "one\nlet = = 2;\n");
     assert.ok(e instanceof DiagnoseSyntaxError);
+    assert.ok(e instanceof DiagnoseError);
+    assert.equal(e.code, "DIAGNOSE_SYNTAX");
+    assert.equal(e.name, "SyntaxError");
     assert.equal(e.message, "/p/a.ts:2:5: Expression expected");
     assert.ok(e.stack?.startsWith("/p/a.ts:2\nlet = = 2;\n    ^\n"));
     const other = new TypeError("unrelated");

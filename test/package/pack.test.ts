@@ -175,7 +175,7 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       "dist/cjs/runtime/index.js",
       "dist/cjs/runtime/index.d.ts",
       "dist/transformer/index.js",
-      "dist/transformer/tsc-plugin.js",
+      "dist/transformer/tsc/index.js",
       "dist/integrations/node/register.js",
       "dist/cli/diagnose.js",
     ]) {

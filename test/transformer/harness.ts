@@ -4,8 +4,8 @@
  * ABI invariants, so each test also proves the output is well-formed.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { makeTempFolder } from "../helpers/temp.js";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseSync, transformSync, type Options } from "@swc/core";
@@ -99,7 +99,7 @@ let counter = 0;
 
 /** Writes a file into a fresh temp folder and returns its path. */
 export function writeTemp(name: string, code: string): string {
-  tempRoot ??= mkdtempSync(join(tmpdir(), "diagnose-transformer-"));
+  tempRoot ??= makeTempFolder("transformer");
   const dir = join(tempRoot, String(counter++));
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);

@@ -1,7 +1,7 @@
 /** Inputs: non-ASCII text, BOM, hashbang, comments, ignore comments, options and errors. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { InstrumentOptionsError, InstrumentSyntaxError, instrument } from "../../transformer/index.js";
+import { TransformOptionsError, InstrumentSyntaxError, instrument } from "../../transformer/index.js";
 import { globToRegExp, matchesAny } from "../../transformer/glob.js";
 import { analyze, isSkipped } from "../../transformer/analyze.js";
 import { ROOT, compile, importTemp, instrumentChecked } from "./harness.js";
@@ -108,7 +108,7 @@ test("glob matcher: **, *, ?", () => {
   assert.equal(globToRegExp("a.b(c)").test("a.b(c)"), true);
 });
 
-test("bad options throw InstrumentOptionsError naming the option", () => {
+test("bad options throw TransformOptionsError naming the option", () => {
   const bad: [object, string][] = [
     [{ module: "amd" }, "module"],
     [{ sourceMap: "yes" }, "sourceMap"],
@@ -118,14 +118,14 @@ test("bad options throw InstrumentOptionsError naming the option", () => {
     [{ inputSourceMap: { version: 3 } }, "inputSourceMap"],
   ];
   for (const [options, name] of bad) {
-    assert.throws(() => instrument("function f() {}", file("a.ts"), options as never), (e: unknown) => e instanceof InstrumentOptionsError && e.option === name && e.message.includes(name));
+    assert.throws(() => instrument("function f() {}", file("a.ts"), options as never), (e: unknown) => e instanceof TransformOptionsError && e.option === name && e.message.includes(name));
   }
 });
 
 test("syntax errors carry file:line:col, also after non-ASCII text", () => {
   assert.throws(
     () => instrument(`const é = "中文";\nfunction f() {\n  let a = ;\n}`, file("bad.ts"), { root: ROOT }),
-    (e: unknown) => e instanceof InstrumentSyntaxError && e.line === 3 && e.column === 10 && e.message.startsWith(`${file("bad.ts")}:3:11: Expression expected`),
+    (e: unknown) => e instanceof InstrumentSyntaxError && e.line === 3 && e.column === 11 && e.code === "DIAGNOSE_INSTRUMENT_SYNTAX" && e.message.startsWith(`${file("bad.ts")}:3:11: Expression expected`),
   );
 });
 

@@ -224,7 +224,7 @@ test("a function defined inside an outlined one is in both bodies: its probes fi
 }
 `;
   const { module, modulePath, code } = await load<{ pricer(rate: number): number[] }>(source);
-  assert.equal((code.match(/\$dgO0/g) ?? []).length, 2, "pricer is outlined");
+  assert.equal((code.match(/\$dgO0\b/g) ?? []).length, 3, "pricer is outlined: its guard, its copy and the copy naming");
   const inner = recorder();
   const w = watch(`${modulePath}:pricer.apply`, inner, { lines: "all" });
   assert.deepEqual(module.pricer(3), [3, 6], "plain body of pricer, instrumented `apply`");
@@ -241,4 +241,23 @@ test("a function defined inside an outlined one is in both bodies: its probes fi
   inner.events.length = 0;
   assert.deepEqual(module.pricer(5), [5, 10]);
   assert.deepEqual(inner.events, []);
+});
+
+test("a copy whose body starts inside a line maps to the body's columns; many copies map each to its own line", () => {
+  let source = "";
+  for (let k = 0; k < 50; k++) source += `export const f${k} = (a) => { if (a) throw new Error("f${k}"); return ${k}; };\n`;
+  const result = instrumentChecked(source, `${ROOT}/src/oneline.js`);
+  const sourceMap = new SourceMap(result.map as never);
+  const lines = result.code.split("\n");
+  const sourceLines = source.split("\n");
+  for (const k of [0, 17, 49]) {
+    const needle = `throw new Error("f${k}")`;
+    // The copy is after the module's own lines.
+    const outLine = lines.findIndex((l, i) => i >= sourceLines.length - 1 && l.includes(needle));
+    assert.ok(outLine >= sourceLines.length - 1, `copy of f${k} found`);
+    const entry = sourceMap.findEntry(outLine, lines[outLine]!.indexOf(needle));
+    assert.ok("originalLine" in entry, "mapped");
+    assert.equal(entry.originalLine, k, `f${k}: line`);
+    assert.equal(entry.originalColumn, sourceLines[k]!.indexOf(needle), `f${k}: column`);
+  }
 });

@@ -15,7 +15,7 @@ import { describe, test } from "node:test";
 import type * as TS from "typescript";
 import { INSTRUMENTED_MARKER } from "../../abi/index.js";
 import { instrument } from "../../transformer/index.js";
-import diagnoseTransformer from "../../transformer/tsc-plugin.js";
+import diagnoseTransformer from "../../transformer/tsc/index.js";
 import { REPO_ROOT, TS_DIR, assertGuards, filesBelow, registeredTable } from "./helpers.js";
 
 const ts = createRequire(join(TS_DIR, "noop.js"))("typescript") as typeof TS;

@@ -11,8 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { makeTempFolder, removeTempFolder } from "../helpers/temp.js";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { INSTRUMENTED_MARKER, type ModuleTable } from "../../abi/index.js";
@@ -54,11 +54,11 @@ export interface Project {
 
 /** Copies fixture `name` into a temporary folder and links `node_modules/diagnose` to the repository. */
 export function project(name: string): Project {
-  const dir = mkdtempSync(join(tmpdir(), `diagnose-tsc-${name}-`));
+  const dir = makeTempFolder(`tsc-${name}`);
   cpSync(join(FIXTURES, name), dir, { recursive: true });
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   symlinkSync(REPO_ROOT, join(dir, "node_modules", "diagnose"), "dir");
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => removeTempFolder(dir) };
 }
 
 /** Rewrites the project's tsconfig.json through `edit` (which gets and returns the parsed JSON). */
@@ -148,7 +148,10 @@ export function assertGuards(code: string, table: ModuleTable, file: string, exp
     assert.ok(n === 1 || n === 2, `${file}: the guard of site ${id} appears once or twice`);
     assert.ok(id < table.n, `${file}: no guard without a site`);
   }
-  assert.ok(!code.includes("$dgP"), `${file}: no placeholder left`);
+  // instrument() writes no placeholder: any `$dgP` in its output is the source's own text (tsc
+  // drops comments, so its output may hold fewer).
+  const placeholders = (text: string) => text.split("$dgP").length - 1;
+  assert.ok(placeholders(code) <= placeholders(expected), `${file}: no placeholder left`);
 }
 
 /**

@@ -92,12 +92,12 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
       editTsconfig(p.dir, withPlugin({ root: "src", include: ["index.ts", "reserved.ts"] }));
       const r = build(p.dir, "tspc");
       assert.equal(r.status, 0, r.stdout + r.stderr);
-      assert.match(r.stderr.trim(), /^src\/reserved\.ts\(1,1\): warning TS99003: diagnose\/transformer: this file is emitted uninstrumented: the source uses the reserved identifier prefix \$dg$/);
+      assert.match(r.stderr.trim(), /^src\/reserved\.ts\(1,14\): warning TS99003: diagnose\/transformer: this file is emitted uninstrumented: the source uses the reserved identifier \$dg_mine \(line 1\)$/);
       // With "warnings": "diagnostics" the same warning is a tsc diagnostic, and tsc exits with 2.
       editTsconfig(p.dir, withPlugin({ root: "src", include: ["index.ts", "reserved.ts"], warnings: "diagnostics" }));
       const strict = build(p.dir, "tspc");
       assert.equal(strict.status, 2, strict.stdout);
-      assert.match(strict.stdout.trim(), /^src\/reserved\.ts\(1,1\): warning TS99003: /);
+      assert.match(strict.stdout.trim(), /^src\/reserved\.ts\(1,14\): warning TS99003: /);
       assert.equal(registeredTable(readFileSync(join(p.dir, "dist", "index.js"), "utf8")).m, "index.ts");
       assert.ok(!readFileSync(join(p.dir, "dist", "skipped.js"), "utf8").includes(INSTRUMENTED_MARKER), "not matched by include");
       assert.ok(!readFileSync(join(p.dir, "dist", "reserved.js"), "utf8").includes(INSTRUMENTED_MARKER));

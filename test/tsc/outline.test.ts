@@ -83,7 +83,11 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       assertGuards(js, table, source, expected.code);
       const copies = outlinedOf(table);
       assert.equal(table.o, copies.length, `${source}: o counts the outlined functions`);
-      const statements = bodyStatements(js);
+      // Each copy is followed by the statement that gives it the original's name (site-code.ts).
+      const naming = (statement: string) => /^try \{\s*globalThis\.Object\.defineProperty\(\$dgO\d+, "name"/.test(statement);
+      const all = bodyStatements(js);
+      assert.equal(all.filter(naming).length, copies.length, `${source}: one naming statement per copy`);
+      const statements = all.filter((statement) => !naming(statement));
       assert.deepEqual(
         statements.slice(-copies.length).map((s) => /^function (\$dgO\d+)\(/.exec(s)?.[1]),
         copies.map(([, name]) => name),
@@ -204,7 +208,7 @@ try { fail("x"); } catch (e) { console.log(e.stack.split("\\n").slice(1, 3).join
     const on = node(["--enable-source-maps", "--input-type=module", "-e", script, "on"], p.dir);
     assert.equal(on.status, 0, on.stderr);
     const [copy, original] = on.stdout.trim().split("\n").map((l) => l.trim());
-    assert.match(copy!, new RegExp(`^at \\$dgO\\d+ \\(${file}:29:9\\)$`), "the copy's frame: the original throw");
+    assert.match(copy!, new RegExp(`^at fail \\(${file}:29:9\\)$`), "the copy's frame: the original throw, under the original's name");
     // The guard is synthesized (unmapped): the caller's frame maps to the line the function starts on.
     assert.match(original!, new RegExp(`^at fail \\(${file}:28:\\d+\\)$`));
   });

@@ -20,10 +20,11 @@ import type * as TS from "typescript";
 import type { AnalyzedFunction } from "../analyze.js";
 import { holdsEdit, type EditPlan } from "./match.js";
 import type { SiteNodes } from "./site-nodes.js";
-import { PLACEHOLDER, fillPlaceholder } from "./synthesize.js";
+import { outlinedNameCode } from "../site-code.js";
+import { PLACEHOLDER, fillPlaceholder, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
-/** The text of the marker comment (`/*diagnose:instrumented*\/`, runtime/abi.ts INSTRUMENTED_MARKER). */
+/** The text of the marker comment (`/*diagnose:instrumented*\/`, abi/index.ts INSTRUMENTED_MARKER). */
 const MARKER_TEXT = "diagnose:instrumented";
 
 /**
@@ -33,7 +34,7 @@ const MARKER_TEXT = "diagnose:instrumented";
 export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, file: TS.SourceFile, plan: EditPlan, nodes: SiteNodes, addUseStrict: boolean): TS.SourceFile {
   const f = context.factory;
   // The outlined copies by function id: appended in function order, as edit.ts appends them.
-  const copies = new Map<number, TS.FunctionDeclaration>();
+  const copies = new Map<number, { fn: AnalyzedFunction; copy: TS.FunctionDeclaration }>();
 
   /**
    * The visitor that applies the plan. `skip`: the site ids whose edits it leaves out — an outlined
@@ -77,7 +78,7 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
    * instrumented in both bodies, outline.ts).
    */
   const outline = (original: TS.Node, visited: TS.Node, fn: AnalyzedFunction): TS.Node => {
-    copies.set(fn.id, nodes.outlined(fn, instrumentBody(visited, fn) as TS.Block));
+    copies.set(fn.id, { fn, copy: nodes.outlined(fn, instrumentBody(visited, fn) as TS.Block) });
     // Its children, not the body node itself (which would come back here).
     const plain = ts.visitEachChild(original, visitor(new Set(fn.sites)), context);
     if (fn.body.kind === "expression") return fillPlaceholder(ts, context, nodes.outlineArrow(fn), plain as TS.Expression);
@@ -108,7 +109,9 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
   if (addUseStrict && !directives.some((d) => ((d as TS.ExpressionStatement).expression as TS.StringLiteral).text === "use strict")) {
     directives.unshift(f.createExpressionStatement(f.createStringLiteral("use strict")));
   }
-  const outlined = [...copies].sort((a, b) => a[0] - b[0]).map(([, copy]) => copy);
+  const outlined = [...copies]
+    .sort((a, b) => a[0] - b[0])
+    .flatMap(([, { fn, copy }]) => [copy, ...synthesizeModule(ts, outlinedNameCode(fn.outline!.name, fn.path))]);
   const statements = [...directives, ...nodes.header, ...visited.statements.slice(prologue), ...outlined];
   const output = f.updateSourceFile(visited, statements);
   // The marker leads the output, so that a second pass leaves the file alone. tsc prints the

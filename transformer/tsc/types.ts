@@ -4,7 +4,7 @@
  * ts-patch 3 (`ProgramPattern`, `TransformerExtras`) and ts-patch 4.
  *
  * TypeScript is imported for types only: at run time the adapter uses the instance ts-patch hands
- * over in `extras.ts`, so one build of the plugin serves TypeScript 5.9 and 6.
+ * over in the plugin's third argument (`extras.ts`, TransformerExtras), so one build of the plugin serves TypeScript 5.9 and 6.
  */
 import type * as TS from "typescript";
 

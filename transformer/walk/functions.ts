@@ -4,11 +4,28 @@
  * descriptors, and whether wrapping its body in try/catch is safe at all.
  */
 import { FnFlags } from "../../abi/index.js";
-import type { AnyNode, Block, Node } from "../ast.js";
+import { forEachChild, type AnyNode, type Block, type Node } from "../ast.js";
 import { joinPath } from "../naming.js";
 import { outlineParams } from "../outline.js";
 import { Binding, Scope, boundNames, collectVarScoped, declareLexical, localsAt } from "../scopes.js";
 import { WalkerBase, isAnonymousDefinition, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
+
+/** Node types that start a function of their own: a `with` inside one is that function's. */
+const FUNCTION_TYPES = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "ClassMethod", "PrivateMethod", "Constructor", "MethodProperty", "GetterProperty", "SetterProperty", "ClassProperty", "PrivateProperty", "StaticBlock"]);
+
+/** The function's own statements (not those of nested functions) contain a `with` statement. */
+function containsWith(body: Block): boolean {
+  // Iterative: the depth of a body is the user's, not bounded by our stack.
+  const stack: AnyNode[] = [body as unknown as AnyNode];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.type === "WithStatement") return true;
+    forEachChild(node, (child) => {
+      if (!FUNCTION_TYPES.has(child.type)) stack.push(child);
+    });
+  }
+  return false;
+}
 
 export abstract class FunctionWalker extends WalkerBase {
   protected visitFunction(f: FunctionSyntax): void {
@@ -23,6 +40,11 @@ export abstract class FunctionWalker extends WalkerBase {
 
     const body = f.body ?? null;
     let instrument = body !== null && !this.ignored;
+    if (body !== null && (this.insideWith || (this.mayHaveWith && "stmts" in body && containsWith(body as Block)))) {
+      instrument = false;
+      const why = this.insideWith ? "it is defined inside a `with` statement" : "its body has a `with` statement";
+      this.warn("with-statement", f.location, `${this.modulePath}:${path}`, `${why}, whose object could see and change the site code's names`);
+    }
     // The function-level names of a block body, collected once (both checks below need them).
     let scoped: { vars: string[]; nested: string[] } | undefined;
     const varScoped = (stmts: Node[]) => {

@@ -132,6 +132,13 @@ export abstract class WalkerBase {
   protected ctx: FunctionContext | null = null;
   /** Inside a node marked by `diagnose-ignore-next`: no sites. */
   protected ignored = false;
+  /**
+   * Inside the body of a `with` statement: names resolve through the `with` object first, so site
+   * code there could read or write the user's object. Nothing there is instrumented.
+   */
+  protected insideWith = false;
+  /** The source has a `with` statement somewhere (checked once, so most files skip the scans). */
+  protected readonly mayHaveWith: boolean;
 
   constructor(
     protected readonly code: string,
@@ -142,7 +149,9 @@ export abstract class WalkerBase {
     protected readonly ignoreStarts: ReadonlySet<number>,
     /** The function nodes that may be outlined (outline.ts `moduleScopedFunctions`); empty: none. */
     protected readonly moduleScoped: ReadonlySet<Node> = new Set(),
-  ) {}
+  ) {
+    this.mayHaveWith = /\bwith\b/.test(code);
+  }
 
   /** `single`: the statement is the body of an if/else/loop (braces are added if a site goes before it). */
   protected abstract visitStatement(node: Node, single: boolean, allowSite: boolean): void;

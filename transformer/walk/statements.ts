@@ -105,10 +105,15 @@ export class StatementWalker extends ExpressionWalker {
       case "TryStatement":
         this.visitTry(s as unknown as TryStatement);
         break;
-      case "WithStatement":
+      case "WithStatement": {
         this.visitExpr(s["object"] as Node);
-        this.visitStatement(s["body"] as Node, true, true);
+        const wasInside = this.insideWith;
+        this.insideWith = true;
+        this.ignored = true;
+        this.visitStatement(s["body"] as Node, true, false);
+        this.insideWith = wasInside;
         break;
+      }
       case "ExportDeclaration":
         this.visitStatement(s["declaration"] as Node, false, false);
         break;

@@ -12,19 +12,20 @@
  * the same site table, names and module hash. See docs/tsc-plugin.md.
  */
 import type * as TS from "typescript";
-import { analyze, isSkipped, type Analysis } from "./analyze.js";
-import { InstrumentOptionsError, InstrumentSyntaxError } from "./errors.js";
-import { moduleSites } from "./index.js";
-import { readPluginConfig, type ResolvedPluginConfig } from "./tsc/config.js";
-import { DiagnosticCode, diagnosticSink, printToStderr, locateInConfig, locateOption, type DiagnosticSink } from "./tsc/diagnostics.js";
-import { outputFormat, targetProblem, tscAddsUseStrict } from "./tsc/format.js";
-import { ManifestCollector, manifestTargetProblem } from "./tsc/manifest.js";
-import { isMismatch, matchEdits } from "./tsc/match.js";
-import { rewriteFile } from "./tsc/rewrite.js";
-import { buildSiteNodes } from "./tsc/site-nodes.js";
-import type { DiagnosePluginConfig, DiagnoseTransformers, TransformerExtras, TypeScript } from "./tsc/types.js";
+import { analyze, isSkipped, type Analysis } from "../analyze.js";
+import { describeError } from "../../errors/index.js";
+import { InstrumentSyntaxError, TransformOptionsError } from "../errors.js";
+import { moduleSites } from "../index.js";
+import { readPluginConfig, type ResolvedPluginConfig } from "./config.js";
+import { DiagnosticCode, diagnosticSink, printToStderr, locateInConfig, locateOption, type DiagnosticSink } from "./diagnostics.js";
+import { outputFormat, targetProblem, tscAddsUseStrict } from "./format.js";
+import { ManifestCollector, manifestTargetProblem } from "./manifest.js";
+import { isMismatch, matchEdits } from "./match.js";
+import { rewriteFile } from "./rewrite.js";
+import { buildSiteNodes } from "./site-nodes.js";
+import type { DiagnosePluginConfig, DiagnoseTransformers, TransformerExtras, TypeScript } from "./types.js";
 
-export type { DiagnosePluginConfig, DiagnoseTransformers, TransformerExtras } from "./tsc/types.js";
+export type { DiagnosePluginConfig, DiagnoseTransformers, TransformerExtras } from "./types.js";
 
 /** Skip reasons that are the user's choice or routine; anything else is worth a warning. */
 const QUIET_SKIPS = new Set(["already instrumented", "not matched by include", "matched by exclude", "declaration file", "unsupported file extension", "diagnose-ignore-file comment"]);
@@ -117,7 +118,10 @@ function instrumentSourceFile(
       outline: config.outline,
     });
     if (isSkipped(result)) {
-      if (!QUIET_SKIPS.has(result.skipped)) sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start: 0 });
+      if (!QUIET_SKIPS.has(result.skipped)) {
+        const start = result.warning ? position(ts, file, result.warning.line, result.warning.column) : 0;
+        sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start });
+      }
       return file;
     }
     analysis = result;
@@ -158,12 +162,12 @@ function instrumentSourceFile(
 
 function describe(error: unknown): string {
   if (error instanceof InstrumentSyntaxError) return `the instrumenter's parser rejects it: ${error.reason}`;
-  if (error instanceof InstrumentOptionsError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof TransformOptionsError) return error.message;
+  return error instanceof Error ? error.message : describeError(error);
 }
 
 function at(ts: TypeScript, file: TS.SourceFile, error: unknown): { file: TS.SourceFile; start: number } {
-  if (error instanceof InstrumentSyntaxError) return { file, start: position(ts, file, error.line, error.column) };
+  if (error instanceof InstrumentSyntaxError) return { file, start: position(ts, file, error.line, error.column - 1) };
   return { file, start: 0 };
 }
 

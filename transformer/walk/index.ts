@@ -12,8 +12,8 @@
  * The walk is split by syntactic family (transformer/walk/): state.ts (shared state, naming
  * context, site creation), functions.ts, classes.ts, expressions.ts, statements.ts.
  */
-export { StatementWalker as Walker } from "./walk/statements.js";
-export type { RawFunction, RawLine, RawReturn, RawSite, WalkResult } from "./walk/state.js";
+export { StatementWalker as Walker } from "./statements.js";
+export type { RawFunction, RawLine, RawReturn, RawSite, WalkResult } from "./state.js";
 
 /** Offsets of nodes preceded by a `diagnose-ignore-next` comment (the next token after it). */
 export function ignoreNextStarts(code: string, nextToken: (from: number) => number): Set<number> {
