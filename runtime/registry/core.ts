@@ -15,7 +15,7 @@ import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFo
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
 import { nearest } from "./suggest.js";
-import type { FunctionInfo, SharedRegistry, Watch, Watcher, WatchOptions } from "./types.js";
+import type { FunctionInfo, SharedRegistry, TargetLookup, Watch, Watcher, WatchOptions } from "./types.js";
 import { decodeTable, hasUsableFlagFields } from "./validate.js";
 import { parseOptions, WatchImpl, type ParsedOptions, type WatchHost } from "./watch.js";
 
@@ -39,7 +39,7 @@ function isQualifiedName(target: unknown): target is string {
 
 export class Registry implements SharedRegistry, WatchHost {
   readonly abi = ABI_VERSION;
-  readonly protocol = 2;
+  readonly protocol = 3;
   private readonly byHash = new Map<string, ModuleRecord>();
   private readonly byModule = new Map<string, ModuleRecord[]>();
   /** Candidate module path → pending watches (a target "a:b:c" waits under "a" and "a:b"). */
@@ -90,6 +90,31 @@ export class Registry implements SharedRegistry, WatchHost {
     const out: FunctionInfo[] = [];
     for (const rec of this.byHash.values()) out.push(...rec.allInfos());
     return out;
+  }
+
+  lookup(target: string): TargetLookup {
+    let missingIn: readonly ModuleRecord[] | undefined;
+    let firstModule = target;
+    if (isQualifiedName(target)) {
+      firstModule = target.slice(0, target.indexOf(":"));
+      for (let i = target.indexOf(":"); i !== -1; i = target.indexOf(":", i + 1)) {
+        const recs = this.byModule.get(target.slice(0, i));
+        if (recs === undefined) continue;
+        const path = target.slice(i + 1);
+        for (let k = recs.length - 1; k >= 0; k--) {
+          const rec = recs[k]!;
+          const fid = rec.findFunction(path);
+          if (fid >= 0) return { state: "found", fn: rec.state(fid).info };
+        }
+        missingIn ??= recs;
+      }
+    }
+    if (missingIn !== undefined) {
+      const names = new Set<string>();
+      for (const rec of missingIn) for (let fid = 0; fid < rec.functionCount; fid++) names.add(rec.qualifiedName(fid));
+      return { state: "missing", nearest: nearest(target, names, 3) };
+    }
+    return { state: "not-loaded", nearest: nearest(firstModule, this.byModule.keys(), 3) };
   }
 
   resetForTests(): void {
