@@ -52,6 +52,7 @@ export {
   InstrumentValueError,
   InvalidEventError,
   ProbeExistsError,
+  TargetNotLoadedError,
   UnknownNameError,
 } from "./probes/errors.js";
 export { DiagnoseError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./registry/index.js";

@@ -241,10 +241,11 @@ export class Probe {
     }
   }
 
-  /** Marks the probe for a flush: at the next event, read of its state, or microtask. @internal */
+  /** Marks the probe for a flush: at the next event, read of its state, or a microtask. @internal */
   markDirty(): void {
     this.dirty = true;
-    if (this.scheduled) return;
+    // A stopped probe has nothing switched on: start() (or a read of its state) flushes.
+    if (this.scheduled || !this.startedFlag) return;
     this.scheduled = true;
     queueMicrotask(this.flushLater);
   }
