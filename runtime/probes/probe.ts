@@ -9,6 +9,7 @@
  * notices without any call) — the watch closes and the target's sites are off again.
  */
 import { performance } from "node:perf_hooks";
+import { isNativeError } from "node:util/types";
 import { Instrument, type InstrumentObserver } from "../instruments/instrument.js";
 import { manager, type InstrumentManager } from "../manager/manager.js";
 import {
@@ -358,7 +359,7 @@ export class Probe {
 
   /** The registry closed our watch after catching an error from it. @internal */
   watchFailed(error: unknown): void {
-    this.failure = error instanceof Error ? error : new Error(describeError(error));
+    this.failure = isNativeError(error) ? error : new Error(describeError(error));
     for (const mgr of this.managers()) this.report(mgr, undefined, error);
   }
 

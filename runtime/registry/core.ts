@@ -10,6 +10,8 @@
  * - a watch is in `all` while pending or active, bound to functions only while active, and in the
  *   pending index only while pending.
  */
+import { isNativeError } from "node:util/types";
+import { describeError } from "../../errors/index.js";
 import { ABI_VERSION, replacesArguments, siteCount, type HookBinder, type ModuleTable } from "../../abi/index.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
@@ -55,7 +57,7 @@ export class Registry implements SharedRegistry, WatchHost {
     try {
       return this.registerUnsafe(table, bind);
     } catch (err) {
-      warn(`diagnose: could not register a module table: ${String(err)}`);
+      warn(`diagnose: could not register a module table: ${describeError(err)}`);
       return table;
     }
   }
@@ -81,7 +83,7 @@ export class Registry implements SharedRegistry, WatchHost {
       // A bug of ours must not escape into the caller's start-up path: report it on the watch.
       if (w.state === "active") this.detach(w);
       else this.forgetPending(w);
-      w.failEarly(err instanceof Error ? err : new Error(String(err)));
+      w.failEarly(isNativeError(err) ? err : new Error(describeError(err)));
     }
     return w;
   }
@@ -218,7 +220,7 @@ export class Registry implements SharedRegistry, WatchHost {
       try {
         bind(rec.hooks.e, rec.hooks.l, rec.hooks.x, rec.hooks.t);
       } catch (err) {
-        warn(`diagnose: could not bind the hooks of ${describe(table)}: ${String(err)}. Its probes stay off.`);
+        warn(`diagnose: could not bind the hooks of ${describe(table)}: ${describeError(err)}. Its probes stay off.`);
         rec = INERT;
         bound = false;
       }
@@ -326,7 +328,12 @@ export class Registry implements SharedRegistry, WatchHost {
   }
 }
 
+/** The module path of a table for a warning; never throws (a hostile table may be a Proxy). */
 function describe(table: unknown): string {
-  const m = typeof table === "object" && table !== null ? (table as { m?: unknown }).m : undefined;
-  return typeof m === "string" ? JSON.stringify(m) : "a module";
+  try {
+    const m = typeof table === "object" && table !== null ? (table as { m?: unknown }).m : undefined;
+    return typeof m === "string" ? JSON.stringify(m) : "a module";
+  } catch {
+    return "a module";
+  }
 }

@@ -344,6 +344,38 @@ describe("7. errors with hostile shapes", () => {
   });
 });
 
+describe("7. hostile errors inside the registry", () => {
+  test("a module whose hook binder throws a hostile Proxy still loads; the warning describes it", async () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("trap");
+        },
+        getPrototypeOf() {
+          throw new Error("trap");
+        },
+      },
+    );
+    const registry = (globalThis as unknown as Record<symbol, { register(t: unknown, b: unknown): unknown }>)[Symbol.for("diagnose.registry")]!;
+    const table = { abi: 3, h: "hostil01", m: "src/hostile-binder.ts", p: "", n: 0, f: "[]", s: "", v: "" };
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      assert.doesNotThrow(() =>
+        registry.register(table, () => {
+          throw hostile;
+        }),
+      );
+      await tick();
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.ok(warnings.some((w) => /could not bind the hooks of "src\/hostile-binder\.ts"/.test(w.message)), warnings.map((w) => w.message).join("; "));
+  });
+});
+
 describe("8. newcomer traps", () => {
   test("a name the event cannot have is refused when the instrument is built, naming the event's names", () => {
     for (const [value, event] of [
