@@ -46,6 +46,18 @@ export function formatValue(value: unknown): string {
     // One character over the limit is kept, so that `truncate` still sees the text was longer.
     return escapeControls(value.length > MAX_CHARS ? value.slice(0, MAX_CHARS + 1) : value);
   }
+  switch (typeof value) {
+    case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
+    case "boolean":
+      return String(value);
+    case "undefined":
+      return "undefined";
+    case "bigint":
+      return `${value}n`;
+    default:
+      if (value === null) return "null";
+  }
   const out: Out = { text: "" };
   write(out, value, 0, new Set());
   return escapeControls(out.text);
@@ -55,8 +67,11 @@ export function truncate(text: string, max = MAX_CHARS): string {
   return text.length > max ? text.slice(0, max - 3) + "..." : text;
 }
 
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
 /** `\n` → `\n` as two characters, other C0/C1 controls and line separators as `\xNN` / `\uNNNN`. */
 export function escapeControls(text: string): string {
+  if (!CONTROL.test(text)) return text;
   return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
     switch (c) {
       case "\n":

@@ -145,7 +145,8 @@ export abstract class Instrument {
   /** The value expression's result for this event. */
   evaluate(namespace: EventNamespace): unknown {
     const value = this.valueExpression.evaluate(namespace, this.mgr);
-    if (isPromise(value)) this.observe(value);
+    // The typeof test first: isPromise is a call into C++, too dear for every number.
+    if (typeof value === "object" && value !== null && isPromise(value)) this.observe(value);
     return value;
   }
 
@@ -154,7 +155,7 @@ export abstract class Instrument {
     const mgrTags = this.mgr.getTags();
     if (this.tagsExpression === undefined) return mgrTags ?? EMPTY_TAGS;
     const own = this.tagsExpression.evaluate(namespace, this.mgr);
-    if (isPromise(own)) this.observe(own);
+    if (typeof own === "object" && own !== null && isPromise(own)) this.observe(own);
     if (typeof own !== "object" || own === null || Array.isArray(own)) {
       throw new InstrumentValueError(
         `The tags expression ${JSON.stringify(this.tagsExpression.source)} of instrument ${JSON.stringify(this.name)} ` +
