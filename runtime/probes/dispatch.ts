@@ -209,7 +209,11 @@ export class Dispatcher implements Watcher {
       ns ??= createNamespace(this.layoutOf(frame.fn), { kind: "return", frame, locals: undefined, result, threw, end, hot: state?.hot });
       this.run(slot, ns);
     }
-    const fin = s.finishers;
+    if (s.finishers.length !== 0) this.finishAll(s.finishers, frame, state);
+  }
+
+  /** finish() of each instrument that took part in the call (kept out of `settle`, which stays small). */
+  private finishAll(fin: readonly Slot[], frame: CallFrame, state: CallState | undefined): void {
     for (let i = 0; i < fin.length; i++) {
       const slot = fin[i]!;
       if (!this.eligible(slot, frame, state, NaN)) continue;
