@@ -8,6 +8,8 @@
  * hotspots). When the last live instrument goes — removed, disabled, or expired (an unref'd timer
  * notices without any call) — the watch closes and the target's sites are off again.
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { isNativeError } from "node:util/types";
 import { Instrument, type InstrumentObserver } from "../instruments/instrument.js";
@@ -506,8 +508,12 @@ export class Probe {
   private warnPending(): void {
     const found = lookupTarget(this.target);
     if (found.state === "not-loaded" && found.nearest.length > 0) {
+      const module = this.target.slice(0, this.target.indexOf(":"));
+      // Module paths are relative to the project root, which is the working directory of most services.
+      const onDisk = existsSync(resolve(process.cwd(), module));
       emitWarning(
-        `diagnose: probe ${this.target} is pending: no registered module is named like its module part. ` +
+        `diagnose: probe ${this.target} is pending: no registered module is named ${JSON.stringify(module)}` +
+          `${onDisk ? "" : ` and there is no such file under ${process.cwd()}`}. ` +
           `Nearest registered modules: ${found.nearest.join(", ")}.`,
       );
     }
