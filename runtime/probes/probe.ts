@@ -26,8 +26,12 @@ import {
   type WatchState,
 } from "../registry/index.js";
 import { Dispatcher, EMPTY_SNAPSHOT, hasCallFilter, type Slot, type Snapshot } from "./dispatch.js";
+import { InstrumentMap } from "./instrument-map.js";
+import { bucket, sameOptions, watchOptionsOf, type ProbeWatchOptions } from "./snapshot.js";
 import { describeError } from "../../errors/index.js";
-import { InstrumentOptionsError, ProbeExistsError } from "./errors.js";
+import { ProbeExistsError } from "./errors.js";
+
+export { InstrumentMap } from "./instrument-map.js";
 
 /**
  * - "stopped": not started (or stopped);
@@ -46,66 +50,6 @@ const PENDING_WARNING_MS = 10_000;
 
 /** @internal */
 export const allProbes = new Map<string, Probe>();
-
-/**
- * The instruments of a probe by key. A real Map: `set`, `delete` and `clear` take effect at once,
- * also while probed calls are in flight.
- */
-export class InstrumentMap extends Map<string, Instrument> {
-  #probe: Probe | undefined;
-
-  /** @internal */
-  constructor(probe: Probe) {
-    super();
-    this.#probe = probe;
-  }
-
-  /**
-   * Attaches `instrument` under `key` (replacing any other instrument there). Throws if it is not an
-   * Instrument, or if its "line:N" has no line site in the already loaded target.
-   */
-  override set(key: string, instrument: Instrument): this {
-    const probe = this.#probe;
-    if (probe === undefined) return super.set(key, instrument);
-    if (!(instrument instanceof Instrument)) {
-      throw new InstrumentOptionsError(
-        `probe.instruments.set(${JSON.stringify(key)}, …) needs an Instrument (e.g. new LogInstrument(name, value)).`,
-      );
-    }
-    probe.checkLine(instrument);
-    const old = super.get(key);
-    super.set(key, instrument);
-    if (old !== undefined && old !== instrument) this.release(old);
-    instrument.observers.add(probe.observer);
-    probe.keysChanged([key], instrument);
-    return this;
-  }
-
-  override delete(key: string): boolean {
-    const old = super.get(key);
-    if (!super.delete(key)) return false;
-    if (old !== undefined) this.release(old);
-    this.#probe?.keysChanged([key], undefined);
-    return true;
-  }
-
-  override clear(): void {
-    const olds = [...super.entries()];
-    super.clear();
-    for (const [, old] of olds) this.release(old);
-    this.#probe?.keysChanged(
-      olds.map(([key]) => key),
-      undefined,
-    );
-  }
-
-  private release(inst: Instrument): void {
-    const probe = this.#probe;
-    if (probe === undefined) return;
-    for (const v of super.values()) if (v === inst) return;
-    inst.observers.delete(probe.observer);
-  }
-}
 
 export class Probe {
   /** The qualified name: "module:path", e.g. "src/shop/cart.ts:Cart.total". */
@@ -534,68 +478,6 @@ export class Probe {
     clearTimeout(this.pendingTimer);
     this.pendingTimer = undefined;
   }
-}
-
-function bucket(all: Slot[]): Snapshot {
-  const call: Slot[] = [];
-  const ret: Slot[] = [];
-  const end: Slot[] = [];
-  const lines = new Map<number, Slot[]>();
-  const finishers: Slot[] = [];
-  let hotspots = false;
-  let timing = false;
-  let retClock = false;
-  let endClock = false;
-  for (const slot of all) {
-    const inst = slot.inst;
-    // Entry time: names that need it, or an expiring "call" instrument (checked against frame.start).
-    if (inst.needsStart() || (inst.eventKind === "call" && slot.deadline !== Infinity)) timing = true;
-    switch (inst.eventKind) {
-      case "call":
-        call.push(slot);
-        break;
-      case "return":
-        ret.push(slot);
-        if (inst.mentions("hotspots")) hotspots = true;
-        if (inst.needsEnd()) retClock = true;
-        break;
-      case "end":
-        end.push(slot);
-        if (inst.needsEnd()) endClock = true;
-        break;
-      case "line": {
-        const l = inst.line!;
-        let list = lines.get(l);
-        if (list === undefined) lines.set(l, (list = []));
-        list.push(slot);
-        break;
-      }
-    }
-    if (inst.finish !== Instrument.prototype.finish) finishers.push(slot);
-  }
-  const lineKeys = [...lines.keys()].sort((a, b) => a - b);
-  const lineSlots = lineKeys.map((l) => lines.get(l)!);
-  return { all, call, ret, end, lineKeys, lineSlots, finishers, hotspots, timing, retClock, endClock };
-}
-
-interface ProbeWatchOptions {
-  exits: boolean;
-  lines: readonly number[] | "all";
-  timing: boolean;
-}
-
-function watchOptionsOf(s: Snapshot): ProbeWatchOptions {
-  return {
-    exits: s.ret.length > 0 || s.end.length > 0 || s.finishers.length > 0 || s.hotspots,
-    lines: s.hotspots ? "all" : s.lineKeys,
-    timing: s.timing,
-  };
-}
-
-function sameOptions(a: ProbeWatchOptions, b: ProbeWatchOptions): boolean {
-  if (a.exits !== b.exits || a.timing !== b.timing) return false;
-  if (a.lines === "all" || b.lines === "all") return a.lines === b.lines;
-  return a.lines.length === b.lines.length && a.lines.every((l, i) => l === (b.lines as readonly number[])[i]);
 }
 
 function emitWarning(message: string): void {
