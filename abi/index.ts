@@ -106,6 +106,41 @@ export const SITE_STRIDE = 5;
  */
 export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[], entryLine?: number, outlineFlag?: number];
 
+/** One name a parameter binds; `field` is set when the name is read from a destructured argument. */
+export interface ParameterBinding {
+  readonly name: string;
+  readonly field: string | undefined;
+}
+
+/** A parameter descriptor of a `FunctionEntry`, parsed. */
+export interface ParameterShape {
+  /** `"...a"`. */
+  readonly rest: boolean;
+  /** `"a="`. */
+  readonly defaulted: boolean;
+  /** `"a"` → a; `"{x,y}"` / `"[x,y]"` → x and y, each read from the argument's field of its name. */
+  readonly names: readonly ParameterBinding[];
+}
+
+/** Parses one parameter descriptor (`"a"`, `"a="`, `"...a"`, `"{x,y}"`, `"[x,y]"`): the one parser of them. */
+export function parseParameter(descriptor: string): ParameterShape {
+  let d = descriptor.trim();
+  const rest = d.startsWith("...");
+  if (rest) d = d.slice(3);
+  const defaulted = d.endsWith("=");
+  if (defaulted) d = d.slice(0, -1);
+  if (d.startsWith("{") || d.startsWith("[")) {
+    const names = d
+      .slice(1, -1)
+      .split(",")
+      .map((s) => s.trim().replace(/^\.\.\./, ""))
+      .filter((s) => s.length > 0)
+      .map((name) => ({ name, field: name }));
+    return { rest, defaulted, names };
+  }
+  return { rest, defaulted, names: [{ name: d, field: undefined }] };
+}
+
 /**
  * The object literal the transformer passes to `register()`. The bulky fields are strings: one
  * token each for the parsers and printers downstream (a printer such as SWC puts every array

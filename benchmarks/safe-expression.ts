@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 // The package entry first: it evaluates the runtime's modules in the order their import cycle needs.
 import { InstrumentManager } from "../runtime/index.js";
 import { Expression, type CompiledExpression } from "../runtime/expressions/expression.js";
-import { frameLayout, type EventNamespace } from "../runtime/expressions/namespace.js";
+import { createNamespace, frameLayout, type EventNamespace } from "../runtime/expressions/namespace.js";
 import { SafeExpression } from "../runtime/expressions/safe/index.js";
 import type { CallFrame, FunctionInfo } from "../runtime/registry/index.js";
 
@@ -82,7 +82,7 @@ function fixedOps(caseIndex: number, form: Form, n: number): void {
   const run = (ops: number) => {
     for (let i = 0; i < ops; i++) {
       const k = i & 63;
-      if (evaluate(new layout.Namespace("return", frames[k], undefined, carts[k], false, 2, undefined))) sink++;
+      if (evaluate(createNamespace(layout, { kind: "return", frame: frames[k], locals: undefined, result: carts[k], threw: false, end: 2, hot: undefined }))) sink++;
     }
   };
   run(50_000);
@@ -127,7 +127,7 @@ function child(quick: boolean): SafeExpressionResult {
     while (t - t0 < roundMs) {
       for (let i = 0; i < 1000; i++) {
         const k = (ops + i) & 63;
-        const ns = new layout.Namespace("return", frames[k], undefined, carts[k], false, 2, undefined);
+        const ns = createNamespace(layout, { kind: "return", frame: frames[k], locals: undefined, result: carts[k], threw: false, end: 2, hot: undefined });
         if (evaluate(ns)) sink++;
       }
       ops += 1000;
@@ -167,7 +167,7 @@ function child(quick: boolean): SafeExpressionResult {
     for (let i = 0; i < texts; i++) {
       // Distinct texts: the engine's compilation cache must not serve a repeat.
       const e = new Kind(`args[0].items.length > ${i} && result.owner !== "u${i}"`, "value");
-      const ns = new layout.Namespace("return", frames[i & 63], undefined, carts[i & 63], false, 2, undefined);
+      const ns = createNamespace(layout, { kind: "return", frame: frames[i & 63], locals: undefined, result: carts[i & 63], threw: false, end: 2, hot: undefined });
       if (e.evaluate(ns, mgr)) sink++;
     }
     return ((performance.now() - t0) * 1000) / texts;

@@ -8,12 +8,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { inspect } from "node:util";
 
 /** One line's figure: `time` in ms, the 1-based `line`, and its `source` text (trimmed). */
 export interface LineTime {
   readonly time: number;
   readonly line: number;
-  /** The line's text from the module's source file, read when first asked for; "" if not found. */
+  /** The line's text from the module's source file (read when the report is first read); "" if not found. */
   readonly source: string;
 }
 
@@ -56,15 +57,13 @@ export function sourceLine(modulePath: string, line: number): string {
   return lines?.[line - 1]?.trim() ?? "";
 }
 
+/**
+ * A plain object with `source` as a data property (a getter would print as `[Getter]` in a log
+ * line). Made only when `worst`/`slowest` is first read, so the source file is read (once per
+ * module, cached) only for a report someone looks at.
+ */
 function lineTime(modulePath: string, time: number, line: number): LineTime {
-  let source: string | undefined;
-  return {
-    time,
-    line,
-    get source(): string {
-      return (source ??= sourceLine(modulePath, line));
-    },
-  };
+  return { time, line, source: sourceLine(modulePath, line) };
 }
 
 /** Records one call's line timings. @internal */
@@ -122,6 +121,11 @@ export class HotspotsRecorder implements HotspotsReport {
       worst: worst && lineTime(this.modulePath, worst[0], worst[1]),
       slowest: slowest && lineTime(this.modulePath, slowest[0], slowest[1]),
     });
+  }
+
+  /** Logged (LogInstrument, console.log) as its summary, not its bookkeeping. */
+  [inspect.custom](): { worst: LineTime | undefined; slowest: LineTime | undefined } {
+    return this.toJSON();
   }
 
   toJSON(): { worst: LineTime | undefined; slowest: LineTime | undefined } {

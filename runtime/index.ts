@@ -90,6 +90,7 @@ export {
   InstrumentValueError,
   InvalidEventError,
   ProbeExistsError,
+  TargetNotLoadedError,
   UnknownNameError,
   UnsafeExpressionError,
 } from "./probes/errors.js";

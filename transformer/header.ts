@@ -75,11 +75,17 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
 export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h)): string {
   const slot = `globalThis[Symbol.for('${REGISTRY_KEY}')]`;
   const registration = `.register(${tableCode(table)}, ${binderCode(handle)});`;
-  if (format !== "esm") return `${hookDeclarationCode(handle)} (${slot} ??= ${bootstrapCode()})${registration}`;
+  // Whatever the slot holds (a string, a registry of another ABI without `register`, one whose
+  // `register` throws or defines no flags), loading the module must not throw: the flags are
+  // defined by the header itself, and the registration is guarded. Such a module's probes stay off.
+  const guarded = (call: string) => `try { ${call} } catch (e) {}`;
+  if (format !== "esm") {
+    return `${hookDeclarationCode(handle)} ${flagDefinerCode(table.h, table.n)} ${guarded(`(${slot} ??= ${bootstrapCode()})${registration}`)}`;
+  }
   // ESM: one data: module installs the bootstrap if needed and defines the flags; it is a string,
   // so downstream printers keep it on one line (an inline bootstrap is pretty-printed).
   const definer = `(${slot}??=${bootstrapCode()});${flagDefinerCode(table.h, table.n)}`;
-  return `import "data:text/javascript,${dataUrlBody(definer)}";${hookDeclarationCode(handle)} ${slot}${registration}`;
+  return `import "data:text/javascript,${dataUrlBody(definer)}";${hookDeclarationCode(handle)} ${guarded(`${slot}${registration}`)}`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

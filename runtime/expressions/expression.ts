@@ -10,8 +10,8 @@
  * Expressions are code from whoever configures the instruments, run with the process's full
  * authority (as in the original `diagnose`): configure them only from trusted sources.
  */
-import { ExpressionSyntaxError, UnknownNameError } from "../probes/errors.js";
-import { EVENT_NAMES, FRAME, LAYOUT, LOCALS, type EventNamespace, type Layout, type NameSource } from "./namespace.js";
+import { ExpressionSyntaxError, UnknownNameError } from "./errors.js";
+import { EVENT_NAMES, FRAME, KIND, LAYOUT, LOCALS, type EventNamespace, type Layout, type NameSource } from "./namespace.js";
 import { RESERVED, scanExpression } from "./scan.js";
 
 /** Where expressions find names that are not the event's: `manager.globalNamespace`. */
@@ -158,10 +158,10 @@ function bareEvaluator(name: string, layout: Layout, names: NamespaceSource): Ev
     // A fixed property name per evaluator: a monomorphic getter call once warm.
     return new Function(NS, `return ${NS}.${name};`) as Evaluator;
   }
-  return function (this: unknown) {
+  return function (this: unknown, ns: EventNamespace) {
     const g = names.globalNamespace;
     if (isOwn(g, name)) return g[name];
     if (name in globalThis) return (globalThis as Record<string, unknown>)[name];
-    throw new UnknownNameError(name, [...layout.allNames(), ...Object.keys(g)]);
+    throw new UnknownNameError(name, [...layout.allNames(ns[KIND]), ...Object.keys(g)]);
   };
 }

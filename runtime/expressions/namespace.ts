@@ -11,6 +11,7 @@
  * variable name can collide with them.
  */
 import { performance } from "node:perf_hooks";
+import { parseParameter } from "../../abi/index.js";
 import type { CallFrame, FunctionInfo, SiteInfo } from "../registry/index.js";
 import type { HotspotsReport } from "../hotspots.js";
 
@@ -55,7 +56,7 @@ export class Layout {
   readonly names: ReadonlyMap<string, NameSource>;
   /** Index of the rest parameter in the frame's args, or -1. */
   readonly restIndex: number;
-  readonly Namespace: new (...args: ConstructorParameters<typeof EventNamespace>) => EventNamespace;
+  readonly Namespace: new () => EventNamespace;
 
   constructor(
     readonly fn: FunctionInfo,
@@ -63,12 +64,13 @@ export class Layout {
   ) {
     const names = new Map<string, NameSource>();
     let restIndex = -1;
-    fn.params.forEach((p, i) => {
-      if (p.startsWith("...")) restIndex = i;
+    const shapes = fn.params.map(parseParameter);
+    shapes.forEach((p, i) => {
+      if (p.rest) restIndex = i;
     });
     if (site === undefined) {
-      fn.params.forEach((p, index) => {
-        for (const { name, field } of parameterNames(p)) names.set(name, { from: "arg", index, field });
+      shapes.forEach((p, index) => {
+        for (const { name, field } of p.names) names.set(name, { from: "arg", index, field });
       });
     } else {
       site.locals.forEach((name, index) => names.set(name, { from: "local", index }));
@@ -84,9 +86,9 @@ export class Layout {
     this.Namespace = Sub;
   }
 
-  /** Every name an expression can read here (own names and event names). */
-  allNames(): string[] {
-    return [...new Set([...this.names.keys(), ...EVENT_NAMES])];
+  /** Every name an expression can read here at `kind` (own names and that event's names). */
+  allNames(kind: EventKind): string[] {
+    return [...new Set([...this.names.keys(), ...eventNamesOf(kind)])];
   }
 }
 
@@ -109,20 +111,6 @@ function getterFor(src: NameSource): (this: EventNamespace) => unknown {
   };
 }
 
-/** `"a"`, `"a="`, `"...a"` → a; `"{x,y}"` / `"[x,y]"` → x and y read from the pattern's object. */
-export function parameterNames(descriptor: string): { name: string; field: string | undefined }[] {
-  const d = descriptor.trim();
-  if (d.startsWith("{") || d.startsWith("[")) {
-    return d
-      .slice(1, -1)
-      .split(",")
-      .map((s) => s.trim().replace(/^\.\.\./, ""))
-      .filter((s) => s.length > 0)
-      .map((name) => ({ name, field: name }));
-  }
-  return [{ name: d.replace(/^\.\.\./, "").replace(/=$/, ""), field: undefined }];
-}
-
 const layouts = new WeakMap<object, Layout>();
 
 /** The layout of a function's parameters ("call" and "return" events). @internal */
@@ -137,6 +125,55 @@ export function siteLayout(fn: FunctionInfo, site: SiteInfo): Layout {
   let l = layouts.get(site);
   if (l === undefined) layouts.set(site, (l = new Layout(fn, site)));
   return l;
+}
+
+/** What one event hands its namespace; built by `createNamespace`, the one place that makes namespaces. @internal */
+export interface EventFields {
+  readonly kind: EventKind;
+  /** Undefined for a call that was already running when the probe was switched on. */
+  readonly frame: CallFrame | undefined;
+  /** "line"/"end": the site's locals, in the layout's order. */
+  readonly locals: readonly unknown[] | undefined;
+  /** "return"/"end": the returned value, or the thrown one. */
+  readonly result: unknown;
+  readonly threw: boolean;
+  /** "return"/"end": the exit time, or NaN when nobody needs it. */
+  readonly end: number;
+  readonly hot: HotspotsReport | undefined;
+}
+
+/**
+ * The namespace of one event. Every event of every probe is made here, so per-event policy
+ * (budgets, rate limits) has one place to live. Callers pass an object literal; the factory is
+ * small enough for TurboFan to inline it and drop the literal (no allocation besides the
+ * namespace itself).
+ * @internal
+ */
+export function createNamespace(layout: Layout, f: EventFields): EventNamespace {
+  const ns = new layout.Namespace();
+  ns[FRAME] = f.frame;
+  ns[LOCALS] = f.locals;
+  ns[RESULT] = f.result;
+  ns[THREW] = f.threw;
+  ns[END] = f.end;
+  ns[HOT] = f.hot;
+  ns[KIND] = f.kind;
+  return ns;
+}
+
+/** The event names defined at each kind of event (before the function's own names shadow them). */
+const CALL_NAMES = ["event", "target", "args", "this", "now", "start", "locals"] as const;
+const EXIT_NAMES = ["result", "error", "threw", "end", "elapsed"] as const;
+const NAMES_BY_KIND: Readonly<Record<EventKind, ReadonlySet<string>>> = {
+  call: new Set(CALL_NAMES),
+  line: new Set([...CALL_NAMES, "line"]),
+  end: new Set([...CALL_NAMES, ...EXIT_NAMES]),
+  return: new Set([...CALL_NAMES, ...EXIT_NAMES, "hotspots"]),
+};
+
+/** The event names an expression can read at `kind` (the function's own names come on top). */
+export function eventNamesOf(kind: EventKind): ReadonlySet<string> {
+  return NAMES_BY_KIND[kind];
 }
 
 /**
@@ -155,25 +192,6 @@ export class EventNamespace {
   /** @internal */ declare [HOT]: HotspotsReport | undefined;
   /** @internal */ declare [KIND]: EventKind;
   /** @internal */ declare readonly [LAYOUT]: Layout;
-
-  /** @internal */
-  constructor(
-    kind: EventKind,
-    frame: CallFrame | undefined,
-    locals: readonly unknown[] | undefined,
-    result: unknown,
-    threw: boolean,
-    end: number,
-    hot: HotspotsReport | undefined,
-  ) {
-    this[FRAME] = frame;
-    this[LOCALS] = locals;
-    this[RESULT] = result;
-    this[THREW] = threw;
-    this[END] = end;
-    this[HOT] = hot;
-    this[KIND] = kind;
-  }
 
   /** "call", "return", "end" or "line". */
   get event(): EventKind {

@@ -20,7 +20,7 @@ export const RESERVED = new Set([
 ]);
 
 /** After these tokens a `/` starts a regular expression, not a division. */
-const REGEX_AFTER = new Set(["", "(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^"]);
+const REGEX_AFTER = new Set(["", "...", "(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^"]);
 const REGEX_AFTER_WORDS = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else"]);
 
 export interface ScanResult {
@@ -76,7 +76,7 @@ export function scanExpression(source: string): ScanResult {
       let j = i + 1;
       while (j < n && (IDENT_PART.test(source[j]!) || source[j] === "\\")) j++;
       const word = source.slice(i, j);
-      if (!afterDot && !word.includes("\\")) identifiers.add(word);
+      if (!afterDot && !word.includes("\\") && !isPropertyKey(source, j, stack, last)) identifiers.add(word);
       last = word;
       afterDot = false;
       i = j;
@@ -93,6 +93,11 @@ export function scanExpression(source: string): ScanResult {
       let j = i + 1;
       while (j < n && IDENT_PART.test(source[j]!)) j++;
       i = j; last = "num"; afterDot = false;
+      continue;
+    }
+    if (c === "." && source[i + 1] === "." && source[i + 2] === ".") {
+      // Spread or rest: the name after it is read, not a property.
+      i += 3; last = "..."; afterDot = false;
       continue;
     }
     if (c === "(" || c === "[" || c === "{") stack.push(c);
@@ -115,6 +120,14 @@ export function scanExpression(source: string): ScanResult {
   }
   if (stack.length > 0) throw `an unclosed "${stack[stack.length - 1]}"`;
   return { identifiers, bare: undefined };
+}
+
+/** `{ word: …` or `, word: …` inside braces: an object literal's key (or a label), not a read. */
+function isPropertyKey(s: string, end: number, stack: readonly string[], last: string): boolean {
+  if (stack[stack.length - 1] !== "{" || (last !== "{" && last !== ",")) return false;
+  let k = end;
+  while (k < s.length && (s[k] === " " || s[k] === "\t" || s[k] === "\n" || s[k] === "\r")) k++;
+  return s[k] === ":";
 }
 
 function skipString(s: string, i: number, quote: string): number {

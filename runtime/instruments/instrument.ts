@@ -6,12 +6,14 @@
  * expressions, `checkCall`, `fire` or `finish` throw, disables the instrument, records the error on
  * it and hands it to `mgr.handleError` once.
  */
+import { isPromise } from "node:util/types";
 import { Expression, type CompiledExpression } from "../expressions/expression.js";
 import { SafeExpression } from "../expressions/safe/index.js";
-import { END_NAMES, START_NAMES, type EventKind, type EventNamespace } from "../expressions/namespace.js";
+import { END_NAMES, EVENT_NAMES, START_NAMES, eventNamesOf, type EventKind, type EventNamespace } from "../expressions/namespace.js";
 import { manager as defaultManager, type InstrumentManager, type Tags } from "../manager/manager.js";
-import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "../probes/errors.js";
+// A type only: instruments never call into probes; probes subscribe to them (InstrumentObserver).
 import type { Probe } from "../probes/probe.js";
+import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "./errors.js";
 
 /** When an instrument fires: "call", "return" (default), "end", or "line:N". */
 export type InstrumentEvent = "call" | "return" | "end" | `line:${number}`;
@@ -65,6 +67,18 @@ const RECONFIGURABLE = [
   "wantsTiming",
 ] as const;
 
+/**
+ * Who holds an instrument (a probe) subscribes to hear about it: `changed` when its status or
+ * expiry changed, `failed` when a promise it produced rejected after the event that made it was
+ * over (the holder reports it to the instrument's manager; return false if it does not hold the
+ * instrument any more). The instrument knows nothing else about its holders.
+ * @internal
+ */
+export interface InstrumentObserver {
+  changed(inst: Instrument): void;
+  failed(inst: Instrument, error: unknown): boolean;
+}
+
 const EMPTY_TAGS: Tags = Object.freeze({}) as Tags;
 const LINE_EVENT = /^line:([1-9]\d*)$/;
 
@@ -92,8 +106,6 @@ export abstract class Instrument {
   lastError: unknown = undefined;
   /** When the last error was caught. */
   lastErrorAt: Date | undefined = undefined;
-  /** How many times `fire` completed (the manager's status reads it). @internal */
-  hits = 0;
 
   /** @internal */ readonly eventKind: EventKind;
   /** @internal */ readonly line: number | undefined;
@@ -105,8 +117,10 @@ export abstract class Instrument {
    * A subclass may also declare it: `override readonly wantsTiming = true`.
    */
   readonly wantsTiming: boolean;
-  /** Probes holding this instrument. @internal */
-  readonly owners = new Set<Probe>();
+  /** How many times `fire` returned without throwing. @internal */
+  hits = 0;
+  /** Holders of this instrument (probes), told when it changes. @internal */
+  readonly observers = new Set<InstrumentObserver>();
   private expiresAt: Date | undefined;
   private disabledFlag = false;
 
@@ -137,6 +151,7 @@ export abstract class Instrument {
     const { tags, condition } = this.custom;
     this.tagsExpression = tags === undefined ? undefined : new Compiled(tags, "tags");
     this.conditionExpression = condition === undefined ? undefined : new Compiled(condition, "condition");
+    checkEventNames(this);
   }
 
   /** Handles one event. `namespace` holds the event's names; see `evaluate` and `evaluateTags`. */
@@ -155,7 +170,10 @@ export abstract class Instrument {
 
   /** The value expression's result for this event. */
   evaluate(namespace: EventNamespace): unknown {
-    return this.valueExpression.evaluate(namespace, this.mgr);
+    const value = this.valueExpression.evaluate(namespace, this.mgr);
+    // The typeof test first: isPromise is a call into C++, too dear for every number.
+    if (typeof value === "object" && value !== null && isPromise(value)) this.observe(value);
+    return value;
   }
 
   /** `custom.tags` evaluated, merged with the manager's tags (the manager's win). */
@@ -163,6 +181,7 @@ export abstract class Instrument {
     const mgrTags = this.mgr.getTags();
     if (this.tagsExpression === undefined) return mgrTags ?? EMPTY_TAGS;
     const own = this.tagsExpression.evaluate(namespace, this.mgr);
+    if (typeof own === "object" && own !== null && isPromise(own)) this.observe(own);
     if (typeof own !== "object" || own === null || Array.isArray(own)) {
       throw new InstrumentValueError(
         `The tags expression ${JSON.stringify(this.tagsExpression.source)} of instrument ${JSON.stringify(this.name)} ` +
@@ -225,12 +244,16 @@ export abstract class Instrument {
     return this.wantsTiming || END_NAMES.some((n) => this.mentions(n));
   }
 
-  /** @internal */
+  /**
+   * Records a caught error and disables the instrument. The fields are written before anything
+   * that needs stack (near the stack limit, a RangeError must still be counted), then holders hear.
+   * @internal
+   */
   recordError(error: unknown): void {
     this.errorCount++;
     this.lastError = error;
-    this.lastErrorAt = new Date();
     this.disabledFlag = true;
+    this.lastErrorAt = new Date();
     this.changed();
   }
 
@@ -249,6 +272,37 @@ export abstract class Instrument {
     this.changed();
   }
 
+  /**
+   * Observes a promise this instrument produced (returned by `fire`, or the value of an
+   * expression): its rejection is recorded and reported like a throw, never left unhandled.
+   * @internal
+   */
+  observe(promise: Promise<unknown>): void {
+    try {
+      Promise.prototype.then.call(promise, undefined, (error: unknown) => this.failedLater(error));
+    } catch {
+      // A promise whose species constructor throws: there is nothing left to observe.
+    }
+  }
+
+  /** A promise of an earlier event rejected: disable, record, and have one holder report it. */
+  private failedLater(error: unknown): void {
+    const wasLive = !this.disabledFlag;
+    try {
+      this.recordError(error);
+    } catch {
+      // recordError only counts and notifies holders, which guard themselves.
+    }
+    if (!wasLive) return;
+    for (const o of this.observers) {
+      try {
+        if (o.failed(this, error)) return;
+      } catch {
+        // A holder's report must not stop another from reporting.
+      }
+    }
+  }
+
   toString(): string {
     return `${this.constructor.name}(${JSON.stringify(this.name)}, ${JSON.stringify(this.value)}, event ${this.event}${
       this.expiresAt ? `, expires ${this.expiresAt.toISOString()}` : ""
@@ -256,7 +310,29 @@ export abstract class Instrument {
   }
 
   private changed(): void {
-    for (const p of this.owners) p.refresh();
+    for (const o of this.observers) o.changed(this);
+  }
+}
+
+/**
+ * Refuses an expression that reads an event name the instrument's event never has (`elapsed` at
+ * "call"): it would be undefined at every event. A parameter or local of that name is still
+ * readable as `locals.<name>`.
+ */
+function checkEventNames(inst: Instrument): void {
+  const available = eventNamesOf(inst.eventKind);
+  for (const expr of [inst.valueExpression, inst.tagsExpression, inst.conditionExpression]) {
+    if (expr === undefined) continue;
+    for (const id of expr.identifiers) {
+      if (!EVENT_NAMES.has(id) || available.has(id)) continue;
+      throw new InstrumentOptionsError(
+        `Instrument ${JSON.stringify(inst.name)}: ${JSON.stringify(id)} is not defined at the ${JSON.stringify(inst.event)} event ` +
+          `(in ${JSON.stringify(expr.source)}). Names there: ${[...available].join(", ")}, and the target's own ` +
+          `${inst.eventKind === "call" || inst.eventKind === "return" ? "parameters" : "locals"} ` +
+          `(read one named like an event name as locals.${id}). ` +
+          `${id === "hotspots" ? 'Use the "return" event for it.' : 'Use the "return" or "end" event for results and timings.'}`,
+      );
+    }
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * LogInstrument: one line per event, `Probe (name) = value`, or `Probe (name)[k=v, k2=v2] = value`
- * when tags are set. An undefined value prints nothing.
+ * when tags are set. An undefined value prints nothing. Always one line (see format.ts).
  */
 import type { EventNamespace } from "../expressions/namespace.js";
-import { formatValue, truncate } from "./format.js";
+import { escapeControls, formatValue, truncate } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";
 
 /**
@@ -43,9 +43,12 @@ export class LogInstrument extends Instrument {
   }
 }
 
-/** `Probe (name) = value` / `Probe (name)[k=v, …] = value`, value and tags cut at 2,000 characters. */
+/**
+ * `Probe (name) = value` / `Probe (name)[k=v, …] = value`, value and tags cut at 2,000 characters,
+ * on one line whatever the value holds.
+ */
 export function formatLine(name: string, value: unknown, tags: Record<string, unknown>): string {
   const keys = Object.keys(tags);
-  const tagText = keys.length === 0 ? "" : "[" + truncate(keys.map((k) => `${k}=${formatValue(tags[k])}`).join(", ")) + "]";
-  return `Probe (${name})${tagText} = ${truncate(formatValue(value))}`;
+  const tagText = keys.length === 0 ? "" : "[" + truncate(keys.map((k) => `${escapeControls(k)}=${formatValue(tags[k])}`).join(", ")) + "]";
+  return `Probe (${escapeControls(name)})${tagText} = ${truncate(formatValue(value))}`;
 }

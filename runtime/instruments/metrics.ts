@@ -5,7 +5,7 @@
  * the instrument.
  */
 import type { EventNamespace } from "../expressions/namespace.js";
-import { InstrumentValueError } from "../probes/errors.js";
+import { InstrumentValueError } from "./errors.js";
 import { defaultStatsClient, type StatsClient } from "./dogstatsd.js";
 import { formatValue, truncate } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";

@@ -18,9 +18,11 @@
  * Order of events within one call: "call" → "line:N"… → "end" (at the exit site) → "return"
  * (at the exit site, or when an async function's promise settles) → `finish()`.
  */
+import { isPromise } from "node:util/types";
 import { FnFlags } from "../../abi/index.js";
-import { clock, EventNamespace, frameLayout, siteLayout, type EventKind, type Layout } from "../expressions/namespace.js";
+import { clock, createNamespace, frameLayout, siteLayout, type EventKind, type EventNamespace, type Layout } from "../expressions/namespace.js";
 import { HotspotsRecorder } from "../hotspots.js";
+import { InstrumentValueError } from "../instruments/errors.js";
 import { Instrument } from "../instruments/instrument.js";
 import { InstrumentManager } from "../manager/manager.js";
 import type { CallFrame, FunctionInfo, SiteInfo, Watcher, WatchState } from "../registry/index.js";
@@ -30,10 +32,16 @@ import type { Probe } from "./probe.js";
 export interface Slot {
   readonly key: string;
   readonly inst: Instrument;
-  /** Removed, disabled or expired: never fires again. */
+  /** Removed, disabled, failed or expired: never fires again. */
   dead: boolean;
   /** `performance.now()` deadline from `expires`, or Infinity. */
   deadline: number;
+  /** The instrument or its manager filters calls (see `hasCallFilter`), as of the last rebuild. */
+  filtered: boolean;
+  /** An error was caught from this slot's instrument (`error`); `reported` once recorded and handed on. */
+  failed: boolean;
+  error: unknown;
+  reported: boolean;
 }
 
 /** The probe's live instruments, bucketed by event. Never mutated once built. @internal */
@@ -93,33 +101,38 @@ export class Dispatcher implements Watcher {
   constructor(private readonly probe: Probe) {}
 
   // -- registry callbacks ----------------------------------------------------------------------
+  // Each starts by applying the probe's pending changes (one flag test when there are none), so a
+  // change made since the last event takes effect at this one, and never inside an instrument loop.
 
   onEntry(frame: CallFrame): void {
+    const p = this.probe;
+    if (p.dirty) p.flush();
     const s = this.snap;
-    this.begin(frame, s);
+    const state = this.begin(frame, s);
     const list = s.call;
     if (list.length === 0) return;
     let ns: EventNamespace | undefined;
-    let state: CallState | undefined;
-    if (this.stateful) state = this.calls.get(frame);
     let now = frame.start; // NaN unless some watch of the function asked for timing
     for (let i = 0; i < list.length; i++) {
       const slot = list[i]!;
-      if (slot.dead) continue;
-      if (slot.deadline !== Infinity) {
-        if (now !== now) now = clock();
-        if (slot.deadline <= now) {
-          this.expire(slot);
-          continue;
-        }
-      }
-      if (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot)) continue;
-      ns ??= new (this.layoutOf(frame.fn).Namespace)("call", frame, undefined, undefined, false, NaN, undefined);
+      if (slot.deadline !== Infinity && now !== now) now = clock();
+      if (!this.eligible(slot, frame, state, now)) continue;
+      ns ??= createNamespace(this.layoutOf(frame.fn), {
+        kind: "call",
+        frame,
+        locals: undefined,
+        result: undefined,
+        threw: false,
+        end: NaN,
+        hot: undefined,
+      });
       this.run(slot, ns);
     }
   }
 
   onLine(frame: CallFrame | undefined, site: SiteInfo, locals: readonly unknown[]): void {
+    const p = this.probe;
+    if (p.dirty) p.flush();
     let state: CallState | undefined;
     if (frame !== undefined && this.stateful) {
       state = this.calls.get(frame);
@@ -164,6 +177,8 @@ export class Dispatcher implements Watcher {
     threw: boolean,
     locals: readonly unknown[],
   ): { value: unknown } | void {
+    const p = this.probe;
+    if (p.dirty) p.flush();
     const s = this.snap;
     let state: CallState | undefined;
     if (frame !== undefined && this.stateful) {
@@ -174,7 +189,9 @@ export class Dispatcher implements Watcher {
     // "return" and finish() pair with an entry: calls that were already running when the probe
     // was switched on have no frame and end here.
     if (frame === undefined || (s.ret.length === 0 && s.finishers.length === 0)) return;
-    if (!threw && (frame.fn.flags & FnFlags.async) !== 0 && isThenable(result)) return this.settleLater(frame, result, state);
+    if (!threw && (frame.fn.flags & FnFlags.async) !== 0 && ((typeof result === "object" && result !== null) || typeof result === "function")) {
+      return this.settleLater(frame, result as object, state);
+    }
     this.settle(frame, result, threw, state);
   }
 
@@ -186,52 +203,84 @@ export class Dispatcher implements Watcher {
     let ns: EventNamespace | undefined;
     for (let i = 0; i < list.length; i++) {
       const slot = list[i]!;
-      if (slot.dead) continue;
-      if (slot.deadline !== Infinity) {
-        // Read before the namespace exists, so its `end` is this reading.
-        if (end !== end) end = clock();
-        if (slot.deadline <= end) {
-          this.expire(slot);
-          continue;
-        }
-      }
-      if (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot)) continue;
-      ns ??= new (this.layoutOf(frame.fn).Namespace)("return", frame, undefined, result, threw, end, state?.hot);
+      // Read before the namespace exists, so its `end` is this reading.
+      if (slot.deadline !== Infinity && end !== end) end = clock();
+      if (!this.eligible(slot, frame, state, end)) continue;
+      ns ??= createNamespace(this.layoutOf(frame.fn), { kind: "return", frame, locals: undefined, result, threw, end, hot: state?.hot });
       this.run(slot, ns);
     }
-    const fin = s.finishers;
+    if (s.finishers.length !== 0) this.finishAll(s.finishers, frame, state);
+  }
+
+  /** finish() of each instrument that took part in the call (kept out of `settle`, which stays small). */
+  private finishAll(fin: readonly Slot[], frame: CallFrame, state: CallState | undefined): void {
     for (let i = 0; i < fin.length; i++) {
       const slot = fin[i]!;
-      if (slot.dead || (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot))) continue;
+      if (!this.eligible(slot, frame, state, NaN)) continue;
       try {
         slot.inst.finish();
       } catch (err) {
-        this.probe.instrumentFailed(slot, err);
+        // Written in place, no call: near the stack limit a call here would throw again.
+        if (!slot.failed) (slot.failed = true), (slot.dead = true), (slot.error = err), (this.probe.dirty = true);
+        try {
+          this.probe.reportFailure(slot);
+        } catch {
+          // The probe's next flush reports it.
+        }
       }
     }
   }
 
   /**
-   * An async function returned a thenable: its promise settles with it later. A native promise is
-   * observed with a side chain that handles both outcomes (no unhandled rejection, nothing changes
-   * for the caller). Any other thenable is adopted once through a native promise that we return
-   * in its place, because calling a foreign `then` a second time may repeat its work (e.g. a query
-   * builder runs its query on `then`); the caller still sees the same value or reason.
+   * An async function returned an object: its promise settles with it later, and the caller must
+   * see exactly what it would see unprobed. A plain native promise (no own `then`/`constructor`,
+   * so observing it runs no user code) is observed with a side chain. Anything else is adopted once,
+   * in a microtask as the async function would, through a native promise returned in its place:
+   * its `then` is read once (a throwing getter rejects with what it threw, as unprobed), called
+   * once (a foreign `then` may repeat work; a Promise subclass's species constructor runs once),
+   * and a non-thenable settles now. Nothing here reads a trap of a Proxy except that one `then`.
    */
-  private settleLater(frame: CallFrame, value: PromiseLike<unknown>, state: CallState | undefined): { value: unknown } | void {
-    const ok = (v: unknown): unknown => {
-      this.settle(frame, v, false, state);
-      return v;
-    };
-    if (value instanceof Promise) {
-      Promise.prototype.then.call(value, ok, (e: unknown) => this.settle(frame, e, true, state));
+  private settleLater(frame: CallFrame, value: object, state: CallState | undefined): { value: unknown } | void {
+    if (isPromise(value) && Object.getPrototypeOf(value) === Promise.prototype && !Object.hasOwn(value, "then") && !Object.hasOwn(value, "constructor")) {
+      Promise.prototype.then.call(
+        value,
+        (v: unknown) => this.settle(frame, v, false, state),
+        (e: unknown) => this.settle(frame, e, true, state),
+      );
       return;
     }
-    const adopted = Promise.resolve(value).then(ok, (e: unknown) => {
-      this.settle(frame, e, true, state);
-      throw e;
+    let then: unknown;
+    try {
+      then = (value as { then?: unknown }).then;
+    } catch (err) {
+      this.settle(frame, err, true, state);
+      return { value: Promise.reject(err) };
+    }
+    if (typeof then !== "function") {
+      this.settle(frame, value, false, state);
+      return;
+    }
+    const adopted = new Promise<unknown>((resolve, reject) => {
+      queueMicrotask(() => {
+        try {
+          Reflect.apply(then as (...a: unknown[]) => unknown, value, [resolve, reject]);
+        } catch (err) {
+          reject(err);
+        }
+      });
     });
-    return { value: adopted };
+    return {
+      value: adopted.then(
+        (v) => {
+          this.settle(frame, v, false, state);
+          return v;
+        },
+        (e: unknown) => {
+          this.settle(frame, e, true, state);
+          throw e;
+        },
+      ),
+    };
   }
 
   private fireAt(
@@ -249,79 +298,100 @@ export class Dispatcher implements Watcher {
     let now = end;
     for (let i = 0; i < list.length; i++) {
       const slot = list[i]!;
-      if (slot.dead) continue;
-      if (slot.deadline !== Infinity) {
-        if (now !== now) now = clock();
-        if (slot.deadline <= now) {
-          this.expire(slot);
-          continue;
-        }
+      if (slot.deadline !== Infinity && now !== now) now = clock();
+      if (!this.eligible(slot, frame, state, now)) continue;
+      if (ns === undefined) {
+        const layout = this.siteLayoutOf(frame, site);
+        if (layout === undefined) return;
+        ns = createNamespace(layout, { kind, frame, locals, result, threw, end: kind === "line" ? NaN : now, hot: undefined });
       }
-      if (state !== undefined && state.rejected !== undefined && state.rejected.includes(slot)) continue;
-      if (frame === undefined && hasCallFilter(slot.inst)) continue;
-      ns ??= this.siteNamespace(kind, frame, site, locals, result, threw, kind === "line" ? NaN : now);
-      if (ns === undefined) return;
       this.run(slot, ns);
     }
   }
 
-  /** Runs one instrument for one event: condition, then fire; any error disables it. */
+  /**
+   * The one eligibility check of every event: a slot fires unless it is dead, past its deadline
+   * (`now`, NaN when no instrument of the event expires: then no clock was read), refused by its
+   * call filter for this call, or filtered at all for a call that was already running when the
+   * probe was switched on (no frame, so no filter could be asked).
+   */
+  private eligible(slot: Slot, frame: CallFrame | undefined, state: CallState | undefined, now: number): boolean {
+    if (slot.dead) return false;
+    if (slot.deadline <= now) {
+      this.expire(slot);
+      return false;
+    }
+    if (frame === undefined) return !slot.filtered;
+    return state === undefined || state.rejected === undefined || !state.rejected.includes(slot);
+  }
+
+  /**
+   * Runs one instrument for one event: condition, then fire. Any error disables it; a promise
+   * from `fire` is observed (its rejection is an error of the instrument); a condition must not
+   * give a promise (it would always be truthy).
+   */
   private run(slot: Slot, ns: EventNamespace): void {
     const inst = slot.inst;
     try {
       const cond = inst.conditionExpression;
-      if (cond !== undefined && !cond.evaluate(ns, inst.mgr)) return;
-      inst.fire(ns);
+      if (cond !== undefined) {
+        const ok = cond.evaluate(ns, inst.mgr);
+        if (!ok) return;
+        if (typeof ok === "object" && isPromise(ok)) conditionPromise(inst, ok);
+      }
+      const r: unknown = inst.fire(ns);
       inst.hits++;
+      if (typeof r === "object" && r !== null && isPromise(r)) inst.observe(r);
     } catch (err) {
-      this.probe.instrumentFailed(slot, err);
+      // Written in place, no call: near the stack limit a call here would throw again.
+      if (!slot.failed) (slot.failed = true), (slot.dead = true), (slot.error = err), (this.probe.dirty = true);
+      try {
+        this.probe.reportFailure(slot);
+      } catch {
+        // The probe's next flush reports it.
+      }
     }
   }
 
   // -- per call --------------------------------------------------------------------------------
 
   /** At entry: asks the call filters and starts hotspots; stores state only if there is any. */
-  private begin(frame: CallFrame, s: Snapshot): void {
+  private begin(frame: CallFrame, s: Snapshot): CallState | undefined {
     let rejected: Slot[] | undefined;
     const all = s.all;
     for (let i = 0; i < all.length; i++) {
       const slot = all[i]!;
-      if (slot.dead || !hasCallFilter(slot.inst)) continue;
+      if (slot.dead || !slot.filtered) continue;
       let ok: boolean;
       try {
         ok = slot.inst.checkCall(this.probe, frame.args) !== false;
       } catch (err) {
-        this.probe.instrumentFailed(slot, err);
+        if (!slot.failed) (slot.failed = true), (slot.dead = true), (slot.error = err), (this.probe.dirty = true);
+        try {
+          this.probe.reportFailure(slot);
+        } catch {
+          // The probe's next flush reports it.
+        }
         continue;
       }
       if (!ok) (rejected ??= []).push(slot);
     }
     const hot = s.hotspots ? new HotspotsRecorder(frame.fn.module) : undefined;
-    if (rejected !== undefined || hot !== undefined) {
-      this.calls.set(frame, { rejected, hot });
-      this.stateful = true;
-    }
+    if (rejected === undefined && hot === undefined) return undefined;
+    const state: CallState = { rejected, hot };
+    this.calls.set(frame, state);
+    this.stateful = true;
+    return state;
   }
 
-  private siteNamespace(
-    kind: EventKind,
-    frame: CallFrame | undefined,
-    site: SiteInfo,
-    locals: readonly unknown[],
-    result: unknown,
-    threw: boolean,
-    end: number,
-  ): EventNamespace | undefined {
-    let layout: Layout;
-    if (site === this.lastSite) layout = this.lastSiteLayout!;
-    else {
-      const fn = frame?.fn ?? this.probe.functionInfo;
-      if (fn === undefined) return undefined;
-      layout = siteLayout(fn, site);
-      this.lastSite = site;
-      this.lastSiteLayout = layout;
-    }
-    return new layout.Namespace(kind, frame, locals, result, threw, end, undefined);
+  private siteLayoutOf(frame: CallFrame | undefined, site: SiteInfo): Layout | undefined {
+    if (site === this.lastSite) return this.lastSiteLayout!;
+    const fn = frame?.fn ?? this.probe.functionInfo;
+    if (fn === undefined) return undefined;
+    const layout = siteLayout(fn, site);
+    this.lastSite = site;
+    this.lastSiteLayout = layout;
+    return layout;
   }
 
   private layoutOf(fn: FunctionInfo): Layout {
@@ -334,20 +404,25 @@ export class Dispatcher implements Watcher {
 
   private expire(slot: Slot): void {
     slot.dead = true;
-    this.probe.refresh();
+    this.probe.markDirty();
   }
 }
 
-/** Whether the instrument or its manager filters calls (anything but the default checkCall). */
-function hasCallFilter(inst: Instrument): boolean {
-  return inst.checkCall !== DEFAULT_CHECK || inst.mgr.checkCall !== DEFAULT_MGR_CHECK;
+/** A condition gave a promise: its own rejection must not go unhandled, and it is an error. */
+function conditionPromise(inst: Instrument, promise: Promise<unknown>): never {
+  try {
+    Promise.prototype.then.call(promise, undefined, () => {});
+  } catch {
+    // Nothing left to observe.
+  }
+  throw new InstrumentValueError(
+    `The condition ${JSON.stringify(inst.conditionExpression?.source)} of instrument ${JSON.stringify(inst.name)} gave a ` +
+      `promise, which is always truthy: a condition must be synchronous.`,
+  );
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === "object" || typeof value === "function") &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
+/** Whether the instrument or its manager filters calls (anything but the default checkCall). @internal */
+export function hasCallFilter(inst: Instrument): boolean {
+  return inst.checkCall !== DEFAULT_CHECK || inst.mgr.checkCall !== DEFAULT_MGR_CHECK;
 }
 

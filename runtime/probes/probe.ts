@@ -8,22 +8,30 @@
  * hotspots). When the last live instrument goes — removed, disabled, or expired (an unref'd timer
  * notices without any call) — the watch closes and the target's sites are off again.
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Instrument } from "../instruments/instrument.js";
-import { manager } from "../manager/manager.js";
+import { isNativeError } from "node:util/types";
+import { Instrument, type InstrumentObserver } from "../instruments/instrument.js";
+import { manager, type InstrumentManager } from "../manager/manager.js";
 import {
   InvalidTargetError,
   LineNotFoundError,
   TargetNotFoundError,
-  listFunctions,
+  lookupTarget,
   watch,
   type FunctionInfo,
   type Watch,
   type WatchOptions,
   type WatchState,
 } from "../registry/index.js";
-import { Dispatcher, EMPTY_SNAPSHOT, type Slot, type Snapshot } from "./dispatch.js";
-import { InstrumentOptionsError, ProbeExistsError } from "./errors.js";
+import { Dispatcher, EMPTY_SNAPSHOT, hasCallFilter, type Slot, type Snapshot } from "./dispatch.js";
+import { InstrumentMap } from "./instrument-map.js";
+import { bucket, sameOptions, watchOptionsOf, type ProbeWatchOptions } from "./snapshot.js";
+import { describeError } from "../../errors/index.js";
+import { ProbeExistsError } from "./errors.js";
+
+export { InstrumentMap } from "./instrument-map.js";
 
 /**
  * - "stopped": not started (or stopped);
@@ -37,65 +45,11 @@ export type ProbeStatus = "stopped" | "idle" | "pending" | "active" | "failed";
 /** Longest timer delay Node accepts; longer expiries re-arm. */
 const MAX_DELAY = 2 ** 31 - 1;
 
+/** How long a started probe may stay pending before a warning says so (its module never loaded?). */
+const PENDING_WARNING_MS = 10_000;
+
 /** @internal */
 export const allProbes = new Map<string, Probe>();
-
-/**
- * The instruments of a probe by key. A real Map: `set`, `delete` and `clear` take effect at once,
- * also while probed calls are in flight.
- */
-export class InstrumentMap extends Map<string, Instrument> {
-  #probe: Probe | undefined;
-
-  /** @internal */
-  constructor(probe: Probe) {
-    super();
-    this.#probe = probe;
-  }
-
-  /**
-   * Attaches `instrument` under `key` (replacing any other instrument there). Throws if it is not an
-   * Instrument, or if its "line:N" has no line site in the already loaded target.
-   */
-  override set(key: string, instrument: Instrument): this {
-    const probe = this.#probe;
-    if (probe === undefined) return super.set(key, instrument);
-    if (!(instrument instanceof Instrument)) {
-      throw new InstrumentOptionsError(
-        `probe.instruments.set(${JSON.stringify(key)}, …) needs an Instrument (e.g. new LogInstrument(name, value)).`,
-      );
-    }
-    probe.checkLine(instrument);
-    const old = super.get(key);
-    super.set(key, instrument);
-    if (old !== undefined && old !== instrument) this.release(old);
-    instrument.owners.add(probe);
-    probe.refresh();
-    return this;
-  }
-
-  override delete(key: string): boolean {
-    const old = super.get(key);
-    if (!super.delete(key)) return false;
-    if (old !== undefined) this.release(old);
-    this.#probe?.refresh();
-    return true;
-  }
-
-  override clear(): void {
-    const olds = [...super.values()];
-    super.clear();
-    for (const old of olds) this.release(old);
-    this.#probe?.refresh();
-  }
-
-  private release(inst: Instrument): void {
-    const probe = this.#probe;
-    if (probe === undefined) return;
-    for (const v of super.values()) if (v === inst) return;
-    inst.owners.delete(probe);
-  }
-}
 
 export class Probe {
   /** The qualified name: "module:path", e.g. "src/shop/cart.ts:Cart.total". */
@@ -109,8 +63,33 @@ export class Probe {
   private readonly dispatcher = new Dispatcher(this);
   private readonly slots = new Map<string, Slot>();
   private timer: NodeJS.Timeout | undefined = undefined;
+  private pendingTimer: NodeJS.Timeout | undefined = undefined;
   private refreshing = false;
-  private again = false;
+  private scheduled = false;
+  /** Set while a failure caught during an event is recorded: changes then only mark the probe. */
+  private quiet = false;
+  /**
+   * Instruments changed (added, removed, failed, expired) since the snapshot was built. Changes
+   * only mark the probe; the snapshot and the watch are rebuilt once, by `flush()`: at the next
+   * event, the next read of the probe's state, or a microtask — never once per change, and never
+   * inside the loop of an event. A change that needs more of the watch (a new line, exits, timing)
+   * rebuilds at once, so it takes effect at the next call.
+   * @internal
+   */
+  dirty = false;
+  /** How this probe hears about its instruments (see InstrumentObserver). @internal */
+  readonly observer: InstrumentObserver = {
+    changed: (inst) => this.instrumentChanged(inst),
+    failed: (inst, error) => this.instrumentFailedLater(inst, error),
+  };
+  private readonly flushLater = (): void => {
+    this.scheduled = false;
+    try {
+      this.flush();
+    } catch {
+      // flush guards what it calls; nothing may escape into the microtask queue.
+    }
+  };
 
   /** Prefer `probes.attachTo(target)`, which returns the existing probe of a target. */
   constructor(target: string) {
@@ -127,6 +106,7 @@ export class Probe {
   }
 
   get status(): ProbeStatus {
+    if (this.dirty) this.flush();
     if (!this.startedFlag) return "stopped";
     const w = this.watchHandle;
     if (w !== undefined && w.state !== "closed") return w.state;
@@ -135,6 +115,7 @@ export class Probe {
 
   /** Why the probe failed, when `status` is "failed". */
   get error(): Error | undefined {
+    if (this.dirty) this.flush();
     if (!this.startedFlag) return undefined;
     const w = this.watchHandle;
     if (w !== undefined && w.state === "failed") return w.error;
@@ -143,7 +124,10 @@ export class Probe {
 
   /** The target's function, once its module has loaded and the probe is active. */
   get functionInfo(): FunctionInfo | undefined {
-    return this.watchHandle?.fn ?? listFunctions().find((f) => f.qualifiedName === this.target);
+    const w = this.watchHandle?.fn;
+    if (w !== undefined) return w;
+    const found = lookupTarget(this.target);
+    return found.state === "found" ? found.fn : undefined;
   }
 
   /**
@@ -158,12 +142,14 @@ export class Probe {
     if (this.watchHandle === undefined) this.failure = this.checkTarget();
     const err = this.error;
     if (err !== undefined) throw err;
+    if (this.status === "pending") this.warnPending();
     return this;
   }
 
   /** Switches the probe off (idempotent); its instruments stay attached for a later `start()`. */
   stop(): this {
     this.startedFlag = false;
+    this.clearPendingTimer();
     this.refresh();
     return this;
   }
@@ -174,54 +160,153 @@ export class Probe {
 
   // -- internals, called by the map, the instruments and the dispatcher ------------------------
 
+  /** Rebuilds the snapshot and reconciles the watch now. @internal */
+  refresh(): void {
+    this.dirty = true;
+    this.flush();
+  }
+
   /**
-   * Rebuilds the snapshot from the instruments and reconciles the watch. Re-entrant calls (an
-   * instrument disabled while reconciling) run another round instead of nesting.
+   * Applies pending changes: reports caught failures, rebuilds the snapshot from the instruments
+   * and reconciles the watch, once. A change made meanwhile (an instrument disabled while
+   * reconciling) runs another round instead of nesting.
    * @internal
    */
-  refresh(): void {
-    if (this.refreshing) {
-      this.again = true;
-      return;
-    }
+  flush(): void {
+    if (this.refreshing) return;
     this.refreshing = true;
     try {
       let rounds = 0;
-      do {
-        this.again = false;
+      while (this.dirty && rounds++ < 100) {
+        this.dirty = false;
+        for (const slot of this.slots.values()) if (slot.failed && !slot.reported) this.reportFailure(slot);
         this.rebuild();
         this.reconcile();
-      } while (this.again && ++rounds < 100);
+      }
     } finally {
       this.refreshing = false;
     }
   }
 
-  /** @internal */
-  instrumentFailed(slot: Slot, error: unknown): void {
-    if (slot.dead) return;
-    slot.dead = true;
+  /** Marks the probe for a flush: at the next event, read of its state, or a microtask. @internal */
+  markDirty(): void {
+    this.dirty = true;
+    // A stopped probe has nothing switched on: start() (or a read of its state) flushes.
+    if (this.scheduled || !this.startedFlag) return;
+    this.scheduled = true;
+    queueMicrotask(this.flushLater);
+  }
+
+  /**
+   * Instruments under `keys` were removed (`inst` undefined) or one was set under the single key.
+   * The old instrument stops at once (the snapshot in use still lists its slot); the watch shrinks
+   * at once too, unless the probe is stopped (then `start()` rebuilds).
+   * @internal
+   */
+  keysChanged(keys: readonly string[], inst: Instrument | undefined): void {
+    for (const key of keys) {
+      const slot = this.slots.get(key);
+      if (slot !== undefined && slot.inst !== inst) slot.dead = true;
+    }
+    if (inst !== undefined) this.instrumentChanged(inst);
+    else if (!this.startedFlag || this.refreshing || this.quiet) this.markDirty();
+    else this.refresh();
+  }
+
+  /**
+   * An instrument of this probe was added or changed. A live one the watch already covers (the
+   * common case: attaching many instruments) only marks the probe; one that needs more sites, or
+   * went off (disabled, expired: its sites may go off), rebuilds now. Failures caught during an
+   * event (`quiet`) only mark it: the next event or a microtask rebuilds once.
+   */
+  private instrumentChanged(inst: Instrument): void {
+    if (!this.startedFlag || this.refreshing || this.quiet || (inst.status === "live" && this.watchCovers(inst))) this.markDirty();
+    else this.refresh();
+  }
+
+  /** Whether the current watch already switches on every site `inst` needs. */
+  private watchCovers(inst: Instrument): boolean {
+    const w = this.watchHandle;
+    const o = this.watchOptions;
+    if (w === undefined || o === undefined || (w.state !== "active" && w.state !== "pending")) return false;
+    const kind = inst.eventKind;
+    const hot = kind === "return" && inst.mentions("hotspots");
+    if ((kind === "return" || kind === "end" || inst.finish !== Instrument.prototype.finish) && !o.exits) return false;
+    if (hot && o.lines !== "all") return false;
+    if (kind === "line" && o.lines !== "all" && !o.lines.includes(inst.line!)) return false;
+    if (!o.timing && (inst.needsStart() || (kind === "call" && inst.expires !== undefined))) return false;
+    return true;
+  }
+
+  /**
+   * Records the error caught from a slot's instrument (it disables it) and hands it to the
+   * instrument's manager, once. The dispatcher already marked the slot dead and failed.
+   * @internal
+   */
+  reportFailure(slot: Slot): void {
+    if (slot.reported) return;
+    slot.reported = true;
     const inst = slot.inst;
+    const error = slot.error;
+    this.quiet = true;
     try {
       inst.recordError(error);
     } catch {
-      // recordError only counts and refreshes; nothing here may reach the probed function.
+      // Near the stack limit: the fields are written first (see recordError); the flush rebuilds.
+      this.dirty = true;
+    } finally {
+      this.quiet = false;
     }
+    this.report(inst.mgr, inst, error);
+  }
+
+  /** A promise an instrument made rejected after its event: stop its slot and report it. */
+  private instrumentFailedLater(inst: Instrument, error: unknown): boolean {
+    let held = false;
+    for (const slot of this.slots.values()) {
+      if (slot.inst !== inst) continue;
+      held = true;
+      slot.dead = true;
+    }
+    if (!held) for (const v of this.instruments.values()) if (v === inst) held = true;
+    if (!held) return false;
+    this.markDirty();
+    this.report(inst.mgr, inst, error);
+    return true;
+  }
+
+  /** Calls `mgr.handleError`, guarded; near the stack limit it is retried from a microtask. */
+  private report(mgr: InstrumentManager, inst: Instrument | undefined, error: unknown): void {
     try {
-      inst.mgr.handleError(this, inst, error);
-    } catch {
-      // A throwing error handler goes nowhere.
+      mgr.handleError(this, inst, error);
+    } catch (err) {
+      if (!(err instanceof RangeError)) return; // A throwing error handler goes nowhere.
+      try {
+        queueMicrotask(() => {
+          try {
+            mgr.handleError(this, inst, error);
+          } catch {
+            // As above.
+          }
+        });
+      } catch {
+        // Not even that fits: the error stays recorded on the instrument.
+      }
     }
+  }
+
+  /** The managers of this probe's instruments, each once (the default manager when there are none). */
+  private managers(): Set<InstrumentManager> {
+    const out = new Set<InstrumentManager>();
+    for (const inst of this.instruments.values()) out.add(inst.mgr);
+    if (out.size === 0) out.add(manager);
+    return out;
   }
 
   /** The registry closed our watch after catching an error from it. @internal */
   watchFailed(error: unknown): void {
-    this.failure = error instanceof Error ? error : new Error(String(error));
-    try {
-      manager.handleError(this, undefined, error);
-    } catch {
-      // Ignored, as above.
-    }
+    this.failure = isNativeError(error) ? error : new Error(describeError(error));
+    for (const mgr of this.managers()) this.report(mgr, undefined, error);
   }
 
   /**
@@ -241,16 +326,21 @@ export class Probe {
         // Drop the failed watch: the remaining instruments (if any) get a new one.
         this.watchHandle = undefined;
         this.watchOptions = undefined;
-        for (const slot of culprits) this.instrumentFailed(slot, error);
+        for (const slot of culprits) this.failSlot(slot, error);
         this.refresh();
         return;
       }
     }
-    try {
-      manager.handleError(this, undefined, error);
-    } catch {
-      // Ignored, as in watchFailed.
-    }
+    if (state === "failed") for (const mgr of this.managers()) this.report(mgr, undefined, error);
+  }
+
+  /** Disables one slot's instrument with `error` and reports it (line problems). */
+  private failSlot(slot: Slot, error: unknown): void {
+    if (slot.failed) return;
+    slot.failed = true;
+    slot.dead = true;
+    slot.error = error;
+    this.reportFailure(slot);
   }
 
   /** Throws LineNotFoundError when the loaded target has no line site at a "line:N" instrument's line. @internal */
@@ -271,7 +361,10 @@ export class Probe {
     for (const [key, inst] of this.instruments) {
       if (inst.status !== "live") continue;
       let slot = this.slots.get(key);
-      if (slot === undefined || slot.inst !== inst || slot.dead) slot = { key, inst, dead: false, deadline: Infinity };
+      if (slot === undefined || slot.inst !== inst || slot.dead) {
+        slot = { key, inst, dead: false, deadline: Infinity, filtered: false, failed: false, error: undefined, reported: false };
+      }
+      slot.filtered = hasCallFilter(inst);
       const expires = inst.expires;
       slot.deadline = expires === undefined ? Infinity : expires.getTime() - nowWall + nowPerf;
       if (slot.deadline < soonest) soonest = slot.deadline;
@@ -330,8 +423,8 @@ export class Probe {
     const culprits = snap.all.filter((s) => s.inst.line !== undefined && missing.has(s.inst.line));
     if (culprits.length === 0) return;
     this.closeWatch();
-    for (const slot of culprits) this.instrumentFailed(slot, err);
-    this.again = true;
+    for (const slot of culprits) this.failSlot(slot, err);
+    this.dirty = true;
   }
 
   private closeWatch(): void {
@@ -347,88 +440,50 @@ export class Probe {
 
   /** With no watch to ask: the registry's view of whether the target exists. */
   private checkTarget(): Error | undefined {
-    const fns = listFunctions();
-    const inModule = fns.filter((f) => this.target.startsWith(f.module + ":"));
-    if (inModule.length === 0) return undefined; // module not loaded: pending
-    if (inModule.some((f) => f.qualifiedName === this.target)) return undefined;
-    return new TargetNotFoundError(this.target, nearest(this.target, inModule.map((f) => f.qualifiedName)));
+    const found = lookupTarget(this.target);
+    return found.state === "missing" ? new TargetNotFoundError(this.target, found.nearest) : undefined;
+  }
+
+  /**
+   * A started probe is pending (its module has not registered). When registered modules exist and
+   * none is the named one, the module part may be a typo: say so now, with the nearest ones; and
+   * warn again if the probe is still pending after a while.
+   */
+  private warnPending(): void {
+    const found = lookupTarget(this.target);
+    if (found.state === "not-loaded" && found.nearest.length > 0) {
+      const module = this.target.slice(0, this.target.indexOf(":"));
+      // Module paths are relative to the project root, which is the working directory of most services.
+      const onDisk = existsSync(resolve(process.cwd(), module));
+      emitWarning(
+        `diagnose: probe ${this.target} is pending: no registered module is named ${JSON.stringify(module)}` +
+          `${onDisk ? "" : ` and there is no such file under ${process.cwd()}`}. ` +
+          `Nearest registered modules: ${found.nearest.join(", ")}.`,
+      );
+    }
+    this.clearPendingTimer();
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      if (this.status !== "pending") return;
+      emitWarning(
+        `diagnose: probe ${this.target} is still pending after ${PENDING_WARNING_MS / 1000} s: its module has not loaded. ` +
+          `Check the module part of the name (a path relative to the project root, with its source extension).`,
+      );
+    }, PENDING_WARNING_MS);
+    this.pendingTimer.unref();
+  }
+
+  private clearPendingTimer(): void {
+    if (this.pendingTimer === undefined) return;
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
   }
 }
 
-function bucket(all: Slot[]): Snapshot {
-  const call: Slot[] = [];
-  const ret: Slot[] = [];
-  const end: Slot[] = [];
-  const lines = new Map<number, Slot[]>();
-  const finishers: Slot[] = [];
-  let hotspots = false;
-  let timing = false;
-  let retClock = false;
-  let endClock = false;
-  for (const slot of all) {
-    const inst = slot.inst;
-    // Entry time: names that need it, or an expiring "call" instrument (checked against frame.start).
-    if (inst.needsStart() || (inst.eventKind === "call" && slot.deadline !== Infinity)) timing = true;
-    switch (inst.eventKind) {
-      case "call":
-        call.push(slot);
-        break;
-      case "return":
-        ret.push(slot);
-        if (inst.mentions("hotspots")) hotspots = true;
-        if (inst.needsEnd()) retClock = true;
-        break;
-      case "end":
-        end.push(slot);
-        if (inst.needsEnd()) endClock = true;
-        break;
-      case "line": {
-        const l = inst.line!;
-        let list = lines.get(l);
-        if (list === undefined) lines.set(l, (list = []));
-        list.push(slot);
-        break;
-      }
-    }
-    if (inst.finish !== Instrument.prototype.finish) finishers.push(slot);
+function emitWarning(message: string): void {
+  try {
+    process.emitWarning(message, { code: "DIAGNOSE_PROBE_PENDING" });
+  } catch {
+    // A warning is not worth an exception.
   }
-  const lineKeys = [...lines.keys()].sort((a, b) => a - b);
-  const lineSlots = lineKeys.map((l) => lines.get(l)!);
-  return { all, call, ret, end, lineKeys, lineSlots, finishers, hotspots, timing, retClock, endClock };
-}
-
-interface ProbeWatchOptions {
-  exits: boolean;
-  lines: readonly number[] | "all";
-  timing: boolean;
-}
-
-function watchOptionsOf(s: Snapshot): ProbeWatchOptions {
-  return {
-    exits: s.ret.length > 0 || s.end.length > 0 || s.finishers.length > 0 || s.hotspots,
-    lines: s.hotspots ? "all" : s.lineKeys,
-    timing: s.timing,
-  };
-}
-
-function sameOptions(a: ProbeWatchOptions, b: ProbeWatchOptions): boolean {
-  if (a.exits !== b.exits || a.timing !== b.timing) return false;
-  if (a.lines === "all" || b.lines === "all") return a.lines === b.lines;
-  return a.lines.length === b.lines.length && a.lines.every((l, i) => l === (b.lines as readonly number[])[i]);
-}
-
-/** Up to three names nearest to `target` by edit distance. */
-function nearest(target: string, names: readonly string[]): string[] {
-  const dist = (a: string, b: string): number => {
-    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      const cur = [i];
-      for (let j = 1; j <= b.length; j++) {
-        cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      }
-      prev = cur;
-    }
-    return prev[b.length]!;
-  };
-  return [...names].sort((x, y) => dist(target, x) - dist(target, y)).slice(0, 3);
 }

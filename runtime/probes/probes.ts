@@ -3,6 +3,7 @@
  * realm) has its own registry and its own probes: a probe started on the main thread does not see
  * calls made in a worker; attach there too.
  */
+import { describeError } from "../../errors/index.js";
 import { allProbes, Probe, type ProbeStatus } from "./probe.js";
 import type { InstrumentStatus } from "../instruments/instrument.js";
 
@@ -57,7 +58,7 @@ export const probes = {
         status: inst.status,
         expires: inst.expires,
         errorCount: inst.errorCount,
-        lastError: inst.lastError === undefined ? undefined : String((inst.lastError as Error)?.message ?? inst.lastError),
+        lastError: inst.errorCount === 0 ? undefined : describeError(inst.lastError),
       })),
     }));
   },

@@ -10,12 +10,14 @@
  * - a watch is in `all` while pending or active, bound to functions only while active, and in the
  *   pending index only while pending.
  */
+import { isNativeError } from "node:util/types";
+import { describeError } from "../../errors/index.js";
 import { ABI_VERSION, replacesArguments, siteCount, type HookBinder, type ModuleTable } from "../../abi/index.js";
 import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
 import { nearest } from "./suggest.js";
-import type { FunctionInfo, SharedRegistry, Watch, Watcher, WatchOptions } from "./types.js";
+import type { FunctionInfo, SharedRegistry, TargetLookup, Watch, Watcher, WatchOptions } from "./types.js";
 import { decodeTable, hasUsableFlagFields } from "./validate.js";
 import { parseOptions, WatchImpl, type ParsedOptions, type WatchHost } from "./watch.js";
 
@@ -39,7 +41,7 @@ function isQualifiedName(target: unknown): target is string {
 
 export class Registry implements SharedRegistry, WatchHost {
   readonly abi = ABI_VERSION;
-  readonly protocol = 2;
+  readonly protocol = 3;
   private readonly byHash = new Map<string, ModuleRecord>();
   private readonly byModule = new Map<string, ModuleRecord[]>();
   /** Candidate module path → pending watches (a target "a:b:c" waits under "a" and "a:b"). */
@@ -55,7 +57,7 @@ export class Registry implements SharedRegistry, WatchHost {
     try {
       return this.registerUnsafe(table, bind);
     } catch (err) {
-      warn(`diagnose: could not register a module table: ${String(err)}`);
+      warn(`diagnose: could not register a module table: ${describeError(err)}`);
       return table;
     }
   }
@@ -81,7 +83,7 @@ export class Registry implements SharedRegistry, WatchHost {
       // A bug of ours must not escape into the caller's start-up path: report it on the watch.
       if (w.state === "active") this.detach(w);
       else this.forgetPending(w);
-      w.failEarly(err instanceof Error ? err : new Error(String(err)));
+      w.failEarly(isNativeError(err) ? err : new Error(describeError(err)));
     }
     return w;
   }
@@ -90,6 +92,31 @@ export class Registry implements SharedRegistry, WatchHost {
     const out: FunctionInfo[] = [];
     for (const rec of this.byHash.values()) out.push(...rec.allInfos());
     return out;
+  }
+
+  lookup(target: string): TargetLookup {
+    let missingIn: readonly ModuleRecord[] | undefined;
+    let firstModule = target;
+    if (isQualifiedName(target)) {
+      firstModule = target.slice(0, target.indexOf(":"));
+      for (let i = target.indexOf(":"); i !== -1; i = target.indexOf(":", i + 1)) {
+        const recs = this.byModule.get(target.slice(0, i));
+        if (recs === undefined) continue;
+        const path = target.slice(i + 1);
+        for (let k = recs.length - 1; k >= 0; k--) {
+          const rec = recs[k]!;
+          const fid = rec.findFunction(path);
+          if (fid >= 0) return { state: "found", fn: rec.state(fid).info };
+        }
+        missingIn ??= recs;
+      }
+    }
+    if (missingIn !== undefined) {
+      const names = new Set<string>();
+      for (const rec of missingIn) for (let fid = 0; fid < rec.functionCount; fid++) names.add(rec.qualifiedName(fid));
+      return { state: "missing", nearest: nearest(target, names, 3) };
+    }
+    return { state: "not-loaded", nearest: nearest(firstModule, this.byModule.keys(), 3) };
   }
 
   resetForTests(): void {
@@ -193,7 +220,7 @@ export class Registry implements SharedRegistry, WatchHost {
       try {
         bind(rec.hooks.e, rec.hooks.l, rec.hooks.x, rec.hooks.t);
       } catch (err) {
-        warn(`diagnose: could not bind the hooks of ${describe(table)}: ${String(err)}. Its probes stay off.`);
+        warn(`diagnose: could not bind the hooks of ${describe(table)}: ${describeError(err)}. Its probes stay off.`);
         rec = INERT;
         bound = false;
       }
@@ -301,7 +328,12 @@ export class Registry implements SharedRegistry, WatchHost {
   }
 }
 
+/** The module path of a table for a warning; never throws (a hostile table may be a Proxy). */
 function describe(table: unknown): string {
-  const m = typeof table === "object" && table !== null ? (table as { m?: unknown }).m : undefined;
-  return typeof m === "string" ? JSON.stringify(m) : "a module";
+  try {
+    const m = typeof table === "object" && table !== null ? (table as { m?: unknown }).m : undefined;
+    return typeof m === "string" ? JSON.stringify(m) : "a module";
+  } catch {
+    return "a module";
+  }
 }

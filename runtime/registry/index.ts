@@ -8,13 +8,15 @@
  */
 import { WatchImpl } from "./watch.js";
 import { currentRegistry } from "./global-slot.js";
-import type { FunctionInfo, Watch, Watcher, WatchOptions } from "./types.js";
+import { nearest } from "./suggest.js";
+import type { FunctionInfo, TargetLookup, Watch, Watcher, WatchOptions } from "./types.js";
 
 export type {
   CallFrame,
   FunctionInfo,
   SiteDecision,
   SiteInfo,
+  TargetLookup,
   Watch,
   WatchOptions,
   WatchState,
@@ -32,6 +34,7 @@ export {
   WatcherError,
 } from "./errors.js";
 export { SyncGate } from "./sync-gate.js";
+export { editDistance, nearest } from "./suggest.js";
 
 // On load: create the registry, join another copy's, or adopt the bootstrap's queued tables.
 currentRegistry();
@@ -52,6 +55,23 @@ export function watch(target: string, watcher: Watcher, options?: WatchOptions):
 export function listFunctions(): FunctionInfo[] {
   const registry = currentRegistry();
   return registry instanceof Error ? [] : registry.listFunctions();
+}
+
+/**
+ * What the registry knows of `target` (`"module:path"`): its function, or why there is none. Asks
+ * the registry in the slot; one of an older protocol is answered from its `listFunctions()`.
+ */
+export function lookupTarget(target: string): TargetLookup {
+  const registry = currentRegistry();
+  if (registry instanceof Error) return { state: "not-loaded", nearest: [] };
+  if (registry.protocol >= 3 && typeof registry.lookup === "function") return registry.lookup(target);
+  const fns = registry.listFunctions();
+  const found = fns.filter((f) => f.qualifiedName === target);
+  if (found.length > 0) return { state: "found", fn: found[found.length - 1]! };
+  const inModule = fns.filter((f) => target.startsWith(f.module + ":"));
+  if (inModule.length > 0) return { state: "missing", nearest: nearest(target, new Set(inModule.map((f) => f.qualifiedName))) };
+  const colon = target.indexOf(":");
+  return { state: "not-loaded", nearest: nearest(colon > 0 ? target.slice(0, colon) : target, new Set(fns.map((f) => f.module))) };
 }
 
 /**

@@ -7,7 +7,7 @@
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, replacesArguments, siteCount, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../../abi/index.js";
+import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, parseParameter, replacesArguments, siteCount, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../../abi/index.js";
 import { hooksFor } from "./dispatch.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
@@ -283,14 +283,7 @@ export class ModuleRecord {
 function entryLocalsOf(params: readonly string[], locals: readonly string[]): ([number, string | null] | null)[] {
   const where = new Map<string, [number, string | null]>();
   for (let i = 0; i < params.length; i++) {
-    let d = params[i]!;
-    if (d.startsWith("...")) d = d.slice(3);
-    if (d.endsWith("=")) d = d.slice(0, -1);
-    if (d.startsWith("{") || d.startsWith("[")) {
-      for (const name of d.slice(1, -1).split(",")) if (name !== "") where.set(name, [i, name]);
-    } else {
-      where.set(d, [i, null]);
-    }
+    for (const { name, field } of parseParameter(params[i]!).names) if (name !== "") where.set(name, [i, field ?? null]);
   }
   return locals.map((name) => where.get(name) ?? null);
 }

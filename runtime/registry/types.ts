@@ -123,12 +123,27 @@ export interface SharedRegistry {
   readonly abi: number;
   /**
    * Revision of this interface among registries of the same ABI. 2: watchers' `onStateChange` is
-   * called (a registry of protocol 1, from an older copy in the slot, never calls it).
+   * called (a registry of protocol 1, from an older copy in the slot, never calls it). 3: `lookup`.
    */
   readonly protocol: number;
   register(table: ModuleTable, bind: HookBinder): ModuleTable;
   watch(target: string, watcher: Watcher, options?: WatchOptions): Watch;
   listFunctions(): FunctionInfo[];
+  /** Protocol 3: what the registry knows of one qualified name (see TargetLookup). */
+  lookup?(target: string): TargetLookup;
   /** Closes every watch and forgets pending ones; module tables stay registered. */
   resetForTests(): void;
 }
+
+/**
+ * What the registry knows of a qualified name:
+ * - "found": a registered module has the function (`fn`: its newest version);
+ * - "missing": a module the name can refer to is registered, but has no such function (`nearest`:
+ *   up to three of its qualified names, nearest first);
+ * - "not-loaded": no registered module has a path the name can start with (`nearest`: up to three
+ *   registered module paths nearest to the name's module part, for typos).
+ */
+export type TargetLookup =
+  | { readonly state: "found"; readonly fn: FunctionInfo }
+  | { readonly state: "missing"; readonly nearest: readonly string[] }
+  | { readonly state: "not-loaded"; readonly nearest: readonly string[] };

@@ -8,6 +8,7 @@
  * A watch never leaves `closed` or `failed`. The registry owns the flag bookkeeping; a watch only
  * records what it wants (`exits`, `lines`) and where it is bound.
  */
+import { isNativeError } from "node:util/types";
 import { InvalidOptionsError, WatcherError } from "./errors.js";
 import type { FunctionState } from "./module-record.js";
 import type { FunctionInfo, Watch, Watcher, WatchOptions, WatchState } from "./types.js";
@@ -173,8 +174,9 @@ export class WatchImpl implements Watch {
     if (this.state !== "active") return;
     this.host!.detach(this);
     this.state = "failed";
+    // isNativeError runs no Proxy trap (`instanceof` would run getPrototypeOf, inside a hook).
     this.error =
-      thrown instanceof Error
+      isNativeError(thrown)
         ? thrown
         : new WatcherError(`The watcher of ${JSON.stringify(this.target)} threw a non-Error at ${where}.`, {
             cause: thrown,

@@ -6,11 +6,15 @@
  *   assert.deepEqual(s.results, [5]);
  *
  * or, with a callback: `sensor(target, {}, () => cart.total(5)).results`. The sensor removes itself
- * at the end of the block, also when the block throws, and stops the probe if it started it.
+ * at the end of the block, also when the block throws, and stops the probe if it started it. A
+ * target whose module has not loaded is refused (TargetNotLoadedError): the block could record
+ * nothing.
  */
 import type { CustomSettings, InstrumentEvent } from "../instruments/instrument.js";
 import { ProbeTestInstrument } from "../instruments/probe-test.js";
 import type { InstrumentManager } from "../manager/manager.js";
+import { lookupTarget } from "../registry/index.js";
+import { TargetNotLoadedError } from "../probes/errors.js";
 import type { Probe } from "../probes/probe.js";
 import { probes } from "../probes/probes.js";
 
@@ -50,6 +54,12 @@ export class Sensor extends ProbeTestInstrument implements Disposable {
         this.remove();
         throw err;
       }
+    }
+    if (this.probe.status === "pending") {
+      // Nothing could ever be recorded in the block: an empty `results` would pass for "not called".
+      this.remove();
+      const found = lookupTarget(target);
+      throw new TargetNotLoadedError(target, found.state === "not-loaded" ? found.nearest : []);
     }
   }
 

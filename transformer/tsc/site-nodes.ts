@@ -150,7 +150,14 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
     s(f.createImportDeclaration(undefined, undefined, str(url), undefined)),
     s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList(declarations, ts.NodeFlags.None)))),
     identity,
-    s(f.createExpressionStatement(register)),
+    // headerCode()'s `try { … } catch (e) {}` around the registration.
+    s(
+      f.createTryStatement(
+        s(f.createBlock([s(f.createExpressionStatement(register))], false)),
+        s(f.createCatchClause(s(f.createVariableDeclaration(id("e"), undefined, undefined, undefined)), s(f.createBlock([], false)))),
+        undefined,
+      ),
+    ),
   ];
 }
 

@@ -79,7 +79,8 @@ function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet:
   const g = names.globalNamespace;
   if (hasOwn(g, name)) return read(g, name);
   if (quiet) return undefined;
-  throw new UnknownNameError(name, [...layout.allNames(), ...(ownKeys(g) ?? [])]);
+  // The evaluator does not know its event here: list the widest set of names ("return").
+  throw new UnknownNameError(name, [...layout.allNames("return"), ...(ownKeys(g) ?? [])]);
 }
 
 /** The event's `locals`, each value read as the names are (a destructured field through the reader). */

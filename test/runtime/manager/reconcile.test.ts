@@ -109,7 +109,7 @@ describe("apply: reconcile paths", () => {
       assert.deepEqual(report.replaced, ["s1"]);
       const now = probes.get(target)!.instruments.get("s1");
       assert.ok(now instanceof LogInstrument);
-      assert.equal(first.owners.size, 0, "the old instrument is no longer held by the probe");
+      assert.equal(first.observers.size, 0, "the old instrument is no longer held by the probe");
       m.exports.add(2, 3);
       assert.deepEqual(lines, ["Probe (sum) = 5"]);
     } finally {
