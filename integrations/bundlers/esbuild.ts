@@ -1,0 +1,15 @@
+/**
+ * `diagnose/esbuild`: the Diagnose plugin for esbuild (see docs/bundlers.md).
+ *
+ *     await esbuild.build({ entryPoints: ["src/main.ts"], bundle: true, plugins: [diagnose()] });
+ */
+import type { Plugin } from "esbuild";
+import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+
+export type { DiagnosePluginOptions } from "./core.js";
+export { PluginOptionsError } from "./core.js";
+
+/** A esbuild plugin that puts dormant Diagnose hook sites in the project's TypeScript. */
+export default function diagnose(options?: DiagnosePluginOptions): Plugin {
+  return unplugin().createEsbuildPlugin(diagnoseUnplugin)(options) as Plugin;
+}

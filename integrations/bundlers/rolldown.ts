@@ -1,0 +1,15 @@
+/**
+ * `diagnose/rolldown`: the Diagnose plugin for Rolldown (see docs/bundlers.md).
+ *
+ *     export default { input: "src/main.ts", plugins: [diagnose()] };   // rolldown.config.mjs
+ */
+import type { Plugin } from "rolldown";
+import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+
+export type { DiagnosePluginOptions } from "./core.js";
+export { PluginOptionsError } from "./core.js";
+
+/** A Rolldown plugin that puts dormant Diagnose hook sites in the project's TypeScript. */
+export default function diagnose(options?: DiagnosePluginOptions): Plugin {
+  return unplugin().createRolldownPlugin(diagnoseUnplugin)(options) as Plugin;
+}

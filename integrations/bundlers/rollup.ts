@@ -1,0 +1,15 @@
+/**
+ * `diagnose/rollup`: the Diagnose plugin for Rollup (see docs/bundlers.md).
+ *
+ *     export default { input: "src/main.ts", plugins: [diagnose(), typescript()] };   // rollup.config.mjs
+ */
+import type { Plugin } from "rollup";
+import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+
+export type { DiagnosePluginOptions } from "./core.js";
+export { PluginOptionsError } from "./core.js";
+
+/** A Rollup plugin that puts dormant Diagnose hook sites in the project's TypeScript. */
+export default function diagnose(options?: DiagnosePluginOptions): Plugin {
+  return unplugin().createRollupPlugin(diagnoseUnplugin)(options) as Plugin;
+}

@@ -1,0 +1,15 @@
+/**
+ * `diagnose/vite`: the Diagnose plugin for Vite (and so Vitest) (see docs/bundlers.md).
+ *
+ *     export default defineConfig({ plugins: [diagnose()] });   // vite.config.ts
+ */
+import type { Plugin } from "vite";
+import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+
+export type { DiagnosePluginOptions } from "./core.js";
+export { PluginOptionsError } from "./core.js";
+
+/** A Vite (and so Vitest) plugin that puts dormant Diagnose hook sites in the project's TypeScript. */
+export default function diagnose(options?: DiagnosePluginOptions): Plugin {
+  return unplugin().createVitePlugin(diagnoseUnplugin)(options) as Plugin;
+}
