@@ -73,10 +73,18 @@ interface ResolvedOptions {
 /** Checks the user's options; throws PluginOptionsError naming the option and what it expects. */
 export function resolvePluginOptions(options: unknown): ResolvedOptions {
   if (options === undefined || options === null) {
-    return { include: undefined, exclude: undefined, manifest: undefined, outline: undefined, replaceArguments: undefined };
+    return {
+      include: undefined,
+      exclude: undefined,
+      manifest: undefined,
+      outline: undefined,
+      replaceArguments: undefined,
+    };
   }
   if (typeof options !== "object" || Array.isArray(options)) {
-    throw new PluginOptionsError(`diagnose plugin options must be an object like { include: ["src/**"] }, got ${typeof options}`);
+    throw new PluginOptionsError(
+      `diagnose plugin options must be an object like { include: ["src/**"] }, got ${typeof options}`,
+    );
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
@@ -89,7 +97,9 @@ export function resolvePluginOptions(options: unknown): ResolvedOptions {
     if (v === undefined) return undefined;
     if (typeof v === "string") return [v];
     if (Array.isArray(v) && v.every((g) => typeof g === "string")) return v as string[];
-    throw new PluginOptionsError(`diagnose plugin option "${name}" must be a glob or an array of globs, e.g. ["src/**"]`);
+    throw new PluginOptionsError(
+      `diagnose plugin option "${name}" must be a glob or an array of globs, e.g. ["src/**"]`,
+    );
   };
   const flag = (name: "outline" | "replaceArguments"): boolean | undefined => {
     const v = o[name];
@@ -134,7 +144,10 @@ function configFor(file: string, options: ResolvedOptions): DiagnoseConfig {
  * The unplugin factory of the Diagnose plugin (see the module comment). Each call makes a plugin
  * with its own manifest collection.
  */
-export function diagnoseUnplugin(userOptions: DiagnosePluginOptions | undefined, meta: UnpluginContextMeta): UnpluginOptions {
+export function diagnoseUnplugin(
+  userOptions: DiagnosePluginOptions | undefined,
+  meta: UnpluginContextMeta,
+): UnpluginOptions {
   const options = resolvePluginOptions(userOptions);
   /** Flag-definer modules by virtual id. */
   const definers = new Map<string, string>();
