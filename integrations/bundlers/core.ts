@@ -17,107 +17,23 @@
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute } from "node:path";
 import type { UnpluginContextMeta, UnpluginOptions } from "unplugin";
 import type * as Unplugin from "unplugin";
 import { writeManifest } from "../../abi/manifest.js";
 import type { ModuleSites } from "../../abi/manifest-format.js";
-import { DiagnoseError, describeError } from "../../errors/index.js";
+import { describeError } from "../../errors/index.js";
 import { MissingDependencyError } from "../../transformer/dependencies.js";
 import { instrument } from "../../transformer/index.js";
-import { type DiagnoseConfig, isIncluded, loadConfig, projectRootOf } from "../shared/config.js";
+import { type DiagnoseConfig, isIncluded } from "../shared/config.js";
+import { configFor, type DiagnosePluginOptions, resolvePluginOptions } from "../shared/plugin-options.js";
 
-/**
- * Options of every bundler plugin. Unset ones come from the same places the Node loader reads: the
- * `"diagnose"` key of the project's package.json, then `DIAGNOSE_INCLUDE`, `DIAGNOSE_EXCLUDE` and
- * `DIAGNOSE_MANIFEST`.
- */
-export interface DiagnosePluginOptions {
-  /** Globs of module paths (relative to the project root) to instrument. Default: every TypeScript file. */
-  include?: string | readonly string[];
-  /** Globs of module paths never to instrument (they still build). */
-  exclude?: string | readonly string[];
-  /**
-   * Where to write the site manifest (`diagnose-sites.json`): relative to the project root, or
-   * absolute; `false` writes none. Default: the configured manifest, if any.
-   */
-  manifest?: string | false;
-  /** `instrument()`'s `outline` (default true). */
-  outline?: boolean;
-  /** `instrument()`'s `replaceArguments` (default false). */
-  replaceArguments?: boolean;
-}
-
-/** A bundler plugin was given an option it does not know or a value of the wrong type. */
-export class PluginOptionsError extends DiagnoseError {
-  static readonly CODE = "DIAGNOSE_PLUGIN_OPTIONS";
-  constructor(message: string) {
-    super(PluginOptionsError.CODE, message);
-  }
-}
-
-const KNOWN_OPTIONS = ["include", "exclude", "manifest", "outline", "replaceArguments"] as const;
+export { PluginOptionsError, resolvePluginOptions } from "../shared/plugin-options.js";
+export type { DiagnosePluginOptions } from "../shared/plugin-options.js";
 
 /** Prefix of the virtual modules that stand for the ESM header's `data:` imports. */
 const FLAGS_ID_PREFIX = "\0diagnose-flags:";
 const DATA_JS = "data:text/javascript,";
-
-interface ResolvedOptions {
-  readonly include: readonly string[] | undefined;
-  readonly exclude: readonly string[] | undefined;
-  readonly manifest: string | false | undefined;
-  readonly outline: boolean | undefined;
-  readonly replaceArguments: boolean | undefined;
-}
-
-/** Checks the user's options; throws PluginOptionsError naming the option and what it expects. */
-export function resolvePluginOptions(options: unknown): ResolvedOptions {
-  if (options === undefined || options === null) {
-    return {
-      include: undefined,
-      exclude: undefined,
-      manifest: undefined,
-      outline: undefined,
-      replaceArguments: undefined,
-    };
-  }
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw new PluginOptionsError(
-      `diagnose plugin options must be an object like { include: ["src/**"] }, got ${typeof options}`,
-    );
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
-      throw new PluginOptionsError(`unknown diagnose plugin option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
-    }
-  }
-  const globs = (name: "include" | "exclude"): readonly string[] | undefined => {
-    const v = o[name];
-    if (v === undefined) return undefined;
-    if (typeof v === "string") return [v];
-    if (Array.isArray(v) && v.every((g) => typeof g === "string")) return v as string[];
-    throw new PluginOptionsError(
-      `diagnose plugin option "${name}" must be a glob or an array of globs, e.g. ["src/**"]`,
-    );
-  };
-  const flag = (name: "outline" | "replaceArguments"): boolean | undefined => {
-    const v = o[name];
-    if (v === undefined || typeof v === "boolean") return v;
-    throw new PluginOptionsError(`diagnose plugin option "${name}" must be true or false`);
-  };
-  const manifest = o["manifest"];
-  if (manifest !== undefined && manifest !== false && (typeof manifest !== "string" || manifest === "")) {
-    throw new PluginOptionsError(`diagnose plugin option "manifest" must be a path or false`);
-  }
-  return {
-    include: globs("include"),
-    exclude: globs("exclude"),
-    manifest: manifest as string | false | undefined,
-    outline: flag("outline"),
-    replaceArguments: flag("replaceArguments"),
-  };
-}
 
 /** The module's file path, or undefined for virtual modules and ids that are not files. */
 export function fileOfId(id: string): string | undefined {
@@ -126,33 +42,21 @@ export function fileOfId(id: string): string | undefined {
   return isAbsolute(path) ? path : undefined;
 }
 
-/** The project configuration of `file`, with the plugin's options laid over it. */
-function configFor(file: string, options: ResolvedOptions): DiagnoseConfig {
-  const config = loadConfig(projectRootOf(file));
-  let manifest = config.manifest;
-  if (options.manifest === false) manifest = undefined;
-  else if (options.manifest !== undefined) manifest = resolve(config.root, options.manifest);
-  return {
-    ...config,
-    include: options.include ?? config.include,
-    exclude: options.exclude ?? config.exclude,
-    manifest,
-  };
-}
-
 /**
  * The unplugin factory of the Diagnose plugin (see the module comment). Each call makes a plugin
  * with its own manifest collection.
  */
 export function diagnoseUnplugin(
   userOptions: DiagnosePluginOptions | undefined,
-  meta: UnpluginContextMeta,
+  _meta: UnpluginContextMeta,
 ): UnpluginOptions {
   const options = resolvePluginOptions(userOptions);
   /** Flag-definer modules by virtual id. */
   const definers = new Map<string, string>();
-  /** Manifest entries of this build, by manifest path, then by package + module (writes merge: rewriting is harmless). */
+  /** Manifest entries of this plugin's builds, by manifest path, then by package + module. */
   const pending = new Map<string, Map<string, ModuleSites>>();
+  /** Manifest paths with entries added since they were last written. */
+  const dirty = new Set<string>();
   const included = new Map<string, DiagnoseConfig | null>();
 
   const configIfIncluded = (file: string): DiagnoseConfig | undefined => {
@@ -166,17 +70,17 @@ export function diagnoseUnplugin(
   };
 
   const flush = (): void => {
-    for (const [path, entries] of pending) {
-      if (entries.size === 0) continue;
+    for (const path of dirty) {
+      dirty.delete(path);
       try {
-        writeManifest(path, entries.values());
+        // Merges with the file: entries of other plugins, processes and earlier builds stay.
+        writeManifest(path, pending.get(path)?.values() ?? []);
       } catch (error) {
         process.stderr.write(`diagnose: could not write the site manifest ${path}: ${describeError(error)}\n`);
       }
     }
   };
-  // A dev server or a test runner may never end its build: write what is left when the process ends.
-  process.once("exit", flush);
+  flushAtExit(flush);
 
   return {
     name: "diagnose",
@@ -220,6 +124,7 @@ export function diagnoseUnplugin(
         let entries = pending.get(config.manifest);
         if (entries === undefined) pending.set(config.manifest, (entries = new Map()));
         entries.set(`${out.sites.package}\0${out.sites.module}`, out.sites);
+        dirty.add(config.manifest);
       }
       return { code: out.code, map: out.map as never };
     },
@@ -230,6 +135,7 @@ export function diagnoseUnplugin(
     },
 
     writeBundle() {
+      for (const path of pending.keys()) dirty.add(path);
       flush();
     },
 
@@ -237,9 +143,22 @@ export function diagnoseUnplugin(
       // esbuild picks the loader by extension after our transform: keep TypeScript TypeScript.
       loader: (_code, id) => loaderForEsbuild(id),
     },
-
-    ...(meta.framework === "vite" ? { vite: { enforce: "pre" as const } } : {}),
   };
+}
+
+const exitFlushes = new Set<() => void>();
+
+/**
+ * Runs `flush` when the process exits: a dev server or a test runner may never end its build. One
+ * listener for all plugin instances (a config reloaded many times makes many).
+ */
+function flushAtExit(flush: () => void): void {
+  if (exitFlushes.size === 0) {
+    process.once("exit", () => {
+      for (const f of exitFlushes) f();
+    });
+  }
+  exitFlushes.add(flush);
 }
 
 function loaderForEsbuild(id: string): "ts" | "tsx" | "js" | "jsx" {

@@ -16,12 +16,12 @@
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { writeManifest } from "../../abi/manifest.js";
 import { compileModule, type ModuleFormat } from "../shared/compile.js";
-import { type DiagnoseConfig, isIncluded, loadConfig, projectRootOf } from "../shared/config.js";
+import { isIncluded } from "../shared/config.js";
 import { compilerOptionsFor } from "../shared/tsconfig.js";
-import { PluginOptionsError, resolvePluginOptions } from "../bundlers/core.js";
+import { configFor, PluginOptionsError, resolvePluginOptions } from "../shared/plugin-options.js";
 
 /** Options of `["diagnose/jest", { … }]` in Jest's `transform`; unset ones come from the loader's config. */
 export interface DiagnoseJestOptions {
@@ -62,18 +62,6 @@ export function createTransformer(userOptions?: DiagnoseJestOptions): DiagnoseJe
     throw new PluginOptionsError(`diagnose/jest takes only the options include, exclude and manifest`);
   }
 
-  const configFor = (file: string): DiagnoseConfig => {
-    const config = loadConfig(projectRootOf(file));
-    let manifest = config.manifest;
-    if (resolved.manifest === false) manifest = undefined;
-    else if (resolved.manifest !== undefined) manifest = resolve(config.root, resolved.manifest);
-    return {
-      ...config,
-      include: resolved.include ?? config.include,
-      exclude: resolved.exclude ?? config.exclude,
-      manifest,
-    };
-  };
   const formatOf = (options: JestTransformOptions): ModuleFormat =>
     options.supportsStaticESM === true ? "module" : "commonjs";
 
@@ -81,7 +69,7 @@ export function createTransformer(userOptions?: DiagnoseJestOptions): DiagnoseJe
     canInstrument: false,
 
     process(sourceText, sourcePath, options) {
-      const config = configFor(sourcePath);
+      const config = configFor(sourcePath, resolved);
       const result = compileModule(sourceText, {
         filename: sourcePath,
         format: formatOf(options),
@@ -104,7 +92,7 @@ export function createTransformer(userOptions?: DiagnoseJestOptions): DiagnoseJe
     },
 
     getCacheKey(sourceText, sourcePath, options) {
-      const config = configFor(sourcePath);
+      const config = configFor(sourcePath, resolved);
       return createHash("sha1")
         .update(VERSION)
         .update("\0")
