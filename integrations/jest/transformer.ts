@@ -9,7 +9,8 @@
  * mode is on, so the output is CommonJS with the CommonJS header (the registration statement first,
  * before the `require`s SWC hoists); the runtime loads there as `require("diagnose")`, which
  * resolves to the package's CommonJS build. Under `--experimental-vm-modules` with
- * `extensionsToTreatAsEsm`, Jest asks for ES modules and gets the ESM header.
+ * `extensionsToTreatAsEsm`, Jest asks for ES modules (`supportsStaticESM`) and gets the ESM header,
+ * whose `data:` import Jest's ESM linker evaluates before the module.
  *
  * Each test file is its own realm with its own registry: probes are attached in the test file or
  * in a `setupFilesAfterEnv` module (which runs in the same realm before each test file).

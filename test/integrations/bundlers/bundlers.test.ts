@@ -87,18 +87,25 @@ describe("bundler plugins and the Jest transformer, with the real tools", { time
     );
   });
 
-  it("jest: CommonJS with the CommonJS header; probes attached in the test file and in a setup file fire", () => {
-    const r = runNode(
-      [
-        join("node_modules", "jest", "bin", "jest.js"),
-        "--ci",
-        "--colors=false",
-        "--cacheDirectory",
-        join(project.dir, "out", "jest-cache"),
-      ],
-      project.dir,
-    );
-    assert.equal(r.status, 0, explain(r));
-    assert.match(r.stderr, /Tests:\s+3 passed, 3 total/, explain(r));
-  });
+  for (const format of ["commonjs", "module"] as const) {
+    const esm = format === "module";
+    it(`jest (${esm ? "native ESM, the ESM header" : "CommonJS, the CommonJS header"}): probes attached in the test file and in a setup file fire`, () => {
+      const r = runNode(
+        [
+          ...(esm ? ["--experimental-vm-modules", "--no-warnings"] : []),
+          join("node_modules", "jest", "bin", "jest.js"),
+          "--ci",
+          "--colors=false",
+          "--config",
+          esm ? "jest.esm.config.cjs" : "jest.config.cjs",
+          "--cacheDirectory",
+          join(project.dir, "out", `jest-cache-${format}`),
+        ],
+        project.dir,
+        { EXPECTED_FORMAT: format },
+      );
+      assert.equal(r.status, 0, explain(r));
+      assert.match(r.stderr, /Tests:\s+4 passed, 4 total/, explain(r));
+    });
+  }
 });
