@@ -6,8 +6,8 @@
 import type { Plugin } from "esbuild";
 import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
 
-export type { DiagnosePluginOptions } from "./core.js";
-export { PluginOptionsError } from "./core.js";
+export type { DiagnosePluginOptions } from "../shared/plugin-options.js";
+export { PluginOptionsError } from "../shared/plugin-options.js";
 
 /** A esbuild plugin that puts dormant Diagnose hook sites in the project's TypeScript. */
 export default function diagnose(options?: DiagnosePluginOptions): Plugin {

@@ -75,6 +75,26 @@ describe("bundler plugin core", () => {
     assert.equal(call(excluding.transformInclude, file), false);
   });
 
+  it("reads include/exclude from the project's package.json, as the loader does; options win", () => {
+    const configured = tempDir("bundler-config");
+    try {
+      writeFileSync(
+        join(configured.dir, "package.json"),
+        JSON.stringify({ name: "configured", diagnose: { exclude: ["src/skip.ts"] } }),
+      );
+      mkdirSync(join(configured.dir, "src"));
+      const skip = join(configured.dir, "src", "skip.ts");
+      const keep = join(configured.dir, "src", "keep.ts");
+      const plugin = diagnoseUnplugin({ manifest: false }, META) as UnpluginOptions;
+      assert.equal(call(plugin.transformInclude, skip), false);
+      assert.equal(call(plugin.transformInclude, keep), true);
+      const overriding = diagnoseUnplugin({ exclude: [], manifest: false }, META) as UnpluginOptions;
+      assert.equal(call(overriding.transformInclude, skip), true);
+    } finally {
+      configured.remove();
+    }
+  });
+
   it("turns the ESM header's data: import into a module that defines the flags", () => {
     const plugin = diagnoseUnplugin({ manifest: false }, META) as UnpluginOptions;
     const out = call(plugin.transform, SOURCE, file) as { code: string };
