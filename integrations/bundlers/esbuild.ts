@@ -4,7 +4,8 @@
  *     await esbuild.build({ entryPoints: ["src/main.ts"], bundle: true, plugins: [diagnose()] });
  */
 import type { Plugin } from "esbuild";
-import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+import type { DiagnosePluginOptions } from "../shared/plugin-options.js";
+import { diagnoseUnplugin, unplugin } from "./core.js";
 
 export type { DiagnosePluginOptions } from "../shared/plugin-options.js";
 export { PluginOptionsError } from "../shared/plugin-options.js";

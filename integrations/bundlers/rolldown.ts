@@ -4,7 +4,8 @@
  *     export default { input: "src/main.ts", plugins: [diagnose()] };   // rolldown.config.mjs
  */
 import type { Plugin } from "rolldown";
-import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+import type { DiagnosePluginOptions } from "../shared/plugin-options.js";
+import { diagnoseUnplugin, unplugin } from "./core.js";
 
 export type { DiagnosePluginOptions } from "../shared/plugin-options.js";
 export { PluginOptionsError } from "../shared/plugin-options.js";

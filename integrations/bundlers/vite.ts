@@ -4,7 +4,8 @@
  *     export default defineConfig({ plugins: [diagnose()] });   // vite.config.ts
  */
 import type { Plugin } from "vite";
-import { diagnoseUnplugin, type DiagnosePluginOptions, unplugin } from "./core.js";
+import type { DiagnosePluginOptions } from "../shared/plugin-options.js";
+import { diagnoseUnplugin, unplugin } from "./core.js";
 
 export type { DiagnosePluginOptions } from "../shared/plugin-options.js";
 export { PluginOptionsError } from "../shared/plugin-options.js";
