@@ -1,7 +1,7 @@
 /**
  * `diagnose/rollup`: the Diagnose plugin for Rollup (see docs/bundlers.md).
  *
- *     export default { input: "src/main.ts", plugins: [diagnose(), typescript()] };   // rollup.config.mjs
+ *     export default { input: "src/main.ts", plugins: [diagnose(), swc()] };   // rollup.config.mjs, before the type stripper
  */
 import type { Plugin } from "rollup";
 import type { DiagnosePluginOptions } from "../shared/plugin-options.js";
