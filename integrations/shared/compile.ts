@@ -122,11 +122,8 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     composed.sourcesContent = [source];
     composed.file = basename(filename);
     delete composed.sourceRoot;
-    code =
-      stripSourceMapComment(code) +
-      "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
-      Buffer.from(JSON.stringify(composed)).toString("base64") +
-      "\n";
+    code = stripSourceMapComment(code) + "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
+      Buffer.from(JSON.stringify(composed)).toString("base64") + "\n";
   }
   return { code, sites, warnings };
 }

@@ -105,7 +105,9 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
   const options = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (key !== "include" && key !== "exclude" && key !== "manifest") {
-      throw new DiagnoseConfigError(`${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest)`);
+      throw new DiagnoseConfigError(
+        `${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest)`,
+      );
     }
   }
   let include = globList(options["include"], `${pkgPath}: "diagnose.include"`);
