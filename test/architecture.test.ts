@@ -52,6 +52,9 @@ function packageAllowed(
     return `${layer}/ imports no package (the runtime must load where the build side is not installed)`;
   if (name === "typescript" && !typeOnly)
     return "typescript is an optional peer: the tsc plugin gets it from ts-patch (import type only)";
+  if (name === "unplugin" && !typeOnly) {
+    return "unplugin is an optional dependency loaded on first use by integrations/bundlers/core.ts (import type only)";
+  }
   if (BUILD_PACKAGES.includes(name) && !typeOnly && file !== BUILD_PACKAGE_LOADER) {
     return `${name} is loaded on first use through ${BUILD_PACKAGE_LOADER} (a static import fails before our error can name the package)`;
   }

@@ -117,6 +117,17 @@ export const surface: [typeof probes, typeof WatcherError, Probe | undefined, ty
 const result = instrument("export function add(a, b) { return a + b; }\\n", process.cwd() + "/src/add.js", { root: process.cwd() });
 console.log("sites of", result.sites.functions.map((f) => f.name).join(","), result.code.includes("diagnose:instrumented"));
 `,
+  // Every bundler subpath resolves and makes a plugin without its tool installed (the tool hands
+  // itself to the plugin); diagnose/jest makes a transformer.
+  "plugins.mjs": `const names = [];
+for (const tool of ["vite", "esbuild", "webpack", "rollup", "rolldown"]) {
+  const plugin = (await import("diagnose/" + tool)).default({ include: ["src/**"] });
+  names.push(tool + ":" + (plugin.name ?? typeof plugin.apply));
+}
+const jest = (await import("diagnose/jest")).default.createTransformer();
+names.push("jest:" + typeof jest.process + "," + typeof jest.getCacheKey);
+console.log(names.join(" "));
+`,
   "require.cjs": `const diagnose = require("diagnose");
 const testing = require("diagnose/testing");
 const registry = require("diagnose/registry");
@@ -177,6 +188,10 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       "dist/transformer/index.js",
       "dist/transformer/tsc/index.js",
       "dist/integrations/node/register.js",
+      "dist/integrations/bundlers/core.js",
+      "dist/integrations/bundlers/vite.js",
+      "dist/integrations/bundlers/vite.d.ts",
+      "dist/integrations/jest/transformer.js",
       "dist/cli/diagnose.js",
     ]) {
       assert.ok(paths.includes(required), `${required} missing from the tarball`);
@@ -227,6 +242,15 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       const r = node(["instrument.mjs"], app);
       assert.equal(r.status, 0, explain(r));
       assert.equal(r.stdout.trim(), "sites of src/add.js:add true");
+    });
+
+    test("the bundler plugins and the Jest transformer load from their subpaths", () => {
+      const r = node(["plugins.mjs"], app);
+      assert.equal(r.status, 0, explain(r));
+      assert.equal(
+        r.stdout.trim(),
+        "vite:diagnose esbuild:diagnose webpack:function rollup:diagnose rolldown:diagnose jest:function,function",
+      );
     });
 
     test("the CLI: npx diagnose sites", () => {
@@ -294,6 +318,12 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
         r.stdout,
         new RegExp(`npm install @swc/core@${REPO_PACKAGE.optionalDependencies["@swc/core"]!.replace(/\./g, "\\.")}`),
       );
+
+      const plugin = node(
+        ["--input-type=module", "-e", `import("diagnose/vite").then((m) => m.default(), (e) => console.log("import failed", e.message)).catch((e) => console.log(e.code, e.packageName))`],
+        service,
+      );
+      assert.equal(plugin.stdout.trim(), "DIAGNOSE_MISSING_DEPENDENCY unplugin", explain(plugin));
 
       const loader = node(["--import", "diagnose/register", "src/main.ts"], service);
       assert.notEqual(loader.status, 0);
