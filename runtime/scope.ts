@@ -59,7 +59,7 @@ export const scope = {
   /** Whether the current call runs inside the scope `label`. */
   has(label: string = DEFAULT_SCOPE): boolean {
     const labels = als.getStore();
-    return labels !== undefined && labels.has(label);
+    return labels?.has(label) === true;
   },
 
   /** The labels of the current scope (empty outside every scope). */
