@@ -39,7 +39,9 @@ const als = storage();
 function labelList(labels: string | readonly string[]): readonly string[] {
   const list = typeof labels === "string" ? [labels] : labels;
   if (!Array.isArray(list) || list.some((l) => typeof l !== "string" || l === "")) {
-    throw new InstrumentOptionsError(`A scope label must be a non-empty string (or an array of them), got ${JSON.stringify(labels)}.`);
+    throw new InstrumentOptionsError(
+      `A scope label must be a non-empty string (or an array of them), got ${JSON.stringify(labels)}.`,
+    );
   }
   return list;
 }
@@ -97,19 +99,36 @@ type InstrumentConstructor<T extends Instrument = Instrument> = new (
  */
 export function scopable<C extends InstrumentConstructor>(Base: C): C {
   // Typed structurally: Instrument itself is abstract, and `Base` is a concrete subclass of it.
-  const Concrete = Base as unknown as new (name: string, value: string, options?: InstrumentOptions) => { custom: Instrument["custom"] };
+  const Concrete = Base as unknown as new (
+    name: string,
+    value: string,
+    options?: InstrumentOptions,
+  ) => { custom: Instrument["custom"] };
   const Scopable = class extends Concrete {
     constructor(name: string, value: string, options?: InstrumentOptions) {
       super(name, value, options);
-      const label = this.custom["scope"];
-      if (label !== undefined) {
-        if (typeof label !== "string" || label === "") {
-          throw new InstrumentOptionsError(`\`custom.scope\` must be a non-empty string label, got ${JSON.stringify(label)}.`);
-        }
-        scoped(this as unknown as Instrument, label);
-      }
+      applyScope(this as unknown as Instrument, this.custom["scope"]);
+    }
+
+    // A spec update reconfigures the instrument in place: its scope may have been added, changed
+    // or removed.
+    // The filter is set before the base class re-arms the probes, which read it then.
+    reconfigure(from: Instrument): void {
+      delete (this as Partial<Pick<Instrument, "checkCall">>).checkCall;
+      applyScope(this as unknown as Instrument, from.custom["scope"]);
+      (Concrete.prototype as unknown as Instrument).reconfigure.call(this, from);
     }
   };
   Object.defineProperty(Scopable, "name", { value: Base.name });
   return Scopable as unknown as C;
+}
+
+function applyScope(instrument: Instrument, label: unknown): void {
+  if (label === undefined) return;
+  if (typeof label !== "string" || label === "") {
+    throw new InstrumentOptionsError(
+      `\`custom.scope\` must be a non-empty string label, got ${JSON.stringify(label)}.`,
+    );
+  }
+  scoped(instrument, label);
 }

@@ -18,7 +18,11 @@ export class LabelBudget {
 
   /** Whether `labels` may be recorded: a known combination, or a new one within the cap. */
   admit(labels: Readonly<Record<string, string>>): boolean {
-    const key = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+    const key = JSON.stringify(
+      Object.keys(labels)
+        .sort()
+        .map((k) => [k, labels[k]]),
+    );
     if (this.seen.has(key)) return true;
     if (this.seen.size >= this.max) {
       this.dropped++;

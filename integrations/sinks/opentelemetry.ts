@@ -84,7 +84,10 @@ export class SpanInstrument extends Instrument {
     if (namespace.threw) {
       const error = namespace.error;
       span.recordException(error instanceof Error ? error : formatValue(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : formatValue(error) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : formatValue(error),
+      });
     }
     this.pending = span;
     this.pendingEnd = hrTime(end);
@@ -172,7 +175,9 @@ export function otelMetricInstruments(options: OtelMetricOptions = {}): OtelMetr
       if (raw === undefined) return;
       const value = metricNumber(raw);
       if (value === undefined) {
-        throw new InstrumentValueError(`Instrument ${JSON.stringify(this.name)} cannot record the non-numeric value ${String(typeof raw)}.`);
+        throw new InstrumentValueError(
+          `Instrument ${JSON.stringify(this.name)} cannot record the non-numeric value ${String(typeof raw)}.`,
+        );
       }
       const tags = this.evaluateTags(namespace);
       const attributes: Record<string, string> = {};

@@ -92,7 +92,12 @@ export function prometheusInstruments(client: Client, options: PrometheusOptions
   const metricFor = (kind: MetricState["kind"], name: string, labelNames: readonly string[]): MetricState => {
     const known = states.get(name);
     const registered = registry.getSingleMetric(name);
-    if (known !== undefined && known.metric === registered && known.kind === kind && sameList(known.labelNames, labelNames)) {
+    if (
+      known !== undefined &&
+      known.metric === registered &&
+      known.kind === kind &&
+      sameList(known.labelNames, labelNames)
+    ) {
       return known;
     }
     // Another kind or other labels under this name: the new spec replaces the old metric.
@@ -129,7 +134,9 @@ export function prometheusInstruments(client: Client, options: PrometheusOptions
       if (raw === undefined) return;
       const value = metricNumber(raw);
       if (value === undefined) {
-        throw new InstrumentValueError(`Instrument ${JSON.stringify(this.name)} cannot record the non-numeric value ${String(typeof raw)}.`);
+        throw new InstrumentValueError(
+          `Instrument ${JSON.stringify(this.name)} cannot record the non-numeric value ${String(typeof raw)}.`,
+        );
       }
       const tags = renameTags(this.evaluateTags(namespace));
       const names = this.declaredLabels?.map(labelName) ?? Object.keys(tags).sort();

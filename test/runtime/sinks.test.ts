@@ -38,7 +38,11 @@ export async function slow(ms: number, tenant: string) {
   return tenant;
 }
 `;
-type M = { price(q: number, u: number): number; target(t: string): number; slow(ms: number, tenant: string): Promise<string> };
+type M = {
+  price(q: number, u: number): number;
+  target(t: string): number;
+  slow(ms: number, tenant: string): Promise<string>;
+};
 
 let n = 0;
 const load = () => loadInstrumented<M>(SRC, `src/sinks${++n}/cart.ts`);
@@ -74,7 +78,11 @@ describe("ChannelInstrument", () => {
     const t = m.qualified("target");
     attached.push(t);
     const name = `shadow${n}`;
-    { const p = probes.attachTo(t); p.instruments.set("c", new ChannelInstrument(name, "target")); p.start(); }
+    {
+      const p = probes.attachTo(t);
+      p.instruments.set("c", new ChannelInstrument(name, "target"));
+      p.start();
+    }
     const got: ChannelMessage[] = [];
     const onMessage = (msg: unknown) => got.push(msg as ChannelMessage);
     subscribe(channelName(name), onMessage);
@@ -93,13 +101,30 @@ describe("StructuredLogInstrument", () => {
     const records: ProbeRecord[] = [];
     const lines: string[] = [];
     const p = probes.attachTo(t);
-    p.instruments.set("a", new StructuredLogInstrument("cart", "({ qty, total: result })", { sink: (r) => records.push(r), custom: { tags: "({ unit })" } }));
-    p.instruments.set("b", new StructuredLogInstrument("big", "10n ** 20n", { sink: jsonLinesSink({ write: (s: string) => lines.push(s) }) }));
+    p.instruments.set(
+      "a",
+      new StructuredLogInstrument("cart", "({ qty, total: result })", {
+        sink: (r) => records.push(r),
+        custom: { tags: "({ unit })" },
+      }),
+    );
+    p.instruments.set(
+      "b",
+      new StructuredLogInstrument("big", "10n ** 20n", {
+        sink: jsonLinesSink({ write: (s: string) => lines.push(s) }),
+      }),
+    );
     p.start();
     m.exports.price(3, 7);
     assert.equal(records.length, 1);
     const { message: _message, ...fields } = records[0]!;
-    assert.deepEqual(fields, { target: t, instrument: "cart", event: "return", value: { qty: 3, total: 21 }, tags: { unit: 7 } });
+    assert.deepEqual(fields, {
+      target: t,
+      instrument: "cart",
+      event: "return",
+      value: { qty: 3, total: 21 },
+      tags: { unit: 7 },
+    });
     assert.match(records[0]!.message, /^Probe \(cart\)\[unit=7\] = /);
     const parsed = JSON.parse(lines[0]!) as Record<string, unknown>;
     assert.equal(parsed["value"], "100000000000000000000");
@@ -119,8 +144,14 @@ describe("StructuredLogInstrument", () => {
     await mgr.apply();
     assert.equal(m.exports.price(2, 5), 10);
     logSinks.delete("test-sink");
-    assert.deepEqual(records.map((r) => [r.instrument, r.value]), [["fromspec", 10]]);
-    assert.ok(lines.some((l) => l.includes('"nope"') && l.includes("logSinks.set")), lines.join("\n"));
+    assert.deepEqual(
+      records.map((r) => [r.instrument, r.value]),
+      [["fromspec", 10]],
+    );
+    assert.ok(
+      lines.some((l) => l.includes('"nope"') && l.includes("logSinks.set")),
+      lines.join("\n"),
+    );
   });
 });
 
@@ -133,7 +164,11 @@ describe("scope", () => {
     const t = m.qualified("slow");
     attached.push(t);
     const inst = scoped(new ProbeTestInstrument("dbg", "tenant"));
-    { const p = probes.attachTo(t); p.instruments.set("s", inst); p.start(); }
+    {
+      const p = probes.attachTo(t);
+      p.instruments.set("s", inst);
+      p.start();
+    }
     server = createServer((req, res) => {
       const handle = async () => {
         const tenant = String(req.headers["x-tenant"]);
@@ -169,14 +204,28 @@ describe("scope", () => {
     mgr.instrumentClasses.log = scopable(LogInstrument);
     LogInstrument.defaultSink = (line) => out.push(line);
     try {
-      mgr.specs.set("s", specDoc(t, { type: "log", name: "only-tenant-x", value: "result", custom: { scope: "tenant-x" } }));
+      mgr.specs.set(
+        "s",
+        specDoc(t, { type: "log", name: "only-tenant-x", value: "result", custom: { scope: "tenant-x" } }),
+      );
       await mgr.apply();
       m.exports.price(1, 2);
       scope.run("tenant-x", () => m.exports.price(3, 3));
+      // The spec updated in place: another scope, then none.
+      mgr.specs.set(
+        "s",
+        specDoc(t, { type: "log", name: "only-tenant-x", value: "result", custom: { scope: "tenant-y" } }),
+      );
+      await mgr.apply();
+      scope.run("tenant-x", () => m.exports.price(4, 4));
+      scope.run("tenant-y", () => m.exports.price(5, 5));
+      mgr.specs.set("s", specDoc(t, { type: "log", name: "only-tenant-x", value: "result" }));
+      await mgr.apply();
+      m.exports.price(6, 6);
     } finally {
       LogInstrument.defaultSink = undefined;
     }
-    assert.deepEqual(out, ["Probe (only-tenant-x) = 9"]);
+    assert.deepEqual(out, ["Probe (only-tenant-x) = 9", "Probe (only-tenant-x) = 25", "Probe (only-tenant-x) = 36"]);
   });
 });
 
@@ -184,11 +233,14 @@ describe("attachAll", () => {
   test("attaches one instrument to every matching function and detaches them all", async () => {
     const m = await load();
     const made: ProbeTestInstrument[] = [];
-    const handle = attachAll((fn) => {
-      const inst = new ProbeTestInstrument(fn.target, "1");
-      made.push(inst);
-      return inst;
-    }, { filter: m.modulePath + ":" });
+    const handle = attachAll(
+      (fn) => {
+        const inst = new ProbeTestInstrument(fn.target, "1");
+        made.push(inst);
+        return inst;
+      },
+      { filter: m.modulePath + ":" },
+    );
     try {
       assert.deepEqual(
         [...handle.targets].sort(),
@@ -213,7 +265,10 @@ describe("attachAll", () => {
 
   test("a RegExp filter and explicit targets (a manifest's names, loaded or not)", async () => {
     const m = await load();
-    const a = attachAll(() => new ProbeTestInstrument("x", "1"), { filter: /:price$/, targets: [m.qualified("price"), m.qualified("slow"), "src/never/loaded.ts:f"] });
+    const a = attachAll(() => new ProbeTestInstrument("x", "1"), {
+      filter: /:price$/,
+      targets: [m.qualified("price"), m.qualified("slow"), "src/never/loaded.ts:f"],
+    });
     try {
       assert.deepEqual(a.targets, [m.qualified("price")]);
     } finally {

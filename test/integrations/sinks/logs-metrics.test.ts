@@ -17,7 +17,13 @@ import { hotShotsClient } from "../../../integrations/sinks/hot-shots.js";
 import { pinoSink } from "../../../integrations/sinks/pino.js";
 import { prometheusInstruments } from "../../../integrations/sinks/prometheus.js";
 import { winstonSink } from "../../../integrations/sinks/winston.js";
-import { HistogramInstrument, IncrementInstrument, logSinks, probes, StructuredLogInstrument } from "../../../runtime/index.js";
+import {
+  HistogramInstrument,
+  IncrementInstrument,
+  logSinks,
+  probes,
+  StructuredLogInstrument,
+} from "../../../runtime/index.js";
 import { loadInstrumented } from "../../helpers/instrumented.js";
 import { specDoc, stopManagers, testManager } from "../../runtime/manager/helpers.js";
 
@@ -48,7 +54,15 @@ function collector(): { stream: Writable; lines: () => Record<string, unknown>[]
       done();
     },
   });
-  return { stream, lines: () => chunks.join("").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe("log sinks", () => {
@@ -57,7 +71,13 @@ describe("log sinks", () => {
     const out = collector();
     const logger = pino({ base: null, timestamp: false }, out.stream);
     const p = probes.attachTo(target);
-    p.instruments.set("l", new StructuredLogInstrument("cart", "({ qty, total: result })", { sink: pinoSink(logger, { level: "warn" }), custom: { tags: "({ tenant })" } }));
+    p.instruments.set(
+      "l",
+      new StructuredLogInstrument("cart", "({ qty, total: result })", {
+        sink: pinoSink(logger, { level: "warn" }),
+        custom: { tags: "({ tenant })" },
+      }),
+    );
     p.start();
     assert.equal(m.price(2, 4, "acme"), 8);
     assert.deepEqual(out.lines(), [
@@ -72,7 +92,10 @@ describe("log sinks", () => {
   test("winston from a spec naming a registered sink", async () => {
     const { m, target } = await probed();
     const out = collector();
-    const logger = winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream: out.stream })] });
+    const logger = winston.createLogger({
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream: out.stream })],
+    });
     logSinks.set("winston", winstonSink(logger));
     const { mgr } = testManager();
     mgr.instrumentClasses.slog = StructuredLogInstrument;
@@ -98,7 +121,15 @@ describe("prometheus", () => {
     const { mgr, lines } = testManager();
     mgr.instrumentClasses.prom_counter = prom.Counter;
     mgr.instrumentClasses.prom_histogram = prom.Histogram;
-    mgr.specs.set("c", specDoc(target, { type: "prom_counter", name: "shop.price_calls", value: "1", custom: { tags: "{ tenant: tenant }" } }));
+    mgr.specs.set(
+      "c",
+      specDoc(target, {
+        type: "prom_counter",
+        name: "shop.price_calls",
+        value: "1",
+        custom: { tags: "{ tenant: tenant }" },
+      }),
+    );
     mgr.specs.set("h", specDoc(target, { type: "prom_histogram", name: "price_total", value: "result" }));
     await mgr.apply();
     for (const tenant of ["a", "a", "b", "c", "d"]) m.price(2, 3, tenant);
@@ -112,26 +143,56 @@ describe("prometheus", () => {
     assert.equal(prom.dropped(), 2);
 
     // The same spec re-applied by a second manager (e.g. after a restart of the manager): same metric.
-    mgr.specs.set("c", specDoc(target, { type: "prom_counter", name: "shop.price_calls", value: "1", custom: { tags: "{ tenant: tenant }" } }));
+    mgr.specs.set(
+      "c",
+      specDoc(target, {
+        type: "prom_counter",
+        name: "shop.price_calls",
+        value: "1",
+        custom: { tags: "{ tenant: tenant }" },
+      }),
+    );
     await mgr.apply();
     const other = testManager();
     other.mgr.instrumentClasses.prom_counter = prom.Counter;
-    other.mgr.specs.set("c2", specDoc(target, { type: "prom_counter", name: "shop.price_calls", value: "1", custom: { tags: "{ tenant: tenant }" } }));
+    other.mgr.specs.set(
+      "c2",
+      specDoc(target, {
+        type: "prom_counter",
+        name: "shop.price_calls",
+        value: "1",
+        custom: { tags: "{ tenant: tenant }" },
+      }),
+    );
     await other.mgr.apply();
     m.price(1, 1, "a");
     text = await registry.metrics();
     assert.match(text, /^shop_price_calls\{tenant="a"\} 4$/m, "both managers' instruments count into one metric");
 
     // Replaced with other labels: the metric is re-registered with the new label names.
-    mgr.specs.set("c", specDoc(target, { type: "prom_counter", name: "shop.price_calls", value: "qty", custom: { labels: ["unit"], tags: "{ unit: unit }" } }));
+    mgr.specs.set(
+      "c",
+      specDoc(target, {
+        type: "prom_counter",
+        name: "shop.price_calls",
+        value: "qty",
+        custom: { labels: ["unit"], tags: "{ unit: unit }" },
+      }),
+    );
     other.mgr.specs.delete("c2");
     await other.mgr.apply();
     await mgr.apply();
     m.price(5, 7, "a");
     text = await registry.metrics();
     assert.match(text, /^shop_price_calls\{unit="7"\} 5$/m);
-    assert.deepEqual(lines.filter((l) => /fail|error/i.test(l)), []);
-    assert.deepEqual(other.lines.filter((l) => /fail|error/i.test(l)), []);
+    assert.deepEqual(
+      lines.filter((l) => /fail|error/i.test(l)),
+      [],
+    );
+    assert.deepEqual(
+      other.lines.filter((l) => /fail|error/i.test(l)),
+      [],
+    );
   });
 
   test("a non-numeric value disables the instrument, never the call", async () => {
@@ -161,11 +222,19 @@ describe("hot-shots", () => {
     await once(socket, "listening");
     const received: string[] = [];
     socket.on("message", (msg) => received.push(...msg.toString().split("\n").filter(Boolean)));
-    const statsd = new StatsD({ host: "127.0.0.1", port: (socket.address() as AddressInfo).port, prefix: "shop.", maxBufferSize: 0 });
+    const statsd = new StatsD({
+      host: "127.0.0.1",
+      port: (socket.address() as AddressInfo).port,
+      prefix: "shop.",
+      maxBufferSize: 0,
+    });
     try {
       const c = hotShotsClient(statsd);
       const p = probes.attachTo(target);
-      p.instruments.set("h", new HistogramInstrument("price", "result", { client: c, custom: { tags: "({ tenant })" } }));
+      p.instruments.set(
+        "h",
+        new HistogramInstrument("price", "result", { client: c, custom: { tags: "({ tenant })" } }),
+      );
       p.instruments.set("i", new IncrementInstrument("calls", "1", { client: c }));
       p.start();
       m.price(3, 3, "acme");

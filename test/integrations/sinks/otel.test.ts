@@ -103,8 +103,15 @@ describe("SpanInstrument", () => {
     p.start();
     const parent = trace.getTracer("test").startSpan("request");
     await context.with(trace.setSpan(context.active(), parent), async () => {
-      const results = await Promise.allSettled([m.exports.load("a", false), m.exports.load("b", true), m.exports.load("c", false)]);
-      assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+      const results = await Promise.allSettled([
+        m.exports.load("a", false),
+        m.exports.load("b", true),
+        m.exports.load("c", false),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "rejected", "fulfilled"],
+      );
     });
     parent.end();
     const spans = exporter.getFinishedSpans().filter((s) => s.name === "load");
@@ -152,10 +159,10 @@ describe("otelMetricInstruments", () => {
     const all = metricExporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
     const counter = all.find((x) => x.descriptor.name === "price_calls");
     const hist = all.find((x) => x.descriptor.name === "price_total");
-    assert.deepEqual(
-      counter?.dataPoints.map((d) => [d.attributes["unit"], d.value]).sort(),
-      [["1", 2], ["2", 1]],
-    );
+    assert.deepEqual(counter?.dataPoints.map((d) => [d.attributes["unit"], d.value]).sort(), [
+      ["1", 2],
+      ["2", 1],
+    ]);
     assert.equal(otel.dropped(), 2, "unit=3 is a third attribute set past the cap of 2");
     const h = hist?.dataPoints[0]?.value as { count: number; sum: number } | undefined;
     assert.equal(h?.count, 5);
