@@ -38,6 +38,16 @@ export type { MetricInstrumentOptions } from "./instruments/metrics.js";
 export { DogStatsD, defaultStatsClient, setDefaultStatsClient } from "./instruments/dogstatsd.js";
 export type { DogStatsDOptions, StatsClient } from "./instruments/dogstatsd.js";
 
+export { ChannelInstrument, channelName } from "./instruments/channel.js";
+export type { ChannelMessage } from "./instruments/channel.js";
+export { StructuredLogInstrument, logSinks, jsonLinesSink } from "./instruments/structured-log.js";
+export type { ProbeRecord, StructuredLogOptions, StructuredSink } from "./instruments/structured-log.js";
+
+// Per-request scoping and attaching everything
+export { scope, scoped, scopable, DEFAULT_SCOPE } from "./scope.js";
+export { attachAll } from "./attach-all.js";
+export type { AttachAllOptions, AttachTarget, AttachedAll } from "./attach-all.js";
+
 // Events and expressions (an EventNamespace is made per event by the runtime: a type only)
 export type { EventNamespace, EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";

@@ -133,6 +133,12 @@ const testing = require("diagnose/testing");
 const registry = require("diagnose/registry");
 console.log("cjs", require.resolve("diagnose").includes("/dist/cjs/"), typeof diagnose.probes.attachTo, typeof testing.sensor, typeof registry.watch);
 `,
+  // The sink subpaths whose tool is a type-only dependency load without their (optional) peer.
+  "sinks.mjs": `const names = [];
+for (const sub of ["pino", "winston", "prometheus", "hot-shots"]) names.push(...Object.keys(await import("diagnose/" + sub)));
+const { scope, attachAll, ChannelInstrument, StructuredLogInstrument } = await import("diagnose");
+console.log(names.sort().join(" "), typeof scope.run, typeof attachAll, typeof ChannelInstrument, typeof StructuredLogInstrument);
+`,
   // One process, both copies: the ESM copy loads first and creates the registry, the tspc-built
   // module registers with it, and a probe switched on through the CommonJS copy sees its calls.
   "shared.mjs": `import { createRequire } from "node:module";
@@ -236,6 +242,12 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       assert.match(r.stdout, /cart\.total.*6/);
       const legacy = node([...NO_REQUIRE_ESM, "-e", "console.log(require('./out/legacy.cjs').api.join(' '))"], app);
       assert.equal(legacy.stdout.trim(), "function function function DiagnoseError", explain(legacy));
+    });
+
+    test("the sink subpaths load from the package without their optional peers", () => {
+      const r = node(["sinks.mjs"], app);
+      assert.equal(r.status, 0, explain(r));
+      assert.equal(r.stdout.trim(), "hotShotsClient pinoSink promName prometheusInstruments winstonSink function function function function");
     });
 
     test("instrument() from diagnose/instrument", () => {
