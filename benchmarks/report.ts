@@ -12,6 +12,7 @@ import type { InstructionsSection } from "./instructions.js";
 import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
+import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -32,6 +33,8 @@ export interface Results {
   readonly targets: TargetCheck[];
   readonly buildSide: BuildSideResult | { skipped: string };
   readonly scale: ScaleResult | { skipped: string };
+  /** Absent in results written before the manager benchmark existed. */
+  readonly manager?: ManagerBenchResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -314,6 +317,10 @@ ${buildSideText(r)}
 ## Scale
 
 ${scaleText(r)}
+
+## Manager (specs from a store)
+
+${managerText(r.manager)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 

@@ -7,7 +7,7 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --instructions / --no-instructions
+ *            --no-build-side  --no-scale  --no-manager  --instructions / --no-instructions
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
  * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
@@ -22,6 +22,7 @@ import { WORKLOADS, workloadByName } from "./catalog.js";
 import { runMatrix, type TimingConfig } from "./matrix.js";
 import { DOC, RESULTS_JSON, WORK } from "./paths.js";
 import { describe, environment, printSummary, writeOutputs, type Results } from "./report.js";
+import { measureManager } from "./manager.js";
 import { measureScale } from "./scale.js";
 import { checkTargets } from "./targets.js";
 import { listenUdp } from "./udp-listener.js";
@@ -34,12 +35,13 @@ interface Options {
   out: string | undefined;
   buildSide: boolean;
   scale: boolean;
+  manager: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
   instructions: boolean | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, instructions: undefined };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, manager: true, instructions: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -53,11 +55,12 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--out") o.out = value();
     else if (a === "--no-build-side") o.buildSide = false;
     else if (a === "--no-scale") o.scale = false;
+    else if (a === "--no-manager") o.manager = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --instructions, --no-instructions`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-manager, --instructions, --no-instructions`,
       );
   }
   return o;
@@ -100,6 +103,8 @@ async function main(): Promise<void> {
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
 
+  const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
+
   const r: Results = {
     schema: 2,
     mode: opts.quick ? "quick" : "full",
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
     targets: checkTargets(specs, results, typeof instructions === "string" ? [] : instructions.results),
     buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
     scale: typeof scale === "string" ? { skipped: scale } : scale,
+    manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     udp: received,
   };
   const outDir = opts.out ?? (opts.quick ? join(WORK, "quick") : undefined);

@@ -41,20 +41,57 @@ export type { DogStatsDOptions, StatsClient } from "./instruments/dogstatsd.js";
 // Events and expressions (an EventNamespace is made per event by the runtime: a type only)
 export type { EventNamespace, EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";
+export type { CompiledExpression, NamespaceSource } from "./expressions/expression.js";
+export { SafeExpression, GETTER, PROXY } from "./expressions/safe/index.js";
+export type { Marker } from "./expressions/safe/index.js";
 
-// Manager
-export { InstrumentManager, manager } from "./manager/manager.js";
-export type { Tags, TagValue } from "./manager/manager.js";
+// Manager, specs and stores
+export {
+  InstrumentManager,
+  manager,
+  defaultProcessId,
+  ManagerOptionsError,
+  ReadOnlySpecsError,
+} from "./manager/manager.js";
+export type { InstrumentClasses, InstrumentManagerOptions, Tags, TagValue } from "./manager/manager.js";
+export { defaultInstrumentClasses } from "./instruments/classes.js";
+export type { ApplyReport, InstrumentClass } from "./manager/reconcile.js";
+export type { AppliedStatus, InstrumentSpec, Spec, SpecDocument } from "./manager/spec.js";
+export {
+  fileStore,
+  memoryStore,
+  openStore,
+  InvalidStoreUriError,
+  SpecConflictError,
+  StoreFormatError,
+  StoreUnavailableError,
+} from "./manager/stores/index.js";
+export type {
+  FileStore,
+  FileStoreOptions,
+  MemorySpecs,
+  MemoryStore,
+  ProcessReport,
+  PutOptions,
+  RemoveOptions,
+  SpecSnapshot,
+  SpecStore,
+  StoreChange,
+  StoreSubscription,
+  StoredSpec,
+} from "./manager/stores/index.js";
 
 // Errors: every error a user of this entry point can receive.
 export { DiagnoseError, describeError } from "../errors/index.js";
 export {
+  ExpressionEvaluationError,
   ExpressionSyntaxError,
   InstrumentOptionsError,
   InstrumentValueError,
   InvalidEventError,
   ProbeExistsError,
   UnknownNameError,
+  UnsafeExpressionError,
 } from "./probes/errors.js";
 export {
   AbiMismatchError,

@@ -10,12 +10,16 @@
  * - Node 20 and 22: `module.register()` — the hooks run in Node's hooks thread and cover `import`
  *   (and the entry point); `require()` goes through the require hook (`require.extensions`).
  * `DIAGNOSE_LOADER=register` or `=registerHooks` forces one (for tests and bug reports).
+ *
+ * With `DIAGNOSE_STORE` set (or `"diagnose": { "store": … }` in package.json), the default manager
+ * is started on that store (see autostart.ts).
  */
 import * as nodeModule from "node:module";
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import { writeManifest } from "../../abi/manifest.js";
 import type { ModuleSites } from "../../abi/manifest-format.js";
 import type { LoaderHooks } from "./hooks.js";
+import { autostart } from "./autostart.js";
 import { installRequireHook } from "./require-hook.js";
 import { setSitesReporter } from "./sites-reporter.js";
 
@@ -88,3 +92,6 @@ const g = globalThis as { [REGISTERED]?: Promise<LoaderApi> };
 
 /** The loader API this process uses (registering twice is a no-op). */
 export const loaderApi: LoaderApi = await (g[REGISTERED] ??= install());
+
+// With DIAGNOSE_STORE (or "diagnose.store" in package.json) set, probes come from that store.
+await autostart();

@@ -18,6 +18,10 @@ export interface DiagnosePackageOptions {
   exclude?: string[];
   /** Where the loader writes the site manifest; relative to the project root. */
   manifest?: string;
+  /** The spec store the loader starts the default manager on, e.g. "file:./diagnose-specs.json". */
+  store?: string;
+  /** This process's labels, matched against specs' selectors. */
+  labels?: Record<string, string>;
 }
 
 /** Resolved configuration of one project. */
@@ -104,9 +108,9 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const options = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
-    if (key !== "include" && key !== "exclude" && key !== "manifest") {
+    if (key !== "include" && key !== "exclude" && key !== "manifest" && key !== "store" && key !== "labels") {
       throw new DiagnoseConfigError(
-        `${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest)`,
+        `${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest, store, labels)`,
       );
     }
   }

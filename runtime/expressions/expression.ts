@@ -19,13 +19,30 @@ export interface NamespaceSource {
   readonly globalNamespace: Record<string, unknown>;
 }
 
+/**
+ * What an instrument needs of a compiled expression; both `Expression` (full JavaScript, for
+ * instruments created in code) and `SafeExpression` (the safe language of store specs) are one.
+ */
+export interface CompiledExpression {
+  /** The expression text as given. */
+  readonly source: string;
+  /** The identifier, when the expression is a bare name. */
+  readonly bare: string | undefined;
+  /** Identifiers the text may read. */
+  readonly identifiers: ReadonlySet<string>;
+  /** Whether the text mentions `name` as an identifier. */
+  mentions(name: string): boolean;
+  /** Evaluates against one event; throws what the evaluation throws. */
+  evaluate(ns: EventNamespace, names: NamespaceSource): unknown;
+}
+
 /** A compiled evaluator for one layout. @internal */
 type Evaluator = (this: unknown, ns: EventNamespace) => unknown;
 
 const NS = "$dg$ns";
 const MGR = "$dg$mgr";
 
-export class Expression {
+export class Expression implements CompiledExpression {
   /** The expression text as given. */
   readonly source: string;
   /** The identifier, when the expression is a bare name. */

@@ -6,7 +6,8 @@
  * expressions, `checkCall`, `fire` or `finish` throw, disables the instrument, records the error on
  * it and hands it to `mgr.handleError` once.
  */
-import { Expression } from "../expressions/expression.js";
+import { Expression, type CompiledExpression } from "../expressions/expression.js";
+import { SafeExpression } from "../expressions/safe/index.js";
 import { END_NAMES, START_NAMES, type EventKind, type EventNamespace } from "../expressions/namespace.js";
 import { manager as defaultManager, type InstrumentManager, type Tags } from "../manager/manager.js";
 import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "../probes/errors.js";
@@ -39,10 +40,30 @@ export interface InstrumentOptions {
    * the clock only when some instrument needs it).
    */
   timing?: boolean;
+  /**
+   * The language of `value`, `custom.tags` and `custom.condition`: "js" (default) full JavaScript,
+   * for instruments written in code; "safe" the safe expression language of store specs, which
+   * runs no code of the program (docs/expressions.md).
+   */
+  expressions?: "js" | "safe";
 }
 
 /** "live": may fire; "expired": past `expires`; "disabled": switched off after an error (or by hand). */
 export type InstrumentStatus = "live" | "expired" | "disabled";
+
+/** The fields `reconfigure` copies: everything the constructor derives from its arguments. */
+const RECONFIGURABLE = [
+  "name",
+  "value",
+  "event",
+  "eventKind",
+  "line",
+  "custom",
+  "valueExpression",
+  "tagsExpression",
+  "conditionExpression",
+  "wantsTiming",
+] as const;
 
 const EMPTY_TAGS: Tags = Object.freeze({}) as Tags;
 const LINE_EVENT = /^line:([1-9]\d*)$/;
@@ -71,12 +92,14 @@ export abstract class Instrument {
   lastError: unknown = undefined;
   /** When the last error was caught. */
   lastErrorAt: Date | undefined = undefined;
+  /** How many times `fire` completed (the manager's status reads it). @internal */
+  hits = 0;
 
   /** @internal */ readonly eventKind: EventKind;
   /** @internal */ readonly line: number | undefined;
-  /** @internal */ readonly valueExpression: Expression;
-  /** @internal */ readonly tagsExpression: Expression | undefined;
-  /** @internal */ readonly conditionExpression: Expression | undefined;
+  /** @internal */ readonly valueExpression: CompiledExpression;
+  /** @internal */ readonly tagsExpression: CompiledExpression | undefined;
+  /** @internal */ readonly conditionExpression: CompiledExpression | undefined;
   /**
    * Whether `fire`/`finish` read times from the namespace themselves (see `InstrumentOptions.timing`).
    * A subclass may also declare it: `override readonly wantsTiming = true`.
@@ -105,10 +128,15 @@ export abstract class Instrument {
       throw new InstrumentOptionsError(`\`timing\` must be a boolean, got ${JSON.stringify(options.timing)}.`);
     }
     this.wantsTiming = options.timing === true;
-    this.valueExpression = new Expression(value, "value");
+    const language = options.expressions ?? "js";
+    if (language !== "js" && language !== "safe") {
+      throw new InstrumentOptionsError(`\`expressions\` must be "js" or "safe", got ${JSON.stringify(language)}.`);
+    }
+    const Compiled = language === "safe" ? SafeExpression : Expression;
+    this.valueExpression = new Compiled(value, "value");
     const { tags, condition } = this.custom;
-    this.tagsExpression = tags === undefined ? undefined : new Expression(tags, "tags");
-    this.conditionExpression = condition === undefined ? undefined : new Expression(condition, "condition");
+    this.tagsExpression = tags === undefined ? undefined : new Compiled(tags, "tags");
+    this.conditionExpression = condition === undefined ? undefined : new Compiled(condition, "condition");
   }
 
   /** Handles one event. `namespace` holds the event's names; see `evaluate` and `evaluateTags`. */
@@ -203,6 +231,21 @@ export abstract class Instrument {
     this.lastError = error;
     this.lastErrorAt = new Date();
     this.disabledFlag = true;
+    this.changed();
+  }
+
+  /**
+   * Takes the configuration of `from` (a new instrument of the same class built from a changed
+   * spec) while keeping this one's identity, probes, hits and error history, and re-arms it: a
+   * spec update changes the instrument in place instead of recreating it.
+   * @internal
+   */
+  reconfigure(from: Instrument): void {
+    const self = this as unknown as Record<string, unknown>;
+    const source = from as unknown as Record<string, unknown>;
+    for (const key of RECONFIGURABLE) self[key] = source[key];
+    this.expiresAt = from.expiresAt;
+    this.disabledFlag = false;
     this.changed();
   }
 

@@ -1,14 +1,29 @@
 /**
- * The instrument manager: the process-wide policy every instrument consults. For now it holds the
- * global namespace of expressions, the call filter, the tags added to every metric and log line,
- * and the error handler. Store-driven spec application (specs, apply, per-process status) will
- * grow on this class: every policy an instrument consults is a method here, so a subclass (or a
- * store-backed manager) can change it without touching probes.
+ * The instrument manager: the policy every instrument consults (global namespace, call filter,
+ * tags, error handler), and the owner of the instruments a spec store asks for. `apply()` reads
+ * the store's specs and reconciles them (reconcile.ts) against what this manager applied; the
+ * status of each spec in this process goes back to the store (status.ts). `start()` keeps doing
+ * that on every change (the store's doorbell) or every poll period.
+ *
+ * Invariants:
+ * - applies never overlap: a call during an apply waits for it and runs one more (calls during
+ *   that wait share it);
+ * - nothing here throws into a caller after construction: a store that fails keeps the last
+ *   applied specs in force, shows up in the report's `error`, and is retried with backoff;
+ * - a manager only ever touches instruments it created (keyed by spec id) and probes it created
+ *   or started.
  */
 import { performance } from "node:perf_hooks";
-import { describeError } from "../../errors/index.js";
+import { hostname } from "node:os";
+import { isMainThread, threadId } from "node:worker_threads";
+import { DiagnoseError, describeError } from "../../errors/index.js";
 import type { Instrument } from "../instruments/instrument.js";
 import type { Probe } from "../probes/probe.js";
+import { emptyReport, Reconciler, type ApplyReport, type InstrumentClass } from "./reconcile.js";
+import type { AppliedStatus, Spec, SpecDocument } from "./spec.js";
+import { StatusReporter, statusAll } from "./status.js";
+import type { SpecSnapshot, SpecStore, StoreChange, StoreSubscription } from "./stores/contract.js";
+import { memoryStore } from "./stores/memory.js";
 
 /** A tag value: sent as `k:v` to DogStatsD and printed as `k=v` by LogInstrument. */
 export type TagValue = string | number | boolean | bigint;
@@ -46,13 +61,294 @@ export function defaultGlobalNamespace(): Record<string, unknown> {
   return { datetime: Date, math: Math, time: performance, mag };
 }
 
+/** The instrument classes a spec's `instrument.type` can name, by type name. */
+export type InstrumentClasses = Record<string, InstrumentClass>;
+
+export interface InstrumentManagerOptions {
+  /** Where the specs come from and the status goes. Default: a new `memoryStore()`. */
+  store?: SpecStore;
+  /** This process's labels; a spec with a `selector` applies only where all its labels match. */
+  labels?: Record<string, string>;
+  /** Default: `DIAGNOSE_PROCESS_ID`, else `host:pid` (`host:pid:threadId` in a worker thread). */
+  processId?: string;
+  /**
+   * Compile store specs' expressions as full JavaScript instead of the safe expression language.
+   * This trusts every writer of the store with code execution in this process. Default false.
+   */
+  allowCode?: boolean;
+  /** Minutes a spec without `lifespan` lives, from its `lastmodified`. Default null: no expiry. */
+  defaultLifespan?: number | null;
+  /** Upper bound in minutes on every spec's lifespan. Default null: no bound. */
+  maxLifespan?: number | null;
+  /** Milliseconds between polls of a store without a change feed (±20% jitter). Default 5,000. */
+  pollInterval?: number;
+  /** Milliseconds between status heartbeats while started. Default 10,000. */
+  heartbeatInterval?: number;
+  /** Added to (or replacing) the default instrument classes: log, hist, incr, test. */
+  instrumentClasses?: InstrumentClasses;
+  /** Added to the default global namespace of expressions. */
+  globalNamespace?: Record<string, unknown>;
+}
+
+/** A manager option that cannot be used. */
+export class ManagerOptionsError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_MANAGER_OPTIONS";
+  constructor(message: string) {
+    super(ManagerOptionsError.CODE, message);
+  }
+}
+
+/** A write to the `specs` of a manager whose store is not the memory store. */
+export class ReadOnlySpecsError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_READ_ONLY_SPECS";
+  constructor(store: string) {
+    super(
+      ReadOnlySpecsError.CODE,
+      `manager.specs is a read-only view of the last snapshot of ${store}: write specs with store.put(id, doc) ` +
+        `(or \`diagnose specs add\`), then call manager.apply() or let start() pick them up.`,
+    );
+  }
+}
+
+let defaultClasses: (() => InstrumentClasses) | undefined;
+
+/**
+ * Called by runtime/instruments/classes.ts: the manager cannot import the instrument subclasses
+ * itself, since they extend Instrument, whose module imports this one.
+ * @internal
+ */
+export function provideDefaultInstrumentClasses(factory: () => InstrumentClasses): void {
+  defaultClasses = factory;
+}
+
+/** The default process id: `DIAGNOSE_PROCESS_ID`, else `host:pid`, plus `:threadId` in a worker. */
+export function defaultProcessId(): string {
+  const env = process.env["DIAGNOSE_PROCESS_ID"];
+  if (typeof env === "string" && env.trim() !== "") return env.trim();
+  const base = `${hostname()}:${process.pid}`;
+  return isMainThread ? base : `${base}:${threadId}`;
+}
+
+const POLL_JITTER = 0.2;
+const BACKOFF_MIN_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class InstrumentManager {
   /** Names every instrument expression of this manager can read (mutable; see defaultGlobalNamespace). */
   globalNamespace: Record<string, unknown> = defaultGlobalNamespace();
   /** Tags added to every instrument's tags (they win over an instrument's own tags of the same key). */
   tags: Tags = {};
-  /** Where the default `handleError` writes its line. */
+  /** Where the default `handleError` and the manager's warnings write their lines. */
   errorOutput: { write(line: string): unknown } = process.stderr;
+
+  private storeImpl!: SpecStore;
+  private labelsImpl: Readonly<Record<string, string>> = Object.freeze({});
+  private processIdImpl = "";
+  private allowCodeImpl = false;
+  private defaultLifespan: number | null = null;
+  private maxLifespan: number | null = null;
+  private pollInterval = 5_000;
+  private heartbeatInterval = 10_000;
+  private classes: InstrumentClasses | undefined;
+  private extraClasses: InstrumentClasses | undefined;
+
+  private readonly reconciler: Reconciler;
+  private readonly reporter: StatusReporter;
+  private running: Promise<ApplyReport> | undefined;
+  private queued: Promise<ApplyReport> | undefined;
+  private lastSnapshot: SpecSnapshot | undefined;
+  private snapshotView: SnapshotSpecs | undefined;
+  private startedFlag = false;
+  private subscription: StoreSubscription | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private backoff = BACKOFF_MIN_MS;
+  private readonly warned = new Set<string>();
+  private storeErrorText: string | undefined;
+
+  constructor(options: InstrumentManagerOptions = {}) {
+    this.configureUnsafe(options, true);
+    const self = this;
+    this.reconciler = new Reconciler({
+      mgr: this,
+      get labels() {
+        return self.labelsImpl;
+      },
+      get allowCode() {
+        return self.allowCodeImpl;
+      },
+      classes: () => this.instrumentClasses,
+      expiry: (lm, lifespan) => this.expiry(lm, lifespan),
+      warn: (id, message) => this.warnOnce(`spec ${JSON.stringify(id)}: ${message}`),
+    });
+    this.reporter = new StatusReporter({
+      store: () => this.storeImpl,
+      get processId() {
+        return self.processIdImpl;
+      },
+      get labels() {
+        return self.labelsImpl;
+      },
+      reconciler: this.reconciler,
+      get heartbeat() {
+        return self.heartbeatInterval;
+      },
+      warn: (message) => this.warnOnce(message, false),
+    });
+  }
+
+  /**
+   * Changes options before `start()` (the loader uses it to put the default manager on the store
+   * named by DIAGNOSE_STORE). Throws ManagerOptionsError for a bad option or while started.
+   */
+  configure(options: InstrumentManagerOptions): this {
+    if (this.startedFlag) throw new ManagerOptionsError("Call manager.configure() before start(), or after stop().");
+    this.configureUnsafe(options, false);
+    return this;
+  }
+
+  /** The store this manager reads specs from and writes its status to. */
+  get store(): SpecStore {
+    return this.storeImpl;
+  }
+
+  /** This process's labels (see `selector`). */
+  get labels(): Readonly<Record<string, string>> {
+    return this.labelsImpl;
+  }
+
+  /** The key of this process in every spec's `applied`. */
+  get processId(): string {
+    return this.processIdImpl;
+  }
+
+  /** Whether store specs may run full JavaScript expressions (see the option). */
+  get allowCode(): boolean {
+    return this.allowCodeImpl;
+  }
+
+  /** Whether `start()` was called (and not `stop()` since). */
+  get started(): boolean {
+    return this.startedFlag;
+  }
+
+  /**
+   * The instrument classes a spec's `instrument.type` names: `log`, `hist`, `incr`, `test`, plus
+   * any added by the option or by assigning to this object.
+   */
+  get instrumentClasses(): InstrumentClasses {
+    if (this.classes === undefined) this.classes = { ...(defaultClasses?.() ?? {}), ...this.extraClasses };
+    return this.classes;
+  }
+  set instrumentClasses(value: InstrumentClasses) {
+    this.classes = value;
+  }
+
+  /**
+   * The specs by id. On the memory store this is its Map: `set`, `delete` and edits are what
+   * `apply()` reads. On other stores, a read-only view of the last snapshot applied.
+   */
+  get specs(): Map<string, Spec> {
+    const own = (this.storeImpl as { specs?: unknown }).specs;
+    if (own instanceof Map) return own as Map<string, Spec>;
+    if (this.snapshotView === undefined || this.snapshotView.snapshot !== this.lastSnapshot) {
+      this.snapshotView = new SnapshotSpecs(this.lastSnapshot, this.storeImpl.description);
+    }
+    return this.snapshotView as unknown as Map<string, Spec>;
+  }
+
+  /**
+   * The last problem of the store, as one sentence: a failed read (the last applied specs stay in
+   * force), or a problem the store reported (e.g. a malformed file whose last good copy is used).
+   * Undefined once the store reads cleanly again.
+   */
+  get storeError(): string | undefined {
+    if (this.storeErrorText !== undefined) return this.storeErrorText;
+    try {
+      const last = (this.storeImpl as { lastError?: unknown }).lastError;
+      return last === null || last === undefined ? undefined : `${this.storeImpl.description}: ${describeError(last)}`;
+    } catch {
+      // A store whose lastError getter throws has no error to show.
+      return undefined;
+    }
+  }
+
+  /** The status of every spec this process considered, now (what it reports to the store). */
+  status(): Record<string, AppliedStatus> {
+    return statusAll(this.reconciler);
+  }
+
+  /**
+   * Reads the store and reconciles its specs with what this manager applied, then writes this
+   * process's status. Never rejects: a store that cannot be read leaves everything applied as it
+   * was and sets the report's `error`. Calls during an apply wait for it and share one more run.
+   */
+  apply(): Promise<ApplyReport> {
+    if (this.running === undefined) {
+      const run = this.applyNow().finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+      this.running = run;
+      return run;
+    }
+    if (this.queued === undefined) {
+      const next = this.running.then(() => {
+        this.queued = undefined;
+        return this.apply();
+      });
+      this.queued = next;
+    }
+    return this.queued;
+  }
+
+  /**
+   * Applies now, then again on every change the store announces (or every `pollInterval` for a
+   * store without a change feed). A store that fails keeps the last applied specs and is retried
+   * with backoff. Resolves with the first apply's report.
+   */
+  async start(): Promise<ApplyReport> {
+    if (this.startedFlag) return this.apply();
+    this.startedFlag = true;
+    const report = await this.apply();
+    if (!this.startedFlag) return report;
+    this.reporter.startTicker();
+    this.listen();
+    this.afterBackgroundApply(report);
+    return report;
+  }
+
+  /** Stops watching the store and removes every instrument this manager applied. */
+  async stop(): Promise<void> {
+    const wasStarted = this.startedFlag;
+    this.startedFlag = false;
+    try {
+      this.subscription?.close();
+    } catch {
+      // A store's close of its own feed is not our caller's problem.
+    }
+    this.subscription = undefined;
+    for (const t of [this.pollTimer, this.retryTimer, this.expiryTimer]) if (t !== undefined) clearTimeout(t);
+    this.pollTimer = this.retryTimer = this.expiryTimer = undefined;
+    while (this.running !== undefined || this.queued !== undefined) {
+      try {
+        await (this.queued ?? this.running);
+      } catch {
+        // apply() never rejects; belt and braces.
+      }
+    }
+    this.reconciler.clear();
+    this.reporter.stop();
+    if (wasStarted) await this.reporter.flush();
+    this.reporter.stop();
+  }
+
+  /** Waits for every pending status write (tests and shutdown). */
+  async flushStatus(): Promise<void> {
+    await this.reporter.flush();
+    await this.reporter.idle();
+  }
 
   /**
    * Decides whether an instrument takes part in one call; called once per call at its entry with
@@ -75,7 +371,227 @@ export class InstrumentManager {
   handleError(probe: Probe, instrument: Instrument | undefined, error: unknown): void {
     const who = instrument === undefined ? "" : `instrument ${JSON.stringify(instrument.name)} of `;
     const what = instrument === undefined ? "failed" : "failed and was disabled";
-    this.errorOutput.write(`diagnose: ${who}probe ${probe.target} ${what}: ${describeError(error)}\n`);
+    try {
+      this.errorOutput.write(`diagnose: ${who}probe ${probe.target} ${what}: ${describeError(error)}\n`);
+    } finally {
+      // The failure shows in the spec's status (statusOf reads the instrument and the probe).
+      this.reporter.schedule();
+    }
+  }
+
+  // -- internals ---------------------------------------------------------------------------------
+
+  private async applyNow(): Promise<ApplyReport> {
+    let snapshot: SpecSnapshot;
+    try {
+      snapshot = await this.storeImpl.list();
+      if (typeof snapshot !== "object" || snapshot === null || !Array.isArray(snapshot.specs)) {
+        throw new TypeError(`${this.storeImpl.description} returned a snapshot without a specs array`);
+      }
+    } catch (err) {
+      const report = emptyReport();
+      report.error = `Could not read the specs from ${this.storeImpl.description} (the last applied specs stay in force): ${describeError(err)}`;
+      if (this.storeErrorText !== report.error) this.warnOnce(report.error, false);
+      this.storeErrorText = report.error;
+      return report;
+    }
+    this.storeErrorText = undefined;
+    this.lastSnapshot = snapshot;
+    let report: ApplyReport;
+    try {
+      report = this.reconciler.apply(snapshot, Date.now());
+    } catch (err) {
+      report = emptyReport();
+      report.error = `Diagnose could not apply the specs: ${describeError(err)}`;
+    }
+    this.armExpiry();
+    await this.reporter.flushIfChanged();
+    return report;
+  }
+
+  /** After a background apply: the next poll, or a retry with backoff if the store failed. */
+  private afterBackgroundApply(report: ApplyReport): void {
+    if (!this.startedFlag) return;
+    if (report.error !== undefined) {
+      const delay = this.backoff * (0.5 + Math.random() * 0.5);
+      this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
+      if (this.retryTimer === undefined) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, delay);
+        this.retryTimer.unref();
+      }
+      return;
+    }
+    this.backoff = BACKOFF_MIN_MS;
+    if (this.subscription === undefined) this.schedulePoll();
+  }
+
+  /** Runs a background apply (coalesced with any running one). */
+  private kick(): void {
+    if (!this.startedFlag) return;
+    void this.apply().then(
+      (r) => this.afterBackgroundApply(r),
+      () => undefined,
+    );
+  }
+
+  private listen(): void {
+    const store = this.storeImpl;
+    if (typeof store.watch !== "function") return;
+    try {
+      this.subscription = store.watch((change: StoreChange) => {
+        try {
+          if (change?.kind === "error") {
+            this.warnOnce(`${store.description} reported a problem (the last applied specs stay in force): ${describeError(change.error)}`, false);
+            this.reporter.schedule();
+          } else this.kick();
+        } catch {
+          // A hostile change object: ignore it; the next doorbell or poll re-reads.
+        }
+      });
+    } catch (err) {
+      this.warnOnce(`could not watch ${store.description}, polling instead: ${describeError(err)}`, false);
+      this.subscription = undefined;
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.pollTimer !== undefined || !this.startedFlag) return;
+    const delay = this.pollInterval * (1 - POLL_JITTER + Math.random() * 2 * POLL_JITTER);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.kick();
+    }, delay);
+    this.pollTimer.unref();
+  }
+
+  /** Removes expired instruments at the soonest expiry (the instrument also stops firing by itself). */
+  private armExpiry(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const next = this.reconciler.nextExpiry();
+    if (next === Infinity) return;
+    const delay = Math.max(0, Math.min(MAX_TIMER_MS, next - Date.now() + 1));
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      try {
+        if (this.reconciler.expireDue(Date.now()).length > 0) this.reporter.schedule();
+      } catch {
+        // Best effort: the next apply expires them too.
+      }
+      this.armExpiry();
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  private expiry(lm: Date, lifespan: number | null | undefined): number {
+    let minutes = lifespan ?? this.defaultLifespan ?? Infinity;
+    if (this.maxLifespan !== null) minutes = Math.min(minutes, this.maxLifespan);
+    return minutes === Infinity ? Infinity : lm.getTime() + minutes * 60_000;
+  }
+
+  private warnOnce(message: string, once = true): void {
+    if (once) {
+      if (this.warned.has(message)) return;
+      if (this.warned.size < 10_000) this.warned.add(message);
+    }
+    try {
+      this.errorOutput.write(`diagnose: ${message}\n`);
+    } catch {
+      // Nowhere to write: the status still says it.
+    }
+  }
+
+  private configureUnsafe(o: InstrumentManagerOptions, initial: boolean): void {
+    if (typeof o !== "object" || o === null) throw new ManagerOptionsError(`Manager options must be an object, got ${typeof o}.`);
+    if (o.store !== undefined) {
+      const s = o.store as Partial<SpecStore> | null;
+      if (typeof s !== "object" || s === null || typeof s.list !== "function" || typeof s.reportStatus !== "function") {
+        throw new ManagerOptionsError("`store` must be a SpecStore (memoryStore(), fileStore(path), openStore(uri), or your own).");
+      }
+      this.storeImpl = o.store;
+      this.lastSnapshot = undefined;
+    } else if (initial) this.storeImpl = memoryStore();
+    if (o.labels !== undefined) this.labelsImpl = Object.freeze(checkLabels(o.labels));
+    if (o.processId !== undefined) {
+      if (typeof o.processId !== "string" || o.processId.trim() === "" || o.processId.length > 200) {
+        throw new ManagerOptionsError("`processId` must be a non-empty string of at most 200 characters.");
+      }
+      this.processIdImpl = o.processId;
+    } else if (initial) this.processIdImpl = defaultProcessId();
+    if (o.allowCode !== undefined) {
+      if (typeof o.allowCode !== "boolean") throw new ManagerOptionsError("`allowCode` must be true or false.");
+      this.allowCodeImpl = o.allowCode;
+    }
+    if (o.defaultLifespan !== undefined) this.defaultLifespan = checkMinutes("defaultLifespan", o.defaultLifespan);
+    if (o.maxLifespan !== undefined) this.maxLifespan = checkMinutes("maxLifespan", o.maxLifespan);
+    if (o.pollInterval !== undefined) this.pollInterval = checkMs("pollInterval", o.pollInterval);
+    if (o.heartbeatInterval !== undefined) this.heartbeatInterval = checkMs("heartbeatInterval", o.heartbeatInterval);
+    if (o.instrumentClasses !== undefined) {
+      if (typeof o.instrumentClasses !== "object" || o.instrumentClasses === null) {
+        throw new ManagerOptionsError("`instrumentClasses` must be an object of type name → Instrument subclass.");
+      }
+      this.extraClasses = { ...o.instrumentClasses };
+      this.classes = undefined;
+    }
+    if (o.globalNamespace !== undefined) {
+      if (typeof o.globalNamespace !== "object" || o.globalNamespace === null) {
+        throw new ManagerOptionsError("`globalNamespace` must be an object of names.");
+      }
+      Object.assign(this.globalNamespace, o.globalNamespace);
+    }
+  }
+}
+
+function checkLabels(labels: unknown): Record<string, string> {
+  if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
+    throw new ManagerOptionsError('`labels` must be an object of strings, e.g. { app: "shop" }.');
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (typeof v !== "string") throw new ManagerOptionsError(`Label ${JSON.stringify(k)} must be a string, got ${typeof v}.`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function checkMinutes(name: string, v: unknown): number | null {
+  if (v === null) return null;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new ManagerOptionsError(`\`${name}\` must be a finite number of minutes ≥ 0, or null; got ${String(v)}.`);
+  }
+  return v;
+}
+
+function checkMs(name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 10 || v > MAX_TIMER_MS) {
+    throw new ManagerOptionsError(`\`${name}\` must be a number of milliseconds between 10 and ${MAX_TIMER_MS}; got ${String(v)}.`);
+  }
+  return v;
+}
+
+/** `manager.specs` of a store other than memory: the last snapshot, read-only. */
+class SnapshotSpecs extends Map<string, SpecDocument> {
+  private readonly sealed: boolean;
+  constructor(
+    readonly snapshot: SpecSnapshot | undefined,
+    private readonly storeName: string,
+  ) {
+    super();
+    for (const s of snapshot?.specs ?? []) super.set(s.id, s.doc);
+    this.sealed = true;
+  }
+  override set(id: string, doc: SpecDocument): this {
+    if (this.sealed) throw new ReadOnlySpecsError(this.storeName);
+    return super.set(id, doc);
+  }
+  override delete(_id: string): boolean {
+    throw new ReadOnlySpecsError(this.storeName);
+  }
+  override clear(): void {
+    throw new ReadOnlySpecsError(this.storeName);
   }
 }
 

@@ -272,6 +272,7 @@ export class Dispatcher implements Watcher {
       const cond = inst.conditionExpression;
       if (cond !== undefined && !cond.evaluate(ns, inst.mgr)) return;
       inst.fire(ns);
+      inst.hits++;
     } catch (err) {
       this.probe.instrumentFailed(slot, err);
     }

@@ -77,3 +77,53 @@ export class UnknownNameError extends DiagnoseError {
     this.identifier = name;
   }
 }
+
+/**
+ * A spec expression (the safe language of store specs) uses something the language refuses: a
+ * method call, `new`, an assignment, a function, a forbidden name, a text over the size limits….
+ * Thrown when the expression is compiled (at apply time), or when a computed key names a
+ * forbidden property at evaluation.
+ */
+export class UnsafeExpressionError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_UNSAFE_EXPRESSION";
+  /** The expression text (cut to 200 characters). */
+  readonly expression: string;
+  /** What was refused, e.g. "`process`" or "a method call `.trim()`". */
+  readonly construct: string;
+  /** 1-based column of the construct in the text, when known. */
+  readonly column: number | undefined;
+  constructor(expression: string, construct: string, why: string, column?: number, advice?: string) {
+    const shown = expression.length > 200 ? expression.slice(0, 197) + "..." : expression;
+    super(
+      UnsafeExpressionError.CODE,
+      `Spec expression ${JSON.stringify(shown)} uses ${construct}${column === undefined ? "" : ` (column ${column})`}, ` +
+        `${why}; ${advice ?? SAFE_NAMES_ADVICE}`,
+    );
+    this.expression = shown;
+    this.construct = construct;
+    this.column = column;
+  }
+}
+
+/** What a spec expression can use, quoted by every refusal that has no more specific advice. @internal */
+export const SAFE_NAMES_ADVICE =
+  "they can read the event's names (args, result, the parameters, …), the manager's globalNamespace and the " +
+  "helpers len, mag, keys, startsWith, endsWith, includes, lower, upper, str, num, round, floor, ceil, abs, min, " +
+  "max, has, isoDate (see docs/expressions.md).";
+
+/** A spec expression failed while evaluating (e.g. it read a member of undefined). */
+export class ExpressionEvaluationError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_EXPRESSION_EVALUATION";
+  /** The expression text, when known. */
+  readonly expression: string | undefined;
+  /** What went wrong, without the expression. */
+  readonly reason: string;
+  constructor(expression: string | undefined, reason: string) {
+    super(
+      ExpressionEvaluationError.CODE,
+      expression === undefined ? `Spec expression failed: ${reason}.` : `Spec expression ${JSON.stringify(expression)} failed: ${reason}.`,
+    );
+    this.expression = expression;
+    this.reason = reason;
+  }
+}

@@ -35,6 +35,9 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     };
     assert.equal(results["schema"], 2);
     assert.equal(results["mode"], "quick");
+    const mgr = results["manager"] as { applyAllNewMs?: unknown; heapGrowthBytes?: unknown; skipped?: string };
+    assert.equal(typeof mgr.applyAllNewMs, "number", `manager benchmark: ${mgr.skipped ?? "no result"}`);
+    assert.equal(typeof mgr.heapGrowthBytes, "number");
     assert.equal(results["node"], process.version);
     const names = results.variants.map((v) => v.name);
     for (const v of ["plain", "untouched", "on-off", "call-noop", "line-2-locals", "log-null", "histogram-udp", "istanbul", "shim-off", "shim-on", "dc-off", "dc-on", "inspector-bp"]) {

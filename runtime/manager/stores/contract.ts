@@ -22,7 +22,10 @@ export interface StoredSpec {
   readonly id: string;
   /** The document as stored (unvalidated). Its `applied` is assembled from the status reports. */
   readonly doc: SpecDocument;
-  /** Opaque; changes on every put of this id. */
+  /**
+   * Opaque; changes whenever the stored document (without `applied`) changes. A store may also
+   * change it on a put of equal content; the memory and file stores derive it from the content.
+   */
   readonly version: string;
 }
 
@@ -72,6 +75,12 @@ export interface StoreSubscription {
 export interface SpecStore {
   /** Where the store is, for messages and status lines; never contains credentials. */
   readonly description: string;
+  /**
+   * The problem a store is hiding behind its last good snapshot (a malformed or deleted file, a
+   * lost connection), as a readable error; null when healthy. Optional: a store without one
+   * reports problems only by rejecting calls and through `watch`'s `{ kind: "error" }`.
+   */
+  readonly lastError?: Error | null;
   /** Every spec now. */
   list(): Promise<SpecSnapshot>;
   /** Writes a spec; resolves with its new version. Rejects with SpecConflictError on a failed compare-and-set. */

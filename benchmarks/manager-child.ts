@@ -1,0 +1,161 @@
+/**
+ * The manager measurements, in a child process (`--expose-gc`):
+ *
+ *   node --expose-gc dist/benchmarks/manager-child.js '{"dir":…,"specs":1000,"cycles":10000,"resultFile":…}'
+ *
+ * apply() with `specs` specs on distinct functions: all new, then none changed (median of
+ * repeats); churn: `cycles` add/remove cycles of one spec, each applied, with the heap before and
+ * after (after gc); and the target's per-call cost never touched, after one on→off cycle and
+ * after the churn, each as a ratio to a control function of the same module measured alongside.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { median } from "./stats.js";
+
+interface ManagerChildConfig {
+  readonly dir: string;
+  readonly specs: number;
+  readonly cycles: number;
+  readonly resultFile: string;
+  readonly runtime: string;
+}
+
+export interface ManagerChildResult {
+  readonly specs: number;
+  readonly applyAllNewMs: number;
+  readonly applyNoneChangedMs: number;
+  /** The store's own `list()` of the same 1,000 specs (part of every apply). */
+  readonly storeListMs: number;
+  readonly cycles: number;
+  readonly churnMs: number;
+  readonly heapGrowthBytes: number;
+  /** target ns/call ÷ control ns/call. */
+  readonly ratioNeverTouched: number;
+  readonly ratioAfterOnOff: number;
+  readonly ratioAfterChurn: number;
+}
+
+type Fn = (a: number, b: number) => number;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+type Loop = (calls: number) => number;
+
+/**
+ * A timing loop of its own per function: a shared loop would see both functions at one call site
+ * and time a polymorphic call instead of the function.
+ */
+function loopOf(fn: Fn): Loop {
+  const make = new Function(
+    "fn",
+    "return function loop(calls) { let s = 0; const t0 = process.hrtime.bigint(); for (let i = 0; i < calls; i++) s += fn(i, 3); const ns = Number(process.hrtime.bigint() - t0) / calls; return s === 0.5 ? -ns : ns; };",
+  ) as (fn: Fn) => Loop;
+  return make(fn);
+}
+
+/** Target ÷ control, interleaved; the fastest round of each (the least disturbed by other load). */
+function ratio(target: Loop, control: Loop): number {
+  let t = Infinity;
+  let c = Infinity;
+  for (let r = 0; r < 21; r++) {
+    t = Math.min(t, target(200_000));
+    c = Math.min(c, control(200_000));
+  }
+  return t / c;
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2]!) as ManagerChildConfig;
+  const d = (await import(cfg.runtime)) as typeof import("../runtime/index.js");
+  const mod = (await import(pathToFileURL(join(cfg.dir, "fns.js")).href)) as Record<string, Fn>;
+  const module = "bench/fns.ts";
+  const mgr = new d.InstrumentManager({ processId: "bench" });
+  mgr.errorOutput = { write: () => true };
+  const doc = (fn: string) => ({
+    target: `${module}:${fn}`,
+    instrument: { type: "incr", name: `n.${fn}`, value: "1" },
+    lifespan: null,
+    lastmodified: new Date(),
+    applied: {},
+  });
+  const target = loopOf(mod["f0"]!);
+  const control = loopOf(mod["f1"]!);
+  // Warm both before the first ratio, so neither is measured while being optimised.
+  target(1_000_000);
+  control(1_000_000);
+  const ratioNeverTouched = ratio(target, control);
+
+  // apply(): all new, then none changed. Functions f2… carry the specs.
+  // The first round warms the code paths; the median of the later rounds is reported.
+  const allNew: number[] = [];
+  let t = 0;
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < cfg.specs; i++) mgr.specs.set(`s${i}`, doc(`f${i + 2}`));
+    t = performance.now();
+    const r1 = await mgr.apply();
+    if (round > 0) allNew.push(performance.now() - t);
+    if (r1.attached.length !== cfg.specs) throw new Error(`attached ${r1.attached.length} of ${cfg.specs}: ${JSON.stringify(r1.refused.slice(0, 2))}`);
+    if (round < 3) {
+      mgr.specs.clear();
+      await mgr.apply();
+    }
+  }
+  const applyAllNewMs = median(allNew);
+  const unchanged: number[] = [];
+  const lists: number[] = [];
+  for (let k = 0; k < 15; k++) {
+    t = performance.now();
+    await mgr.store.list();
+    lists.push(performance.now() - t);
+    t = performance.now();
+    const r = await mgr.apply();
+    unchanged.push(performance.now() - t);
+    if (r.unchanged !== cfg.specs) throw new Error(`unchanged ${r.unchanged}`);
+  }
+  mgr.specs.clear();
+  await mgr.apply();
+
+  // One on→off cycle on the target.
+  mgr.specs.set("churn", doc("f0"));
+  await mgr.apply();
+  mgr.specs.delete("churn");
+  await mgr.apply();
+  const ratioAfterOnOff = ratio(target, control);
+
+  gc();
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  t = performance.now();
+  for (let c = 0; c < cfg.cycles; c++) {
+    mgr.specs.set("churn", doc("f0"));
+    await mgr.apply();
+    mgr.specs.delete("churn");
+    await mgr.apply();
+  }
+  const churnMs = performance.now() - t;
+  await new Promise((r) => setTimeout(r, 100));
+  gc();
+  gc();
+  const heapGrowthBytes = process.memoryUsage().heapUsed - heap0;
+  const ratioAfterChurn = ratio(target, control);
+  await mgr.stop();
+
+  const result: ManagerChildResult = {
+    specs: cfg.specs,
+    applyAllNewMs,
+    applyNoneChangedMs: median(unchanged),
+    storeListMs: median(lists),
+    cycles: cfg.cycles,
+    churnMs,
+    heapGrowthBytes,
+    ratioNeverTouched,
+    ratioAfterOnOff,
+    ratioAfterChurn,
+  };
+  writeFileSync(cfg.resultFile, JSON.stringify(result));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

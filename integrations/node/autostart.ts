@@ -1,0 +1,94 @@
+/**
+ * Autostart: the default manager on the store the environment or package.json names, so a
+ * service takes probes from outside without a line of Diagnose in its code.
+ *
+ * Sources, the first one set wins: `DIAGNOSE_STORE` (a store URI such as
+ * "file:./diagnose-specs.json"), else `"diagnose": { "store": … }` in the nearest package.json of
+ * the working directory. Labels: `DIAGNOSE_LABELS` ("app=shop,zone=eu"), else
+ * `"diagnose": { "labels": {…} }`.
+ *
+ * Nothing here may stop the service: a store that cannot be opened is one line on stderr, and the
+ * service runs on without probes from a store.
+ */
+import { findPackageJson } from "../shared/config.js";
+
+const STARTED = Symbol.for("diagnose.autostart");
+
+/** What autostart would use, or undefined when no store is configured. @internal */
+export function autostartConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): { store: string; labels: Record<string, string> | undefined; source: string } | undefined {
+  const block = packageBlock(cwd);
+  const envStore = env["DIAGNOSE_STORE"]?.trim();
+  let store: string | undefined;
+  let source = "DIAGNOSE_STORE";
+  if (envStore !== undefined && envStore !== "") store = envStore;
+  else if (typeof block?.value["store"] === "string" && block.value["store"].trim() !== "") {
+    store = block.value["store"].trim();
+    source = `"diagnose.store" in ${block.path}`;
+  }
+  if (store === undefined) return undefined;
+  let labels: Record<string, string> | undefined;
+  const envLabels = env["DIAGNOSE_LABELS"]?.trim();
+  if (envLabels !== undefined && envLabels !== "") {
+    labels = {};
+    for (const pair of envLabels.split(",")) {
+      const i = pair.indexOf("=");
+      if (i > 0) labels[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+    }
+  } else {
+    const l = block?.value["labels"];
+    if (typeof l === "object" && l !== null && !Array.isArray(l)) {
+      labels = {};
+      for (const [k, v] of Object.entries(l)) if (typeof v === "string") labels[k] = v;
+    }
+  }
+  return { store, labels, source };
+}
+
+function packageBlock(cwd: string): { path: string; value: Record<string, unknown> } | undefined {
+  try {
+    const pkg = findPackageJson(cwd);
+    const block = pkg?.json["diagnose"];
+    if (pkg === undefined || typeof block !== "object" || block === null || Array.isArray(block)) return undefined;
+    return { path: `${pkg.dir}/package.json`, value: block as Record<string, unknown> };
+  } catch {
+    // An unreadable package.json is the loader's to report; autostart only needs to not crash.
+    return undefined;
+  }
+}
+
+/**
+ * Opens the configured store and starts the default manager on it (once per thread). Resolves
+ * when the store is open and the start was requested; never rejects.
+ */
+export async function autostart(): Promise<void> {
+  const g = globalThis as { [STARTED]?: boolean };
+  if (g[STARTED] === true) return;
+  g[STARTED] = true;
+  let config: ReturnType<typeof autostartConfig>;
+  try {
+    config = autostartConfig();
+  } catch {
+    return;
+  }
+  if (config === undefined) return;
+  try {
+    const { manager, openStore } = await import("../../runtime/index.js");
+    const store = await openStore(config.store);
+    manager.configure(config.labels === undefined ? { store } : { store, labels: config.labels });
+    // Not awaited: the first read of a remote store must not hold up the service's start.
+    void manager.start().catch(() => undefined);
+  } catch (error) {
+    try {
+      const { describeError } = await import("../../errors/index.js");
+      process.stderr.write(
+        `diagnose: could not open the spec store ${JSON.stringify(config.store)} (from ${config.source}); ` +
+          `the service runs without probes from a store: ${describeError(error)}\n`,
+      );
+    } catch {
+      // stderr itself is gone: nothing else to tell.
+    }
+  }
+}

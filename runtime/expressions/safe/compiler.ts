@@ -1,0 +1,226 @@
+/**
+ * The code generator of the safe expression language: JavaScript is generated from the validated
+ * tree, never from the user's text (literals are re-serialised with JSON.stringify, names only
+ * appear as JSON strings), so nothing the text says can become code of its own. Every member read
+ * goes through the guarded reader; every operator that JavaScript would resolve by calling
+ * `valueOf`/`toString` gets its operands through `prim`.
+ *
+ * One function per site layout (as for code expressions): a name resolves to a parameter slot, a
+ * local slot, an event name or the manager's global namespace once, when the layout is first met.
+ */
+import { UnknownNameError } from "../../probes/errors.js";
+import type { NamespaceSource } from "../expression.js";
+import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout, type NameSource } from "../namespace.js";
+import { HELPERS } from "./helpers.js";
+import type { Node } from "./parser.js";
+import {
+  hasOwn,
+  looseEquals,
+  ownKeys,
+  prim,
+  read,
+  readComputed,
+  readOptional,
+  safeString,
+  shield,
+} from "./reader.js";
+
+/** A compiled spec expression for one layout. @internal */
+export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
+
+const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v"] as const;
+
+/** Compiles `ast` for `layout`. */
+export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
+  const gen = new Generator(layout);
+  const body = gen.expression(ast);
+  const temps = gen.temps > 0 ? `let ${Array.from({ length: gen.temps }, (_, i) => `$t${i}`).join(", ")}; ` : "";
+  const code = `"use strict"; return function ($ns, $m) { ${temps}return ${body}; };`;
+  const factory = new Function(...PARAMS, code) as (...args: unknown[]) => SafeEvaluator;
+  return factory(
+    read,
+    readOptional,
+    readComputed,
+    readTrusted,
+    HELPERS,
+    safeString,
+    prim,
+    looseEquals,
+    (names: NamespaceSource, name: string, quiet: boolean) => readGlobal(layout, names, name, quiet),
+    (ns: EventNamespace) => safeLocals(layout, ns),
+    FRAME,
+    LOCALS,
+    shield,
+  );
+}
+
+/**
+ * `args[0]`, `args.length` of the event's `args`: an array the namespace made, so its elements
+ * and length are plain data. Undefined `args` (a call already running when the probe started)
+ * goes through the reader for its error.
+ */
+function readTrusted(a: unknown, k: number | "length"): unknown {
+  return a === undefined || a === null ? read(a, String(k)) : (a as Record<string | number, unknown>)[k];
+}
+
+function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet: boolean): unknown {
+  const g = names.globalNamespace;
+  if (hasOwn(g, name)) return read(g, name);
+  if (quiet) return undefined;
+  throw new UnknownNameError(name, [...layout.allNames(), ...(ownKeys(g) ?? [])]);
+}
+
+/** The event's `locals`, each value read as the names are (a destructured field through the reader). */
+function safeLocals(layout: Layout, ns: EventNamespace): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, src] of layout.names) {
+    if (name === "__proto__") continue;
+    out[name] = readSource(ns, src);
+  }
+  return out;
+}
+
+function readSource(ns: EventNamespace, src: NameSource): unknown {
+  if (src.from === "local") return ns[LOCALS]?.[src.index];
+  const arg = ns[FRAME]?.args[src.index];
+  return src.field === undefined ? arg : readOptional(arg, src.field);
+}
+
+const INDEX = /^(?:0|[1-9]\d{0,8})$/;
+
+class Generator {
+  temps = 0;
+
+  constructor(private readonly layout: Layout) {}
+
+  expression(n: Node): string {
+    switch (n.t) {
+      case "lit":
+        return literal(n.value);
+      case "tpl": {
+        let out = JSON.stringify(n.quasis[0] ?? "");
+        n.exprs.forEach((e, i) => {
+          out += ` + $s(${this.expression(e)}) + ${JSON.stringify(n.quasis[i + 1] ?? "")}`;
+        });
+        return `(${out})`;
+      }
+      case "id":
+        return this.name(n.name, false);
+      case "member":
+      case "index":
+        return this.chain(n);
+      case "call":
+        return `$h[${JSON.stringify(n.helper)}](${n.args.map((a) => this.expression(a)).join(", ")})`;
+      case "unary": {
+        if (n.op === "typeof") return `(typeof ${n.arg.t === "id" ? this.name(n.arg.name, true) : this.expression(n.arg)})`;
+        if (n.op === "!") return `(!${this.expression(n.arg)})`;
+        return `(${n.op}${this.operand(n.arg)})`;
+      }
+      case "bin": {
+        if (n.op === "===" || n.op === "!==") return `(${this.expression(n.left)} ${n.op} ${this.expression(n.right)})`;
+        if (n.op === "==" || n.op === "!=") {
+          if (isPrimitive(n.left) && isPrimitive(n.right)) return `(${this.expression(n.left)} ${n.op} ${this.expression(n.right)})`;
+          return `(${n.op === "!=" ? "!" : ""}$eq(${this.expression(n.left)}, ${this.expression(n.right)}))`;
+        }
+        return `(${this.operand(n.left)} ${n.op} ${this.operand(n.right)})`;
+      }
+      case "logic":
+        return `(${this.expression(n.left)} ${n.op} ${this.expression(n.right)})`;
+      case "cond":
+        return `(${this.expression(n.test)} ? ${this.expression(n.then)} : ${this.expression(n.else)})`;
+      case "arr":
+        return `[${n.items.map((x) => this.held(x)).join(", ")}]`;
+      case "obj":
+        return `({${n.props.map(([k, v]) => `${JSON.stringify(k)}: ${this.held(v)}`).join(", ")}})`;
+      case "group":
+        return `(${this.expression(n.expr)})`;
+    }
+  }
+
+  /** A value put into an array or object literal: a Proxy is replaced by its marker. */
+  private held(n: Node): string {
+    const code = this.expression(n);
+    return isPrimitive(n) || n.t === "arr" || n.t === "obj" ? code : `$v(${code})`;
+  }
+
+  /** An operand of an operator that would convert an object by calling its methods. */
+  private operand(n: Node): string {
+    const code = this.expression(n);
+    return isPrimitive(n) ? code : `$p(${code})`;
+  }
+
+  private name(name: string, quiet: boolean): string {
+    const src = this.layout.names.get(name);
+    if (src !== undefined) {
+      if (src.from === "local") return `$ns[$L]?.[${src.index}]`;
+      if (src.field === undefined) return `$ns[$F]?.args[${src.index}]`;
+      return `$ro($ns[$F]?.args[${src.index}], ${JSON.stringify(src.field)})`;
+    }
+    if (name === "locals" && EVENT_NAMES.has(name)) return `$loc($ns)`;
+    if (EVENT_NAMES.has(name)) return `$ns[${JSON.stringify(name)}]`;
+    return `$g($m, ${JSON.stringify(name)}, ${quiet})`;
+  }
+
+  /** A member chain: an optional link short-circuits the rest of its chain, as in JavaScript. */
+  private chain(n: Node): string {
+    const links: Node[] = [];
+    let base = n;
+    while (base.t === "member" || base.t === "index") {
+      links.unshift(base);
+      base = base.obj;
+    }
+    // The event's own `args` array (not a parameter named args) is plain data: direct reads.
+    const trusted = base.t === "id" && base.name === "args" && !this.layout.names.has("args");
+    return this.links(this.expression(base), links, 0, trusted);
+  }
+
+  private links(code: string, links: readonly Node[], i: number, trusted: boolean): string {
+    const link = links[i];
+    if (link === undefined) return code;
+    if (link.t !== "member" && link.t !== "index") return code;
+    if (link.optional) {
+      const t = `$t${this.temps++}`;
+      return `((${t} = ${code}) == null ? void 0 : ${this.links(this.access(t, link, trusted), links, i + 1, false)})`;
+    }
+    return this.links(this.access(code, link, trusted), links, i + 1, false);
+  }
+
+  private access(obj: string, link: Node & { t: "member" | "index" }, trusted: boolean): string {
+    if (link.t === "index") return `$rc(${obj}, ${this.expression(link.key)})`;
+    if (trusted && (link.key === "length" || INDEX.test(link.key))) {
+      return `$ra(${obj}, ${link.key === "length" ? '"length"' : link.key})`;
+    }
+    return `$r(${obj}, ${JSON.stringify(link.key)})`;
+  }
+}
+
+function literal(v: unknown): string {
+  if (v === undefined) return "(void 0)";
+  if (typeof v === "number") {
+    if (v !== v) return "(0 / 0)";
+    if (v === Infinity) return "(1 / 0)";
+    return `(${String(v)})`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Whether a node's value is always a primitive (so operators need no `prim`). */
+function isPrimitive(n: Node): boolean {
+  switch (n.t) {
+    case "lit":
+    case "tpl":
+    case "unary":
+    case "bin":
+      return true;
+    case "call":
+      return n.helper !== "keys";
+    case "logic":
+      return isPrimitive(n.left) && isPrimitive(n.right);
+    case "cond":
+      return isPrimitive(n.then) && isPrimitive(n.else);
+    case "group":
+      return isPrimitive(n.expr);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Per-process status: what each spec is doing here (`AppliedStatus`), computed from the live
+ * instruments and probes, and written to the store as one `ProcessReport`.
+ *
+ * Reports are debounced (a burst of changes is one write), retried with backoff when the store
+ * fails (never thrown: a status write is not worth an exception anywhere), written one at a time
+ * (a change during a write schedules one more), and repeated as a heartbeat so readers can tell a
+ * process that stopped reporting.
+ */
+import { describeError } from "../../errors/index.js";
+import type { Entry, Reconciler } from "./reconcile.js";
+import type { AppliedStatus } from "./spec.js";
+import type { SpecStore } from "./stores/contract.js";
+
+type State = AppliedStatus["state"];
+
+/** The state and error of one entry now, without building a status object. */
+function stateOf(entry: Entry, reconciler: Reconciler, now: number): { state: State; err: string | null } {
+  if (entry.expired) return { state: "expired", err: null };
+  if (entry.err !== null) return { state: "error", err: entry.err };
+  const inst = entry.instrument;
+  if (inst === undefined) return { state: "pending", err: null };
+  if (inst.disabled && inst.lastError !== undefined) return { state: "error", err: describeError(inst.lastError) };
+  const probe = reconciler.probeOf(entry);
+  const probeStatus = probe?.status;
+  if (probeStatus === "failed") return { state: "error", err: describeError(probe!.error) };
+  if (entry.expiresAt <= now) return { state: "expired", err: null };
+  if (probeStatus === "pending") return { state: "pending", err: null };
+  return { state: inst.hits > 0 ? "emitting" : "applied", err: null };
+}
+
+/** The status of one entry now. */
+export function statusOf(entry: Entry, reconciler: Reconciler, now: number, at: Date): AppliedStatus {
+  const { state, err } = stateOf(entry, reconciler, now);
+  return { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at };
+}
+
+/** Every entry's status now, by spec id. */
+export function statusAll(reconciler: Reconciler, now = Date.now()): Record<string, AppliedStatus> {
+  const at = new Date(now);
+  const out: Record<string, AppliedStatus> = {};
+  for (const entry of reconciler.entries.values()) out[entry.id] = statusOf(entry, reconciler, now, at);
+  return out;
+}
+
+/** What changes a status enough to report it before the next heartbeat (hits alone do not). */
+function signature(reconciler: Reconciler, now: number): string {
+  let s = "";
+  for (const entry of reconciler.entries.values()) {
+    const { state, err } = stateOf(entry, reconciler, now);
+    s += `${entry.id}\0${state}\0${err ?? ""}\0${entry.lm?.getTime() ?? ""}\n`;
+  }
+  return s;
+}
+
+export interface ReporterOptions {
+  readonly store: () => SpecStore;
+  readonly processId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly reconciler: Reconciler;
+  /** Milliseconds between heartbeats. */
+  readonly heartbeat: number;
+  /** Where a failed write is mentioned (once per outage). */
+  readonly warn: (message: string) => void;
+}
+
+const DEBOUNCE_MS = 50;
+const CHECK_MS = 1_000;
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+export class StatusReporter {
+  private last = "";
+  private lastWriteAt = 0;
+  private debounce: NodeJS.Timeout | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private retryDelay = RETRY_MIN_MS;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+  private failing = false;
+
+  constructor(private readonly o: ReporterOptions) {}
+
+  /** Reports soon (debounced). */
+  schedule(): void {
+    if (this.debounce !== undefined) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.flush();
+    }, DEBOUNCE_MS);
+    this.debounce.unref();
+  }
+
+  /**
+   * Writes the current status now; resolves when written or when the write failed (a retry is
+   * then scheduled). Never rejects.
+   */
+  flush(): Promise<void> {
+    if (this.writing !== undefined) {
+      this.dirty = true;
+      return this.writing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.dirty = false;
+        await this.writeOnce();
+      } while (this.dirty);
+    };
+    this.writing = run().finally(() => {
+      this.writing = undefined;
+    });
+    return this.writing;
+  }
+
+  /** Writes only when a state, error or applied version changed since the last write. */
+  flushIfChanged(): Promise<void> {
+    if (this.writing === undefined && signature(this.o.reconciler, Date.now()) === this.last) return Promise.resolve();
+    return this.flush();
+  }
+
+  /** Checks for changes every second and writes a heartbeat every `heartbeat` ms. */
+  startTicker(): void {
+    if (this.ticker !== undefined) return;
+    this.ticker = setInterval(() => {
+      try {
+        const now = Date.now();
+        const changed = signature(this.o.reconciler, now) !== this.last;
+        if (changed || now - this.lastWriteAt >= this.o.heartbeat) void this.flush();
+      } catch {
+        // Status is best effort; the next tick tries again.
+      }
+    }, Math.min(CHECK_MS, this.o.heartbeat));
+    this.ticker.unref();
+  }
+
+  stop(): void {
+    for (const t of [this.debounce, this.ticker, this.retry]) if (t !== undefined) clearTimeout(t);
+    this.debounce = this.ticker = this.retry = undefined;
+  }
+
+  /** Resolves when no write is in flight. */
+  async idle(): Promise<void> {
+    while (this.writing !== undefined) await this.writing;
+  }
+
+  private async writeOnce(): Promise<void> {
+    const now = Date.now();
+    const sig = signature(this.o.reconciler, now);
+    const specs = statusAll(this.o.reconciler, now);
+    try {
+      await this.o.store().reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
+      this.last = sig;
+      this.lastWriteAt = now;
+      this.retryDelay = RETRY_MIN_MS;
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) this.o.warn(`could not write this process's status to the store: ${describeError(err)}`);
+      this.failing = true;
+      if (this.retry === undefined) {
+        const delay = this.retryDelay * (0.5 + Math.random() * 0.5);
+        this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          void this.flush();
+        }, delay);
+        this.retry.unref();
+      }
+    }
+  }
+}

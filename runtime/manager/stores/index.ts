@@ -1,0 +1,20 @@
+/**
+ * Spec stores: the contract every store implements, the embedded stores (memory, file), opening
+ * a store from a URI, and their errors.
+ */
+export type {
+  ProcessReport,
+  PutOptions,
+  RemoveOptions,
+  SpecSnapshot,
+  SpecStore,
+  StoreChange,
+  StoredSpec,
+  StoreSubscription,
+} from "./contract.js";
+export { memoryStore } from "./memory.js";
+export type { MemoryStore, MemorySpecs } from "./memory.js";
+export { fileStore } from "./file.js";
+export type { FileStore, FileStoreOptions } from "./file.js";
+export { openStore, redactUri, storeSchemes } from "./uri.js";
+export { InvalidStoreUriError, SpecConflictError, StoreFormatError, StoreUnavailableError } from "./errors.js";

@@ -1,0 +1,107 @@
+/**
+ * The memory store: the conformance suite, and what only it does — a Map users write directly,
+ * versions derived from content, status written into the documents.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { memoryStore } from "../../../runtime/manager/stores/memory.js";
+import type { SpecDocument } from "../../../runtime/manager/spec.js";
+import { storeConformance } from "../../../runtime/testing/store-conformance.js";
+
+storeConformance("memory", async () => memoryStore(), { requireWatch: true });
+
+function doc(target: string): SpecDocument {
+  return {
+    target,
+    instrument: { type: "log", name: "n", value: "result", event: "return", custom: {} },
+    lifespan: 10,
+    lastmodified: new Date(1000),
+    applied: {},
+  };
+}
+
+describe("memory store", () => {
+  it("starts from a Map, entries or an object", async () => {
+    for (const initial of [new Map([["a", doc("src/a.ts:f")]]), [["a", doc("src/a.ts:f")]] as const, { a: doc("src/a.ts:f") }]) {
+      const store = memoryStore(initial);
+      assert.deepEqual((await store.list()).specs.map((s) => s.id), ["a"]);
+      await store.close();
+    }
+  });
+
+  it("sees specs written directly into `specs`, with versions from their content", async () => {
+    const store = memoryStore();
+    const d = doc("src/a.ts:f");
+    store.specs.set("instr-1", d);
+    const s1 = await store.list();
+    assert.equal(s1.specs[0]?.doc, d, "the document is the one the user set");
+    const v1 = s1.specs[0]?.version;
+    // An in-place edit changes the version and the revision without any put().
+    d["target"] = "src/a.ts:g";
+    const s2 = await store.list();
+    assert.notEqual(s2.specs[0]?.version, v1);
+    assert.notEqual(s2.revision, s1.revision);
+    // The same content under a new object keeps its version: versions are content, not identity.
+    store.specs.set("instr-1", { ...d, applied: { other: 1 } });
+    const s3 = await store.list();
+    assert.equal(s3.specs[0]?.version, s2.specs[0]?.version, "`applied` is not part of the version");
+    assert.equal(s3.revision, s2.revision);
+    // Compare-and-set works against a version the user's own write produced.
+    await assert.rejects(store.put("instr-1", doc("src/x.ts:y"), { expectedVersion: v1! }));
+    await store.put("instr-1", doc("src/x.ts:y"), { expectedVersion: s3.specs[0]!.version });
+  });
+
+  it("writes each process's status into `doc.applied[processId]`, and drops it when a later report leaves the spec out", async () => {
+    const store = memoryStore();
+    const d = doc("src/a.ts:f");
+    store.specs.set("s", d);
+    const at = new Date();
+    await store.reportStatus({ processId: "h:1", labels: {}, at, specs: { s: { lm: new Date(1000), err: null, state: "applied", hits: 0, at } } });
+    await store.reportStatus({ processId: "__proto__", labels: {}, at, specs: { s: { lm: null, err: "x", state: "error", hits: 0, at } } });
+    const applied = d["applied"] as Record<string, { state: string }>;
+    assert.equal(applied["h:1"]?.state, "applied");
+    assert.ok(Object.hasOwn(applied, "__proto__"), "a hostile process id is a plain key");
+    assert.equal(Object.getPrototypeOf(applied), Object.prototype);
+    await store.reportStatus({ processId: "h:1", labels: {}, at, specs: {} });
+    assert.equal(Object.hasOwn(applied, "h:1"), false);
+    // A re-put keeps the statuses of the processes that reported on it.
+    await store.put("s", doc("src/a.ts:g"));
+    assert.ok(Object.hasOwn(store.specs.get("s")?.["applied"] as object, "__proto__"));
+  });
+
+  it("lists hostile documents set directly without running their code", async () => {
+    const store = memoryStore();
+    let ran = 0;
+    const getter = doc("src/a.ts:f");
+    Object.defineProperty(getter, "x", { enumerable: true, get: () => ++ran });
+    const proxy = new Proxy(doc("src/a.ts:f"), { get: () => ++ran, ownKeys: () => { ran++; return []; }, getOwnPropertyDescriptor: () => { ran++; return undefined; } });
+    const frozen = Object.freeze(doc("src/a.ts:f"));
+    store.specs.set("getter", getter).set("proxy", proxy).set("frozen", frozen);
+    const a = await store.list();
+    const b = await store.list();
+    assert.equal(ran, 0, "no getter or trap ran");
+    assert.deepEqual(a.specs.map((s) => s.version), b.specs.map((s) => s.version), "opaque versions are stable");
+    const at = new Date();
+    await store.reportStatus({ processId: "p", labels: {}, at, specs: { getter: { lm: null, err: null, state: "pending", hits: 0, at }, proxy: { lm: null, err: null, state: "pending", hits: 0, at }, frozen: { lm: null, err: null, state: "pending", hits: 0, at } } });
+    assert.equal(ran, 0);
+    assert.equal((await store.listStatus()).length, 1);
+  });
+
+  it("rings the change feed for Map writes, once per turn", async () => {
+    const store = memoryStore();
+    let rings = 0;
+    const sub = store.watch((c) => {
+      if (c.kind === "changed") rings++;
+    });
+    store.specs.set("a", doc("src/a.ts:f"));
+    store.specs.set("b", doc("src/a.ts:f"));
+    store.specs.delete("a");
+    await new Promise((r) => setImmediate(r));
+    assert.equal(rings, 1);
+    store.specs.clear();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(rings, 2);
+    sub.close();
+    await store.close();
+  });
+});
