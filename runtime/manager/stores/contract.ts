@@ -12,6 +12,8 @@
  *   overwrite each other silently (SpecConflictError).
  * - `reportStatus` of one process never loses or overwrites another process's report, however
  *   many processes write at once.
+ * - Spec ids and process ids are non-empty strings of at most 1024 characters (any characters:
+ *   `/`, `.`, `$`, `__proto__`); other ids are refused with StoreFormatError.
  * - A store never throws into a caller synchronously; failures are rejected promises of
  *   DiagnoseError subclasses (StoreUnavailableError when the backend cannot be reached).
  */

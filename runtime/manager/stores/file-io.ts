@@ -9,6 +9,7 @@
  */
 import { randomBytes, createHash } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { ProcessReport } from "./contract.js";
 import { defineData, isPlainRecord, reviveDate, reviveSpecDates, reviveStatus } from "./documents.js";
 import { StoreFormatError } from "./errors.js";
@@ -147,4 +148,24 @@ export function parseReport(text: string): ProcessReport | null {
   if (!(when instanceof Date)) return null;
   for (const id of Object.keys(specs)) reviveStatus(specs[id]);
   return { processId, labels: isPlainRecord(labels) ? (labels as Record<string, string>) : {}, at: when, specs: specs as ProcessReport["specs"] };
+}
+
+/**
+ * Removes the tmp files of spec writers that were killed, and lock files set aside by breakers
+ * that were. Call it only under the lock: then no live writer has a tmp file in flight.
+ */
+export async function cleanStrays(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(prefix) && (n.endsWith(".tmp") || n.endsWith(".stale")))
+      .map((n) => fsp.rm(join(dir, n), { force: true }).catch(() => {})),
+  );
 }

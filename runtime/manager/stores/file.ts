@@ -10,8 +10,8 @@
  * - A malformed, huge or deleted file never takes the specs away: list() keeps returning the last
  *   good snapshot, `lastError` says what is wrong, and `watch` delivers `{ kind: "error" }`.
  */
-import { promises as fsp, watch as fsWatch, type FSWatcher } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { promises as fsp } from "node:fs";
+import { join, resolve } from "node:path";
 import type { AppliedStatus, SpecDocument } from "../spec.js";
 import type {
   ProcessReport,
@@ -27,6 +27,7 @@ import { checkId, copyReport, defineData, isPlainRecord, ownData, setApplied } f
 import { DiagnoseError } from "../../../errors/index.js";
 import { SpecConflictError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import {
+  cleanStrays,
   parseReport,
   parseSpecFile,
   readBounded,
@@ -37,6 +38,7 @@ import {
   type SpecFile,
 } from "./file-io.js";
 import { withLock } from "./file-lock.js";
+import { FolderWatch } from "./file-watch.js";
 import { snapshotRevision, specVersion } from "./fingerprint.js";
 
 export interface FileStoreOptions {
@@ -52,6 +54,11 @@ export interface FileStoreOptions {
   readonly lockStaleMs?: number;
   /** fsync spec writes before the rename (default true). */
   readonly fsync?: boolean;
+  /**
+   * Status files not rewritten for this long belong to processes that are gone and are deleted
+   * by the next process that reports, in ms (default 7 days).
+   */
+  readonly statusRetentionMs?: number;
 }
 
 /** The file store. */
@@ -77,8 +84,6 @@ type FileRead = { readonly kind: "ok"; readonly file: SpecFile } | { readonly ki
 class JsonFileStore implements FileStore {
   readonly path: string;
   readonly description: string;
-  readonly #dir: string;
-  readonly #base: string;
   readonly #statusDir: string;
   readonly #lockPath: string;
   readonly #debounceMs: number;
@@ -87,6 +92,8 @@ class JsonFileStore implements FileStore {
   readonly #lockTimeoutMs: number;
   readonly #lockStaleMs: number;
   readonly #fsync: boolean;
+  readonly #statusRetentionMs: number;
+  #lastPrune = 0;
 
   #lastError: Error | null = null;
   /** The text of the last good spec file (re-parsed for every snapshot: callers get fresh objects). */
@@ -98,10 +105,7 @@ class JsonFileStore implements FileStore {
   #statusWrites: Promise<unknown> = Promise.resolve();
 
   readonly #listeners = new Set<(change: StoreChange) => void>();
-  #watcher: FSWatcher | null = null;
-  #poll: ReturnType<typeof setInterval> | null = null;
-  #debounce: ReturnType<typeof setTimeout> | null = null;
-  #statKey = "";
+  #folderWatch: FolderWatch | null = null;
   #rungRevision: string | null = null;
   #rungError: string | null = null;
   #checking = false;
@@ -110,8 +114,6 @@ class JsonFileStore implements FileStore {
   constructor(path: string, options: FileStoreOptions) {
     this.path = path;
     this.description = `file:${path}`;
-    this.#dir = dirname(path);
-    this.#base = basename(path);
     this.#statusDir = `${path}.status`;
     this.#lockPath = `${path}.lock`;
     this.#debounceMs = options.debounceMs ?? 50;
@@ -120,6 +122,7 @@ class JsonFileStore implements FileStore {
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.#lockStaleMs = options.lockStaleMs ?? 10_000;
     this.#fsync = options.fsync ?? true;
+    this.#statusRetentionMs = options.statusRetentionMs ?? 7 * 24 * 3600 * 1000;
   }
 
   get lastError(): Error | null {
@@ -173,6 +176,7 @@ class JsonFileStore implements FileStore {
         } catch (e) {
           throw this.#unavailable(`cannot write the status file ${target}`, e);
         }
+        await this.#pruneStatus(target);
       });
       this.#statusWrites = next.catch(() => {});
       return next;
@@ -186,7 +190,9 @@ class JsonFileStore implements FileStore {
   watch(listener: (change: StoreChange) => void): StoreSubscription {
     if (this.#closed) return { close() {} };
     this.#listeners.add(listener);
-    if (this.#listeners.size === 1) this.#startWatching();
+    if (this.#listeners.size === 1) {
+      this.#folderWatch = new FolderWatch(this.path, { debounceMs: this.#debounceMs, pollMs: this.#pollMs }, () => this.#check());
+    }
     return {
       close: () => {
         if (this.#listeners.delete(listener) && this.#listeners.size === 0) this.#stopWatching();
@@ -309,7 +315,7 @@ class JsonFileStore implements FileStore {
   #write<T>(change: (file: SpecFile) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> =>
       withLock(this.#lockPath, { timeoutMs: this.#lockTimeoutMs, staleMs: this.#lockStaleMs, store: this.description }, async (lock) => {
-        await this.#cleanStrays();
+        await cleanStrays(this.path);
         let text: string | null;
         try {
           text = await readBounded(this.path, this.#maxBytes, this.description);
@@ -328,6 +334,7 @@ class JsonFileStore implements FileStore {
         } catch (e) {
           throw e instanceof DiagnoseError ? e : this.#unavailable(`cannot write ${this.path}`, e);
         }
+        this.#lastGood = out;
         return result;
       });
     const next = this.#writes.then(run, run);
@@ -335,88 +342,35 @@ class JsonFileStore implements FileStore {
     return next;
   }
 
-  /** Removes tmp files of killed writers: under the lock no other writer has one in flight. */
-  async #cleanStrays(): Promise<void> {
-    let names: string[];
-    try {
-      names = await fsp.readdir(this.#dir);
-    } catch {
-      return;
+  /**
+   * Deletes the status files of processes gone longer than the retention, and tmp files of status
+   * writers killed mid-write; at most once per hour per store, best effort.
+   */
+  async #pruneStatus(own: string): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPrune < Math.min(3600_000, this.#statusRetentionMs)) return;
+    this.#lastPrune = now;
+    const names = await fsp.readdir(this.#statusDir).catch(() => [] as string[]);
+    for (const name of names) {
+      const file = join(this.#statusDir, name);
+      if (file === own) continue;
+      const limit = name.endsWith(".tmp") ? 60_000 : this.#statusRetentionMs;
+      const s = await fsp.stat(file).catch(() => null);
+      if (s !== null && now - s.mtimeMs > limit) await fsp.rm(file, { force: true }).catch(() => {});
     }
-    const prefix = `${this.#base}.`;
-    await Promise.all(
-      names
-        .filter((n) => n.startsWith(prefix) && (n.endsWith(".tmp") || n.endsWith(".stale")) && !n.startsWith(`${this.#base}.status`))
-        .map((n) => fsp.rm(join(this.#dir, n), { force: true }).catch(() => {})),
-    );
   }
 
   // ---- watching ----
 
-  #startWatching(): void {
-    this.#openWatcher();
-    this.#poll = setInterval(() => void this.#pollOnce(), this.#pollMs);
-    this.#poll.unref();
-    // The poll's baseline. The first check always rings (the revision rung is unknown): a spare
-    // ring costs one re-read, a missed one a whole poll period.
-    void this.#statNow().then((key) => {
-      if (this.#statKey === "") this.#statKey = key;
-    });
-  }
-
-  #openWatcher(): void {
-    try {
-      const watcher = fsWatch(this.#dir, { persistent: false }, (_event, filename) => {
-        if (filename === null || filename === this.#base) this.#schedule();
-      });
-      watcher.on("error", () => {
-        // The folder went away or was replaced: the poll re-opens the watch when it is back.
-        watcher.close();
-        if (this.#watcher === watcher) this.#watcher = null;
-        this.#schedule();
-      });
-      this.#watcher = watcher;
-    } catch {
-      this.#watcher = null; // the poll covers it
-    }
-  }
-
   #stopWatching(): void {
-    this.#watcher?.close();
-    this.#watcher = null;
-    if (this.#poll !== null) clearInterval(this.#poll);
-    this.#poll = null;
-    if (this.#debounce !== null) clearTimeout(this.#debounce);
-    this.#debounce = null;
+    this.#folderWatch?.close();
+    this.#folderWatch = null;
   }
 
-  async #statNow(): Promise<string> {
-    try {
-      const s = await fsp.stat(this.path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-    } catch (e) {
-      return `missing:${(e as NodeJS.ErrnoException).code ?? ""}`;
-    }
-  }
-
-  async #pollOnce(): Promise<void> {
-    if (this.#listeners.size === 0) return;
-    if (this.#watcher === null) this.#openWatcher();
-    const key = await this.#statNow();
-    if (key !== this.#statKey) this.#schedule();
-  }
-
-  #schedule(): void {
-    if (this.#listeners.size === 0) return;
-    if (this.#debounce !== null) clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => {
-      this.#debounce = null;
-      void this.#check();
-    }, this.#debounceMs);
-    this.#debounce.unref();
-  }
-
-  /** Re-reads the file and rings when its specs changed or a new problem appeared. */
+  /**
+   * Re-reads the file and rings when its specs changed or a new problem appeared. The first check
+   * after subscribing always rings (the revision rung is unknown): a spare ring costs one re-read.
+   */
   async #check(): Promise<void> {
     if (this.#checking) {
       this.#recheck = true;
@@ -426,7 +380,7 @@ class JsonFileStore implements FileStore {
     try {
       do {
         this.#recheck = false;
-        this.#statKey = await this.#statNow();
+        await this.#folderWatch?.settle();
         let revision: string | null = null;
         try {
           revision = this.#snapshot(await this.#readCurrent(), []).revision;

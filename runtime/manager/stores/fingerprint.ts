@@ -19,11 +19,29 @@ class Unreadable extends Error {}
 export function specVersion(doc: unknown): string {
   let text: string;
   try {
-    text = canonical(doc, 0, new Set(), true);
+    text = canonical(doc, 0, [], true);
   } catch {
     return opaqueVersion(doc);
   }
-  return hash(text);
+  return quickHash(text);
+}
+
+/**
+ * A 64-bit string hash in plain JavaScript (two multiplicative 32-bit lanes): versions are
+ * computed for every spec on every list(), and a crypto hash object per document costs more than
+ * the walk. Collisions only matter between two versions of one spec id.
+ */
+function quickHash(text: string): string {
+  let h1 = 0xdeadbeef ^ text.length;
+  let h2 = 0x41c6ce57 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(36).padStart(7, "0") + (h1 >>> 0).toString(36).padStart(7, "0");
 }
 
 /** @internal The revision of a snapshot: equal (id, version) sets give equal revisions. */
@@ -50,10 +68,14 @@ function opaqueVersion(doc: unknown): string {
   return v;
 }
 
-function canonical(value: unknown, depth: number, ancestors: Set<object>, top: boolean): string {
+/**
+ * An injective text for a value: strings and keys are length-prefixed (no escaping to do), numbers,
+ * booleans, null, undefined, bigints and dates are tagged, objects have their keys sorted.
+ */
+function canonical(value: unknown, depth: number, ancestors: object[], top: boolean): string {
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      return `${value.length}'${value}`;
     case "number":
       return Number.isFinite(value) ? String(value) : `#${String(value)}`;
     case "boolean":
@@ -70,8 +92,8 @@ function canonical(value: unknown, depth: number, ancestors: Set<object>, top: b
   const obj = value as object;
   if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
   if (types.isDate(obj)) return `D${Date.prototype.getTime.call(obj)}`;
-  if (ancestors.has(obj)) return "^";
-  ancestors.add(obj);
+  if (ancestors.includes(obj)) return "^";
+  ancestors.push(obj);
   let out: string;
   if (Array.isArray(obj)) {
     const items: string[] = [];
@@ -79,15 +101,16 @@ function canonical(value: unknown, depth: number, ancestors: Set<object>, top: b
     for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false));
     out = `[${items.join(",")}]`;
   } else {
+    // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).
     const keys = Object.keys(obj).sort();
-    const items: string[] = [];
+    out = "{";
     for (const key of keys) {
       if (top && key === "applied") continue;
-      items.push(`${JSON.stringify(key)}:${canonical(readData(obj, key), depth + 1, ancestors, false)}`);
+      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false)},`;
     }
-    out = `{${items.join(",")}}`;
+    out += "}";
   }
-  ancestors.delete(obj);
+  ancestors.pop();
   return out;
 }
 
