@@ -28,14 +28,16 @@ const SCHEMES: ReadonlyMap<string, Scheme> = new Map<string, Scheme>([
 /** Opens the store a URI names: `memory:` or `file:<path>` (relative to the current directory). */
 export function openStore(uri: string): Promise<SpecStore> {
   try {
-    if (typeof uri !== "string" || uri.trim() === "") throw new InvalidStoreUriError(String(uri), `it is empty. ${known()}`);
+    if (typeof uri !== "string" || uri.trim() === "")
+      throw new InvalidStoreUriError(String(uri), `it is empty. ${known()}`);
     const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri);
     if (match === null) {
       throw new InvalidStoreUriError(redactUri(uri), `it has no scheme. ${known()} For a file, write "file:${uri}".`);
     }
     const name = (match[1] as string).toLowerCase();
     const scheme = SCHEMES.get(name);
-    if (scheme === undefined) throw new InvalidStoreUriError(redactUri(uri), `no store for the scheme "${name}:". ${known()}`);
+    if (scheme === undefined)
+      throw new InvalidStoreUriError(redactUri(uri), `no store for the scheme "${name}:". ${known()}`);
     return scheme.open(uri);
   } catch (e) {
     return Promise.reject(e);
@@ -56,11 +58,15 @@ function filePath(uri: string): string {
     try {
       return fileURLToPath(uri);
     } catch (e) {
-      throw new InvalidStoreUriError(redactUri(uri), `${(e as Error).message}. Write "file:<path>", e.g. "file:./diagnose-specs.json".`);
+      throw new InvalidStoreUriError(
+        redactUri(uri),
+        `${(e as Error).message}. Write "file:<path>", e.g. "file:./diagnose-specs.json".`,
+      );
     }
   }
   const path = uri.slice("file:".length);
-  if (path === "") throw new InvalidStoreUriError(uri, `it names no file. Write "file:<path>", e.g. "file:./diagnose-specs.json".`);
+  if (path === "")
+    throw new InvalidStoreUriError(uri, `it names no file. Write "file:<path>", e.g. "file:./diagnose-specs.json".`);
   return resolve(path);
 }
 
