@@ -22,6 +22,8 @@ export { postgresStore } from "./postgres.js";
 export type { PgPoolLike, PostgresStore, PostgresStoreOptions } from "./postgres.js";
 export { mongodbStore } from "./mongodb.js";
 export type { MongoCollectionLike, MongoStore, MongoStoreOptions } from "./mongodb.js";
+export { STALE_LABEL, withSnapshot } from "./snapshot.js";
+export type { SnapshotStore } from "./snapshot.js";
 export { openStore, redactUri, storeSchemes } from "./uri.js";
 export {
   InvalidStoreUriError,

@@ -118,7 +118,7 @@ class PgSpecStore implements PostgresStore {
     const where =
       options.pool !== undefined && options.url === undefined
         ? "postgres:(pool)"
-        : redactUri(options.url ?? "postgres://127.0.0.1:5432");
+        : redactUri(options.url ?? "postgres://127.0.0.1:5432").replace(/\?.*$/, "");
     this.description = `${where} schema ${JSON.stringify(this.schema)}`;
   }
 

@@ -71,12 +71,15 @@ export async function dropRedisPrefix(url: string, prefix: string): Promise<void
 /** A private redis-server without persistence, to kill and restart. */
 export class PrivateRedis {
   child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    readonly extra: string[] = [],
+  ) {}
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
-  static async start(): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort());
+  static async start(extra: string[] = []): Promise<PrivateRedis> {
+    const r = new PrivateRedis(await freePort(), extra);
     await r.restart();
     return r;
   }
