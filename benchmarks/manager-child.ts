@@ -24,6 +24,8 @@ interface ManagerChildConfig {
 export interface ManagerChildResult {
   readonly specs: number;
   readonly applyAllNewMs: number;
+  /** The same instruments attached and started through the probes API directly: the floor of "all new". */
+  readonly byHandMs: number;
   readonly applyNoneChangedMs: number;
   /** The store's own `list()` of the same 1,000 specs (part of every apply). */
   readonly storeListMs: number;
@@ -114,6 +116,17 @@ async function main(): Promise<void> {
   }
   mgr.specs.clear();
   await mgr.apply();
+  const byHand: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    t = performance.now();
+    for (let i = 0; i < cfg.specs; i++) {
+      const p = d.probes.attachTo(`${module}:f${i + 2}`);
+      p.instruments.set(`s${i}`, new d.IncrementInstrument(`n.f${i + 2}`, "1", { expressions: "safe" }));
+      p.start();
+    }
+    if (round > 0) byHand.push(performance.now() - t);
+    for (let i = 0; i < cfg.specs; i++) d.probes.remove(`${module}:f${i + 2}`);
+  }
 
   // One on→off cycle on the target.
   mgr.specs.set("churn", doc("f0"));
@@ -143,6 +156,7 @@ async function main(): Promise<void> {
   const result: ManagerChildResult = {
     specs: cfg.specs,
     applyAllNewMs,
+    byHandMs: median(byHand),
     applyNoneChangedMs: median(unchanged),
     storeListMs: median(lists),
     cycles: cfg.cycles,

@@ -13,6 +13,7 @@ import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
 import { managerText, type ManagerBenchResult } from "./manager.js";
+import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TargetCheck } from "./targets.js";
 import type { Variant } from "./variants.js";
 
@@ -35,6 +36,8 @@ export interface Results {
   readonly scale: ScaleResult | { skipped: string };
   /** Absent in results written before the manager benchmark existed. */
   readonly manager?: ManagerBenchResult | { skipped: string };
+  /** Optional: results files written before it existed have none. */
+  readonly safeExpressions?: SafeExpressionResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -214,6 +217,31 @@ function scaleText(r: Results): string {
   ].join("\n");
 }
 
+function safeExpressionsText(r: Results): string {
+  const s = r.safeExpressions;
+  if (s === undefined) return "Not measured.";
+  if ("skipped" in s) return `Skipped: ${s.skipped}.`;
+  return [
+    "Evaluation of a spec expression in the safe language vs the same text as a full JavaScript expression, side by side",
+    "in one process, on a fresh namespace per evaluation (as a probe makes at each event); goal ≤ 2×.",
+    "",
+    table(
+      ["expression", "hand-written", "js", "safe", "safe ÷ js"],
+      s.cases.map((c) => [`\`${c.expression}\``, fmtNs(c.handWrittenNs), fmtNs(c.jsNs), fmtNs(c.safeNs), `${c.ratio.toFixed(2)}×${c.ratio <= 2 ? "" : " (over 2×)"}`]),
+    ),
+    "",
+    `Compile + first evaluation per expression (${s.compileUs.texts} distinct texts): js ${s.compileUs.js.toFixed(1)} µs, safe ${s.compileUs.safe.toFixed(1)} µs.`,
+    "",
+    s.instructions === undefined || "skipped" in s.instructions
+      ? `Instructions per evaluation: ${s.instructions === undefined ? "not counted" : `skipped: ${s.instructions.skipped}`}.`
+      : table(
+          ["expression", "instructions: hand-written", "js", "safe", "safe ÷ js"],
+          s.instructions.map((c) => [`\`${c.expression}\``, c.hand.toFixed(0), c.js.toFixed(0), c.safe.toFixed(0), `${c.ratio.toFixed(2)}×`]),
+        ),
+    ...s.errors.map((e) => `\nError: ${e}`),
+  ].join("\n");
+}
+
 export function renderMarkdown(r: Results): string {
   const analysisFile = join(REPO, "benchmarks", "analysis.md");
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, "utf8").trim() : "";
@@ -321,6 +349,10 @@ ${scaleText(r)}
 ## Manager (specs from a store)
 
 ${managerText(r.manager)}
+
+## Safe expressions
+
+${safeExpressionsText(r)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 

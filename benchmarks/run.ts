@@ -7,7 +7,7 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --no-manager  --instructions / --no-instructions
+ *            --no-build-side  --no-scale  --no-manager  --no-safe-expr  --instructions / --no-instructions
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
  * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
@@ -23,6 +23,7 @@ import { runMatrix, type TimingConfig } from "./matrix.js";
 import { DOC, RESULTS_JSON, WORK } from "./paths.js";
 import { describe, environment, printSummary, writeOutputs, type Results } from "./report.js";
 import { measureManager } from "./manager.js";
+import { measureSafeExpressions } from "./safe-expression.js";
 import { measureScale } from "./scale.js";
 import { checkTargets } from "./targets.js";
 import { listenUdp } from "./udp-listener.js";
@@ -36,12 +37,13 @@ interface Options {
   buildSide: boolean;
   scale: boolean;
   manager: boolean;
+  safeExpr: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
   instructions: boolean | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, manager: true, instructions: undefined };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, manager: true, safeExpr: true, instructions: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -56,11 +58,12 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-build-side") o.buildSide = false;
     else if (a === "--no-scale") o.scale = false;
     else if (a === "--no-manager") o.manager = false;
+    else if (a === "--no-safe-expr") o.safeExpr = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-manager, --instructions, --no-instructions`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-manager, --no-safe-expr, --instructions, --no-instructions`,
       );
   }
   return o;
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
 
   const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
+  const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
 
   const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
 
@@ -119,6 +123,7 @@ async function main(): Promise<void> {
     buildSide: typeof buildSide === "string" ? { skipped: buildSide } : buildSide,
     scale: typeof scale === "string" ? { skipped: scale } : scale,
     manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
+    safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
     udp: received,
   };
   const outDir = opts.out ?? (opts.quick ? join(WORK, "quick") : undefined);

@@ -15,7 +15,7 @@
 import { describeError } from "../../errors/index.js";
 import type { Instrument, InstrumentOptions } from "../instruments/instrument.js";
 import type { Probe } from "../probes/probe.js";
-import { probes } from "../probes/probes.js";
+import type { probes as ProbesApi } from "../probes/probes.js";
 import type { InstrumentManager } from "./manager.js";
 import type { Spec } from "./spec.js";
 import type { SpecSnapshot } from "./stores/contract.js";
@@ -51,6 +51,13 @@ export interface ApplyReport {
 export function emptyReport(): ApplyReport {
   return { attached: [], updated: [], replaced: [], moved: [], removed: [], expired: [], refused: [], pending: [], unchanged: 0 };
 }
+
+/**
+ * The probes API, handed in by the manager: a static import would put the probes (and their
+ * dispatcher, which reads the manager's prototype when it loads) inside the manager's own import
+ * cycle.
+ */
+export type ProbeDirectory = Pick<typeof ProbesApi, "get" | "attachTo" | "remove">;
 
 /** What the reconciler needs from its manager. */
 export interface ReconcileHost {
@@ -97,10 +104,12 @@ export class Reconciler {
   /** By spec id: every spec of the last snapshot that selects this process. */
   readonly entries = new Map<string, Entry>();
   private readonly refs = new Map<string, ProbeRef>();
+  private dir: ProbeDirectory | undefined;
 
   constructor(private readonly host: ReconcileHost) {}
 
-  apply(snapshot: SpecSnapshot, now: number): ApplyReport {
+  apply(snapshot: SpecSnapshot, now: number, dir: ProbeDirectory): ApplyReport {
+    this.dir = dir;
     const report = emptyReport();
     const seen = new Set<string>();
     for (const stored of snapshot.specs) {
@@ -339,8 +348,9 @@ export class Reconciler {
   private acquire(target: string): ProbeRef {
     let ref = this.refs.get(target);
     if (ref === undefined) {
-      const existing = probes.get(target);
-      const probe = existing ?? probes.attachTo(target);
+      const dir = this.dir!;
+      const existing = dir.get(target);
+      const probe = existing ?? dir.attachTo(target);
       ref = { probe, created: existing === undefined, startedByUs: !probe.started, count: 0 };
       this.refs.set(target, ref);
     }
@@ -353,7 +363,7 @@ export class Reconciler {
     if (ref === undefined || --ref.count > 0) return;
     this.refs.delete(target);
     if (ref.probe.instruments.size > 0) return;
-    if (ref.created && probes.get(target) === ref.probe) probes.remove(target);
+    if (ref.created && this.dir?.get(target) === ref.probe) this.dir.remove(target);
     else if (ref.startedByUs) ref.probe.stop();
   }
 

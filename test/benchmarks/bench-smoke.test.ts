@@ -65,6 +65,9 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     assert.ok(results.targets.length > 0);
     const instructions = results["instructions"] as { skipped?: string };
     assert.match(instructions.skipped ?? "", /--quick/, "no callgrind phase in --quick without --instructions");
+    const safe = results["safeExpressions"] as { cases: { expression: string; ratio: number }[]; errors: string[] };
+    assert.deepEqual(safe.cases.map((c) => c.expression), ["args[0].items.length > 3", "result.id"]);
+    assert.ok(safe.cases.every((c) => c.ratio > 0) && safe.errors.length === 0);
     assert.ok(readFileSync(join(out, "benchmarks.md"), "utf8").startsWith("# Benchmarks"));
   } finally {
     rmSync(out, { recursive: true, force: true });

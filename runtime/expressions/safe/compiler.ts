@@ -9,6 +9,7 @@
  * local slot, an event name or the manager's global namespace once, when the layout is first met.
  */
 import { UnknownNameError } from "../../probes/errors.js";
+import type { CallFrame } from "../../registry/index.js";
 import type { NamespaceSource } from "../expression.js";
 import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout, type NameSource } from "../namespace.js";
 import { HELPERS } from "./helpers.js";
@@ -20,6 +21,7 @@ import {
   prim,
   read,
   readComputed,
+  readLength,
   readOptional,
   safeString,
   shield,
@@ -28,7 +30,7 @@ import {
 /** A compiled spec expression for one layout. @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
 
-const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v"] as const;
+const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v", "$fa", "$rl"] as const;
 
 /** Compiles `ast` for `layout`. */
 export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
@@ -51,6 +53,8 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
     FRAME,
     LOCALS,
     shield,
+    frameArg,
+    readLength,
   );
 }
 
@@ -61,6 +65,14 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
  */
 function readTrusted(a: unknown, k: number | "length"): unknown {
   return a === undefined || a === null ? read(a, String(k)) : (a as Record<string | number, unknown>)[k];
+}
+
+/**
+ * `args[i]` before any rest parameter: the frame's own slot, the value `args` would copy (without
+ * the copy). A call already running when the probe started has no frame: `args` is undefined.
+ */
+function frameArg(frame: CallFrame | undefined, i: number): unknown {
+  return frame === undefined ? read(undefined, String(i)) : frame.args[i];
 }
 
 function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet: boolean): unknown {
@@ -171,6 +183,12 @@ class Generator {
     }
     // The event's own `args` array (not a parameter named args) is plain data: direct reads.
     const trusted = base.t === "id" && base.name === "args" && !this.layout.names.has("args");
+    const first = links[0];
+    if (trusted && first !== undefined && first.t === "member" && !first.optional && INDEX.test(first.key)) {
+      const index = Number(first.key);
+      const rest = this.layout.restIndex;
+      if (rest < 0 || index < rest) return this.links(`$fa($ns[$F], ${index})`, links, 1, false);
+    }
     return this.links(this.expression(base), links, 0, trusted);
   }
 
@@ -190,6 +208,7 @@ class Generator {
     if (trusted && (link.key === "length" || INDEX.test(link.key))) {
       return `$ra(${obj}, ${link.key === "length" ? '"length"' : link.key})`;
     }
+    if (link.key === "length") return `$rl(${obj})`;
     return `$r(${obj}, ${JSON.stringify(link.key)})`;
   }
 }

@@ -35,6 +35,14 @@ const PUNCTUATORS = [
   "=", ".", "@", "#", "`",
 ];
 
+/** The punctuators by their first character, longest first. */
+const BY_FIRST = new Map<string, string[]>();
+for (const p of PUNCTUATORS) {
+  const list = BY_FIRST.get(p[0]!) ?? [];
+  list.push(p);
+  BY_FIRST.set(p[0]!, list);
+}
+
 const ID_START = /[\p{ID_Start}$_]/u;
 const ID_PART = /[\p{ID_Continue}$\u200C\u200D]/u;
 const NUMBER = /^(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/;
@@ -54,6 +62,13 @@ export class Lexer {
     }
     if ((c >= "0" && c <= "9") || (c === "." && isDigit(s[i + 1]))) return this.number(i);
     if (c === "\\") throw new ReadError("unsafe", "an escape sequence in a name", i, "which spec expressions refuse so that every name can be checked as written");
+    if (isAsciiIdStart(c.charCodeAt(0))) {
+      let j = i + 1;
+      while (j < s.length && isAsciiIdPart(s.charCodeAt(j))) j++;
+      const next = s.charCodeAt(j);
+      // A name going on with a non-ASCII letter or an escape takes the general path below.
+      if (!(next >= 128 || next === 92)) return { kind: "name", value: s.slice(i, j), start: i, end: j };
+    }
     const cp = s.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     if (ID_START.test(ch)) {
@@ -66,7 +81,7 @@ export class Lexer {
       }
       return { kind: "name", value: s.slice(i, j), start: i, end: j };
     }
-    for (const p of PUNCTUATORS) {
+    for (const p of BY_FIRST.get(c) ?? []) {
       if (s.startsWith(p, i)) {
         // `a?.5:b` is a conditional with .5, not optional chaining.
         if (p === "?." && isDigit(s[i + 2])) return { kind: "punct", value: "?", start: i, end: i + 1 };
@@ -201,6 +216,14 @@ export class Lexer {
         return { text: c, end: i + 1 };
     }
   }
+}
+
+function isAsciiIdStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+}
+
+function isAsciiIdPart(c: number): boolean {
+  return isAsciiIdStart(c) || (c >= 48 && c <= 57);
 }
 
 function isDigit(c: string | undefined): boolean {

@@ -8,7 +8,7 @@
  * error instead of a stack overflow or a long compile.
  */
 import { Lexer, ReadError, type Token } from "./lexer.js";
-import { FORBIDDEN_NAMES, HELPER_NAMES, METHOD_ADVICE } from "./names.js";
+import { FORBIDDEN_NAMES, HELPER_NAMES, METHOD_ADVICE, REFUSED_OPERATORS, REFUSED_WORDS } from "./names.js";
 
 /** Longest expression text accepted. */
 export const MAX_LENGTH = 10_000;
@@ -44,74 +44,6 @@ const BINARY: ReadonlyMap<string, number> = new Map([
   ["==", 7], ["!=", 7], ["===", 7], ["!==", 7],
   ["<", 8], [">", 8], ["<=", 8], [">=", 8],
   ["+", 10], ["-", 10], ["*", 11], ["/", 11], ["%", 11], ["**", 12],
-]);
-
-/** JavaScript operators and keywords outside the language, with what to say about them. */
-const REFUSED_OPERATORS: ReadonlyMap<string, [string, string]> = new Map([
-  ["=", ["an assignment `=`", "which would change the program's state"]],
-  ["+=", ["an assignment `+=`", "which would change the program's state"]],
-  ["-=", ["an assignment `-=`", "which would change the program's state"]],
-  ["*=", ["an assignment `*=`", "which would change the program's state"]],
-  ["/=", ["an assignment `/=`", "which would change the program's state"]],
-  ["%=", ["an assignment `%=`", "which would change the program's state"]],
-  ["**=", ["an assignment `**=`", "which would change the program's state"]],
-  ["<<=", ["an assignment `<<=`", "which would change the program's state"]],
-  [">>=", ["an assignment `>>=`", "which would change the program's state"]],
-  [">>>=", ["an assignment `>>>=`", "which would change the program's state"]],
-  ["&=", ["an assignment `&=`", "which would change the program's state"]],
-  ["|=", ["an assignment `|=`", "which would change the program's state"]],
-  ["^=", ["an assignment `^=`", "which would change the program's state"]],
-  ["&&=", ["an assignment `&&=`", "which would change the program's state"]],
-  ["||=", ["an assignment `||=`", "which would change the program's state"]],
-  ["??=", ["an assignment `??=`", "which would change the program's state"]],
-  ["++", ["an update `++`", "which would change the program's state"]],
-  ["--", ["an update `--`", "which would change the program's state"]],
-  [",", ["a comma sequence", "which spec expressions do not have (one expression only)"]],
-  [";", ["a `;`", "which spec expressions do not have (one expression only)"]],
-  ["=>", ["an arrow function", "which spec expressions cannot define"]],
-  ["&", ["the bitwise operator `&`", "which spec expressions do not have"]],
-  ["|", ["the bitwise operator `|`", "which spec expressions do not have"]],
-  ["^", ["the bitwise operator `^`", "which spec expressions do not have"]],
-  ["~", ["the bitwise operator `~`", "which spec expressions do not have"]],
-  ["<<", ["the shift operator `<<`", "which spec expressions do not have"]],
-  [">>", ["the shift operator `>>`", "which spec expressions do not have"]],
-  [">>>", ["the shift operator `>>>`", "which spec expressions do not have"]],
-  ["...", ["a spread `...`", "which spec expressions do not have"]],
-  ["#", ["a private name", "which spec expressions cannot read"]],
-  ["@", ["a decorator", "which spec expressions do not have"]],
-  ["instanceof", ["the operator `instanceof`", "which could run a user's Symbol.hasInstance"]],
-  ["in", ["the operator `in`", "which could run a Proxy's trap; use has(object, key)"]],
-]);
-
-const REFUSED_WORDS: ReadonlyMap<string, [string, string]> = new Map([
-  ["new", ["`new`", "which would run a constructor"]],
-  ["delete", ["`delete`", "which would change the program's state"]],
-  ["void", ["`void`", "which spec expressions do not have (write undefined)"]],
-  ["function", ["a function", "which spec expressions cannot define"]],
-  ["class", ["a class", "which spec expressions cannot define"]],
-  ["import", ["`import`", "which spec expressions cannot reach"]],
-  ["super", ["`super`", "which spec expressions cannot reach"]],
-  ["await", ["`await`", "which spec expressions do not have"]],
-  ["yield", ["`yield`", "which spec expressions do not have"]],
-  ["arguments", ["`arguments`", "which spec expressions cannot reach (use args)"]],
-  ["debugger", ["`debugger`", "which spec expressions do not have"]],
-  ["with", ["`with`", "which spec expressions do not have"]],
-  ["let", ["`let`", "which spec expressions do not have"]],
-  ["var", ["`var`", "which spec expressions do not have"]],
-  ["const", ["`const`", "which spec expressions do not have"]],
-  ["throw", ["`throw`", "which spec expressions do not have"]],
-  ["return", ["`return`", "which spec expressions do not have"]],
-  ["if", ["`if`", "which spec expressions do not have (use a ? b : c)"]],
-  ["for", ["`for`", "which spec expressions do not have"]],
-  ["while", ["`while`", "which spec expressions do not have"]],
-  ["do", ["`do`", "which spec expressions do not have"]],
-  ["switch", ["`switch`", "which spec expressions do not have"]],
-  ["try", ["`try`", "which spec expressions do not have"]],
-  ["in", ["the operator `in`", "which could run a Proxy's trap; use has(object, key)"]],
-  ["instanceof", ["the operator `instanceof`", "which could run a user's Symbol.hasInstance"]],
-  ["enum", ["`enum`", "which spec expressions do not have"]],
-  ["export", ["`export`", "which spec expressions do not have"]],
-  ["extends", ["`extends`", "which spec expressions do not have"]],
 ]);
 
 const LITERAL_WORDS: ReadonlyMap<string, Literal> = new Map<string, Literal>([

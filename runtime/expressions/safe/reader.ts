@@ -81,8 +81,6 @@ export function read(o: unknown, key: string): unknown {
     if (isProxy(o)) return PROXY;
     // What a marker stands for was not read, so neither are its members.
     if (o === GETTER || o === PROXY) return o;
-    // An array's `length` is always an own data property.
-    if (key === "length" && isArray(o)) return o.length;
     return lookup(o, o, key);
   }
   if (typeof o === "string") {
@@ -94,6 +92,13 @@ export function read(o: unknown, key: string): unknown {
   }
   if (typeof o === "function") return isProxy(o) ? PROXY : lookup(o, o, key);
   return lookup(o, Object(o) as object, key);
+}
+
+/** `o.length`: a string's or a genuine array's is read directly (an array's is always own data). */
+export function readLength(o: unknown): unknown {
+  if (typeof o === "string") return o.length;
+  if (typeof o === "object" && o !== null && !isProxy(o) && isArray(o)) return o.length;
+  return read(o, "length");
 }
 
 /** A Proxy as a value becomes PROXY, so what an expression gives can be used without touching it. */
@@ -207,7 +212,7 @@ function render(v: unknown, depth: number): string {
     case "undefined":
       return String(v);
     case "symbol":
-      return v.toString();
+      return String(v);
     default:
       break;
   }
