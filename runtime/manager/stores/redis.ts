@@ -123,7 +123,10 @@ class RedisSpecStore implements RedisStore {
     this.prefix = typeof options.prefix === "string" && options.prefix !== "" ? options.prefix : "diagnose:";
     this.#statusTtlMs = Math.max(1, options.statusTtl ?? 600) * 1000;
     this.#maxBytes = options.maxDocumentBytes ?? 1024 * 1024;
-    const where = options.client !== undefined ? "(client)" : redactUri(options.url ?? "redis://127.0.0.1:6379").replace(/\?.*$/, "");
+    const where =
+      options.client !== undefined
+        ? "(client)"
+        : redactUri(options.url ?? "redis://127.0.0.1:6379").replace(/\?.*$/, "");
     this.description = `${where.startsWith("redis") ? where : `redis:${where}`} prefix ${JSON.stringify(this.prefix)}`;
   }
 

@@ -2,8 +2,9 @@
  * A last-known-good snapshot around any store: every live read that changed the specs is saved to
  * a local file; when the store cannot be reached before this process ever read it (a service
  * starting during an outage), `list()` answers from that file, so the service starts with the
- * probes it last had. Reports written after the store returns carry the label
- * `diagnose.stale` = `<since>/<until>` (ISO 8601), the interval this process ran on the snapshot.
+ * probes it last had. Reports written while on the snapshot, and for `staleLabelMs` (default ten
+ * minutes) after the store returned, carry the label `diagnose.stale` = `<since>/<until>` (ISO 8601
+ * interval; `<since>/` while still stale), so `diagnose status` shows which processes ran on it.
  */
 import { promises as fsp } from "node:fs";
 import { describeError } from "../../../errors/index.js";
@@ -34,8 +35,8 @@ export interface SnapshotStore extends SpecStore {
 }
 
 /** Wraps `store` so its last good snapshot is kept in `file` and used when the store is down at start. */
-export function withSnapshot(store: SpecStore, file: string): SnapshotStore {
-  return new Snapshotting(store, file);
+export function withSnapshot(store: SpecStore, file: string, options: { staleLabelMs?: number } = {}): SnapshotStore {
+  return new Snapshotting(store, file, options.staleLabelMs ?? 600_000);
 }
 
 const FORMAT = 1;
@@ -45,6 +46,7 @@ class Snapshotting implements SnapshotStore {
   staleSince: Date | null = null;
   #lastFailure: Error | null = null;
   #staleInterval: string | undefined;
+  #staleUntil = 0;
   #saved: string | undefined;
   #everLive = false;
   #saving: Promise<void> = Promise.resolve();
@@ -52,6 +54,7 @@ class Snapshotting implements SnapshotStore {
   constructor(
     readonly store: SpecStore,
     private readonly file: string,
+    private readonly staleLabelMs: number,
   ) {
     this.description = store.description;
   }
@@ -85,6 +88,7 @@ class Snapshotting implements SnapshotStore {
     this.#everLive = true;
     if (this.staleSince !== null) {
       this.#staleInterval = `${this.staleSince.toISOString()}/${new Date().toISOString()}`;
+      this.#staleUntil = Date.now() + this.staleLabelMs;
       this.staleSince = null;
     }
     if (snapshot.revision !== this.#saved) this.#save(snapshot);
@@ -100,11 +104,11 @@ class Snapshotting implements SnapshotStore {
   }
 
   async reportStatus(report: ProcessReport): Promise<void> {
-    const interval = this.#staleInterval ?? (this.staleSince === null ? undefined : `${this.staleSince.toISOString()}/`);
-    if (interval === undefined || !isPlainRecord(report) || !isPlainRecord(report.labels)) return this.store.reportStatus(report);
+    if (this.#staleInterval !== undefined && Date.now() > this.#staleUntil) this.#staleInterval = undefined;
+    const interval = this.staleSince !== null ? `${this.staleSince.toISOString()}/` : this.#staleInterval;
+    if (interval === undefined || !isPlainRecord(report) || !isPlainRecord(report.labels))
+      return this.store.reportStatus(report);
     await this.store.reportStatus({ ...report, labels: { ...report.labels, [STALE_LABEL]: interval } });
-    // Said once after the store returned; the next report is a normal one.
-    if (this.staleSince === null) this.#staleInterval = undefined;
   }
 
   listStatus(): Promise<ProcessReport[]> {

@@ -56,7 +56,11 @@ function takeParams(uri: string, names: readonly string[]): { url: string; param
 function seconds(uri: string, name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidStoreUriError(redactUri(uri), `"${name}" must be a positive number, got ${JSON.stringify(value)}.`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidStoreUriError(
+      redactUri(uri),
+      `"${name}" must be a positive number, got ${JSON.stringify(value)}.`,
+    );
   return n;
 }
 
@@ -69,7 +73,14 @@ async function snapshotted(store: SpecStore, params: Map<string, string>): Promi
 }
 
 async function openMongo(uri: string): Promise<SpecStore> {
-  const { url, params } = takeParams(uri, ["collection", "statusCollection", "idField", "pollInterval", "statusTtl", "snapshot"]);
+  const { url, params } = takeParams(uri, [
+    "collection",
+    "statusCollection",
+    "idField",
+    "pollInterval",
+    "statusTtl",
+    "snapshot",
+  ]);
   const { mongodbStore } = await import("./mongodb.js");
   const options: MongoStoreOptions = { url };
   const collection = params.get("collection");
