@@ -12,6 +12,7 @@ import type { InstructionsSection } from "./instructions.js";
 import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
+import { fleetText, type FleetResult } from "./fleet.js";
 import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TargetCheck } from "./targets.js";
@@ -38,6 +39,8 @@ export interface Results {
   readonly manager?: ManagerBenchResult | { skipped: string };
   /** Optional: results files written before it existed have none. */
   readonly safeExpressions?: SafeExpressionResult | { skipped: string };
+  /** Absent in results written before the fleet benchmark existed. */
+  readonly fleet?: FleetResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -353,6 +356,10 @@ ${managerText(r.manager)}
 ## Safe expressions
 
 ${safeExpressionsText(r)}
+
+## Fleet propagation (database stores)
+
+${fleetText(r.fleet)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 
