@@ -163,8 +163,16 @@ class MongoSpecStore implements MongoStore {
   }
 
   list(): Promise<SpecSnapshot> {
+    return this.#list(true);
+  }
+
+  listSpecs(): Promise<SpecSnapshot> {
+    return this.#list(false);
+  }
+
+  #list(withStatus: boolean): Promise<SpecSnapshot> {
     return this.#run(async ({ specs: coll, status }) => {
-      const [docs, reports] = await Promise.all([coll.find({}).toArray(), this.#reports(status)]);
+      const [docs, reports] = await Promise.all([coll.find({}).toArray(), withStatus ? this.#reports(status) : []]);
       const specs: StoredSpec[] = [];
       for (const raw of docs) {
         const id = raw[this.#idField];

@@ -123,17 +123,24 @@ class PgSpecStore implements PostgresStore {
   }
 
   list(): Promise<SpecSnapshot> {
+    return this.#list(true);
+  }
+
+  listSpecs(): Promise<SpecSnapshot> {
+    return this.#list(false);
+  }
+
+  #list(withStatus: boolean): Promise<SpecSnapshot> {
     return this.#run(async (pool) => {
       const s = this.#s;
       const { rows } = await pool.query(
         `SELECT (SELECT rev FROM ${s}.revision LIMIT 1)::text AS rev,
                 (SELECT coalesce(json_agg(json_build_array(id, version, doc)), '[]'::json) FROM ${s}.specs) AS specs,
-                (SELECT coalesce(json_agg(json_build_array(process_id, specs)), '[]'::json) FROM ${s}.status
-                  WHERE seen > now() - $1::bigint * interval '1 millisecond') AS status`,
+                ${withStatus ? `(SELECT coalesce(json_agg(json_build_array(process_id, specs)), '[]'::json) FROM ${s}.status WHERE seen > now() - $1::bigint * interval '1 millisecond')` : "($1::bigint * 0)::text"} AS status`,
         [this.#statusTtlMs],
       );
       const row = rows[0] ?? {};
-      const status = (row["status"] ?? []) as [string, Record<string, AppliedStatus>][];
+      const status = (withStatus ? (row["status"] ?? []) : []) as [string, Record<string, AppliedStatus>][];
       const specs: StoredSpec[] = [];
       for (const [id, version, raw] of (row["specs"] ?? []) as [string, string, unknown][]) {
         const doc = jsonToDoc(raw);

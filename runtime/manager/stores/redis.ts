@@ -131,6 +131,14 @@ class RedisSpecStore implements RedisStore {
   }
 
   list(): Promise<SpecSnapshot> {
+    return this.#list(true);
+  }
+
+  listSpecs(): Promise<SpecSnapshot> {
+    return this.#list(false);
+  }
+
+  #list(withStatus: boolean): Promise<SpecSnapshot> {
     return this.#run(async (c) => {
       const p = this.prefix;
       const m = c.multi() as unknown as Record<string, (...a: unknown[]) => unknown> & {
@@ -139,7 +147,7 @@ class RedisSpecStore implements RedisStore {
       m["hgetall"]?.(`${p}specs`);
       m["hgetall"]?.(`${p}versions`);
       m["get"]?.(`${p}rev`);
-      m["zrangebyscore"]?.(`${p}procs`, Date.now() - this.#statusTtlMs, "+inf");
+      if (withStatus) m["zrangebyscore"]?.(`${p}procs`, Date.now() - this.#statusTtlMs, "+inf");
       const res = await m.exec();
       if (res === null) throw new StoreUnavailableError(this.description, "the read transaction was aborted.");
       for (const [err] of res) if (err) throw err;
@@ -147,7 +155,7 @@ class RedisSpecStore implements RedisStore {
       const versions = (res[1]?.[1] ?? {}) as Record<string, string>;
       const rev = (res[2]?.[1] ?? "0") as string | null;
       const pids = (res[3]?.[1] ?? []) as string[];
-      const reports = await this.#reports(c, pids);
+      const reports = withStatus ? await this.#reports(c, pids) : [];
       const specs: StoredSpec[] = [];
       for (const id of Object.keys(docs)) {
         const doc = jsonToDoc(docs[id]);

@@ -73,10 +73,19 @@ class Snapshotting implements SnapshotStore {
     }
   }
 
-  async list(): Promise<SpecSnapshot> {
+  list(): Promise<SpecSnapshot> {
+    return this.#list(false);
+  }
+
+  listSpecs(): Promise<SpecSnapshot> {
+    return this.#list(true);
+  }
+
+  async #list(specsOnly: boolean): Promise<SpecSnapshot> {
     let snapshot: SpecSnapshot;
     try {
-      snapshot = await this.store.list();
+      const inner = this.store;
+      snapshot = await (specsOnly && typeof inner.listSpecs === "function" ? inner.listSpecs() : inner.list());
     } catch (e) {
       this.#lastFailure = e instanceof Error ? e : new Error(describeError(e));
       if (this.#everLive) throw e;

@@ -70,3 +70,21 @@ test("a missing driver is a clear error naming the package to install", async ()
     return true;
   });
 });
+
+test("listSpecs() gives list()'s specs and revision without assembling every process's status", async () => {
+  for (const uri of [`${REDIS_URL}?prefix=uri${id}:ls:`, `${PG_URL}?schema=uri${id}`]) {
+    const store = await openStore(uri);
+    opened.push(store);
+    const lm = new Date(7000);
+    await store.put("ls", { target: "src/a.ts:f", lastmodified: lm });
+    await store.reportStatus({ processId: "p.1:2", labels: {}, at: new Date(), specs: { ls: { lm, err: null, state: "applied", hits: 0, at: new Date() } } });
+    const full = await store.list();
+    const lean = await store.listSpecs!();
+    assert.equal(lean.revision, full.revision, uri);
+    const fullDoc = full.specs.find((s) => s.id === "ls")!;
+    const leanDoc = lean.specs.find((s) => s.id === "ls")!;
+    assert.equal(leanDoc.version, fullDoc.version);
+    assert.deepEqual(Object.keys(fullDoc.doc["applied"] as object), ["p.1:2"]);
+    assert.deepEqual(leanDoc.doc["applied"], {});
+  }
+});
