@@ -95,6 +95,7 @@ export interface MongoStore extends SpecStore {
   readonly lastError: Error | null;
   /** How the feed learns of changes now: "change-stream", "poll", or "idle" (nobody watches). */
   readonly feedMode: "change-stream" | "poll" | "idle";
+  listSpecs(): Promise<SpecSnapshot>;
   watch(listener: (change: StoreChange) => void): StoreSubscription;
 }
 
@@ -280,7 +281,8 @@ class MongoSpecStore implements MongoStore {
     if (Object.hasOwn(stored, "lastmodified")) defineData(stored, "lastmodified", reviveDate(stored["lastmodified"]));
     for (const reserved of ["_id", VERSION_FIELD, this.#idField]) delete stored[reserved];
     defineData(stored, this.#idField, id);
-    defineData(stored, VERSION_FIELD, newVersion());
+    // "v…" here, "c…" for content-derived versions: #casFilter tells them apart by the first letter.
+    defineData(stored, VERSION_FIELD, `v${newVersion()}`);
     return stored;
   }
 

@@ -71,6 +71,7 @@ export interface PostgresStoreOptions {
 export interface PostgresStore extends SpecStore {
   readonly schema: string;
   readonly lastError: Error | null;
+  listSpecs(): Promise<SpecSnapshot>;
   watch(listener: (change: StoreChange) => void): StoreSubscription;
 }
 

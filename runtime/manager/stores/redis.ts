@@ -63,6 +63,7 @@ export interface RedisStoreOptions {
 export interface RedisStore extends SpecStore {
   readonly prefix: string;
   readonly lastError: Error | null;
+  listSpecs(): Promise<SpecSnapshot>;
   watch(listener: (change: StoreChange) => void): StoreSubscription;
 }
 

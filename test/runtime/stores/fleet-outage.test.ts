@@ -171,7 +171,22 @@ describe("redis outages", () => {
     redises.push(slow);
     const { target, ship } = await shipModule();
     const prefix = `outage${n}:`;
-    const { mgr } = testManager({ store: keep(redisStore({ url: slow.url, prefix })), processId: "slow:1" });
+    const store = keep(redisStore({ url: slow.url, prefix }));
+    // Reads of the manager in flight at once: applies that overlapped would show as 2 or more.
+    let reading = 0;
+    let maxReading = 0;
+    const listSpecs = store.listSpecs.bind(store);
+    Object.assign(store, {
+      listSpecs: async () => {
+        maxReading = Math.max(maxReading, ++reading);
+        try {
+          return await listSpecs();
+        } finally {
+          reading--;
+        }
+      },
+    });
+    const { mgr } = testManager({ store, processId: "slow:1" });
     await mgr.start();
     await keep(redisStore({ url: slow.url, prefix })).put("s1", specDoc(target));
     await until(() => probes.get(target)?.instruments.has("s1"), 3_000, "s1 applied");
@@ -206,7 +221,8 @@ describe("redis outages", () => {
     assert.ok(result.slowestMs < 100, `slowest user call ${result.slowestMs} ms`);
     assert.ok(result.calls > 100, `${result.calls} calls in the slow period`);
     for (const r of reports) assert.ok(r.error === undefined || /Could not read/.test(r.error));
-    assert.equal(maxInFlight, 4);
+    assert.equal(maxInFlight, 4, "four applies were asked for at once");
+    assert.equal(maxReading, 1, "the manager never read twice at once");
     assert.ok(probes.get(target)?.instruments.has("s1"));
   });
 });

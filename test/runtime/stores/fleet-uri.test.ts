@@ -77,7 +77,12 @@ test("listSpecs() gives list()'s specs and revision without assembling every pro
     opened.push(store);
     const lm = new Date(7000);
     await store.put("ls", { target: "src/a.ts:f", lastmodified: lm });
-    await store.reportStatus({ processId: "p.1:2", labels: {}, at: new Date(), specs: { ls: { lm, err: null, state: "applied", hits: 0, at: new Date() } } });
+    await store.reportStatus({
+      processId: "p.1:2",
+      labels: {},
+      at: new Date(),
+      specs: { ls: { lm, err: null, state: "applied", hits: 0, at: new Date() } },
+    });
     const full = await store.list();
     const lean = await store.listSpecs!();
     assert.equal(lean.revision, full.revision, uri);
