@@ -14,6 +14,7 @@ import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
 import { breakpointsLine, breakpointsText, type BreakpointsResult } from "./breakpoints.js";
 import { formatPropagation, type PropagationResult } from "./propagation.js";
+import { fleetText, type FleetResult } from "./fleet.js";
 import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TransformerLimitsResult } from "./transformer-limits.js";
@@ -47,6 +48,8 @@ export interface Results {
   readonly safeExpressions?: SafeExpressionResult | { skipped: string };
   /** Absent in results written before it was measured. */
   readonly transformerLimits?: TransformerLimitsResult;
+  /** Absent in results written before the fleet benchmark existed. */
+  readonly fleet?: FleetResult | { skipped: string };
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -400,6 +403,10 @@ ${safeExpressionsText(r)}
 ## Transformer limits
 
 ${transformerLimitsText(r)}
+
+## Fleet propagation (database stores)
+
+${fleetText(r.fleet)}
 
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 

@@ -346,7 +346,10 @@ export class InstrumentManager {
   private async applyNow(): Promise<ApplyReport> {
     let snapshot: SpecSnapshot;
     try {
-      snapshot = await this.storeImpl.list();
+      // A store that can list its specs without assembling every process's status does so: the
+      // manager never reads `applied`, and at fleet scale the status is most of the bytes.
+      const store = this.storeImpl;
+      snapshot = await (typeof store.listSpecs === "function" ? store.listSpecs() : store.list());
       if (typeof snapshot !== "object" || snapshot === null || !Array.isArray(snapshot.specs)) {
         throw new TypeError(`${this.storeImpl.description} returned a snapshot without a specs array`);
       }

@@ -85,6 +85,12 @@ export interface SpecStore {
   readonly lastError?: Error | null;
   /** Every spec now. */
   list(): Promise<SpecSnapshot>;
+  /**
+   * Optional: like `list()` (same specs, versions and revision) but each document's `applied` may
+   * be left empty. The manager reads through it when present: a fleet's status is most of what
+   * `list()` would move, and a process never needs the others' status to apply its specs.
+   */
+  listSpecs?(): Promise<SpecSnapshot>;
   /** Writes a spec; resolves with its new version. Rejects with SpecConflictError on a failed compare-and-set. */
   put(id: string, doc: SpecDocument, options?: PutOptions): Promise<string>;
   /** Removes a spec; false when there was none. Rejects with SpecConflictError on a failed compare-and-set. */

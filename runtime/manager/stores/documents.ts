@@ -60,7 +60,9 @@ export function copyReport(store: string, report: ProcessReport): ProcessReport 
       specs,
     }) as ProcessReport;
   } catch (e) {
-    throw new StoreFormatError(store, `the status report of ${JSON.stringify(processId)} cannot be copied.`, { cause: e });
+    throw new StoreFormatError(store, `the status report of ${JSON.stringify(processId)} cannot be copied.`, {
+      cause: e,
+    });
   }
 }
 

@@ -57,3 +57,19 @@ export class InvalidStoreUriError extends DiagnoseError {
     this.uri = uri;
   }
 }
+
+/** A store needs a database driver (an optional peer dependency) that is not installed. */
+export class StoreDriverMissingError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_STORE_DRIVER_MISSING";
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(store: string, packageName: string, version: string, options?: { cause?: unknown }) {
+    super(
+      StoreDriverMissingError.CODE,
+      `The ${store} store needs the "${packageName}" package, which is not installed: run \`npm install ${packageName}@${version}\` ` +
+        `in your service (Diagnose loads it only when this store is used), or pass an existing client in the store's options.`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}

@@ -50,7 +50,8 @@ export async function readBounded(path: string, maxBytes: number, store: string)
       length += bytesRead;
       if (length === buffer.length) break;
     }
-    if (length > maxBytes) throw new StoreFormatError(store, `${path} grew beyond the limit of ${maxBytes} bytes while it was read.`);
+    if (length > maxBytes)
+      throw new StoreFormatError(store, `${path} grew beyond the limit of ${maxBytes} bytes while it was read.`);
     return buffer.toString("utf8", 0, length);
   } finally {
     await handle.close().catch(() => {});
@@ -63,7 +64,12 @@ export function tmpName(path: string): string {
 }
 
 /** Writes through a temporary file renamed over `path`; `beforeRename` may veto (throw). */
-export async function writeAtomic(path: string, text: string, sync: boolean, beforeRename?: () => Promise<void>): Promise<void> {
+export async function writeAtomic(
+  path: string,
+  text: string,
+  sync: boolean,
+  beforeRename?: () => Promise<void>,
+): Promise<void> {
   const tmp = tmpName(path);
   try {
     const handle = await fsp.open(tmp, "wx", 0o644);
@@ -88,11 +94,16 @@ export function parseSpecFile(text: string, path: string, store: string): SpecFi
   try {
     top = JSON.parse(text);
   } catch (e) {
-    throw new StoreFormatError(store, `${path} is not valid JSON (${(e as Error).message}). Fix the file; the last good specs stay applied.`, {
-      cause: e,
-    });
+    throw new StoreFormatError(
+      store,
+      `${path} is not valid JSON (${(e as Error).message}). Fix the file; the last good specs stay applied.`,
+      {
+        cause: e,
+      },
+    );
   }
-  if (!isPlainRecord(top)) throw new StoreFormatError(store, `${path} must hold a JSON object { "version": 1, "specs": { ... } }.`);
+  if (!isPlainRecord(top))
+    throw new StoreFormatError(store, `${path} must hold a JSON object { "version": 1, "specs": { ... } }.`);
   const version = top["version"];
   if (version !== undefined && version !== FORMAT_VERSION) {
     const detail =
@@ -102,7 +113,8 @@ export function parseSpecFile(text: string, path: string, store: string): SpecFi
     throw new StoreFormatError(store, `${path} ${detail}`);
   }
   const specs = top["specs"] ?? {};
-  if (!isPlainRecord(specs)) throw new StoreFormatError(store, `${path}: "specs" must be an object of spec documents by id.`);
+  if (!isPlainRecord(specs))
+    throw new StoreFormatError(store, `${path}: "specs" must be an object of spec documents by id.`);
   for (const id of Object.keys(specs)) reviveSpecDates(specs[id]);
   return { top, specs };
 }
@@ -111,7 +123,8 @@ export function serializeSpecFile(file: SpecFile): string {
   const top: Record<string, unknown> = {};
   defineData(top, "version", FORMAT_VERSION);
   defineData(top, "specs", file.specs);
-  for (const key of Object.keys(file.top)) if (key !== "version" && key !== "specs") defineData(top, key, file.top[key]);
+  for (const key of Object.keys(file.top))
+    if (key !== "version" && key !== "specs") defineData(top, key, file.top[key]);
   return `${JSON.stringify(top, null, 2)}\n`;
 }
 
@@ -125,7 +138,8 @@ export function statusFileName(processId: string): string {
     const c = String.fromCharCode(byte);
     safe += /[A-Za-z0-9_-]/.test(c) ? c : `%${byte.toString(16).padStart(2, "0").toUpperCase()}`;
   }
-  if (safe.length > 120) safe = `${safe.slice(0, 80)}~${createHash("sha256").update(processId).digest("hex").slice(0, 32)}`;
+  if (safe.length > 120)
+    safe = `${safe.slice(0, 80)}~${createHash("sha256").update(processId).digest("hex").slice(0, 32)}`;
   return `${safe}.json`;
 }
 
@@ -147,7 +161,12 @@ export function parseReport(text: string): ProcessReport | null {
   const when = reviveDate(at);
   if (!(when instanceof Date)) return null;
   for (const id of Object.keys(specs)) reviveStatus(specs[id]);
-  return { processId, labels: isPlainRecord(labels) ? (labels as Record<string, string>) : {}, at: when, specs: specs as ProcessReport["specs"] };
+  return {
+    processId,
+    labels: isPlainRecord(labels) ? (labels as Record<string, string>) : {},
+    at: when,
+    specs: specs as ProcessReport["specs"],
+  };
 }
 
 /**

@@ -37,13 +37,20 @@ export interface HeldLock {
 }
 
 /** Runs `work` while holding the lock at `lockPath`. */
-export async function withLock<T>(lockPath: string, options: LockOptions, work: (lock: HeldLock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  lockPath: string,
+  options: LockOptions,
+  work: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
   const token = await acquire(lockPath, options);
   const lock: HeldLock = {
     async check() {
       const info = await readInfo(lockPath);
       if (info?.token !== token) {
-        throw new StoreUnavailableError(options.store, `the lock ${lockPath} was taken over while this write held it; nothing was written. Retry.`);
+        throw new StoreUnavailableError(
+          options.store,
+          `the lock ${lockPath} was taken over while this write held it; nothing was written. Retry.`,
+        );
       }
     },
   };
@@ -71,7 +78,11 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
       return token;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new StoreUnavailableError(options.store, `cannot create the lock file ${lockPath} (${(e as Error).message}).`, { cause: e });
+        throw new StoreUnavailableError(
+          options.store,
+          `cannot create the lock file ${lockPath} (${(e as Error).message}).`,
+          { cause: e },
+        );
       }
     }
     holder = await readInfo(lockPath);
@@ -81,7 +92,9 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
     }
     if (Date.now() >= deadline) {
       const who =
-        holder === null ? "another writer" : `process ${String(holder.pid)} on ${String(holder.host)} since ${String(holder.at)}`;
+        holder === null
+          ? "another writer"
+          : `process ${String(holder.pid)} on ${String(holder.host)} since ${String(holder.at)}`;
       throw new StoreUnavailableError(
         options.store,
         `the lock file ${lockPath} has been held by ${who} for more than ${options.timeoutMs} ms. ` +

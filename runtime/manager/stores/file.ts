@@ -166,7 +166,10 @@ class JsonFileStore implements FileStore {
       const copy = copyReport(this.description, report);
       const text = serializeReport(copy);
       if (Buffer.byteLength(text) > this.#maxBytes) {
-        throw new StoreFormatError(this.description, `the status report of ${JSON.stringify(copy.processId)} is larger than ${this.#maxBytes} bytes.`);
+        throw new StoreFormatError(
+          this.description,
+          `the status report of ${JSON.stringify(copy.processId)} is larger than ${this.#maxBytes} bytes.`,
+        );
       }
       const target = join(this.#statusDir, statusFileName(copy.processId));
       const next = this.#statusWrites.then(async () => {
@@ -191,7 +194,9 @@ class JsonFileStore implements FileStore {
     if (this.#closed) return { close() {} };
     this.#listeners.add(listener);
     if (this.#listeners.size === 1) {
-      this.#folderWatch = new FolderWatch(this.path, { debounceMs: this.#debounceMs, pollMs: this.#pollMs }, () => this.#check());
+      this.#folderWatch = new FolderWatch(this.path, { debounceMs: this.#debounceMs, pollMs: this.#pollMs }, () =>
+        this.#check(),
+      );
     }
     return {
       close: () => {
@@ -217,7 +222,8 @@ class JsonFileStore implements FileStore {
     let text: string | null;
     try {
       text = await readBounded(this.path, this.#maxBytes, this.description);
-      read = text === null ? { kind: "missing" } : { kind: "ok", file: parseSpecFile(text, this.path, this.description) };
+      read =
+        text === null ? { kind: "missing" } : { kind: "ok", file: parseSpecFile(text, this.path, this.description) };
     } catch (e) {
       const error = e instanceof DiagnoseError ? e : this.#unavailable(`cannot read ${this.path}`, e);
       if (this.#lastGood === null) throw error;
@@ -274,7 +280,9 @@ class JsonFileStore implements FileStore {
         .filter((n) => n.endsWith(".json"))
         .map(async (name) => {
           // A status file is advisory: one that is gone, too large or malformed is skipped.
-          const text = await readBounded(join(this.#statusDir, name), this.#maxBytes, this.description).catch(() => null);
+          const text = await readBounded(join(this.#statusDir, name), this.#maxBytes, this.description).catch(
+            () => null,
+          );
           const report = text === null ? null : parseReport(text);
           if (report !== null) reports.push(report);
         }),
@@ -287,17 +295,25 @@ class JsonFileStore implements FileStore {
 
   /** A detached JSON copy of a document, dates revived as a reader will see them; `applied` dropped. */
   #normalize(id: string, doc: SpecDocument): SpecDocument {
-    if (!isPlainRecord(doc)) throw new StoreFormatError(this.description, `spec ${JSON.stringify(id)} must be a plain object.`);
+    if (!isPlainRecord(doc))
+      throw new StoreFormatError(this.description, `spec ${JSON.stringify(id)} must be a plain object.`);
     let text: string;
     try {
       text = JSON.stringify(doc);
     } catch (e) {
-      throw new StoreFormatError(this.description, `spec ${JSON.stringify(id)} cannot be written as JSON (a cycle, a BigInt, a throwing getter?).`, {
-        cause: e,
-      });
+      throw new StoreFormatError(
+        this.description,
+        `spec ${JSON.stringify(id)} cannot be written as JSON (a cycle, a BigInt, a throwing getter?).`,
+        {
+          cause: e,
+        },
+      );
     }
     if (Buffer.byteLength(text) > this.#maxBytes) {
-      throw new StoreFormatError(this.description, `spec ${JSON.stringify(id)} is larger than the file limit of ${this.#maxBytes} bytes.`);
+      throw new StoreFormatError(
+        this.description,
+        `spec ${JSON.stringify(id)} is larger than the file limit of ${this.#maxBytes} bytes.`,
+      );
     }
     const wrapped = parseSpecFile(`{"specs":{"x":${text}}}`, this.path, this.description);
     const normalized = wrapped.specs["x"] as SpecDocument;
@@ -314,29 +330,36 @@ class JsonFileStore implements FileStore {
   /** Read-modify-write of the spec file under the lock. */
   #write<T>(change: (file: SpecFile) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> =>
-      withLock(this.#lockPath, { timeoutMs: this.#lockTimeoutMs, staleMs: this.#lockStaleMs, store: this.description }, async (lock) => {
-        await cleanStrays(this.path);
-        let text: string | null;
-        try {
-          text = await readBounded(this.path, this.#maxBytes, this.description);
-        } catch (e) {
-          throw e instanceof DiagnoseError ? e : this.#unavailable(`cannot read ${this.path}`, e);
-        }
-        // A malformed file is refused, not overwritten: its specs may be someone's unsaved work.
-        const file = text === null ? { top: {}, specs: {} } : parseSpecFile(text, this.path, this.description);
-        const result = await change(file);
-        const out = serializeSpecFile(file);
-        if (Buffer.byteLength(out) > this.#maxBytes) {
-          throw new StoreFormatError(this.description, `the write would make ${this.path} larger than ${this.#maxBytes} bytes; nothing was written.`);
-        }
-        try {
-          await writeAtomic(this.path, out, this.#fsync, () => lock.check());
-        } catch (e) {
-          throw e instanceof DiagnoseError ? e : this.#unavailable(`cannot write ${this.path}`, e);
-        }
-        this.#lastGood = out;
-        return result;
-      });
+      withLock(
+        this.#lockPath,
+        { timeoutMs: this.#lockTimeoutMs, staleMs: this.#lockStaleMs, store: this.description },
+        async (lock) => {
+          await cleanStrays(this.path);
+          let text: string | null;
+          try {
+            text = await readBounded(this.path, this.#maxBytes, this.description);
+          } catch (e) {
+            throw e instanceof DiagnoseError ? e : this.#unavailable(`cannot read ${this.path}`, e);
+          }
+          // A malformed file is refused, not overwritten: its specs may be someone's unsaved work.
+          const file = text === null ? { top: {}, specs: {} } : parseSpecFile(text, this.path, this.description);
+          const result = await change(file);
+          const out = serializeSpecFile(file);
+          if (Buffer.byteLength(out) > this.#maxBytes) {
+            throw new StoreFormatError(
+              this.description,
+              `the write would make ${this.path} larger than ${this.#maxBytes} bytes; nothing was written.`,
+            );
+          }
+          try {
+            await writeAtomic(this.path, out, this.#fsync, () => lock.check());
+          } catch (e) {
+            throw e instanceof DiagnoseError ? e : this.#unavailable(`cannot write ${this.path}`, e);
+          }
+          this.#lastGood = out;
+          return result;
+        },
+      );
     const next = this.#writes.then(run, run);
     this.#writes = next.catch(() => {});
     return next;

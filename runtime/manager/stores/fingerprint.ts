@@ -98,7 +98,8 @@ function canonical(value: unknown, depth: number, ancestors: object[], top: bool
   if (Array.isArray(obj)) {
     const items: string[] = [];
     const length = readData(obj, "length");
-    for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false));
+    for (let i = 0; i < (length as number); i++)
+      items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false));
     out = `[${items.join(",")}]`;
   } else {
     // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).

@@ -73,9 +73,10 @@ class InMemoryStore implements MemoryStore {
 
   constructor(initial?: MemorySpecs) {
     if (initial !== undefined) {
-      const entries = Symbol.iterator in Object(initial)
-        ? (initial as Iterable<readonly [string, SpecDocument]>)
-        : Object.entries(initial as Record<string, SpecDocument>);
+      const entries =
+        Symbol.iterator in Object(initial)
+          ? (initial as Iterable<readonly [string, SpecDocument]>)
+          : Object.entries(initial as Record<string, SpecDocument>);
       for (const [id, doc] of entries) this.specs.set(id, doc);
     }
     this.specs.onChange = () => this.#ring();
@@ -93,15 +94,20 @@ class InMemoryStore implements MemoryStore {
     return this.#guard(() => {
       checkId(DESCRIPTION, "spec id", id);
       this.#checkVersion(id, options?.expectedVersion);
-      if (!isPlainRecord(doc)) throw new StoreFormatError(DESCRIPTION, `spec ${JSON.stringify(id)} must be a plain object.`);
+      if (!isPlainRecord(doc))
+        throw new StoreFormatError(DESCRIPTION, `spec ${JSON.stringify(id)} must be a plain object.`);
       let copy: SpecDocument;
       try {
         // Detached from the caller's object, as a store on another machine would be.
         copy = structuredClone(doc);
       } catch (e) {
-        throw new StoreFormatError(DESCRIPTION, `spec ${JSON.stringify(id)} cannot be copied (a function, a symbol or an unreadable value?).`, {
-          cause: e,
-        });
+        throw new StoreFormatError(
+          DESCRIPTION,
+          `spec ${JSON.stringify(id)} cannot be copied (a function, a symbol or an unreadable value?).`,
+          {
+            cause: e,
+          },
+        );
       }
       if (!isPlainRecord(ownData(copy, "applied"))) copy["applied"] = {};
       for (const report of this.#reports.values()) {

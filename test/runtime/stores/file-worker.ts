@@ -46,7 +46,9 @@ async function main(): Promise<void> {
         const current = specs.find((s) => s.id === "counter");
         const value = (current?.doc["counter"] as number | undefined) ?? 0;
         try {
-          await store.put("counter", doc({ counter: value + 1, by: name }), { expectedVersion: current?.version ?? null });
+          await store.put("counter", doc({ counter: value + 1, by: name }), {
+            expectedVersion: current?.version ?? null,
+          });
           won.push(value + 1);
         } catch (e) {
           if (!(e instanceof SpecConflictError)) throw e;

@@ -22,9 +22,16 @@ function doc(target: string): SpecDocument {
 
 describe("memory store", () => {
   it("starts from a Map, entries or an object", async () => {
-    for (const initial of [new Map([["a", doc("src/a.ts:f")]]), [["a", doc("src/a.ts:f")]] as const, { a: doc("src/a.ts:f") }]) {
+    for (const initial of [
+      new Map([["a", doc("src/a.ts:f")]]),
+      [["a", doc("src/a.ts:f")]] as const,
+      { a: doc("src/a.ts:f") },
+    ]) {
       const store = memoryStore(initial);
-      assert.deepEqual((await store.list()).specs.map((s) => s.id), ["a"]);
+      assert.deepEqual(
+        (await store.list()).specs.map((s) => s.id),
+        ["a"],
+      );
       await store.close();
     }
   });
@@ -56,8 +63,18 @@ describe("memory store", () => {
     const d = doc("src/a.ts:f");
     store.specs.set("s", d);
     const at = new Date();
-    await store.reportStatus({ processId: "h:1", labels: {}, at, specs: { s: { lm: new Date(1000), err: null, state: "applied", hits: 0, at } } });
-    await store.reportStatus({ processId: "__proto__", labels: {}, at, specs: { s: { lm: null, err: "x", state: "error", hits: 0, at } } });
+    await store.reportStatus({
+      processId: "h:1",
+      labels: {},
+      at,
+      specs: { s: { lm: new Date(1000), err: null, state: "applied", hits: 0, at } },
+    });
+    await store.reportStatus({
+      processId: "__proto__",
+      labels: {},
+      at,
+      specs: { s: { lm: null, err: "x", state: "error", hits: 0, at } },
+    });
     const applied = d["applied"] as Record<string, { state: string }>;
     assert.equal(applied["h:1"]?.state, "applied");
     assert.ok(Object.hasOwn(applied, "__proto__"), "a hostile process id is a plain key");
@@ -74,15 +91,38 @@ describe("memory store", () => {
     let ran = 0;
     const getter = doc("src/a.ts:f");
     Object.defineProperty(getter, "x", { enumerable: true, get: () => ++ran });
-    const proxy = new Proxy(doc("src/a.ts:f"), { get: () => ++ran, ownKeys: () => { ran++; return []; }, getOwnPropertyDescriptor: () => { ran++; return undefined; } });
+    const proxy = new Proxy(doc("src/a.ts:f"), {
+      get: () => ++ran,
+      ownKeys: () => {
+        ran++;
+        return [];
+      },
+      getOwnPropertyDescriptor: () => {
+        ran++;
+        return undefined;
+      },
+    });
     const frozen = Object.freeze(doc("src/a.ts:f"));
     store.specs.set("getter", getter).set("proxy", proxy).set("frozen", frozen);
     const a = await store.list();
     const b = await store.list();
     assert.equal(ran, 0, "no getter or trap ran");
-    assert.deepEqual(a.specs.map((s) => s.version), b.specs.map((s) => s.version), "opaque versions are stable");
+    assert.deepEqual(
+      a.specs.map((s) => s.version),
+      b.specs.map((s) => s.version),
+      "opaque versions are stable",
+    );
     const at = new Date();
-    await store.reportStatus({ processId: "p", labels: {}, at, specs: { getter: { lm: null, err: null, state: "pending", hits: 0, at }, proxy: { lm: null, err: null, state: "pending", hits: 0, at }, frozen: { lm: null, err: null, state: "pending", hits: 0, at } } });
+    await store.reportStatus({
+      processId: "p",
+      labels: {},
+      at,
+      specs: {
+        getter: { lm: null, err: null, state: "pending", hits: 0, at },
+        proxy: { lm: null, err: null, state: "pending", hits: 0, at },
+        frozen: { lm: null, err: null, state: "pending", hits: 0, at },
+      },
+    });
     assert.equal(ran, 0);
     assert.equal((await store.listStatus()).length, 1);
   });

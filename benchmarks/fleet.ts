@@ -1,0 +1,270 @@
+/**
+ * Fleet propagation (issue 12): N real child processes each run a manager on one store; the
+ * parent writes a spec and measures, per process, the wall-clock time until that process's apply
+ * has it; then the fleet idles and each process reports its store calls and CPU. Per store:
+ * Redis and PostgreSQL (servers on loopback, private prefix / schema), MongoDB on nx-27017 (the
+ * polling fallback; skipped when nx-27017 is not installed).
+ *
+ * The counted store calls are the manager's (list, reportStatus, …); a feed's own traffic is
+ * added from what it does by design: MongoDB's fallback polls two queries per period.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { mongodbStore } from "../runtime/manager/stores/mongodb.js";
+import { postgresStore } from "../runtime/manager/stores/postgres.js";
+import { redisStore } from "../runtime/manager/stores/redis.js";
+import type { SpecStore } from "../runtime/manager/stores/contract.js";
+import { DIST, REPO } from "./paths.js";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+export interface FleetStoreResult {
+  readonly store: string;
+  readonly processes: number;
+  readonly rounds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Store requests per process per minute with nothing changing. */
+  readonly idleRequestsPerMin: number;
+  /** Manager CPU per process while idle, in % of one core. */
+  readonly idleCpuPercent: number;
+  readonly note: string;
+}
+
+export type FleetResult = {
+  readonly processes: number;
+  readonly stores: (FleetStoreResult | { store: string; skipped: string })[];
+};
+
+const REDIS = process.env["DIAGNOSE_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379";
+const PG = process.env["DIAGNOSE_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export async function measureFleet(quick: boolean, log: (line: string) => void): Promise<FleetResult> {
+  const n = quick ? 5 : 50;
+  const rounds = quick ? 3 : 10;
+  const idleMs = quick ? 3_000 : 60_000;
+  const tag = `fleetbench${process.pid}`;
+  const stores: FleetResult["stores"] = [];
+  const cases: {
+    name: string;
+    uri: string;
+    writer: () => SpecStore;
+    note: string;
+    extraPerMin?: number;
+    cleanup?: () => Promise<void>;
+  }[] = [
+    {
+      name: "redis (pub/sub)",
+      uri: `${REDIS}?prefix=${tag}:`,
+      writer: () => redisStore({ url: REDIS, prefix: `${tag}:` }),
+      note: "push",
+    },
+    {
+      name: "postgres (LISTEN/NOTIFY)",
+      uri: `${PG}?schema=${tag}`,
+      writer: () => postgresStore({ url: PG, schema: tag }),
+      note: "push",
+      cleanup: async () => {
+        const pg = (await import("pg")).default;
+        const c = new pg.Client({ connectionString: PG });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS "${tag}" CASCADE`);
+        await c.end();
+      },
+    },
+  ];
+  const nx = process.env["DIAGNOSE_NX27017"] ?? join(REPO, ".tmp/venv/bin/nx-27017");
+  let mongo: ChildProcess | undefined;
+  if (existsSync(nx)) {
+    const port = await freePort();
+    mongo = spawn(nx, ["--db", "memory", "--host", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    await waitPort(port);
+    const url = `mongodb://127.0.0.1:${port}/diagnose`;
+    cases.push({
+      name: "mongodb (nx-27017, polling 1 s)",
+      uri: `${url}?collection=${tag}&pollInterval=1000`,
+      writer: () => mongodbStore({ url, collection: tag }),
+      note: "poll period 1 s ± 20%",
+      extraPerMin: 120,
+    });
+  } else stores.push({ store: "mongodb", skipped: `nx-27017 not found at ${nx}` });
+
+  try {
+    for (const c of cases) {
+      try {
+        stores.push(await measureOne(c.name, c.uri, c.writer, n, rounds, idleMs, c.note, c.extraPerMin ?? 0));
+        const last = stores[stores.length - 1] as FleetStoreResult;
+        log(
+          `fleet ${c.name}: p50 ${last.p50Ms.toFixed(0)} ms, p99 ${last.p99Ms.toFixed(0)} ms, idle ${last.idleRequestsPerMin.toFixed(1)} req/min, CPU ${last.idleCpuPercent.toFixed(3)}%`,
+        );
+      } catch (e) {
+        stores.push({ store: c.name, skipped: `failed: ${String(e)}` });
+        log(`fleet ${c.name}: failed: ${String(e)}`);
+      } finally {
+        await c.cleanup?.().catch(() => {});
+      }
+    }
+  } finally {
+    mongo?.kill("SIGKILL");
+  }
+  return { processes: n, stores };
+}
+
+async function measureOne(
+  name: string,
+  uri: string,
+  openWriter: () => SpecStore,
+  n: number,
+  rounds: number,
+  idleMs: number,
+  note: string,
+  extraPerMin: number,
+): Promise<FleetStoreResult> {
+  const writer = openWriter();
+  const children: ChildProcess[] = [];
+  try {
+    await writer.list();
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const child = fork(join(DIST, "benchmarks", "fleet-child.js"), [uri, String(i)], {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      });
+      children.push(child);
+      ready.push(
+        new Promise((res, rej) => {
+          child.on("message", (m: { kind: string }) => {
+            if (m.kind === "ready") res();
+          });
+          child.once("exit", (code) => rej(new Error(`fleet child exited with ${code}`)));
+        }),
+      );
+    }
+    await Promise.all(ready);
+    const delays: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const id = `round-${r}`;
+      // Only applies after the write count: a process sends its full id list after each apply.
+      const firstAt = new Map<number, number>();
+      const listeners = children.map((child, i) => {
+        const l = (m: { kind: string; at: number; ids: string[] }): void => {
+          if (m.kind === "applied" && m.ids.includes(id) && !firstAt.has(i)) firstAt.set(i, m.at);
+        };
+        child.on("message", l);
+        return l;
+      });
+      const t0 = Date.now();
+      await writer.put(id, {
+        target: "src/none.ts:f",
+        instrument: { type: "log", name: id, value: "result" },
+        lifespan: 10,
+        lastmodified: new Date(),
+      });
+      const deadline = Date.now() + 15_000;
+      while (firstAt.size < n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+      children.forEach((c, i) => c.off("message", listeners[i] as never));
+      if (firstAt.size < n)
+        throw new Error(`round ${r}: only ${firstAt.size} of ${n} processes applied the spec within 15 s`);
+      for (const at of firstAt.values()) delays.push(Math.max(0, at - t0));
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    // Idle: nothing changes.
+    await new Promise((res) => setTimeout(res, 1_500));
+    for (const c of children) c.send("mark");
+    await new Promise((res) => setTimeout(res, idleMs));
+    const idle = await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<{ calls: number; ms: number; cpuUs: number }>((res) => {
+            const l = (m: { kind: string; calls: number; ms: number; cpuUs: number }): void => {
+              if (m.kind === "idle") {
+                c.off("message", l);
+                res(m);
+              }
+            };
+            c.on("message", l);
+            c.send("idle?");
+          }),
+      ),
+    );
+    delays.sort((a, b) => a - b);
+    const q = (p: number): number => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? NaN;
+    const perMin = idle.reduce((s, x) => s + (x.calls / x.ms) * 60_000, 0) / idle.length + extraPerMin;
+    const cpu = idle.reduce((s, x) => s + x.cpuUs / 1000 / x.ms, 0) / idle.length;
+    return {
+      store: name,
+      processes: n,
+      rounds,
+      p50Ms: q(0.5),
+      p99Ms: q(0.99),
+      maxMs: delays[delays.length - 1] ?? NaN,
+      idleRequestsPerMin: perMin,
+      idleCpuPercent: cpu * 100,
+      note,
+    };
+  } finally {
+    for (const c of children) {
+      if (c.connected) c.send("stop");
+    }
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((res) => {
+            if (c.exitCode !== null) return res();
+            const t = setTimeout(() => c.kill("SIGKILL"), 5_000);
+            c.once("exit", () => {
+              clearTimeout(t);
+              res();
+            });
+          }),
+      ),
+    );
+    await writer.close();
+  }
+}
+
+export function fleetText(r: FleetResult | { skipped: string } | undefined): string {
+  if (r === undefined) return "Not measured in this run.";
+  if ("skipped" in r) return `Skipped: ${r.skipped}.`;
+  const rows = r.stores.map((s) =>
+    "skipped" in s
+      ? `| ${s.store} | skipped: ${s.skipped} | | | | |`
+      : `| ${s.store} | ${s.p50Ms.toFixed(0)} ms | ${s.p99Ms.toFixed(0)} ms | ${s.idleRequestsPerMin.toFixed(1)} | ${s.idleCpuPercent.toFixed(3)}% | ${s.note} |`,
+  );
+  return [
+    `${r.processes} processes (real child processes on this machine), spec written → applied in every process.`,
+    "",
+    "| store | p50 | p99 | idle requests / process / min | idle CPU / process | feed |",
+    "| --- | ---: | ---: | ---: | ---: | --- |",
+    ...rows,
+  ].join("\n");
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  const { connect } = await import("node:net");
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        res(true);
+      });
+      s.once("error", () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nx-27017 did not listen on ${port}`);
+}

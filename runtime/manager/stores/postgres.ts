@@ -1,0 +1,390 @@
+/**
+ * The PostgreSQL store (driver: `pg`, an optional peer dependency loaded on first use).
+ *
+ * Tables in a schema (default `diagnose`), created on first use (idempotent, under an advisory
+ * lock so several processes starting at once do not race):
+ * - `specs(id text primary key, doc json, version text, updated_at timestamptz)`; `doc` is the
+ *   document without `applied`, as JSON text (`json` keeps it exactly as written);
+ * - `revision(rev bigint)`: one row, incremented by a statement trigger on `specs`, which also
+ *   sends `NOTIFY "<schema>.changed"` (the doorbell) in the same transaction;
+ * - `status(process_id text primary key, labels json, at timestamptz, specs json, seen timestamptz)`:
+ *   one row per process, upserted; rows not written for `statusTtl` (by `seen`, the server's clock)
+ *   are left out of reads and deleted as reports come in.
+ * `list()` is one statement (one consistent snapshot of specs, revision and status).
+ */
+import { describeError } from "../../../errors/index.js";
+import type { AppliedStatus, SpecDocument } from "../spec.js";
+import type {
+  ProcessReport,
+  PutOptions,
+  RemoveOptions,
+  SpecSnapshot,
+  SpecStore,
+  StoredSpec,
+  StoreChange,
+  StoreSubscription,
+} from "./contract.js";
+import { checkId, copyReport, defineData, isPlainRecord, reviveStatus } from "./documents.js";
+import { InvalidStoreUriError, SpecConflictError, StoreUnavailableError } from "./errors.js";
+import { redactUri } from "./uri.js";
+import { Backoff, Doorbell, asStoreError, docToJson, jsonToDoc, loadDriver, newVersion } from "./remote.js";
+
+interface QueryResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
+
+/** The few methods of a `pg.Pool` this store uses (an existing pool may be passed). */
+export interface PgPoolLike {
+  query(text: string, values?: unknown[]): Promise<QueryResult>;
+  on(event: "error", listener: (e: Error) => void): unknown;
+  end(): Promise<void>;
+}
+
+interface PgClientLike {
+  connect(): Promise<void>;
+  query(text: string): Promise<unknown>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  end(): Promise<void>;
+}
+
+interface PgModule {
+  Pool: new (config: Record<string, unknown>) => PgPoolLike;
+  Client: new (config: Record<string, unknown>) => PgClientLike;
+}
+
+export interface PostgresStoreOptions {
+  /** A `postgres://` connection string; ignored for queries when `pool` is given (the feed still needs it or `PG*` variables). */
+  url?: string;
+  /** An existing `pg.Pool`; the store does not end it. */
+  pool?: PgPoolLike;
+  /** The schema of the store's tables. Default `diagnose`. */
+  schema?: string;
+  /** Seconds a process's status row lives without a new report. Default 600. */
+  statusTtl?: number;
+  /** Milliseconds one query may take before it fails. Default 5,000. */
+  queryTimeout?: number;
+  /** Largest spec document, in bytes of JSON. Default 1 MiB. */
+  maxDocumentBytes?: number;
+}
+
+export interface PostgresStore extends SpecStore {
+  readonly schema: string;
+  readonly lastError: Error | null;
+  listSpecs(): Promise<SpecSnapshot>;
+  watch(listener: (change: StoreChange) => void): StoreSubscription;
+}
+
+/** A store in PostgreSQL. The driver is loaded, and the tables made, on first use. */
+export function postgresStore(options: PostgresStoreOptions = {}): PostgresStore {
+  return new PgSpecStore(options);
+}
+
+const DRIVER_VERSION = "8.23.1";
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+class PgSpecStore implements PostgresStore {
+  readonly description: string;
+  readonly schema: string;
+  lastError: Error | null = null;
+  readonly #options: PostgresStoreOptions;
+  readonly #s: string;
+  readonly #channel: string;
+  readonly #statusTtlMs: number;
+  readonly #maxBytes: number;
+  readonly #bell = new Doorbell();
+  #driver: Promise<PgModule> | undefined;
+  #pool: PgPoolLike | undefined;
+  #ownsPool = false;
+  #ready: Promise<PgPoolLike> | undefined;
+  #feed: PgClientLike | undefined;
+  #feedTimer: NodeJS.Timeout | undefined;
+  #feedBackoff = new Backoff(200, 30_000, 60_000);
+  #feedUp = false;
+  #connecting = false;
+  #closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.#options = options;
+    this.schema = typeof options.schema === "string" && options.schema !== "" ? options.schema : "diagnose";
+    if (this.schema.length > 40)
+      throw new InvalidStoreUriError(this.schema, "a schema name has at most 40 characters.");
+    this.#s = ident(this.schema);
+    this.#channel = `${this.schema}.changed`;
+    this.#statusTtlMs = Math.max(1, options.statusTtl ?? 600) * 1000;
+    this.#maxBytes = options.maxDocumentBytes ?? 1024 * 1024;
+    const where =
+      options.pool !== undefined && options.url === undefined
+        ? "postgres:(pool)"
+        : redactUri(options.url ?? "postgres://127.0.0.1:5432").replace(/\?.*$/, "");
+    this.description = `${where} schema ${JSON.stringify(this.schema)}`;
+  }
+
+  list(): Promise<SpecSnapshot> {
+    return this.#list(true);
+  }
+
+  listSpecs(): Promise<SpecSnapshot> {
+    return this.#list(false);
+  }
+
+  #list(withStatus: boolean): Promise<SpecSnapshot> {
+    return this.#run(async (pool) => {
+      const s = this.#s;
+      const { rows } = await pool.query(
+        `SELECT (SELECT rev FROM ${s}.revision LIMIT 1)::text AS rev,
+                (SELECT coalesce(json_agg(json_build_array(id, version, doc)), '[]'::json) FROM ${s}.specs) AS specs,
+                ${withStatus ? `(SELECT coalesce(json_agg(json_build_array(process_id, specs)), '[]'::json) FROM ${s}.status WHERE seen > now() - $1::bigint * interval '1 millisecond')` : "($1::bigint * 0)::text"} AS status`,
+        [this.#statusTtlMs],
+      );
+      const row = rows[0] ?? {};
+      const status = (withStatus ? (row["status"] ?? []) : []) as [string, Record<string, AppliedStatus>][];
+      const specs: StoredSpec[] = [];
+      for (const [id, version, raw] of (row["specs"] ?? []) as [string, string, unknown][]) {
+        const doc = jsonToDoc(raw);
+        const applied: Record<string, AppliedStatus> = {};
+        for (const [pid, byId] of status) {
+          if (isPlainRecord(byId) && Object.hasOwn(byId, id)) {
+            reviveStatus(byId[id]);
+            defineData(applied, pid, byId[id]);
+          }
+        }
+        defineData(doc, "applied", applied);
+        specs.push({ id, doc, version });
+      }
+      return { specs, revision: `r${String(row["rev"] ?? "0")}` };
+    });
+  }
+
+  put(id: string, doc: SpecDocument, options?: PutOptions): Promise<string> {
+    return this.#run(async (pool) => {
+      checkId(this.description, "spec id", id);
+      const text = docToJson(this.description, id, doc, this.#maxBytes);
+      const expected = options?.expectedVersion;
+      const version = newVersion();
+      const s = this.#s;
+      let res: QueryResult;
+      if (expected === undefined) {
+        res = await pool.query(
+          `INSERT INTO ${s}.specs (id, doc, version, updated_at) VALUES ($1, $2::json, $3, now())
+           ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc, version = EXCLUDED.version, updated_at = now() RETURNING version`,
+          [id, text, version],
+        );
+      } else if (expected === null) {
+        res = await pool.query(
+          `INSERT INTO ${s}.specs (id, doc, version, updated_at) VALUES ($1, $2::json, $3, now()) ON CONFLICT (id) DO NOTHING RETURNING version`,
+          [id, text, version],
+        );
+      } else {
+        res = await pool.query(
+          `UPDATE ${s}.specs SET doc = $2::json, version = $3, updated_at = now() WHERE id = $1 AND version = $4 RETURNING version`,
+          [id, text, version, expected],
+        );
+      }
+      if (res.rows.length === 1) return version;
+      throw new SpecConflictError(id, expected ?? null, await this.#versionOf(pool, id));
+    });
+  }
+
+  remove(id: string, options?: RemoveOptions): Promise<boolean> {
+    return this.#run(async (pool) => {
+      checkId(this.description, "spec id", id);
+      const expected = options?.expectedVersion;
+      const s = this.#s;
+      const res =
+        expected === undefined
+          ? await pool.query(`DELETE FROM ${s}.specs WHERE id = $1 RETURNING id`, [id])
+          : await pool.query(`DELETE FROM ${s}.specs WHERE id = $1 AND version = $2 RETURNING id`, [id, expected]);
+      if (res.rows.length === 1) return true;
+      if (expected === undefined) return false;
+      throw new SpecConflictError(id, expected, await this.#versionOf(pool, id));
+    });
+  }
+
+  reportStatus(report: ProcessReport): Promise<void> {
+    return this.#run(async (pool) => {
+      const copy = copyReport(this.description, report);
+      const s = this.#s;
+      await pool.query(
+        `WITH up AS (
+           INSERT INTO ${s}.status (process_id, labels, at, specs, seen) VALUES ($1, $2::json, $3, $4::json, now())
+           ON CONFLICT (process_id) DO UPDATE SET labels = EXCLUDED.labels, at = EXCLUDED.at, specs = EXCLUDED.specs, seen = now())
+         DELETE FROM ${s}.status WHERE seen < now() - $5::bigint * interval '1 millisecond' AND process_id <> $1`,
+        [copy.processId, JSON.stringify(copy.labels), copy.at, JSON.stringify(copy.specs), this.#statusTtlMs],
+      );
+    });
+  }
+
+  listStatus(): Promise<ProcessReport[]> {
+    return this.#run(async (pool) => {
+      const { rows } = await pool.query(
+        `SELECT process_id, labels, at, specs FROM ${this.#s}.status WHERE seen > now() - $1::bigint * interval '1 millisecond'`,
+        [this.#statusTtlMs],
+      );
+      return rows.map((r) => {
+        const specs = (isPlainRecord(r["specs"]) ? r["specs"] : {}) as Record<string, AppliedStatus>;
+        for (const key of Object.keys(specs)) reviveStatus(specs[key]);
+        return {
+          processId: r["process_id"] as string,
+          labels: (isPlainRecord(r["labels"]) ? r["labels"] : {}) as Record<string, string>,
+          at: r["at"] as Date,
+          specs,
+        };
+      });
+    });
+  }
+
+  watch(listener: (change: StoreChange) => void): StoreSubscription {
+    const sub = this.#bell.add(listener, this.#closed);
+    if (!this.#closed && this.#feed === undefined && this.#feedTimer === undefined && !this.#connecting)
+      void this.#listen();
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#bell.clear();
+    if (this.#feedTimer !== undefined) clearTimeout(this.#feedTimer);
+    const feed = this.#feed;
+    this.#feed = undefined;
+    await feed?.end().catch(() => {});
+    if (this.#pool !== undefined && this.#ownsPool) await this.#pool.end().catch(() => {});
+  }
+
+  async #versionOf(pool: PgPoolLike, id: string): Promise<string | null> {
+    const { rows } = await pool.query(`SELECT version FROM ${this.#s}.specs WHERE id = $1`, [id]);
+    return (rows[0]?.["version"] as string | undefined) ?? null;
+  }
+
+  #loadDriver(): Promise<PgModule> {
+    if (this.#driver === undefined) {
+      this.#driver = loadDriver<{ default?: PgModule } & PgModule>("PostgreSQL", "pg", DRIVER_VERSION).then(
+        (m) => m.default ?? m,
+      );
+      this.#driver.catch(() => (this.#driver = undefined));
+    }
+    return this.#driver;
+  }
+
+  #connConfig(): Record<string, unknown> {
+    return {
+      ...(this.#options.url !== undefined ? { connectionString: this.#options.url } : {}),
+      connectionTimeoutMillis: 5_000,
+      query_timeout: this.#options.queryTimeout ?? 5_000,
+      application_name: "diagnose",
+    };
+  }
+
+  /** The pool, with the tables made; retried on the next call when it failed. */
+  #prepared(): Promise<PgPoolLike> {
+    if (this.#ready === undefined) {
+      this.#ready = this.#prepare();
+      this.#ready.catch(() => (this.#ready = undefined));
+    }
+    return this.#ready;
+  }
+
+  async #prepare(): Promise<PgPoolLike> {
+    if (this.#pool === undefined) {
+      if (this.#options.pool !== undefined) this.#pool = this.#options.pool;
+      else {
+        const pg = await this.#loadDriver();
+        this.#pool = new pg.Pool({ ...this.#connConfig(), max: 4, idleTimeoutMillis: 30_000 });
+        this.#ownsPool = true;
+        // An idle client's error (the server went away) is an event; unhandled, it would end the process.
+        this.#pool.on("error", (e) => {
+          this.lastError = e;
+        });
+      }
+    }
+    const s = this.#s;
+    const lock = `hashtext(${quote(`diagnose:${this.schema}`)})`;
+    await this.#pool.query(`
+      BEGIN;
+      SELECT pg_advisory_xact_lock(${lock});
+      CREATE SCHEMA IF NOT EXISTS ${s};
+      CREATE TABLE IF NOT EXISTS ${s}.specs (id text PRIMARY KEY, doc json NOT NULL, version text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE IF NOT EXISTS ${s}.revision (rev bigint NOT NULL);
+      INSERT INTO ${s}.revision (rev) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ${s}.revision);
+      CREATE TABLE IF NOT EXISTS ${s}.status (process_id text PRIMARY KEY, labels json NOT NULL, at timestamptz NOT NULL, specs json NOT NULL, seen timestamptz NOT NULL DEFAULT now());
+      CREATE OR REPLACE FUNCTION ${s}.specs_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          UPDATE ${s}.revision SET rev = rev + 1;
+          PERFORM pg_notify(${quote(this.#channel)}, TG_OP);
+          RETURN NULL;
+        END $fn$;
+      CREATE OR REPLACE TRIGGER specs_changed AFTER INSERT OR UPDATE OR DELETE ON ${s}.specs
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.specs_changed();
+      COMMIT;`);
+    return this.#pool;
+  }
+
+  async #listen(): Promise<void> {
+    this.#feedTimer = undefined;
+    if (this.#closed) return;
+    this.#connecting = true;
+    let client: PgClientLike | undefined;
+    try {
+      await this.#prepared();
+      const pg = await this.#loadDriver();
+      client = new pg.Client({ ...this.#connConfig(), query_timeout: undefined });
+      // Known to close() only once listening: ending a client mid-connect can leave it connected.
+      let gone = false;
+      const lost = (e?: unknown): void => {
+        if (gone || this.#closed) return;
+        gone = true;
+        if (this.#feed === client) this.#feed = undefined;
+        client?.end().catch(() => {});
+        this.lastError =
+          e instanceof Error ? e : new Error(e === undefined ? "the LISTEN connection ended" : describeError(e));
+        if (this.#feedUp) this.#bell.ring({ kind: "error", error: this.lastError });
+        this.#feedUp = false;
+        this.#retryFeed();
+      };
+      client.on("error", lost as (...args: never[]) => void);
+      client.on("end", (() => lost()) as (...args: never[]) => void);
+      client.on("notification", (() => this.#bell.ring({ kind: "changed" })) as (...args: never[]) => void);
+      await client.connect();
+      await client.query(`LISTEN ${ident(this.#channel)}`);
+      this.#connecting = false;
+      if (this.#closed) {
+        await client.end().catch(() => {});
+        return;
+      }
+      this.#feed = client;
+      this.#feedBackoff.connected();
+      this.lastError = null;
+      this.#feedUp = true;
+      // Also on the first LISTEN: a change made between watch() and now was not announced.
+      this.#bell.ring({ kind: "reconnected" });
+    } catch (e) {
+      this.#connecting = false;
+      if (this.#feed === client) this.#feed = undefined;
+      client?.end().catch(() => {});
+      if (this.#closed) return;
+      this.lastError = asStoreError(this.description, e);
+      this.#retryFeed();
+    }
+  }
+
+  #retryFeed(): void {
+    if (this.#closed || this.#feedTimer !== undefined) return;
+    this.#feedTimer = setTimeout(() => void this.#listen(), this.#feedBackoff.delay());
+    this.#feedTimer.unref();
+  }
+
+  #run<T>(work: (pool: PgPoolLike) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError(this.description, "the store was closed."));
+    return (async () => work(await this.#prepared()))().catch((e: unknown) => {
+      throw asStoreError(this.description, e);
+    });
+  }
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
