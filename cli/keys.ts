@@ -4,8 +4,8 @@
  * (`DIAGNOSE_VERIFY_KEYS`). The private key file is created readable by its owner only, and never
  * over an existing file unless `--force`.
  */
-import { existsSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generateSigningKeyPair } from "../runtime/manager/signing-keys.js";
 import type { CommandIO } from "./command.js";
@@ -53,6 +53,7 @@ export function runKeys(args: string[], io: CommandIO): number {
     if (flag === "wx" && existsSync(path)) throw new CommandFailure(EXIT_USAGE, `${path} exists; nothing was written (--force replaces it, or choose another --out)`);
   }
   try {
+    mkdirSync(dirname(prefix), { recursive: true });
     writeFileSync(privatePath, pair.privateKeyPem, { mode: 0o600, flag });
   } catch (error) {
     throw writeFailure(privatePath, error);
