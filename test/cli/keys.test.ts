@@ -109,7 +109,7 @@ describe("diagnose specs add --sign-key and specs verify", () => {
     assert.equal(v.status, 0, v.stdout + v.stderr);
     const other = cli(["specs", "verify", "named", "--public-key", "keys/team.pub", "--store", store()]);
     assert.equal(other.status, 3);
-    assert.match(other.stdout, /REFUSED  named: The spec is signed with key "team-2026", which this process does not trust/);
+    assert.match(other.stdout, /REFUSED {2}named: The spec is signed with key "team-2026", which this process does not trust/);
     cli(["specs", "rm", "named", "--store", store()]);
   });
 
@@ -120,7 +120,7 @@ describe("diagnose specs add --sign-key and specs verify", () => {
       assert.notEqual(readFileSync(storeFile, "utf8"), text, "the store file was changed");
       const v = cli(["specs", "verify", "--public-key", "keys/team.pub", "--store", store()]);
       assert.equal(v.status, 3, v.stdout + v.stderr);
-      assert.match(v.stdout, /REFUSED  signed: The signature \(key "[0-9a-f]{16}"\) does not match the spec/);
+      assert.match(v.stdout, /REFUSED {2}signed: The signature \(key "[0-9a-f]{16}"\) does not match the spec/);
       assert.match(v.stderr, /1 of 1 spec\(s\) would be refused/);
     } finally {
       writeFileSync(storeFile, text);

@@ -378,7 +378,7 @@ describe("fuzz: hostile signature fields", () => {
       fc.property(hostile, (signature) => {
         tried++;
         const doc = { ...base, signature };
-        let verdict;
+        let verdict: ReturnType<typeof verifySpecSignature>;
         try {
           verdict = verifySpecSignature("f", doc, v.spec, keys, Date.now());
         } catch {
@@ -398,7 +398,7 @@ describe("fuzz: hostile signature fields", () => {
     // Through the manager too: a batch of hostile specs, none attached, each refused in its status.
     const { mgr } = testManager({ verify: { keys: [A.pub] } });
     const samples = fc.sample(hostile, 200);
-    samples.forEach((signature, i) => mgr.specs.set(`h${i}`, raw({ ...specDoc(price), signature })));
+    for (const [i, signature] of samples.entries()) mgr.specs.set(`h${i}`, raw({ ...specDoc(price), signature }));
     const report = await mgr.apply();
     assert.deepEqual(report.attached, []);
     assert.equal(report.refused.length, samples.length);
