@@ -104,6 +104,8 @@ export class InstrumentManager {
   private processIdImpl = "";
   private allowCodeImpl = false;
   private verifierImpl: SpecVerifier | undefined;
+  /** The last verifier made, kept while verification is off so its replay memory survives. */
+  private lastVerifier: SpecVerifier | undefined;
   private defaultLifespan: number | null = null;
   private maxLifespan: number | null = null;
   private pollInterval = 5_000;
@@ -488,10 +490,11 @@ export class InstrumentManager {
       throw new ManagerOptionsError("`verify.keys` is empty: every spec would be refused. Give at least one public key, or `verify: null` to turn verification off.");
     }
     try {
-      return new SpecVerifier(
+      this.lastVerifier = new SpecVerifier(
         keys.map((k: unknown, i) => trustedKey(k as Parameters<typeof trustedKey>[0], `verify.keys[${i}]`)),
-        this.verifierImpl,
+        this.lastVerifier,
       );
+      return this.lastVerifier;
     } catch (error) {
       if (error instanceof SigningKeyError) throw new ManagerOptionsError(error.message);
       throw error;
