@@ -11,6 +11,7 @@ import { describeError } from "../errors/index.js";
 import type { CommandIO } from "./command.js";
 import { CommandFailure, EXIT_FAILURE } from "./exit-codes.js";
 import { EXIT_OK, EXIT_USAGE, runSites, SITES_USAGE } from "./sites.js";
+import { KEYS_USAGE, runKeys } from "./keys.js";
 import { runSpecs, specsUsage, SPECS_USAGE } from "./specs.js";
 import { runStatus, STATUS_USAGE } from "./status.js";
 
@@ -21,6 +22,8 @@ Commands:
   specs add <id> --target NAME ...        write a spec: switch a probe on in running services
   specs list                              list the specs in the store
   specs rm <id>                           remove a spec: switch the probe off
+  specs verify [id] --public-key FILE     check the specs' signatures
+  keys generate [--out PREFIX]            make a key pair for signed specs
   status [id]                             what every process did with every spec
   help [command]                          show help
 
@@ -41,6 +44,8 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
         return await runSpecs(rest, io);
       case "status":
         return await runStatus(rest, io);
+      case "keys":
+        return runKeys(rest, io);
       case "help":
       case "--help":
       case "-h":
@@ -54,7 +59,7 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
         return EXIT_USAGE;
     }
   } catch (error) {
-    const prefix = command === "specs" && rest[0] !== undefined ? `diagnose specs ${rest[0]}` : `diagnose ${command ?? ""}`.trimEnd();
+    const prefix = (command === "specs" || command === "keys") && rest[0] !== undefined ? `diagnose ${command} ${rest[0]}` : `diagnose ${command ?? ""}`.trimEnd();
     if (error instanceof CommandFailure) {
       io.stderr(`${prefix}: ${error.message}\n`);
       return error.exitCode;
@@ -67,7 +72,7 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
       io.stderr(`${prefix}: ${(error as Error).message}\n\n${helpFor(command === "specs" ? rest : [command ?? ""])}`);
       return EXIT_USAGE;
     }
-    if (command === "specs" || command === "status") {
+    if (command === "specs" || command === "status" || command === "keys") {
       io.stderr(`${prefix}: ${describeError(error)}\n`);
       return EXIT_FAILURE;
     }
@@ -78,8 +83,9 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
 function helpFor(rest: string[]): string {
   if (rest[0] === "sites") return SITES_USAGE;
   if (rest[0] === "status") return STATUS_USAGE;
+  if (rest[0] === "keys") return KEYS_USAGE;
   if (rest[0] === "specs") return rest[1] === undefined ? SPECS_USAGE : specsUsage(rest[1]);
-  if (rest[0] === "add" || rest[0] === "list" || rest[0] === "rm") return specsUsage(rest[0]);
+  if (rest[0] === "add" || rest[0] === "list" || rest[0] === "rm" || rest[0] === "verify") return specsUsage(rest[0]);
   return USAGE;
 }
 

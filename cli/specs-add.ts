@@ -3,12 +3,16 @@
  * without `--replace` the id must be free; with it, the version read just before must still be the
  * stored one, so two people adding the same id never overwrite each other silently.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { manifestPath, readManifest } from "../abi/manifest.js";
 import type { SiteManifest } from "../abi/manifest-format.js";
 import { MANIFEST_VERSION } from "../abi/manifest-format.js";
 import { findPackageJson, loadConfig } from "../integrations/shared/config.js";
+import { signSpec, SpecSigningError } from "../runtime/manager/signing.js";
+import { parseSigningKey, SigningKeyError, type SigningKey } from "../runtime/manager/signing-keys.js";
+import type { SpecDocument } from "../runtime/manager/spec.js";
 import { SpecConflictError } from "../runtime/manager/stores/errors.js";
 import { CommandFailure, EXIT_CONFLICT, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from "./exit-codes.js";
 import { describeStoreError, type CommandIO } from "./command.js";
@@ -35,6 +39,10 @@ Spec flags:
   --file FILE          a JSON spec document; the flags above override its fields
 
 Options:
+  --sign-key FILE      sign the spec with this private key (from 'diagnose keys generate'), for
+                       services that require signed specs (DIAGNOSE_VERIFY_KEYS)
+  --key-id ID          the id the signature names (default: the key file's, else the key's
+                       fingerprint, as 'keys generate' prints it)
   --replace            overwrite an existing spec of this id
   --force              write even if the checks refuse it
   --root DIR           the project whose site manifest checks the target (default: the
@@ -64,6 +72,8 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
       root: { type: "string" },
       store: { type: "string" },
       json: { type: "boolean" },
+      "sign-key": { type: "string" },
+      "key-id": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -78,7 +88,15 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
   if (values.file === undefined && (values.target === undefined || values.value === undefined)) {
     throw new CommandFailure(EXIT_USAGE, "specs add needs --target and --value (or --file spec.json)");
   }
-  const doc = buildSpecDocument(id, values, io.cwd);
+  if (values["key-id"] !== undefined && values["sign-key"] === undefined) throw new CommandFailure(EXIT_USAGE, "--key-id goes with --sign-key FILE");
+  // Read before anything is checked or written: a wrong key path should not cost a round trip.
+  const signingKey = values["sign-key"] === undefined ? undefined : readSigningKey(resolve(io.cwd, values["sign-key"]), values["key-id"]);
+  let doc = buildSpecDocument(id, values, io.cwd);
+  if ("signature" in doc) {
+    // A copied signature covers the old lastmodified (and perhaps other fields): it could only be refused.
+    delete doc["signature"];
+    if (signingKey === undefined) io.stderr("diagnose specs add: warning: the --file's signature was dropped (it cannot cover the new lastmodified); use --sign-key to sign\n");
+  }
 
   const root = values.root !== undefined ? resolve(io.cwd, values.root) : findPackageJson(io.cwd)?.dir;
   const { problems, warnings } = checkSpec(id, doc, {
@@ -93,6 +111,8 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
     }
     io.stderr(`diagnose specs add: writing despite (--force):\n  ${problems.join("\n  ")}\n`);
   }
+
+  if (signingKey !== undefined) doc = signDocument(id, doc, signingKey);
 
   const choice = chooseStore(values.store, io.env, io.cwd);
   const version = await withStore(choice, async (store) => {
@@ -115,9 +135,33 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
   if (values.json === true) {
     io.stdout(JSON.stringify({ id, version, store: choice.uri, spec: doc }, null, 2) + "\n");
   } else {
-    io.stdout(`${values.replace === true ? "replaced" : "added"} spec ${id} in ${choice.uri} (${describeSpec(doc)})\n`);
+    io.stdout(`${values.replace === true ? "replaced" : "added"} spec ${id} in ${choice.uri} (${describeSpec(doc)}${signingKey === undefined ? "" : `, signed with key ${signingKey.keyId}`})\n`);
   }
   return EXIT_OK;
+}
+
+function readSigningKey(path: string, keyId: string | undefined): SigningKey {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CommandFailure(EXIT_USAGE, `cannot read --sign-key ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseSigningKey(text, keyId, `--sign-key ${path}`);
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw new CommandFailure(EXIT_USAGE, error.message);
+    throw error;
+  }
+}
+
+function signDocument(id: string, doc: SpecDocument, key: SigningKey): SpecDocument {
+  try {
+    return signSpec(id, doc, key);
+  } catch (error) {
+    if (error instanceof SpecSigningError) throw new CommandFailure(EXIT_REFUSED, `${error.message}\nNothing was written.`);
+    throw error;
+  }
 }
 
 /** `log result of src/cart.ts:Cart.total on return` */

@@ -67,6 +67,18 @@ export type { InstrumentClasses, InstrumentManagerOptions, Tags, TagValue } from
 export { defaultInstrumentClasses } from "./instruments/classes.js";
 export type { ApplyReport, InstrumentClass } from "./manager/reconcile.js";
 export type { AppliedStatus, InstrumentSpec, Spec, SpecDocument } from "./manager/spec.js";
+export { canonicalSpec, signSpec, verifySpecSignature, SpecSigningError } from "./manager/signing.js";
+export type { SignatureVerdict, SpecSignature } from "./manager/signing.js";
+export {
+  generateSigningKeyPair,
+  keyIdOf,
+  loadTrustedKeys,
+  parsePublicKey,
+  parseSigningKey,
+  trustedKey,
+  SigningKeyError,
+} from "./manager/signing-keys.js";
+export type { SigningKey, TrustedKey, TrustedKeyInput } from "./manager/signing-keys.js";
 export {
   fileStore,
   memoryStore,

@@ -5,11 +5,16 @@
  * Sources, the first one set wins: `DIAGNOSE_STORE` (a store URI such as
  * "file:./diagnose-specs.json"), else `"diagnose": { "store": … }` in the nearest package.json of
  * the working directory. Labels: `DIAGNOSE_LABELS` ("app=shop,zone=eu"), else
- * `"diagnose": { "labels": {…} }`.
+ * `"diagnose": { "labels": {…} }`. Signed specs: `DIAGNOSE_VERIFY_KEYS` (a public key file or a
+ * folder of them, from the working directory), else `"diagnose": { "verifyKeys" }` (from the
+ * package.json's folder).
  *
  * Nothing here may stop the service: a store that cannot be opened is one line on stderr, and the
- * service runs on without probes from a store.
+ * service runs on without probes from a store. Keys that were asked for but cannot be read are
+ * the one case where the manager is not started: running it without verification would apply
+ * specs its operator meant to refuse.
  */
+import { resolve } from "node:path";
 import { findPackageJson } from "../shared/config.js";
 
 const STARTED = Symbol.for("diagnose.autostart");
@@ -18,7 +23,7 @@ const STARTED = Symbol.for("diagnose.autostart");
 export function autostartConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
-): { store: string; labels: Record<string, string> | undefined; source: string } | undefined {
+): { store: string; labels: Record<string, string> | undefined; source: string; verifyKeys: string | undefined } | undefined {
   const block = packageBlock(cwd);
   const envStore = env["DIAGNOSE_STORE"]?.trim();
   let store: string | undefined;
@@ -44,7 +49,13 @@ export function autostartConfig(
       for (const [k, v] of Object.entries(l)) if (typeof v === "string") labels[k] = v;
     }
   }
-  return { store, labels, source };
+  let verifyKeys: string | undefined;
+  const envKeys = env["DIAGNOSE_VERIFY_KEYS"]?.trim();
+  if (envKeys !== undefined && envKeys !== "") verifyKeys = resolve(cwd, envKeys);
+  else if (typeof block?.value["verifyKeys"] === "string" && block.value["verifyKeys"].trim() !== "") {
+    verifyKeys = resolve(block.path, "..", block.value["verifyKeys"].trim());
+  }
+  return { store, labels, source, verifyKeys };
 }
 
 function packageBlock(cwd: string): { path: string; value: Record<string, unknown> } | undefined {
@@ -74,10 +85,32 @@ export async function autostart(): Promise<void> {
     return;
   }
   if (config === undefined) return;
+  let keys: import("../../runtime/manager/signing-keys.js").TrustedKey[] | undefined;
+  if (config.verifyKeys !== undefined) {
+    try {
+      const { loadTrustedKeys } = await import("../../runtime/manager/signing-keys.js");
+      keys = loadTrustedKeys(config.verifyKeys);
+    } catch (error) {
+      try {
+        const { describeError } = await import("../../errors/index.js");
+        process.stderr.write(
+          `diagnose: signed specs are required but the keys could not be loaded, so no spec from ${JSON.stringify(config.store)} ` +
+            `will be applied; the service runs without probes from a store: ${describeError(error)}\n`,
+        );
+      } catch {
+        // stderr itself is gone: nothing else to tell.
+      }
+      return;
+    }
+  }
   try {
     const { manager, openStore } = await import("../../runtime/index.js");
     const store = await openStore(config.store);
-    manager.configure(config.labels === undefined ? { store } : { store, labels: config.labels });
+    manager.configure({
+      store,
+      ...(config.labels === undefined ? {} : { labels: config.labels }),
+      ...(keys === undefined ? {} : { verify: { keys: keys.map((k) => ({ keyId: k.keyId, publicKey: k.key, notAfter: k.notAfter === Infinity ? null : new Date(k.notAfter) })) } }),
+    });
     // Not awaited: the first read of a remote store must not hold up the service's start.
     void manager.start().catch(() => undefined);
   } catch (error) {

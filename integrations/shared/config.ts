@@ -23,6 +23,11 @@ export interface DiagnosePackageOptions {
   store?: string;
   /** This process's labels, matched against specs' selectors. */
   labels?: Record<string, string>;
+  /**
+   * Public keys (a file or a folder, relative to package.json) that specs must be signed with;
+   * the loader's manager refuses every other spec. See docs/manager.md, "Signed specs".
+   */
+  verifyKeys?: string;
 }
 
 /** Resolved configuration of one project. */
@@ -113,9 +118,9 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const options = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
-    if (key !== "include" && key !== "exclude" && key !== "manifest" && key !== "store" && key !== "labels") {
+    if (key !== "include" && key !== "exclude" && key !== "manifest" && key !== "store" && key !== "labels" && key !== "verifyKeys") {
       throw new DiagnoseConfigError(
-        `${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest, store, labels)`,
+        `${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest, store, labels, verifyKeys)`,
       );
     }
   }

@@ -29,6 +29,8 @@ import {
   type InstrumentManagerOptions,
 } from "./options.js";
 import { emptyReport, Reconciler, type ApplyReport } from "./reconcile.js";
+import { SpecVerifier } from "./signing.js";
+import { SigningKeyError, trustedKey } from "./signing-keys.js";
 import type { AppliedStatus, Spec } from "./spec.js";
 import { StatusReporter, statusAll } from "./status.js";
 import type { SpecSnapshot, SpecStore, StoreChange, StoreSubscription } from "./stores/contract.js";
@@ -101,6 +103,9 @@ export class InstrumentManager {
   private labelsImpl: Readonly<Record<string, string>> = Object.freeze({});
   private processIdImpl = "";
   private allowCodeImpl = false;
+  private verifierImpl: SpecVerifier | undefined;
+  /** The last verifier made, kept while verification is off so its replay memory survives. */
+  private lastVerifier: SpecVerifier | undefined;
   private defaultLifespan: number | null = null;
   private maxLifespan: number | null = null;
   private pollInterval = 5_000;
@@ -133,6 +138,9 @@ export class InstrumentManager {
       },
       get allowCode() {
         return self.allowCodeImpl;
+      },
+      get verifier() {
+        return self.verifierImpl;
       },
       classes: () => this.instrumentClasses,
       expiry: (lm, lifespan) => this.expiry(lm, lifespan),
@@ -182,6 +190,11 @@ export class InstrumentManager {
   /** Whether store specs may run full JavaScript expressions (see the option). */
   get allowCode(): boolean {
     return this.allowCodeImpl;
+  }
+
+  /** Whether this manager applies only signed specs (the `verify` option). */
+  get verifying(): boolean {
+    return this.verifierImpl !== undefined;
   }
 
   /** Whether `start()` was called (and not `stop()` since). */
@@ -471,6 +484,26 @@ export class InstrumentManager {
     }
   }
 
+  private checkVerify(v: unknown): SpecVerifier {
+    const keys = (v as { keys?: unknown } | null)?.keys;
+    if (typeof v !== "object" || v === null || !Array.isArray(keys)) {
+      throw new ManagerOptionsError("`verify` must be { keys: [publicKey, …] } (PEM, raw base64, KeyObject or { keyId, publicKey, notAfter }), or null.");
+    }
+    if (keys.length === 0) {
+      throw new ManagerOptionsError("`verify.keys` is empty: every spec would be refused. Give at least one public key, or `verify: null` to turn verification off.");
+    }
+    try {
+      this.lastVerifier = new SpecVerifier(
+        keys.map((k: unknown, i) => trustedKey(k as Parameters<typeof trustedKey>[0], `verify.keys[${i}]`)),
+        this.lastVerifier,
+      );
+      return this.lastVerifier;
+    } catch (error) {
+      if (error instanceof SigningKeyError) throw new ManagerOptionsError(error.message);
+      throw error;
+    }
+  }
+
   private configureUnsafe(o: InstrumentManagerOptions, initial: boolean): void {
     if (typeof o !== "object" || o === null) throw new ManagerOptionsError(`Manager options must be an object, got ${typeof o}.`);
     if (o.store !== undefined) {
@@ -491,6 +524,11 @@ export class InstrumentManager {
     if (o.allowCode !== undefined) {
       if (typeof o.allowCode !== "boolean") throw new ManagerOptionsError("`allowCode` must be true or false.");
       this.allowCodeImpl = o.allowCode;
+    }
+    if (o.verify !== undefined) {
+      this.verifierImpl = o.verify === null ? undefined : this.checkVerify(o.verify);
+      // Specs applied under the old trust settings are judged again on the next apply.
+      if (!initial) this.reconciler.invalidate();
     }
     if (o.defaultLifespan !== undefined) this.defaultLifespan = checkMinutes("defaultLifespan", o.defaultLifespan);
     if (o.maxLifespan !== undefined) this.maxLifespan = checkMinutes("maxLifespan", o.maxLifespan);

@@ -7,6 +7,8 @@ import { hostname } from "node:os";
 import { isMainThread, threadId } from "node:worker_threads";
 import { DiagnoseError } from "../../errors/index.js";
 import type { InstrumentClass } from "./reconcile.js";
+import type { KeyObject } from "node:crypto";
+import type { TrustedKeyInput } from "./signing-keys.js";
 import type { SpecDocument } from "./spec.js";
 import type { SpecSnapshot, SpecStore } from "./stores/contract.js";
 
@@ -28,6 +30,13 @@ export interface InstrumentManagerOptions {
    * This trusts every writer of the store with code execution in this process. Default false.
    */
   allowCode?: boolean;
+  /**
+   * Apply only specs signed (Ed25519) by one of these public keys; unsigned, tampered, unknown-key,
+   * expired-key and replayed specs are refused, with the reason in their status. A key is PEM
+   * text, raw base64, a KeyObject, or `{ keyId?, publicKey, notAfter? }`. Default (absent or
+   * null): specs are not verified. See docs/manager.md, "Signed specs".
+   */
+  verify?: { keys: readonly (TrustedKeyInput | string | KeyObject)[] } | null;
   /** Minutes a spec without `lifespan` lives, from its `lastmodified`. Default null: no expiry. */
   defaultLifespan?: number | null;
   /** Upper bound in minutes on every spec's lifespan. Default null: no bound. */

@@ -17,6 +17,7 @@ import type { Instrument, InstrumentOptions } from "../instruments/instrument.js
 import type { Probe } from "../probes/probe.js";
 import type { probes as ProbesApi } from "../probes/probes.js";
 import type { InstrumentManager } from "./manager.js";
+import type { SpecVerifier } from "./signing.js";
 import type { Spec } from "./spec.js";
 import type { SpecSnapshot } from "./stores/contract.js";
 import { validateSpec, toDate } from "./validate.js";
@@ -64,6 +65,8 @@ export interface ReconcileHost {
   readonly mgr: InstrumentManager;
   readonly labels: Readonly<Record<string, string>>;
   readonly allowCode: boolean;
+  /** Set when the manager requires signed specs (the `verify` option). */
+  readonly verifier: SpecVerifier | undefined;
   classes(): Readonly<Record<string, InstrumentClass>>;
   /** Epoch ms when a spec with this lastmodified and lifespan expires (Infinity: never). */
   expiry(lastmodified: Date, lifespan: number | null | undefined): number;
@@ -94,6 +97,9 @@ interface ProbeRef {
   readonly startedByUs: boolean;
   count: number;
 }
+
+/** A version no store produces: the entry is looked at again on the next apply. */
+const STALE = "\u0000stale";
 
 /** A spec refused: its sentence travels to the status. */
 class Refusal {
@@ -129,6 +135,7 @@ export class Reconciler {
       this.entries.delete(id);
       if (entry.instrument !== undefined) report.removed.push(id);
       this.detach(entry);
+      this.host.verifier?.removed(id);
     }
     return report;
   }
@@ -150,6 +157,11 @@ export class Reconciler {
     let soonest = Infinity;
     for (const e of this.entries.values()) if (!e.expired && e.instrument !== undefined && e.expiresAt < soonest) soonest = e.expiresAt;
     return soonest;
+  }
+
+  /** Makes the next apply look at every spec again (the trust settings changed). */
+  invalidate(): void {
+    for (const entry of this.entries.values()) entry.version = STALE;
   }
 
   /** Removes everything this reconciler applied. */
@@ -200,7 +212,17 @@ export class Reconciler {
       }
       return;
     }
-    const expiresAt = this.host.expiry(spec.lastmodified, spec.lifespan);
+    let expiresAt = this.host.expiry(spec.lastmodified, spec.lifespan);
+    const verifier = this.host.verifier;
+    if (verifier !== undefined) {
+      const verdict = verifier.check(id, doc, spec, now);
+      if (!verdict.ok) {
+        this.refuseEntry(id, version, spec.lastmodified, verdict.error, report);
+        return;
+      }
+      // A spec lives no longer than the key that signed it is trusted.
+      if (verdict.notAfter < expiresAt) expiresAt = verdict.notAfter;
+    }
     if (expiresAt <= now) {
       if (old !== undefined) this.detach(old);
       this.entries.set(id, {

@@ -24,7 +24,8 @@ export const LIMITS = {
  */
 const EVENT = /^(?:call|return|end|line:[1-9]\d*)$/;
 
-const SPEC_FIELDS = new Set(["target", "instrument", "lifespan", "lastmodified", "applied", "selector"]);
+// `signature` is read by signing.ts when the manager verifies; listed so it is not warned about.
+const SPEC_FIELDS = new Set(["target", "instrument", "lifespan", "lastmodified", "applied", "selector", "signature"]);
 const INSTRUMENT_FIELDS = new Set(["type", "name", "value", "event", "custom"]);
 
 export type ValidationResult =
