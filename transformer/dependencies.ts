@@ -65,6 +65,26 @@ export function swc(): typeof Swc {
   return (swcModule ??= requirePackage<typeof Swc>("@swc/core"));
 }
 
+/**
+ * Loads the ES-module packages with `import()` and keeps them for the synchronous accessors. Where
+ * `require()` of an ES module is not available — Node 22's module-hooks thread, in which
+ * `module.register()` hooks run, cannot resolve it synchronously, and magic-string is ESM only —
+ * the Node loader calls this before it compiles anything. Never throws: a package that cannot be
+ * imported is reported by its accessor, as before.
+ */
+export async function preloadBuildDependencies(): Promise<void> {
+  const settle = async <T>(name: string): Promise<T | undefined> => {
+    try {
+      return (await import(name)) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  magicStringModule ??= await settle<typeof MagicStringModule>("magic-string");
+  const remap = await settle<{ default?: typeof Remapping }>("@jridgewell/remapping");
+  remappingFunction ??= remap?.default ?? (remap as unknown as typeof Remapping | undefined);
+}
+
 /** magic-string: `MagicString` and `Bundle`. */
 export function magicString(): typeof MagicStringModule {
   return (magicStringModule ??= requirePackage<typeof MagicStringModule>("magic-string"));

@@ -15,6 +15,7 @@ import { setSitesReporter } from "./sites-reporter.js";
 import { transformForNode } from "./transform.js";
 import { asSpecifier, resolveTypeScriptSpecifier } from "./resolve.js";
 import type { ModuleFormat } from "../shared/compile.js";
+import { preloadBuildDependencies } from "../../transformer/dependencies.js";
 
 interface ResolveContext {
   parentURL?: string | undefined;
@@ -146,13 +147,18 @@ export interface InitializeData {
 
 const asyncHooks = createHooks({ synchronous: false });
 
-/** Called once in the hooks thread by `module.register()`. */
-export function initialize(data: InitializeData | undefined): void {
+/**
+ * Called once in the hooks thread by `module.register()`, which waits for it. The compiler's
+ * packages are imported here: `require()` of an ES module (magic-string) fails in Node 22's hooks
+ * thread, and the compile in `load` is synchronous.
+ */
+export async function initialize(data: InitializeData | undefined): Promise<void> {
   const port = data?.port;
   if (port !== undefined) {
     setSitesReporter((manifest, sites) => port.postMessage({ manifest, sites }));
     port.unref();
   }
+  await preloadBuildDependencies();
 }
 
 export const resolve: LoaderHooks["resolve"] = asyncHooks.resolve;
