@@ -464,15 +464,24 @@ export class Breakpoint implements AsyncDisposable {
 
   private workerHit(host: WorkerHost, m: Extract<FromWorker, { type: "hit" }>): void {
     const go = () => host.answer({ seq: m.seq, action: "go" });
-    if (this.disarmed) return go();
+    if (this.disarmed) {
+      go();
+      return;
+    }
     const call = this.calls++;
-    if (!this.accepts(call, m.self, m.args) || (this.once && this.totalHits > 0)) return go();
+    if (!this.accepts(call, m.self, m.args) || (this.once && this.totalHits > 0)) {
+      go();
+      return;
+    }
     // The worker's clock has another origin: its timestamp is converted to this thread's.
     const hit = new Hit(this.target, m.event, call, m.args, m.self, m.locals, m.result, m.error, m.stack, host.threadId, m.at - performance.timeOrigin);
     hit.seq = m.seq;
     this.record(hit, host.task);
     const answer = workerAnswer(this.action, m.seq);
-    if (answer !== "park") return host.answer(answer);
+    if (answer !== "park") {
+      host.answer(answer);
+      return;
+    }
     hit.parkState = "parked";
     this.parkedHits.add(hit);
     hit.resume = go;

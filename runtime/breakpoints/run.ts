@@ -128,6 +128,8 @@ export class RunChain implements PromiseLike<RunResult> {
     return this;
   }
 
+  // The chain is awaited on purpose (`await run(fn).until(t)` starts it): a thenable by design.
+  // biome-ignore lint/suspicious/noThenProperty: the fluent helper is awaited as the issue specifies
   then<A = RunResult, B = never>(
     onFulfilled?: ((value: RunResult) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,

@@ -341,7 +341,7 @@ describe("file store: bad files", () => {
     const store = await open(path);
     const [py] = (await store.list()).specs;
     assert.equal(
-      (py?.doc["lastmodified"] as Date).toISOString(),
+      (py!.doc["lastmodified"] as Date).toISOString(),
       "2026-02-03T04:05:06.000Z",
       "a zone-less date (Python's) is UTC",
     );
