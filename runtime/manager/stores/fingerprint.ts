@@ -17,13 +17,106 @@ class Unreadable extends Error {}
 
 /** @internal */
 export function specVersion(doc: unknown): string {
+  return versionAndTrace(doc).version;
+}
+
+interface Traced {
+  readonly version: string;
+  /** What the walk read, in order: see `walk`. Undefined for an unreadable document. */
+  readonly trace: unknown[] | undefined;
+}
+
+const traced = new WeakMap<object, Traced>();
+
+/**
+ * `specVersion` for a store that hands the same document objects out again (the memory store):
+ * a document seen before is re-walked and compared with what the last walk read, which builds no
+ * text and hashes nothing; only a document whose content (or shape) differs is fingerprinted
+ * again. In-place edits are found because the comparison reads every value the fingerprint reads:
+ * every key, every primitive, every nested object's identity, every date's time.
+ * @internal
+ */
+export function cachedSpecVersion(doc: unknown): string {
+  if (typeof doc !== "object" || doc === null) return specVersion(doc);
+  const known = traced.get(doc);
+  if (known?.trace !== undefined) {
+    try {
+      if (walk(doc, 0, [], true, new Cursor(known.trace, true))) return known.version;
+    } catch {
+      // Became unreadable (a getter where a value was): fingerprint it afresh below.
+    }
+  }
+  const fresh = versionAndTrace(doc);
+  // An unreadable document is not cached: an edit that makes it readable must be seen.
+  if (fresh.trace !== undefined) traced.set(doc, fresh);
+  else traced.delete(doc);
+  return fresh.version;
+}
+
+function versionAndTrace(doc: unknown): Traced {
   let text: string;
+  const cursor = new Cursor([], false);
   try {
     text = canonical(doc, 0, [], true);
+    walk(doc, 0, [], true, cursor);
   } catch {
-    return opaqueVersion(doc);
+    return { version: opaqueVersion(doc), trace: undefined };
   }
-  return quickHash(text);
+  return { version: quickHash(text), trace: cursor.items };
+}
+
+/** Records what a walk reads, or checks it against a recording. */
+class Cursor {
+  private i = 0;
+  constructor(
+    readonly items: unknown[],
+    private readonly checking: boolean,
+  ) {}
+  /** False when checking and the value differs from the recorded one. */
+  see(value: unknown): boolean {
+    if (!this.checking) {
+      this.items.push(value);
+      return true;
+    }
+    return this.i < this.items.length && Object.is(this.items[this.i++], value);
+  }
+  /** Whether a check read exactly as many values as were recorded. */
+  get complete(): boolean {
+    return this.i === this.items.length;
+  }
+}
+
+/**
+ * The same traversal as `canonical` (same guards, same `applied` skip at the top), reading values
+ * without building text: object identities, key lists in own order, primitives, dates' times.
+ * Returns false as soon as a check differs; throws Unreadable where `canonical` would.
+ */
+function walk(value: unknown, depth: number, ancestors: object[], top: boolean, cursor: Cursor): boolean {
+  if (typeof value === "symbol" || typeof value === "function") throw new Unreadable();
+  if (typeof value !== "object" || value === null) return cursor.see(value);
+  const obj = value as object;
+  if (!cursor.see(obj)) return false;
+  if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
+  if (types.isDate(obj)) return cursor.see(Date.prototype.getTime.call(obj));
+  if (ancestors.includes(obj)) return true;
+  ancestors.push(obj);
+  let same = true;
+  if (Array.isArray(obj)) {
+    const length = readData(obj, "length") as number;
+    same = cursor.see(length);
+    for (let i = 0; same && i < length; i++) same = walk(readData(obj, String(i)), depth + 1, ancestors, false, cursor);
+  } else {
+    const keys = Object.keys(obj);
+    same = cursor.see(keys.length);
+    for (let k = 0; same && k < keys.length; k++) {
+      const key = keys[k]!;
+      same = cursor.see(key);
+      if (!same || (top && key === "applied")) continue;
+      same = walk(readData(obj, key), depth + 1, ancestors, false, cursor);
+    }
+  }
+  ancestors.pop();
+  return same && (depth > 0 || cursor.complete);
 }
 
 /**

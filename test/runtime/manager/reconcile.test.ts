@@ -93,6 +93,33 @@ describe("apply: reconcile paths", () => {
     assert.equal(mgr.status()["s1"]?.hits, 2);
   });
 
+  test("update in place: a document edited in place (no Map write) is applied on the next apply, every time", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const target = m.qualified("add");
+    const d = specDoc(target, { value: "result" }) as unknown as { instrument: Record<string, unknown>; lastmodified: Date };
+    mgr.specs.set("s1", d as never);
+    await mgr.apply();
+    assert.equal((await mgr.apply()).unchanged, 1);
+    const first = inst(target, "s1");
+    d.instrument["value"] = "a * 10";
+    assert.deepEqual((await mgr.apply()).updated, ["s1"]);
+    m.exports.add(1, 2);
+    d.instrument["value"] = "b * 10";
+    assert.deepEqual((await mgr.apply()).updated, ["s1"], "a second edit of the same object is seen too");
+    m.exports.add(1, 2);
+    assert.equal((await mgr.apply()).unchanged, 1);
+    assert.deepEqual(first.results, [10, 20]);
+    // A bad edit in place is validated again and refused; fixing it applies again.
+    d.instrument["value"] = "a +";
+    const bad = await mgr.apply();
+    assert.deepEqual(bad.refused.map((r) => r.id), ["s1"]);
+    d.instrument["value"] = "a + b";
+    assert.deepEqual((await mgr.apply()).attached, ["s1"]);
+    m.exports.add(2, 3);
+    assert.deepEqual(inst(target, "s1").results, [5]);
+  });
+
   test("replace: a changed type recreates the instrument on the same key", async () => {
     const m = await load();
     const { mgr } = testManager();
