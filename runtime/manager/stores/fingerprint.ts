@@ -41,7 +41,7 @@ export function cachedSpecVersion(doc: unknown): string {
   const known = traced.get(doc);
   if (known?.trace !== undefined) {
     try {
-      if (walk(doc, 0, [], true, new Cursor(known.trace, true))) return known.version;
+      if (walk(doc, 0, [], true, new Cursor(known.trace))) return known.version;
     } catch {
       // Became unreadable (a getter where a value was): fingerprint it afresh below.
     }
@@ -55,48 +55,42 @@ export function cachedSpecVersion(doc: unknown): string {
 
 function versionAndTrace(doc: unknown): Traced {
   let text: string;
-  const cursor = new Cursor([], false);
+  const trace: unknown[] = [];
   try {
-    text = canonical(doc, 0, [], true);
-    walk(doc, 0, [], true, cursor);
+    text = canonical(doc, 0, [], true, trace);
   } catch {
     return { version: opaqueVersion(doc), trace: undefined };
   }
-  return { version: quickHash(text), trace: cursor.items };
+  return { version: quickHash(text), trace };
 }
 
-/** Records what a walk reads, or checks it against a recording. */
+/** Checks a walk against the trace `canonical` recorded. */
 class Cursor {
   private i = 0;
-  constructor(
-    readonly items: unknown[],
-    private readonly checking: boolean,
-  ) {}
-  /** False when checking and the value differs from the recorded one. */
+  constructor(private readonly items: readonly unknown[]) {}
+  /** False when the value differs from the recorded one. */
   see(value: unknown): boolean {
-    if (!this.checking) {
-      this.items.push(value);
-      return true;
-    }
     return this.i < this.items.length && Object.is(this.items[this.i++], value);
   }
-  /** Whether a check read exactly as many values as were recorded. */
+  /** Whether the walk read exactly as many values as were recorded. */
   get complete(): boolean {
     return this.i === this.items.length;
   }
 }
 
 /**
- * The same traversal as `canonical` (same guards, same `applied` skip at the top), reading values
- * without building text: object identities, key lists in own order, primitives, dates' times.
+ * The same traversal as `canonical` (same guards, same order, same `applied` skip at the top),
+ * comparing what it reads with canonical's trace instead of building text: object identities,
+ * key counts and keys, primitives, dates' times.
  * Returns false as soon as a check differs; throws Unreadable where `canonical` would.
  */
 function walk(value: unknown, depth: number, ancestors: object[], top: boolean, cursor: Cursor): boolean {
   if (typeof value === "symbol" || typeof value === "function") throw new Unreadable();
   if (typeof value !== "object" || value === null) return cursor.see(value);
   const obj = value as object;
+  // A recorded object was no Proxy, and being one cannot change: identity first is enough.
   if (!cursor.see(obj)) return false;
-  if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
+  if (depth > MAX_DEPTH) throw new Unreadable();
   if (types.isDate(obj)) return cursor.see(Date.prototype.getTime.call(obj));
   if (ancestors.includes(obj)) return true;
   ancestors.push(obj);
@@ -106,7 +100,7 @@ function walk(value: unknown, depth: number, ancestors: object[], top: boolean, 
     same = cursor.see(length);
     for (let i = 0; same && i < length; i++) same = walk(readData(obj, String(i)), depth + 1, ancestors, false, cursor);
   } else {
-    const keys = Object.keys(obj);
+    const keys = Object.keys(obj).sort();
     same = cursor.see(keys.length);
     for (let k = 0; same && k < keys.length; k++) {
       const key = keys[k]!;
@@ -165,7 +159,8 @@ function opaqueVersion(doc: unknown): string {
  * An injective text for a value: strings and keys are length-prefixed (no escaping to do), numbers,
  * booleans, null, undefined, bigints and dates are tagged, objects have their keys sorted.
  */
-function canonical(value: unknown, depth: number, ancestors: object[], top: boolean): string {
+function canonical(value: unknown, depth: number, ancestors: object[], top: boolean, trace: unknown[]): string {
+  if (typeof value !== "object" || value === null) trace.push(value);
   switch (typeof value) {
     case "string":
       return `${value.length}'${value}`;
@@ -184,22 +179,30 @@ function canonical(value: unknown, depth: number, ancestors: object[], top: bool
   if (value === null) return "n";
   const obj = value as object;
   if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
-  if (types.isDate(obj)) return `D${Date.prototype.getTime.call(obj)}`;
+  trace.push(obj);
+  if (types.isDate(obj)) {
+    const time = Date.prototype.getTime.call(obj);
+    trace.push(time);
+    return `D${time}`;
+  }
   if (ancestors.includes(obj)) return "^";
   ancestors.push(obj);
   let out: string;
   if (Array.isArray(obj)) {
     const items: string[] = [];
     const length = readData(obj, "length");
-    for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false));
+    trace.push(length);
+    for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false, trace));
     out = `[${items.join(",")}]`;
   } else {
     // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).
     const keys = Object.keys(obj).sort();
+    trace.push(keys.length);
     out = "{";
     for (const key of keys) {
+      trace.push(key);
       if (top && key === "applied") continue;
-      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false)},`;
+      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false, trace)},`;
     }
     out += "}";
   }
