@@ -263,6 +263,45 @@ describe("apply: reconcile paths", () => {
     assert.deepEqual(inst(target, "good").results, [4]);
   });
 
+  test("many specs on one target in one apply: all attach and fire, updates and removals take effect, the probe goes with the last", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const target = m.qualified("add");
+    const missing = m.qualified("nothere");
+    const count = 120;
+    for (let i = 0; i < count; i++) mgr.specs.set(`s${i}`, specDoc(target, { value: i % 2 === 0 ? "result" : "a", event: i % 2 === 0 ? "return" : "call" }));
+    mgr.specs.set("bad-line", specDoc(target, { value: "a", event: "line:999" }));
+    mgr.specs.set("gone1", specDoc(missing));
+    mgr.specs.set("gone2", specDoc(missing));
+    const first = await mgr.apply();
+    assert.equal(first.attached.filter((id) => id.startsWith("s")).length, count);
+    assert.deepEqual(first.refused.map((r) => r.id).filter((id) => id.startsWith("gone")), ["gone1", "gone2"]);
+    assert.equal(mgr.status()["bad-line"]?.state, "error", "a line the function lacks is an error, not a silent no-op");
+    m.exports.add(3, 4);
+    for (let i = 0; i < count; i++) assert.deepEqual(inst(target, `s${i}`).results, [i % 2 === 0 ? 7 : 3], `s${i}`);
+
+    // Update half in place, remove the other half, in one apply.
+    for (let i = 0; i < count; i++) {
+      if (i % 2 === 0) mgr.specs.set(`s${i}`, specDoc(target, { value: "b", event: "call" }));
+      else mgr.specs.delete(`s${i}`);
+    }
+    const second = await mgr.apply();
+    assert.equal(second.updated.length, count / 2);
+    assert.equal(second.removed.length, count / 2);
+    const kept = inst(target, "s0");
+    m.exports.add(5, 6);
+    assert.deepEqual(kept.results, [7, 6]);
+    for (let i = 1; i < count; i += 2) assert.equal(probes.get(target)?.instruments.get(`s${i}`), undefined);
+    assert.notEqual(probes.get(target)?.status, "failed");
+
+    mgr.specs.clear();
+    const third = await mgr.apply();
+    assert.equal(third.removed.filter((id) => id.startsWith("s")).length, count / 2);
+    assert.equal(probes.get(target), undefined, "the probe this manager created is removed with its last instrument");
+    m.exports.add(1, 1);
+    assert.deepEqual(kept.results, [7, 6], "a removed instrument no longer fires");
+  });
+
   test("a refused spec that is fixed is applied", async () => {
     const m = await load();
     const { mgr } = testManager();
