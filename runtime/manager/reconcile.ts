@@ -119,7 +119,7 @@ export class Reconciler {
     const seen = new Set<string>();
     /** Ids whose instrument is placed: pending or not is read once the probes are rebuilt. */
     const placed: string[] = [];
-    this.batch = { touched: new Set(), started: new Set(), restart: new Set() };
+    this.beginBatch();
     try {
       for (const stored of snapshot.specs) {
         const id = stored.id;
@@ -150,6 +150,10 @@ export class Reconciler {
     return report;
   }
 
+  private beginBatch(): void {
+    this.batch ??= { touched: new Set(), started: new Set(), restart: new Set() };
+  }
+
   /** Rebuilds every probe this apply changed, once; restarts the reconfigured ones. */
   private endBatch(): void {
     const batch = this.batch;
@@ -176,11 +180,16 @@ export class Reconciler {
   /** Removes the instruments of specs whose expiry passed. Returns the expired ids. */
   expireDue(now: number): string[] {
     const out: string[] = [];
-    for (const entry of this.entries.values()) {
-      if (entry.expired || entry.expiresAt > now) continue;
-      this.detach(entry);
-      entry.expired = true;
-      out.push(entry.id);
+    this.beginBatch();
+    try {
+      for (const entry of this.entries.values()) {
+        if (entry.expired || entry.expiresAt > now) continue;
+        this.detach(entry);
+        entry.expired = true;
+        out.push(entry.id);
+      }
+    } finally {
+      this.endBatch();
     }
     return out;
   }
@@ -194,12 +203,17 @@ export class Reconciler {
 
   /** Removes everything this reconciler applied. */
   clear(): void {
-    for (const entry of this.entries.values()) {
-      try {
-        this.detach(entry);
-      } catch {
-        // Removing our own instrument cannot fail in a way the caller could act on.
+    this.beginBatch();
+    try {
+      for (const entry of this.entries.values()) {
+        try {
+          this.detach(entry);
+        } catch {
+          // Removing our own instrument cannot fail in a way the caller could act on.
+        }
       }
+    } finally {
+      this.endBatch();
     }
     this.entries.clear();
   }

@@ -302,6 +302,19 @@ describe("apply: reconcile paths", () => {
     assert.deepEqual(kept.results, [7, 6], "a removed instrument no longer fires");
   });
 
+  test("stop() with many specs on one target removes them all and the probe", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const target = m.qualified("add");
+    for (let i = 0; i < 50; i++) mgr.specs.set(`s${i}`, specDoc(target));
+    await mgr.apply();
+    const one = inst(target, "s7");
+    await mgr.stop();
+    assert.equal(probes.get(target), undefined);
+    m.exports.add(1, 1);
+    assert.deepEqual(one.results, []);
+  });
+
   test("a refused spec that is fixed is applied", async () => {
     const m = await load();
     const { mgr } = testManager();
