@@ -29,6 +29,9 @@ export interface ManagerChildResult {
   readonly applyNoneChangedMs: number;
   /** The store's own `list()` of the same 1,000 specs (part of every apply). */
   readonly storeListMs: number;
+  /** apply() of the same number of new specs all on one target, then their removal (one probe, many instruments). */
+  readonly applyOneTargetMs?: number;
+  readonly removeOneTargetMs?: number;
   readonly cycles: number;
   readonly churnMs: number;
   readonly heapGrowthBytes: number;
@@ -116,6 +119,19 @@ async function main(): Promise<void> {
   }
   mgr.specs.clear();
   await mgr.apply();
+  const oneTarget: number[] = [];
+  const oneTargetRemove: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < cfg.specs; i++) mgr.specs.set(`t${i}`, doc("f2"));
+    t = performance.now();
+    const r = await mgr.apply();
+    oneTarget.push(performance.now() - t);
+    if (r.attached.length !== cfg.specs) throw new Error(`one target: attached ${r.attached.length}`);
+    mgr.specs.clear();
+    t = performance.now();
+    await mgr.apply();
+    oneTargetRemove.push(performance.now() - t);
+  }
   const byHand: number[] = [];
   for (let round = 0; round < 4; round++) {
     t = performance.now();
@@ -159,6 +175,8 @@ async function main(): Promise<void> {
     byHandMs: median(byHand),
     applyNoneChangedMs: median(unchanged),
     storeListMs: median(lists),
+    applyOneTargetMs: median(oneTarget),
+    removeOneTargetMs: median(oneTargetRemove),
     cycles: cfg.cycles,
     churnMs,
     heapGrowthBytes,

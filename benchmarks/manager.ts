@@ -51,6 +51,12 @@ export function managerText(m: ManagerBenchResult | { skipped: string } | undefi
     `| of which the memory store's list() | ${m.storeListMs.toFixed(2)} ms | |`,
     `| apply(), ${m.specs} specs, all new | ${m.applyAllNewMs.toFixed(1)} ms | ≤ 50 ms (${met(m.applyAllNewMs <= 50)}) |`,
     `| the same ${m.specs} instruments attached by hand (probes API) | ${m.byHandMs.toFixed(1)} ms | |`,
+    ...(m.applyOneTargetMs === undefined
+      ? []
+      : [
+          `| apply(), ${m.specs} specs on one target, all new | ${m.applyOneTargetMs.toFixed(1)} ms | |`,
+          `| apply() removing those ${m.specs} | ${(m.removeOneTargetMs ?? 0).toFixed(1)} ms | |`,
+        ]),
     `| churn, ${m.cycles} add/remove cycles (each applied) | ${m.churnMs.toFixed(0)} ms | |`,
     `| heap growth after the churn | ${(m.heapGrowthBytes / 1024).toFixed(0)} KiB | ≤ 1 MiB (${met(m.heapGrowthBytes <= 1_048_576)}) |`,
     `| target ÷ control per call: never touched | ${m.ratioNeverTouched.toFixed(2)} | |`,

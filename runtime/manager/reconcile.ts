@@ -111,6 +111,11 @@ export class Reconciler {
   readonly entries = new Map<string, Entry>();
   private readonly refs = new Map<string, ProbeRef>();
   private dir: ProbeDirectory | undefined;
+  /**
+   * During apply(): the probes changed so far, each rebuilt once at the end instead of once per
+   * instrument (many specs on one target would otherwise cost a rebuild each, O(n²)).
+   */
+  private batch: { readonly touched: Set<Probe>; readonly started: Set<Probe>; readonly restart: Set<Probe> } | undefined;
 
   constructor(private readonly host: ReconcileHost) {}
 
@@ -118,36 +123,80 @@ export class Reconciler {
     this.dir = dir;
     const report = emptyReport();
     const seen = new Set<string>();
-    for (const stored of snapshot.specs) {
-      const id = stored.id;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      try {
-        this.applyOne(id, stored.doc, stored.version, now, report);
-      } catch (err) {
-        // Only a bug of ours reaches this: keep it on the one spec.
-        this.refuseEntry(id, stored.version, null, `Diagnose could not apply this spec: ${describeError(err)}`, report);
+    /** Ids whose instrument is placed: pending or not is read once the probes are rebuilt. */
+    const placed: string[] = [];
+    this.beginBatch();
+    try {
+      for (const stored of snapshot.specs) {
+        const id = stored.id;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        try {
+          this.applyOne(id, stored.doc, stored.version, now, report);
+          if (this.entries.get(id)?.instrument !== undefined) placed.push(id);
+        } catch (err) {
+          // Only a bug of ours reaches this: keep it on the one spec.
+          this.refuseEntry(id, stored.version, null, `Diagnose could not apply this spec: ${describeError(err)}`, report);
+        }
       }
+      for (const id of [...this.entries.keys()]) {
+        if (seen.has(id)) continue;
+        const entry = this.entries.get(id)!;
+        this.entries.delete(id);
+        if (entry.instrument !== undefined) report.removed.push(id);
+        this.detach(entry);
+        this.host.verifier?.removed(id);
+      }
+    } finally {
+      this.endBatch();
     }
-    for (const id of [...this.entries.keys()]) {
-      if (seen.has(id)) continue;
-      const entry = this.entries.get(id)!;
-      this.entries.delete(id);
-      if (entry.instrument !== undefined) report.removed.push(id);
-      this.detach(entry);
-      this.host.verifier?.removed(id);
+    for (const id of placed) {
+      const entry = this.entries.get(id);
+      if (entry?.instrument !== undefined && this.probeOf(entry)?.status === "pending") report.pending.push(id);
     }
     return report;
+  }
+
+  private beginBatch(): void {
+    this.batch ??= { touched: new Set(), started: new Set(), restart: new Set() };
+  }
+
+  /** Rebuilds every probe this apply changed, once; restarts the reconfigured ones. */
+  private endBatch(): void {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (batch === undefined) return;
+    for (const probe of batch.touched) {
+      probe.deferring = false;
+      try {
+        if (batch.restart.has(probe) && probe.started) probe.start();
+        else probe.flush();
+      } catch {
+        // A failed restart stays visible in probe.status; the status reports it.
+      }
+    }
+  }
+
+  /** Inside apply(): the probe's rebuilds wait for endBatch(). */
+  private defer(probe: Probe): void {
+    if (this.batch === undefined) return;
+    probe.deferring = true;
+    this.batch.touched.add(probe);
   }
 
   /** Removes the instruments of specs whose expiry passed. Returns the expired ids. */
   expireDue(now: number): string[] {
     const out: string[] = [];
-    for (const entry of this.entries.values()) {
-      if (entry.expired || entry.expiresAt > now) continue;
-      this.detach(entry);
-      entry.expired = true;
-      out.push(entry.id);
+    this.beginBatch();
+    try {
+      for (const entry of this.entries.values()) {
+        if (entry.expired || entry.expiresAt > now) continue;
+        this.detach(entry);
+        entry.expired = true;
+        out.push(entry.id);
+      }
+    } finally {
+      this.endBatch();
     }
     return out;
   }
@@ -166,12 +215,17 @@ export class Reconciler {
 
   /** Removes everything this reconciler applied. */
   clear(): void {
-    for (const entry of this.entries.values()) {
-      try {
-        this.detach(entry);
-      } catch {
-        // Removing our own instrument cannot fail in a way the caller could act on.
+    this.beginBatch();
+    try {
+      for (const entry of this.entries.values()) {
+        try {
+          this.detach(entry);
+        } catch {
+          // Removing our own instrument cannot fail in a way the caller could act on.
+        }
       }
+    } finally {
+      this.endBatch();
     }
     this.entries.clear();
   }
@@ -193,7 +247,6 @@ export class Reconciler {
         return;
       }
       report.unchanged++;
-      if (old.instrument !== undefined && this.probeOf(old)?.status === "pending") report.pending.push(id);
       return;
     }
     const checked = validateSpec(id, doc);
@@ -267,7 +320,6 @@ export class Reconciler {
     }
     this.entries.set(id, entry);
     outcome.push(id);
-    if (this.probeOf(entry)?.status === "pending") report.pending.push(id);
   }
 
   /** Puts `fresh` (or the old instrument reconfigured from it) under the spec id. Returns the report list. */
@@ -331,12 +383,19 @@ export class Reconciler {
             `did not create; rename the spec.`,
         );
       }
+      const batch = this.batch;
+      if (batch !== undefined) this.defer(ref.probe);
       ref.probe.instruments.set(id, inst);
-      try {
-        ref.probe.start();
-      } catch (err) {
-        ref.probe.instruments.delete(id);
-        throw new Refusal(describeError(err));
+      // Started once per apply: a start that did not throw finds the target there for every later
+      // spec of the same apply (modules do not load or unload during it).
+      if (batch === undefined || !batch.started.has(ref.probe)) {
+        try {
+          ref.probe.start();
+        } catch (err) {
+          ref.probe.instruments.delete(id);
+          throw new Refusal(describeError(err));
+        }
+        batch?.started.add(ref.probe);
       }
       return inst;
     } catch (err) {
@@ -349,6 +408,11 @@ export class Reconciler {
   private restart(target: string): void {
     const probe = this.refs.get(target)?.probe;
     if (probe === undefined) return;
+    if (this.batch !== undefined) {
+      this.defer(probe);
+      this.batch.restart.add(probe);
+      return;
+    }
     try {
       probe.start();
     } catch {
@@ -363,6 +427,7 @@ export class Reconciler {
     if (inst === undefined || target === undefined) return;
     const ref = this.refs.get(target);
     if (ref === undefined) return;
+    this.defer(ref.probe);
     if (ref.probe.instruments.get(entry.id) === inst) ref.probe.instruments.delete(entry.id);
     this.release(target);
   }
@@ -385,6 +450,11 @@ export class Reconciler {
     if (ref === undefined || --ref.count > 0) return;
     this.refs.delete(target);
     if (ref.probe.instruments.size > 0) return;
+    // Removed or stopped now (both rebuild it): nothing left to do for it at the end of the batch.
+    ref.probe.deferring = false;
+    this.batch?.touched.delete(ref.probe);
+    this.batch?.started.delete(ref.probe);
+    this.batch?.restart.delete(ref.probe);
     if (ref.created && this.dir?.get(target) === ref.probe) this.dir.remove(target);
     else if (ref.startedByUs) ref.probe.stop();
   }

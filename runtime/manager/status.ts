@@ -48,9 +48,26 @@ function signature(reconciler: Reconciler, now: number): string {
   let s = "";
   for (const entry of reconciler.entries.values()) {
     const { state, err } = stateOf(entry, reconciler, now);
-    s += `${entry.id}\0${state}\0${err ?? ""}\0${entry.lm?.getTime() ?? ""}\n`;
+    s += signatureLine(entry, state, err);
   }
   return s;
+}
+
+function signatureLine(entry: Entry, state: State, err: string | null): string {
+  return `${entry.id}\0${state}\0${err ?? ""}\0${entry.lm?.getTime() ?? ""}\n`;
+}
+
+/** Every entry's status and the signature of them all, in one pass over the entries. */
+function collect(reconciler: Reconciler, now: number): { specs: Record<string, AppliedStatus>; sig: string } {
+  const at = new Date(now);
+  const specs: Record<string, AppliedStatus> = {};
+  let sig = "";
+  for (const entry of reconciler.entries.values()) {
+    const { state, err } = stateOf(entry, reconciler, now);
+    specs[entry.id] = { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at };
+    sig += signatureLine(entry, state, err);
+  }
+  return { specs, sig };
 }
 
 export interface ReporterOptions {
@@ -146,8 +163,7 @@ export class StatusReporter {
 
   private async writeOnce(): Promise<void> {
     const now = Date.now();
-    const sig = signature(this.o.reconciler, now);
-    const specs = statusAll(this.o.reconciler, now);
+    const { sig, specs } = collect(this.o.reconciler, now);
     try {
       await this.o.store().reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
       this.last = sig;

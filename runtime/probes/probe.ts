@@ -69,6 +69,12 @@ export class Probe {
   /** Set while a failure caught during an event is recorded: changes then only mark the probe. */
   private quiet = false;
   /**
+   * Set by a manager while one apply changes many instruments of this probe: changes then only
+   * mark it, and the manager flushes once at the end (removed instruments still stop at once).
+   * @internal
+   */
+  deferring = false;
+  /**
    * Instruments changed (added, removed, failed, expired) since the snapshot was built. Changes
    * only mark the probe; the snapshot and the watch are rebuilt once, by `flush()`: at the next
    * event, the next read of the probe's state, or a microtask — never once per change, and never
@@ -209,7 +215,7 @@ export class Probe {
       if (slot !== undefined && slot.inst !== inst) slot.dead = true;
     }
     if (inst !== undefined) this.instrumentChanged(inst);
-    else if (!this.startedFlag || this.refreshing || this.quiet) this.markDirty();
+    else if (!this.startedFlag || this.refreshing || this.quiet || this.deferring) this.markDirty();
     else this.refresh();
   }
 
@@ -220,7 +226,9 @@ export class Probe {
    * event (`quiet`) only mark it: the next event or a microtask rebuilds once.
    */
   private instrumentChanged(inst: Instrument): void {
-    if (!this.startedFlag || this.refreshing || this.quiet || (inst.status === "live" && this.watchCovers(inst))) this.markDirty();
+    if (!this.startedFlag || this.refreshing || this.quiet || this.deferring || (inst.status === "live" && this.watchCovers(inst))) {
+      this.markDirty();
+    }
     else this.refresh();
   }
 

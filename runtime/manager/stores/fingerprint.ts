@@ -17,13 +17,100 @@ class Unreadable extends Error {}
 
 /** @internal */
 export function specVersion(doc: unknown): string {
-  let text: string;
-  try {
-    text = canonical(doc, 0, [], true);
-  } catch {
-    return opaqueVersion(doc);
+  return versionAndTrace(doc).version;
+}
+
+interface Traced {
+  readonly version: string;
+  /** What the walk read, in order: see `walk`. Undefined for an unreadable document. */
+  readonly trace: unknown[] | undefined;
+}
+
+const traced = new WeakMap<object, Traced>();
+
+/**
+ * `specVersion` for a store that hands the same document objects out again (the memory store):
+ * a document seen before is re-walked and compared with what the last walk read, which builds no
+ * text and hashes nothing; only a document whose content (or shape) differs is fingerprinted
+ * again. In-place edits are found because the comparison reads every value the fingerprint reads:
+ * every key, every primitive, every nested object's identity, every date's time.
+ * @internal
+ */
+export function cachedSpecVersion(doc: unknown): string {
+  if (typeof doc !== "object" || doc === null) return specVersion(doc);
+  const known = traced.get(doc);
+  if (known?.trace !== undefined) {
+    try {
+      if (walk(doc, 0, [], true, new Cursor(known.trace))) return known.version;
+    } catch {
+      // Became unreadable (a getter where a value was): fingerprint it afresh below.
+    }
   }
-  return quickHash(text);
+  const fresh = versionAndTrace(doc);
+  // An unreadable document is not cached: an edit that makes it readable must be seen.
+  if (fresh.trace !== undefined) traced.set(doc, fresh);
+  else traced.delete(doc);
+  return fresh.version;
+}
+
+function versionAndTrace(doc: unknown): Traced {
+  let text: string;
+  const trace: unknown[] = [];
+  try {
+    text = canonical(doc, 0, [], true, trace);
+  } catch {
+    return { version: opaqueVersion(doc), trace: undefined };
+  }
+  return { version: quickHash(text), trace };
+}
+
+/** Checks a walk against the trace `canonical` recorded. */
+class Cursor {
+  private i = 0;
+  constructor(private readonly items: readonly unknown[]) {}
+  /** False when the value differs from the recorded one. */
+  see(value: unknown): boolean {
+    return this.i < this.items.length && Object.is(this.items[this.i++], value);
+  }
+  /** Whether the walk read exactly as many values as were recorded. */
+  get complete(): boolean {
+    return this.i === this.items.length;
+  }
+}
+
+/**
+ * The same traversal as `canonical` (same guards, same order, same `applied` skip at the top),
+ * comparing what it reads with canonical's trace instead of building text: object identities,
+ * key counts and keys, primitives, dates' times.
+ * Returns false as soon as a check differs; throws Unreadable where `canonical` would.
+ */
+function walk(value: unknown, depth: number, ancestors: object[], top: boolean, cursor: Cursor): boolean {
+  if (typeof value === "symbol" || typeof value === "function") throw new Unreadable();
+  if (typeof value !== "object" || value === null) return cursor.see(value);
+  const obj = value as object;
+  // A recorded object was no Proxy, and being one cannot change: identity first is enough.
+  if (!cursor.see(obj)) return false;
+  if (depth > MAX_DEPTH) throw new Unreadable();
+  if (types.isDate(obj)) return cursor.see(Date.prototype.getTime.call(obj));
+  if (ancestors.includes(obj)) return true;
+  ancestors.push(obj);
+  let same = true;
+  if (Array.isArray(obj)) {
+    const length = readData(obj, "length") as number;
+    same = cursor.see(length);
+    for (let i = 0; same && i < length; i++) same = walk(readData(obj, String(i)), depth + 1, ancestors, false, cursor);
+  } else {
+    const keys = Object.keys(obj).sort();
+    same = cursor.see(keys.length);
+    for (let k = 0; same && k < keys.length; k++) {
+      const key = keys[k]!;
+      same = cursor.see(key);
+      if (!same || (top && key === "applied")) continue;
+      same = walk(readData(obj, key), depth + 1, ancestors, false, cursor);
+    }
+  }
+  ancestors.pop();
+  return same && (depth > 0 || cursor.complete);
 }
 
 /**
@@ -72,7 +159,8 @@ function opaqueVersion(doc: unknown): string {
  * An injective text for a value: strings and keys are length-prefixed (no escaping to do), numbers,
  * booleans, null, undefined, bigints and dates are tagged, objects have their keys sorted.
  */
-function canonical(value: unknown, depth: number, ancestors: object[], top: boolean): string {
+function canonical(value: unknown, depth: number, ancestors: object[], top: boolean, trace: unknown[]): string {
+  if (typeof value !== "object" || value === null) trace.push(value);
   switch (typeof value) {
     case "string":
       return `${value.length}'${value}`;
@@ -91,23 +179,30 @@ function canonical(value: unknown, depth: number, ancestors: object[], top: bool
   if (value === null) return "n";
   const obj = value as object;
   if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
-  if (types.isDate(obj)) return `D${Date.prototype.getTime.call(obj)}`;
+  trace.push(obj);
+  if (types.isDate(obj)) {
+    const time = Date.prototype.getTime.call(obj);
+    trace.push(time);
+    return `D${time}`;
+  }
   if (ancestors.includes(obj)) return "^";
   ancestors.push(obj);
   let out: string;
   if (Array.isArray(obj)) {
     const items: string[] = [];
     const length = readData(obj, "length");
-    for (let i = 0; i < (length as number); i++)
-      items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false));
+    trace.push(length);
+    for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false, trace));
     out = `[${items.join(",")}]`;
   } else {
     // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).
     const keys = Object.keys(obj).sort();
+    trace.push(keys.length);
     out = "{";
     for (const key of keys) {
+      trace.push(key);
       if (top && key === "applied") continue;
-      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false)},`;
+      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false, trace)},`;
     }
     out += "}";
   }

@@ -18,7 +18,7 @@ import type {
 } from "./contract.js";
 import { checkId, copyReport, deleteApplied, isPlainRecord, ownData, setApplied } from "./documents.js";
 import { SpecConflictError, StoreFormatError, StoreUnavailableError } from "./errors.js";
-import { snapshotRevision, specVersion } from "./fingerprint.js";
+import { cachedSpecVersion, snapshotRevision } from "./fingerprint.js";
 
 const DESCRIPTION = "memory:";
 
@@ -70,6 +70,7 @@ class InMemoryStore implements MemoryStore {
   readonly #listeners = new Set<(change: StoreChange) => void>();
   #ringing = false;
   #closed = false;
+  #last: SpecSnapshot | undefined;
 
   constructor(initial?: MemorySpecs) {
     if (initial !== undefined) {
@@ -84,9 +85,25 @@ class InMemoryStore implements MemoryStore {
 
   list(): Promise<SpecSnapshot> {
     return this.#guard(() => {
+      // Entries and the revision of the last list() are reused where nothing changed: an apply
+      // with nothing new then allocates almost nothing.
+      const last = this.#last;
       const specs: StoredSpec[] = [];
-      for (const [id, doc] of this.specs) specs.push({ id, doc, version: specVersion(doc) });
-      return { specs, revision: snapshotRevision(specs) };
+      let sameRevision = last !== undefined && last.specs.length === this.specs.size;
+      let i = 0;
+      for (const [id, doc] of this.specs) {
+        const version = cachedSpecVersion(doc);
+        const before = last?.specs[i++];
+        if (before !== undefined && before.id === id && before.version === version) {
+          specs.push(before.doc === doc ? before : { id, doc, version });
+        } else {
+          sameRevision = false;
+          specs.push({ id, doc, version });
+        }
+      }
+      const snapshot = { specs, revision: sameRevision ? last!.revision : snapshotRevision(specs) };
+      this.#last = snapshot;
+      return snapshot;
     });
   }
 
@@ -115,7 +132,7 @@ class InMemoryStore implements MemoryStore {
         if (status !== undefined) setApplied(copy, report.processId, status as AppliedStatus);
       }
       this.specs.set(id, copy);
-      return specVersion(copy);
+      return cachedSpecVersion(copy);
     });
   }
 
@@ -133,9 +150,12 @@ class InMemoryStore implements MemoryStore {
       const pid = copy.processId;
       const previous = this.#reports.get(pid);
       this.#reports.set(pid, copy);
+      // The documents get their own copy, detached from the one kept for listStatus(): one
+      // structured clone of the whole report costs far less than one per spec.
+      const forDocs = this.specs.size === 0 ? undefined : structuredClone(copy.specs);
       for (const [id, doc] of this.specs) {
-        const status = ownData(copy.specs, id);
-        if (status !== undefined) setApplied(doc, pid, structuredClone(status) as AppliedStatus);
+        const status = ownData(forDocs, id);
+        if (status !== undefined) setApplied(doc, pid, status as AppliedStatus);
         else if (previous !== undefined && ownData(previous.specs, id) !== undefined) deleteApplied(doc, pid);
       }
     });
@@ -158,7 +178,7 @@ class InMemoryStore implements MemoryStore {
 
   #checkVersion(id: string, expected: string | null | undefined): void {
     if (expected === undefined) return;
-    const current = this.specs.has(id) ? specVersion(this.specs.get(id)) : null;
+    const current = this.specs.has(id) ? cachedSpecVersion(this.specs.get(id)) : null;
     if (current !== expected) throw new SpecConflictError(id, expected, current);
   }
 

@@ -93,6 +93,33 @@ describe("apply: reconcile paths", () => {
     assert.equal(mgr.status()["s1"]?.hits, 2);
   });
 
+  test("update in place: a document edited in place (no Map write) is applied on the next apply, every time", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const target = m.qualified("add");
+    const d = specDoc(target, { value: "result" }) as unknown as { instrument: Record<string, unknown>; lastmodified: Date };
+    mgr.specs.set("s1", d as never);
+    await mgr.apply();
+    assert.equal((await mgr.apply()).unchanged, 1);
+    const first = inst(target, "s1");
+    d.instrument["value"] = "a * 10";
+    assert.deepEqual((await mgr.apply()).updated, ["s1"]);
+    m.exports.add(1, 2);
+    d.instrument["value"] = "b * 10";
+    assert.deepEqual((await mgr.apply()).updated, ["s1"], "a second edit of the same object is seen too");
+    m.exports.add(1, 2);
+    assert.equal((await mgr.apply()).unchanged, 1);
+    assert.deepEqual(first.results, [10, 20]);
+    // A bad edit in place is validated again and refused; fixing it applies again.
+    d.instrument["value"] = "a +";
+    const bad = await mgr.apply();
+    assert.deepEqual(bad.refused.map((r) => r.id), ["s1"]);
+    d.instrument["value"] = "a + b";
+    assert.deepEqual((await mgr.apply()).attached, ["s1"]);
+    m.exports.add(2, 3);
+    assert.deepEqual(inst(target, "s1").results, [5]);
+  });
+
   test("replace: a changed type recreates the instrument on the same key", async () => {
     const m = await load();
     const { mgr } = testManager();
@@ -234,6 +261,58 @@ describe("apply: reconcile paths", () => {
     assert.equal(mgr.specs.get("bad1")!.applied[mgr.processId]?.state, "error");
     m.exports.add(2, 2);
     assert.deepEqual(inst(target, "good").results, [4]);
+  });
+
+  test("many specs on one target in one apply: all attach and fire, updates and removals take effect, the probe goes with the last", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const target = m.qualified("add");
+    const missing = m.qualified("nothere");
+    const count = 120;
+    for (let i = 0; i < count; i++) mgr.specs.set(`s${i}`, specDoc(target, { value: i % 2 === 0 ? "result" : "a", event: i % 2 === 0 ? "return" : "call" }));
+    mgr.specs.set("bad-line", specDoc(target, { value: "a", event: "line:999" }));
+    mgr.specs.set("gone1", specDoc(missing));
+    mgr.specs.set("gone2", specDoc(missing));
+    const first = await mgr.apply();
+    assert.equal(first.attached.filter((id) => id.startsWith("s")).length, count);
+    assert.deepEqual(first.refused.map((r) => r.id).filter((id) => id.startsWith("gone")), ["gone1", "gone2"]);
+    assert.equal(mgr.status()["bad-line"]?.state, "error", "a line the function lacks is an error, not a silent no-op");
+    m.exports.add(3, 4);
+    for (let i = 0; i < count; i++) assert.deepEqual(inst(target, `s${i}`).results, [i % 2 === 0 ? 7 : 3], `s${i}`);
+
+    // Update half in place, remove the other half, in one apply.
+    for (let i = 0; i < count; i++) {
+      if (i % 2 === 0) mgr.specs.set(`s${i}`, specDoc(target, { value: "b", event: "call" }));
+      else mgr.specs.delete(`s${i}`);
+    }
+    const second = await mgr.apply();
+    assert.equal(second.updated.length, count / 2);
+    assert.equal(second.removed.length, count / 2);
+    const kept = inst(target, "s0");
+    m.exports.add(5, 6);
+    assert.deepEqual(kept.results, [7, 6]);
+    for (let i = 1; i < count; i += 2) assert.equal(probes.get(target)?.instruments.get(`s${i}`), undefined);
+    assert.notEqual(probes.get(target)?.status, "failed");
+
+    mgr.specs.clear();
+    const third = await mgr.apply();
+    assert.equal(third.removed.filter((id) => id.startsWith("s")).length, count / 2);
+    assert.equal(probes.get(target), undefined, "the probe this manager created is removed with its last instrument");
+    m.exports.add(1, 1);
+    assert.deepEqual(kept.results, [7, 6], "a removed instrument no longer fires");
+  });
+
+  test("stop() with many specs on one target removes them all and the probe", async () => {
+    const m = await load();
+    const { mgr } = testManager();
+    const target = m.qualified("add");
+    for (let i = 0; i < 50; i++) mgr.specs.set(`s${i}`, specDoc(target));
+    await mgr.apply();
+    const one = inst(target, "s7");
+    await mgr.stop();
+    assert.equal(probes.get(target), undefined);
+    m.exports.add(1, 1);
+    assert.deepEqual(one.results, []);
   });
 
   test("a refused spec that is fixed is applied", async () => {

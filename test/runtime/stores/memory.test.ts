@@ -58,6 +58,79 @@ describe("memory store", () => {
     await store.put("instr-1", doc("src/x.ts:y"), { expectedVersion: s3.specs[0]!.version });
   });
 
+  it("finds every in-place edit of a document it listed before (versions are cached per document)", async () => {
+    const store = memoryStore();
+    const d = doc("src/a.ts:f") as Record<string, unknown> & { instrument: Record<string, unknown> };
+    d.instrument["custom"] = { tags: ["a", "b"] };
+    store.specs.set("s", d);
+    const first = await store.list();
+    const v0 = first.specs[0]!.version;
+    const again = await store.list();
+    assert.equal(again.specs[0]!.version, v0);
+    assert.equal(again.revision, first.revision);
+    assert.equal(again.specs[0], first.specs[0], "an unchanged entry is reused");
+
+    const seen = new Set([v0]);
+    const changed = async (what: string) => {
+      const v = (await store.list()).specs[0]!.version;
+      assert.ok(!seen.has(v), `${what} gives a new version`);
+      seen.add(v);
+    };
+    d.instrument["value"] = "result * 2";
+    await changed("a nested string");
+    ((d.instrument["custom"] as { tags: string[] }).tags)[1] = "c";
+    await changed("an array element");
+    (d["lastmodified"] as Date).setTime(2000);
+    await changed("a date's time");
+    d["extra"] = undefined;
+    await changed("a key added, even with an undefined value");
+    delete d["extra"];
+    d["lifespan"] = 11;
+    await changed("a number");
+    d.instrument["custom"] = { tags: ["a", "c"] };
+    const sameContent = (await store.list()).specs[0]!.version;
+    assert.ok(seen.has(sameContent), "a replaced nested object with equal content keeps the version");
+    d.instrument["custom"] = { tags: ["a", "c"], more: 1 };
+    await changed("a replaced nested object");
+
+    // `applied` is not content: writing it keeps the version and the revision.
+    const before = await store.list();
+    (d["applied"] as Record<string, unknown>)["p"] = { state: "applied" };
+    const after = await store.list();
+    assert.equal(after.specs[0]!.version, before.specs[0]!.version);
+    assert.equal(after.revision, before.revision);
+
+    // A value turned into a getter: not run, and the document gets an opaque version.
+    let ran = 0;
+    Object.defineProperty(d, "target", { get: () => ++ran, enumerable: true, configurable: true });
+    await changed("a getter");
+    await store.list();
+    assert.equal(ran, 0, "no getter ran");
+    // Readable again: fingerprinted by content again, so the edit back to an earlier content is seen.
+    Object.defineProperty(d, "target", { value: "src/a.ts:f", writable: true, enumerable: true, configurable: true });
+    const readable = (await store.list()).specs[0]!.version;
+    assert.ok(!readable.startsWith("opaque"));
+    // A nested object swapped for a Proxy: no trap runs.
+    let trapped = 0;
+    d.instrument = new Proxy({ ...d.instrument }, { ownKeys: () => (trapped++, []), getOwnPropertyDescriptor: () => (trapped++, undefined) });
+    const proxied = (await store.list()).specs[0]!.version;
+    assert.notEqual(proxied, readable, "a nested Proxy changes the version (to the document's opaque one)");
+    assert.equal(trapped, 0);
+    await store.close();
+  });
+
+  it("gives equal content under another id or object the same version after caching", async () => {
+    const store = memoryStore();
+    const a = doc("src/a.ts:f");
+    store.specs.set("a", a);
+    await store.list();
+    (a as Record<string, unknown>)["target"] = "src/a.ts:g";
+    store.specs.set("b", doc("src/a.ts:g"));
+    const s = await store.list();
+    assert.equal(s.specs[0]!.version, s.specs[1]!.version);
+    await store.close();
+  });
+
   it("writes each process's status into `doc.applied[processId]`, and drops it when a later report leaves the spec out", async () => {
     const store = memoryStore();
     const d = doc("src/a.ts:f");
