@@ -39,8 +39,16 @@ export function statusOf(entry: Entry, reconciler: Reconciler, now: number, at: 
 export function statusAll(reconciler: Reconciler, now = Date.now()): Record<string, AppliedStatus> {
   const at = new Date(now);
   const out: Record<string, AppliedStatus> = {};
-  for (const entry of reconciler.entries.values()) out[entry.id] = statusOf(entry, reconciler, now, at);
+  for (const entry of reconciler.entries.values()) setOwn(out, entry.id, statusOf(entry, reconciler, now, at));
   return out;
+}
+
+/**
+ * Spec ids come from the store: `out[id] = …` with the id `"__proto__"` would set the object's
+ * prototype instead of adding a key. A defined property is always an own key.
+ */
+function setOwn(target: Record<string, AppliedStatus>, id: string, status: AppliedStatus): void {
+  Object.defineProperty(target, id, { value: status, enumerable: true, writable: true, configurable: true });
 }
 
 /** What changes a status enough to report it before the next heartbeat (hits alone do not). */
@@ -64,7 +72,7 @@ function collect(reconciler: Reconciler, now: number): { specs: Record<string, A
   let sig = "";
   for (const entry of reconciler.entries.values()) {
     const { state, err } = stateOf(entry, reconciler, now);
-    specs[entry.id] = { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at };
+    setOwn(specs, entry.id, { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at });
     sig += signatureLine(entry, state, err);
   }
   return { specs, sig };

@@ -187,3 +187,22 @@ describe("start and stop", () => {
     await until(() => probes.get(m.qualified("late")) === undefined, 2_000, "a poll after removal");
   });
 });
+
+test("a spec whose id is __proto__ gets its own status key (the report's prototype is untouched)", async () => {
+  const store = memoryStore();
+  const mgr = new InstrumentManager({ store, processId: "proto-test" });
+  store.specs.set("__proto__", {
+    target: "src/nowhere.ts:missing",
+    instrument: { type: "log", name: "p", value: "result" },
+    lastmodified: new Date(),
+    applied: {},
+  });
+  try {
+    await mgr.apply();
+    const all = mgr.status();
+    assert.ok(Object.prototype.hasOwnProperty.call(all, "__proto__"), "an own key named __proto__");
+    assert.equal(Object.getPrototypeOf(all), Object.prototype);
+  } finally {
+    await mgr.stop();
+  }
+});
