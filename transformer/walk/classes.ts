@@ -6,6 +6,7 @@
 import { FnFlags } from "../../abi/index.js";
 import type { AccessorProperty, AnyNode, Block, ClassLike, ClassMethod, ClassProperty, Constructor, MethodProperty, Node } from "../ast.js";
 import { joinPath, keySegment } from "../naming.js";
+import { typeParams } from "../typed.js";
 import { FunctionWalker } from "./functions.js";
 
 export abstract class ClassWalker extends FunctionWalker {
@@ -13,8 +14,12 @@ export abstract class ClassWalker extends FunctionWalker {
     this.visitDecorators(c.decorators);
     this.visitExpr(c.superClass);
     const classPath = joinPath(this.prefix, segment);
-    const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored };
+    const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored, classTypeParams: this.classTypeParams };
     this.prefix = classPath;
+    if (this.typed) {
+      const text = (n: AnyNode) => this.code.slice(this.pos.index(n.span.start), this.pos.index(n.span.end));
+      this.classTypeParams = typeParams((c as unknown as AnyNode)["typeParams"] as AnyNode | null | undefined, text);
+    }
     this.ctx = null;
     const derived = Boolean(c.superClass);
     for (const member of c.body) {
@@ -87,6 +92,7 @@ export abstract class ClassWalker extends FunctionWalker {
     this.thisPrefix = saved.thisPrefix;
     this.ctx = saved.ctx;
     this.ignored = saved.ignored;
+    this.classTypeParams = saved.classTypeParams;
   }
 
   protected visitObject(o: AnyNode, segment: string | undefined): void {
