@@ -133,7 +133,7 @@ export function planInsertions(analysis: Analysis): EditPlan {
         nodeEnd: body.end,
       });
       const endSite = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite, typed !== undefined), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite, typed === undefined ? false : fn.kind === "setter" ? "setter" : true), closes: true, nodeStart: body.start, nodeEnd: body.end });
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
       push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous, typed), closes: false, nodeStart: body.start, nodeEnd: body.end });

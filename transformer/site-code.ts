@@ -123,16 +123,19 @@ export function returnVoidCode(module: string | ModuleNames, siteId: number, loc
  * `undefined` is typed `never`: the statement may stand where the checker knows the end is not
  * reached (after an exhaustive `switch`), in a function whose return type excludes `undefined`.
  */
-export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[], typed = false): string {
+export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[], typed: boolean | "setter" = false): string {
   const { hash, handle } = namesOf(module);
-  return `if (${flagName(hash, siteId)}) return ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${typed ? " as never" : ""}${list(locals, typed)});`;
+  const call = `${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${typed ? " as never" : ""}${list(locals, typed !== false)})`;
+  // A setter's return value is dropped by the language, and TypeScript rejects `return <value>` in one.
+  if (typed === "setter") return `if (${flagName(hash, siteId)}) ${call};`;
+  return `if (${flagName(hash, siteId)}) return ${call};`;
 }
 
 /** Closes the body's `try` (before the body's closing brace): the end site and the throw site. */
-export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSiteId: number, typed = false): string {
+export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSiteId: number, typed: boolean | "setter" = false): string {
   // The leading ";" ends a last statement written without one (`{ foo() }`).
   const end = endSite ? ` ${endCode(module, endSite.siteId, endSite.locals, typed)}` : "";
-  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId, typed)} }`;
+  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId, typed !== false)} }`;
 }
 
 /**
@@ -197,12 +200,14 @@ export function outlinedNameCode(copyName: string, functionPath: string): string
  * What precedes the instrumented body in the copy: `function $dgO3(a, b) `. `typed`: TypeScript
  * output (typed.ts CopySignature), where the copy declares the original's type parameters and
  * parameter types (`this: any` for non-arrows: a method's body may reach members private to its
- * class) behind an overload signature returning `never`: callers (the guard) see `never`, so the
- * original's return type, declared or inferred, is what it was; the body is checked as written.
+ * class) behind an overload signature that takes anything and returns `never`: the guard passes
+ * the original's arguments, whose types may name the original's type parameters (a generic
+ * signature seen through `.call` would be instantiated with `unknown`), and its result adds
+ * nothing to the original's return type, declared or inferred; the body is checked as written.
  */
 export function outlinedFunctionOpenCode(name: string, params: readonly string[], typed?: { typeParams: string; thisType: string; params: readonly string[] } | null): string {
   if (!typed) return `function ${name}(${params.join(", ")}) `;
   const typeParams = typed.typeParams === "" ? "" : `<${typed.typeParams}>`;
-  const signature = `${name}${typeParams}(${[...(typed.thisType === "" ? [] : [`this: ${typed.thisType}`]), ...typed.params].join(", ")})`;
-  return `function ${signature}: never; function ${signature} `;
+  const implementation = `${name}${typeParams}(${[...(typed.thisType === "" ? [] : [`this: ${typed.thisType}`]), ...typed.params].join(", ")})`;
+  return `function ${name}(this: any, ...args: any[]): never; function ${implementation} `;
 }

@@ -25,6 +25,11 @@ export interface FunctionTypes {
   thisParamAt: number;
   /** Whether the original already has parameters after that `(` (the insertion adds ", "). */
   hasParams: boolean;
+  /**
+   * Outlined: whether the copy can be typed as the original. When not, typed output does not
+   * outline the function (its instrumented body stays in place, checked where it stands).
+   */
+  typable: boolean;
 }
 
 /** The copy's type parameters (without `<>`, "" for none), `this` type and typed parameters. */
@@ -66,6 +71,39 @@ export function typeParams(declaration: AnyNode | null | undefined, text: Source
     const name = text(p["name"] as AnyNode);
     return { name, text: `${p["const"] ? "const " : ""}${name}${constraint ? ` extends ${text(constraint)}` : ""}${fallback ? ` = ${text(fallback)}` : ""}` };
   });
+}
+
+/** A named class whose members are walked: what a member's copy needs to type `this`. */
+export interface ClassOwner {
+  name: string;
+  /** Names of its `private`/`protected` members (constructor parameter properties included). */
+  hidden: string[];
+}
+
+function classThisType(owner: ClassOwner, options: { isStatic: boolean; classTypeParams: readonly TypeParam[] }): string {
+  if (options.isStatic) return `typeof ${owner.name}`;
+  return options.classTypeParams.length === 0 ? owner.name : `${owner.name}<${options.classTypeParams.map((p) => p.name).join(", ")}>`;
+}
+
+/** The `private`/`protected` member names of a class body (SWC members). */
+export function hiddenMembers(body: readonly AnyNode[]): string[] {
+  const names: string[] = [];
+  const add = (key: AnyNode | undefined) => {
+    if (key && (key.type === "Identifier" || key.type === "StringLiteral")) names.push(String(key["value"]));
+  };
+  for (const member of body) {
+    const access = member["accessibility"];
+    if (access === "private" || access === "protected") add(member["key"] as AnyNode | undefined);
+    if (member.type === "Constructor") {
+      for (const param of (member["params"] as AnyNode[] | undefined) ?? []) {
+        if (param.type !== "TsParameterProperty" || (param["accessibility"] !== "private" && param["accessibility"] !== "protected")) continue;
+        let p = param["param"] as AnyNode;
+        if (p.type === "AssignmentPattern") p = p["left"] as AnyNode;
+        add(p);
+      }
+    }
+  }
+  return names;
 }
 
 /** A type parameter: its name and its declaration as a function may write it. */
@@ -113,6 +151,21 @@ function resultType(node: AnyNode, async: boolean, generator: boolean, text: Sou
   return async ? `Awaited<${declared}> | ${declared}` : declared;
 }
 
+/**
+ * Whether a copy could be typed as its original: every parameter annotated (an unannotated one
+ * takes its type from the context the original stands in, which the copy does not have) and, for
+ * a class member, a `this` the copy can name (typed.ts `functionTypes`).
+ */
+function annotated(params: readonly Node[]): boolean {
+  return params.every((param) => {
+    let p = param as AnyNode;
+    if (p.type === "Parameter") p = p["pat"] as AnyNode;
+    if (p.type === "RestElement") return annotationOf(p, (n) => String(n.type)) !== null || annotationOf(p["argument"] as AnyNode, (n) => String(n.type)) !== null;
+    if (p.type === "AssignmentPattern") return annotationOf(p["left"] as AnyNode, (n) => String(n.type)) !== null;
+    return annotationOf(p, (n) => String(n.type)) !== null;
+  });
+}
+
 function copyParams(params: readonly Node[], text: SourceText): string[] {
   return params.map((param) => {
     let p = param as AnyNode;
@@ -140,7 +193,7 @@ function copyParams(params: readonly Node[], text: SourceText): string[] {
 export function functionTypes(
   node: AnyNode,
   params: readonly Node[],
-  options: { async: boolean; generator: boolean; arrow: boolean; outlined: boolean; classTypeParams: readonly TypeParam[] },
+  options: { async: boolean; generator: boolean; arrow: boolean; outlined: boolean; isStatic: boolean; classTypeParams: readonly TypeParam[]; owner: ClassOwner | null },
   text: SourceText,
   code: string,
   index: (swcPos: number) => number,
@@ -157,12 +210,20 @@ export function functionTypes(
     const open = code.indexOf("(", from);
     if (open >= 0) thisParamAt = open + 1;
   }
-  if (!options.outlined) return { result, copy: null, thisParamAt, hasParams: params.length > 0 };
+  if (!options.outlined) return { result, copy: null, thisParamAt, hasParams: params.length > 0, typable: true };
   const own = typeParams(part["typeParameters"] as AnyNode | null | undefined, text);
-  const inherited = usedTypeParams(options.classTypeParams, text(node));
-  const declared = [...inherited, ...own].map((p) => p.text).join(", ");
+  const memberText = text(node);
+  const owner = options.owner;
+  // A member's copy takes its class as `this` unless its body names a member TypeScript keeps
+  // private to the class (the copy is outside it): then `any`.
+  const classThis = owner !== null && !owner.hidden.some((name) => mentions(memberText, name));
+  const inherited = classThis && !options.isStatic ? options.classTypeParams.slice() : usedTypeParams(options.classTypeParams, memberText);
+  // A class's defaults go: its parameters come first, and a required one may not follow them.
+  const declared = [...inherited.map((p) => p.text.replace(/ = [\s\S]*$/, "")), ...own.map((p) => p.text)].join(", ");
   const thisParam = part["thisParam"] as AnyNode | null | undefined;
   const declaredThis = thisParam ? annotationOf(thisParam, text) : null;
-  const copy = { typeParams: declared, thisType: options.arrow ? "" : declaredThis === null ? "any" : outsideClass(declaredThis), params: copyParams(params, text) };
-  return { result, copy, thisParamAt, hasParams: params.length > 0 };
+  const copy = { typeParams: declared, thisType: options.arrow ? "" : declaredThis !== null ? outsideClass(declaredThis) : classThis ? classThisType(owner!, options) : "any", params: copyParams(params, text) };
+  const member = node.type === "ClassMethod" || node.type === "PrivateMethod";
+  const typable = annotated(params) && (!member || options.arrow || declaredThis !== null || classThis);
+  return { result, copy, thisParamAt, hasParams: params.length > 0, typable };
 }

@@ -103,8 +103,12 @@ export abstract class FunctionWalker extends WalkerBase {
       }
       if (this.typed) {
         const text = (n: AnyNode) => this.code.slice(this.pos.index(n.span.start), this.pos.index(n.span.end));
-        const options = { async: f.async, generator: f.generator, arrow, outlined: fn.outline !== null, classTypeParams: this.classTypeParams };
+        const options = { async: f.async, generator: f.generator, arrow, outlined: fn.outline !== null, isStatic: (flags & FnFlags.static) !== 0, classTypeParams: this.classTypeParams, owner: this.classOwner };
         fn.types = functionTypes(f.node as AnyNode, f.params, options, text, this.code, (p) => this.pos.index(p));
+        if (!fn.types.typable) {
+          fn.outline = null;
+          fn.types = functionTypes(f.node as AnyNode, f.params, { ...options, outlined: false }, text, this.code, (p) => this.pos.index(p));
+        }
       }
       this.result.functions.push(fn);
       const functionScope = new Scope();

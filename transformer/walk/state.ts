@@ -12,7 +12,7 @@ import type { FunctionKind, InstrumentWarning } from "../model.js";
 import { PathRegistry } from "../naming.js";
 import type { Positions } from "../positions.js";
 import type { Scope } from "../scopes.js";
-import type { FunctionTypes, TypeParam } from "../typed.js";
+import type { ClassOwner, FunctionTypes, TypeParam } from "../typed.js";
 
 export interface RawSite {
   kind: SiteKindName;
@@ -146,6 +146,8 @@ export abstract class WalkerBase {
   typed = false;
   /** The type parameters of the class whose members are being walked (none outside a generic class). */
   protected classTypeParams: readonly TypeParam[] = [];
+  /** The named class whose members are being walked, for typing their copies' `this`; else null. */
+  protected classOwner: ClassOwner | null = null;
 
   constructor(
     protected readonly code: string,
