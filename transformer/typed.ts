@@ -44,7 +44,8 @@ export type SourceText = (node: AnyNode) => string;
 
 /** The polymorphic `this` type means nothing outside the class: such annotations become `any`. */
 function outsideClass(type: string): string {
-  return /\bthis\b/.test(type) ? "any" : type;
+  // `this:` declares a function type's `this` parameter, which is not the polymorphic type.
+  return /\bthis\b(?!\s*:)/.test(type) ? "any" : type;
 }
 
 function annotationOf(node: AnyNode | null | undefined, text: SourceText): string | null {
