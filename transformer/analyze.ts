@@ -154,7 +154,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   try {
     const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
     const walker = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable);
-    walker.typed = language === "ts" || language === "tsx";
+    walker.typed = resolved.types && (language === "ts" || language === "tsx");
     walked = walker.walk(parsed.program);
   } catch (error) {
     // The tree is within MAX_TREE_DEPTH, but the caller may have left less stack than usual.
@@ -230,7 +230,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     warnings: walked.warnings,
     options: resolved,
     // .mts/.cts files are modules to TypeScript whatever their syntax.
-    typed: language === "ts" || language === "tsx" ? { module: format === "esm" || parsed.hasModuleSyntax || /\.[cm]ts$/i.test(filename) } : null,
+    typed: resolved.types && (language === "ts" || language === "tsx") ? { module: format === "esm" || parsed.hasModuleSyntax || /\.[cm]ts$/i.test(filename) } : null,
   };
 }
 

@@ -68,7 +68,7 @@ function newDiagnostics(root: string, files: readonly string[], sample: readonly
   const plain = diagnose(files, sample, options, (code) => code);
   const known = new Set(plain.map((d) => d.key));
   const instrumented = diagnose(files, sample, options, (code, file) => {
-    const out = instrument(code, file, { root, sourceMap: false }).code;
+    const out = instrument(code, file, { root, sourceMap: false, types: true }).code;
     outputs.set(file, out);
     return out;
   });
@@ -124,7 +124,7 @@ describe("type-checking instrumented TypeScript", () => {
   it("the fixture's instrumented JavaScript (types stripped) runs and matches the plain build", async () => {
     const file = join(REPO, "test", "fixtures", "typecheck", "shapes.ts");
     const source = readFileSync(file, "utf8");
-    const out = instrument(source, file, { root: join(REPO, "test", "fixtures", "typecheck"), sourceMap: false }).code;
+    const out = instrument(source, file, { root: join(REPO, "test", "fixtures", "typecheck"), sourceMap: false, types: true }).code;
     const strip = (code: string) => ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
     const js = strip(out);
     // Type-only syntax leaves nothing behind: no annotation, overload signature or declaration.
