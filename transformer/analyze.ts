@@ -43,6 +43,11 @@ export interface Analysis {
   table: ModuleTable;
   warnings: InstrumentWarning[];
   options: ResolvedOptions;
+  /**
+   * TypeScript input: the output carries type annotations (typed.ts); `module` says whether
+   * TypeScript sees the file as a module (its global declarations go in `declare global`).
+   */
+  typed: { module: boolean } | null;
 }
 
 export interface SkippedAnalysis {
@@ -148,7 +153,9 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   let walked: ReturnType<Walker["walk"]>;
   try {
     const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
-    walked = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable).walk(parsed.program);
+    const walker = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable);
+    walker.typed = resolved.types && (language === "ts" || language === "tsx");
+    walked = walker.walk(parsed.program);
   } catch (error) {
     // The tree is within MAX_TREE_DEPTH, but the caller may have left less stack than usual.
     if (isStackOverflow(error)) return tooDeep(filename, resolved, 1, 0, "the walk over its syntax tree ran out of stack");
@@ -202,6 +209,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
       arrow: (fn.flags & FnFlags.arrow) !== 0,
     },
     duplicatedIn: -1,
+    types: fn.types,
   }));
   markDuplicated(functions);
 
@@ -221,6 +229,8 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     table: buildTable(hash, resolved, functions, sites, outlineFlag - sites.length),
     warnings: walked.warnings,
     options: resolved,
+    // .mts/.cts files are modules to TypeScript whatever their syntax.
+    typed: resolved.types && (language === "ts" || language === "tsx") ? { module: format === "esm" || parsed.hasModuleSyntax || /\.[cm]ts$/i.test(filename) } : null,
   };
 }
 

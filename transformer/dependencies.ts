@@ -73,16 +73,18 @@ export function swc(): typeof Swc {
  * imported is reported by its accessor, as before.
  */
 export async function preloadBuildDependencies(): Promise<void> {
-  const settle = async <T>(name: string): Promise<T | undefined> => {
-    try {
-      return (await import(name)) as T;
-    } catch {
-      return undefined;
-    }
-  };
-  magicStringModule ??= await settle<typeof MagicStringModule>("magic-string");
-  const remap = await settle<{ default?: typeof Remapping }>("@jridgewell/remapping");
-  remappingFunction ??= remap?.default ?? (remap as unknown as typeof Remapping | undefined);
+  magicStringModule ??= (await importOrUndefined("magic-string")) as typeof MagicStringModule | undefined;
+  const remap = (await importOrUndefined("@jridgewell/remapping")) as { default?: typeof Remapping } | undefined;
+  remappingFunction ??= remap?.default;
+}
+
+/** The module, or undefined when it cannot be imported (its accessor reports that). */
+async function importOrUndefined(name: string): Promise<unknown> {
+  try {
+    return await import(name);
+  } catch {
+    return undefined;
+  }
 }
 
 /** magic-string: `MagicString` and `Bundle`. */

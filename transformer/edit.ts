@@ -97,7 +97,7 @@ export function planInsertions(analysis: Analysis): EditPlan {
   const prefix = analysis.header.needsSemicolon ? ";" : "";
   push({
     offset: analysis.header.offset,
-    text: prefix + headerCode(analysis.table, analysis.format, names.handle),
+    text: prefix + headerCode(analysis.table, analysis.format, names.handle, analysis.typed),
     closes: false,
     nodeStart: -1,
     nodeEnd: Number.MAX_SAFE_INTEGER - 1,
@@ -107,6 +107,13 @@ export function planInsertions(analysis: Analysis): EditPlan {
   for (const fn of analysis.functions) {
     const body = fn.body;
     const throwSite = fn.throwSite;
+    const typed = fn.types ? { result: fn.types.result } : undefined;
+    // The entry code (and an outlined guard) passes `this`: a plain function declares it (typed.ts).
+    if (fn.types && fn.types.thisParamAt >= 0) {
+      out = fn.duplicatedIn >= 0 ? [main, copyOf.get(fn.duplicatedIn)!] : [main];
+      const at = fn.types.thisParamAt;
+      push({ offset: at, text: `this: any${fn.types.hasParams ? ", " : ""}`, closes: false, nodeStart: at, nodeEnd: at });
+    }
     if (fn.outline) {
       const guard = fn.outline;
       if (body.kind === "block") {
@@ -120,24 +127,24 @@ export function planInsertions(analysis: Analysis): EditPlan {
     if (body.kind === "block") {
       push({
         offset: body.open,
-        text: (body.openNeedsSemicolon ? ";" : "") + bodyOpenCode() + entryCode(names, entryInput(fn)) + " ",
+        text: (body.openNeedsSemicolon ? ";" : "") + bodyOpenCode(typed) + entryCode(names, entryInput(fn)) + " ",
         closes: false,
         nodeStart: body.start,
         nodeEnd: body.end,
       });
       const endSite = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite, typed === undefined ? false : fn.kind === "setter" ? "setter" : true), closes: true, nodeStart: body.start, nodeEnd: body.end });
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous), closes: false, nodeStart: body.start, nodeEnd: body.end });
-      push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite, body.anonymous), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous, typed), closes: false, nodeStart: body.start, nodeEnd: body.end });
+      push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite, body.anonymous, typed !== undefined), closes: true, nodeStart: body.start, nodeEnd: body.end });
     }
   }
 
   const asyncOf = (siteId: number) => analysis.functions[site(siteId).fn]!.async;
   for (const line of analysis.lines) {
     out = targets(site(line.site).fn);
-    const code = lineCode(names, line.site, site(line.site).locals, asyncOf(line.site));
+    const code = lineCode(names, line.site, site(line.site).locals, asyncOf(line.site), analysis.typed !== null);
     const end = line.wrapEnd ?? line.offset;
     push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
     if (line.wrapEnd !== null) push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
@@ -149,9 +156,9 @@ export function planInsertions(analysis: Analysis): EditPlan {
     if (r.argument) {
       const { start, end, sequence, anonymous } = r.argument;
       push({ offset: start, text: returnOpenCode(names, sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
-      push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous), closes: true, nodeStart: start, nodeEnd: end });
+      push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous, analysis.typed !== null), closes: true, nodeStart: start, nodeEnd: end });
     } else {
-      push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
+      push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals, analysis.typed !== null), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
     }
   }
   return {
@@ -206,7 +213,7 @@ export function applyPlan(code: string, plan: EditPlan): ModuleOutput {
     scanned = Math.max(scanned, start);
     const copy = new (magicString().default)(code.slice(start, end));
     for (const insertion of insertions) copy.appendLeft(insertion.offset - start, insertion.text);
-    copy.prepend(outlinedFunctionOpenCode(fn.outline!.name, fn.outline!.params));
+    copy.prepend(outlinedFunctionOpenCode(fn.outline!.name, fn.outline!.params, fn.types?.copy));
     copy.append(" " + outlinedNameCode(fn.outline!.name, fn.path));
     copies.push({ s: copy, line, column: start - lineStart });
   }

@@ -37,19 +37,64 @@ export function bootstrapCode(): string {
 }
 
 /**
- * `var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; }` — the module's hook bindings,
- * assigned by `binderCode`, and its identity function (abi/index.ts `identityName`).
+ * TypeScript output (typed.ts): the frame a hook receives (`$dgf`); `a` holds replaced arguments
+ * (assigned to parameters of any type), `w` a promise an async function waits for.
  */
-export function hookDeclarationCode(handle: string): string {
-  return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")}; function ${identityName(handle)}(v) { return v; }`;
+export const FRAME_TYPE = "{ a: any; w: unknown }";
+
+/**
+ * TypeScript output: the types of the hook bindings. The line hook is typed as never returning
+ * so that an async line site's `$dgr = $dgL(…)` fits a `$dgr` of any declared type; the return
+ * hook hands back the value it is given.
+ */
+const HOOK_TYPES: Record<(typeof HOOKS)[number], string> = {
+  e: `(id: number, self: unknown, ...args: unknown[]) => ${FRAME_TYPE}`,
+  l: `(id: number, frame: ${FRAME_TYPE} | undefined, ...locals: unknown[]) => never`,
+  x: `<R>(id: number, frame: ${FRAME_TYPE} | undefined, result: R, ...locals: unknown[]) => R`,
+  // `R`: see site-code.ts throwCode.
+  t: `<R = unknown>(id: number, frame: ${FRAME_TYPE} | undefined, error: unknown, result?: R) => unknown`,
+};
+
+/**
+ * `var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; }` — the module's hook bindings,
+ * assigned by `binderCode`, and its identity function (abi/index.ts `identityName`). `typed`:
+ * TypeScript output, with the same code annotated.
+ */
+export function hookDeclarationCode(handle: string, typed = false): string {
+  if (!typed) return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")}; function ${identityName(handle)}(v) { return v; }`;
+  return `var ${HOOKS.map((h) => `${hookName(handle, h)}: ${HOOK_TYPES[h]}`).join(", ")}; function ${identityName(handle)}<V>(v: V): V { return v; }`;
 }
 
 /**
  * The second argument of `register`: a function the registry calls with the module's hooks
- * (abi/index.ts HookBinder). A plain function expression, valid in every output target.
+ * (abi/index.ts HookBinder). A plain function expression, valid in every output target. Typed,
+ * its parameters take the bindings' types; its return type names the identity function too, which
+ * is what marks it used for `noUnusedLocals` in a module that never calls it.
  */
-export function binderCode(handle: string): string {
-  return `function (e, l, x, t) { ${HOOKS.map((h) => `${hookName(handle, h)} = ${h};`).join(" ")} }`;
+export function binderCode(handle: string, typed = false): string {
+  const params = typed ? HOOKS.map((h) => `${h}: typeof ${hookName(handle, h)}`).join(", ") : "e, l, x, t";
+  const result = typed ? `: void | typeof ${identityName(handle)}` : "";
+  return `function (${params})${result} { ${HOOKS.map((h) => `${hookName(handle, h)} = ${h};`).join(" ")} }`;
+}
+
+/** TypeScript output: the global the registry slot is typed through (type-only, never defined). */
+export const REGISTRY_TYPE_NAME = "__diagnoseRegistry";
+
+/** TypeScript output: what the header needs of the registry, including the inline bootstrap. */
+const REGISTRY_TYPE =
+  "{ abi: number; queue: unknown[]; register(table: { abi: number; h: string; m: string; p: string; n: number; f: string; s: string; v: string; r?: number; o?: number }, binder: (e: any, l: any, x: any, t: any) => unknown): unknown }";
+
+/**
+ * TypeScript output: the declarations of what the header and site code name but do not declare:
+ * the module's flags and the registry slot's type. A module declares the slot's type in
+ * `declare global`, a script at its top level (which is global). Type-only: nothing is emitted.
+ */
+export function typeDeclarationCode(hash: string, count: number, module: boolean): string {
+  let flags = "";
+  for (let i = 0; i < count; i++) flags += `${i === 0 ? "declare var " : ", "}$dg_${hash}_${i}: boolean`;
+  if (flags !== "") flags += "; ";
+  const registry = `var ${REGISTRY_TYPE_NAME}: ${REGISTRY_TYPE};`;
+  return `${flags}${module ? `declare global { ${registry} }` : `declare ${registry}`} `;
 }
 
 /**
@@ -72,20 +117,24 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
  * `handle` is the prefix of the hook bindings (`Analysis.names.handle`); the default,
  * `$dg_<hash>`, suits every format.
  */
-export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h)): string {
-  const slot = `globalThis[Symbol.for('${REGISTRY_KEY}')]`;
-  const registration = `.register(${tableCode(table)}, ${binderCode(handle)});`;
+export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h), typed: { module: boolean } | null = null): string {
+  // Typed, the key is asserted to name the declared global (typeDeclarationCode), so indexing
+  // `globalThis` with it has a type; the assertion sits inside the brackets and strips cleanly.
+  const key = `Symbol.for('${REGISTRY_KEY}')${typed ? ` as unknown as "${REGISTRY_TYPE_NAME}"` : ""}`;
+  const slot = `globalThis[${key}]`;
+  const registration = `.register(${tableCode(table)}, ${binderCode(handle, typed !== null)});`;
+  const declarations = typed ? typeDeclarationCode(table.h, table.n, typed.module) : "";
   // Whatever the slot holds (a string, a registry of another ABI without `register`, one whose
   // `register` throws or defines no flags), loading the module must not throw: the flags are
   // defined by the header itself, and the registration is guarded. Such a module's probes stay off.
   const guarded = (call: string) => `try { ${call} } catch (e) {}`;
   if (format !== "esm") {
-    return `${hookDeclarationCode(handle)} ${flagDefinerCode(table.h, table.n)} ${guarded(`(${slot} ??= ${bootstrapCode()})${registration}`)}`;
+    return `${declarations}${hookDeclarationCode(handle, typed !== null)} ${flagDefinerCode(table.h, table.n)} ${guarded(`(${slot} ??= ${bootstrapCode()})${registration}`)}`;
   }
   // ESM: one data: module installs the bootstrap if needed and defines the flags; it is a string,
   // so downstream printers keep it on one line (an inline bootstrap is pretty-printed).
-  const definer = `(${slot}??=${bootstrapCode()});${flagDefinerCode(table.h, table.n)}`;
-  return `import "data:text/javascript,${dataUrlBody(definer)}";${hookDeclarationCode(handle)} ${guarded(`${slot}${registration}`)}`;
+  const definer = `(globalThis[Symbol.for('${REGISTRY_KEY}')]??=${bootstrapCode()});${flagDefinerCode(table.h, table.n)}`;
+  return `import "data:text/javascript,${dataUrlBody(definer)}";${declarations}${hookDeclarationCode(handle, typed !== null)} ${guarded(`${slot}${registration}`)}`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

@@ -4,6 +4,7 @@
  * turns these into code with the snippets of site-code.ts, so every path emits the same table.
  */
 import type { SiteKindName } from "../abi/index.js";
+import type { FunctionTypes } from "./typed.js";
 
 /** The syntactic form of an instrumented function, as reported in the site manifest. */
 import type { FunctionKind } from "../abi/manifest-format.js";
@@ -98,6 +99,8 @@ export interface AnalyzedFunction {
    * both that function's body and its copy), or -1.
    */
   duplicatedIn: number;
+  /** TypeScript output: the function's type annotations (typed.ts); null for JavaScript. */
+  types: FunctionTypes | null;
 }
 
 export interface OutlinedFunction {

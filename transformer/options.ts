@@ -21,11 +21,13 @@ export interface ResolvedOptions {
   replaceArguments: boolean;
   /** Small module-level functions get an instrumented copy (outline.ts). */
   outline: boolean;
+  /** TypeScript input gets typed output (typed.ts). */
+  types: boolean;
   /** Path of the file relative to root, "/" separators. */
   modulePath: string;
 }
 
-const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx", "replaceArguments", "outline"]);
+const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx", "replaceArguments", "outline", "types"]);
 const FORMATS = new Set(["esm", "cjs", "script"]);
 
 /** package.json lookups per folder; a build instruments many files of few packages. */
@@ -90,7 +92,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
   for (const key of ["root", "packageName"]) {
     if (o[key] !== undefined && typeof o[key] !== "string") throw new TransformOptionsError(key, `expected a string, got ${typeof o[key]}`);
   }
-  for (const key of ["sourceMap", "jsx", "replaceArguments", "outline"]) {
+  for (const key of ["sourceMap", "jsx", "replaceArguments", "outline", "types"]) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") throw new TransformOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
   }
   if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
@@ -114,6 +116,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
     jsx: o["jsx"] as boolean | undefined,
     replaceArguments: (o["replaceArguments"] as boolean | undefined) ?? false,
     outline: (o["outline"] as boolean | undefined) ?? true,
+    types: (o["types"] as boolean | undefined) ?? false,
     modulePath,
   };
 }

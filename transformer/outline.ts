@@ -95,11 +95,13 @@ export interface OutlineCandidate {
 
 /**
  * The names the copy's parameters take and the arguments the guard forwards (`a`, `...rest`), or
- * undefined when the function is not outlined.
+ * undefined when the function is not outlined. `typed`: the output is TypeScript.
  */
-export function outlineParams(c: OutlineCandidate, moduleScoped: ReadonlySet<Node>, bodyLength: number): { params: string[]; forward: string[] } | undefined {
+export function outlineParams(c: OutlineCandidate, moduleScoped: ReadonlySet<Node>, bodyLength: number, typed = false): { params: string[]; forward: string[] } | undefined {
   if (!moduleScoped.has(c.node) || c.async || c.generator || bodyLength > OUTLINE_MAX_BODY) return undefined;
   if (c.kind === "constructor" || c.kind === "field") return undefined;
+  // TypeScript rejects the guard's `return …` in a setter whatever its types (typed.ts).
+  if (typed && c.kind === "setter") return undefined;
   const params: string[] = [];
   const forward: string[] = [];
   for (const param of c.params) {

@@ -9,6 +9,7 @@
  * is off allocates nothing and calls nothing.
  */
 import { flagName, handleName, hookName, identityName } from "../abi/index.js";
+import { FRAME_TYPE } from "./header.js";
 import type { OutlinedFunction } from "./model.js";
 import { functionNameOf } from "./naming.js";
 
@@ -47,15 +48,21 @@ export const RESULT_VAR = "$dgr";
 export const ERROR_VAR = "$dge";
 
 /** Trailing call arguments: `, a, b` (hooks take arguments and locals as rest parameters). */
-function list(names: readonly string[]): string {
+function list(names: readonly string[], typed = false): string {
   let out = "";
-  for (const name of names) out += `, ${name}`;
+  // Typed: a local may be read before TypeScript sees it assigned (`let x: T;` then a line site).
+  for (const name of names) out += typed ? `, ${name}!` : `, ${name}`;
   return out;
 }
 
-/** `var $dgf, $dgr; try {` — goes after the directive prologue of every instrumented body. */
-export function bodyOpenCode(): string {
-  return `var ${FRAME_VAR}, ${RESULT_VAR}; try { `;
+/**
+ * `var $dgf, $dgr; try {` — goes after the directive prologue of every instrumented body.
+ * `typed`: TypeScript output; `result` is the annotation of `$dgr` (the declared return type, so
+ * `$dgr = expr` checks `expr` as `return expr` did), null to let its type follow assignments.
+ */
+export function bodyOpenCode(typed?: { result: string | null }): string {
+  if (!typed) return `var ${FRAME_VAR}, ${RESULT_VAR}; try { `;
+  return `var ${FRAME_VAR}: ${FRAME_TYPE} | undefined, ${RESULT_VAR}${typed.result === null ? "" : `: ${typed.result}`}; try { `;
 }
 
 /** The entry site: calls `e` with `this` and the arguments; applies replaced arguments. */
@@ -77,10 +84,10 @@ export function entryCode(module: string | ModuleNames, input: EntryCodeInput): 
 }
 
 /** A line site; in async functions the hook may return a promise to wait for. */
-export function lineCode(module: string | ModuleNames, siteId: number, locals: readonly string[], async: boolean): string {
+export function lineCode(module: string | ModuleNames, siteId: number, locals: readonly string[], async: boolean, typed = false): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  const call = `${hookName(handle, "l")}(${siteId}, ${FRAME_VAR}${list(locals)})`;
+  const call = `${hookName(handle, "l")}(${siteId}, ${FRAME_VAR}${list(locals, typed)})`;
   if (async) return `if (${g} && (${RESULT_VAR} = ${call})) await ${RESULT_VAR};`;
   return `if (${g}) ${call};`;
 }
@@ -98,30 +105,37 @@ export function returnOpenCode(module: string | ModuleNames, sequence: boolean, 
   return anonymous ? `(${RESULT_VAR} = ${identityName(namesOf(module).handle)}(` : `(${RESULT_VAR} = `;
 }
 
-export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean, anonymous = false): string {
+export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean, anonymous = false, typed = false): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `${sequence || anonymous ? ")" : ""}, ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals)}) : ${RESULT_VAR})`;
+  return `${sequence || anonymous ? ")" : ""}, ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals, typed)}) : ${RESULT_VAR})`;
 }
 
 /** Inserted right after the `return` keyword of `return;`. */
-export function returnVoidCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
+export function returnVoidCode(module: string | ModuleNames, siteId: number, locals: readonly string[], typed = false): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return ` ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${list(locals)}) : void 0`;
+  return ` ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${list(locals, typed)}) : void 0`;
 }
 
-/** The last statement of a body: falling off the end. */
-export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[]): string {
+/**
+ * The last statement of a body: falling off the end. `typed`: TypeScript output, where the
+ * `undefined` is typed `never`: the statement may stand where the checker knows the end is not
+ * reached (after an exhaustive `switch`), in a function whose return type excludes `undefined`.
+ */
+export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[], typed: boolean | "setter" = false): string {
   const { hash, handle } = namesOf(module);
-  return `if (${flagName(hash, siteId)}) return ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${list(locals)});`;
+  const call = `${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${typed ? " as never" : ""}${list(locals, typed !== false)})`;
+  // A setter's return value is dropped by the language, and TypeScript rejects `return <value>` in one.
+  if (typed === "setter") return `if (${flagName(hash, siteId)}) ${call};`;
+  return `if (${flagName(hash, siteId)}) return ${call};`;
 }
 
 /** Closes the body's `try` (before the body's closing brace): the end site and the throw site. */
-export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSiteId: number): string {
+export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSiteId: number, typed: boolean | "setter" = false): string {
   // The leading ";" ends a last statement written without one (`{ foo() }`).
-  const end = endSite ? ` ${endCode(module, endSite.siteId, endSite.locals)}` : "";
-  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId)} }`;
+  const end = endSite ? ` ${endCode(module, endSite.siteId, endSite.locals, typed)}` : "";
+  return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId, typed !== false)} }`;
 }
 
 /**
@@ -131,19 +145,21 @@ export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: n
  * The guard stays: a hook called while the site is off could itself overflow the stack when the
  * error is a stack overflow, and replace the user's error with a new one.
  */
-export function throwCode(module: string | ModuleNames, siteId: number): string {
+export function throwCode(module: string | ModuleNames, siteId: number, typed = false): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
-  return `throw ${g} ? ${hookName(handle, "t")}(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}) : ${ERROR_VAR};`;
+  // Typed: the type argument is a read of `$dgr` for `noUnusedLocals` (a body may never assign it).
+  const hook = `${hookName(handle, "t")}${typed ? `<typeof ${RESULT_VAR}>` : ""}`;
+  return `throw ${g} ? ${hook}(${siteId}, ${FRAME_VAR}, ${ERROR_VAR}) : ${ERROR_VAR};`;
 }
 
 /** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
-export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput, anonymous = false): string {
-  return `{ ${bodyOpenCode()}${entryCode(module, entry)} return ${returnOpenCode(module, false, anonymous)}`;
+export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput, anonymous = false, typed?: { result: string | null }): string {
+  return `{ ${bodyOpenCode(typed)}${entryCode(module, entry)} return ${returnOpenCode(module, false, anonymous)}`;
 }
 
-export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSiteId: number, anonymous = false): string {
-  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId)} } }`;
+export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSiteId: number, anonymous = false, typed = false): string {
+  return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous, typed)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId, typed)} } }`;
 }
 
 /** What the guard of an outlined function needs (model.ts OutlinedFunction). */
@@ -180,7 +196,18 @@ export function outlinedNameCode(copyName: string, functionPath: string): string
   return `try { globalThis.Object.defineProperty(${copyName}, "name", { value: ${JSON.stringify(name)} }); } catch ($dge) {}`;
 }
 
-/** What precedes the instrumented body in the copy: `function $dgO3(a, b) `. */
-export function outlinedFunctionOpenCode(name: string, params: readonly string[]): string {
-  return `function ${name}(${params.join(", ")}) `;
+/**
+ * What precedes the instrumented body in the copy: `function $dgO3(a, b) `. `typed`: TypeScript
+ * output (typed.ts CopySignature), where the copy declares the original's type parameters and
+ * parameter types (`this: any` for non-arrows: a method's body may reach members private to its
+ * class) behind an overload signature that takes anything and returns `never`: the guard passes
+ * the original's arguments, whose types may name the original's type parameters (a generic
+ * signature seen through `.call` would be instantiated with `unknown`), and its result adds
+ * nothing to the original's return type, declared or inferred; the body is checked as written.
+ */
+export function outlinedFunctionOpenCode(name: string, params: readonly string[], typed?: { typeParams: string; thisType: string; params: readonly string[] } | null): string {
+  if (!typed) return `function ${name}(${params.join(", ")}) `;
+  const typeParams = typed.typeParams === "" ? "" : `<${typed.typeParams}>`;
+  const implementation = `${name}${typeParams}(${[...(typed.thisType === "" ? [] : [`this: ${typed.thisType}`]), ...typed.params].join(", ")})`;
+  return `function ${name}(this: any, ...args: any[]): never; function ${implementation} `;
 }

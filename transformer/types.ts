@@ -58,6 +58,13 @@ export interface InstrumentOptions {
    * one extra frame (`$dgO<n>`). `false`: every function is instrumented in place.
    */
   outline?: boolean;
+  /**
+   * TypeScript input: annotate everything the output adds so it type-checks wherever the original
+   * did (docs/instrument.md, "Type-checking instrumented sources"), for pipelines that type-check
+   * instrumented sources (ts-jest with diagnostics, ts-loader, `tsc --noEmit`). Default false:
+   * integrations that compile the output at once need plain JavaScript syntax in the header.
+   */
+  types?: boolean;
 }
 
 export interface InstrumentResult {

@@ -6,6 +6,7 @@
 import { FnFlags } from "../../abi/index.js";
 import type { AccessorProperty, AnyNode, Block, ClassLike, ClassMethod, ClassProperty, Constructor, MethodProperty, Node } from "../ast.js";
 import { joinPath, keySegment } from "../naming.js";
+import { hiddenMembers, typeParams } from "../typed.js";
 import { FunctionWalker } from "./functions.js";
 
 export abstract class ClassWalker extends FunctionWalker {
@@ -13,8 +14,13 @@ export abstract class ClassWalker extends FunctionWalker {
     this.visitDecorators(c.decorators);
     this.visitExpr(c.superClass);
     const classPath = joinPath(this.prefix, segment);
-    const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored };
+    const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored, classTypeParams: this.classTypeParams, classOwner: this.classOwner };
     this.prefix = classPath;
+    if (this.typed) {
+      const text = (n: AnyNode) => this.code.slice(this.pos.index(n.span.start), this.pos.index(n.span.end));
+      this.classTypeParams = typeParams((c as unknown as AnyNode)["typeParams"] as AnyNode | null | undefined, text);
+      this.classOwner = c.identifier ? { name: c.identifier.value, hidden: hiddenMembers(c.body as AnyNode[]) } : null;
+    }
     this.ctx = null;
     const derived = Boolean(c.superClass);
     for (const member of c.body) {
@@ -87,6 +93,8 @@ export abstract class ClassWalker extends FunctionWalker {
     this.thisPrefix = saved.thisPrefix;
     this.ctx = saved.ctx;
     this.ignored = saved.ignored;
+    this.classTypeParams = saved.classTypeParams;
+    this.classOwner = saved.classOwner;
   }
 
   protected visitObject(o: AnyNode, segment: string | undefined): void {

@@ -7,6 +7,7 @@ import { FnFlags } from "../../abi/index.js";
 import { forEachChild, type AnyNode, type Block, type Node } from "../ast.js";
 import { joinPath } from "../naming.js";
 import { outlineParams } from "../outline.js";
+import { functionTypes } from "../typed.js";
 import { Binding, Scope, boundNames, collectVarScoped, declareLexical, localsAt } from "../scopes.js";
 import { WalkerBase, isAnonymousDefinition, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
 
@@ -88,6 +89,7 @@ export abstract class FunctionWalker extends WalkerBase {
         entryLine: null,
         sites: [],
         outline: null,
+        types: null,
       };
       if (this.moduleScoped.has(f.node)) {
         const own = f.node.type === "FunctionExpression" ? ((f.node as AnyNode)["identifier"] as AnyNode | null | undefined) : undefined;
@@ -96,7 +98,17 @@ export abstract class FunctionWalker extends WalkerBase {
             { node: f.node, kind: f.kind, params: f.params, body, async: f.async, generator: f.generator, arrow, ownName: own ? String(own["value"]) : undefined },
             this.moduleScoped,
             this.pos.index(body.span.end) - this.pos.index(body.span.start),
+            this.typed,
           ) ?? null;
+      }
+      if (this.typed) {
+        const text = (n: AnyNode) => this.code.slice(this.pos.index(n.span.start), this.pos.index(n.span.end));
+        const options = { async: f.async, generator: f.generator, arrow, outlined: fn.outline !== null, isStatic: (flags & FnFlags.static) !== 0, classTypeParams: this.classTypeParams, owner: this.classOwner };
+        fn.types = functionTypes(f.node as AnyNode, f.params, options, text, this.code, (p) => this.pos.index(p));
+        if (!fn.types.typable) {
+          fn.outline = null;
+          fn.types = functionTypes(f.node as AnyNode, f.params, { ...options, outlined: false }, text, this.code, (p) => this.pos.index(p));
+        }
       }
       this.result.functions.push(fn);
       const functionScope = new Scope();

@@ -12,6 +12,7 @@ import type { FunctionKind, InstrumentWarning } from "../model.js";
 import { PathRegistry } from "../naming.js";
 import type { Positions } from "../positions.js";
 import type { Scope } from "../scopes.js";
+import type { ClassOwner, FunctionTypes, TypeParam } from "../typed.js";
 
 export interface RawSite {
   kind: SiteKindName;
@@ -48,6 +49,8 @@ export interface RawFunction {
   sites: RawSite[];
   /** Outlined (outline.ts): the copy's parameters and the arguments its guard forwards; else null. */
   outline: { params: string[]; forward: string[] } | null;
+  /** TypeScript output: the annotations of what the function gets (typed.ts); else null. */
+  types: FunctionTypes | null;
 }
 
 export interface RawReturn {
@@ -139,6 +142,12 @@ export abstract class WalkerBase {
   protected insideWith = false;
   /** The source has a `with` statement somewhere (checked once, so most files skip the scans). */
   protected readonly mayHaveWith: boolean;
+  /** TypeScript output: functions record their types (typed.ts). */
+  typed = false;
+  /** The type parameters of the class whose members are being walked (none outside a generic class). */
+  protected classTypeParams: readonly TypeParam[] = [];
+  /** The named class whose members are being walked, for typing their copies' `this`; else null. */
+  protected classOwner: ClassOwner | null = null;
 
   constructor(
     protected readonly code: string,
