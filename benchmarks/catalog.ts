@@ -210,7 +210,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
   },
   {
     name: "markdown",
-    title: "@lezer/markdown parsing a 3 KB document into a syntax tree, the parser built from its TS sources",
+    title: "@lezer/markdown parsing a 1 KB document into a syntax tree, the parser built from its TS sources",
     realistic: true,
     async: false,
     call: {
