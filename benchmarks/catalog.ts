@@ -232,7 +232,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "MarkdownParser.parseInline", file: "@lezer/markdown/src/markdown.ts", exportName: "MarkdownParser", method: "parseInline", v8Name: "parseInline" },
     ],
     libraries: ["@lezer/markdown"],
-    instructionOps: 2_000,
+    instructionOps: 300,
   },
   {
     name: "lexer",
@@ -258,7 +258,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       { label: "Lexer.tokenize", file: "chevrotain/src/scan/lexer_public.ts", exportName: "Lexer", method: "tokenize", v8Name: "tokenize" },
     ],
     libraries: ["chevrotain"],
-    instructionOps: 2_000,
+    instructionOps: 1_000,
   },
 ];
 

@@ -43,9 +43,24 @@ export interface OpsConfig {
   readonly n: number;
 }
 
+/**
+ * Calling the probed function itself from a loop of `calls` (one "op"), instead of the workload:
+ * for a tiny function the workload's own time hides a per-hit cost under its run-to-run noise.
+ * `file` is the instrumented module holding it; a method is called on an object whose prototype
+ * is the class's (these methods read no instance state).
+ */
+export interface DirectCall {
+  readonly file: string;
+  readonly exportName: string;
+  readonly method?: string;
+  readonly args: "char-code" | "two-ints" | "token";
+  readonly calls: number;
+}
+
 export interface PerHitConfig {
   readonly resultFile: string;
   readonly module: string;
+  readonly direct?: DirectCall;
   /** Qualified name the probe attaches to. */
   readonly target: string;
   readonly rounds: number;
@@ -104,7 +119,7 @@ async function ops(cfg: OpsConfig): Promise<{ n: number }> {
 
 async function perHit(cfg: PerHitConfig): Promise<PerHitResult> {
   const rt = await import("../runtime/index.js");
-  const op = await loadOp(cfg.module);
+  const op = cfg.direct === undefined ? await loadOp(cfg.module) : await directOp(cfg.direct);
   class Noop extends rt.Instrument {
     count = 0;
     override fire(): void {
@@ -147,6 +162,35 @@ async function perHit(cfg: PerHitConfig): Promise<PerHitResult> {
     rounds.push({ offNsPerOp: off.ns, onNsPerOp: on.ns, hitsPerOp: hits / on.n });
   }
   return { rounds };
+}
+
+async function directOp(d: DirectCall): Promise<Op> {
+  const mod = (await import(pathToFileURL(d.file).href)) as Record<string, unknown>;
+  const exported = mod[d.exportName] as ((...a: unknown[]) => unknown) | undefined;
+  if (typeof exported !== "function") throw new Error(`${d.file} exports no function ${d.exportName}`);
+  const self = d.method === undefined ? undefined : Object.create(exported.prototype as object);
+  const fn = (d.method === undefined ? exported : (exported.prototype as Record<string, unknown>)[d.method]) as (...a: unknown[]) => unknown;
+  if (typeof fn !== "function") throw new Error(`${d.exportName}.${String(d.method)} is not a function`);
+  const n = d.calls;
+  if (d.args === "char-code") {
+    return (i) => {
+      let acc = 0;
+      for (let k = 0; k < n; k++) if (fn.call(self, (i + k) & 7 ? 97 : 32)) acc++;
+      return acc;
+    };
+  }
+  if (d.args === "two-ints") {
+    return (i) => {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += fn.call(self, i & 255, k & 15) as number;
+      return acc;
+    };
+  }
+  return (i) => {
+    let acc = 0;
+    for (let k = 0; k < n; k++) acc += (fn.call(self, "tok", k, 3, null, i & 255, k & 63, 3) as { endOffset: number }).endOffset;
+    return acc;
+  };
 }
 
 async function main(): Promise<void> {
