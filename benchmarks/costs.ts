@@ -278,7 +278,7 @@ async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log
   const measures: WarmupMeasure[] = [];
   for (const spec of specs) {
     // Past the first hundred ops V8 has settled on these workloads; more steady ops only lengthen runs.
-    const steadyOps = quick ? 200 : Math.min(spec.instructionOps, 500);
+    const steadyOps = quick ? 100 : Math.min(spec.instructionOps, 200);
     const { edges, steady } = warmupLadder(quick, steadyOps);
     const counts = [...new Set([...edges, ...steady])].sort((a, b) => a - b);
     const errors: string[] = [];
@@ -334,8 +334,8 @@ async function loadableRxjs(): Promise<string[]> {
   return readJson<string[]>(resultFile);
 }
 
-async function measureColdStart(processes: number, log: (line: string) => void) {
-  if (!existsSync(buildPath("plain", "bench/library.ts"))) return { skipped: "the library workload (rxjs) is not built in this run (add --workload library)" };
+async function measureColdStart(specs: readonly WorkloadSpec[], processes: number, log: (line: string) => void) {
+  if (!specs.some((s) => s.name === "library") || !existsSync(buildPath("plain", "bench/library.ts"))) return { skipped: "the library workload (rxjs) is not built in this run (add --workload library)" };
   const modules = await loadableRxjs();
   const entry = (build: BuildKind) => {
     const file = join(BUILDS, build, "costs-cold-entry.mjs");
@@ -384,7 +384,7 @@ export async function measureCosts(specs: readonly WorkloadSpec[], manifest: Bui
     : warmupSpecs.length === 0
       ? none("the warm-up curve")
       : await measureWarmup(warmupSpecs, opts.quick, log);
-  const coldStart = !opts.coldStart ? { skipped: "disabled with --no-cold-start" } : await measureColdStart(opts.quick ? 3 : 11, log);
+  const coldStart = !opts.coldStart ? { skipped: "disabled with --no-cold-start" } : await measureColdStart(built, opts.quick ? 3 : 11, log);
   return { perHit, size, heap, warmup, coldStart };
 }
 
