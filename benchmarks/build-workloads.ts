@@ -59,7 +59,7 @@ interface SourceFile {
   readonly packageName: string;
 }
 
-const VERSION = "bench-build-3";
+const VERSION = "bench-build-4";
 const PROJECT = join(WORK, "project");
 
 function listTs(dir: string): string[] {
@@ -117,7 +117,8 @@ function rewriteImports(code: string, file: string, files: ReadonlySet<string>):
       target = `${spec}/src/index.js`;
     } else {
       // A deep import into a library compiled into the build: "rxjs/internal/observable/from".
-      const slash = spec.indexOf("/");
+      // The package name is two segments when scoped ("@lezer/markdown/markdown").
+      const slash = spec.indexOf("/", spec.startsWith("@") ? spec.indexOf("/") + 1 : 0);
       const deep = slash > 0 ? `${spec.slice(0, slash)}/src/${spec.slice(slash + 1)}` : "";
       if (deep && files.has(`${deep}.ts`)) target = `${deep}.js`;
     }

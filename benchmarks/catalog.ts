@@ -208,6 +208,58 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     libraries: [],
     instructionOps: 8_000,
   },
+  {
+    name: "markdown",
+    title: "@lezer/markdown parsing a 1 KB document into a syntax tree, the parser built from its TS sources",
+    realistic: true,
+    async: false,
+    call: {
+      file: "@lezer/markdown/src/markdown.ts",
+      target: "src/markdown.ts:MarkdownParser.parseInline",
+      bodyAnchor: "  parseInline(text: string, offset: number) {",
+      params: ["text", "offset"],
+      logValue: "offset",
+      shim: { kind: "method", cls: "MarkdownParser", name: "parseInline" },
+    },
+    line: {
+      target: "src/markdown.ts:MarkdownParser.parseInline",
+      file: "@lezer/markdown/src/markdown.ts",
+      lineAnchor: "    return cx.resolveMarkers(0)",
+      locals: ["cx", "offset"],
+    },
+    hot: [
+      { label: "op", file: "bench/markdown.ts", exportName: "op", v8Name: "op" },
+      { label: "MarkdownParser.parseInline", file: "@lezer/markdown/src/markdown.ts", exportName: "MarkdownParser", method: "parseInline", v8Name: "parseInline" },
+    ],
+    libraries: ["@lezer/markdown"],
+    instructionOps: 300,
+  },
+  {
+    name: "lexer",
+    title: "chevrotain Lexer tokenizing 1.4 KB of a JSON-like language, the lexer built from its TS sources",
+    realistic: true,
+    async: false,
+    call: {
+      file: "chevrotain/src/scan/lexer_public.ts",
+      target: "src/scan/lexer_public.ts:Lexer.tokenize",
+      bodyAnchor: "  public tokenize(\n    text: string,\n    initialMode: string = this.defaultMode,\n  ): ILexingResult {",
+      params: ["text", "initialMode"],
+      logValue: "initialMode",
+      shim: { kind: "method", cls: "Lexer", name: "tokenize" },
+    },
+    line: {
+      target: "src/scan/lexer_public.ts:Lexer.tokenize",
+      file: "chevrotain/src/scan/lexer_public.ts",
+      lineAnchor: "    return this.tokenizeInternal(text, initialMode);",
+      locals: ["text", "initialMode"],
+    },
+    hot: [
+      { label: "op", file: "bench/lexer.ts", exportName: "op", v8Name: "op" },
+      { label: "Lexer.tokenize", file: "chevrotain/src/scan/lexer_public.ts", exportName: "Lexer", method: "tokenize", v8Name: "tokenize" },
+    ],
+    libraries: ["chevrotain"],
+    instructionOps: 1_000,
+  },
 ];
 
 export function workloadByName(name: string): WorkloadSpec {

@@ -119,7 +119,7 @@ function countInstructions(cfg: FixedOpsConfig): Promise<Count> {
 }
 
 /** Runs `jobs` with at most `limit` at a time, in order of start. */
-async function inParallel<T>(jobs: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+export async function inParallel<T>(jobs: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array<T>(jobs.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -23,7 +23,9 @@ export function packageDir(name: string): string | undefined {
   try {
     return dirname(createRequire(join(REPO, "package.json")).resolve(`${name}/package.json`));
   } catch {
-    return undefined;
+    // Packages whose "exports" map hides their package.json (@lezer/markdown): the folder itself.
+    const dir = join(REPO, "node_modules", name);
+    return existsSync(join(dir, "package.json")) ? dir : undefined;
   }
 }
 

@@ -19,6 +19,7 @@ import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TransformerLimitsResult } from "./transformer-limits.js";
 import type { TargetCheck } from "./targets.js";
+import { costsSummary, costsText, type BuildRatios, type CostsResult } from "./costs.js";
 import type { Variant } from "./variants.js";
 
 export interface Results {
@@ -50,6 +51,8 @@ export interface Results {
   readonly transformerLimits?: TransformerLimitsResult;
   /** Absent in results written before the fleet benchmark existed. */
   readonly fleet?: FleetResult | { skipped: string };
+  /** Costs beyond the off state (costs.ts); absent in results written before it was measured. */
+  readonly costs?: CostsResult;
   readonly udp: { datagrams: number; bytes: number; sample: string };
 }
 
@@ -408,6 +411,10 @@ ${transformerLimitsText(r)}
 
 ${fleetText(r.fleet)}
 
+## Costs beyond the off state
+
+${costsText(r.costs, buildRatios(r))}
+
 Histogram variant: the local UDP listener received ${r.udp.datagrams.toLocaleString("en-US")} datagrams (e.g. \`${r.udp.sample}\`).
 
 ${analysis ? `## Analysis\n\n${analysis}\n` : ""}`;
@@ -420,7 +427,17 @@ function propagationText(r: Results): string {
   return `A spec written as \`diagnose specs add --replace\` writes it, applied by another process started through the loader with \`DIAGNOSE_STORE\` (its first probe line on stdout), and that process's status readable through the store as \`diagnose status\` reads it: ${formatPropagation(p)}.`;
 }
 
+function buildRatios(r: Results): BuildRatios {
+  if ("skipped" in r.buildSide) return { instrumentVsStrip: null, tspcVsTsc: null };
+  return { instrumentVsStrip: r.buildSide.ratios["instrument()+SWC ÷ SWC"] ?? null, tspcVsTsc: r.buildSide.ratios["tspc+plugin ÷ tsc"] ?? null };
+}
+
 export function printSummary(r: Results, log: (line: string) => void): void {
+  if (r.costs !== undefined) {
+    log("");
+    log("Costs beyond the off state (issue 15):");
+    log(costsSummary(r.costs, buildRatios(r)));
+  }
   log("");
   log("Time ratio to plain (median over rounds of variant ÷ plain, same round; min–max over rounds):");
   log(ratioTable(r));

@@ -9,6 +9,8 @@
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
  *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr  --no-fleet
  *            --instructions / --no-instructions
+ *            --no-per-hit  --no-size  --no-heap  --warmup / --no-warmup  --no-cold-start  (costs.ts)
+ *            --no-matrix   (skip the timed matrix, to run other phases alone)
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
  * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
@@ -31,6 +33,7 @@ import { measureScale } from "./scale.js";
 import { measurePropagation } from "./propagation.js";
 import { measureTransformerLimits } from "./transformer-limits.js";
 import { checkTargets } from "./targets.js";
+import { measureCosts } from "./costs.js";
 import { listenUdp } from "./udp-listener.js";
 import { VARIANTS, variantByName } from "./variants.js";
 
@@ -48,10 +51,19 @@ interface Options {
   fleet: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
   instructions: boolean | undefined;
+  /** The "costs beyond the off state" phases (costs.ts). */
+  perHit: boolean;
+  size: boolean;
+  heap: boolean;
+  /** undefined: the mode's default (on in full, off in --quick), like --instructions. */
+  warmup: boolean | undefined;
+  coldStart: boolean;
+  /** --no-matrix: skip the timed matrix (to run other phases alone). */
+  matrix: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, fleet: true, instructions: undefined };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, fleet: true, instructions: undefined, perHit: true, size: true, heap: true, warmup: undefined, coldStart: true, matrix: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -72,9 +84,16 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-fleet") o.fleet = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
+    else if (a === "--no-per-hit") o.perHit = false;
+    else if (a === "--no-size") o.size = false;
+    else if (a === "--no-heap") o.heap = false;
+    else if (a === "--warmup") o.warmup = true;
+    else if (a === "--no-warmup") o.warmup = false;
+    else if (a === "--no-cold-start") o.coldStart = false;
+    else if (a === "--no-matrix") o.matrix = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --no-fleet, --instructions, --no-instructions`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --no-fleet, --instructions, --no-instructions, --no-per-hit, --no-size, --no-heap, --warmup, --no-warmup, --no-cold-start, --no-matrix`,
       );
   }
   return o;
@@ -101,13 +120,13 @@ async function main(): Promise<void> {
 
   const udp = await listenUdp();
   log(`running ${specs.length} workloads × ${variants.length} variants × ${timing.rounds} round(s), each in its own process (${process.execPath})`);
-  const results = await runMatrix(specs, variants, manifest, timing, udp, log);
+  const results = opts.matrix ? await runMatrix(specs, variants, manifest, timing, udp, log) : [];
   await new Promise((r) => setTimeout(r, 100));
   const received = udp.received();
   await udp.close();
 
   // After the timed matrix, never alongside it: two callgrind runs keep both cores busy.
-  const countInstructions = opts.instructions ?? !opts.quick;
+  const countInstructions = opts.instructions ?? (!opts.quick && opts.matrix);
   const instructions = countInstructions
     ? await measureInstructions(specs, instructionVariants(variants, opts.variants !== undefined), manifest, log)
     : opts.quick
@@ -122,6 +141,8 @@ async function main(): Promise<void> {
   const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
   const breakpoints = opts.breakpoints ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : "disabled with --no-breakpoints";
   const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
+
+  const costs = await measureCosts(specs, manifest, { quick: opts.quick, perHit: opts.perHit, size: opts.size, heap: opts.heap, warmup: opts.warmup, coldStart: opts.coldStart }, log);
 
   const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
   const fleet = opts.fleet ? await measureFleet(opts.quick, log) : "disabled with --no-fleet";
@@ -145,6 +166,7 @@ async function main(): Promise<void> {
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
     ...(limits ? { transformerLimits: limits } : {}),
     fleet: typeof fleet === "string" ? { skipped: fleet } : fleet,
+    costs,
     udp: received,
   };
   const outDir = opts.out ?? (opts.quick ? join(WORK, "quick") : undefined);

@@ -16,9 +16,12 @@ import { buildWorkloads } from "../../benchmarks/build-workloads.js";
 import { workloadByName } from "../../benchmarks/catalog.js";
 import type { FixedOpsConfig, FixedOpsResult } from "../../benchmarks/child.js";
 import { NODE_FLAGS } from "../../benchmarks/instructions.js";
+import { buildPath } from "../../benchmarks/paths.js";
+import { costRows, warmupLadder, type CostsResult } from "../../benchmarks/costs.js";
 
 const RUN = fileURLToPath(new URL("../../benchmarks/run.js", import.meta.url));
 const CHILD = fileURLToPath(new URL("../../benchmarks/child.js", import.meta.url));
+const COSTS_CHILD = fileURLToPath(new URL("../../benchmarks/costs-child.js", import.meta.url));
 
 test("npm run bench -- --quick runs one workload end to end and writes results.json", () => {
   const out = mkdtempSync(join(tmpdir(), "diagnose-bench-"));
@@ -120,6 +123,58 @@ test("the fixed-ops child runs exactly n measured ops after a fixed warm-up, wit
     assert.equal(none.result.ops, 0);
     assert.equal(none.result.warmOps, 60);
     assert.notEqual(none.result.checksum, plain.result.checksum);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--quick runs the costs phases on a third-party workload (@lezer/markdown) and reports them against plain", () => {
+  const out = mkdtempSync(join(tmpdir(), "diagnose-bench-costs-"));
+  try {
+    const off = ["--no-matrix", "--no-build-side", "--no-scale", "--no-breakpoints", "--no-propagation", "--no-manager", "--no-safe-expr"];
+    const r = spawnSync(process.execPath, [RUN, "--quick", "--workload", "markdown", ...off, "--out", out], { encoding: "utf8", timeout: 240_000 });
+    assert.equal(r.status, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { costs: CostsResult };
+    const c = results.costs;
+    assert.ok(!("skipped" in c.perHit), "per hit measured");
+    const space = c.perHit.find((m) => m.target === "src/markdown.ts:space");
+    assert.ok(space !== undefined && space.error === undefined, `space: ${space?.error ?? "missing"}`);
+    // Each op of the loop-driven measure is 1,000 calls, and the no-op probe saw every one.
+    assert.equal(space.hitsPerOp, 1000);
+    assert.equal(typeof space.nsPerHit, "number");
+    const scan = c.perHit.find((m) => m.target === "src/markdown.ts:BlockContext.scanLine");
+    assert.ok(scan !== undefined && scan.hitsPerOp !== null && scan.hitsPerOp > 10, "scanLine fires per line of a parse");
+    assert.ok(!("skipped" in c.size) && !("skipped" in c.heap));
+    const size = c.size.find((s) => s.workload === "markdown")!;
+    assert.ok(size.raw.plain > 50_000 && size.raw.ratio > 1 && size.gzip.ratio > 1, "instrumented output is larger than plain");
+    const heap = c.heap.find((h) => h.workload === "markdown")!;
+    assert.ok(heap.bytes.plain > 0 && heap.bytes.diagnose > 0 && heap.processes === 3);
+    assert.ok("skipped" in c.warmup && /--quick/.test(c.warmup.skipped), "no callgrind warm-up curve in --quick without --warmup");
+    assert.ok("skipped" in c.coldStart && /library/.test(c.coldStart.skipped), "cold start needs the rxjs build");
+    const rows = costRows(c, { instrumentVsStrip: null, tspcVsTsc: null });
+    assert.equal(rows.length, 8);
+    const md = readFileSync(join(out, "benchmarks.md"), "utf8");
+    assert.match(md, /## Costs beyond the off state/);
+    assert.match(md, /src\/markdown\.ts:space/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("the costs child's ops mode runs exactly n ops of a built workload (what the warm-up curve counts)", () => {
+  buildWorkloads([workloadByName("markdown")], () => {});
+  const dir = mkdtempSync(join(tmpdir(), "diagnose-costs-ops-"));
+  try {
+    const { edges, steady } = warmupLadder(true, 20);
+    assert.deepEqual(edges, [0, 10, 100]);
+    assert.deepEqual(steady, [100, 120]);
+    for (const n of [0, 3]) {
+      const resultFile = join(dir, `ops.${n}.json`);
+      const cfg = { resultFile, module: buildPath("diagnose", "bench/markdown.ts"), n };
+      const r = spawnSync(process.execPath, [...NODE_FLAGS, COSTS_CHILD, "ops", JSON.stringify(cfg)], { encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, `child failed:\n${r.stderr}`);
+      assert.equal((JSON.parse(readFileSync(resultFile, "utf8")) as { n: number }).n, n);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
