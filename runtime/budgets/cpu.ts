@@ -13,7 +13,8 @@ import type { Instrument } from "../instruments/instrument.js";
 export interface CpuBudgetOptions {
   /** Share of one core all instrument work may take (0.01: 1%). Infinity: measured, never throttled. */
   fraction?: number;
-  /** Length of the window the share is measured over, in ms. Default 1,000. */
+  /** Length of the window the share is measured over, in ms. Default 10,000: long enough that one
+   * preempted or garbage-collected hit does not decide alone. */
   windowMs?: number;
 }
 
@@ -29,7 +30,7 @@ export interface ThrottleInfo {
   readonly at: Date;
 }
 
-export const DEFAULT_CPU_BUDGET: Readonly<Required<CpuBudgetOptions>> = Object.freeze({ fraction: 0.01, windowMs: 1000 });
+export const DEFAULT_CPU_BUDGET: Readonly<Required<CpuBudgetOptions>> = Object.freeze({ fraction: 0.01, windowMs: 10_000 });
 
 /** Hits between two timed ones while hits are cheap. */
 export const SAMPLE_EVERY = 16;

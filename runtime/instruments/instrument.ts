@@ -199,9 +199,10 @@ export abstract class Instrument {
   rearm(): void {
     this.tokens = this.rateLimit === undefined ? Infinity : this.rateLimit.burst;
     this.refilledAt = clockNow();
-    // The first hit is timed, so a dear instrument is known from its first hit.
-    this.untilSample = this.budgeted ? 1 : Infinity;
-    this.sampleWeight = 1;
+    // The second hit is timed and stands for both: the first pays for compiling and warming up,
+    // which says little about what the instrument costs.
+    this.untilSample = this.budgeted ? 2 : Infinity;
+    this.sampleWeight = 2;
     this.throttled = undefined;
   }
 

@@ -383,7 +383,9 @@ export class Dispatcher implements Watcher {
     const next = ms > DEAR_MS ? 1 : SAMPLE_EVERY;
     inst.untilSample = cpuBudget.enabled ? next : Infinity;
     inst.sampleWeight = next;
-    if (cpuBudget.enabled) cpuBudget.charge(inst, ms * weight, t1);
+    // The untimed hits are charged at this one's cost, but never as dear ones: they were spaced out
+    // because hits were cheap, and one sample caught by a GC pause must not count sixteen times.
+    if (cpuBudget.enabled) cpuBudget.charge(inst, ms + (weight - 1) * (ms < DEAR_MS ? ms : DEAR_MS), t1);
   }
 
   // -- per call --------------------------------------------------------------------------------
