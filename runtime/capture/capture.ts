@@ -7,14 +7,14 @@
  *   characters the copy would print as): past a bound an explicit marker says what was left out.
  * - Cycles and repeated references print `[Circular]`.
  * - Typed arrays and Buffers are copied (first entries only) through intrinsic getters; Dates and
- *   RegExps through intrinsic methods; errors as name, message, stack head and cause.
+ *   RegExps through intrinsic methods; errors as name, message and cause.
  * - Keys (object keys, string Map keys) that look secret give REDACTED (see redact.ts).
  *
  * The copy is made of plain objects and arrays, Maps, Sets, Dates, typed-array copies and
  * `CaptureMarker`s, so the log formatter prints it and a recorder can keep it.
  */
 import { inspect, types } from "node:util";
-import type { Redactor } from "./redact.js";
+import { DEFAULT_REDACTOR, type Redactor } from "./redact.js";
 
 // Captured at load time: a program that later replaces these changes nothing here.
 const isProxy = types.isProxy;
@@ -94,12 +94,11 @@ export const PROXY = new CaptureMarker("[Proxy]");
 export const CIRCULAR = new CaptureMarker("[Circular]");
 export const SIZE_LIMIT = new CaptureMarker("[… size limit]");
 
-/** An error as captured: its name, message, the head of its stack, and its cause. */
+/** An error as captured: its name, message and cause (not its stack, see copyError). */
 export class CapturedError {
   constructor(
     readonly name: unknown,
     readonly message: unknown,
-    readonly stack: unknown,
     readonly cause: unknown,
   ) {}
 }
@@ -124,16 +123,16 @@ export const DEFAULT_CAPTURE_LIMITS: Readonly<Required<CaptureLimits>> = Object.
 
 interface State {
   readonly limits: Required<CaptureLimits>;
-  readonly redactor: Redactor | undefined;
+  readonly redactor: Redactor;
   readonly seen: Set<object>;
   room: number;
 }
 
 /**
  * A bounded, redacted copy of `value` (see the module comment); never throws and runs no code of
- * the program. Without a redactor nothing is redacted.
+ * the program. `redactor` defaults to the default word list (`redactorOf(mgr)` gives a manager's).
  */
-export function capture(value: unknown, redactor?: Redactor, limits: CaptureLimits = {}): unknown {
+export function capture(value: unknown, redactor: Redactor = DEFAULT_REDACTOR, limits: CaptureLimits = {}): unknown {
   const l = { ...DEFAULT_CAPTURE_LIMITS, ...limits };
   const state: State = { limits: l, redactor, seen: new Set(), room: l.totalSize };
   try {
@@ -230,7 +229,7 @@ function copyObject(obj: object, depth: number, state: State): Record<string, un
     }
     state.room -= Math.min(key.length, state.limits.stringLength) + 2;
     const k = key.length > state.limits.stringLength ? key.slice(0, state.limits.stringLength) + "…" : key;
-    define(out, k, state.redactor?.isSecret(key) === true ? REDACTED : own(obj, key, depth, state));
+    define(out, k, state.redactor.isSecret(key) ? REDACTED : own(obj, key, depth, state));
   }
   if (keys.length > shown) define(out, "…", more(keys.length - shown, "properties"));
   return out;
@@ -255,7 +254,7 @@ function copyMap(map: Map<unknown, unknown>, depth: number, state: State): Map<u
     }
     const [k, v] = r.value;
     const key = copy(k, depth + 1, state);
-    out.set(key, typeof k === "string" && state.redactor?.isSecret(k) === true ? REDACTED : copy(v, depth + 1, state));
+    out.set(key, typeof k === "string" && state.redactor.isSecret(k) ? REDACTED : copy(v, depth + 1, state));
   }
   if (n > shown) out.set(more(n - shown, "entries"), undefined);
   return out;
@@ -304,9 +303,9 @@ function copyError(err: Error, depth: number, state: State): CapturedError {
     }
     return undefined;
   };
-  const stack = field("stack");
-  const head = typeof stack === "string" ? stack.split("\n").slice(0, 6).join("\n") : stack;
-  return new CapturedError(field("name"), field("message"), head, own(err, "cause", depth, state));
+  // Not `stack`: reading even its descriptor formats the trace on first access, which calls
+  // Error.prepareStackTrace and the error's own `toString`/`message` (code of the program).
+  return new CapturedError(field("name"), field("message"), own(err, "cause", depth, state));
 }
 
 function functionName(fn: object): string {

@@ -84,7 +84,8 @@ export class Redactor {
   }
 }
 
-const DEFAULT_REDACTOR = new Redactor();
+/** The default word list, enabled. @internal */
+export const DEFAULT_REDACTOR = new Redactor();
 const byManager = new WeakMap<InstrumentManager, Redactor>();
 
 /** Sets what `mgr`'s instruments redact; code only (no spec field reaches it). */
