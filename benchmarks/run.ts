@@ -7,7 +7,7 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr
+ *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr  --no-budgets
  *            --instructions / --no-instructions
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
@@ -26,6 +26,7 @@ import { DOC, RESULTS_JSON, WORK } from "./paths.js";
 import { describe, environment, printSummary, writeOutputs, type Results } from "./report.js";
 import { measureManager } from "./manager.js";
 import { measureSafeExpressions } from "./safe-expression.js";
+import { measureBudgets } from "./budgets.js";
 import { measureScale } from "./scale.js";
 import { measurePropagation } from "./propagation.js";
 import { measureTransformerLimits } from "./transformer-limits.js";
@@ -44,12 +45,13 @@ interface Options {
   propagation: boolean;
   manager: boolean;
   safeExpr: boolean;
+  budgets: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
   instructions: boolean | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, instructions: undefined };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, budgets: true, instructions: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -67,11 +69,12 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-propagation") o.propagation = false;
     else if (a === "--no-manager") o.manager = false;
     else if (a === "--no-safe-expr") o.safeExpr = false;
+    else if (a === "--no-budgets") o.budgets = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --instructions, --no-instructions`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --no-budgets, --instructions, --no-instructions`,
       );
   }
   return o;
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
   const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
 
   const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
+  const budgets = opts.budgets ? measureBudgets(opts.quick, log) : "disabled with --no-budgets";
 
   const r: Results = {
     schema: 2,
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
     propagation: typeof propagation === "string" ? { skipped: propagation } : propagation,
     manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
+    budgets: typeof budgets === "string" ? { skipped: budgets } : budgets,
     ...(limits ? { transformerLimits: limits } : {}),
     udp: received,
   };
