@@ -121,6 +121,10 @@ export const DEFAULT_CAPTURE_LIMITS: Readonly<Required<CaptureLimits>> = Object.
   totalSize: 16_000,
 });
 
+const NO_LIMITS: CaptureLimits = Object.freeze({});
+/** Limits objects merged with the defaults, once each (callers pass constants). */
+const resolved = new WeakMap<CaptureLimits, Required<CaptureLimits>>();
+
 interface State {
   readonly limits: Required<CaptureLimits>;
   readonly redactor: Redactor;
@@ -132,8 +136,15 @@ interface State {
  * A bounded, redacted copy of `value` (see the module comment); never throws and runs no code of
  * the program. `redactor` defaults to the default word list (`redactorOf(mgr)` gives a manager's).
  */
-export function capture(value: unknown, redactor: Redactor = DEFAULT_REDACTOR, limits: CaptureLimits = {}): unknown {
-  const l = { ...DEFAULT_CAPTURE_LIMITS, ...limits };
+export function capture(value: unknown, redactor: Redactor = DEFAULT_REDACTOR, limits: CaptureLimits = NO_LIMITS): unknown {
+  // Most logged values are primitives: they need no state.
+  if (typeof value !== "object" && typeof value !== "function") {
+    if (typeof value !== "string") return value;
+    if (value.length <= (limits.stringLength ?? DEFAULT_CAPTURE_LIMITS.stringLength)) return value;
+  }
+  if (value === null) return value;
+  let l = resolved.get(limits);
+  if (l === undefined) resolved.set(limits, (l = { ...DEFAULT_CAPTURE_LIMITS, ...limits }));
   const state: State = { limits: l, redactor, seen: new Set(), room: l.totalSize };
   try {
     return copy(value, 0, state);
@@ -229,13 +240,15 @@ function copyObject(obj: object, depth: number, state: State): Record<string, un
     }
     state.room -= Math.min(key.length, state.limits.stringLength) + 2;
     const k = key.length > state.limits.stringLength ? key.slice(0, state.limits.stringLength) + "…" : key;
-    define(out, k, state.redactor.isSecret(key) ? REDACTED : own(obj, key, depth, state));
+    const v = state.redactor.isSecret(key) ? REDACTED : own(obj, key, depth, state);
+    if (k === "__proto__") define(out, k, v);
+    else out[k] = v;
   }
   if (keys.length > shown) define(out, "…", more(keys.length - shown, "properties"));
   return out;
 }
 
-/** Defines even `__proto__` as an own data property (an assignment would set the prototype). */
+/** Defines `__proto__` as an own data property (an assignment would set the prototype). */
 function define(o: object, key: string, value: unknown): void {
   Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }

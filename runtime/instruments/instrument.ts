@@ -95,6 +95,9 @@ export interface InstrumentObserver {
   failed(inst: Instrument, error: unknown): boolean;
 }
 
+/** Skipped hits between two readings of the clock by an empty rate bucket. */
+const SKIP_BATCH = 16;
+
 const EMPTY_TAGS: Tags = Object.freeze({}) as Tags;
 const LINE_EVENT = /^line:([1-9]\d*)$/;
 
@@ -207,12 +210,17 @@ export abstract class Instrument {
   }
 
   /**
-   * The bucket ran out (`tokens` went below zero): refills it from the time since the last refill.
-   * Returns whether this hit may run (and takes its token). @internal
+   * The bucket ran out (`tokens` went below zero): every SKIP_BATCH hits, refills it from the time
+   * since the last refill. Returns whether this hit may run (and takes its token). @internal
    */
   refill(): boolean {
     const limit = this.rateLimit;
     if (limit === undefined) return (this.tokens = Infinity), true;
+    // The clock once every SKIP_BATCH skipped hits: a token arriving meanwhile waits a few hits.
+    if (this.tokens > -SKIP_BATCH) {
+      this.skipped++;
+      return false;
+    }
     const t = clockNow();
     const gained = Math.floor((t - this.refilledAt) * limit.perMs);
     if (gained < 1) {

@@ -62,7 +62,8 @@ export class LogInstrument extends Instrument {
     if (value === undefined) return;
     if (!this.admitLine()) return;
     const redactor = redactorOf(this.mgr);
-    const tags = capture(this.evaluateTags(namespace), redactor, LOG_LIMITS) as Record<string, unknown>;
+    const rawTags = this.evaluateTags(namespace);
+    const tags = hasKeys(rawTags) ? (capture(rawTags, redactor, LOG_LIMITS) as Record<string, unknown>) : rawTags;
     const shown = this.secretValue && redactor.enabled ? REDACTED : capture(value, redactor, LOG_LIMITS);
     const line = formatLine(this.name, shown, tags);
     if (this.droppedUnreported > 0) {
@@ -133,4 +134,9 @@ function linesLimit(option: unknown, fromSpec: unknown): number {
     return fromSpec;
   }
   return DEFAULT_LINES_PER_SECOND;
+}
+
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
 }
