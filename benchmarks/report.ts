@@ -2,6 +2,7 @@
  * Output: the console table, `results.json`, and `docs/benchmarks.md` (regenerated from the
  * results, plus the hand-written analysis in benchmarks/analysis.md).
  */
+import type { BudgetsResult } from "./budgets.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
@@ -47,6 +48,7 @@ export interface Results {
   readonly manager?: ManagerBenchResult | { skipped: string };
   /** Optional: results files written before it existed have none. */
   readonly safeExpressions?: SafeExpressionResult | { skipped: string };
+  readonly budgets?: BudgetsResult | { skipped: string };
   /** Absent in results written before it was measured. */
   readonly transformerLimits?: TransformerLimitsResult;
   /** Absent in results written before the fleet benchmark existed. */
@@ -258,6 +260,24 @@ function scaleText(r: Results): string {
   ].join("\n");
 }
 
+function budgetsText(r: Results): string {
+  const b = r.budgets;
+  if (b === undefined) return "Not measured.";
+  if ("skipped" in b) return `Skipped: ${b.skipped}.`;
+  const c = b.callNs;
+  return [
+    `A loop calling a one-line instrumented function, ns per call, medians of ${b.rounds} alternating rounds in one process.`,
+    "",
+    table(
+      ["untouched", "instrument firing", "same, under the budgets (no budget hit)", "every hit skipped by the rate limit"],
+      [[fmtNs(c.untouched), fmtNs(c.firing), fmtNs(c.firingBudgeted), fmtNs(c.skipped)]],
+    ),
+    "",
+    `A skipped hit costs ${b.perSkippedHitNs.toFixed(1)} ns over the untouched call; the budget checks make a firing instrument ${b.budgetCheckRatio.toFixed(2)}× as dear.`,
+    `Capturing a ${(b.captureUs.bytes / 1024).toFixed(1)} kB object: ${b.captureUs.capture.toFixed(1)} µs; capturing and formatting it as a log line does: ${b.captureUs.captureAndFormat.toFixed(1)} µs.`,
+  ].join("\n");
+}
+
 function safeExpressionsText(r: Results): string {
   const s = r.safeExpressions;
   if (s === undefined) return "Not measured.";
@@ -402,6 +422,10 @@ ${managerText(r.manager)}
 ## Safe expressions
 
 ${safeExpressionsText(r)}
+
+## Budgets and capture
+
+${budgetsText(r)}
 
 ## Transformer limits
 

@@ -7,7 +7,7 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr  --no-fleet
+ *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr  --no-fleet  --no-budgets
  *            --instructions / --no-instructions
  *            --no-per-hit  --no-size  --no-heap  --warmup / --no-warmup  --no-cold-start  (costs.ts)
  *            --no-matrix   (skip the timed matrix, to run other phases alone)
@@ -29,6 +29,7 @@ import { describe, environment, printSummary, writeOutputs, type Results } from 
 import { measureManager } from "./manager.js";
 import { measureFleet } from "./fleet.js";
 import { measureSafeExpressions } from "./safe-expression.js";
+import { measureBudgets } from "./budgets.js";
 import { measureScale } from "./scale.js";
 import { measurePropagation } from "./propagation.js";
 import { measureTransformerLimits } from "./transformer-limits.js";
@@ -49,6 +50,7 @@ interface Options {
   manager: boolean;
   safeExpr: boolean;
   fleet: boolean;
+  budgets: boolean;
   /** undefined: the mode's default (on in full, off in --quick). */
   instructions: boolean | undefined;
   /** The "costs beyond the off state" phases (costs.ts). */
@@ -63,7 +65,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, fleet: true, instructions: undefined, perHit: true, size: true, heap: true, warmup: undefined, coldStart: true, matrix: true };
+  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, fleet: true, budgets: true, instructions: undefined, perHit: true, size: true, heap: true, warmup: undefined, coldStart: true, matrix: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -82,6 +84,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-manager") o.manager = false;
     else if (a === "--no-safe-expr") o.safeExpr = false;
     else if (a === "--no-fleet") o.fleet = false;
+    else if (a === "--no-budgets") o.budgets = false;
     else if (a === "--instructions") o.instructions = true;
     else if (a === "--no-instructions") o.instructions = false;
     else if (a === "--no-per-hit") o.perHit = false;
@@ -93,7 +96,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--no-matrix") o.matrix = false;
     else
       throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --no-fleet, --instructions, --no-instructions, --no-per-hit, --no-size, --no-heap, --warmup, --no-warmup, --no-cold-start, --no-matrix`,
+        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --no-fleet, --no-budgets, --instructions, --no-instructions, --no-per-hit, --no-size, --no-heap, --warmup, --no-warmup, --no-cold-start, --no-matrix`,
       );
   }
   return o;
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
 
   const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
   const fleet = opts.fleet ? await measureFleet(opts.quick, log) : "disabled with --no-fleet";
+  const budgets = opts.budgets ? measureBudgets(opts.quick, log) : "disabled with --no-budgets";
 
   const r: Results = {
     schema: 2,
@@ -164,6 +168,7 @@ async function main(): Promise<void> {
     propagation: typeof propagation === "string" ? { skipped: propagation } : propagation,
     manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
+    budgets: typeof budgets === "string" ? { skipped: budgets } : budgets,
     ...(limits ? { transformerLimits: limits } : {}),
     fleet: typeof fleet === "string" ? { skipped: fleet } : fleet,
     costs,

@@ -20,7 +20,7 @@ export const STALE_HEARTBEATS = 3;
 export const STATUS_USAGE = `Usage: diagnose status [id] [--store URI] [--json] [--stale-after SECONDS]
 
 One row per spec and process: the state of the spec in that process (pending, applied,
-emitting, error, expired), how many times it fired, its error, and when the process last
+emitting, error, expired, throttled), how many times it fired, its error, and when the process last
 reported. A process silent for longer than --stale-after (default ${(HEARTBEAT_MS * STALE_HEARTBEATS) / 1000} s, ${STALE_HEARTBEATS} heartbeats)
 is marked stale. A spec no process has reported on shows as "unreported".
 Exit code 5 when [id] names no spec.

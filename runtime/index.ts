@@ -48,6 +48,17 @@ export { scope, scoped, scopable, DEFAULT_SCOPE } from "./scope.js";
 export { attachAll } from "./attach-all.js";
 export type { AttachAllOptions, AttachTarget, AttachedAll } from "./attach-all.js";
 
+// Budgets, capture and redaction (docs/budgets.md)
+export { configureBudgets, DEFAULT_CPU_BUDGET } from "./budgets/cpu.js";
+export type { BudgetOptions, CpuBudgetOptions, ThrottleInfo } from "./budgets/cpu.js";
+export { DEFAULT_RATE } from "./budgets/rate.js";
+export type { RateLimit } from "./budgets/rate.js";
+export { DEFAULT_LINES_PER_SECOND } from "./instruments/log.js";
+export { capture, CaptureMarker, CapturedError, DEFAULT_CAPTURE_LIMITS, REDACTED } from "./capture/capture.js";
+export type { CaptureLimits } from "./capture/capture.js";
+export { configureRedaction, DEFAULT_SECRET_WORDS, Redactor, redactorOf } from "./capture/redact.js";
+export type { RedactionOptions } from "./capture/redact.js";
+
 // Events and expressions (an EventNamespace is made per event by the runtime: a type only)
 export type { EventNamespace, EventKind } from "./expressions/namespace.js";
 export type { HotspotsReport, LineTime, LineStats } from "./hotspots.js";

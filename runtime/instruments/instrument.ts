@@ -14,6 +14,8 @@ import { manager as defaultManager, type InstrumentManager, type Tags } from "..
 // A type only: instruments never call into probes; probes subscribe to them (InstrumentObserver).
 import type { Probe } from "../probes/probe.js";
 import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "./errors.js";
+import { DEFAULT_RESOLVED_RATE, resolveRate, type RateLimit, type ResolvedRate } from "../budgets/rate.js";
+import { now as clockNow, type ThrottleInfo } from "../budgets/cpu.js";
 
 /** When an instrument fires: "call", "return" (default), "end", or "line:N". */
 export type InstrumentEvent = "call" | "return" | "end" | `line:${number}`;
@@ -48,6 +50,18 @@ export interface InstrumentOptions {
    * runs no code of the program (docs/expressions.md).
    */
   expressions?: "js" | "safe";
+  /**
+   * Whether the instrument is under the budgets (docs/budgets.md): the default rate limit and the
+   * process's CPU budget. Default: true with "safe" expressions (every instrument a spec makes),
+   * false with "js".
+   */
+  budget?: boolean;
+  /**
+   * Hits per second (a number, or `{ perSecond, burst }`); excess hits are skipped and counted in
+   * `skipped`. false: no limit. Default: `custom.rate` (the spec's), else DEFAULT_RATE when under
+   * the budgets, else none.
+   */
+  rate?: RateLimit | number | false;
 }
 
 /** "live": may fire; "expired": past `expires`; "disabled": switched off after an error (or by hand). */
@@ -65,6 +79,8 @@ const RECONFIGURABLE = [
   "tagsExpression",
   "conditionExpression",
   "wantsTiming",
+  "rateLimit",
+  "budgeted",
 ] as const;
 
 /**
@@ -78,6 +94,9 @@ export interface InstrumentObserver {
   changed(inst: Instrument): void;
   failed(inst: Instrument, error: unknown): boolean;
 }
+
+/** Skipped hits between two readings of the clock by an empty rate bucket. */
+const SKIP_BATCH = 16;
 
 const EMPTY_TAGS: Tags = Object.freeze({}) as Tags;
 const LINE_EVENT = /^line:([1-9]\d*)$/;
@@ -121,6 +140,24 @@ export abstract class Instrument {
   hits = 0;
   /** Holders of this instrument (probes), told when it changes. @internal */
   readonly observers = new Set<InstrumentObserver>();
+  /** Hits skipped by the rate limit (not queued: they never ran). */
+  skipped = 0;
+  /** Milliseconds of CPU its work took, as sampled for the CPU budget (0 when not under it). */
+  cpuMs = 0;
+  /** Set when the CPU budget switched it off: the figures of that moment. */
+  throttled: ThrottleInfo | undefined = undefined;
+  /** @internal */ readonly rateLimit: ResolvedRate | undefined;
+  /** @internal */ readonly budgeted: boolean;
+  /** Tokens left in the rate bucket; Infinity without a limit. @internal */
+  tokens = Infinity;
+  /** When the bucket was last refilled (performance.now()). @internal */
+  refilledAt = 0;
+  /** Hits until the next timed one; Infinity when not under the CPU budget. @internal */
+  untilSample = Infinity;
+  /** How many hits the next timed one stands for. @internal */
+  sampleWeight = 1;
+  /** CPU charged in the budget's current window. @internal */
+  cpuWindowMs = 0;
   private expiresAt: Date | undefined;
   private disabledFlag = false;
 
@@ -152,6 +189,55 @@ export abstract class Instrument {
     this.tagsExpression = tags === undefined ? undefined : new Compiled(tags, "tags");
     this.conditionExpression = condition === undefined ? undefined : new Compiled(condition, "condition");
     checkEventNames(this);
+    if (options.budget !== undefined && typeof options.budget !== "boolean") {
+      throw new InstrumentOptionsError(`\`budget\` must be a boolean, got ${JSON.stringify(options.budget)}.`);
+    }
+    this.budgeted = options.budget ?? language === "safe";
+    const fromSpec = resolveRate(this.custom["rate"], "custom.rate", false, this.budgeted ? DEFAULT_RESOLVED_RATE : undefined);
+    this.rateLimit = resolveRate(options.rate, "The `rate` option", true, fromSpec);
+    this.rearm();
+  }
+
+  /** Fills the rate bucket and restarts CPU sampling (at construction and reconfiguration). @internal */
+  rearm(): void {
+    this.tokens = this.rateLimit === undefined ? Infinity : this.rateLimit.burst;
+    this.refilledAt = clockNow();
+    // The second hit is timed and stands for both: the first pays for compiling and warming up,
+    // which says little about what the instrument costs.
+    this.untilSample = this.budgeted ? 2 : Infinity;
+    this.sampleWeight = 2;
+    this.throttled = undefined;
+  }
+
+  /**
+   * The bucket ran out (`tokens` went below zero): every SKIP_BATCH hits, refills it from the time
+   * since the last refill. Returns whether this hit may run (and takes its token). @internal
+   */
+  refill(): boolean {
+    const limit = this.rateLimit;
+    if (limit === undefined) return (this.tokens = Infinity), true;
+    // The clock once every SKIP_BATCH skipped hits: a token arriving meanwhile waits a few hits.
+    if (this.tokens > -SKIP_BATCH) {
+      this.skipped++;
+      return false;
+    }
+    const t = clockNow();
+    const gained = Math.floor((t - this.refilledAt) * limit.perMs);
+    if (gained < 1) {
+      this.tokens = 0;
+      this.skipped++;
+      return false;
+    }
+    this.tokens = Math.min(limit.burst, gained) - 1;
+    this.refilledAt = t;
+    return true;
+  }
+
+  /** Switches the instrument off for the CPU budget, keeping the figures. @internal */
+  throttle(info: ThrottleInfo): void {
+    this.throttled = info;
+    this.untilSample = Infinity;
+    this.disable();
   }
 
   /** Handles one event. `namespace` holds the event's names; see `evaluate` and `evaluateTags`. */
@@ -218,10 +304,11 @@ export abstract class Instrument {
     this.changed();
   }
 
-  /** Lets a disabled instrument fire again; its error history stays. */
+  /** Lets a disabled (or throttled) instrument fire again; its error history stays. */
   enable(): void {
     if (!this.disabledFlag) return;
     this.disabledFlag = false;
+    if (this.throttled !== undefined) this.rearm();
     this.changed();
   }
 
@@ -269,6 +356,7 @@ export abstract class Instrument {
     for (const key of RECONFIGURABLE) self[key] = source[key];
     this.expiresAt = from.expiresAt;
     this.disabledFlag = false;
+    this.rearm();
     this.changed();
   }
 

@@ -1,10 +1,23 @@
 /**
  * LogInstrument: one line per event, `Probe (name) = value`, or `Probe (name)[k=v, k2=v2] = value`
  * when tags are set. An undefined value prints nothing. Always one line (see format.ts).
+ *
+ * The value and tags are captured first (runtime/capture: bounded, secrets redacted), and lines
+ * beyond `linesPerSecond` are dropped and counted; the next line after such a second is preceded
+ * by one `Probe (name) N lines dropped` line.
  */
 import type { EventNamespace } from "../expressions/namespace.js";
-import { escapeControls, formatValue, truncate } from "./format.js";
+import { capture, REDACTED } from "../capture/capture.js";
+import { redactorOf } from "../capture/redact.js";
+import { InstrumentOptionsError } from "./errors.js";
+import { escapeControls, formatValue, MAX_CHARS, truncate } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";
+
+/** One character over the line's limit, so that `truncate` still sees a longer string was cut. */
+const LOG_LIMITS = { stringLength: MAX_CHARS + 1 };
+
+/** Lines per second a log instrument writes unless told otherwise. */
+export const DEFAULT_LINES_PER_SECOND = 100;
 
 /**
  * Where log lines go: a stream-like object (`write(line + "\n")`), a function (called with the
@@ -15,6 +28,11 @@ export type LogSink = ((line: string) => unknown) | { info(line: string): unknow
 export interface LogInstrumentOptions extends InstrumentOptions {
   /** Default: `LogInstrument.defaultSink`, else process.stdout. */
   sink?: LogSink;
+  /**
+   * Most lines written per second (the rest are dropped and counted in `dropped`); Infinity for no
+   * limit. Default: `custom.linesPerSecond` (the spec's), else DEFAULT_LINES_PER_SECOND.
+   */
+  linesPerSecond?: number;
 }
 
 export class LogInstrument extends Instrument {
@@ -23,15 +41,63 @@ export class LogInstrument extends Instrument {
   /** This instrument's own sink, if any. */
   sink: LogSink | undefined;
 
+  /** Lines dropped by the output limit since the instrument was made. */
+  dropped = 0;
+  /** @internal */ linesPerSecond: number;
+  /** The value expression names something secret: every value prints as [Redacted]. @internal */
+  secretValue: boolean;
+  private secondStart = -Infinity;
+  private linesThisSecond = 0;
+  private droppedUnreported = 0;
+
   constructor(name: string, value: string, options: LogInstrumentOptions = {}) {
     super(name, value, options);
     this.sink = options.sink;
+    this.linesPerSecond = linesLimit(options.linesPerSecond, this.custom["linesPerSecond"]);
+    this.secretValue = redactorOf(this.mgr).namesSecret(value);
   }
 
   override fire(namespace: EventNamespace): void {
     const value = this.evaluate(namespace);
     if (value === undefined) return;
-    this.emit(formatLine(this.name, value, this.evaluateTags(namespace)));
+    if (!this.admitLine()) return;
+    const redactor = redactorOf(this.mgr);
+    const rawTags = this.evaluateTags(namespace);
+    const tags = hasKeys(rawTags) ? (capture(rawTags, redactor, LOG_LIMITS) as Record<string, unknown>) : rawTags;
+    const shown = this.secretValue && redactor.enabled ? REDACTED : capture(value, redactor, LOG_LIMITS);
+    const line = formatLine(this.name, shown, tags);
+    if (this.droppedUnreported > 0) {
+      const n = this.droppedUnreported;
+      this.droppedUnreported = 0;
+      this.emit(`Probe (${escapeControls(this.name)}) ${n} line${n === 1 ? "" : "s"} dropped (over ${this.linesPerSecond} lines/s)`);
+    }
+    this.emit(line);
+  }
+
+  /** The output limit: whether one more line fits in this second. */
+  private admitLine(): boolean {
+    if (this.linesPerSecond === Infinity) return true;
+    const t = Date.now();
+    if (t - this.secondStart >= 1000) {
+      this.secondStart = t;
+      this.linesThisSecond = 0;
+    }
+    if (this.linesThisSecond >= this.linesPerSecond) {
+      this.dropped++;
+      this.droppedUnreported++;
+      return false;
+    }
+    this.linesThisSecond++;
+    return true;
+  }
+
+  /** @internal */
+  override reconfigure(from: Instrument): void {
+    super.reconfigure(from);
+    if (from instanceof LogInstrument) {
+      this.linesPerSecond = from.linesPerSecond;
+      this.secretValue = from.secretValue;
+    }
   }
 
   /** Sends one finished line to the sink. */
@@ -51,4 +117,26 @@ export function formatLine(name: string, value: unknown, tags: Record<string, un
   const keys = Object.keys(tags);
   const tagText = keys.length === 0 ? "" : "[" + truncate(keys.map((k) => `${escapeControls(k)}=${formatValue(tags[k])}`).join(", ")) + "]";
   return `Probe (${escapeControls(name)})${tagText} = ${truncate(formatValue(value))}`;
+}
+
+function linesLimit(option: unknown, fromSpec: unknown): number {
+  if (option !== undefined) {
+    if (typeof option !== "number" || !(option >= 1)) {
+      throw new InstrumentOptionsError(`\`linesPerSecond\` must be a number >= 1 (Infinity for no limit), got ${JSON.stringify(option) ?? String(option)}.`);
+    }
+    return option;
+  }
+  if (fromSpec !== undefined) {
+    // A spec may set a limit, never lift it: Infinity is not JSON, and so not a spec's to give.
+    if (typeof fromSpec !== "number" || !(fromSpec >= 1) || fromSpec === Infinity) {
+      throw new InstrumentOptionsError(`custom.linesPerSecond must be a number >= 1, got ${JSON.stringify(fromSpec) ?? String(fromSpec)}.`);
+    }
+    return fromSpec;
+  }
+  return DEFAULT_LINES_PER_SECOND;
+}
+
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
 }

@@ -365,6 +365,9 @@ export class Reconciler {
     const options: InstrumentOptions = {
       mgr: this.host.mgr,
       expressions: this.host.allowCode ? "js" : "safe",
+      // A spec is written by someone else: its instrument runs under the budgets also when the
+      // manager lets it use full JavaScript.
+      budget: true,
     };
     if (spec.instrument.event !== undefined) options.event = spec.instrument.event as NonNullable<InstrumentOptions["event"]>;
     if (spec.instrument.custom !== undefined) options.custom = spec.instrument.custom;

@@ -35,9 +35,11 @@ export interface AppliedStatus {
    * - "applied": the instrument is attached and live;
    * - "emitting": applied, and it has fired at least once;
    * - "error": refused (bad spec) or failed at run time (see `err`);
-   * - "expired": past `lastmodified + lifespan`, removed.
+   * - "expired": past `lastmodified + lifespan`, removed;
+   * - "throttled": switched off by the process's CPU budget (`err` gives the figures) until the
+   *   spec changes.
    */
-  state: "pending" | "applied" | "emitting" | "error" | "expired";
+  state: "pending" | "applied" | "emitting" | "error" | "expired" | "throttled";
   /** How many times the instrument fired in this process. */
   hits: number;
   /** When this status was written. */

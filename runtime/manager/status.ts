@@ -8,6 +8,7 @@
  * process that stopped reporting.
  */
 import { describeError } from "../../errors/index.js";
+import { describeThrottle } from "../budgets/cpu.js";
 import type { Entry, Reconciler } from "./reconcile.js";
 import type { AppliedStatus } from "./spec.js";
 import type { SpecStore } from "./stores/contract.js";
@@ -21,6 +22,7 @@ function stateOf(entry: Entry, reconciler: Reconciler, now: number): { state: St
   const inst = entry.instrument;
   if (inst === undefined) return { state: "pending", err: null };
   if (inst.disabled && inst.lastError !== undefined) return { state: "error", err: describeError(inst.lastError) };
+  if (inst.disabled && inst.throttled !== undefined) return { state: "throttled", err: describeThrottle(inst.throttled) };
   const probe = reconciler.probeOf(entry);
   const probeStatus = probe?.status;
   if (probeStatus === "failed") return { state: "error", err: describeError(probe!.error) };

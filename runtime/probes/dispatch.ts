@@ -25,6 +25,7 @@ import { HotspotsRecorder } from "../hotspots.js";
 import { InstrumentValueError } from "../instruments/errors.js";
 import { Instrument } from "../instruments/instrument.js";
 import { InstrumentManager } from "../manager/manager.js";
+import { cpuBudget, DEAR_MS, now as clockNow, SAMPLE_EVERY } from "../budgets/cpu.js";
 import type { CallFrame, FunctionInfo, SiteInfo, Watcher, WatchState } from "../registry/index.js";
 import type { Probe } from "./probe.js";
 
@@ -41,6 +42,8 @@ export interface Slot {
   /** An error was caught from this slot's instrument (`error`); `reported` once recorded and handed on. */
   failed: boolean;
   error: unknown;
+  /** The error was recorded on the instrument (`recordError`). */
+  recorded: boolean;
   reported: boolean;
 }
 
@@ -332,16 +335,24 @@ export class Dispatcher implements Watcher {
    */
   private run(slot: Slot, ns: EventNamespace): void {
     const inst = slot.inst;
+    // The budgets, before any work: two decrements while no budget is hit (`tokens` and
+    // `untilSample` are Infinity for an instrument without a limit or outside the CPU budget).
+    // Kept in this one frame with the work: near the stack limit, one more call would throw
+    // outside the guard.
+    if (--inst.tokens < 0 && !inst.refill()) return;
+    const t0 = --inst.untilSample <= 0 ? clockNow() : NaN;
     try {
       const cond = inst.conditionExpression;
+      let ok: unknown = true;
       if (cond !== undefined) {
-        const ok = cond.evaluate(ns, inst.mgr);
-        if (!ok) return;
-        if (typeof ok === "object" && isPromise(ok)) conditionPromise(inst, ok);
+        ok = cond.evaluate(ns, inst.mgr);
+        if (ok && typeof ok === "object" && isPromise(ok)) conditionPromise(inst, ok);
       }
-      const r: unknown = inst.fire(ns);
-      inst.hits++;
-      if (typeof r === "object" && r !== null && isPromise(r)) inst.observe(r);
+      if (ok) {
+        const r: unknown = inst.fire(ns);
+        inst.hits++;
+        if (typeof r === "object" && r !== null && isPromise(r)) inst.observe(r);
+      }
     } catch (err) {
       // Written in place, no call: near the stack limit a call here would throw again.
       if (!slot.failed) (slot.failed = true), (slot.dead = true), (slot.error = err), (this.probe.dirty = true);
@@ -351,6 +362,30 @@ export class Dispatcher implements Watcher {
         // The probe's next flush reports it.
       }
     }
+    if (t0 === t0) {
+      try {
+        this.charge(slot, t0);
+      } catch {
+        // Only the stack limit gets here: this sample is not counted.
+      }
+    }
+  }
+
+  /**
+   * Charges a timed hit to the CPU budget. The sample stands for the hits since the previous one;
+   * a dear hit makes the next one timed too, a cheap one spaces them out again.
+   */
+  private charge(slot: Slot, t0: number): void {
+    const inst = slot.inst;
+    const t1 = clockNow();
+    const ms = t1 - t0;
+    const weight = inst.sampleWeight;
+    const next = ms > DEAR_MS ? 1 : SAMPLE_EVERY;
+    inst.untilSample = cpuBudget.enabled ? next : Infinity;
+    inst.sampleWeight = next;
+    // The untimed hits are charged at this one's cost, but never as dear ones: they were spaced out
+    // because hits were cheap, and one sample caught by a GC pause must not count sixteen times.
+    if (cpuBudget.enabled) cpuBudget.charge(inst, ms + (weight - 1) * (ms < DEAR_MS ? ms : DEAR_MS), t1);
   }
 
   // -- per call --------------------------------------------------------------------------------

@@ -253,19 +253,23 @@ export class Probe {
    */
   reportFailure(slot: Slot): void {
     if (slot.reported) return;
-    slot.reported = true;
     const inst = slot.inst;
     const error = slot.error;
-    this.quiet = true;
-    try {
-      inst.recordError(error);
-    } catch {
-      // Near the stack limit: the fields are written first (see recordError); the flush rebuilds.
-      this.dirty = true;
-    } finally {
-      this.quiet = false;
+    if (!slot.recorded) {
+      slot.recorded = true;
+      this.quiet = true;
+      try {
+        inst.recordError(error);
+      } catch {
+        // Near the stack limit: the fields are written first (see recordError); the flush rebuilds.
+        this.dirty = true;
+      } finally {
+        this.quiet = false;
+      }
     }
-    this.report(inst.mgr, inst, error);
+    // Marked only once handed on: near the stack limit nothing may fit, and the next flush tries again.
+    if (this.report(inst.mgr, inst, error)) slot.reported = true;
+    else this.dirty = true;
   }
 
   /** A promise an instrument made rejected after its event: stop its slot and report it. */
@@ -284,11 +288,12 @@ export class Probe {
   }
 
   /** Calls `mgr.handleError`, guarded; near the stack limit it is retried from a microtask. */
-  private report(mgr: InstrumentManager, inst: Instrument | undefined, error: unknown): void {
+  /** Hands an error to the manager; false when not even a retry could be queued (stack limit). */
+  private report(mgr: InstrumentManager, inst: Instrument | undefined, error: unknown): boolean {
     try {
       mgr.handleError(this, inst, error);
     } catch (err) {
-      if (!(err instanceof RangeError)) return; // A throwing error handler goes nowhere.
+      if (!(err instanceof RangeError)) return true; // A throwing error handler goes nowhere.
       try {
         queueMicrotask(() => {
           try {
@@ -299,8 +304,10 @@ export class Probe {
         });
       } catch {
         // Not even that fits: the error stays recorded on the instrument.
+        return false;
       }
     }
+    return true;
   }
 
   /** The managers of this probe's instruments, each once (the default manager when there are none). */
@@ -370,7 +377,7 @@ export class Probe {
       if (inst.status !== "live") continue;
       let slot = this.slots.get(key);
       if (slot === undefined || slot.inst !== inst || slot.dead) {
-        slot = { key, inst, dead: false, deadline: Infinity, filtered: false, failed: false, error: undefined, reported: false };
+        slot = { key, inst, dead: false, deadline: Infinity, filtered: false, failed: false, error: undefined, recorded: false, reported: false };
       }
       slot.filtered = hasCallFilter(inst);
       const expires = inst.expires;

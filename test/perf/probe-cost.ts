@@ -68,7 +68,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: "call", kind: "micro", what: '"call" no-op custom Instrument' },
   { name: "line", kind: "micro", what: `"line:${ADD_LINE}" custom Instrument evaluating a + b` },
   { name: "return", kind: "micro", what: '"return" no-op custom Instrument' },
-  { name: "log", kind: "micro", what: 'LogInstrument("x", "result") to a null sink' },
+  { name: "log", kind: "micro", what: 'LogInstrument("x", "result") to a null sink, no output limit' },
   { name: "cycled", kind: "micro", what: '"call" no-op started, run, stopped' },
   { name: "real-off", kind: "real", what: "never attached" },
   { name: "real-call", kind: "real", what: '"call" no-op on priceOf' },
@@ -277,7 +277,7 @@ async function child(name: string): Promise<void> {
       break;
     case "log": {
       let lines = 0;
-      probeWith(add, { a: new LogInstrument("x", "result", { sink: () => void lines++ }) });
+      probeWith(add, { a: new LogInstrument("x", "result", { sink: () => void lines++, linesPerSecond: Infinity }) });
       result = timeIt(micro);
       if (lines === 0) throw new Error("log instrument did not fire");
       break;
