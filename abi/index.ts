@@ -104,7 +104,15 @@ export const SITE_STRIDE = 5;
  * Parameter descriptors: `"a"`, `"a="` (default), `"...a"` (rest), `"{x,y}"` / `"[x,y]"`
  * (destructuring, its bound names).
  */
-export type FunctionEntry = [path: string, line: number, column: number, flags: number, params: string[], entryLine?: number, outlineFlag?: number];
+export type FunctionEntry = [
+  path: string,
+  line: number,
+  column: number,
+  flags: number,
+  params: string[],
+  entryLine?: number,
+  outlineFlag?: number,
+];
 
 /** One name a parameter binds; `field` is set when the name is read from a destructured argument. */
 export interface ParameterBinding {

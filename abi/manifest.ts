@@ -62,9 +62,7 @@ export function mergeManifest(base: SiteManifest | undefined, entries: Iterable<
   const byKey = new Map<string, ModuleSites>();
   for (const m of base?.modules ?? []) byKey.set(keyOf(m), m);
   for (const m of entries) byKey.set(keyOf(m), m);
-  const modules = [...byKey.values()].sort(
-    (a, b) => compare(a.module, b.module) || compare(a.package, b.package),
-  );
+  const modules = [...byKey.values()].sort((a, b) => compare(a.module, b.module) || compare(a.package, b.package));
   return { version: MANIFEST_VERSION, modules };
 }
 

@@ -63,7 +63,12 @@ function latency(xs: number[]): Latency {
 const abs = () => performance.timeOrigin + performance.now();
 
 /** Parks `n` calls one after another; returns the two latencies of each hand-off. */
-async function handOffs(bp: Breakpoint, start: () => Promise<unknown>, n: number, warm: number): Promise<{ hit: number[]; release: number[] }> {
+async function handOffs(
+  bp: Breakpoint,
+  start: () => Promise<unknown>,
+  n: number,
+  warm: number,
+): Promise<{ hit: number[]; release: number[] }> {
   const task = start();
   const hit: number[] = [];
   const releasedAt: number[] = [];

@@ -103,7 +103,9 @@ async function child(quick: boolean): Promise<BudgetsResult> {
       if (round > 0) samples[name]!.push(ns); // round 0 warms up
     }
   }
-  const callNs = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as unknown as BudgetsResult["callNs"];
+  const callNs = Object.fromEntries(
+    Object.entries(samples).map(([k, v]) => [k, median(v)]),
+  ) as unknown as BudgetsResult["callNs"];
 
   const value = tenKilobytes();
   const bytes = JSON.stringify(value).length;
@@ -138,7 +140,10 @@ function median(xs: number[]): number {
 /** Runs the child and returns its result, or the reason it failed. */
 export function measureBudgets(quick: boolean, log: (line: string) => void): BudgetsResult | string {
   log("budgets: skipped hits, budget checks, capture of a 10 kB object");
-  const r = spawnSync(process.execPath, [SELF, "--child", ...(quick ? ["--quick"] : [])], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [SELF, "--child", ...(quick ? ["--quick"] : [])], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   if (r.status !== 0) return `the child failed: ${(r.stderr || r.error?.message || "").trim().slice(0, 500)}`;
   return JSON.parse(r.stdout) as BudgetsResult;
 }
@@ -154,6 +159,12 @@ if (process.argv[1] === SELF) {
       },
     );
   } else {
-    process.stdout.write(JSON.stringify(measureBudgets(quick, (l) => process.stderr.write(l + "\n")), null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify(
+        measureBudgets(quick, (l) => process.stderr.write(l + "\n")),
+        null,
+        2,
+      ) + "\n",
+    );
   }
 }

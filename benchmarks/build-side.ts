@@ -32,7 +32,13 @@ export interface ToolTiming {
 }
 
 export interface BuildSideResult {
-  readonly corpus: { readonly name: string; readonly files: number; readonly lines: number; readonly sites: number; readonly functions: number };
+  readonly corpus: {
+    readonly name: string;
+    readonly files: number;
+    readonly lines: number;
+    readonly sites: number;
+    readonly functions: number;
+  };
   readonly tools: ToolTiming[];
   /** instrument()+SWC ÷ plain SWC, tspc+plugin ÷ tsc, instrument()+SWC ÷ tsc. */
   readonly ratios: Record<string, number | null>;
@@ -83,7 +89,11 @@ function timeIt(runs: number, fn: () => void): number {
 }
 
 /** `subset`: a folder under rxjs/src to use instead of all of it (quick mode). */
-export function measureBuildSide(runs: number, subset: string | undefined, log: (line: string) => void): BuildSideResult | string {
+export function measureBuildSide(
+  runs: number,
+  subset: string | undefined,
+  log: (line: string) => void,
+): BuildSideResult | string {
   const rxjs = packageDir("rxjs");
   if (rxjs === undefined || !existsSync(join(rxjs, "src"))) return "rxjs (with its src/ folder) is not installed";
   const srcRoot = join(rxjs, "src");
@@ -113,7 +123,9 @@ export function measureBuildSide(runs: number, subset: string | undefined, log: 
     plainOut.push(strip(f.text, f.abs).code);
     instrOut.push(strip(r.code, f.abs).code);
   }
-  log(`build side: corpus rxjs/src${subset ? `/${subset}` : ""}: ${files.length} files, ${lines} lines, ${sites} sites`);
+  log(
+    `build side: corpus rxjs/src${subset ? `/${subset}` : ""}: ${files.length} files, ${lines} lines, ${sites} sites`,
+  );
 
   const swcMs = timeIt(runs, () => {
     for (const f of files) strip(f.text, f.abs);
@@ -141,7 +153,14 @@ export function measureBuildSide(runs: number, subset: string | undefined, log: 
   };
   const tsconfig = (name: string, extra: Record<string, unknown>) => {
     const file = join(CORPUS, `tsconfig.${name}.json`);
-    writeFileSync(file, JSON.stringify({ compilerOptions: { ...base, outDir: `out-${name}`, ...extra }, include: ["src/**/*.ts"] }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { compilerOptions: { ...base, outDir: `out-${name}`, ...extra }, include: ["src/**/*.ts"] },
+        null,
+        2,
+      ),
+    );
     return file;
   };
   const tscConfig = tsconfig("tsc", {});
@@ -156,7 +175,10 @@ export function measureBuildSide(runs: number, subset: string | undefined, log: 
       const r = spawnSync(process.execPath, [bin, "-p", config], { cwd: CORPUS, encoding: "utf8", timeout: 300_000 });
       t.push(performance.now() - t0);
       if (r.status !== 0 && jsBelow(join(CORPUS, outDir)).length === 0) {
-        return { ms: null, note: `failed (exit ${r.status}): ${(r.stdout + r.stderr).trim().split("\n").slice(0, 3).join(" | ")}` };
+        return {
+          ms: null,
+          note: `failed (exit ${r.status}): ${(r.stdout + r.stderr).trim().split("\n").slice(0, 3).join(" | ")}`,
+        };
       }
     }
     return { ms: median(t) };
@@ -166,20 +188,34 @@ export function measureBuildSide(runs: number, subset: string | undefined, log: 
   const tscOut = jsBelow(join(CORPUS, "out-tsc"));
   const pluginBuilt = existsSync(join(REPO, "dist", "transformer", "tsc", "index.js"));
   log("build side: tspc + diagnose plugin…");
-  const tspcRun = pluginBuilt ? cli(tspc, tspcConfig, "out-tspc") : { ms: null, note: "dist/transformer/tsc/index.js is not built" };
+  const tspcRun = pluginBuilt
+    ? cli(tspc, tspcConfig, "out-tspc")
+    : { ms: null, note: "dist/transformer/tsc/index.js is not built" };
   const tspcOut = jsBelow(join(CORPUS, "out-tspc"));
-  const tspcInstrumented = tspcOut.some((c) => c.includes("/*diagnose:instrumented*/") || c.includes("diagnose.registry"));
+  const tspcInstrumented = tspcOut.some(
+    (c) => c.includes("/*diagnose:instrumented*/") || c.includes("diagnose.registry"),
+  );
 
   const tools: ToolTiming[] = [
     { tool: "SWC strip (plain)", ms: swcMs, runs, output: sizeOf(plainOut) },
     { tool: "instrument() + SWC strip", ms: instrMs, runs, output: sizeOf(instrOut) },
-    { tool: "tsc, noCheck (plain)", ms: tscRun.ms, runs, output: tscOut.length ? sizeOf(tscOut) : null, ...(tscRun.note ? { note: tscRun.note } : {}) },
+    {
+      tool: "tsc, noCheck (plain)",
+      ms: tscRun.ms,
+      runs,
+      output: tscOut.length ? sizeOf(tscOut) : null,
+      ...(tscRun.note ? { note: tscRun.note } : {}),
+    },
     {
       tool: "tspc + diagnose plugin, noCheck",
       ms: tspcRun.ms,
       runs,
       output: tspcOut.length ? sizeOf(tspcOut) : null,
-      ...(tspcRun.note ? { note: tspcRun.note } : tspcInstrumented ? {} : { note: "output carries no sites: the plugin did not instrument" }),
+      ...(tspcRun.note
+        ? { note: tspcRun.note }
+        : tspcInstrumented
+          ? {}
+          : { note: "output carries no sites: the plugin did not instrument" }),
     },
   ];
   const div = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);

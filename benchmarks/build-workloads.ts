@@ -107,26 +107,29 @@ export function strip(code: string, filename: string, sourceMaps = false): { cod
 
 /** Adds `.js` / `/index.js` to relative specifiers and maps bare library names into the build. */
 function rewriteImports(code: string, file: string, files: ReadonlySet<string>): string {
-  return code.replace(/(\bfrom\s*|\bimport\s*\(?\s*)(["'])([^"']+)\2/g, (whole, lead: string, q: string, spec: string) => {
-    let target: string | undefined;
-    if (spec.startsWith("./") || spec.startsWith("../")) {
-      const base = posix.normalize(posix.join(posix.dirname(file), spec));
-      if (files.has(`${base}.ts`)) target = `${base}.js`;
-      else if (files.has(`${base}/index.ts`)) target = `${base}/index.js`;
-    } else if (files.has(`${spec}/src/index.ts`)) {
-      target = `${spec}/src/index.js`;
-    } else {
-      // A deep import into a library compiled into the build: "rxjs/internal/observable/from".
-      // The package name is two segments when scoped ("@lezer/markdown/markdown").
-      const slash = spec.indexOf("/", spec.startsWith("@") ? spec.indexOf("/") + 1 : 0);
-      const deep = slash > 0 ? `${spec.slice(0, slash)}/src/${spec.slice(slash + 1)}` : "";
-      if (deep && files.has(`${deep}.ts`)) target = `${deep}.js`;
-    }
-    if (target === undefined) return whole;
-    let rel = posix.relative(posix.dirname(file), target);
-    if (!rel.startsWith(".")) rel = `./${rel}`;
-    return `${lead}${q}${rel}${q}`;
-  });
+  return code.replace(
+    /(\bfrom\s*|\bimport\s*\(?\s*)(["'])([^"']+)\2/g,
+    (whole, lead: string, q: string, spec: string) => {
+      let target: string | undefined;
+      if (spec.startsWith("./") || spec.startsWith("../")) {
+        const base = posix.normalize(posix.join(posix.dirname(file), spec));
+        if (files.has(`${base}.ts`)) target = `${base}.js`;
+        else if (files.has(`${base}/index.ts`)) target = `${base}/index.js`;
+      } else if (files.has(`${spec}/src/index.ts`)) {
+        target = `${spec}/src/index.js`;
+      } else {
+        // A deep import into a library compiled into the build: "rxjs/internal/observable/from".
+        // The package name is two segments when scoped ("@lezer/markdown/markdown").
+        const slash = spec.indexOf("/", spec.startsWith("@") ? spec.indexOf("/") + 1 : 0);
+        const deep = slash > 0 ? `${spec.slice(0, slash)}/src/${spec.slice(slash + 1)}` : "";
+        if (deep && files.has(`${deep}.ts`)) target = `${deep}.js`;
+      }
+      if (target === undefined) return whole;
+      let rel = posix.relative(posix.dirname(file), target);
+      if (!rel.startsWith(".")) rel = `./${rel}`;
+      return `${lead}${q}${rel}${q}`;
+    },
+  );
 }
 
 /** 1-based line on which `anchor` ends (its last line), checking that it occurs once. */
@@ -189,7 +192,8 @@ export function buildWorkloads(only: readonly WorkloadSpec[], log: (line: string
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, code);
   };
-  for (const build of BUILD_KINDS) writeFileSync(join(mkdirp(join(BUILDS, build)), "package.json"), '{ "type": "module" }\n');
+  for (const build of BUILD_KINDS)
+    writeFileSync(join(mkdirp(join(BUILDS, build)), "package.json"), '{ "type": "module" }\n');
 
   for (const f of files) {
     const spec = probed.get(f.file);
@@ -227,14 +231,20 @@ export function buildWorkloads(only: readonly WorkloadSpec[], log: (line: string
     write("dc", f.file, rewriteImports(strip(dcText, f.abs).code, f.file, names));
     // The first statement of the body is on the line after the `{` of the anchor.
     const firstStatement = f.text.slice(0, bodyOpen).split("\n").length + 1;
-    const generated = plain.map === undefined ? undefined : generatedLineFor((JSON.parse(plain.map) as { mappings: string }).mappings, firstStatement);
+    const generated =
+      plain.map === undefined
+        ? undefined
+        : generatedLineFor((JSON.parse(plain.map) as { mappings: string }).mappings, firstStatement);
     if (generated === undefined) throw new Error(`No generated line for ${f.file}:${firstStatement}`);
     entryLines.set(f.file, generated);
   }
 
   const workloads: Record<string, WorkloadBuild> = {};
   for (const spec of specs) {
-    const own = [`bench/${spec.name}.ts`, ...files.filter((f) => spec.libraries.some((l) => f.file.startsWith(`${l}/`))).map((f) => f.file)];
+    const own = [
+      `bench/${spec.name}.ts`,
+      ...files.filter((f) => spec.libraries.some((l) => f.file.startsWith(`${l}/`))).map((f) => f.file),
+    ];
     const total = { plain: 0, diagnose: 0, sites: 0, functions: 0 };
     for (const file of own) {
       const s = sizes.get(file)!;

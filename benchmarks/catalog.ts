@@ -79,7 +79,12 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       logValue: "x",
       shim: { kind: "binding", name: "clamp" },
     },
-    line: { target: "bench/micro.ts:clamp", file: "bench/micro.ts", lineAnchor: "return y > hi ? hi : y;", locals: ["x", "y"] },
+    line: {
+      target: "bench/micro.ts:clamp",
+      file: "bench/micro.ts",
+      lineAnchor: "return y > hi ? hi : y;",
+      locals: ["x", "y"],
+    },
     hot: [
       { label: "op", file: "bench/micro.ts", exportName: "op", v8Name: "op" },
       { label: "clamp", file: "bench/micro.ts", exportName: "clamp", v8Name: "clamp" },
@@ -134,7 +139,13 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     },
     hot: [
       { label: "op", file: "bench/library.ts", exportName: "op", v8Name: "op" },
-      { label: "Subscriber.next", file: "rxjs/src/internal/Subscriber.ts", exportName: "Subscriber", method: "next", v8Name: "next" },
+      {
+        label: "Subscriber.next",
+        file: "rxjs/src/internal/Subscriber.ts",
+        exportName: "Subscriber",
+        method: "next",
+        v8Name: "next",
+      },
     ],
     libraries: ["rxjs"],
     instructionOps: 8_000,
@@ -152,7 +163,12 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       logValue: "id",
       shim: { kind: "binding", name: "loadItem" },
     },
-    line: { target: "bench/async.ts:loadItem", file: "bench/async.ts", lineAnchor: "return rec.score + bonus;", locals: ["rec", "bonus"] },
+    line: {
+      target: "bench/async.ts:loadItem",
+      file: "bench/async.ts",
+      lineAnchor: "return rec.score + bonus;",
+      locals: ["rec", "bonus"],
+    },
     hot: [
       { label: "op", file: "bench/async.ts", exportName: "op", v8Name: "op" },
       { label: "loadItem", file: "bench/async.ts", exportName: "loadItem", v8Name: "loadItem" },
@@ -173,7 +189,12 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
       logValue: "o.x",
       shim: { kind: "method", cls: "Vec", name: "add" },
     },
-    line: { target: "bench/classes.ts:Body.step", file: "bench/classes.ts", lineAnchor: "this.pos = next;", locals: ["dv", "next"] },
+    line: {
+      target: "bench/classes.ts:Body.step",
+      file: "bench/classes.ts",
+      lineAnchor: "this.pos = next;",
+      locals: ["dv", "next"],
+    },
     hot: [
       { label: "op", file: "bench/classes.ts", exportName: "op", v8Name: "op" },
       { label: "Vec.add", file: "bench/classes.ts", exportName: "Vec", method: "add", v8Name: "add" },
@@ -229,7 +250,13 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     },
     hot: [
       { label: "op", file: "bench/markdown.ts", exportName: "op", v8Name: "op" },
-      { label: "MarkdownParser.parseInline", file: "@lezer/markdown/src/markdown.ts", exportName: "MarkdownParser", method: "parseInline", v8Name: "parseInline" },
+      {
+        label: "MarkdownParser.parseInline",
+        file: "@lezer/markdown/src/markdown.ts",
+        exportName: "MarkdownParser",
+        method: "parseInline",
+        v8Name: "parseInline",
+      },
     ],
     libraries: ["@lezer/markdown"],
     instructionOps: 300,
@@ -242,7 +269,8 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     call: {
       file: "chevrotain/src/scan/lexer_public.ts",
       target: "src/scan/lexer_public.ts:Lexer.tokenize",
-      bodyAnchor: "  public tokenize(\n    text: string,\n    initialMode: string = this.defaultMode,\n  ): ILexingResult {",
+      bodyAnchor:
+        "  public tokenize(\n    text: string,\n    initialMode: string = this.defaultMode,\n  ): ILexingResult {",
       params: ["text", "initialMode"],
       logValue: "initialMode",
       shim: { kind: "method", cls: "Lexer", name: "tokenize" },
@@ -255,7 +283,13 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     },
     hot: [
       { label: "op", file: "bench/lexer.ts", exportName: "op", v8Name: "op" },
-      { label: "Lexer.tokenize", file: "chevrotain/src/scan/lexer_public.ts", exportName: "Lexer", method: "tokenize", v8Name: "tokenize" },
+      {
+        label: "Lexer.tokenize",
+        file: "chevrotain/src/scan/lexer_public.ts",
+        exportName: "Lexer",
+        method: "tokenize",
+        v8Name: "tokenize",
+      },
     ],
     libraries: ["chevrotain"],
     instructionOps: 1_000,
@@ -264,6 +298,7 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
 
 export function workloadByName(name: string): WorkloadSpec {
   const w = WORKLOADS.find((x) => x.name === name);
-  if (w === undefined) throw new Error(`Unknown workload ${JSON.stringify(name)}; known: ${WORKLOADS.map((x) => x.name).join(", ")}`);
+  if (w === undefined)
+    throw new Error(`Unknown workload ${JSON.stringify(name)}; known: ${WORKLOADS.map((x) => x.name).join(", ")}`);
   return w;
 }

@@ -90,12 +90,16 @@ async function runAsync(op: (i: number) => Promise<number>, n: number, base: num
   sink += acc;
 }
 
-async function hotFunctions(spec: WorkloadSpec, build: Parameters<typeof buildPath>[0]): Promise<Record<string, Function>> {
+async function hotFunctions(
+  spec: WorkloadSpec,
+  build: Parameters<typeof buildPath>[0],
+): Promise<Record<string, Function>> {
   const out: Record<string, Function> = {};
   for (const h of spec.hot) {
     const mod = (await import(pathToFileURL(buildPath(build, h.file)).href)) as Record<string, unknown>;
     let fn = mod[h.exportName] as Function | undefined;
-    if (fn !== undefined && h.method !== undefined) fn = (fn as unknown as { prototype: Record<string, Function> }).prototype[h.method];
+    if (fn !== undefined && h.method !== undefined)
+      fn = (fn as unknown as { prototype: Record<string, Function> }).prototype[h.method];
     if (typeof fn !== "function") continue;
     // A shimmer wrapper: report the wrapped original (the wrapper itself is never inlined away).
     const original = (fn as unknown as { __original?: Function }).__original;
@@ -137,7 +141,14 @@ async function loadWorkload(cfg: CommonConfig): Promise<Workload> {
 }
 
 function variantContext(cfg: CommonConfig, spec: WorkloadSpec, warm: (ms: number) => Promise<void>): VariantContext {
-  return { spec, probeLine: cfg.probeLine, entryFile: cfg.entryFile, entryLine: cfg.entryLine, udpPort: cfg.udpPort, warm };
+  return {
+    spec,
+    probeLine: cfg.probeLine,
+    entryFile: cfg.entryFile,
+    entryLine: cfg.entryLine,
+    udpPort: cfg.udpPort,
+    warm,
+  };
 }
 
 async function timed(cfg: ChildConfig): Promise<ChildResult> {
@@ -193,7 +204,8 @@ const FIXED_WARM_AS_MS = 500;
 async function fixedOps(cfg: FixedOpsConfig): Promise<FixedOpsResult> {
   const { spec, variant, run, opsRun } = await loadWorkload(cfg);
   const { warm, n } = cfg.fixedOps;
-  const warmFor = async (ms: number): Promise<void> => void (await run(Math.max(1, Math.round((warm * ms) / FIXED_WARM_AS_MS))));
+  const warmFor = async (ms: number): Promise<void> =>
+    void (await run(Math.max(1, Math.round((warm * ms) / FIXED_WARM_AS_MS))));
   const active = await variant.setup(variantContext(cfg, spec, warmFor));
   await warmFor(FIXED_WARM_AS_MS);
   await active.afterWarmup?.();

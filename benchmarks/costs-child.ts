@@ -152,7 +152,8 @@ async function perHit(cfg: PerHitConfig): Promise<PerHitResult> {
     const probe = rt.probes.attachTo(cfg.target);
     probe.instruments.set("costs", inst);
     probe.start();
-    if (probe.status !== "active") return { rounds, error: `probe ${cfg.target} is ${probe.status}: ${probe.error?.message ?? ""}` };
+    if (probe.status !== "active")
+      return { rounds, error: `probe ${cfg.target} is ${probe.status}: ${probe.error?.message ?? ""}` };
     runFor(cfg.warmMs / 2);
     const hits0 = inst.count;
     const on = runFor(cfg.blockMs);
@@ -169,7 +170,9 @@ async function directOp(d: DirectCall): Promise<Op> {
   const exported = mod[d.exportName] as ((...a: unknown[]) => unknown) | undefined;
   if (typeof exported !== "function") throw new Error(`${d.file} exports no function ${d.exportName}`);
   const self = d.method === undefined ? undefined : Object.create(exported.prototype as object);
-  const fn = (d.method === undefined ? exported : (exported.prototype as Record<string, unknown>)[d.method]) as (...a: unknown[]) => unknown;
+  const fn = (d.method === undefined ? exported : (exported.prototype as Record<string, unknown>)[d.method]) as (
+    ...a: unknown[]
+  ) => unknown;
   if (typeof fn !== "function") throw new Error(`${d.exportName}.${String(d.method)} is not a function`);
   const n = d.calls;
   if (d.args === "char-code") {
@@ -188,7 +191,8 @@ async function directOp(d: DirectCall): Promise<Op> {
   }
   return (i) => {
     let acc = 0;
-    for (let k = 0; k < n; k++) acc += (fn.call(self, "tok", k, 3, null, i & 255, k & 63, 3) as { endOffset: number }).endOffset;
+    for (let k = 0; k < n; k++)
+      acc += (fn.call(self, "tok", k, 3, null, i & 255, k & 63, 3) as { endOffset: number }).endOffset;
     return acc;
   };
 }

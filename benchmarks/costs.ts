@@ -54,18 +54,43 @@ export const PER_HIT_TARGETS: readonly PerHitTarget[] = [
     size: "tiny",
     target: "src/scan/lexer_public.ts:Lexer.computeNewColumn",
     what: "1-line column update, called from a loop",
-    direct: { file: "chevrotain/src/scan/lexer_public.ts", exportName: "Lexer", method: "computeNewColumn", args: "two-ints" },
+    direct: {
+      file: "chevrotain/src/scan/lexer_public.ts",
+      exportName: "Lexer",
+      method: "computeNewColumn",
+      args: "two-ints",
+    },
   },
   {
     workload: "lexer",
     size: "larger",
     target: "src/scan/lexer_public.ts:Lexer.createFullToken",
     what: "token object of 9 fields, called from a loop",
-    direct: { file: "chevrotain/src/scan/lexer_public.ts", exportName: "Lexer", method: "createFullToken", args: "token" },
+    direct: {
+      file: "chevrotain/src/scan/lexer_public.ts",
+      exportName: "Lexer",
+      method: "createFullToken",
+      args: "token",
+    },
   },
-  { workload: "markdown", size: "larger", target: "src/markdown.ts:BlockContext.scanLine", what: "25-line line scanner, per line of a parse" },
-  { workload: "lexer", size: "tiny", target: "src/scan/lexer_public.ts:Lexer.computeNewColumn", what: "the same, per token of a tokenize" },
-  { workload: "library", size: "larger", target: "src/internal/Subscriber.ts:Subscriber.next", what: "rxjs Subscriber.next, per value of a pipeline" },
+  {
+    workload: "markdown",
+    size: "larger",
+    target: "src/markdown.ts:BlockContext.scanLine",
+    what: "25-line line scanner, per line of a parse",
+  },
+  {
+    workload: "lexer",
+    size: "tiny",
+    target: "src/scan/lexer_public.ts:Lexer.computeNewColumn",
+    what: "the same, per token of a tokenize",
+  },
+  {
+    workload: "library",
+    size: "larger",
+    target: "src/internal/Subscriber.ts:Subscriber.next",
+    what: "rxjs Subscriber.next, per value of a pipeline",
+  },
 ];
 
 /** Workloads whose library the size, heap and warm-up measures cover. */
@@ -151,7 +176,11 @@ function runChild(args: readonly string[], prefix: readonly string[] = []): Prom
 }
 
 function firstError(stderr: string): string {
-  return stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("==")).slice(0, 3).join(" | ");
+  return stderr
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("=="))
+    .slice(0, 3)
+    .join(" | ");
 }
 
 function readJson<T>(file: string): T {
@@ -163,7 +192,11 @@ const ratio = (plain: number, diagnose: number): Ratio => ({ plain, diagnose, ra
 // ---------------------------------------------------------------------------------------------
 // per hit
 
-async function measurePerHit(specs: readonly WorkloadSpec[], quick: boolean, log: (line: string) => void): Promise<PerHitMeasure[]> {
+async function measurePerHit(
+  specs: readonly WorkloadSpec[],
+  quick: boolean,
+  log: (line: string) => void,
+): Promise<PerHitMeasure[]> {
   const names = new Set(specs.map((s) => s.name));
   const out: PerHitMeasure[] = [];
   for (const t of PER_HIT_TARGETS.filter((x) => names.has(x.workload))) {
@@ -198,7 +231,9 @@ async function measurePerHit(specs: readonly WorkloadSpec[], quick: boolean, log
             opRatio: median(r.rounds.map((x) => x.onNsPerOp / x.offNsPerOp)),
             ...(r.error ? { error: r.error } : {}),
           };
-    log(`  per hit: ${t.target} (${t.workload}${t.direct ? ", from a loop" : ""}): ${m.nsPerHit === null ? `failed (${m.error})` : `+${m.nsPerHit.toFixed(0)} ns/hit, ${m.hitsPerOp?.toFixed(0)} hits/op`}`);
+    log(
+      `  per hit: ${t.target} (${t.workload}${t.direct ? ", from a loop" : ""}): ${m.nsPerHit === null ? `failed (${m.error})` : `+${m.nsPerHit.toFixed(0)} ns/hit, ${m.hitsPerOp?.toFixed(0)} hits/op`}`,
+    );
     out.push(m);
   }
   return out;
@@ -251,14 +286,21 @@ async function measureHeap(specs: readonly WorkloadSpec[], processes: number, lo
     for (let i = 0; i < processes; i++) {
       for (const build of COMPARED) {
         const resultFile = join(DIR, `heap.${spec.name}.${build}.${i}.json`);
-        const run = await runChild(["--expose-gc", CHILD, "heap", JSON.stringify({ resultFile, module: buildPath(build, `bench/${spec.name}.ts`) })]);
+        const run = await runChild([
+          "--expose-gc",
+          CHILD,
+          "heap",
+          JSON.stringify({ resultFile, module: buildPath(build, `bench/${spec.name}.ts`) }),
+        ]);
         if (!run.ok) throw new Error(`heap child (${spec.name}, ${build}) failed: ${firstError(run.stderr)}`);
         const r = readJson<HeapResult>(resultFile);
         grown[build]!.push(r.after - r.before);
       }
     }
     const bytes = ratio(median(grown["plain"]!), median(grown["diagnose"]!));
-    log(`  heap: ${spec.name}: ${(bytes.plain / 1024).toFixed(0)} KB plain, ${(bytes.diagnose / 1024).toFixed(0)} KB instrumented (${bytes.ratio.toFixed(2)}×)`);
+    log(
+      `  heap: ${spec.name}: ${(bytes.plain / 1024).toFixed(0)} KB plain, ${(bytes.diagnose / 1024).toFixed(0)} KB instrumented (${bytes.ratio.toFixed(2)}×)`,
+    );
     out.push({ workload: spec.name, processes, bytes });
   }
   return out;
@@ -269,7 +311,9 @@ async function measureHeap(specs: readonly WorkloadSpec[], processes: number, lo
 
 /** Op counts whose runs are subtracted: buckets (a, b] of the first hundred ops, then steady. */
 export function warmupLadder(quick: boolean, steadyOps: number): { edges: number[]; steady: [number, number] } {
-  return quick ? { edges: [0, 10, 100], steady: [100, 100 + steadyOps] } : { edges: [0, 1, 2, 5, 10, 20, 50, 100], steady: [100, 100 + steadyOps] };
+  return quick
+    ? { edges: [0, 10, 100], steady: [100, 100 + steadyOps] }
+    : { edges: [0, 1, 2, 5, 10, 20, 50, 100], steady: [100, 100 + steadyOps] };
 }
 
 async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log: (line: string) => void) {
@@ -286,9 +330,13 @@ async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log
       counts.map((n) => async (): Promise<[string, number, number | undefined]> => {
         const resultFile = join(DIR, `ops.${spec.name}.${build}.${n}.json`);
         const cfg = { resultFile, module: buildPath(build, `bench/${spec.name}.ts`), n };
-        const run = await runChild([...NODE_FLAGS, CHILD, "ops", JSON.stringify(cfg)], ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]);
+        const run = await runChild(
+          [...NODE_FLAGS, CHILD, "ops", JSON.stringify(cfg)],
+          ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"],
+        );
         const collected = run.ok ? parseCollected(run.stderr) : undefined;
-        if (collected === undefined) errors.push(`${build}, ${n} ops: ${run.ok ? "no Collected line" : firstError(run.stderr)}`);
+        if (collected === undefined)
+          errors.push(`${build}, ${n} ops: ${run.ok ? "no Collected line" : firstError(run.stderr)}`);
         return [build, n, collected];
       }),
     );
@@ -308,7 +356,10 @@ async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log
     measures.push({
       workload: spec.name,
       buckets,
-      firstHundredOverSteady: { plain: first("plain") / steadyOf("plain"), diagnose: first("diagnose") / steadyOf("diagnose") },
+      firstHundredOverSteady: {
+        plain: first("plain") / steadyOf("plain"),
+        diagnose: first("diagnose") / steadyOf("diagnose"),
+      },
       firstHundredRatio: first("diagnose") / first("plain"),
       errors,
     });
@@ -335,20 +386,29 @@ async function loadableRxjs(): Promise<string[]> {
 }
 
 async function measureColdStart(specs: readonly WorkloadSpec[], processes: number, log: (line: string) => void) {
-  if (!specs.some((s) => s.name === "library") || !existsSync(buildPath("plain", "bench/library.ts"))) return { skipped: "the library workload (rxjs) is not built in this run (add --workload library)" };
+  if (!specs.some((s) => s.name === "library") || !existsSync(buildPath("plain", "bench/library.ts")))
+    return { skipped: "the library workload (rxjs) is not built in this run (add --workload library)" };
   const modules = await loadableRxjs();
   const entry = (build: BuildKind) => {
     const file = join(BUILDS, build, "costs-cold-entry.mjs");
     // Static imports: the graph is linked and evaluated as one, as an application's start-up would.
     const lines = modules.map((m) => `import "./${m}";`);
-    writeFileSync(file, `${lines.join("\n")}\nexport { op } from "./bench/library.js";\nexport const modules = ${modules.length + 1};\n`);
+    writeFileSync(
+      file,
+      `${lines.join("\n")}\nexport { op } from "./bench/library.js";\nexport const modules = ${modules.length + 1};\n`,
+    );
     return file;
   };
   const entries = { plain: entry("plain"), diagnose: entry("diagnose") };
   const load: Record<string, number[]> = { plain: [], diagnose: [] };
   const wall: Record<string, number[]> = { plain: [], diagnose: [] };
   // One unmeasured run each: the first process after a build pays for the disk cache.
-  for (const build of COMPARED) await runChild([CHILD, "cold", JSON.stringify({ resultFile: join(DIR, "cold.warm.json"), entry: entries[build as "plain"] })]);
+  for (const build of COMPARED)
+    await runChild([
+      CHILD,
+      "cold",
+      JSON.stringify({ resultFile: join(DIR, "cold.warm.json"), entry: entries[build as "plain"] }),
+    ]);
   for (let i = 0; i < processes; i++) {
     for (const build of i % 2 === 0 ? COMPARED : [...COMPARED].reverse()) {
       const resultFile = join(DIR, `cold.${build}.${i}.json`);
@@ -360,13 +420,26 @@ async function measureColdStart(specs: readonly WorkloadSpec[], processes: numbe
   }
   const loadAndFirstCallMs = ratio(median(load["plain"]!), median(load["diagnose"]!));
   const processMs = ratio(median(wall["plain"]!), median(wall["diagnose"]!));
-  log(`  cold start: ${modules.length + 1} modules: load + first op ${loadAndFirstCallMs.plain.toFixed(1)} → ${loadAndFirstCallMs.diagnose.toFixed(1)} ms (${loadAndFirstCallMs.ratio.toFixed(2)}×), whole process ${processMs.ratio.toFixed(2)}×`);
-  return { graph: "every rxjs/src/internal module that loads on its own + the library workload", modules: modules.length + 1, processes, loadAndFirstCallMs, processMs };
+  log(
+    `  cold start: ${modules.length + 1} modules: load + first op ${loadAndFirstCallMs.plain.toFixed(1)} → ${loadAndFirstCallMs.diagnose.toFixed(1)} ms (${loadAndFirstCallMs.ratio.toFixed(2)}×), whole process ${processMs.ratio.toFixed(2)}×`,
+  );
+  return {
+    graph: "every rxjs/src/internal module that loads on its own + the library workload",
+    modules: modules.length + 1,
+    processes,
+    loadAndFirstCallMs,
+    processMs,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-export async function measureCosts(specs: readonly WorkloadSpec[], manifest: BuildManifest, opts: CostsOptions, log: (line: string) => void): Promise<CostsResult> {
+export async function measureCosts(
+  specs: readonly WorkloadSpec[],
+  manifest: BuildManifest,
+  opts: CostsOptions,
+  log: (line: string) => void,
+): Promise<CostsResult> {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
   const built = specs.filter((s) => manifest.workloads[s.name] !== undefined);
@@ -374,8 +447,16 @@ export async function measureCosts(specs: readonly WorkloadSpec[], manifest: Bui
   const none = (what: string) => ({ skipped: `no third-party workload selected for ${what}` });
   log("costs beyond the off state:");
   const perHit = !opts.perHit ? { skipped: "disabled with --no-per-hit" } : await measurePerHit(built, opts.quick, log);
-  const size = !opts.size ? { skipped: "disabled with --no-size" } : third.length === 0 ? none("sizes") : measureSizes(third);
-  const heap = !opts.heap ? { skipped: "disabled with --no-heap" } : third.length === 0 ? none("heap") : await measureHeap(third, opts.quick ? 3 : 9, log);
+  const size = !opts.size
+    ? { skipped: "disabled with --no-size" }
+    : third.length === 0
+      ? none("sizes")
+      : measureSizes(third);
+  const heap = !opts.heap
+    ? { skipped: "disabled with --no-heap" }
+    : third.length === 0
+      ? none("heap")
+      : await measureHeap(third, opts.quick ? 3 : 9, log);
   const warmupOn = opts.warmup ?? !opts.quick;
   // --quick counts one workload's curve, with three buckets: callgrind runs are ~50× slower.
   const warmupSpecs = opts.quick ? third.slice(0, 1) : third;
@@ -384,7 +465,9 @@ export async function measureCosts(specs: readonly WorkloadSpec[], manifest: Bui
     : warmupSpecs.length === 0
       ? none("the warm-up curve")
       : await measureWarmup(warmupSpecs, opts.quick, log);
-  const coldStart = !opts.coldStart ? { skipped: "disabled with --no-cold-start" } : await measureColdStart(built, opts.quick ? 3 : 11, log);
+  const coldStart = !opts.coldStart
+    ? { skipped: "disabled with --no-cold-start" }
+    : await measureColdStart(built, opts.quick ? 3 : 11, log);
   return { perHit, size, heap, warmup, coldStart };
 }
 
@@ -426,8 +509,18 @@ export function costRows(c: CostsResult, build: BuildRatios): Row[] {
   const ns = (n: number) => `${n >= 0 ? "+" : ""}${n.toFixed(0)} ns`;
   const tiny = hits("tiny");
   const larger = hits("larger");
-  rows.push({ measure: 'no-op "call" probe on a tiny hot function, per hit', now: span(tiny, ns), goal: "≤ 50 ns on every workload", met: all(tiny, (n) => n <= 50) });
-  rows.push({ measure: "same on larger functions", now: span(larger, ns), goal: "≤ 30 ns", met: all(larger, (n) => n <= 30) });
+  rows.push({
+    measure: 'no-op "call" probe on a tiny hot function, per hit',
+    now: span(tiny, ns),
+    goal: "≤ 50 ns on every workload",
+    met: all(tiny, (n) => n <= 50),
+  });
+  rows.push({
+    measure: "same on larger functions",
+    now: span(larger, ns),
+    goal: "≤ 30 ns",
+    met: all(larger, (n) => n <= 30),
+  });
   const raw = "skipped" in c.size ? [] : c.size.map((s) => s.raw.ratio);
   const gz = "skipped" in c.size ? [] : c.size.map((s) => s.gzip.ratio);
   rows.push({
@@ -436,12 +529,25 @@ export function costRows(c: CostsResult, build: BuildRatios): Row[] {
     goal: "≤ 2.0× / ≤ 1.6×",
     met: raw.length === 0 ? null : raw.every((n) => n <= 2) && gz.every((n) => n <= 1.6),
   });
-  const one = (n: number | null, goal: number) => ({ now: n === null ? "not measured" : x2(n), met: n === null ? null : n <= goal });
-  rows.push({ measure: "`instrument()` + strip vs plain SWC strip, in-process, warmed", ...one(build.instrumentVsStrip, 3), goal: "≤ 3×" });
+  const one = (n: number | null, goal: number) => ({
+    now: n === null ? "not measured" : x2(n),
+    met: n === null ? null : n <= goal,
+  });
+  rows.push({
+    measure: "`instrument()` + strip vs plain SWC strip, in-process, warmed",
+    ...one(build.instrumentVsStrip, 3),
+    goal: "≤ 3×",
+  });
   rows.push({ measure: "`tspc` with the plugin vs `tsc`", ...one(build.tspcVsTsc, 1.3), goal: "≤ 1.3×" });
   const heap = "skipped" in c.heap ? [] : c.heap.map((h) => h.bytes.ratio);
-  rows.push({ measure: "heap after loading a library, instrumented ÷ plain", now: span(heap, x2), goal: "≤ 1.5×", met: all(heap, (n) => n <= 1.5) });
-  const warm = "skipped" in c.warmup ? [] : c.warmup.measures.map((m) => m.firstHundredRatio).filter((n) => Number.isFinite(n));
+  rows.push({
+    measure: "heap after loading a library, instrumented ÷ plain",
+    now: span(heap, x2),
+    goal: "≤ 1.5×",
+    met: all(heap, (n) => n <= 1.5),
+  });
+  const warm =
+    "skipped" in c.warmup ? [] : c.warmup.measures.map((m) => m.firstHundredRatio).filter((n) => Number.isFinite(n));
   rows.push({
     measure: "warm-up: instructions of the first hundred ops, instrumented ÷ plain",
     now: span(warm, x2),
@@ -454,13 +560,20 @@ export function costRows(c: CostsResult, build: BuildRatios): Row[] {
 }
 
 function mdTable(head: string[], rows: string[][]): string {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 const metCell = (m: boolean | null) => (m === null ? "—" : m ? "met" : "not met");
 
 export function costsSummary(c: CostsResult, build: BuildRatios): string {
-  return mdTable(["measure (ratios: instrumented ÷ plain)", "now", "goal", ""], costRows(c, build).map((r) => [r.measure, r.now, r.goal, metCell(r.met)]));
+  return mdTable(
+    ["measure (ratios: instrumented ÷ plain)", "now", "goal", ""],
+    costRows(c, build).map((r) => [r.measure, r.now, r.goal, metCell(r.met)]),
+  );
 }
 
 export function costsText(c: CostsResult | undefined, build: BuildRatios): string {
@@ -471,7 +584,7 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
     "",
     costsSummary(c, build),
     "",
-    "**Per hit** of a no-op `\"call\"` probe (instrumented build; one process per function: blocks with the probe off and on alternate, each after its own warm-up; (on − off) ÷ hits per op, median and min–max of the rounds):",
+    '**Per hit** of a no-op `"call"` probe (instrumented build; one process per function: blocks with the probe off and on alternate, each after its own warm-up; (on − off) ÷ hits per op, median and min–max of the rounds):',
     "",
     "skipped" in c.perHit
       ? `Skipped: ${c.perHit.skipped}.`
@@ -485,7 +598,9 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
             m.hitsPerOp === null ? "—" : m.hitsPerOp.toFixed(0),
             m.offNsPerOp === null ? "—" : m.offNsPerOp.toFixed(0),
             m.opRatio === null ? "—" : x2(m.opRatio),
-            m.nsPerHit === null ? `failed: ${m.error ?? "?"}` : `+${m.nsPerHit.toFixed(0)} (${m.min!.toFixed(0)}–${m.max!.toFixed(0)})`,
+            m.nsPerHit === null
+              ? `failed: ${m.error ?? "?"}`
+              : `+${m.nsPerHit.toFixed(0)} (${m.min!.toFixed(0)}–${m.max!.toFixed(0)})`,
           ]),
         ),
     "",
@@ -495,7 +610,13 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
       ? `Skipped: ${c.size.skipped}.`
       : mdTable(
           ["workload", "raw plain → instrumented", "raw ratio", "gzip plain → instrumented", "gzip ratio"],
-          c.size.map((s) => [s.workload, `${kb(s.raw.plain)} → ${kb(s.raw.diagnose)}`, x2(s.raw.ratio), `${kb(s.gzip.plain)} → ${kb(s.gzip.diagnose)}`, x2(s.gzip.ratio)]),
+          c.size.map((s) => [
+            s.workload,
+            `${kb(s.raw.plain)} → ${kb(s.raw.diagnose)}`,
+            x2(s.raw.ratio),
+            `${kb(s.gzip.plain)} → ${kb(s.gzip.diagnose)}`,
+            x2(s.gzip.ratio),
+          ]),
         ),
     "",
     "**Heap** used after a full GC once the workload's module graph is loaded, minus before importing it (`--expose-gc`, median of processes):",
@@ -504,7 +625,13 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
       ? `Skipped: ${c.heap.skipped}.`
       : mdTable(
           ["workload", "processes per build", "plain", "instrumented", "ratio"],
-          c.heap.map((h) => [h.workload, String(h.processes), kb(h.bytes.plain), kb(h.bytes.diagnose), x2(h.bytes.ratio)]),
+          c.heap.map((h) => [
+            h.workload,
+            String(h.processes),
+            kb(h.bytes.plain),
+            kb(h.bytes.diagnose),
+            x2(h.bytes.ratio),
+          ]),
         ),
     "",
     "**Warm-up curve**: instructions per op by op index, from a fresh process (callgrind, Node with `--predictable --predictable-gc-schedule`; I(b) − I(a) over ops a+1…b):",
@@ -517,7 +644,12 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
       parts.push(
         mdTable(
           [`${m.workload}: ops`, "plain instr/op", "instrumented instr/op", "ratio"],
-          m.buckets.map((b) => [b.steady ? `steady (${b.from + 1}–${b.to})` : b.to - b.from === 1 ? `${b.to}` : `${b.from + 1}–${b.to}`, b.plain.toFixed(0), b.diagnose.toFixed(0), x2(b.ratio)]),
+          m.buckets.map((b) => [
+            b.steady ? `steady (${b.from + 1}–${b.to})` : b.to - b.from === 1 ? `${b.to}` : `${b.from + 1}–${b.to}`,
+            b.plain.toFixed(0),
+            b.diagnose.toFixed(0),
+            x2(b.ratio),
+          ]),
         ),
         "",
         `First hundred ops ÷ steady state: plain ${x2(m.firstHundredOverSteady.plain)}, instrumented ${x2(m.firstHundredOverSteady.diagnose)}; instrumented ÷ plain over the first hundred: ${x2(m.firstHundredRatio)}.${m.errors.length ? ` Errors: ${m.errors.join("; ")}` : ""}`,
@@ -525,7 +657,11 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
       );
     }
   }
-  parts.push("", "**Cold start**: one process loads a large module graph and runs one op (median of processes, builds alternating):", "");
+  parts.push(
+    "",
+    "**Cold start**: one process loads a large module graph and runs one op (median of processes, builds alternating):",
+    "",
+  );
   if ("skipped" in c.coldStart) parts.push(`Skipped: ${c.coldStart.skipped}.`);
   else {
     const cs = c.coldStart;

@@ -101,7 +101,11 @@ function countInstructions(cfg: FixedOpsConfig): Promise<Count> {
       const stderr = Buffer.concat(err).toString("utf8");
       const fail = (why: string) => resolve({ collected: undefined, error: why });
       if (code !== 0) {
-        const text = stderr.split("\n").filter((l) => !l.startsWith("==")).slice(0, 6).join(" | ");
+        const text = stderr
+          .split("\n")
+          .filter((l) => !l.startsWith("=="))
+          .slice(0, 6)
+          .join(" | ");
         return fail(`exit ${code ?? signal}: ${text}`);
       }
       let result: FixedOpsResult;
@@ -113,7 +117,11 @@ function countInstructions(cfg: FixedOpsConfig): Promise<Count> {
       // Guards the subtraction: the child must have run exactly the ops asked for.
       if (result.ops !== cfg.fixedOps.n) return fail(`ran ${result.ops} ops, not ${cfg.fixedOps.n}`);
       const collected = parseCollected(stderr);
-      resolve(collected === undefined ? { collected, error: "no `Collected :` line from callgrind" } : { collected, error: undefined });
+      resolve(
+        collected === undefined
+          ? { collected, error: "no `Collected :` line from callgrind" }
+          : { collected, error: undefined },
+      );
     });
   });
 }
@@ -170,7 +178,10 @@ export async function measureInstructions(
       };
       const count = await countInstructions(cfg);
       done++;
-      const what = count.collected === undefined ? `failed (${count.error})` : `${count.collected.toLocaleString("en-US")} instructions`;
+      const what =
+        count.collected === undefined
+          ? `failed (${count.error})`
+          : `${count.collected.toLocaleString("en-US")} instructions`;
       log(`  [${done}/${total}] ${spec.name} / ${variant}, ${n} measured ops: ${what}`);
       return count;
     }),
@@ -181,7 +192,10 @@ export async function measureInstructions(
   const perOp = pairs.map(({ spec }, i) => {
     const withOps = counts[2 * i]!;
     const withoutOps = counts[2 * i + 1]!;
-    const value = withOps.collected !== undefined && withoutOps.collected !== undefined ? (withOps.collected - withoutOps.collected) / spec.instructionOps : NaN;
+    const value =
+      withOps.collected !== undefined && withoutOps.collected !== undefined
+        ? (withOps.collected - withoutOps.collected) / spec.instructionOps
+        : NaN;
     return { withOps, withoutOps, value };
   });
   const results = pairs.map(({ spec, variant }, i): InstructionResult => {

@@ -99,7 +99,8 @@ async function main(): Promise<void> {
     t = performance.now();
     const r1 = await mgr.apply();
     if (round > 0) allNew.push(performance.now() - t);
-    if (r1.attached.length !== cfg.specs) throw new Error(`attached ${r1.attached.length} of ${cfg.specs}: ${JSON.stringify(r1.refused.slice(0, 2))}`);
+    if (r1.attached.length !== cfg.specs)
+      throw new Error(`attached ${r1.attached.length} of ${cfg.specs}: ${JSON.stringify(r1.refused.slice(0, 2))}`);
     if (round < 3) {
       mgr.specs.clear();
       await mgr.apply();

@@ -26,15 +26,20 @@ export function measureManager(quick: boolean, log: (line: string) => void): Man
   mkdirSync(DIR, { recursive: true });
   writeFileSync(join(DIR, "package.json"), '{ "type": "module" }\n');
   let src = "";
-  for (let k = 0; k < specs + 2; k++) src += `export function f${k}(a: number, b: number): number {\n  const c = a + b * ${(k % 7) + 1};\n  return c > 50 ? c - b : c * 2;\n}\n`;
+  for (let k = 0; k < specs + 2; k++)
+    src += `export function f${k}(a: number, b: number): number {\n  const c = a + b * ${(k % 7) + 1};\n  return c > 50 ? c - b : c * 2;\n}\n`;
   const file = join(DIR, "bench", "fns.ts");
   const r = instrument(src, file, { root: DIR, packageName: "bench", module: "esm", sourceMap: false });
   writeFileSync(join(DIR, "fns.js"), strip(r.code, file).code);
   log(`manager: apply() with ${specs} specs; churn ${cycles} add/remove cycles`);
   const resultFile = join(DIR, "result.json");
   const cfg = { dir: DIR, specs, cycles, resultFile, runtime: pathToFileURL(join(DIST, "runtime", "index.js")).href };
-  const run = spawnSync(process.execPath, ["--expose-gc", CHILD, JSON.stringify(cfg)], { encoding: "utf8", timeout: 300_000 });
-  if (run.status !== 0) return `manager child failed (exit ${run.status}): ${run.stderr.trim().split("\n").slice(0, 4).join(" | ")}`;
+  const run = spawnSync(process.execPath, ["--expose-gc", CHILD, JSON.stringify(cfg)], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  if (run.status !== 0)
+    return `manager child failed (exit ${run.status}): ${run.stderr.trim().split("\n").slice(0, 4).join(" | ")}`;
   const res = JSON.parse(readFileSync(resultFile, "utf8")) as ManagerChildResult;
   return { ...res, goals: { applyNoneChangedMs: 5, applyAllNewMs: 50, heapGrowthBytes: 1_048_576 } };
 }

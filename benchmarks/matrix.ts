@@ -89,7 +89,9 @@ interface Run {
 
 function runChild(cfg: ChildConfig, timeoutMs: number): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CHILD_FLAGS, CHILD, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...CHILD_FLAGS, CHILD, JSON.stringify(cfg)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));

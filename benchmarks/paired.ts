@@ -41,7 +41,10 @@ export function pairByRound(
 }
 
 /** Per-round ratio variant ÷ baseline (process medians of the same round). */
-export function pairedRatio(variant: readonly (number | null | undefined)[], baseline: readonly (number | null | undefined)[]): Paired {
+export function pairedRatio(
+  variant: readonly (number | null | undefined)[],
+  baseline: readonly (number | null | undefined)[],
+): Paired {
   return pairByRound(variant, baseline, (v, b) => v / b);
 }
 

@@ -50,7 +50,10 @@ export async function measurePropagation(changes: number, log: (line: string) =>
   let store: SpecStore | undefined;
   try {
     mkdirSync(join(dir, "src"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "propagation-child", private: true, type: "module" }));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "propagation-child", private: true, type: "module" }),
+    );
     writeFileSync(join(dir, "src", "main.ts"), CHILD_SOURCE);
     const specFile = join(dir, "diagnose-specs.json");
     store = fileStore(specFile);
@@ -60,7 +63,11 @@ export async function measurePropagation(changes: number, log: (line: string) =>
     env["DIAGNOSE_STORE"] = `file:${specFile}`;
     env["DIAGNOSE_PROCESS_ID"] = "propagation-child";
     const register = pathToFileURL(join(DIST, "integrations", "node", "register.js")).href;
-    const proc = spawn(process.execPath, ["--import", register, "src/main.ts"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--import", register, "src/main.ts"], {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child = proc;
     let stderr = "";
     proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -72,29 +79,52 @@ export async function measurePropagation(changes: number, log: (line: string) =>
       const m = /^Probe \(bench\) = (\d+)$/.exec(line);
       if (m !== null && !seen.has(m[1]!)) seen.set(m[1]!, performance.now());
     });
-    await waitFor("the child to start", () => ready, 20_000, () => proc.exitCode !== null && `it exited: ${stderr}`);
+    await waitFor(
+      "the child to start",
+      () => ready,
+      20_000,
+      () => proc.exitCode !== null && `it exited: ${stderr}`,
+    );
 
     const applied: number[] = [];
     const status: number[] = [];
     for (let i = 0; i < changes; i++) {
-      const doc = buildSpecDocument(SPEC_ID, { target: TARGET, type: "log", name: "bench", value: String(1000 + i) }, dir);
+      const doc = buildSpecDocument(
+        SPEC_ID,
+        { target: TARGET, type: "log", name: "bench", value: String(1000 + i) },
+        dir,
+      );
       const current = (await store.list()).specs.find((s) => s.id === SPEC_ID);
       await store.put(SPEC_ID, doc, { expectedVersion: current?.version ?? null });
       const written = performance.now();
       const key = String(1000 + i);
-      await waitFor(`change ${i} to be applied`, () => seen.has(key), 10_000, () => proc.exitCode !== null && `the child exited: ${stderr}`);
+      await waitFor(
+        `change ${i} to be applied`,
+        () => seen.has(key),
+        10_000,
+        () => proc.exitCode !== null && `the child exited: ${stderr}`,
+      );
       applied.push(seen.get(key)! - written);
       const lm = (doc["lastmodified"] as Date).getTime();
       const s = store;
       await waitForAsync(`change ${i}'s status`, async () => {
         const reports = await s.listStatus();
         const st = reports.find((r) => r.processId === "propagation-child")?.specs[SPEC_ID];
-        return st !== undefined && st.lm instanceof Date && st.lm.getTime() === lm && (st.state === "applied" || st.state === "emitting");
+        return (
+          st !== undefined &&
+          st.lm instanceof Date &&
+          st.lm.getTime() === lm &&
+          (st.state === "applied" || st.state === "emitting")
+        );
       });
       status.push(performance.now() - written);
       if ((i + 1) % 10 === 0) log(`  propagation: ${i + 1}/${changes} changes`);
     }
-    const sum = (xs: number[]) => ({ p50: round(quantile(xs, 0.5)), p99: round(quantile(xs, 0.99)), max: round(Math.max(...xs)) });
+    const sum = (xs: number[]) => ({
+      p50: round(quantile(xs, 0.5)),
+      p99: round(quantile(xs, 0.99)),
+      max: round(Math.max(...xs)),
+    });
     const a = sum(applied);
     const s = sum(status);
     return { changes, appliedMs: a, statusMs: s, goalMs: 500, met: a.p99 <= 500 && s.p99 <= 500 };
@@ -137,7 +167,11 @@ async function waitForAsync(what: string, test: () => Promise<boolean>, ms = 10_
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const args = process.argv.slice(2);
-  const n = args.includes("--changes") ? Number(args[args.indexOf("--changes") + 1]) : args.includes("--quick") ? 10 : 50;
+  const n = args.includes("--changes")
+    ? Number(args[args.indexOf("--changes") + 1])
+    : args.includes("--quick")
+      ? 10
+      : 50;
   measurePropagation(n, (l) => console.log(l)).then(
     (r) => console.log(formatPropagation(r)),
     (e: unknown) => {

@@ -33,7 +33,16 @@ export interface Results {
   readonly cpus: string;
   readonly timing: TimingConfig;
   readonly seconds: number;
-  readonly workloads: { name: string; title: string; callTarget: string; lineTarget: string; sites: number; functions: number; plainBytes: number; diagnoseBytes: number }[];
+  readonly workloads: {
+    name: string;
+    title: string;
+    callTarget: string;
+    lineTarget: string;
+    sites: number;
+    functions: number;
+    plainBytes: number;
+    diagnoseBytes: number;
+  }[];
   readonly variants: { name: string; kind: string; build: string; description: string }[];
   readonly results: PairResult[];
   readonly instructions: InstructionsSection | { skipped: string };
@@ -60,25 +69,54 @@ export interface Results {
 
 export function environment(): Pick<Results, "node" | "v8" | "platform" | "cpus"> {
   const c = cpus();
-  return { node: process.version, v8: process.versions.v8, platform: `${process.platform} ${process.arch}`, cpus: `${c.length} × ${c[0]?.model ?? "?"}` };
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: `${c.length} × ${c[0]?.model ?? "?"}`,
+  };
 }
 
-export function describe(specs: readonly WorkloadSpec[], variants: readonly Variant[], manifest: BuildManifest): Pick<Results, "workloads" | "variants"> {
+export function describe(
+  specs: readonly WorkloadSpec[],
+  variants: readonly Variant[],
+  manifest: BuildManifest,
+): Pick<Results, "workloads" | "variants"> {
   return {
     workloads: specs.map((s) => {
       const b = manifest.workloads[s.name]!;
-      return { name: s.name, title: s.title, callTarget: s.call.target, lineTarget: `${s.line.target} line:${b.probeLine}`, sites: b.sites, functions: b.functions, plainBytes: b.plainBytes, diagnoseBytes: b.diagnoseBytes };
+      return {
+        name: s.name,
+        title: s.title,
+        callTarget: s.call.target,
+        lineTarget: `${s.line.target} line:${b.probeLine}`,
+        sites: b.sites,
+        functions: b.functions,
+        plainBytes: b.plainBytes,
+        diagnoseBytes: b.diagnoseBytes,
+      };
     }),
     variants: variants.map((v) => ({ name: v.name, kind: v.kind, build: v.build, description: v.description })),
   };
 }
 
 const fmtNs = (n: number): string =>
-  Number.isNaN(n) ? "—" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} ms` : n >= 1e3 ? `${(n / 1e3).toFixed(2)} µs` : `${n.toFixed(n < 10 ? 2 : 1)} ns`;
-const fmtRatio = (r: number): string => (Number.isNaN(r) ? "—" : r >= 100 ? `${Math.round(r).toLocaleString("en-US")}×` : `${r.toFixed(r < 10 ? 3 : 1)}×`);
+  Number.isNaN(n)
+    ? "—"
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} ms`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(2)} µs`
+        : `${n.toFixed(n < 10 ? 2 : 1)} ns`;
+const fmtRatio = (r: number): string =>
+  Number.isNaN(r) ? "—" : r >= 100 ? `${Math.round(r).toLocaleString("en-US")}×` : `${r.toFixed(r < 10 ? 3 : 1)}×`;
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 function pick(r: Results, w: string, v: string): PairResult | undefined {
@@ -96,7 +134,10 @@ function ratioCell(p: PairResult | undefined): string {
 
 function ratioTable(r: Results): string {
   const vs = r.variants.map((v) => v.name);
-  return table(["workload", ...vs], r.workloads.map((w) => [w.name, ...vs.map((v) => ratioCell(pick(r, w.name, v)))]));
+  return table(
+    ["workload", ...vs],
+    r.workloads.map((w) => [w.name, ...vs.map((v) => ratioCell(pick(r, w.name, v)))]),
+  );
 }
 
 function nsTable(r: Results): string {
@@ -128,13 +169,22 @@ function instructionsTable(r: Results): string {
   };
   const opsOf = (w: string) => rows.find((y) => y.workload === w)?.ops.n.toLocaleString("en-US") ?? "—";
   const workloads = [...new Set(rows.map((x) => x.workload))];
-  return table(["workload", "ops (warm = measured)", ...vs], workloads.map((w) => [w, opsOf(w), ...vs.map((v) => cell(w, v))]));
+  return table(
+    ["workload", "ops (warm = measured)", ...vs],
+    workloads.map((w) => [w, opsOf(w), ...vs.map((v) => cell(w, v))]),
+  );
 }
 
 function perHitTable(r: Results): string {
-  const vs = r.variants.filter((v) => r.results.some((x) => x.variant === v.name && x.extraNsPerHit !== null)).map((v) => v.name);
+  const vs = r.variants
+    .filter((v) => r.results.some((x) => x.variant === v.name && x.extraNsPerHit !== null))
+    .map((v) => v.name);
   return table(
-    ["workload", "hits/op", ...vs.map((v) => `${v} (vs ${r.results.find((x) => x.variant === v && x.extraAgainst)?.extraAgainst ?? "?"})`)],
+    [
+      "workload",
+      "hits/op",
+      ...vs.map((v) => `${v} (vs ${r.results.find((x) => x.variant === v && x.extraAgainst)?.extraAgainst ?? "?"})`),
+    ],
     r.workloads.map((w) => [
       w.name,
       String(pick(r, w.name, "call-noop")?.hitsPerOp ?? "—"),
@@ -172,10 +222,13 @@ function deoptTable(r: Results): string {
   const vs = r.variants.map((v) => v.name);
   return table(
     ["workload", ...vs],
-    r.workloads.map((w) => [w.name, ...vs.map((v) => {
-      const p = pick(r, w.name, v);
-      return p ? `${p.optimization.deoptsWhileMeasuring}/${p.optimization.deoptsTotal}` : "—";
-    })]),
+    r.workloads.map((w) => [
+      w.name,
+      ...vs.map((v) => {
+        const p = pick(r, w.name, v);
+        return p ? `${p.optimization.deoptsWhileMeasuring}/${p.optimization.deoptsTotal}` : "—";
+      }),
+    ]),
   );
 }
 
@@ -187,7 +240,9 @@ function targetTable(r: Results): string {
       t.measure,
       t.bar,
       t.met === null ? "not measured" : t.met ? "yes" : "**no**",
-      Object.entries(t.measured).map(([w, m]) => `${w} ${m}`).join("; "),
+      Object.entries(t.measured)
+        .map(([w, m]) => `${w} ${m}`)
+        .join("; "),
     ]),
   );
 }
@@ -201,10 +256,19 @@ function buildSideText(r: Results): string {
     "",
     table(
       ["tool", "time (median)", "output raw", "output gzip", "note"],
-      b.tools.map((t) => [t.tool, t.ms === null ? "—" : `${t.ms.toFixed(0)} ms`, t.output ? kb(t.output.raw) : "—", t.output ? kb(t.output.gzip) : "—", t.note ?? ""]),
+      b.tools.map((t) => [
+        t.tool,
+        t.ms === null ? "—" : `${t.ms.toFixed(0)} ms`,
+        t.output ? kb(t.output.raw) : "—",
+        t.output ? kb(t.output.gzip) : "—",
+        t.note ?? "",
+      ]),
     ),
     "",
-    table(["ratio", "value"], Object.entries(b.ratios).map(([k, v]) => [k, v === null ? "—" : `${v.toFixed(2)}×`])),
+    table(
+      ["ratio", "value"],
+      Object.entries(b.ratios).map(([k, v]) => [k, v === null ? "—" : `${v.toFixed(2)}×`]),
+    ),
   ].join("\n");
 }
 
@@ -212,24 +276,42 @@ function transformerLimitsText(r: Results): string {
   const t = r.transformerLimits;
   if (t === undefined) return "Skipped: disabled with --no-scale.";
   const depth = (n: number | null) => (n === null ? "—" : n.toLocaleString("en-US"));
-  const vsPlain = (n: number | null) => (n === null || t.recursion.plain === null ? "—" : `${((n / t.recursion.plain) * 100).toFixed(0)}%`);
+  const vsPlain = (n: number | null) =>
+    n === null || t.recursion.plain === null ? "—" : `${((n / t.recursion.plain) * 100).toFixed(0)}%`;
   return [
     "`instrument()` on one generated file of small exported functions (each outlined), with a source map:",
     "",
     table(
       ["functions", "source", "time", "per function", "per function vs smallest"],
-      t.instrumentScale.map((row, i) => [row.functions.toLocaleString("en-US"), `${(row.bytes / 1024).toFixed(0)} KiB`, `${row.ms.toFixed(0)} ms`, `${row.usPerFunction.toFixed(0)} µs`, `${t.perFunctionRatios[i]!.toFixed(2)}×`]),
+      t.instrumentScale.map((row, i) => [
+        row.functions.toLocaleString("en-US"),
+        `${(row.bytes / 1024).toFixed(0)} KiB`,
+        `${row.ms.toFixed(0)} ms`,
+        `${row.usPerFunction.toFixed(0)} µs`,
+        `${t.perFunctionRatios[i]!.toFixed(2)}×`,
+      ]),
     ),
     "",
-    "Deepest recursion of `down(n) = n === 0 ? 0 : 1 + down(n - 1)` (default stack, each build in its own process; \"on\": a probe with one counting instrument, every call fired):",
+    'Deepest recursion of `down(n) = n === 0 ? 0 : 1 + down(n - 1)` (default stack, each build in its own process; "on": a probe with one counting instrument, every call fired):',
     "",
-    table(["build", "depth", "vs plain"], [
-      ["plain", depth(t.recursion.plain), vsPlain(t.recursion.plain)],
-      ["outlined, off", depth(t.recursion.off), vsPlain(t.recursion.off)],
-      ["outlined, probe on", depth(t.recursion.on), vsPlain(t.recursion.on)],
-      ["in place (outline: false), off", depth(t.recursion.inPlaceOff ?? null), vsPlain(t.recursion.inPlaceOff ?? null)],
-      ["in place (outline: false), probe on", depth(t.recursion.inPlaceOn ?? null), vsPlain(t.recursion.inPlaceOn ?? null)],
-    ]),
+    table(
+      ["build", "depth", "vs plain"],
+      [
+        ["plain", depth(t.recursion.plain), vsPlain(t.recursion.plain)],
+        ["outlined, off", depth(t.recursion.off), vsPlain(t.recursion.off)],
+        ["outlined, probe on", depth(t.recursion.on), vsPlain(t.recursion.on)],
+        [
+          "in place (outline: false), off",
+          depth(t.recursion.inPlaceOff ?? null),
+          vsPlain(t.recursion.inPlaceOff ?? null),
+        ],
+        [
+          "in place (outline: false), probe on",
+          depth(t.recursion.inPlaceOn ?? null),
+          vsPlain(t.recursion.inPlaceOn ?? null),
+        ],
+      ],
+    ),
     ...(t.errors.length > 0 ? ["", `Errors: ${t.errors.join("; ")}`] : []),
   ].join("\n");
 }
@@ -246,14 +328,23 @@ function scaleText(r: Results): string {
     rows.push(["heap growth (after gc)", mb(p.heapBytes), mb(d.heapBytes)]);
     rows.push(["RSS growth", mb(p.rssBytes), mb(d.rssBytes)]);
     rows.push(["unprobed `m0.f0`, nothing probed", fmtNs(p.unprobedNsPerCall), fmtNs(d.unprobedNsPerCall)]);
-    if (d.attach) rows.push([`start ${d.attach.probes.toLocaleString("en-US")} probes`, "", `${d.attach.totalMs.toFixed(0)} ms (${d.attach.perProbeUs.toFixed(1)} µs each)`]);
-    if (d.attachDetachOneUs !== undefined) rows.push(["attach + detach one more probe while they are on", "", `${d.attachDetachOneUs.toFixed(1)} µs`]);
-    if (d.unprobedNsPerCallWhileProbed !== undefined) rows.push(["unprobed `m0.f0` while they are on", "", fmtNs(d.unprobedNsPerCallWhileProbed)]);
+    if (d.attach)
+      rows.push([
+        `start ${d.attach.probes.toLocaleString("en-US")} probes`,
+        "",
+        `${d.attach.totalMs.toFixed(0)} ms (${d.attach.perProbeUs.toFixed(1)} µs each)`,
+      ]);
+    if (d.attachDetachOneUs !== undefined)
+      rows.push(["attach + detach one more probe while they are on", "", `${d.attachDetachOneUs.toFixed(1)} µs`]);
+    if (d.unprobedNsPerCallWhileProbed !== undefined)
+      rows.push(["unprobed `m0.f0` while they are on", "", fmtNs(d.unprobedNsPerCallWhileProbed)]);
     if (d.detachAllMs !== undefined) rows.push(["remove them all", "", `${d.detachAllMs.toFixed(0)} ms`]);
   }
   return [
     `${s.modules} generated modules, ${s.functions.toLocaleString("en-US")} functions, **${s.sites.toLocaleString("en-US")} sites**` +
-      (s.heapBytesPerSite !== null ? `; heap per registered site ≈ ${s.heapBytesPerSite.toFixed(0)} B (instrumented code + site table + flags).` : "."),
+      (s.heapBytesPerSite !== null
+        ? `; heap per registered site ≈ ${s.heapBytesPerSite.toFixed(0)} B (instrumented code + site table + flags).`
+        : "."),
     "",
     rows.length ? table(["", "plain", "instrumented"], rows) : "",
     ...s.errors.map((e) => `\nError: ${e}`),
@@ -269,7 +360,12 @@ function budgetsText(r: Results): string {
     `A loop calling a one-line instrumented function, ns per call, medians of ${b.rounds} alternating rounds in one process.`,
     "",
     table(
-      ["untouched", "instrument firing", "same, under the budgets (no budget hit)", "every hit skipped by the rate limit"],
+      [
+        "untouched",
+        "instrument firing",
+        "same, under the budgets (no budget hit)",
+        "every hit skipped by the rate limit",
+      ],
       [[fmtNs(c.untouched), fmtNs(c.firing), fmtNs(c.firingBudgeted), fmtNs(c.skipped)]],
     ),
     "",
@@ -288,7 +384,13 @@ function safeExpressionsText(r: Results): string {
     "",
     table(
       ["expression", "hand-written", "js", "safe", "safe ÷ js"],
-      s.cases.map((c) => [`\`${c.expression}\``, fmtNs(c.handWrittenNs), fmtNs(c.jsNs), fmtNs(c.safeNs), `${c.ratio.toFixed(2)}×${c.ratio <= 2 ? "" : " (over 2×)"}`]),
+      s.cases.map((c) => [
+        `\`${c.expression}\``,
+        fmtNs(c.handWrittenNs),
+        fmtNs(c.jsNs),
+        fmtNs(c.safeNs),
+        `${c.ratio.toFixed(2)}×${c.ratio <= 2 ? "" : " (over 2×)"}`,
+      ]),
     ),
     "",
     `Compile + first evaluation per expression (${s.compileUs.texts} distinct texts): js ${s.compileUs.js.toFixed(1)} µs, safe ${s.compileUs.safe.toFixed(1)} µs.`,
@@ -297,7 +399,13 @@ function safeExpressionsText(r: Results): string {
       ? `Instructions per evaluation: ${s.instructions === undefined ? "not counted" : `skipped: ${s.instructions.skipped}`}.`
       : table(
           ["expression", "instructions: hand-written", "js", "safe", "safe ÷ js"],
-          s.instructions.map((c) => [`\`${c.expression}\``, c.hand.toFixed(0), c.js.toFixed(0), c.safe.toFixed(0), `${c.ratio.toFixed(2)}×`]),
+          s.instructions.map((c) => [
+            `\`${c.expression}\``,
+            c.hand.toFixed(0),
+            c.js.toFixed(0),
+            c.safe.toFixed(0),
+            `${c.ratio.toFixed(2)}×`,
+          ]),
         ),
     ...s.errors.map((e) => `\nError: ${e}`),
   ].join("\n");
@@ -350,11 +458,24 @@ strip; rxjs is compiled from the sources in its npm package the same way.
 
 ## Workloads
 
-${table(["workload", "what", "probed function", "line probe", "sites (instrumented)", "JS size plain → instrumented"], r.workloads.map((w) => [w.name, w.title, `\`${w.callTarget}\``, `\`${w.lineTarget}\``, String(w.sites), `${(w.plainBytes / 1024).toFixed(1)} → ${(w.diagnoseBytes / 1024).toFixed(1)} KiB`]))}
+${table(
+  ["workload", "what", "probed function", "line probe", "sites (instrumented)", "JS size plain → instrumented"],
+  r.workloads.map((w) => [
+    w.name,
+    w.title,
+    `\`${w.callTarget}\``,
+    `\`${w.lineTarget}\``,
+    String(w.sites),
+    `${(w.plainBytes / 1024).toFixed(1)} → ${(w.diagnoseBytes / 1024).toFixed(1)} KiB`,
+  ]),
+)}
 
 ## Variants
 
-${table(["variant", "kind", "build", "what"], r.variants.map((v) => [v.name, v.kind, v.build, v.description]))}
+${table(
+  ["variant", "kind", "build", "what"],
+  r.variants.map((v) => [v.name, v.kind, v.build, v.description]),
+)}
 
 ## Time per operation, ratio to plain
 
@@ -393,7 +514,12 @@ Sparkplug, IGN = interpreter; a function that only ever runs inlined into its ca
 SP/IGN), \`inl→\` the callers TurboFan inlined it into (\`--trace-turbo-inlining\`), \`dN\` its
 deoptimizations (\`--trace-deopt\`, all processes).
 
-${v8Table(r, r.variants.map((v) => v.name).filter((v) => ["plain", "untouched", "on-off", "call-noop", "istanbul", "shim-off", "dc-off"].includes(v)))}
+${v8Table(
+  r,
+  r.variants
+    .map((v) => v.name)
+    .filter((v) => ["plain", "untouched", "on-off", "call-noop", "istanbul", "shim-off", "dc-off"].includes(v)),
+)}
 
 Deoptimizations while measuring / in the whole process:
 
@@ -453,7 +579,10 @@ function propagationText(r: Results): string {
 
 function buildRatios(r: Results): BuildRatios {
   if ("skipped" in r.buildSide) return { instrumentVsStrip: null, tspcVsTsc: null };
-  return { instrumentVsStrip: r.buildSide.ratios["instrument()+SWC ÷ SWC"] ?? null, tspcVsTsc: r.buildSide.ratios["tspc+plugin ÷ tsc"] ?? null };
+  return {
+    instrumentVsStrip: r.buildSide.ratios["instrument()+SWC ÷ SWC"] ?? null,
+    tspcVsTsc: r.buildSide.ratios["tspc+plugin ÷ tsc"] ?? null,
+  };
 }
 
 export function printSummary(r: Results, log: (line: string) => void): void {

@@ -65,7 +65,27 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, workloads: undefined, variants: undefined, out: undefined, buildSide: true, scale: true, breakpoints: true, propagation: true, manager: true, safeExpr: true, fleet: true, budgets: true, instructions: undefined, perHit: true, size: true, heap: true, warmup: undefined, coldStart: true, matrix: true };
+  const o: Options = {
+    quick: false,
+    workloads: undefined,
+    variants: undefined,
+    out: undefined,
+    buildSide: true,
+    scale: true,
+    breakpoints: true,
+    propagation: true,
+    manager: true,
+    safeExpr: true,
+    fleet: true,
+    budgets: true,
+    instructions: undefined,
+    perHit: true,
+    size: true,
+    heap: true,
+    warmup: undefined,
+    coldStart: true,
+    matrix: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -122,7 +142,9 @@ async function main(): Promise<void> {
   specs = specs.filter((s) => manifest.workloads[s.name] !== undefined);
 
   const udp = await listenUdp();
-  log(`running ${specs.length} workloads × ${variants.length} variants × ${timing.rounds} round(s), each in its own process (${process.execPath})`);
+  log(
+    `running ${specs.length} workloads × ${variants.length} variants × ${timing.rounds} round(s), each in its own process (${process.execPath})`,
+  );
   const results = opts.matrix ? await runMatrix(specs, variants, manifest, timing, udp, log) : [];
   await new Promise((r) => setTimeout(r, 100));
   const received = udp.received();
@@ -136,16 +158,40 @@ async function main(): Promise<void> {
       ? "not part of --quick (add --instructions)"
       : "disabled with --no-instructions";
 
-  const buildSide = opts.buildSide ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log) : "disabled with --no-build-side";
+  const buildSide = opts.buildSide
+    ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log)
+    : "disabled with --no-build-side";
   // Fewer changes in --quick: each waits for another process to apply it and report.
-  const propagation = opts.propagation ? await measurePropagation(opts.quick ? 10 : 50, log) : "disabled with --no-propagation";
+  const propagation = opts.propagation
+    ? await measurePropagation(opts.quick ? 10 : 50, log)
+    : "disabled with --no-propagation";
   // Sizes ×4 apart: a linear instrument() keeps the time per function flat across them.
-  const limits = opts.scale ? measureTransformerLimits(opts.quick ? [500, 2_000, 8_000] : [2_000, 8_000, 32_000], log) : undefined;
-  const scale = opts.scale ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log) : "disabled with --no-scale";
-  const breakpoints = opts.breakpoints ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : "disabled with --no-breakpoints";
-  const safeExpressions = opts.safeExpr ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log) : "disabled with --no-safe-expr";
+  const limits = opts.scale
+    ? measureTransformerLimits(opts.quick ? [500, 2_000, 8_000] : [2_000, 8_000, 32_000], log)
+    : undefined;
+  const scale = opts.scale
+    ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log)
+    : "disabled with --no-scale";
+  const breakpoints = opts.breakpoints
+    ? await measureBreakpoints(opts.quick ? 200 : 2_000, log)
+    : "disabled with --no-breakpoints";
+  const safeExpressions = opts.safeExpr
+    ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log)
+    : "disabled with --no-safe-expr";
 
-  const costs = await measureCosts(specs, manifest, { quick: opts.quick, perHit: opts.perHit, size: opts.size, heap: opts.heap, warmup: opts.warmup, coldStart: opts.coldStart }, log);
+  const costs = await measureCosts(
+    specs,
+    manifest,
+    {
+      quick: opts.quick,
+      perHit: opts.perHit,
+      size: opts.size,
+      heap: opts.heap,
+      warmup: opts.warmup,
+      coldStart: opts.coldStart,
+    },
+    log,
+  );
 
   const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
   const fleet = opts.fleet ? await measureFleet(opts.quick, log) : "disabled with --no-fleet";

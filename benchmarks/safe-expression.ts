@@ -39,7 +39,15 @@ export interface SafeExpressionResult {
   /** Microseconds per expression: construction + first evaluation. */
   readonly compileUs: { readonly js: number; readonly safe: number; readonly texts: number };
   /** Instructions per evaluation (callgrind), when counted. */
-  readonly instructions?: { readonly expression: string; readonly hand: number; readonly js: number; readonly safe: number; readonly ratio: number }[] | { readonly skipped: string };
+  readonly instructions?:
+    | {
+        readonly expression: string;
+        readonly hand: number;
+        readonly js: number;
+        readonly safe: number;
+        readonly ratio: number;
+      }[]
+    | { readonly skipped: string };
   /** The issue's goal: every ratio ≤ 2. */
   readonly goalMet: boolean;
   readonly errors: string[];
@@ -65,8 +73,18 @@ function fixture() {
   const layout = frameLayout(FN);
   const mgr = new InstrumentManager();
   // A few shapes, as a real service's carts would have.
-  const carts = Array.from({ length: 64 }, (_, i) => ({ id: i, items: Array.from({ length: i % 7 }, (_, k) => ({ sku: k })), owner: "u" + (i % 5) }));
-  const frames: CallFrame[] = carts.map((cart) => ({ fn: FN, self: undefined, args: [cart], start: 1, startDate: new Date(0) }));
+  const carts = Array.from({ length: 64 }, (_, i) => ({
+    id: i,
+    items: Array.from({ length: i % 7 }, (_, k) => ({ sku: k })),
+    owner: "u" + (i % 5),
+  }));
+  const frames: CallFrame[] = carts.map((cart) => ({
+    fn: FN,
+    self: undefined,
+    args: [cart],
+    start: 1,
+    startDate: new Date(0),
+  }));
   return { layout, mgr, carts, frames };
 }
 
@@ -76,13 +94,31 @@ type Form = "hand" | "js" | "safe";
 function fixedOps(caseIndex: number, form: Form, n: number): void {
   const { layout, mgr, carts, frames } = fixture();
   const c = CASES[caseIndex]!;
-  const compiled = form === "js" ? new Expression(c.expression, "value") : form === "safe" ? new SafeExpression(c.expression, "value") : undefined;
+  const compiled =
+    form === "js"
+      ? new Expression(c.expression, "value")
+      : form === "safe"
+        ? new SafeExpression(c.expression, "value")
+        : undefined;
   const evaluate = compiled === undefined ? c.hand : (ns: EventNamespace) => compiled.evaluate(ns, mgr);
   let sink = 0;
   const run = (ops: number) => {
     for (let i = 0; i < ops; i++) {
       const k = i & 63;
-      if (evaluate(createNamespace(layout, { kind: "return", frame: frames[k], locals: undefined, result: carts[k], threw: false, end: 2, hot: undefined }))) sink++;
+      if (
+        evaluate(
+          createNamespace(layout, {
+            kind: "return",
+            frame: frames[k],
+            locals: undefined,
+            result: carts[k],
+            threw: false,
+            end: 2,
+            hot: undefined,
+          }),
+        )
+      )
+        sink++;
     }
   };
   run(50_000);
@@ -97,10 +133,24 @@ function countInstructions(log: (line: string) => void): InstructionRows {
   const n = 100_000;
   const self = fileURLToPath(import.meta.url);
   const count = (caseIndex: number, form: Form, ops: number): number => {
-    const r = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...NODE_FLAGS, self, "--fixed", String(caseIndex), form, String(ops)], {
-      encoding: "utf8",
-      timeout: 300_000,
-    });
+    const r = spawnSync(
+      "valgrind",
+      [
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        process.execPath,
+        ...NODE_FLAGS,
+        self,
+        "--fixed",
+        String(caseIndex),
+        form,
+        String(ops),
+      ],
+      {
+        encoding: "utf8",
+        timeout: 300_000,
+      },
+    );
     return parseCollected(r.stderr) ?? NaN;
   };
   const out: { expression: string; hand: number; js: number; safe: number; ratio: number }[] = [];
@@ -108,7 +158,9 @@ function countInstructions(log: (line: string) => void): InstructionRows {
     const per = (form: Form) => (count(i, form, n) - count(i, form, 0)) / n;
     const row = { expression: c.expression, hand: per("hand"), js: per("js"), safe: per("safe"), ratio: NaN };
     row.ratio = row.safe / row.js;
-    log(`  ${c.expression.padEnd(28)} instructions per evaluation: hand-written ${row.hand.toFixed(0)}  js ${row.js.toFixed(0)}  safe ${row.safe.toFixed(0)}  ratio ${row.ratio.toFixed(2)}×`);
+    log(
+      `  ${c.expression.padEnd(28)} instructions per evaluation: hand-written ${row.hand.toFixed(0)}  js ${row.js.toFixed(0)}  safe ${row.safe.toFixed(0)}  ratio ${row.ratio.toFixed(2)}×`,
+    );
     out.push(row);
   });
   return out;
@@ -127,7 +179,15 @@ function child(quick: boolean): SafeExpressionResult {
     while (t - t0 < roundMs) {
       for (let i = 0; i < 1000; i++) {
         const k = (ops + i) & 63;
-        const ns = createNamespace(layout, { kind: "return", frame: frames[k], locals: undefined, result: carts[k], threw: false, end: 2, hot: undefined });
+        const ns = createNamespace(layout, {
+          kind: "return",
+          frame: frames[k],
+          locals: undefined,
+          result: carts[k],
+          threw: false,
+          end: 2,
+          hot: undefined,
+        });
         if (evaluate(ns)) sink++;
       }
       ops += 1000;
@@ -158,7 +218,14 @@ function child(quick: boolean): SafeExpressionResult {
       safeT.push(got[2]!);
       ratios.push(got[2]! / got[1]!);
     }
-    cases.push({ expression: c.expression, handWrittenNs: median(hand), jsNs: median(jsT), safeNs: median(safeT), ratio: median(ratios), rounds });
+    cases.push({
+      expression: c.expression,
+      handWrittenNs: median(hand),
+      jsNs: median(jsT),
+      safeNs: median(safeT),
+      ratio: median(ratios),
+      rounds,
+    });
   }
 
   const texts = quick ? 300 : 2000;
@@ -167,7 +234,15 @@ function child(quick: boolean): SafeExpressionResult {
     for (let i = 0; i < texts; i++) {
       // Distinct texts: the engine's compilation cache must not serve a repeat.
       const e = new Kind(`args[0].items.length > ${i} && result.owner !== "u${i}"`, "value");
-      const ns = createNamespace(layout, { kind: "return", frame: frames[i & 63], locals: undefined, result: carts[i & 63], threw: false, end: 2, hot: undefined });
+      const ns = createNamespace(layout, {
+        kind: "return",
+        frame: frames[i & 63],
+        locals: undefined,
+        result: carts[i & 63],
+        threw: false,
+        end: 2,
+        hot: undefined,
+      });
       if (e.evaluate(ns, mgr)) sink++;
     }
     return ((performance.now() - t0) * 1000) / texts;
@@ -186,7 +261,11 @@ function median(xs: number[]): number {
 }
 
 /** Runs the measurement in its own process (clean JIT state) and returns its result. */
-export function measureSafeExpressions(quick: boolean, instructions: boolean, log: (line: string) => void): SafeExpressionResult {
+export function measureSafeExpressions(
+  quick: boolean,
+  instructions: boolean,
+  log: (line: string) => void,
+): SafeExpressionResult {
   const self = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, [self, ...(quick ? ["--quick"] : [])], { encoding: "utf8", timeout: 120_000 });
   if (r.status !== 0) {
@@ -202,13 +281,20 @@ export function measureSafeExpressions(quick: boolean, instructions: boolean, lo
         `ratio ${c.ratio.toFixed(2)}× ${c.ratio <= 2 ? "(goal ≤ 2× met)" : "(goal ≤ 2× NOT met)"}`,
     );
   }
-  log(`  compile + first evaluation per expression: js ${result.compileUs.js.toFixed(1)} µs, safe ${result.compileUs.safe.toFixed(1)} µs (${result.compileUs.texts} texts)`);
-  if (!instructions) return { ...result, instructions: { skipped: quick ? "not part of --quick (add --instructions)" : "disabled with --no-instructions" } };
+  log(
+    `  compile + first evaluation per expression: js ${result.compileUs.js.toFixed(1)} µs, safe ${result.compileUs.safe.toFixed(1)} µs (${result.compileUs.texts} texts)`,
+  );
+  if (!instructions)
+    return {
+      ...result,
+      instructions: { skipped: quick ? "not part of --quick (add --instructions)" : "disabled with --no-instructions" },
+    };
   return { ...result, instructions: countInstructions(log) };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const fixed = process.argv.indexOf("--fixed");
-  if (fixed > 0) fixedOps(Number(process.argv[fixed + 1]), process.argv[fixed + 2] as Form, Number(process.argv[fixed + 3]));
+  if (fixed > 0)
+    fixedOps(Number(process.argv[fixed + 1]), process.argv[fixed + 2] as Form, Number(process.argv[fixed + 3]));
   else process.stdout.write(JSON.stringify(child(process.argv.includes("--quick"))) + "\n");
 }

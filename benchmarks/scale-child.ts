@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   const rss0 = process.memoryUsage().rss;
   const t0 = performance.now();
   const mods: Record<string, (a: number, b: number) => number>[] = [];
-  for (let m = 0; m < cfg.modules; m++) mods.push(await import(pathToFileURL(join(cfg.dir, cfg.build, `m${m}.js`)).href));
+  for (let m = 0; m < cfg.modules; m++)
+    mods.push(await import(pathToFileURL(join(cfg.dir, cfg.build, `m${m}.js`)).href));
   const loadMs = performance.now() - t0;
   gc();
   const mem = process.memoryUsage();

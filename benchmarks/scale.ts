@@ -55,7 +55,10 @@ export function measureScale(targetSites: number, probes: number, log: (line: st
   const run = (build: "plain" | "diagnose"): ScaleChildResult | null => {
     const resultFile = join(DIR, `${build}.json`);
     const cfg = { build, dir: DIR, modules, functionsPerModule, probes, resultFile };
-    const r = spawnSync(process.execPath, ["--expose-gc", CHILD, JSON.stringify(cfg)], { encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync(process.execPath, ["--expose-gc", CHILD, JSON.stringify(cfg)], {
+      encoding: "utf8",
+      timeout: 300_000,
+    });
     if (r.status !== 0) {
       errors.push(`${build}: exit ${r.status}: ${r.stderr.trim().split("\n").slice(0, 4).join(" | ")}`);
       return null;

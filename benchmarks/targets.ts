@@ -27,7 +27,15 @@ export function checkTargets(
 ): TargetCheck[] {
   const get = (w: string, v: string) => results.find((r) => r.workload === w && r.variant === v);
   const checks: TargetCheck[] = [];
-  const add = (target: string, measure: Measure, bar: string, ws: readonly WorkloadSpec[], value: (w: string) => number | null | undefined, ok: (x: number, w: string) => boolean, fmt: (x: number, w: string) => string) => {
+  const add = (
+    target: string,
+    measure: Measure,
+    bar: string,
+    ws: readonly WorkloadSpec[],
+    value: (w: string) => number | null | undefined,
+    ok: (x: number, w: string) => boolean,
+    fmt: (x: number, w: string) => string,
+  ) => {
     const measured: Record<string, string> = {};
     let met: boolean | null = null;
     for (const s of ws) {
@@ -47,10 +55,17 @@ export function checkTargets(
     const s = get(w, v)?.ratioSpread;
     return s === undefined || s.min === s.max ? x(n) : `${x(n)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
   };
-  const insnRatio = (v: string) => (w: string) => instructions.find((r) => r.workload === w && r.variant === v)?.ratioToPlain;
+  const insnRatio = (v: string) => (w: string) =>
+    instructions.find((r) => r.workload === w && r.variant === v)?.ratioToPlain;
   const ns = (n: number) => `${n >= 0 ? "+" : ""}${n.toFixed(1)} ns`;
   const offBars = [
-    { target: "instrumented, never touched (realistic)", bar: "≤ 1.02× plain", limit: 1.02, ws: realistic, variant: "untouched" },
+    {
+      target: "instrumented, never touched (realistic)",
+      bar: "≤ 1.02× plain",
+      limit: 1.02,
+      ws: realistic,
+      variant: "untouched",
+    },
     { target: "instrumented, never touched (micro)", bar: "≤ 1.2× plain", limit: 1.2, ws: micro, variant: "untouched" },
     { target: "after a probe on→off (realistic)", bar: "≤ 1.10× plain", limit: 1.1, ws: realistic, variant: "on-off" },
   ];
@@ -58,8 +73,24 @@ export function checkTargets(
     add(b.target, "time", b.bar, b.ws, ratio(b.variant), (r) => r <= b.limit, xSpread(b.variant));
     add(b.target, "instructions", b.bar, b.ws, insnRatio(b.variant), (r) => r <= b.limit, x);
   }
-  add('one no-op "call" probe, per hit', "time", "≤ +50 ns", specs, (w) => get(w, "call-noop")?.extraNsPerHit, (n) => n <= 50, ns);
-  add('"line:N" probe reading two locals, per hit', "time", "≤ +100 ns", specs, (w) => get(w, "line-2-locals")?.extraNsPerHit, (n) => n <= 100, ns);
+  add(
+    'one no-op "call" probe, per hit',
+    "time",
+    "≤ +50 ns",
+    specs,
+    (w) => get(w, "call-noop")?.extraNsPerHit,
+    (n) => n <= 50,
+    ns,
+  );
+  add(
+    '"line:N" probe reading two locals, per hit',
+    "time",
+    "≤ +100 ns",
+    specs,
+    (w) => get(w, "line-2-locals")?.extraNsPerHit,
+    (n) => n <= 100,
+    ns,
+  );
   add(
     "inspector breakpoint per hit ÷ our no-op call probe per hit",
     "time",
@@ -101,7 +132,8 @@ export function checkTargets(
         const vf = v.optimization.functions[h.label];
         if (pf === undefined || vf === undefined) continue;
         const lost = pf.inlinedInto.filter((c) => !vf.inlinedInto.includes(c));
-        if (lost.length > 0) problems.push(`${h.label} no longer inlined into ${lost.map((c) => c || "<anonymous>").join(", ")}`);
+        if (lost.length > 0)
+          problems.push(`${h.label} no longer inlined into ${lost.map((c) => c || "<anonymous>").join(", ")}`);
         const pOpt = pf.status.every((st) => st === "TF") || pf.inlinedInto.length > 0;
         const vOpt = vf.status.every((st) => st === "TF") || vf.inlinedInto.length > 0;
         if (pOpt && !vOpt) problems.push(`${h.label} not optimized (${vf.status.join("/")})`);
@@ -109,7 +141,13 @@ export function checkTargets(
       measured[s.name] = problems.length ? problems.join("; ") : "as plain";
       met = (met ?? true) && problems.length === 0;
     }
-    checks.push({ target: `hot functions optimized and inlined (${variant})`, measure: "V8", bar: "as in the plain build", measured, met });
+    checks.push({
+      target: `hot functions optimized and inlined (${variant})`,
+      measure: "V8",
+      bar: "as in the plain build",
+      measured,
+      met,
+    });
   }
   return checks;
 }

@@ -16,7 +16,11 @@ interface Config {
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? "") as Config;
   const rt = cfg.build === "plain" ? undefined : await import("../runtime/index.js");
-  const mod = (await import(pathToFileURL(join(cfg.dir, cfg.build === "plain" ? "plain.js" : cfg.inPlace ? "diagnose-in-place.js" : "diagnose.js")).href)) as { down(n: number): number };
+  const mod = (await import(
+    pathToFileURL(
+      join(cfg.dir, cfg.build === "plain" ? "plain.js" : cfg.inPlace ? "diagnose-in-place.js" : "diagnose.js"),
+    ).href
+  )) as { down(n: number): number };
   let fires = 0;
   // A failing instrument is disabled, not rethrown (errors in probes never reach user code), and
   // the recursion then goes on unprobed: a depth only counts while every call fired.

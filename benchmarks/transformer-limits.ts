@@ -43,13 +43,17 @@ const CHILD = join(fileURLToPath(new URL(".", import.meta.url)), "transformer-li
 /** A generated module of `n` small exported functions, each outlined (the shape of generated clients). */
 export function generatedModule(n: number): string {
   let src = "";
-  for (let k = 0; k < n; k++) src += `export function f${k}(a: number, b: number): number {\n  const c = a + b * ${(k % 7) + 1};\n  return c > ${k % 100} ? c - b : c * 2;\n}\n`;
+  for (let k = 0; k < n; k++)
+    src += `export function f${k}(a: number, b: number): number {\n  const c = a + b * ${(k % 7) + 1};\n  return c > ${k % 100} ? c - b : c * 2;\n}\n`;
   return src;
 }
 
 const RECURSIVE = `export function down(n: number): number {\n  return n === 0 ? 0 : 1 + down(n - 1);\n}\n`;
 
-export function measureTransformerLimits(sizes: readonly number[], log: (line: string) => void): TransformerLimitsResult {
+export function measureTransformerLimits(
+  sizes: readonly number[],
+  log: (line: string) => void,
+): TransformerLimitsResult {
   const errors: string[] = [];
   const instrumentScale: InstrumentScaleRow[] = [];
   // One warm-up so the first size does not pay for the JIT.
@@ -70,11 +74,24 @@ export function measureTransformerLimits(sizes: readonly number[], log: (line: s
   writeFileSync(join(DIR, "package.json"), '{ "type": "module" }\n');
   const file = join(DIR, "src", "rec.ts");
   writeFileSync(join(DIR, "plain.js"), strip(RECURSIVE, file).code);
-  for (const [name, outline] of [["diagnose.js", true], ["diagnose-in-place.js", false]] as const) {
-    writeFileSync(join(DIR, name), strip(instrument(RECURSIVE, file, { root: DIR, packageName: "limits", module: "esm", sourceMap: false, outline }).code, file).code);
+  for (const [name, outline] of [
+    ["diagnose.js", true],
+    ["diagnose-in-place.js", false],
+  ] as const) {
+    writeFileSync(
+      join(DIR, name),
+      strip(
+        instrument(RECURSIVE, file, { root: DIR, packageName: "limits", module: "esm", sourceMap: false, outline })
+          .code,
+        file,
+      ).code,
+    );
   }
   const depth = (build: "plain" | "off" | "on", inPlace = false): number | null => {
-    const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ dir: DIR, build, inPlace })], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CHILD, JSON.stringify({ dir: DIR, build, inPlace })], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     const value = Number(r.stdout.trim());
     if (r.status !== 0 || !Number.isFinite(value)) {
       errors.push(`recursion ${build}: exit ${r.status}: ${r.stderr.trim().split("\n").slice(0, 3).join(" | ")}`);
@@ -82,8 +99,16 @@ export function measureTransformerLimits(sizes: readonly number[], log: (line: s
     }
     return value;
   };
-  const recursion = { plain: depth("plain"), off: depth("off"), on: depth("on"), inPlaceOff: depth("off", true), inPlaceOn: depth("on", true) };
-  log(`recursion depth: plain ${recursion.plain}; outlined off ${recursion.off}, on ${recursion.on}; in place off ${recursion.inPlaceOff}, on ${recursion.inPlaceOn}`);
+  const recursion = {
+    plain: depth("plain"),
+    off: depth("off"),
+    on: depth("on"),
+    inPlaceOff: depth("off", true),
+    inPlaceOn: depth("on", true),
+  };
+  log(
+    `recursion depth: plain ${recursion.plain}; outlined off ${recursion.off}, on ${recursion.on}; in place off ${recursion.inPlaceOff}, on ${recursion.inPlaceOn}`,
+  );
   rmSync(DIR, { recursive: true, force: true });
   return { instrumentScale, perFunctionRatios, recursion, errors };
 }

@@ -30,7 +30,9 @@ const STATUS_BITS: readonly [number, string][] = [
 ];
 
 export function decodeStatus(status: number): string[] {
-  return STATUS_BITS.filter(([bit]) => (status & bit) !== 0).map(([, name]) => name).filter((n) => n !== "function");
+  return STATUS_BITS.filter(([bit]) => (status & bit) !== 0)
+    .map(([, name]) => name)
+    .filter((n) => n !== "function");
 }
 
 /** One word for a table: TF (TurboFan), ML (Maglev), SP (Sparkplug baseline), IGN (interpreter). */
@@ -59,13 +61,19 @@ export interface TraceSummary {
   /** callee name → names of the functions it was inlined into ("" = anonymous). */
   readonly inlinedInto: Record<string, string[]>;
   /** Deoptimizations, total and while measuring, by function name. */
-  readonly deopts: { readonly total: number; readonly measured: number; readonly byFunction: Record<string, number>; readonly reasons: Record<string, number> };
+  readonly deopts: {
+    readonly total: number;
+    readonly measured: number;
+    readonly byFunction: Record<string, number>;
+    readonly reasons: Record<string, number>;
+  };
 }
 
 export const MEASURE_START = "##bench:measure-start";
 export const MEASURE_END = "##bench:measure-end";
 
-const INLINING = /^Inlining 0x[0-9a-f]+ \{0x[0-9a-f]+ <SharedFunctionInfo ?([^>]*)>\} into 0x[0-9a-f]+ \{0x[0-9a-f]+ <SharedFunctionInfo ?([^>]*)>\}/;
+const INLINING =
+  /^Inlining 0x[0-9a-f]+ \{0x[0-9a-f]+ <SharedFunctionInfo ?([^>]*)>\} into 0x[0-9a-f]+ \{0x[0-9a-f]+ <SharedFunctionInfo ?([^>]*)>\}/;
 const DEOPT = /^\[bailout \(kind: ([^,]+), reason: ([^)]*)\): begin\. deoptimizing 0x[0-9a-f]+ <JSFunction ?([^ >(]*)/;
 
 /** Parses the child's stdout (traces interleaved with the measure markers). */

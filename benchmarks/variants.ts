@@ -78,7 +78,13 @@ function startProbe(rt: Runtime, target: string, inst: import("../runtime/index.
 }
 
 export const VARIANTS: readonly Variant[] = [
-  { name: "plain", kind: "baseline", build: "plain", description: "never instrumented (SWC type strip only)", setup: none },
+  {
+    name: "plain",
+    kind: "baseline",
+    build: "plain",
+    description: "never instrumented (SWC type strip only)",
+    setup: none,
+  },
   {
     name: "untouched",
     kind: "ours",
@@ -174,7 +180,13 @@ export const VARIANTS: readonly Variant[] = [
       };
     },
   },
-  { name: "istanbul", kind: "peer", build: "istanbul", description: "istanbul-lib-instrument counters (always on)", setup: none },
+  {
+    name: "istanbul",
+    kind: "peer",
+    build: "istanbul",
+    description: "istanbul-lib-instrument counters (always on)",
+    setup: none,
+  },
   {
     name: "shim-off",
     kind: "peer",
@@ -222,6 +234,7 @@ export const VARIANTS: readonly Variant[] = [
 
 export function variantByName(name: string): Variant {
   const v = VARIANTS.find((x) => x.name === name);
-  if (v === undefined) throw new Error(`Unknown variant ${JSON.stringify(name)}; known: ${VARIANTS.map((x) => x.name).join(", ")}`);
+  if (v === undefined)
+    throw new Error(`Unknown variant ${JSON.stringify(name)}; known: ${VARIANTS.map((x) => x.name).join(", ")}`);
   return v;
 }

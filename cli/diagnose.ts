@@ -59,7 +59,10 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
         return EXIT_USAGE;
     }
   } catch (error) {
-    const prefix = (command === "specs" || command === "keys") && rest[0] !== undefined ? `diagnose ${command} ${rest[0]}` : `diagnose ${command ?? ""}`.trimEnd();
+    const prefix =
+      (command === "specs" || command === "keys") && rest[0] !== undefined
+        ? `diagnose ${command} ${rest[0]}`
+        : `diagnose ${command ?? ""}`.trimEnd();
     if (error instanceof CommandFailure) {
       io.stderr(`${prefix}: ${error.message}\n`);
       return error.exitCode;

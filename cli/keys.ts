@@ -31,18 +31,27 @@ export function runKeys(args: string[], io: CommandIO): number {
     return EXIT_OK;
   }
   if (sub !== "generate") {
-    throw new CommandFailure(EXIT_USAGE, sub === undefined ? "keys needs a sub-command: generate" : `unknown sub-command 'keys ${sub}' (generate)`);
+    throw new CommandFailure(
+      EXIT_USAGE,
+      sub === undefined ? "keys needs a sub-command: generate" : `unknown sub-command 'keys ${sub}' (generate)`,
+    );
   }
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      out: { type: "string" },
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help === true) {
     io.stdout(KEYS_USAGE);
     return EXIT_OK;
   }
-  if (positionals.length > 0) throw new CommandFailure(EXIT_USAGE, `unexpected argument ${JSON.stringify(positionals[0])} (use --out PREFIX)`);
+  if (positionals.length > 0)
+    throw new CommandFailure(EXIT_USAGE, `unexpected argument ${JSON.stringify(positionals[0])} (use --out PREFIX)`);
   const prefix = resolve(io.cwd, values.out ?? "diagnose-signing");
   const pair = generateSigningKeyPair();
   const privatePath = `${prefix}.key`;
@@ -50,7 +59,11 @@ export function runKeys(args: string[], io: CommandIO): number {
   const flag = values.force === true ? "w" : "wx";
   // Checked before writing either file: half a pair (a new private key beside an old public one) is worse than none.
   for (const path of [privatePath, publicPath]) {
-    if (flag === "wx" && existsSync(path)) throw new CommandFailure(EXIT_USAGE, `${path} exists; nothing was written (--force replaces it, or choose another --out)`);
+    if (flag === "wx" && existsSync(path))
+      throw new CommandFailure(
+        EXIT_USAGE,
+        `${path} exists; nothing was written (--force replaces it, or choose another --out)`,
+      );
   }
   try {
     mkdirSync(dirname(prefix), { recursive: true });
@@ -63,7 +76,8 @@ export function runKeys(args: string[], io: CommandIO): number {
   } catch (error) {
     throw writeFailure(publicPath, error);
   }
-  if (values.json === true) io.stdout(JSON.stringify({ keyId: pair.keyId, privateKey: privatePath, publicKey: publicPath }) + "\n");
+  if (values.json === true)
+    io.stdout(JSON.stringify({ keyId: pair.keyId, privateKey: privatePath, publicKey: publicPath }) + "\n");
   else {
     io.stdout(
       `key id ${pair.keyId}\n  private key: ${privatePath} (keep it with whoever signs specs)\n  public key:  ${publicPath} ` +
@@ -75,6 +89,10 @@ export function runKeys(args: string[], io: CommandIO): number {
 
 function writeFailure(path: string, error: unknown): CommandFailure {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === "EEXIST") return new CommandFailure(EXIT_USAGE, `${path} exists; nothing was overwritten (--force replaces it, or choose another --out)`);
+  if (code === "EEXIST")
+    return new CommandFailure(
+      EXIT_USAGE,
+      `${path} exists; nothing was overwritten (--force replaces it, or choose another --out)`,
+    );
   return new CommandFailure(EXIT_FAILURE, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
 }

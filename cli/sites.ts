@@ -65,12 +65,13 @@ export function runSites(args: string[], io: CliIO): number {
     return EXIT_OK;
   }
   if (positionals.length > 1) {
-    io.stderr(`diagnose sites: expected at most one filter, got ${positionals.length}: ${positionals.join(" ")}\n\n${SITES_USAGE}`);
+    io.stderr(
+      `diagnose sites: expected at most one filter, got ${positionals.length}: ${positionals.join(" ")}\n\n${SITES_USAGE}`,
+    );
     return EXIT_USAGE;
   }
   const filter = positionals[0];
-  const root =
-    values.root !== undefined ? resolve(io.cwd, values.root) : (findPackageJson(io.cwd)?.dir ?? io.cwd);
+  const root = values.root !== undefined ? resolve(io.cwd, values.root) : (findPackageJson(io.cwd)?.dir ?? io.cwd);
 
   let manifest: SiteManifest | undefined;
   if (values.scan !== true) {
@@ -131,11 +132,13 @@ export function formatPlain(manifest: SiteManifest): string {
   const w0 = Math.min(72, Math.max(...rows.map((r) => r[0].length)));
   const w1 = Math.max(...rows.map((r) => r[1].length));
   const w2 = Math.max(...rows.map((r) => r[2].length));
-  return rows
-    .map(([name, line, kinds, lines]) =>
-      `${name.padEnd(w0)}  ${line.padStart(w1)}  ${lines === "" ? kinds : `${kinds.padEnd(w2)}  ${lines}`}`.trimEnd(),
-    )
-    .join("\n") + "\n";
+  return (
+    rows
+      .map(([name, line, kinds, lines]) =>
+        `${name.padEnd(w0)}  ${line.padStart(w1)}  ${lines === "" ? kinds : `${kinds.padEnd(w2)}  ${lines}`}`.trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 function kindsOf(f: ManifestFunction): string[] {

@@ -59,7 +59,10 @@ export function parseLifespan(text: string): number | null {
   if (t === "default" || t === "null") return null;
   const n = Number(t);
   if (t === "" || !Number.isFinite(n) || n < 0) {
-    throw new CommandFailure(EXIT_USAGE, `--lifespan takes minutes (a number ≥ 0) or "default", got ${JSON.stringify(text)}`);
+    throw new CommandFailure(
+      EXIT_USAGE,
+      `--lifespan takes minutes (a number ≥ 0) or "default", got ${JSON.stringify(text)}`,
+    );
   }
   return n;
 }
@@ -88,7 +91,10 @@ function readSpecFile(path: string): SpecDocument {
     throw new CommandFailure(EXIT_USAGE, `cannot read --file ${path}: ${(error as Error).message}`);
   }
   if (Buffer.byteLength(text) > MAX_FILE_BYTES) {
-    throw new CommandFailure(EXIT_USAGE, `--file ${path} is larger than ${MAX_FILE_BYTES} bytes; a spec is a few lines of JSON`);
+    throw new CommandFailure(
+      EXIT_USAGE,
+      `--file ${path} is larger than ${MAX_FILE_BYTES} bytes; a spec is a few lines of JSON`,
+    );
   }
   let json: unknown;
   try {
@@ -97,7 +103,10 @@ function readSpecFile(path: string): SpecDocument {
     throw new CommandFailure(EXIT_USAGE, `--file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (!isPlainObject(json)) {
-    throw new CommandFailure(EXIT_USAGE, `--file ${path} must hold one spec object ({ "target": …, "instrument": {…} })`);
+    throw new CommandFailure(
+      EXIT_USAGE,
+      `--file ${path} must hold one spec object ({ "target": …, "instrument": {…} })`,
+    );
   }
   return { ...json };
 }

@@ -83,19 +83,29 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
   }
   const id = positionals[0];
   if (id === undefined || positionals.length > 1 || id.trim() === "") {
-    throw new CommandFailure(EXIT_USAGE, `expected one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
+    throw new CommandFailure(
+      EXIT_USAGE,
+      `expected one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`,
+    );
   }
   if (values.file === undefined && (values.target === undefined || values.value === undefined)) {
     throw new CommandFailure(EXIT_USAGE, "specs add needs --target and --value (or --file spec.json)");
   }
-  if (values["key-id"] !== undefined && values["sign-key"] === undefined) throw new CommandFailure(EXIT_USAGE, "--key-id goes with --sign-key FILE");
+  if (values["key-id"] !== undefined && values["sign-key"] === undefined)
+    throw new CommandFailure(EXIT_USAGE, "--key-id goes with --sign-key FILE");
   // Read before anything is checked or written: a wrong key path should not cost a round trip.
-  const signingKey = values["sign-key"] === undefined ? undefined : readSigningKey(resolve(io.cwd, values["sign-key"]), values["key-id"]);
+  const signingKey =
+    values["sign-key"] === undefined
+      ? undefined
+      : readSigningKey(resolve(io.cwd, values["sign-key"]), values["key-id"]);
   let doc = buildSpecDocument(id, values, io.cwd);
   if ("signature" in doc) {
     // A copied signature covers the old lastmodified (and perhaps other fields): it could only be refused.
     delete doc["signature"];
-    if (signingKey === undefined) io.stderr("diagnose specs add: warning: the --file's signature was dropped (it cannot cover the new lastmodified); use --sign-key to sign\n");
+    if (signingKey === undefined)
+      io.stderr(
+        "diagnose specs add: warning: the --file's signature was dropped (it cannot cover the new lastmodified); use --sign-key to sign\n",
+      );
   }
 
   const root = values.root !== undefined ? resolve(io.cwd, values.root) : findPackageJson(io.cwd)?.dir;
@@ -107,7 +117,10 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
   for (const warning of warnings) io.stderr(`diagnose specs add: warning: ${warning}\n`);
   if (problems.length > 0) {
     if (values.force !== true) {
-      throw new CommandFailure(EXIT_REFUSED, `spec ${JSON.stringify(id)} refused:\n  ${problems.join("\n  ")}\nNothing was written (--force writes it anyway).`);
+      throw new CommandFailure(
+        EXIT_REFUSED,
+        `spec ${JSON.stringify(id)} refused:\n  ${problems.join("\n  ")}\nNothing was written (--force writes it anyway).`,
+      );
     }
     io.stderr(`diagnose specs add: writing despite (--force):\n  ${problems.join("\n  ")}\n`);
   }
@@ -135,7 +148,9 @@ export async function runSpecsAdd(args: string[], io: CommandIO): Promise<number
   if (values.json === true) {
     io.stdout(JSON.stringify({ id, version, store: choice.uri, spec: doc }, null, 2) + "\n");
   } else {
-    io.stdout(`${values.replace === true ? "replaced" : "added"} spec ${id} in ${choice.uri} (${describeSpec(doc)}${signingKey === undefined ? "" : `, signed with key ${signingKey.keyId}`})\n`);
+    io.stdout(
+      `${values.replace === true ? "replaced" : "added"} spec ${id} in ${choice.uri} (${describeSpec(doc)}${signingKey === undefined ? "" : `, signed with key ${signingKey.keyId}`})\n`,
+    );
   }
   return EXIT_OK;
 }
@@ -159,7 +174,8 @@ function signDocument(id: string, doc: SpecDocument, key: SigningKey): SpecDocum
   try {
     return signSpec(id, doc, key);
   } catch (error) {
-    if (error instanceof SpecSigningError) throw new CommandFailure(EXIT_REFUSED, `${error.message}\nNothing was written.`);
+    if (error instanceof SpecSigningError)
+      throw new CommandFailure(EXIT_REFUSED, `${error.message}\nNothing was written.`);
     throw error;
   }
 }
@@ -179,7 +195,9 @@ function projectSites(root: string, io: CommandIO): SiteManifest | undefined {
   if (manifest === undefined) {
     const scan = scanProject(root);
     if (scan.problems.length > 0) {
-      io.stderr(`diagnose specs add: ${scan.problems.length} source file(s) under ${root} could not be analysed; their functions are not known to the check ('diagnose sites --scan' lists the problems)\n`);
+      io.stderr(
+        `diagnose specs add: ${scan.problems.length} source file(s) under ${root} could not be analysed; their functions are not known to the check ('diagnose sites --scan' lists the problems)\n`,
+      );
     }
     manifest = { version: MANIFEST_VERSION, modules: scan.modules };
   }

@@ -23,10 +23,22 @@ export async function runSpecsList(args: string[], io: CommandIO): Promise<numbe
     return EXIT_OK;
   }
   const choice = chooseStore(values.store, io.env, io.cwd);
-  const snapshot = await withStore(choice, (store) => store.list().catch((e: unknown) => Promise.reject(describeStoreError(e, store.description))));
+  const snapshot = await withStore(choice, (store) =>
+    store.list().catch((e: unknown) => Promise.reject(describeStoreError(e, store.description))),
+  );
   const specs = [...snapshot.specs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (values.json === true) {
-    io.stdout(JSON.stringify({ store: choice.uri, revision: snapshot.revision, specs: specs.map((s) => ({ id: s.id, version: s.version, spec: s.doc })) }, null, 2) + "\n");
+    io.stdout(
+      JSON.stringify(
+        {
+          store: choice.uri,
+          revision: snapshot.revision,
+          specs: specs.map((s) => ({ id: s.id, version: s.version, spec: s.doc })),
+        },
+        null,
+        2,
+      ) + "\n",
+    );
     return EXIT_OK;
   }
   if (specs.length === 0) {
@@ -34,7 +46,12 @@ export async function runSpecsList(args: string[], io: CommandIO): Promise<numbe
     return EXIT_OK;
   }
   const now = new Date();
-  io.stdout(formatTable(["ID", "TARGET", "TYPE", "EVENT", "LIFESPAN", "WRITTEN", "VALUE"], specs.map((s) => listRow(s, now))));
+  io.stdout(
+    formatTable(
+      ["ID", "TARGET", "TYPE", "EVENT", "LIFESPAN", "WRITTEN", "VALUE"],
+      specs.map((s) => listRow(s, now)),
+    ),
+  );
   return EXIT_OK;
 }
 

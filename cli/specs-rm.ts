@@ -22,7 +22,10 @@ export async function runSpecsRm(args: string[], io: CommandIO): Promise<number>
   }
   const id = positionals[0];
   if (id === undefined || positionals.length > 1) {
-    throw new CommandFailure(EXIT_USAGE, `expected one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
+    throw new CommandFailure(
+      EXIT_USAGE,
+      `expected one spec id, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`,
+    );
   }
   const choice = chooseStore(values.store, io.env, io.cwd);
   const removed = await withStore(choice, (store) =>
@@ -30,7 +33,10 @@ export async function runSpecsRm(args: string[], io: CommandIO): Promise<number>
   );
   if (values.json === true) io.stdout(JSON.stringify({ id, removed, store: choice.uri }) + "\n");
   if (!removed) {
-    throw new CommandFailure(EXIT_NOT_FOUND, `no spec ${JSON.stringify(id)} in ${choice.uri} (see 'diagnose specs list')`);
+    throw new CommandFailure(
+      EXIT_NOT_FOUND,
+      `no spec ${JSON.stringify(id)} in ${choice.uri} (see 'diagnose specs list')`,
+    );
   }
   if (values.json !== true) io.stdout(`removed spec ${id} from ${choice.uri}\n`);
   return EXIT_OK;

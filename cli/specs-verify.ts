@@ -47,15 +47,23 @@ export async function runSpecsVerify(args: string[], io: CommandIO): Promise<num
     io.stdout(SPECS_VERIFY_USAGE);
     return EXIT_OK;
   }
-  if (positionals.length > 1) throw new CommandFailure(EXIT_USAGE, `expected at most one spec id, got ${positionals.join(" ")}`);
+  if (positionals.length > 1)
+    throw new CommandFailure(EXIT_USAGE, `expected at most one spec id, got ${positionals.join(" ")}`);
   const only = positionals[0];
   const keys = loadKeys(values["public-key"], io);
 
   const choice = chooseStore(values.store, io.env, io.cwd);
-  const snapshot = await withStore(choice, (store) => store.list().catch((e: unknown) => Promise.reject(describeStoreError(e, store.description))));
-  const specs = snapshot.specs.filter((s) => only === undefined || s.id === only).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const snapshot = await withStore(choice, (store) =>
+    store.list().catch((e: unknown) => Promise.reject(describeStoreError(e, store.description))),
+  );
+  const specs = snapshot.specs
+    .filter((s) => only === undefined || s.id === only)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (only !== undefined && specs.length === 0) {
-    throw new CommandFailure(EXIT_NOT_FOUND, `no spec ${JSON.stringify(only)} in ${choice.uri} (see 'diagnose specs list')`);
+    throw new CommandFailure(
+      EXIT_NOT_FOUND,
+      `no spec ${JSON.stringify(only)} in ${choice.uri} (see 'diagnose specs list')`,
+    );
   }
   const now = Date.now();
   const verdicts: Verdict[] = specs.map((s) => {
@@ -65,26 +73,40 @@ export async function runSpecsVerify(args: string[], io: CommandIO): Promise<num
     return v.ok ? { id: s.id, ok: true, keyId: v.keyId } : { id: s.id, ok: false, error: v.error };
   });
   const refused = verdicts.filter((v) => !v.ok).length;
-  if (values.json === true) io.stdout(JSON.stringify({ store: choice.uri, keys: [...keys.keys()], specs: verdicts }, null, 2) + "\n");
+  if (values.json === true)
+    io.stdout(JSON.stringify({ store: choice.uri, keys: [...keys.keys()], specs: verdicts }, null, 2) + "\n");
   else if (verdicts.length === 0) io.stdout(`no specs in ${choice.uri}\n`);
   else {
-    for (const v of verdicts) io.stdout(v.ok ? `ok       ${v.id} (key ${v.keyId})\n` : `REFUSED  ${v.id}: ${v.error}\n`);
+    for (const v of verdicts)
+      io.stdout(v.ok ? `ok       ${v.id} (key ${v.keyId})\n` : `REFUSED  ${v.id}: ${v.error}\n`);
   }
   if (refused > 0) {
-    if (values.json !== true) io.stderr(`diagnose specs verify: ${refused} of ${verdicts.length} spec(s) would be refused by a verifying service\n`);
+    if (values.json !== true)
+      io.stderr(
+        `diagnose specs verify: ${refused} of ${verdicts.length} spec(s) would be refused by a verifying service\n`,
+      );
     return EXIT_REFUSED;
   }
   return EXIT_OK;
 }
 
 function loadKeys(paths: string[] | undefined, io: CommandIO): Map<string, TrustedKey> {
-  const given = paths !== undefined && paths.length > 0 ? paths : io.env["DIAGNOSE_VERIFY_KEYS"]?.trim() ? [io.env["DIAGNOSE_VERIFY_KEYS"].trim()] : [];
-  if (given.length === 0) throw new CommandFailure(EXIT_USAGE, "specs verify needs --public-key FILE|DIR (or DIAGNOSE_VERIFY_KEYS)");
+  const given =
+    paths !== undefined && paths.length > 0
+      ? paths
+      : io.env["DIAGNOSE_VERIFY_KEYS"]?.trim()
+        ? [io.env["DIAGNOSE_VERIFY_KEYS"].trim()]
+        : [];
+  if (given.length === 0)
+    throw new CommandFailure(EXIT_USAGE, "specs verify needs --public-key FILE|DIR (or DIAGNOSE_VERIFY_KEYS)");
   const keys = new Map<string, TrustedKey>();
   try {
     for (const p of given) {
       for (const k of loadTrustedKeys(resolve(io.cwd, p))) {
-        if (keys.has(k.keyId)) throw new SigningKeyError(`two trusted keys have the id ${JSON.stringify(k.keyId)}; give each key its own keyId.`);
+        if (keys.has(k.keyId))
+          throw new SigningKeyError(
+            `two trusted keys have the id ${JSON.stringify(k.keyId)}; give each key its own keyId.`,
+          );
         keys.set(k.keyId, k);
       }
     }

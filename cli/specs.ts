@@ -18,7 +18,15 @@ and --json.
 `;
 
 export function specsUsage(sub: string | undefined): string {
-  return sub === "add" ? SPECS_ADD_USAGE : sub === "list" ? SPECS_LIST_USAGE : sub === "rm" ? SPECS_RM_USAGE : sub === "verify" ? SPECS_VERIFY_USAGE : SPECS_USAGE;
+  return sub === "add"
+    ? SPECS_ADD_USAGE
+    : sub === "list"
+      ? SPECS_LIST_USAGE
+      : sub === "rm"
+        ? SPECS_RM_USAGE
+        : sub === "verify"
+          ? SPECS_VERIFY_USAGE
+          : SPECS_USAGE;
 }
 
 export async function runSpecs(args: string[], io: CommandIO): Promise<number> {
@@ -40,6 +48,11 @@ export async function runSpecs(args: string[], io: CommandIO): Promise<number> {
       io.stdout(SPECS_USAGE);
       return EXIT_OK;
     default:
-      throw new CommandFailure(EXIT_USAGE, sub === undefined ? "specs needs a sub-command: add, list, rm or verify" : `unknown sub-command 'specs ${sub}' (add, list, rm, verify)`);
+      throw new CommandFailure(
+        EXIT_USAGE,
+        sub === undefined
+          ? "specs needs a sub-command: add, list, rm or verify"
+          : `unknown sub-command 'specs ${sub}' (add, list, rm, verify)`,
+      );
   }
 }

@@ -58,20 +58,30 @@ export async function runStatus(args: string[], io: CommandIO): Promise<number> 
     io.stdout(STATUS_USAGE);
     return EXIT_OK;
   }
-  if (positionals.length > 1) throw new CommandFailure(EXIT_USAGE, `expected at most one spec id, got ${positionals.join(" ")}`);
+  if (positionals.length > 1)
+    throw new CommandFailure(EXIT_USAGE, `expected at most one spec id, got ${positionals.join(" ")}`);
   const id = positionals[0];
   let staleAfterMs = HEARTBEAT_MS * STALE_HEARTBEATS;
   if (values["stale-after"] !== undefined) {
     const s = Number(values["stale-after"]);
-    if (!Number.isFinite(s) || s <= 0) throw new CommandFailure(EXIT_USAGE, `--stale-after takes seconds (a number > 0), got ${JSON.stringify(values["stale-after"])}`);
+    if (!Number.isFinite(s) || s <= 0)
+      throw new CommandFailure(
+        EXIT_USAGE,
+        `--stale-after takes seconds (a number > 0), got ${JSON.stringify(values["stale-after"])}`,
+      );
     staleAfterMs = s * 1000;
   }
   const choice = chooseStore(values.store, io.env, io.cwd);
   const [snapshot, reports] = await withStore(choice, (store) =>
-    Promise.all([store.list(), store.listStatus()]).catch((e: unknown) => Promise.reject(describeStoreError(e, store.description))),
+    Promise.all([store.list(), store.listStatus()]).catch((e: unknown) =>
+      Promise.reject(describeStoreError(e, store.description)),
+    ),
   );
   if (id !== undefined && !snapshot.specs.some((s) => s.id === id)) {
-    throw new CommandFailure(EXIT_NOT_FOUND, `no spec ${JSON.stringify(id)} in ${choice.uri} (see 'diagnose specs list')`);
+    throw new CommandFailure(
+      EXIT_NOT_FOUND,
+      `no spec ${JSON.stringify(id)} in ${choice.uri} (see 'diagnose specs list')`,
+    );
   }
   const now = new Date();
   const rows = statusRows(snapshot, reports, now, staleAfterMs, id);
@@ -132,7 +142,18 @@ export function statusRows(
       });
     }
     if (rows.length === before) {
-      rows.push({ spec: spec.id, target, processId: undefined, labels: {}, state: "unreported", err: null, hits: 0, current: false, lastSeen: undefined, stale: false });
+      rows.push({
+        spec: spec.id,
+        target,
+        processId: undefined,
+        labels: {},
+        state: "unreported",
+        err: null,
+        hits: 0,
+        current: false,
+        lastSeen: undefined,
+        stale: false,
+      });
     }
   }
   return rows;

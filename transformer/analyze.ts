@@ -5,7 +5,18 @@
  * names from one place.
  */
 import { forEachChild, type AnyNode, type Program } from "./ast.js";
-import { ABI_VERSION, FnFlags, MODULE_HANDLE, SiteKind, encodeLocals, encodeSites, handleName, outlinedName, type FunctionEntry, type ModuleTable } from "../abi/index.js";
+import {
+  ABI_VERSION,
+  FnFlags,
+  MODULE_HANDLE,
+  SiteKind,
+  encodeLocals,
+  encodeSites,
+  handleName,
+  outlinedName,
+  type FunctionEntry,
+  type ModuleTable,
+} from "../abi/index.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
 import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
 import { matchesAny } from "./glob.js";
@@ -18,7 +29,15 @@ import { isStackOverflow, textNestingProblem, treeDepthProblem } from "./nesting
 import { moduleScopedFunctions } from "./outline.js";
 import { Walker, ignoreNextStarts, type RawSite } from "./walk/index.js";
 
-export type { AnalyzedFunction, AnalyzedSite, BodyEdit, FunctionKind, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
+export type {
+  AnalyzedFunction,
+  AnalyzedSite,
+  BodyEdit,
+  FunctionKind,
+  InstrumentWarning,
+  LineEdit,
+  ReturnEdit,
+} from "./model.js";
 
 export interface Analysis {
   /** Module path relative to the root ("/" separators, with extension). */
@@ -64,11 +83,22 @@ export interface SkippedAnalysis {
 const RESERVED = /^\$dg(?:[fre_A-Z]|$)/;
 
 /** A file left as it is because the parser or the walk could not take its nesting. */
-function tooDeep(filename: string, options: ResolvedOptions, line: number, column: number, why: string): SkippedAnalysis {
+function tooDeep(
+  filename: string,
+  options: ResolvedOptions,
+  line: number,
+  column: number,
+  why: string,
+): SkippedAnalysis {
   return {
     skipped: `${why} (line ${line})`,
     options,
-    warning: { code: "too-deep", message: `${filename}:${line}:${column + 1}: ${options.modulePath} left uninstrumented: ${why}`, line, column },
+    warning: {
+      code: "too-deep",
+      message: `${filename}:${line}:${column + 1}: ${options.modulePath} left uninstrumented: ${why}`,
+      line,
+      column,
+    },
   };
 }
 
@@ -120,18 +150,35 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   }
   if (matchesAny(resolved.modulePath, resolved.exclude)) return { skipped: "matched by exclude", options: resolved };
   const language = languageOf(filename, resolved.jsx);
-  if (!language) return { skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension", options: resolved };
-  if (leadingTrivia(code).includes("diagnose-ignore-file")) return { skipped: "diagnose-ignore-file comment", options: resolved };
+  if (!language)
+    return {
+      skipped: /\.d\.[^/\\]*ts$/i.test(filename) ? "declaration file" : "unsupported file extension",
+      options: resolved,
+    };
+  if (leadingTrivia(code).includes("diagnose-ignore-file"))
+    return { skipped: "diagnose-ignore-file comment", options: resolved };
   const deepText = textNestingProblem(code);
   if (deepText !== undefined) {
     const at = lineColumnOf(code, deepText.index);
-    return tooDeep(filename, resolved, at.line, at.column, `it nests ${deepText.what} more than ${deepText.limit} levels deep`);
+    return tooDeep(
+      filename,
+      resolved,
+      at.line,
+      at.column,
+      `it nests ${deepText.what} more than ${deepText.limit} levels deep`,
+    );
   }
   const parsed = parseSource(code, filename, language);
   const deepTree = treeDepthProblem(parsed.program as unknown as AnyNode);
   if (deepTree !== undefined) {
     const at = parsed.positions.lineColumn(parsed.positions.index(deepTree.node.span.start));
-    return tooDeep(filename, resolved, at.line, at.column, `its syntax tree is more than ${deepTree.limit} levels deep`);
+    return tooDeep(
+      filename,
+      resolved,
+      at.line,
+      at.column,
+      `its syntax tree is more than ${deepTree.limit} levels deep`,
+    );
   }
   // The generated names must not meet user code (`$dgf` in a user closure would be captured, a
   // user `$dg` would clash with the module handle). Names, not text: `\u0024dgr` is `$dgr`, and
@@ -143,12 +190,21 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     return {
       skipped: `the source uses the reserved identifier ${reserved.name} (line ${line})`,
       options: resolved,
-      warning: { code: "reserved-identifier", message: `${filename}:${line}:${column + 1}: ${resolved.modulePath} left uninstrumented: ${why}`, line, column },
+      warning: {
+        code: "reserved-identifier",
+        message: `${filename}:${line}:${column + 1}: ${resolved.modulePath} left uninstrumented: ${why}`,
+        line,
+        column,
+      },
     };
   }
   // Hashed without a byte-order mark: tsc hands its plugins the text with the BOM stripped, and the
   // same file must get the same hash (so the same flags) on every build path.
-  const hash = moduleHash(resolved.packageName, resolved.modulePath, code.charCodeAt(0) === 0xfeff ? code.slice(1) : code);
+  const hash = moduleHash(
+    resolved.packageName,
+    resolved.modulePath,
+    code.charCodeAt(0) === 0xfeff ? code.slice(1) : code,
+  );
   const ignore = ignoreNextStarts(code, (from) => firstTokenIndex(code, from));
   let walked: ReturnType<Walker["walk"]>;
   try {
@@ -158,7 +214,8 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     walked = walker.walk(parsed.program);
   } catch (error) {
     // The tree is within MAX_TREE_DEPTH, but the caller may have left less stack than usual.
-    if (isStackOverflow(error)) return tooDeep(filename, resolved, 1, 0, "the walk over its syntax tree ran out of stack");
+    if (isStackOverflow(error))
+      return tooDeep(filename, resolved, 1, 0, "the walk over its syntax tree ran out of stack");
     throw error;
   }
 
@@ -173,7 +230,14 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   });
   const idOf = (site: RawSite | null): number => (site ? site.id : -1);
   const format: OutputModuleFormat =
-    resolved.module ?? (/\.m[jt]s$/i.test(filename) ? "esm" : /\.c[jt]s$/i.test(filename) ? "cjs" : parsed.hasModuleSyntax ? "esm" : "script");
+    resolved.module ??
+    (/\.m[jt]s$/i.test(filename)
+      ? "esm"
+      : /\.c[jt]s$/i.test(filename)
+        ? "cjs"
+        : parsed.hasModuleSyntax
+          ? "esm"
+          : "script");
   const names: ModuleNames = { hash, handle: format === "script" ? handleName(hash) : MODULE_HANDLE };
   // Outlined functions' flags follow the site flags, in function order.
   let outlineFlag = sites.length;
@@ -221,16 +285,26 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     names,
     functions,
     sites,
-    returns: walked.returns.map((r) => ({ site: r.site.id, start: r.start, keywordEnd: r.keywordEnd, argument: r.argument })),
+    returns: walked.returns.map((r) => ({
+      site: r.site.id,
+      start: r.start,
+      keywordEnd: r.keywordEnd,
+      argument: r.argument,
+    })),
     // A line site the entry code serves has no code of its own.
-    lines: walked.lines.filter((l) => l.site.fn.entryLine !== l.site).map((l) => ({ site: l.site.id, offset: l.offset, wrapEnd: l.wrapEnd })),
+    lines: walked.lines
+      .filter((l) => l.site.fn.entryLine !== l.site)
+      .map((l) => ({ site: l.site.id, offset: l.offset, wrapEnd: l.wrapEnd })),
     marker: (({ index, prefix }) => ({ offset: index, prefix }))(markerPosition(code)),
     header: headerPosition(code, parsed.program.body, parsed.positions.index),
     table: buildTable(hash, resolved, functions, sites, outlineFlag - sites.length),
     warnings: walked.warnings,
     options: resolved,
     // .mts/.cts files are modules to TypeScript whatever their syntax.
-    typed: resolved.types && (language === "ts" || language === "tsx") ? { module: format === "esm" || parsed.hasModuleSyntax || /\.[cm]ts$/i.test(filename) } : null,
+    typed:
+      resolved.types && (language === "ts" || language === "tsx")
+        ? { module: format === "esm" || parsed.hasModuleSyntax || /\.[cm]ts$/i.test(filename) }
+        : null,
   };
 }
 
@@ -257,7 +331,11 @@ export function isSkipped(analysis: Analysis | SkippedAnalysis): analysis is Ski
 }
 
 /** After the module's directive prologue ("use client" stays first), else at the first statement. */
-function headerPosition(code: string, body: readonly { type: string; span: { start: number; end: number } }[], index: (pos: number) => number): { offset: number; needsSemicolon: boolean } {
+function headerPosition(
+  code: string,
+  body: readonly { type: string; span: { start: number; end: number } }[],
+  index: (pos: number) => number,
+): { offset: number; needsSemicolon: boolean } {
   let last: { span: { end: number } } | undefined;
   for (const item of body) {
     const expression = (item as { expression?: { type: string } }).expression;
@@ -273,7 +351,13 @@ function headerPosition(code: string, body: readonly { type: string; span: { sta
   return { offset: code.length, needsSemicolon: false };
 }
 
-function buildTable(hash: string, options: ResolvedOptions, functions: AnalyzedFunction[], sites: AnalyzedSite[], outlined: number): ModuleTable {
+function buildTable(
+  hash: string,
+  options: ResolvedOptions,
+  functions: AnalyzedFunction[],
+  sites: AnalyzedSite[],
+  outlined: number,
+): ModuleTable {
   const v: (readonly string[])[] = [];
   // Sites usually share their locals array (scopes.ts memoises it): look up by identity first.
   const byArray = new Map<readonly string[], number>();

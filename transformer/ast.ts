@@ -232,7 +232,18 @@ export function isNode(value: unknown): value is AnyNode {
 }
 
 /** Fields holding types only: walks over values never enter them. */
-const TYPE_KEYS = new Set(["span", "type", "typeAnnotation", "typeParameters", "typeParams", "returnType", "superTypeParams", "typeArguments", "implements", "ctxt"]);
+const TYPE_KEYS = new Set([
+  "span",
+  "type",
+  "typeAnnotation",
+  "typeParameters",
+  "typeParams",
+  "returnType",
+  "superTypeParams",
+  "typeArguments",
+  "implements",
+  "ctxt",
+]);
 
 /**
  * Calls `visit` for every child node of `node` in field order (SWC emits fields in source order),

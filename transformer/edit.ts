@@ -93,7 +93,13 @@ export function planInsertions(analysis: Analysis): EditPlan {
   });
 
   // The marker is the outermost node of all; the header comes right after it.
-  push({ offset: analysis.marker.offset, text: analysis.marker.prefix + markerCode(), closes: false, nodeStart: -2, nodeEnd: Number.MAX_SAFE_INTEGER });
+  push({
+    offset: analysis.marker.offset,
+    text: analysis.marker.prefix + markerCode(),
+    closes: false,
+    nodeStart: -2,
+    nodeEnd: Number.MAX_SAFE_INTEGER,
+  });
   const prefix = analysis.header.needsSemicolon ? ";" : "";
   push({
     offset: analysis.header.offset,
@@ -112,15 +118,39 @@ export function planInsertions(analysis: Analysis): EditPlan {
     if (fn.types && fn.types.thisParamAt >= 0) {
       out = fn.duplicatedIn >= 0 ? [main, copyOf.get(fn.duplicatedIn)!] : [main];
       const at = fn.types.thisParamAt;
-      push({ offset: at, text: `this: any${fn.types.hasParams ? ", " : ""}`, closes: false, nodeStart: at, nodeEnd: at });
+      push({
+        offset: at,
+        text: `this: any${fn.types.hasParams ? ", " : ""}`,
+        closes: false,
+        nodeStart: at,
+        nodeEnd: at,
+      });
     }
     if (fn.outline) {
       const guard = fn.outline;
       if (body.kind === "block") {
-        main.push({ offset: body.open, text: (body.openNeedsSemicolon ? ";" : "") + outlineGuardCode(names, guard) + " ", closes: false, nodeStart: body.start, nodeEnd: body.end });
+        main.push({
+          offset: body.open,
+          text: (body.openNeedsSemicolon ? ";" : "") + outlineGuardCode(names, guard) + " ",
+          closes: false,
+          nodeStart: body.start,
+          nodeEnd: body.end,
+        });
       } else {
-        main.push({ offset: body.start, text: outlineArrowOpenCode(names, guard), closes: false, nodeStart: body.start, nodeEnd: body.end });
-        main.push({ offset: body.end, text: OUTLINE_ARROW_CLOSE, closes: true, nodeStart: body.start, nodeEnd: body.end });
+        main.push({
+          offset: body.start,
+          text: outlineArrowOpenCode(names, guard),
+          closes: false,
+          nodeStart: body.start,
+          nodeEnd: body.end,
+        });
+        main.push({
+          offset: body.end,
+          text: OUTLINE_ARROW_CLOSE,
+          closes: true,
+          nodeStart: body.start,
+          nodeEnd: body.end,
+        });
       }
     }
     out = targets(fn.id);
@@ -133,11 +163,34 @@ export function planInsertions(analysis: Analysis): EditPlan {
         nodeEnd: body.end,
       });
       const endSite = fn.endSite >= 0 ? { siteId: fn.endSite, locals: site(fn.endSite).locals } : null;
-      push({ offset: body.close, text: bodyCloseCode(names, endSite, throwSite, typed === undefined ? false : fn.kind === "setter" ? "setter" : true), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({
+        offset: body.close,
+        text: bodyCloseCode(
+          names,
+          endSite,
+          throwSite,
+          typed === undefined ? false : fn.kind === "setter" ? "setter" : true,
+        ),
+        closes: true,
+        nodeStart: body.start,
+        nodeEnd: body.end,
+      });
     } else {
       const returnSite = { siteId: fn.returnSite, locals: site(fn.returnSite).locals };
-      push({ offset: body.start, text: arrowOpenCode(names, entryInput(fn), body.anonymous, typed), closes: false, nodeStart: body.start, nodeEnd: body.end });
-      push({ offset: body.end, text: arrowCloseCode(names, returnSite, throwSite, body.anonymous, typed !== undefined), closes: true, nodeStart: body.start, nodeEnd: body.end });
+      push({
+        offset: body.start,
+        text: arrowOpenCode(names, entryInput(fn), body.anonymous, typed),
+        closes: false,
+        nodeStart: body.start,
+        nodeEnd: body.end,
+      });
+      push({
+        offset: body.end,
+        text: arrowCloseCode(names, returnSite, throwSite, body.anonymous, typed !== undefined),
+        closes: true,
+        nodeStart: body.start,
+        nodeEnd: body.end,
+      });
     }
   }
 
@@ -146,8 +199,15 @@ export function planInsertions(analysis: Analysis): EditPlan {
     out = targets(site(line.site).fn);
     const code = lineCode(names, line.site, site(line.site).locals, asyncOf(line.site), analysis.typed !== null);
     const end = line.wrapEnd ?? line.offset;
-    push({ offset: line.offset, text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `, closes: false, nodeStart: line.offset, nodeEnd: end });
-    if (line.wrapEnd !== null) push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
+    push({
+      offset: line.offset,
+      text: line.wrapEnd !== null ? `{ ${code} ` : `${code} `,
+      closes: false,
+      nodeStart: line.offset,
+      nodeEnd: end,
+    });
+    if (line.wrapEnd !== null)
+      push({ offset: line.wrapEnd, text: " }", closes: true, nodeStart: line.offset, nodeEnd: end });
   }
 
   for (const r of analysis.returns) {
@@ -155,15 +215,35 @@ export function planInsertions(analysis: Analysis): EditPlan {
     const locals = site(r.site).locals;
     if (r.argument) {
       const { start, end, sequence, anonymous } = r.argument;
-      push({ offset: start, text: returnOpenCode(names, sequence, anonymous), closes: false, nodeStart: start, nodeEnd: end });
-      push({ offset: end, text: returnCloseCode(names, r.site, locals, sequence, anonymous, analysis.typed !== null), closes: true, nodeStart: start, nodeEnd: end });
+      push({
+        offset: start,
+        text: returnOpenCode(names, sequence, anonymous),
+        closes: false,
+        nodeStart: start,
+        nodeEnd: end,
+      });
+      push({
+        offset: end,
+        text: returnCloseCode(names, r.site, locals, sequence, anonymous, analysis.typed !== null),
+        closes: true,
+        nodeStart: start,
+        nodeEnd: end,
+      });
     } else {
-      push({ offset: r.keywordEnd, text: returnVoidCode(names, r.site, locals, analysis.typed !== null), closes: false, nodeStart: r.start, nodeEnd: r.keywordEnd });
+      push({
+        offset: r.keywordEnd,
+        text: returnVoidCode(names, r.site, locals, analysis.typed !== null),
+        closes: false,
+        nodeStart: r.start,
+        nodeEnd: r.keywordEnd,
+      });
     }
   }
   return {
     main: main.sort(compareInsertions),
-    copies: analysis.functions.filter((fn) => fn.outline).map((fn) => ({ fn, insertions: copyOf.get(fn.id)!.sort(compareInsertions) })),
+    copies: analysis.functions
+      .filter((fn) => fn.outline)
+      .map((fn) => ({ fn, insertions: copyOf.get(fn.id)!.sort(compareInsertions) })),
   };
 }
 

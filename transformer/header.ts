@@ -3,7 +3,16 @@
  * registration of the site table. Pure string builders, shared with the ts-patch adapter.
  */
 import { createHash } from "node:crypto";
-import { ABI_VERSION, HOOKS, INSTRUMENTED_MARKER, REGISTRY_KEY, handleName, hookName, identityName, type ModuleTable } from "../abi/index.js";
+import {
+  ABI_VERSION,
+  HOOKS,
+  INSTRUMENTED_MARKER,
+  REGISTRY_KEY,
+  handleName,
+  hookName,
+  identityName,
+  type ModuleTable,
+} from "../abi/index.js";
 
 /** 8 base-36 characters of sha1(package \0 module \0 source): stable per package version + content. */
 export function moduleHash(packageName: string, modulePath: string, source: string): string {
@@ -61,7 +70,8 @@ const HOOK_TYPES: Record<(typeof HOOKS)[number], string> = {
  * TypeScript output, with the same code annotated.
  */
 export function hookDeclarationCode(handle: string, typed = false): string {
-  if (!typed) return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")}; function ${identityName(handle)}(v) { return v; }`;
+  if (!typed)
+    return `var ${HOOKS.map((h) => hookName(handle, h)).join(", ")}; function ${identityName(handle)}(v) { return v; }`;
   return `var ${HOOKS.map((h) => `${hookName(handle, h)}: ${HOOK_TYPES[h]}`).join(", ")}; function ${identityName(handle)}<V>(v: V): V { return v; }`;
 }
 
@@ -117,7 +127,12 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
  * `handle` is the prefix of the hook bindings (`Analysis.names.handle`); the default,
  * `$dg_<hash>`, suits every format.
  */
-export function headerCode(table: ModuleTable, format: OutputModuleFormat, handle: string = handleName(table.h), typed: { module: boolean } | null = null): string {
+export function headerCode(
+  table: ModuleTable,
+  format: OutputModuleFormat,
+  handle: string = handleName(table.h),
+  typed: { module: boolean } | null = null,
+): string {
   // Typed, the key is asserted to name the declared global (typeDeclarationCode), so indexing
   // `globalThis` with it has a type; the assertion sits inside the brackets and strips cleanly.
   const key = `Symbol.for('${REGISTRY_KEY}')${typed ? ` as unknown as "${REGISTRY_TYPE_NAME}"` : ""}`;

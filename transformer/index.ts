@@ -31,7 +31,15 @@ export type {
  */
 export function instrument(code: string, filename: string, options?: InstrumentOptions): InstrumentResult {
   const analysis = analyze(code, filename, options);
-  if (isSkipped(analysis)) return { code, map: null, sites: null, warnings: analysis.warning ? [analysis.warning] : [], header: null, skipped: analysis.skipped };
+  if (isSkipped(analysis))
+    return {
+      code,
+      map: null,
+      sites: null,
+      warnings: analysis.warning ? [analysis.warning] : [],
+      header: null,
+      skipped: analysis.skipped,
+    };
   const plan = planInsertions(analysis);
   const output = applyPlan(code, plan);
   return {

@@ -110,7 +110,12 @@ export function textNestingProblem(code: string, limit = MAX_TEXT_NESTING): Nest
       arrows[arrows.length - 1]!++;
       chained++;
       i += 2;
-    } else if (c === 101 /* e */ && code.startsWith("else", i) && !isIdentifierChar(code.charCodeAt(i - 1)) && !isIdentifierChar(code.charCodeAt(i + 4))) {
+    } else if (
+      c === 101 /* e */ &&
+      code.startsWith("else", i) &&
+      !isIdentifierChar(code.charCodeAt(i - 1)) &&
+      !isIdentifierChar(code.charCodeAt(i + 4))
+    ) {
       elses++;
       elsesAt[elsesAt.length - 1]!++;
       i += 4;
@@ -123,7 +128,8 @@ export function textNestingProblem(code: string, limit = MAX_TEXT_NESTING): Nest
       i++;
       continue;
     }
-    if (depth + chained + elses * ELSE_WEIGHT > limit) return { index: i - 1, what: "brackets, arrow functions and else branches", limit };
+    if (depth + chained + elses * ELSE_WEIGHT > limit)
+      return { index: i - 1, what: "brackets, arrow functions and else branches", limit };
   }
   return undefined;
 }

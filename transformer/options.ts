@@ -27,7 +27,19 @@ export interface ResolvedOptions {
   modulePath: string;
 }
 
-const KNOWN = new Set(["root", "packageName", "module", "sourceMap", "inputSourceMap", "include", "exclude", "jsx", "replaceArguments", "outline", "types"]);
+const KNOWN = new Set([
+  "root",
+  "packageName",
+  "module",
+  "sourceMap",
+  "inputSourceMap",
+  "include",
+  "exclude",
+  "jsx",
+  "replaceArguments",
+  "outline",
+  "types",
+]);
 const FORMATS = new Set(["esm", "cjs", "script"]);
 
 /** package.json lookups per folder; a build instruments many files of few packages. */
@@ -82,18 +94,24 @@ function parseInputMap(value: unknown): SourceMapV3 | null {
 
 export function resolveOptions(filename: string, options: InstrumentOptions | undefined): ResolvedOptions {
   if (typeof filename !== "string" || filename === "") {
-    throw new TransformOptionsError("filename", "instrument(code, filename) needs the file name (it decides the language and the module path)");
+    throw new TransformOptionsError(
+      "filename",
+      "instrument(code, filename) needs the file name (it decides the language and the module path)",
+    );
   }
   const o = (options ?? {}) as Record<string, unknown>;
   if (typeof o !== "object") throw new TransformOptionsError("options", "expected an object");
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw new TransformOptionsError(key, `unknown option; known options are ${[...KNOWN].join(", ")}`);
+    if (!KNOWN.has(key))
+      throw new TransformOptionsError(key, `unknown option; known options are ${[...KNOWN].join(", ")}`);
   }
   for (const key of ["root", "packageName"]) {
-    if (o[key] !== undefined && typeof o[key] !== "string") throw new TransformOptionsError(key, `expected a string, got ${typeof o[key]}`);
+    if (o[key] !== undefined && typeof o[key] !== "string")
+      throw new TransformOptionsError(key, `expected a string, got ${typeof o[key]}`);
   }
   for (const key of ["sourceMap", "jsx", "replaceArguments", "outline", "types"]) {
-    if (o[key] !== undefined && typeof o[key] !== "boolean") throw new TransformOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
+    if (o[key] !== undefined && typeof o[key] !== "boolean")
+      throw new TransformOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
   }
   if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
     throw new TransformOptionsError("module", `expected "esm", "cjs" or "script", got ${JSON.stringify(o["module"])}`);
@@ -101,7 +119,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
 
   const file = resolve(filename);
   const found = o["root"] === undefined || o["packageName"] === undefined ? nearestPackage(dirname(file)) : null;
-  const root = o["root"] !== undefined ? resolve(o["root"] as string) : found?.root ?? dirname(file);
+  const root = o["root"] !== undefined ? resolve(o["root"] as string) : (found?.root ?? dirname(file));
   const rel = relative(root, file);
   const modulePath = (isAbsolute(rel) ? file : rel).split(sep).join("/");
 

@@ -97,7 +97,12 @@ export interface OutlineCandidate {
  * The names the copy's parameters take and the arguments the guard forwards (`a`, `...rest`), or
  * undefined when the function is not outlined. `typed`: the output is TypeScript.
  */
-export function outlineParams(c: OutlineCandidate, moduleScoped: ReadonlySet<Node>, bodyLength: number, typed = false): { params: string[]; forward: string[] } | undefined {
+export function outlineParams(
+  c: OutlineCandidate,
+  moduleScoped: ReadonlySet<Node>,
+  bodyLength: number,
+  typed = false,
+): { params: string[]; forward: string[] } | undefined {
   if (!moduleScoped.has(c.node) || c.async || c.generator || bodyLength > OUTLINE_MAX_BODY) return undefined;
   if (c.kind === "constructor" || c.kind === "field") return undefined;
   // TypeScript rejects the guard's `return …` in a setter whatever its types (typed.ts).
@@ -123,7 +128,20 @@ export function outlineParams(c: OutlineCandidate, moduleScoped: ReadonlySet<Nod
 }
 
 /** Node types whose `this`, `arguments`, `super`, `new.target`, `yield` and `await` are their own. */
-const OWN_FRAME = new Set(["FunctionDeclaration", "FunctionExpression", "ClassMethod", "PrivateMethod", "Constructor", "MethodProperty", "GetterProperty", "SetterProperty", "ClassProperty", "PrivateProperty", "AutoAccessor", "StaticBlock"]);
+const OWN_FRAME = new Set([
+  "FunctionDeclaration",
+  "FunctionExpression",
+  "ClassMethod",
+  "PrivateMethod",
+  "Constructor",
+  "MethodProperty",
+  "GetterProperty",
+  "SetterProperty",
+  "ClassProperty",
+  "PrivateProperty",
+  "AutoAccessor",
+  "StaticBlock",
+]);
 
 /**
  * Nothing in the function depends on its own frame or on a binding the module-level copy cannot
@@ -161,7 +179,8 @@ function selfContained(c: OutlineCandidate): boolean {
       case "Identifier": {
         const name = node["value"];
         // A direct `eval` could reach `arguments` (or anything else of the frame) from a string.
-        if ((frame && (name === "arguments" || name === "eval")) || (c.ownName !== undefined && name === c.ownName)) ok = false;
+        if ((frame && (name === "arguments" || name === "eval")) || (c.ownName !== undefined && name === c.ownName))
+          ok = false;
         return;
       }
       case "ArrowFunctionExpression":

@@ -42,7 +42,13 @@ export function parseSource(code: string, filename: string, language: SourceLang
   const options: ParseOptions =
     language === "ts" || language === "tsx"
       ? { syntax: "typescript", tsx: language === "tsx", decorators: true, target: "esnext" }
-      : { syntax: "ecmascript", jsx: language === "jsx", decorators: true, decoratorsBeforeExport: false, target: "esnext" };
+      : {
+          syntax: "ecmascript",
+          jsx: language === "jsx",
+          decorators: true,
+          decoratorsBeforeExport: false,
+          target: "esnext",
+        };
   // Outside the try: a missing compiler is not a syntax error in the user's file.
   const { parseSync } = swc();
   let program: Program;
@@ -70,7 +76,9 @@ export function parseSource(code: string, filename: string, language: SourceLang
 export function toSyntaxError(error: unknown, filename: string): InstrumentSyntaxError {
   const text = error instanceof Error ? error.message : String(error);
   const lines = text.split("\n");
-  const reason = (lines.find((l) => /^\s*[x×]\s/.test(l)) ?? lines[0] ?? "syntax error").replace(/^\s*[x×]\s+/, "").trim();
+  const reason = (lines.find((l) => /^\s*[x×]\s/.test(l)) ?? lines[0] ?? "syntax error")
+    .replace(/^\s*[x×]\s+/, "")
+    .trim();
   let line = 1;
   let column = 0;
   const header = /,-\[(?:[^\]]*?:)?(\d+):(\d+)\]/.exec(text);

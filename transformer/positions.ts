@@ -83,7 +83,7 @@ export function createPositions(code: string, moduleSpanStart: number): Position
   return {
     index(swcPos) {
       const byte = swcPos - base;
-      const i = byteToIndex ? byteToIndex[byte] ?? text.length : byte;
+      const i = byteToIndex ? (byteToIndex[byte] ?? text.length) : byte;
       return i + bomLength;
     },
     lineColumn(index) {

@@ -208,7 +208,11 @@ function scopeLocals(scope: Scope, parent: string[]): string[] {
     const outer = namesOf(parent);
     for (const name of scope.names.keys()) if (outer.has(name)) shadows = true;
   }
-  const result = shadows ? parent.filter((name) => !scope.names.has(name)).concat(own) : own.length > 0 ? parent.concat(own) : parent;
+  const result = shadows
+    ? parent.filter((name) => !scope.names.has(name)).concat(own)
+    : own.length > 0
+      ? parent.concat(own)
+      : parent;
   scope.memo = { parent, version: scope.version, result };
   return result;
 }

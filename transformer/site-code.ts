@@ -79,12 +79,19 @@ export function entryCode(module: string | ModuleNames, input: EntryCodeInput): 
     return `if (${g} && (${FRAME_VAR} = ${call}).a) ${assignments.join(", ")};`;
   }
   // Async: the frame may ask the call to wait (pause) before the body goes on.
-  const replace = assignments.length === 0 ? `${FRAME_VAR} = ${call};` : `if ((${FRAME_VAR} = ${call}).a) ${assignments.join(", ")};`;
+  const replace =
+    assignments.length === 0 ? `${FRAME_VAR} = ${call};` : `if ((${FRAME_VAR} = ${call}).a) ${assignments.join(", ")};`;
   return `if (${g}) { ${replace} if (${FRAME_VAR} && ${FRAME_VAR}.w) await ${FRAME_VAR}.w; }`;
 }
 
 /** A line site; in async functions the hook may return a promise to wait for. */
-export function lineCode(module: string | ModuleNames, siteId: number, locals: readonly string[], async: boolean, typed = false): string {
+export function lineCode(
+  module: string | ModuleNames,
+  siteId: number,
+  locals: readonly string[],
+  async: boolean,
+  typed = false,
+): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
   const call = `${hookName(handle, "l")}(${siteId}, ${FRAME_VAR}${list(locals, typed)})`;
@@ -105,14 +112,26 @@ export function returnOpenCode(module: string | ModuleNames, sequence: boolean, 
   return anonymous ? `(${RESULT_VAR} = ${identityName(namesOf(module).handle)}(` : `(${RESULT_VAR} = `;
 }
 
-export function returnCloseCode(module: string | ModuleNames, siteId: number, locals: readonly string[], sequence: boolean, anonymous = false, typed = false): string {
+export function returnCloseCode(
+  module: string | ModuleNames,
+  siteId: number,
+  locals: readonly string[],
+  sequence: boolean,
+  anonymous = false,
+  typed = false,
+): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
   return `${sequence || anonymous ? ")" : ""}, ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, ${RESULT_VAR}${list(locals, typed)}) : ${RESULT_VAR})`;
 }
 
 /** Inserted right after the `return` keyword of `return;`. */
-export function returnVoidCode(module: string | ModuleNames, siteId: number, locals: readonly string[], typed = false): string {
+export function returnVoidCode(
+  module: string | ModuleNames,
+  siteId: number,
+  locals: readonly string[],
+  typed = false,
+): string {
   const { hash, handle } = namesOf(module);
   const g = flagName(hash, siteId);
   return ` ${g} ? ${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${list(locals, typed)}) : void 0`;
@@ -123,7 +142,12 @@ export function returnVoidCode(module: string | ModuleNames, siteId: number, loc
  * `undefined` is typed `never`: the statement may stand where the checker knows the end is not
  * reached (after an exhaustive `switch`), in a function whose return type excludes `undefined`.
  */
-export function endCode(module: string | ModuleNames, siteId: number, locals: readonly string[], typed: boolean | "setter" = false): string {
+export function endCode(
+  module: string | ModuleNames,
+  siteId: number,
+  locals: readonly string[],
+  typed: boolean | "setter" = false,
+): string {
   const { hash, handle } = namesOf(module);
   const call = `${hookName(handle, "x")}(${siteId}, ${FRAME_VAR}, void 0${typed ? " as never" : ""}${list(locals, typed !== false)})`;
   // A setter's return value is dropped by the language, and TypeScript rejects `return <value>` in one.
@@ -132,7 +156,12 @@ export function endCode(module: string | ModuleNames, siteId: number, locals: re
 }
 
 /** Closes the body's `try` (before the body's closing brace): the end site and the throw site. */
-export function bodyCloseCode(module: string | ModuleNames, endSite: { siteId: number; locals: readonly string[] } | null, throwSiteId: number, typed: boolean | "setter" = false): string {
+export function bodyCloseCode(
+  module: string | ModuleNames,
+  endSite: { siteId: number; locals: readonly string[] } | null,
+  throwSiteId: number,
+  typed: boolean | "setter" = false,
+): string {
   // The leading ";" ends a last statement written without one (`{ foo() }`).
   const end = endSite ? ` ${endCode(module, endSite.siteId, endSite.locals, typed)}` : "";
   return `;${end} } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId, typed !== false)} }`;
@@ -154,11 +183,22 @@ export function throwCode(module: string | ModuleNames, siteId: number, typed = 
 }
 
 /** An arrow's expression body `expr` becomes `<arrowOpen>expr<arrowClose>`. */
-export function arrowOpenCode(module: string | ModuleNames, entry: EntryCodeInput, anonymous = false, typed?: { result: string | null }): string {
+export function arrowOpenCode(
+  module: string | ModuleNames,
+  entry: EntryCodeInput,
+  anonymous = false,
+  typed?: { result: string | null },
+): string {
   return `{ ${bodyOpenCode(typed)}${entryCode(module, entry)} return ${returnOpenCode(module, false, anonymous)}`;
 }
 
-export function arrowCloseCode(module: string | ModuleNames, returnSite: { siteId: number; locals: readonly string[] }, throwSiteId: number, anonymous = false, typed = false): string {
+export function arrowCloseCode(
+  module: string | ModuleNames,
+  returnSite: { siteId: number; locals: readonly string[] },
+  throwSiteId: number,
+  anonymous = false,
+  typed = false,
+): string {
   return `${returnCloseCode(module, returnSite.siteId, returnSite.locals, false, anonymous, typed)}; } catch (${ERROR_VAR}) { ${throwCode(module, throwSiteId, typed)} } }`;
 }
 
@@ -205,7 +245,11 @@ export function outlinedNameCode(copyName: string, functionPath: string): string
  * signature seen through `.call` would be instantiated with `unknown`), and its result adds
  * nothing to the original's return type, declared or inferred; the body is checked as written.
  */
-export function outlinedFunctionOpenCode(name: string, params: readonly string[], typed?: { typeParams: string; thisType: string; params: readonly string[] } | null): string {
+export function outlinedFunctionOpenCode(
+  name: string,
+  params: readonly string[],
+  typed?: { typeParams: string; thisType: string; params: readonly string[] } | null,
+): string {
   if (!typed) return `function ${name}(${params.join(", ")}) `;
   const typeParams = typed.typeParams === "" ? "" : `<${typed.typeParams}>`;
   const implementation = `${name}${typeParams}(${[...(typed.thisType === "" ? [] : [`this: ${typed.thisType}`]), ...typed.params].join(", ")})`;

@@ -16,7 +16,12 @@ type Segment = number[];
 
 export function generateMap(output: ModuleOutput, filename: string, inputSourceMap: SourceMapV3 | null): SourceMapV3 {
   // "boundary": one mapping per word boundary, so a column inside a line maps exactly.
-  const main = output.main.generateDecodedMap({ hires: "boundary", includeContent: true, source: filename, file: basename(filename) });
+  const main = output.main.generateDecodedMap({
+    hires: "boundary",
+    includeContent: true,
+    source: filename,
+    file: basename(filename),
+  });
   const lines: Segment[][] = main.mappings as Segment[][];
   const mainLines = lineCount(output.main.toString());
   while (lines.length < mainLines) lines.push([]);

@@ -70,7 +70,10 @@ export function typeParams(declaration: AnyNode | null | undefined, text: Source
     const constraint = p["constraint"] as AnyNode | null | undefined;
     const fallback = p["default"] as AnyNode | null | undefined;
     const name = text(p["name"] as AnyNode);
-    return { name, text: `${p["const"] ? "const " : ""}${name}${constraint ? ` extends ${text(constraint)}` : ""}${fallback ? ` = ${text(fallback)}` : ""}` };
+    return {
+      name,
+      text: `${p["const"] ? "const " : ""}${name}${constraint ? ` extends ${text(constraint)}` : ""}${fallback ? ` = ${text(fallback)}` : ""}`,
+    };
   });
 }
 
@@ -81,9 +84,14 @@ export interface ClassOwner {
   hidden: string[];
 }
 
-function classThisType(owner: ClassOwner, options: { isStatic: boolean; classTypeParams: readonly TypeParam[] }): string {
+function classThisType(
+  owner: ClassOwner,
+  options: { isStatic: boolean; classTypeParams: readonly TypeParam[] },
+): string {
   if (options.isStatic) return `typeof ${owner.name}`;
-  return options.classTypeParams.length === 0 ? owner.name : `${owner.name}<${options.classTypeParams.map((p) => p.name).join(", ")}>`;
+  return options.classTypeParams.length === 0
+    ? owner.name
+    : `${owner.name}<${options.classTypeParams.map((p) => p.name).join(", ")}>`;
 }
 
 /** The `private`/`protected` member names of a class body (SWC members). */
@@ -97,7 +105,11 @@ export function hiddenMembers(body: readonly AnyNode[]): string[] {
     if (access === "private" || access === "protected") add(member["key"] as AnyNode | undefined);
     if (member.type === "Constructor") {
       for (const param of (member["params"] as AnyNode[] | undefined) ?? []) {
-        if (param.type !== "TsParameterProperty" || (param["accessibility"] !== "private" && param["accessibility"] !== "protected")) continue;
+        if (
+          param.type !== "TsParameterProperty" ||
+          (param["accessibility"] !== "private" && param["accessibility"] !== "protected")
+        )
+          continue;
         let p = param["param"] as AnyNode;
         if (p.type === "AssignmentPattern") p = p["left"] as AnyNode;
         add(p);
@@ -161,7 +173,11 @@ function annotated(params: readonly Node[]): boolean {
   return params.every((param) => {
     let p = param as AnyNode;
     if (p.type === "Parameter") p = p["pat"] as AnyNode;
-    if (p.type === "RestElement") return annotationOf(p, (n) => String(n.type)) !== null || annotationOf(p["argument"] as AnyNode, (n) => String(n.type)) !== null;
+    if (p.type === "RestElement")
+      return (
+        annotationOf(p, (n) => String(n.type)) !== null ||
+        annotationOf(p["argument"] as AnyNode, (n) => String(n.type)) !== null
+      );
     if (p.type === "AssignmentPattern") return annotationOf(p["left"] as AnyNode, (n) => String(n.type)) !== null;
     return annotationOf(p, (n) => String(n.type)) !== null;
   });
@@ -194,7 +210,15 @@ function copyParams(params: readonly Node[], text: SourceText): string[] {
 export function functionTypes(
   node: AnyNode,
   params: readonly Node[],
-  options: { async: boolean; generator: boolean; arrow: boolean; outlined: boolean; isStatic: boolean; classTypeParams: readonly TypeParam[]; owner: ClassOwner | null },
+  options: {
+    async: boolean;
+    generator: boolean;
+    arrow: boolean;
+    outlined: boolean;
+    isStatic: boolean;
+    classTypeParams: readonly TypeParam[];
+    owner: ClassOwner | null;
+  },
   text: SourceText,
   code: string,
   index: (swcPos: number) => number,
@@ -204,7 +228,11 @@ export function functionTypes(
   const result = returned !== null && options.outlined ? outsideClass(returned) : returned;
   const part = functionPart(node);
   let thisParamAt = -1;
-  if (!options.arrow && !part["thisParam"] && (node.type === "FunctionDeclaration" || node.type === "FunctionExpression")) {
+  if (
+    !options.arrow &&
+    !part["thisParam"] &&
+    (node.type === "FunctionDeclaration" || node.type === "FunctionExpression")
+  ) {
     // The parameter list's `(`: after the type parameters, else after the name, else after `function`.
     const after = (part["typeParameters"] ?? node["identifier"]) as AnyNode | null | undefined;
     const from = after ? index(after.span.end) : index(node.span.start);
@@ -218,12 +246,25 @@ export function functionTypes(
   // A member's copy takes its class as `this` unless its body names a member TypeScript keeps
   // private to the class (the copy is outside it): then `any`.
   const classThis = owner !== null && !owner.hidden.some((name) => mentions(memberText, name));
-  const inherited = classThis && !options.isStatic ? options.classTypeParams.slice() : usedTypeParams(options.classTypeParams, memberText);
+  const inherited =
+    classThis && !options.isStatic
+      ? options.classTypeParams.slice()
+      : usedTypeParams(options.classTypeParams, memberText);
   // A class's defaults go: its parameters come first, and a required one may not follow them.
   const declared = [...inherited.map((p) => p.text.replace(/ = [\s\S]*$/, "")), ...own.map((p) => p.text)].join(", ");
   const thisParam = part["thisParam"] as AnyNode | null | undefined;
   const declaredThis = thisParam ? annotationOf(thisParam, text) : null;
-  const copy = { typeParams: declared, thisType: options.arrow ? "" : declaredThis !== null ? outsideClass(declaredThis) : classThis ? classThisType(owner!, options) : "any", params: copyParams(params, text) };
+  const copy = {
+    typeParams: declared,
+    thisType: options.arrow
+      ? ""
+      : declaredThis !== null
+        ? outsideClass(declaredThis)
+        : classThis
+          ? classThisType(owner!, options)
+          : "any",
+    params: copyParams(params, text),
+  };
   const member = node.type === "ClassMethod" || node.type === "PrivateMethod";
   const typable = annotated(params) && (!member || options.arrow || declaredThis !== null || classThis);
   return { result, copy, thisParamAt, hasParams: params.length > 0, typable };

@@ -1,7 +1,12 @@
 /**
  * Public types of `diagnose/instrument`.
  */
-import type { FunctionKind, ManifestFunction as FunctionEntry, ManifestSite as SiteEntry, ModuleSites } from "../abi/manifest-format.js";
+import type {
+  FunctionKind,
+  ManifestFunction as FunctionEntry,
+  ManifestSite as SiteEntry,
+  ModuleSites,
+} from "../abi/manifest-format.js";
 import type { InstrumentWarning } from "./model.js";
 
 export type { FunctionEntry, FunctionKind, InstrumentWarning, ModuleSites, SiteEntry };

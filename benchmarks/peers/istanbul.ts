@@ -19,7 +19,12 @@ export function istanbulInstrument(code: string, filename: string): string {
     const lib = createRequire(join(REPO, "package.json"))("istanbul-lib-instrument") as {
       createInstrumenter(options: Record<string, unknown>): Instrumenter;
     };
-    instrumenter = lib.createInstrumenter({ esModules: true, compact: true, produceSourceMap: false, coverageVariable: "__coverage__" });
+    instrumenter = lib.createInstrumenter({
+      esModules: true,
+      compact: true,
+      produceSourceMap: false,
+      coverageVariable: "__coverage__",
+    });
   }
   return instrumenter.instrumentSync(code, filename);
 }

@@ -34,7 +34,12 @@ export function installShim(enabled: boolean): ShimState {
     method(proto, name) {
       const original = proto[name] as Function;
       state.originals.set(name, original);
-      Object.defineProperty(proto, name, { value: wrap(original), writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(proto, name, {
+        value: wrap(original),
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
     },
   };
   function hook(args: IArguments): void {

@@ -8,7 +8,10 @@ import { createToken } from "chevrotain/scan/tokens_public";
 
 const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\n\r]+/, group: Lexer.SKIPPED });
 const Comment = createToken({ name: "Comment", pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
-const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^\\"]|\\(?:[bfnrtv"\\/]|u[0-9a-fA-F]{4}))*"/ });
+const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: /"(?:[^\\"]|\\(?:[bfnrtv"\\/]|u[0-9a-fA-F]{4}))*"/,
+});
 const NumberLiteral = createToken({ name: "NumberLiteral", pattern: /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/ });
 const Identifier = createToken({ name: "Identifier", pattern: /[a-zA-Z_][a-zA-Z0-9_]*/ });
 const True = createToken({ name: "True", pattern: /true/, longer_alt: Identifier });
@@ -22,13 +25,33 @@ const Comma = createToken({ name: "Comma", pattern: /,/ });
 const Colon = createToken({ name: "Colon", pattern: /:/ });
 const Equals = createToken({ name: "Equals", pattern: /=/ });
 
-const lexer = new Lexer([WhiteSpace, Comment, StringLiteral, NumberLiteral, True, False, Null, Identifier, LCurly, RCurly, LSquare, RSquare, Comma, Colon, Equals], {
-  positionTracking: "full",
-});
+const lexer = new Lexer(
+  [
+    WhiteSpace,
+    Comment,
+    StringLiteral,
+    NumberLiteral,
+    True,
+    False,
+    Null,
+    Identifier,
+    LCurly,
+    RCurly,
+    LSquare,
+    RSquare,
+    Comma,
+    Colon,
+    Equals,
+  ],
+  {
+    positionTracking: "full",
+  },
+);
 
 const TEXT = Array.from(
   { length: 12 },
-  (_, k) => `// record ${k}\nitem${k} = { "name": "widget ${k}", "price": ${k}.5e1, "tags": ["a", "b\\n"], "ok": true, "next": null, count: ${k * 7} }\n`,
+  (_, k) =>
+    `// record ${k}\nitem${k} = { "name": "widget ${k}", "price": ${k}.5e1, "tags": ["a", "b\\n"], "ok": true, "next": null, count: ${k * 7} }\n`,
 ).join("");
 
 export function op(i: number): number {

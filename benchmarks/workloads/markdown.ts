@@ -27,7 +27,7 @@ const DOC = [
   "console.log(x);",
   "```",
   "",
-  "A paragraph with an ![image](img.png \"title\") and some &amp; entities &copy; and a hard",
+  'A paragraph with an ![image](img.png "title") and some &amp; entities &copy; and a hard',
   "break  ",
   "here. Then <span>inline html</span> and an autolink <https://example.org>.",
   "",

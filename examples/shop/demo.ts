@@ -4,13 +4,7 @@
  */
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import {
-  HistogramInstrument,
-  IncrementInstrument,
-  LogInstrument,
-  DogStatsD,
-  probes,
-} from "diagnose";
+import { HistogramInstrument, IncrementInstrument, LogInstrument, DogStatsD, probes } from "diagnose";
 import { ProbeTestInstrument } from "diagnose/testing";
 import { checkout } from "./src/checkout.js";
 
@@ -41,7 +35,10 @@ console.log(`200 checkouts in ${(await load(200)).toFixed(1)} ms`);
 
 heading("2. log the result of Cart.total and the running sum at its line 20");
 const total = probes.attachTo("src/cart.ts:Cart.total");
-total.instruments.set("total", new LogInstrument("cart.total", "result", { custom: { tags: "({ discount: discountPercent })" } }));
+total.instruments.set(
+  "total",
+  new LogInstrument("cart.total", "result", { custom: { tags: "({ discount: discountPercent })" } }),
+);
 total.instruments.set("sum", new LogInstrument("cart.sum", "sum", { event: "line:20" }));
 total.start();
 await load(3);

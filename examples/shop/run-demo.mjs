@@ -135,12 +135,28 @@ async function main() {
   await until("two throughput lines", () => rates.before.length >= 2);
 
   heading(`2. add a probe from outside: log what ${TARGET} returns`);
-  const add = await diagnose(["specs", "add", SPEC_ID, "--target", TARGET, "--type", "log", "--value", "result", "--tags", "{ discount: discountPercent }", "--lifespan", "10"]);
+  const add = await diagnose([
+    "specs",
+    "add",
+    SPEC_ID,
+    "--target",
+    TARGET,
+    "--type",
+    "log",
+    "--value",
+    "result",
+    "--tags",
+    "{ discount: discountPercent }",
+    "--lifespan",
+    "10",
+  ]);
   const written = performance.now();
   if (add.code !== 0) throw new Error(`diagnose specs add exited with ${add.code}`);
   enter("during");
   await until("probe line from the service", () => firstProbe !== undefined);
-  say(`the service printed the probe's first line ${Math.max(0, Math.round(firstProbe - written))} ms after the spec was written`);
+  say(
+    `the service printed the probe's first line ${Math.max(0, Math.round(firstProbe - written))} ms after the spec was written`,
+  );
   await until("two throughput lines with the probe on", () => rates.during.length >= 2);
 
   heading("3. diagnose status: applied and emitting in the service's process");
@@ -153,13 +169,17 @@ async function main() {
   if (rm.code !== 0) throw new Error(`diagnose specs rm exited with ${rm.code}`);
   const linesAtRemove = probeLines;
   await until("quiet (no probe line for 500 ms)", () => performance.now() - Math.max(lastProbeAt, removed) > 500);
-  say(`quiet: the last probe line came ${Math.max(0, Math.round(lastProbeAt - removed))} ms after the spec was removed (${probeLines} probe lines in all, ${probeLines - linesAtRemove} after the removal)`);
+  say(
+    `quiet: the last probe line came ${Math.max(0, Math.round(lastProbeAt - removed))} ms after the spec was removed (${probeLines} probe lines in all, ${probeLines - linesAtRemove} after the removal)`,
+  );
   enter("after");
   await until("two throughput lines after the removal", () => rates.after.length >= 2);
 
   heading("5. throughput (checkouts/s, median of the samples)");
   const [b, d, a] = [median(rates.before), median(rates.during), median(rates.after)];
-  console.log(`before ${b}   with the probe ${d} (${(d / b).toFixed(2)}x)   after ${a} (${(a / b).toFixed(2)}x of before)`);
+  console.log(
+    `before ${b}   with the probe ${d} (${(d / b).toFixed(2)}x)   after ${a} (${(a / b).toFixed(2)}x of before)`,
+  );
 }
 
 let lastStatus = "";
@@ -174,7 +194,6 @@ function pollStatus() {
     notify();
   });
 }
-
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));

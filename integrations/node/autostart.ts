@@ -23,7 +23,9 @@ const STARTED = Symbol.for("diagnose.autostart");
 export function autostartConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
-): { store: string; labels: Record<string, string> | undefined; source: string; verifyKeys: string | undefined } | undefined {
+):
+  | { store: string; labels: Record<string, string> | undefined; source: string; verifyKeys: string | undefined }
+  | undefined {
   const block = packageBlock(cwd);
   const envStore = env["DIAGNOSE_STORE"]?.trim();
   let store: string | undefined;
@@ -109,7 +111,17 @@ export async function autostart(): Promise<void> {
     manager.configure({
       store,
       ...(config.labels === undefined ? {} : { labels: config.labels }),
-      ...(keys === undefined ? {} : { verify: { keys: keys.map((k) => ({ keyId: k.keyId, publicKey: k.key, notAfter: k.notAfter === Infinity ? null : new Date(k.notAfter) })) } }),
+      ...(keys === undefined
+        ? {}
+        : {
+            verify: {
+              keys: keys.map((k) => ({
+                keyId: k.keyId,
+                publicKey: k.key,
+                notAfter: k.notAfter === Infinity ? null : new Date(k.notAfter),
+              })),
+            },
+          }),
     });
     // Not awaited: the first read of a remote store must not hold up the service's start.
     void manager.start().catch(() => undefined);

@@ -108,7 +108,13 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     const deep = textNestingProblem(source);
     if (deep !== undefined) {
       const { line, column } = lineColumnAt(source, deep.index);
-      throw new DiagnoseSyntaxError(filename, line, column + 1, `nests ${deep.what} more than ${deep.limit} levels deep, more than the compiler can take; split the expression`, source);
+      throw new DiagnoseSyntaxError(
+        filename,
+        line,
+        column + 1,
+        `nests ${deep.what} more than ${deep.limit} levels deep, more than the compiler can take; split the expression`,
+        source,
+      );
     }
     // Outside the try: a missing compiler is not a syntax error in the user's file.
     const { transformSync } = swc();
@@ -136,8 +142,11 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     composed.sourcesContent = [source];
     composed.file = basename(filename);
     delete composed.sourceRoot;
-    code = stripSourceMapComment(code) + "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
-      Buffer.from(JSON.stringify(composed)).toString("base64") + "\n";
+    code =
+      stripSourceMapComment(code) +
+      "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
+      Buffer.from(JSON.stringify(composed)).toString("base64") +
+      "\n";
   }
   return { code, sites, warnings };
 }

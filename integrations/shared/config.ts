@@ -118,7 +118,14 @@ export function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const options = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
-    if (key !== "include" && key !== "exclude" && key !== "manifest" && key !== "store" && key !== "labels" && key !== "verifyKeys") {
+    if (
+      key !== "include" &&
+      key !== "exclude" &&
+      key !== "manifest" &&
+      key !== "store" &&
+      key !== "labels" &&
+      key !== "verifyKeys"
+    ) {
       throw new DiagnoseConfigError(
         `${pkgPath}: unknown option "diagnose.${key}" (known: include, exclude, manifest, store, labels, verifyKeys)`,
       );

@@ -18,7 +18,15 @@ import { watch, type CallFrame, type FunctionInfo, type Watch } from "../registr
 import { after, cancel, now, type TimerHandle } from "./clock.js";
 import { parseCondition, unmetDetail, type ParsedCondition } from "./conditions.js";
 import { wasInjected } from "./injected.js";
-import { checkTimeout, EVENTS, splitTarget, type Action, type AnyTargetArgs, type BreakpointOptions, type WaitOptions } from "./options.js";
+import {
+  checkTimeout,
+  EVENTS,
+  splitTarget,
+  type Action,
+  type AnyTargetArgs,
+  type BreakpointOptions,
+  type WaitOptions,
+} from "./options.js";
 import { Waiters, type Readiness } from "./waiters.js";
 import {
   BreakpointAbortedError,
@@ -84,15 +92,20 @@ export class Breakpoint implements AsyncDisposable {
     this.target = target;
     this.event = o.event ?? (o.action?.kind === "return" ? "return" : "call");
     if (!EVENTS.includes(this.event)) {
-      throw new BreakpointMisuseError(`Breakpoint event must be "call", "return" or "error", got ${JSON.stringify(this.event)}.`);
+      throw new BreakpointMisuseError(
+        `Breakpoint event must be "call", "return" or "error", got ${JSON.stringify(this.event)}.`,
+      );
     }
     this.timeoutMs = checkTimeout(o.timeoutMs ?? Breakpoint.defaultTimeoutMs, "Breakpoint `timeoutMs`");
     this.condition = parseCondition(o.condition);
     this.action = o.action ?? { kind: "fire" };
     if (this.action.kind === "return" && this.event !== "return") {
-      throw new BreakpointMisuseError(`Breakpoint.return() replaces what a call returns: its event must be "return", got "${this.event}".`);
+      throw new BreakpointMisuseError(
+        `Breakpoint.return() replaces what a call returns: its event must be "return", got "${this.event}".`,
+      );
     }
-    if (o.fire !== undefined && typeof o.fire !== "function") throw new BreakpointMisuseError("Breakpoint `fire` must be a function.");
+    if (o.fire !== undefined && typeof o.fire !== "function")
+      throw new BreakpointMisuseError("Breakpoint `fire` must be a function.");
     this.fireFn = o.fire;
     this.once = o.once === true;
     this.signal = o.signal;
@@ -100,7 +113,8 @@ export class Breakpoint implements AsyncDisposable {
       target,
       {
         onEntry: (frame) => (this.event === "call" ? atCall(this.site, frame) : undefined),
-        onReturn: (frame, site, value, locals) => (this.event === "return" ? atReturn(this.site, frame, site, value, locals) : undefined),
+        onReturn: (frame, site, value, locals) =>
+          this.event === "return" ? atReturn(this.site, frame, site, value, locals) : undefined,
         onThrow: (frame, _site, error) => (this.event === "error" ? atError(this.site, frame, error) : undefined),
         onError: (error) => this.fail(error),
         onStateChange: (state, error) => {
@@ -248,7 +262,8 @@ export class Breakpoint implements AsyncDisposable {
    */
   wait(options: WaitOptions = {}): Promise<Hit> {
     const hits = options.hits ?? 1;
-    if (!Number.isInteger(hits) || hits < 1) throw new BreakpointMisuseError(`wait({ hits }) needs a whole number >= 1, got ${String(hits)}.`);
+    if (!Number.isInteger(hits) || hits < 1)
+      throw new BreakpointMisuseError(`wait({ hits }) needs a whole number >= 1, got ${String(hits)}.`);
     const what = hits === 1 ? "a hit" : `${hits} hits`;
     return this.addWaiter(() => this.counted[hits - 1], what, options.timeoutMs) as Promise<Hit>;
   }
@@ -277,16 +292,30 @@ export class Breakpoint implements AsyncDisposable {
    * here are yours to check, and dispose does not rethrow them.
    */
   async join(options: { timeoutMs?: number } = {}): Promise<PromiseSettledResult<unknown>[]> {
-    await this.addWaiter(() => (this.tasks.every((t) => t.state !== "running") ? true : undefined), "the started tasks to end", options.timeoutMs, false, false);
+    await this.addWaiter(
+      () => (this.tasks.every((t) => t.state !== "running") ? true : undefined),
+      "the started tasks to end",
+      options.timeoutMs,
+      false,
+      false,
+    );
     for (const t of this.tasks) t.observed = true;
     return this.tasks.map((t) => t.result!);
   }
 
-  private addWaiter(ready: Readiness, what: string, timeoutMs: number | undefined, poll = false, releaseOnTimeout = true): Promise<Hit | undefined> {
+  private addWaiter(
+    ready: Readiness,
+    what: string,
+    timeoutMs: number | undefined,
+    poll = false,
+    releaseOnTimeout = true,
+  ): Promise<Hit | undefined> {
     const ms = checkTimeout(timeoutMs ?? this.timeoutMs, "wait `timeoutMs`");
     if (this.fatal !== undefined) return Promise.reject(this.fatal);
     if (this.closing !== undefined) {
-      return Promise.reject(new BreakpointMisuseError(`Breakpoint on ${this.target} is closed: nothing more can be waited for.`));
+      return Promise.reject(
+        new BreakpointMisuseError(`Breakpoint on ${this.target} is closed: nothing more can be waited for.`),
+      );
     }
     return this.waiters.add(ready, what, ms, poll, releaseOnTimeout);
   }
@@ -336,7 +365,13 @@ export class Breakpoint implements AsyncDisposable {
   // the sites (every method below runs inside a registry hook: it must never throw)
 
   /** Counts the call; returns its hit when the condition accepts it (and runs `fire`). */
-  private hitOf(event: BreakpointEvent, frame: CallFrame | undefined, locals: () => Record<string, unknown>, result: unknown, error: unknown): Hit | undefined {
+  private hitOf(
+    event: BreakpointEvent,
+    frame: CallFrame | undefined,
+    locals: () => Record<string, unknown>,
+    result: unknown,
+    error: unknown,
+  ): Hit | undefined {
     if (this.disarmed) return undefined;
     try {
       const call = this.calls++;
@@ -376,7 +411,10 @@ export class Breakpoint implements AsyncDisposable {
     if (this.fireFn !== undefined) {
       try {
         const out = this.fireFn.call(undefined, hit);
-        if (isThenable(out)) Promise.resolve(out).then(undefined, (err: unknown) => this.problem(new BreakpointCallbackError(this.target, "fire function", err)));
+        if (isThenable(out))
+          Promise.resolve(out).then(undefined, (err: unknown) =>
+            this.problem(new BreakpointCallbackError(this.target, "fire function", err)),
+          );
       } catch (err) {
         this.problem(new BreakpointCallbackError(this.target, "fire function", err));
       }
@@ -474,7 +512,19 @@ export class Breakpoint implements AsyncDisposable {
       return;
     }
     // The worker's clock has another origin: its timestamp is converted to this thread's.
-    const hit = new Hit(this.target, m.event, call, m.args, m.self, m.locals, m.result, m.error, m.stack, host.threadId, m.at - performance.timeOrigin);
+    const hit = new Hit(
+      this.target,
+      m.event,
+      call,
+      m.args,
+      m.self,
+      m.locals,
+      m.result,
+      m.error,
+      m.stack,
+      host.threadId,
+      m.at - performance.timeOrigin,
+    );
     hit.seq = m.seq;
     this.record(hit, host.task);
     const answer = workerAnswer(this.action, m.seq);
@@ -509,7 +559,10 @@ export class Breakpoint implements AsyncDisposable {
 
   /** One paragraph of state for timeout messages. */
   private describeState(): string {
-    const tasks = this.tasks.length === 0 ? "No task was started with start()/startWorker()." : `Tasks: ${this.tasks.map((t) => t.describe()).join("; ")}.`;
+    const tasks =
+      this.tasks.length === 0
+        ? "No task was started with start()/startWorker()."
+        : `Tasks: ${this.tasks.map((t) => t.describe()).join("; ")}.`;
     return (
       `${this.hitCount} hit(s) since the last release (${this.totalHits} in all), ${this.calls} call(s) reached "${this.event}", ` +
       `${this.parkedHits.size} parked. ${tasks}`
@@ -534,17 +587,29 @@ export class Breakpoint implements AsyncDisposable {
   private async doClose(): Promise<void> {
     this.disarm();
     this.releaseAll();
-    this.failWaiters(new BreakpointMisuseError(`Breakpoint on ${this.target} was closed while a wait was in progress.`));
+    this.failWaiters(
+      new BreakpointMisuseError(`Breakpoint on ${this.target} was closed while a wait was in progress.`),
+    );
     const problems = [...this.problems];
     const running = this.tasks.filter((t) => t.state === "running");
     if (running.length > 0) {
       let timer: TimerHandle | undefined;
-      await Promise.race([Promise.all(running.map((t) => t.done)), new Promise<void>((r) => (timer = after(this.timeoutMs, r)))]);
+      await Promise.race([
+        Promise.all(running.map((t) => t.done)),
+        new Promise<void>((r) => (timer = after(this.timeoutMs, r))),
+      ]);
       cancel(timer);
     }
     for (const t of this.tasks) {
       if (t.state === "running") {
-        problems.push(new BreakpointWaitTimeoutError(this.target, this.timeoutMs, `${t.label} to end after dispose`, t.describe() + "."));
+        problems.push(
+          new BreakpointWaitTimeoutError(
+            this.target,
+            this.timeoutMs,
+            `${t.label} to end after dispose`,
+            t.describe() + ".",
+          ),
+        );
         await t.stop?.().catch(() => {});
       }
     }
@@ -565,7 +630,7 @@ export class Breakpoint implements AsyncDisposable {
   }
 
   private checkOpen(what: string): void {
-    if (this.closing !== undefined) throw new BreakpointMisuseError(`Breakpoint on ${this.target} is closed: ${what} cannot start work.`);
+    if (this.closing !== undefined)
+      throw new BreakpointMisuseError(`Breakpoint on ${this.target} is closed: ${what} cannot start work.`);
   }
 }
-

@@ -77,7 +77,9 @@ export class BreakpointMisuseError extends DiagnoseError {
 export class BreakpointCallbackError extends DiagnoseError {
   static readonly CODE = "DIAGNOSE_BREAKPOINT_CALLBACK";
   constructor(target: string, what: string, cause: unknown) {
-    super(BreakpointCallbackError.CODE, `Breakpoint on ${target}: the ${what} threw: ${describeError(cause)}`, { cause });
+    super(BreakpointCallbackError.CODE, `Breakpoint on ${target}: the ${what} threw: ${describeError(cause)}`, {
+      cause,
+    });
   }
 }
 

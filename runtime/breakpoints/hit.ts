@@ -89,10 +89,7 @@ export function argsOf(frame: CallFrame | undefined): readonly unknown[] {
   return frame === undefined ? [] : frame.args;
 }
 
-const OWN_DIRS = [new URL("../registry/", HERE), HERE].flatMap((u) => [
-  u.href,
-  fileURLToPath(u),
-]);
+const OWN_DIRS = [new URL("../registry/", HERE), HERE].flatMap((u) => [u.href, fileURLToPath(u)]);
 
 /** The current stack without the registry's and the breakpoint's frames. */
 export function captureStack(): string[] {

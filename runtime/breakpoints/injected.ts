@@ -18,4 +18,3 @@ export function wasInjected(error: unknown): boolean {
   // Errors from worker threads arrive as clones.
   return injectedMessages.has(describeError(error));
 }
-

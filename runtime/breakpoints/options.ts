@@ -44,7 +44,9 @@ export const EVENTS: readonly BreakpointEvent[] = ["call", "return", "error"];
 
 export function checkTimeout(ms: unknown, what: string): number {
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
-    throw new BreakpointMisuseError(`${what} must be a finite number of milliseconds > 0 (never infinite), got ${String(ms)}.`);
+    throw new BreakpointMisuseError(
+      `${what} must be a finite number of milliseconds > 0 (never infinite), got ${String(ms)}.`,
+    );
   }
   return ms;
 }
@@ -53,8 +55,9 @@ export function splitTarget<O>(args: TargetArgs<O> | AnyTargetArgs<O>): { target
   const [a, b, c] = args as [unknown, unknown, unknown];
   if (typeof a === "string") return { target: a, options: b as O | undefined };
   if (typeof b !== "string") {
-    throw new BreakpointMisuseError(`A breakpoint target is a qualified name ("src/file.ts:Class.method") or (objectOrClass, "method").`);
+    throw new BreakpointMisuseError(
+      `A breakpoint target is a qualified name ("src/file.ts:Class.method") or (objectOrClass, "method").`,
+    );
   }
   return { target: resolveMember(a, b), options: c as O | undefined };
 }
-

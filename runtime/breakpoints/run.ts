@@ -95,7 +95,9 @@ export class RunChain implements PromiseLike<RunResult> {
   errorOn(target: string, error: unknown): this;
   errorOn(owner: object, method: string, error: unknown): this;
   errorOn(...a: [string, unknown] | [object, string, unknown]): this {
-    return a.length === 2 ? this.set({ kind: "errorOn", error: a[1] }, [a[0]]) : this.set({ kind: "errorOn", error: a[2] }, [a[0], a[1]]);
+    return a.length === 2
+      ? this.set({ kind: "errorOn", error: a[1] }, [a[0]])
+      : this.set({ kind: "errorOn", error: a[2] }, [a[0], a[1]]);
   }
 
   /** Catch the call after its body, with its result. */
@@ -139,7 +141,8 @@ export class RunChain implements PromiseLike<RunResult> {
   }
 
   private set(mode: Mode, where: Where): this {
-    if (this.mode !== undefined) throw new BreakpointMisuseError("run(): choose one of .until(), .beyond() and .errorOn().");
+    if (this.mode !== undefined)
+      throw new BreakpointMisuseError("run(): choose one of .until(), .beyond() and .errorOn().");
     this.mode = mode;
     this.site = where;
     return this;
@@ -149,7 +152,9 @@ export class RunChain implements PromiseLike<RunResult> {
     const mode = this.mode;
     const where = this.site;
     if (mode === undefined || where === undefined) {
-      throw new BreakpointMisuseError("run(fn): say where to stop with .until(target), .beyond(target) or .errorOn(target, error) before awaiting.");
+      throw new BreakpointMisuseError(
+        "run(fn): say where to stop with .until(target), .beyond(target) or .errorOn(target, error) before awaiting.",
+      );
     }
     const options: BreakpointOptions = { ...this.options, once: this.onlyOnce };
     if (this.condition !== undefined) options.condition = this.condition;
@@ -179,7 +184,9 @@ function make(mode: Mode, where: Where, options: BreakpointOptions): Breakpoint 
     case "beyond":
       return b === undefined ? new Breakpoint(a as string, options) : new Breakpoint(a as object, b, options);
     case "errorOn":
-      return b === undefined ? Breakpoint.error(mode.error, a as string, options) : Breakpoint.error(mode.error, a as object, b, options);
+      return b === undefined
+        ? Breakpoint.error(mode.error, a as string, options)
+        : Breakpoint.error(mode.error, a as object, b, options);
   }
 }
 

@@ -22,7 +22,13 @@ export interface SiteHost {
   /** The watched function (for exits of calls that began before the breakpoint was armed). */
   fn(): FunctionInfo | undefined;
   /** Counts the call; its hit when the condition accepts it. */
-  hitOf(event: BreakpointEvent, frame: CallFrame | undefined, locals: () => Record<string, unknown>, result: unknown, error: unknown): Hit | undefined;
+  hitOf(
+    event: BreakpointEvent,
+    frame: CallFrame | undefined,
+    locals: () => Record<string, unknown>,
+    result: unknown,
+    error: unknown,
+  ): Hit | undefined;
   /** Parks the call; resolves on release, or to `{ throw }` when its own timeout passed. */
   park(hit: Hit): Promise<{ throw: { error: unknown } } | undefined>;
   /** Whether the call can be held here; records a misuse if not. */
@@ -39,13 +45,20 @@ function isAsync(fn: FunctionInfo | undefined): boolean {
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   try {
-    return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
+    return (
+      value !== null &&
+      (typeof value === "object" || typeof value === "function") &&
+      typeof (value as PromiseLike<unknown>).then === "function"
+    );
   } catch {
     return false;
   }
 }
 
-export function atCall(bp: SiteHost, frame: CallFrame): { pause: Promise<unknown> } | { throw: { error: unknown } } | undefined {
+export function atCall(
+  bp: SiteHost,
+  frame: CallFrame,
+): { pause: Promise<unknown> } | { throw: { error: unknown } } | undefined {
   const hit = bp.hitOf("call", frame, () => paramLocals(frame.fn, frame.args), undefined, undefined);
   if (hit === undefined) return undefined;
   const a = bp.action;
@@ -64,7 +77,13 @@ export function atCall(bp: SiteHost, frame: CallFrame): { pause: Promise<unknown
   }
 }
 
-export function atReturn(bp: SiteHost, frame: CallFrame | undefined, site: SiteInfo, value: unknown, locals: readonly unknown[]): { value: unknown } | { throw: { error: unknown } } | undefined {
+export function atReturn(
+  bp: SiteHost,
+  frame: CallFrame | undefined,
+  site: SiteInfo,
+  value: unknown,
+  locals: readonly unknown[],
+): { value: unknown } | { throw: { error: unknown } } | undefined {
   const fn = frame?.fn ?? bp.fn();
   const isAsync = fn !== undefined && (fn.flags & ASYNC) !== 0;
   if (isAsync && isThenable(value)) {
@@ -82,7 +101,14 @@ export function atReturn(bp: SiteHost, frame: CallFrame | undefined, site: SiteI
   return returnDecision(bp, frame, site, value, locals, isAsync);
 }
 
-function returnDecision(bp: SiteHost, frame: CallFrame | undefined, site: SiteInfo, value: unknown, locals: readonly unknown[], isAsync: boolean): { value: unknown } | { throw: { error: unknown } } | undefined {
+function returnDecision(
+  bp: SiteHost,
+  frame: CallFrame | undefined,
+  site: SiteInfo,
+  value: unknown,
+  locals: readonly unknown[],
+  isAsync: boolean,
+): { value: unknown } | { throw: { error: unknown } } | undefined {
   try {
     const hit = bp.hitOf("return", frame, () => siteLocals(site, locals), value, undefined);
     if (hit === undefined) return undefined;

@@ -15,13 +15,21 @@ interface Member {
 }
 
 function findMember(holder: object, name: string): Member | undefined {
-  for (let o: object | null = holder; o !== null && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+  for (
+    let o: object | null = holder;
+    o !== null && o !== Object.prototype && o !== Function.prototype;
+    o = Object.getPrototypeOf(o)
+  ) {
     const d = Object.getOwnPropertyDescriptor(o, name);
     if (d === undefined) continue;
     const fn = typeof d.value === "function" ? (d.value as Function) : typeof d.get === "function" ? d.get : undefined;
     if (fn === undefined) return undefined;
     const owner = typeof o === "function" ? o.name : (o as { constructor?: { name?: unknown } }).constructor?.name;
-    return { fn, owner: typeof owner === "string" && owner !== "" && owner !== "Object" ? owner : undefined, getter: d.get === fn };
+    return {
+      fn,
+      owner: typeof owner === "string" && owner !== "" && owner !== "Object" ? owner : undefined,
+      getter: d.get === fn,
+    };
   }
   return undefined;
 }
@@ -29,7 +37,9 @@ function findMember(holder: object, name: string): Member | undefined {
 /** The qualified name of `holder[name]`; throws BreakpointMisuseError when it cannot be found. */
 export function resolveMember(holder: unknown, name: string): string {
   if ((typeof holder !== "object" && typeof holder !== "function") || holder === null) {
-    throw new BreakpointMisuseError(`Breakpoint target: expected a class or an object and a method name, got ${typeof holder}.`);
+    throw new BreakpointMisuseError(
+      `Breakpoint target: expected a class or an object and a method name, got ${typeof holder}.`,
+    );
   }
   // A class: its instance methods first (the seed's usage), then its static ones.
   const member =
@@ -37,11 +47,14 @@ export function resolveMember(holder: unknown, name: string): string {
       ? findMember((holder as { prototype: object }).prototype, name)
       : undefined) ?? findMember(holder, name);
   if (member === undefined) {
-    throw new BreakpointMisuseError(`Breakpoint target: ${describe(holder)} has no method or getter ${JSON.stringify(name)}.`);
+    throw new BreakpointMisuseError(
+      `Breakpoint target: ${describe(holder)} has no method or getter ${JSON.stringify(name)}.`,
+    );
   }
   const suffix = member.getter ? "@get" : "";
   const base = `${member.owner === undefined ? "" : member.owner + "."}${name}${suffix}`;
-  const matches = (path: string) => path === base || path.startsWith(`${base}~`) || (member.owner === undefined && path.endsWith(`.${name}${suffix}`));
+  const matches = (path: string) =>
+    path === base || path.startsWith(`${base}~`) || (member.owner === undefined && path.endsWith(`.${name}${suffix}`));
   let candidates: FunctionInfo[] = listFunctions().filter((f) => matches(f.path));
   if (candidates.length > 1) {
     const code = Function.prototype.toString.call(member.fn);

@@ -23,6 +23,7 @@ export class TaskPromise<T> extends Promise<T> {
   /** @internal */
   task: Task | undefined;
 
+  // biome-ignore lint/suspicious/noThenProperty: a Promise subclass that notes whether the test awaited it
   override then<A = T, B = never>(
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -89,7 +90,11 @@ export class Task {
 }
 
 /** A promise that follows `task`: settled by the returned functions, observed through `then`. */
-export function taskPromise<T>(task: Task): { promise: TaskPromise<T>; ok: (value: unknown) => void; fail: (error: unknown) => void } {
+export function taskPromise<T>(task: Task): {
+  promise: TaskPromise<T>;
+  ok: (value: unknown) => void;
+  fail: (error: unknown) => void;
+} {
   let resolveP!: (v: T) => void;
   let rejectP!: (e: unknown) => void;
   const promise = new TaskPromise<T>((res, rej) => {
@@ -120,7 +125,11 @@ export function startLocal<T>(fn: () => T, label: string): { task: Task; promise
   taskContext.run(task, () => {
     try {
       const out = fn();
-      if (out !== null && (typeof out === "object" || typeof out === "function") && typeof (out as unknown as PromiseLike<unknown>).then === "function") {
+      if (
+        out !== null &&
+        (typeof out === "object" || typeof out === "function") &&
+        typeof (out as unknown as PromiseLike<unknown>).then === "function"
+      ) {
         Promise.resolve(out).then(ok, fail);
       } else ok(out);
     } catch (err) {

@@ -30,7 +30,14 @@ export class WorkerHost {
 
   constructor(
     sink: WorkerSink,
-    options: { target: string; event: BreakpointEvent; timeoutMs: number; moduleUrl: string; exportName: string; args: readonly unknown[] },
+    options: {
+      target: string;
+      event: BreakpointEvent;
+      timeoutMs: number;
+      moduleUrl: string;
+      exportName: string;
+      args: readonly unknown[];
+    },
   ) {
     const buffer = new SharedArrayBuffer(CELLS * 4);
     this.cells = new Int32Array(buffer);
@@ -84,7 +91,11 @@ export class WorkerHost {
     // first, so the outcome the worker posted wins over the exit.
     const drain = () => {
       if (this.ended) return;
-      for (let r = receiveMessageOnPort(this.port); r !== undefined && !this.ended; r = receiveMessageOnPort(this.port)) {
+      for (
+        let r = receiveMessageOnPort(this.port);
+        r !== undefined && !this.ended;
+        r = receiveMessageOnPort(this.port)
+      ) {
         onMessage(r.message as FromWorker);
       }
     };
@@ -94,7 +105,11 @@ export class WorkerHost {
     });
     this.worker.on("exit", (code) => {
       drain();
-      end({ error: new BreakpointWorkerError(`The worker running ${options.exportName}() exited with code ${code} before it finished.`) });
+      end({
+        error: new BreakpointWorkerError(
+          `The worker running ${options.exportName}() exited with code ${code} before it finished.`,
+        ),
+      });
     });
   }
 

@@ -26,7 +26,14 @@ function post(message: FromWorker): void {
 }
 
 /** Sends a hit and blocks until the test thread answers, or the breakpoint's timeout passes. */
-function ask(event: BreakpointEvent, fn: FunctionInfo | undefined, frame: CallFrame | undefined, locals: Record<string, unknown>, result: unknown, error: unknown): Answer | "timeout" | undefined {
+function ask(
+  event: BreakpointEvent,
+  fn: FunctionInfo | undefined,
+  frame: CallFrame | undefined,
+  locals: Record<string, unknown>,
+  result: unknown,
+  error: unknown,
+): Answer | "timeout" | undefined {
   if (Atomics.load(cells, ARMED) === 0) return undefined;
   const mine = ++seq;
   post({
@@ -89,7 +96,14 @@ const watcher: Watcher = {
   },
   onThrow(frame, _site, error) {
     if (config.event !== "error") return undefined;
-    const answer = ask("error", frame?.fn ?? fnInfo, frame, paramLocals(frame?.fn ?? fnInfo, frame?.args ?? []), undefined, error);
+    const answer = ask(
+      "error",
+      frame?.fn ?? fnInfo,
+      frame,
+      paramLocals(frame?.fn ?? fnInfo, frame?.args ?? []),
+      undefined,
+      error,
+    );
     const f = answer === "timeout" ? undefined : fault(answer);
     return f;
   },

@@ -30,7 +30,10 @@ export interface ThrottleInfo {
   readonly at: Date;
 }
 
-export const DEFAULT_CPU_BUDGET: Readonly<Required<CpuBudgetOptions>> = Object.freeze({ fraction: 0.01, windowMs: 10_000 });
+export const DEFAULT_CPU_BUDGET: Readonly<Required<CpuBudgetOptions>> = Object.freeze({
+  fraction: 0.01,
+  windowMs: 10_000,
+});
 
 /** Hits between two timed ones while hits are cheap. */
 export const SAMPLE_EVERY = 16;
@@ -53,8 +56,14 @@ export class CpuBudget {
     }
     const fraction = options.fraction ?? DEFAULT_CPU_BUDGET.fraction;
     const windowMs = options.windowMs ?? DEFAULT_CPU_BUDGET.windowMs;
-    if (!(fraction > 0)) throw new InstrumentOptionsError(`The CPU budget's fraction must be > 0 (0.01 is 1% of a core), got ${String(fraction)}.`);
-    if (!(windowMs > 0) || windowMs === Infinity) throw new InstrumentOptionsError(`The CPU budget's windowMs must be a finite number > 0, got ${String(windowMs)}.`);
+    if (!(fraction > 0))
+      throw new InstrumentOptionsError(
+        `The CPU budget's fraction must be > 0 (0.01 is 1% of a core), got ${String(fraction)}.`,
+      );
+    if (!(windowMs > 0) || windowMs === Infinity)
+      throw new InstrumentOptionsError(
+        `The CPU budget's windowMs must be a finite number > 0, got ${String(windowMs)}.`,
+      );
     this.enabled = true;
     this.limitMs = fraction * windowMs;
     this.windowMs = windowMs;

@@ -28,7 +28,12 @@ export interface ResolvedRate {
  * or `custom.rate` (a spec: a number or `{ perSecond, burst }`, never false). Throws
  * InstrumentOptionsError for anything else.
  */
-export function resolveRate(value: unknown, where: string, allowOff: boolean, fallback: ResolvedRate | undefined): ResolvedRate | undefined {
+export function resolveRate(
+  value: unknown,
+  where: string,
+  allowOff: boolean,
+  fallback: ResolvedRate | undefined,
+): ResolvedRate | undefined {
   if (value === undefined) return fallback;
   if (value === false && allowOff) return undefined;
   let perSecond: unknown;
@@ -46,7 +51,9 @@ export function resolveRate(value: unknown, where: string, allowOff: boolean, fa
     );
   }
   if (burst !== undefined && (typeof burst !== "number" || !(burst >= 1) || burst === Infinity)) {
-    throw new InstrumentOptionsError(`${where}.burst must be a number of hits (>= 1), got ${JSON.stringify(burst) ?? String(burst)}.`);
+    throw new InstrumentOptionsError(
+      `${where}.burst must be a number of hits (>= 1), got ${JSON.stringify(burst) ?? String(burst)}.`,
+    );
   }
   return { perMs: perSecond / 1000, burst: Math.floor(burst ?? Math.max(1, perSecond)) };
 }

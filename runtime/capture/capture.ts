@@ -39,7 +39,8 @@ const uncurry =
   <T>(fn: (...a: never[]) => T) =>
   (self: unknown, ...args: unknown[]): T =>
     call.apply(fn as (...a: unknown[]) => T, [self, ...args]) as T;
-const intrinsicGetter = (proto: object, key: PropertyKey): ((self: unknown) => unknown) => uncurry(getOwnPropertyDescriptor(proto, key)!.get!);
+const intrinsicGetter = (proto: object, key: PropertyKey): ((self: unknown) => unknown) =>
+  uncurry(getOwnPropertyDescriptor(proto, key)!.get!);
 
 const TypedArrayProto = getPrototypeOf(Uint8Array.prototype) as object;
 const taLength = intrinsicGetter(TypedArrayProto, "length") as (self: unknown) => number;
@@ -48,7 +49,9 @@ const mapSize = intrinsicGetter(Map.prototype, "size") as (self: unknown) => num
 const setSize = intrinsicGetter(Set.prototype, "size") as (self: unknown) => number;
 const mapEntries = uncurry(Map.prototype.entries as (...a: never[]) => IterableIterator<[unknown, unknown]>);
 const setValues = uncurry(Set.prototype.values as (...a: never[]) => IterableIterator<unknown>);
-const mapIterNext = uncurry(getPrototypeOf(new Map().entries()).next as (...a: never[]) => IteratorResult<[unknown, unknown]>);
+const mapIterNext = uncurry(
+  getPrototypeOf(new Map().entries()).next as (...a: never[]) => IteratorResult<[unknown, unknown]>,
+);
 const setIterNext = uncurry(getPrototypeOf(new Set().values()).next as (...a: never[]) => IteratorResult<unknown>);
 const dateGetTime = uncurry(Date.prototype.getTime as (...a: never[]) => number);
 const regexpSource = intrinsicGetter(RegExp.prototype, "source") as (self: unknown) => string;
@@ -136,7 +139,11 @@ interface State {
  * A bounded, redacted copy of `value` (see the module comment); never throws and runs no code of
  * the program. `redactor` defaults to the default word list (`redactorOf(mgr)` gives a manager's).
  */
-export function capture(value: unknown, redactor: Redactor = DEFAULT_REDACTOR, limits: CaptureLimits = NO_LIMITS): unknown {
+export function capture(
+  value: unknown,
+  redactor: Redactor = DEFAULT_REDACTOR,
+  limits: CaptureLimits = NO_LIMITS,
+): unknown {
   // Most logged values are primitives: they need no state.
   if (typeof value !== "object" && typeof value !== "function") {
     if (typeof value !== "string") return value;
@@ -185,9 +192,18 @@ function copy(value: unknown, depth: number, state: State): unknown {
     if (deep) return new CaptureMarker("[Error]");
     return withSeen(value, state, () => copyError(value, depth, state));
   }
-  if (isMap(value)) return deep ? new CaptureMarker(`[Map: ${mapSize(value)} entries]`) : withSeen(value, state, () => copyMap(value, depth, state));
-  if (isSet(value)) return deep ? new CaptureMarker(`[Set: ${setSize(value)} items]`) : withSeen(value, state, () => copySet(value, depth, state));
-  if (isArray(value)) return deep ? new CaptureMarker("[Array]") : withSeen(value, state, () => copyArray(value as unknown[], depth, state));
+  if (isMap(value))
+    return deep
+      ? new CaptureMarker(`[Map: ${mapSize(value)} entries]`)
+      : withSeen(value, state, () => copyMap(value, depth, state));
+  if (isSet(value))
+    return deep
+      ? new CaptureMarker(`[Set: ${setSize(value)} items]`)
+      : withSeen(value, state, () => copySet(value, depth, state));
+  if (isArray(value))
+    return deep
+      ? new CaptureMarker("[Array]")
+      : withSeen(value, state, () => copyArray(value as unknown[], depth, state));
   return deep ? new CaptureMarker("[Object]") : withSeen(value, state, () => copyObject(value, depth, state));
 }
 

@@ -51,7 +51,9 @@ export class Redactor {
     const words = [...(options.words ?? DEFAULT_SECRET_WORDS), ...(options.extraWords ?? [])];
     for (const w of words) {
       if (typeof w !== "string" || normalizeName(w) === "") {
-        throw new InstrumentOptionsError(`Redaction words must be non-empty strings of letters or digits, got ${JSON.stringify(w)}.`);
+        throw new InstrumentOptionsError(
+          `Redaction words must be non-empty strings of letters or digits, got ${JSON.stringify(w)}.`,
+        );
       }
     }
     this.words = Object.freeze(words.map(normalizeName));

@@ -11,7 +11,16 @@
  * authority (as in the original `diagnose`): configure them only from trusted sources.
  */
 import { ExpressionSyntaxError, UnknownNameError } from "./errors.js";
-import { EVENT_NAMES, FRAME, KIND, LAYOUT, LOCALS, type EventNamespace, type Layout, type NameSource } from "./namespace.js";
+import {
+  EVENT_NAMES,
+  FRAME,
+  KIND,
+  LAYOUT,
+  LOCALS,
+  type EventNamespace,
+  type Layout,
+  type NameSource,
+} from "./namespace.js";
 import { RESERVED, scanExpression } from "./scan.js";
 
 /** Where expressions find names that are not the event's: `manager.globalNamespace`. */

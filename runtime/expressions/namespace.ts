@@ -29,8 +29,20 @@ export type EventKind = "call" | "return" | "end" | "line";
 
 /** Names every event namespace defines (before the function's own names shadow them). */
 export const EVENT_NAMES: ReadonlySet<string> = new Set([
-  "event", "args", "this", "now", "start", "result", "error", "threw", "end", "elapsed", "hotspots",
-  "locals", "line", "target",
+  "event",
+  "args",
+  "this",
+  "now",
+  "start",
+  "result",
+  "error",
+  "threw",
+  "end",
+  "elapsed",
+  "hotspots",
+  "locals",
+  "line",
+  "target",
 ]);
 
 /**

@@ -12,16 +12,98 @@ const BARE = /^\s*([A-Za-z_$][\w$]*)\s*$/;
 
 /** Words that can never be a declared binding of the compiled function. */
 export const RESERVED = new Set([
-  "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default",
-  "delete", "do", "else", "enum", "eval", "export", "extends", "false", "finally", "for", "function",
-  "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package",
-  "private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true",
-  "try", "typeof", "var", "void", "while", "with", "yield", "undefined", "NaN", "Infinity",
+  "arguments",
+  "await",
+  "break",
+  "case",
+  "catch",
+  "class",
+  "const",
+  "continue",
+  "debugger",
+  "default",
+  "delete",
+  "do",
+  "else",
+  "enum",
+  "eval",
+  "export",
+  "extends",
+  "false",
+  "finally",
+  "for",
+  "function",
+  "if",
+  "implements",
+  "import",
+  "in",
+  "instanceof",
+  "interface",
+  "let",
+  "new",
+  "null",
+  "package",
+  "private",
+  "protected",
+  "public",
+  "return",
+  "static",
+  "super",
+  "switch",
+  "this",
+  "throw",
+  "true",
+  "try",
+  "typeof",
+  "var",
+  "void",
+  "while",
+  "with",
+  "yield",
+  "undefined",
+  "NaN",
+  "Infinity",
 ]);
 
 /** After these tokens a `/` starts a regular expression, not a division. */
-const REGEX_AFTER = new Set(["", "...", "(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^"]);
-const REGEX_AFTER_WORDS = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else"]);
+const REGEX_AFTER = new Set([
+  "",
+  "...",
+  "(",
+  ",",
+  "=",
+  ":",
+  "[",
+  "!",
+  "&",
+  "|",
+  "?",
+  "{",
+  "}",
+  ";",
+  "+",
+  "-",
+  "*",
+  "%",
+  "<",
+  ">",
+  "~",
+  "^",
+]);
+const REGEX_AFTER_WORDS = new Set([
+  "return",
+  "typeof",
+  "instanceof",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "case",
+  "do",
+  "else",
+]);
 
 export interface ScanResult {
   /** Identifier names the expression may read (property names after `.` excluded). */
@@ -45,7 +127,10 @@ export function scanExpression(source: string): ScanResult {
   const n = source.length;
   while (i < n) {
     const c = source[i]!;
-    if (c === " " || c === "\t" || c === "\n" || c === "\r") { i++; continue; }
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+      i++;
+      continue;
+    }
     if (c === "/" && source[i + 1] === "/") {
       while (i < n && source[i] !== "\n") i++;
       continue;
@@ -58,7 +143,8 @@ export function scanExpression(source: string): ScanResult {
     }
     if (c === '"' || c === "'") {
       i = skipString(source, i, c);
-      last = "str"; afterDot = false;
+      last = "str";
+      afterDot = false;
       continue;
     }
     if (c === "`") {
@@ -69,7 +155,8 @@ export function scanExpression(source: string): ScanResult {
     }
     if (c === "/" && (REGEX_AFTER.has(last) || REGEX_AFTER_WORDS.has(last))) {
       i = skipRegex(source, i + 1);
-      last = "re"; afterDot = false;
+      last = "re";
+      afterDot = false;
       continue;
     }
     if (IDENT_START.test(c) || c === "\\") {
@@ -85,19 +172,25 @@ export function scanExpression(source: string): ScanResult {
     if (c >= "0" && c <= "9") {
       let j = i + 1;
       while (j < n && /[\w.]/.test(source[j]!)) j++;
-      i = j; last = "num"; afterDot = false;
+      i = j;
+      last = "num";
+      afterDot = false;
       continue;
     }
     if (c === "#") {
       // A private name (`#x in o`, `o.#x`): never a binding.
       let j = i + 1;
       while (j < n && IDENT_PART.test(source[j]!)) j++;
-      i = j; last = "num"; afterDot = false;
+      i = j;
+      last = "num";
+      afterDot = false;
       continue;
     }
     if (c === "." && source[i + 1] === "." && source[i + 2] === ".") {
       // Spread or rest: the name after it is read, not a property.
-      i += 3; last = "..."; afterDot = false;
+      i += 3;
+      last = "...";
+      afterDot = false;
       continue;
     }
     if (c === "(" || c === "[" || c === "{") stack.push(c);
@@ -114,7 +207,12 @@ export function scanExpression(source: string): ScanResult {
       if (stack.length === 0) throw 'a ";" (one expression only)';
     }
     afterDot = c === "." && source[i + 1] !== ".";
-    if (c === "?" && source[i + 1] === ".") { afterDot = true; i += 2; last = "."; continue; }
+    if (c === "?" && source[i + 1] === ".") {
+      afterDot = true;
+      i += 2;
+      last = ".";
+      continue;
+    }
     last = c;
     i++;
   }
@@ -134,7 +232,10 @@ function skipString(s: string, i: number, quote: string): number {
   let j = i + 1;
   while (j < s.length) {
     const c = s[j]!;
-    if (c === "\\") { j += 2; continue; }
+    if (c === "\\") {
+      j += 2;
+      continue;
+    }
     if (c === quote) return j + 1;
     if (c === "\n") break;
     j++;
@@ -147,7 +248,10 @@ function skipTemplate(s: string, i: number, stack: string[]): number {
   let j = i;
   while (j < s.length) {
     const c = s[j]!;
-    if (c === "\\") { j += 2; continue; }
+    if (c === "\\") {
+      j += 2;
+      continue;
+    }
     if (c === "`") return j + 1;
     if (c === "$" && s[j + 1] === "{") {
       stack.push("${");
@@ -163,10 +267,14 @@ function skipRegex(s: string, i: number): number {
   let inClass = false;
   while (j < s.length) {
     const c = s[j]!;
-    if (c === "\\") { j += 2; continue; }
+    if (c === "\\") {
+      j += 2;
+      continue;
+    }
     if (c === "\n") break;
-    if (inClass) { if (c === "]") inClass = false; }
-    else if (c === "[") inClass = true;
+    if (inClass) {
+      if (c === "]") inClass = false;
+    } else if (c === "[") inClass = true;
     else if (c === "/") {
       j++;
       while (j < s.length && /[a-z]/i.test(s[j]!)) j++;

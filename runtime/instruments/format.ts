@@ -175,7 +175,8 @@ function writeObject(out: Out, obj: object, depth: number, seen: Set<object>): v
     else if ("value" in d) write(out, d.value, depth + 1, seen);
     else out.text += accessorText(d);
   }
-  if (keys.length > shown) out.text += `, ... ${keys.length - shown} more propert${keys.length - shown === 1 ? "y" : "ies"}`;
+  if (keys.length > shown)
+    out.text += `, ... ${keys.length - shown} more propert${keys.length - shown === 1 ? "y" : "ies"}`;
   out.text += " }";
 }
 
@@ -189,7 +190,8 @@ function prefixOf(obj: object): string {
   if (proto === Object.prototype) return "";
   if (proto === null) return "[Object: null prototype] ";
   const ctor = Object.getOwnPropertyDescriptor(proto, "constructor");
-  const name = ctor !== undefined && typeof ctor.value === "function" ? (ctor.value as { name?: unknown }).name : undefined;
+  const name =
+    ctor !== undefined && typeof ctor.value === "function" ? (ctor.value as { name?: unknown }).name : undefined;
   return typeof name === "string" && name !== "" && name !== "Object" ? name + " " : "";
 }
 

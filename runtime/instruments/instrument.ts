@@ -9,7 +9,14 @@
 import { isPromise } from "node:util/types";
 import { Expression, type CompiledExpression } from "../expressions/expression.js";
 import { SafeExpression } from "../expressions/safe/index.js";
-import { END_NAMES, EVENT_NAMES, START_NAMES, eventNamesOf, type EventKind, type EventNamespace } from "../expressions/namespace.js";
+import {
+  END_NAMES,
+  EVENT_NAMES,
+  START_NAMES,
+  eventNamesOf,
+  type EventKind,
+  type EventNamespace,
+} from "../expressions/namespace.js";
 import { manager as defaultManager, type InstrumentManager, type Tags } from "../manager/manager.js";
 // A type only: instruments never call into probes; probes subscribe to them (InstrumentObserver).
 import type { Probe } from "../probes/probe.js";
@@ -162,7 +169,8 @@ export abstract class Instrument {
   private disabledFlag = false;
 
   constructor(name: string, value: string, options: InstrumentOptions = {}) {
-    if (typeof name !== "string" || name === "") throw new InstrumentOptionsError("An instrument needs a non-empty string name.");
+    if (typeof name !== "string" || name === "")
+      throw new InstrumentOptionsError("An instrument needs a non-empty string name.");
     if (typeof options !== "object" || options === null) {
       throw new InstrumentOptionsError(`Instrument options must be an object, got ${typeof options}.`);
     }
@@ -193,7 +201,12 @@ export abstract class Instrument {
       throw new InstrumentOptionsError(`\`budget\` must be a boolean, got ${JSON.stringify(options.budget)}.`);
     }
     this.budgeted = options.budget ?? language === "safe";
-    const fromSpec = resolveRate(this.custom["rate"], "custom.rate", false, this.budgeted ? DEFAULT_RESOLVED_RATE : undefined);
+    const fromSpec = resolveRate(
+      this.custom["rate"],
+      "custom.rate",
+      false,
+      this.budgeted ? DEFAULT_RESOLVED_RATE : undefined,
+    );
     this.rateLimit = resolveRate(options.rate, "The `rate` option", true, fromSpec);
     this.rearm();
   }
@@ -215,7 +228,7 @@ export abstract class Instrument {
    */
   refill(): boolean {
     const limit = this.rateLimit;
-    if (limit === undefined) return (this.tokens = Infinity), true;
+    if (limit === undefined) return ((this.tokens = Infinity), true);
     // The clock once every SKIP_BATCH skipped hits: a token arriving meanwhile waits a few hits.
     if (this.tokens > -SKIP_BATCH) {
       this.skipped++;

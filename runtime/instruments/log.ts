@@ -69,7 +69,9 @@ export class LogInstrument extends Instrument {
     if (this.droppedUnreported > 0) {
       const n = this.droppedUnreported;
       this.droppedUnreported = 0;
-      this.emit(`Probe (${escapeControls(this.name)}) ${n} line${n === 1 ? "" : "s"} dropped (over ${this.linesPerSecond} lines/s)`);
+      this.emit(
+        `Probe (${escapeControls(this.name)}) ${n} line${n === 1 ? "" : "s"} dropped (over ${this.linesPerSecond} lines/s)`,
+      );
     }
     this.emit(line);
   }
@@ -115,21 +117,28 @@ export class LogInstrument extends Instrument {
  */
 export function formatLine(name: string, value: unknown, tags: Record<string, unknown>): string {
   const keys = Object.keys(tags);
-  const tagText = keys.length === 0 ? "" : "[" + truncate(keys.map((k) => `${escapeControls(k)}=${formatValue(tags[k])}`).join(", ")) + "]";
+  const tagText =
+    keys.length === 0
+      ? ""
+      : "[" + truncate(keys.map((k) => `${escapeControls(k)}=${formatValue(tags[k])}`).join(", ")) + "]";
   return `Probe (${escapeControls(name)})${tagText} = ${truncate(formatValue(value))}`;
 }
 
 function linesLimit(option: unknown, fromSpec: unknown): number {
   if (option !== undefined) {
     if (typeof option !== "number" || !(option >= 1)) {
-      throw new InstrumentOptionsError(`\`linesPerSecond\` must be a number >= 1 (Infinity for no limit), got ${JSON.stringify(option) ?? String(option)}.`);
+      throw new InstrumentOptionsError(
+        `\`linesPerSecond\` must be a number >= 1 (Infinity for no limit), got ${JSON.stringify(option) ?? String(option)}.`,
+      );
     }
     return option;
   }
   if (fromSpec !== undefined) {
     // A spec may set a limit, never lift it: Infinity is not JSON, and so not a spec's to give.
     if (typeof fromSpec !== "number" || !(fromSpec >= 1) || fromSpec === Infinity) {
-      throw new InstrumentOptionsError(`custom.linesPerSecond must be a number >= 1, got ${JSON.stringify(fromSpec) ?? String(fromSpec)}.`);
+      throw new InstrumentOptionsError(
+        `custom.linesPerSecond must be a number >= 1, got ${JSON.stringify(fromSpec) ?? String(fromSpec)}.`,
+      );
     }
     return fromSpec;
   }

@@ -19,7 +19,10 @@ export class ProbeTestInstrument extends Instrument {
     const tags = { ...this.evaluateTags(namespace) };
     this.log.push([tags, value]);
     const redactor = redactorOf(this.mgr);
-    this.captured.push([capture(tags, redactor), redactor.namesSecret(this.value) ? REDACTED : capture(value, redactor)]);
+    this.captured.push([
+      capture(tags, redactor),
+      redactor.namesSecret(this.value) ? REDACTED : capture(value, redactor),
+    ]);
   }
 
   /** The recorded values, oldest first. */

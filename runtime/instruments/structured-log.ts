@@ -9,7 +9,7 @@
  */
 import type { Tags } from "../manager/manager.js";
 import type { EventNamespace } from "../expressions/namespace.js";
-import { InstrumentOptionsError } from "../probes/errors.js";
+import { InstrumentOptionsError } from "./errors.js";
 import { probedTarget } from "./channel.js";
 import { formatValue } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";

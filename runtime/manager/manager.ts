@@ -86,7 +86,6 @@ export function provideDefaultInstrumentClasses(factory: () => InstrumentClasses
   defaultClasses = factory;
 }
 
-
 const POLL_JITTER = 0.2;
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
@@ -424,7 +423,10 @@ export class InstrumentManager {
       this.subscription = store.watch((change: StoreChange) => {
         try {
           if (change?.kind === "error") {
-            this.warnOnce(`${store.description} reported a problem (the last applied specs stay in force): ${describeError(change.error)}`, false);
+            this.warnOnce(
+              `${store.description} reported a problem (the last applied specs stay in force): ${describeError(change.error)}`,
+              false,
+            );
             this.reporter.schedule();
           } else this.kick();
         } catch {
@@ -487,10 +489,14 @@ export class InstrumentManager {
   private checkVerify(v: unknown): SpecVerifier {
     const keys = (v as { keys?: unknown } | null)?.keys;
     if (typeof v !== "object" || v === null || !Array.isArray(keys)) {
-      throw new ManagerOptionsError("`verify` must be { keys: [publicKey, …] } (PEM, raw base64, KeyObject or { keyId, publicKey, notAfter }), or null.");
+      throw new ManagerOptionsError(
+        "`verify` must be { keys: [publicKey, …] } (PEM, raw base64, KeyObject or { keyId, publicKey, notAfter }), or null.",
+      );
     }
     if (keys.length === 0) {
-      throw new ManagerOptionsError("`verify.keys` is empty: every spec would be refused. Give at least one public key, or `verify: null` to turn verification off.");
+      throw new ManagerOptionsError(
+        "`verify.keys` is empty: every spec would be refused. Give at least one public key, or `verify: null` to turn verification off.",
+      );
     }
     try {
       this.lastVerifier = new SpecVerifier(
@@ -505,11 +511,14 @@ export class InstrumentManager {
   }
 
   private configureUnsafe(o: InstrumentManagerOptions, initial: boolean): void {
-    if (typeof o !== "object" || o === null) throw new ManagerOptionsError(`Manager options must be an object, got ${typeof o}.`);
+    if (typeof o !== "object" || o === null)
+      throw new ManagerOptionsError(`Manager options must be an object, got ${typeof o}.`);
     if (o.store !== undefined) {
       const s = o.store as Partial<SpecStore> | null;
       if (typeof s !== "object" || s === null || typeof s.list !== "function" || typeof s.reportStatus !== "function") {
-        throw new ManagerOptionsError("`store` must be a SpecStore (memoryStore(), fileStore(path), openStore(uri), or your own).");
+        throw new ManagerOptionsError(
+          "`store` must be a SpecStore (memoryStore(), fileStore(path), openStore(uri), or your own).",
+        );
       }
       this.storeImpl = o.store;
       this.lastSnapshot = undefined;
@@ -549,7 +558,6 @@ export class InstrumentManager {
     }
   }
 }
-
 
 /** The process-wide default manager; instruments use it unless given `mgr`. */
 export const manager = new InstrumentManager();

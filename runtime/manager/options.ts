@@ -79,7 +79,6 @@ export function defaultProcessId(): string {
   return isMainThread ? base : `${base}:${threadId}`;
 }
 
-
 /** @internal */
 export function checkLabels(labels: unknown): Record<string, string> {
   if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
@@ -87,7 +86,8 @@ export function checkLabels(labels: unknown): Record<string, string> {
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) {
-    if (typeof v !== "string") throw new ManagerOptionsError(`Label ${JSON.stringify(k)} must be a string, got ${typeof v}.`);
+    if (typeof v !== "string")
+      throw new ManagerOptionsError(`Label ${JSON.stringify(k)} must be a string, got ${typeof v}.`);
     out[k] = v;
   }
   return out;
@@ -105,7 +105,9 @@ export function checkMinutes(name: string, v: unknown): number | null {
 /** @internal */
 export function checkMs(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < 10 || v > MAX_TIMER_MS) {
-    throw new ManagerOptionsError(`\`${name}\` must be a number of milliseconds between 10 and ${MAX_TIMER_MS}; got ${String(v)}.`);
+    throw new ManagerOptionsError(
+      `\`${name}\` must be a number of milliseconds between 10 and ${MAX_TIMER_MS}; got ${String(v)}.`,
+    );
   }
   return v;
 }
@@ -132,4 +134,3 @@ export class SnapshotSpecs extends Map<string, SpecDocument> {
     throw new ReadOnlySpecsError(this.storeName);
   }
 }
-

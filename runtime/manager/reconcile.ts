@@ -50,7 +50,17 @@ export interface ApplyReport {
 }
 
 export function emptyReport(): ApplyReport {
-  return { attached: [], updated: [], replaced: [], moved: [], removed: [], expired: [], refused: [], pending: [], unchanged: 0 };
+  return {
+    attached: [],
+    updated: [],
+    replaced: [],
+    moved: [],
+    removed: [],
+    expired: [],
+    refused: [],
+    pending: [],
+    unchanged: 0,
+  };
 }
 
 /**
@@ -115,7 +125,9 @@ export class Reconciler {
    * During apply(): the probes changed so far, each rebuilt once at the end instead of once per
    * instrument (many specs on one target would otherwise cost a rebuild each, O(n²)).
    */
-  private batch: { readonly touched: Set<Probe>; readonly started: Set<Probe>; readonly restart: Set<Probe> } | undefined;
+  private batch:
+    | { readonly touched: Set<Probe>; readonly started: Set<Probe>; readonly restart: Set<Probe> }
+    | undefined;
 
   constructor(private readonly host: ReconcileHost) {}
 
@@ -136,7 +148,13 @@ export class Reconciler {
           if (this.entries.get(id)?.instrument !== undefined) placed.push(id);
         } catch (err) {
           // Only a bug of ours reaches this: keep it on the one spec.
-          this.refuseEntry(id, stored.version, null, `Diagnose could not apply this spec: ${describeError(err)}`, report);
+          this.refuseEntry(
+            id,
+            stored.version,
+            null,
+            `Diagnose could not apply this spec: ${describeError(err)}`,
+            report,
+          );
         }
       }
       for (const id of [...this.entries.keys()]) {
@@ -204,7 +222,8 @@ export class Reconciler {
   /** The soonest expiry among live entries (Infinity: none). */
   nextExpiry(): number {
     let soonest = Infinity;
-    for (const e of this.entries.values()) if (!e.expired && e.instrument !== undefined && e.expiresAt < soonest) soonest = e.expiresAt;
+    for (const e of this.entries.values())
+      if (!e.expired && e.instrument !== undefined && e.expiresAt < soonest) soonest = e.expiresAt;
     return soonest;
   }
 
@@ -297,7 +316,13 @@ export class Reconciler {
       fresh = this.build(spec, expiresAt);
     } catch (err) {
       if (old !== undefined) this.detach(old);
-      this.refuseEntry(id, version, spec.lastmodified, err instanceof Refusal ? err.message : describeError(err), report);
+      this.refuseEntry(
+        id,
+        version,
+        spec.lastmodified,
+        err instanceof Refusal ? err.message : describeError(err),
+        report,
+      );
       return;
     }
     const entry: Entry = {
@@ -315,7 +340,13 @@ export class Reconciler {
     try {
       outcome = this.place(old, entry, fresh, report);
     } catch (err) {
-      this.refuseEntry(id, version, spec.lastmodified, err instanceof Refusal ? err.message : describeError(err), report);
+      this.refuseEntry(
+        id,
+        version,
+        spec.lastmodified,
+        err instanceof Refusal ? err.message : describeError(err),
+        report,
+      );
       return;
     }
     this.entries.set(id, entry);
@@ -369,7 +400,8 @@ export class Reconciler {
       // manager lets it use full JavaScript.
       budget: true,
     };
-    if (spec.instrument.event !== undefined) options.event = spec.instrument.event as NonNullable<InstrumentOptions["event"]>;
+    if (spec.instrument.event !== undefined)
+      options.event = spec.instrument.event as NonNullable<InstrumentOptions["event"]>;
     if (spec.instrument.custom !== undefined) options.custom = spec.instrument.custom;
     if (expiresAt !== Infinity) options.expires = expiresAt;
     return new cls(spec.instrument.name, spec.instrument.value, options);
@@ -465,13 +497,26 @@ export class Reconciler {
   private refuseEntry(id: string, version: string, lm: Date | null, err: string, report: ApplyReport): void {
     const old = this.entries.get(id);
     if (old !== undefined) this.detach(old);
-    this.entries.set(id, { id, version, lm, target: undefined, type: undefined, instrument: undefined, expiresAt: Infinity, err, expired: false });
+    this.entries.set(id, {
+      id,
+      version,
+      lm,
+      target: undefined,
+      type: undefined,
+      instrument: undefined,
+      expiresAt: Infinity,
+      err,
+      expired: false,
+    });
     report.refused.push({ id, err });
   }
 }
 
 /** Whether every label of the selector is carried, with an equal value. */
-export function selects(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function selects(
+  selector: Readonly<Record<string, string>> | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   if (selector === undefined) return true;
   for (const key of Object.keys(selector)) {
     if (!Object.prototype.hasOwnProperty.call(labels, key) || labels[key] !== selector[key]) return false;

@@ -65,20 +65,28 @@ export function parsePublicKey(input: string | KeyObject, where = "the public ke
     else {
       const text = input.trim();
       if (text.includes("PRIVATE KEY")) {
-        throw new SigningKeyError(`${where} is a private key; give the public key (the .pub file) here and keep the private key with the signer.`);
+        throw new SigningKeyError(
+          `${where} is a private key; give the public key (the .pub file) here and keep the private key with the signer.`,
+        );
       }
       if (RAW_BASE64.test(text)) {
         const x = Buffer.from(text, "base64");
-        if (x.length !== 32) throw new SigningKeyError(`${where} is not 32 bytes of base64, the raw form of an Ed25519 public key.`);
+        if (x.length !== 32)
+          throw new SigningKeyError(`${where} is not 32 bytes of base64, the raw form of an Ed25519 public key.`);
         key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: x.toString("base64url") }, format: "jwk" });
       } else key = createPublicKey(text);
     }
   } catch (error) {
     if (error instanceof SigningKeyError) throw error;
-    throw new SigningKeyError(`${where} could not be read as an Ed25519 public key (PEM or raw base64): ${describe(error)}`, { cause: error });
+    throw new SigningKeyError(
+      `${where} could not be read as an Ed25519 public key (PEM or raw base64): ${describe(error)}`,
+      { cause: error },
+    );
   }
   if (key.type !== "public" || key.asymmetricKeyType !== "ed25519") {
-    throw new SigningKeyError(`${where} is a ${key.asymmetricKeyType ?? key.type} key; signed specs use Ed25519 ('diagnose keys generate' makes one).`);
+    throw new SigningKeyError(
+      `${where} is a ${key.asymmetricKeyType ?? key.type} key; signed specs use Ed25519 ('diagnose keys generate' makes one).`,
+    );
   }
   return key;
 }
@@ -86,16 +94,22 @@ export function parsePublicKey(input: string | KeyObject, where = "the public ke
 /** Checks one trusted key (its id defaults to the fingerprint). */
 export function trustedKey(input: TrustedKeyInput | string | KeyObject, where = "a trusted key"): TrustedKey {
   const given: TrustedKeyInput = typeof input === "string" || isKeyObject(input) ? { publicKey: input } : input;
-  if (typeof given !== "object" || given === null) throw new SigningKeyError(`${where} must be { keyId?, publicKey, notAfter? }, PEM text or a KeyObject.`);
+  if (typeof given !== "object" || given === null)
+    throw new SigningKeyError(`${where} must be { keyId?, publicKey, notAfter? }, PEM text or a KeyObject.`);
   const key = parsePublicKey(given.publicKey, where);
   const keyId = given.keyId ?? keyIdOf(key);
   if (typeof keyId !== "string" || !KEY_ID.test(keyId)) {
-    throw new SigningKeyError(`${where}: keyId must be 1 to ${MAX_KEY_ID} printable characters without spaces, got ${JSON.stringify(String(keyId)).slice(0, 80)}.`);
+    throw new SigningKeyError(
+      `${where}: keyId must be 1 to ${MAX_KEY_ID} printable characters without spaces, got ${JSON.stringify(String(keyId)).slice(0, 80)}.`,
+    );
   }
   let notAfter = Infinity;
   if (given.notAfter !== undefined && given.notAfter !== null) {
     const d = toDate(given.notAfter);
-    if (d === undefined) throw new SigningKeyError(`${where} (key ${keyId}): notAfter must be a Date or an ISO 8601 date, e.g. "2027-01-31T00:00:00Z".`);
+    if (d === undefined)
+      throw new SigningKeyError(
+        `${where} (key ${keyId}): notAfter must be a Date or an ISO 8601 date, e.g. "2027-01-31T00:00:00Z".`,
+      );
     notAfter = d.getTime();
   }
   return { keyId, key, notAfter };
@@ -113,7 +127,8 @@ export function parseSigningKey(text: string, keyId?: string, where = "the signi
       throw new SigningKeyError(`${where} is neither PEM nor valid JSON: ${describe(error)}`);
     }
     const o = json as { keyId?: unknown; privateKey?: unknown };
-    if (typeof o.privateKey !== "string") throw new SigningKeyError(`${where} is JSON without a "privateKey" PEM string.`);
+    if (typeof o.privateKey !== "string")
+      throw new SigningKeyError(`${where} is JSON without a "privateKey" PEM string.`);
     pem = o.privateKey;
     if (id === undefined && typeof o.keyId === "string") id = o.keyId;
   }
@@ -121,15 +136,23 @@ export function parseSigningKey(text: string, keyId?: string, where = "the signi
   try {
     key = createPrivateKey(pem);
   } catch (error) {
-    throw new SigningKeyError(`${where} could not be read as a private key (PKCS#8 PEM, as 'diagnose keys generate' writes): ${describe(error)}`, {
-      cause: error,
-    });
+    throw new SigningKeyError(
+      `${where} could not be read as a private key (PKCS#8 PEM, as 'diagnose keys generate' writes): ${describe(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (key.asymmetricKeyType !== "ed25519") {
-    throw new SigningKeyError(`${where} is a ${key.asymmetricKeyType ?? "unknown"} key; signed specs use Ed25519 ('diagnose keys generate' makes one).`);
+    throw new SigningKeyError(
+      `${where} is a ${key.asymmetricKeyType ?? "unknown"} key; signed specs use Ed25519 ('diagnose keys generate' makes one).`,
+    );
   }
   id ??= keyIdOf(createPublicKey(key));
-  if (!KEY_ID.test(id)) throw new SigningKeyError(`the key id must be 1 to ${MAX_KEY_ID} printable characters without spaces, got ${JSON.stringify(id).slice(0, 80)}.`);
+  if (!KEY_ID.test(id))
+    throw new SigningKeyError(
+      `the key id must be 1 to ${MAX_KEY_ID} printable characters without spaces, got ${JSON.stringify(id).slice(0, 80)}.`,
+    );
   return { keyId: id, key };
 }
 
@@ -162,7 +185,10 @@ export function loadTrustedKeys(path: string): TrustedKey[] {
     }
     keys.push(...parseKeyFile(text, file));
   }
-  if (keys.length === 0) throw new SigningKeyError(`${path} holds no public key (.pub, .pem or .json files); 'diagnose keys generate' makes a pair.`);
+  if (keys.length === 0)
+    throw new SigningKeyError(
+      `${path} holds no public key (.pub, .pem or .json files); 'diagnose keys generate' makes a pair.`,
+    );
   return keys;
 }
 
@@ -175,11 +201,17 @@ function parseKeyFile(text: string, file: string): TrustedKey[] {
   } catch (error) {
     throw new SigningKeyError(`${file} is not valid JSON: ${describe(error)}`);
   }
-  const list = Array.isArray(json) ? json : Array.isArray((json as { keys?: unknown }).keys) ? (json as { keys: unknown[] }).keys : [json];
+  const list = Array.isArray(json)
+    ? json
+    : Array.isArray((json as { keys?: unknown }).keys)
+      ? (json as { keys: unknown[] }).keys
+      : [json];
   return list.map((entry, i) => {
-    if (typeof entry !== "object" || entry === null) throw new SigningKeyError(`${file}: key ${i} must be { "keyId", "publicKey", "notAfter" }.`);
+    if (typeof entry !== "object" || entry === null)
+      throw new SigningKeyError(`${file}: key ${i} must be { "keyId", "publicKey", "notAfter" }.`);
     const e = entry as Record<string, unknown>;
-    if (typeof e["publicKey"] !== "string") throw new SigningKeyError(`${file}: key ${i} has no "publicKey" string (PEM or raw base64).`);
+    if (typeof e["publicKey"] !== "string")
+      throw new SigningKeyError(`${file}: key ${i} has no "publicKey" string (PEM or raw base64).`);
     const input: TrustedKeyInput = { publicKey: e["publicKey"] };
     if (e["keyId"] !== undefined) input.keyId = e["keyId"] as string;
     if (e["notAfter"] !== undefined) input.notAfter = e["notAfter"] as string | null;

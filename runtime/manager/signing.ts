@@ -71,7 +71,8 @@ export function canonicalSpec(id: string, spec: Spec): string {
 }
 
 function canonicalJson(v: unknown, path: string, depth: number, budget: { nodes: number }): string {
-  if (++budget.nodes > MAX_NODES) throw new SpecSigningError(`the spec holds more than ${MAX_NODES} values; a signed spec must be smaller.`);
+  if (++budget.nodes > MAX_NODES)
+    throw new SpecSigningError(`the spec holds more than ${MAX_NODES} values; a signed spec must be smaller.`);
   if (v === null) return "null";
   switch (typeof v) {
     case "string":
@@ -79,24 +80,31 @@ function canonicalJson(v: unknown, path: string, depth: number, budget: { nodes:
     case "boolean":
       return v ? "true" : "false";
     case "number":
-      if (!Number.isFinite(v)) throw new SpecSigningError(`\`${path}\` is ${String(v)}; only finite numbers can be signed.`);
+      if (!Number.isFinite(v))
+        throw new SpecSigningError(`\`${path}\` is ${String(v)}; only finite numbers can be signed.`);
       return Object.is(v, -0) ? "0" : JSON.stringify(v);
     case "object":
       break;
     default:
       throw new SpecSigningError(`\`${path}\` is a ${typeof v}; a signed spec holds JSON values only.`);
   }
-  if (depth >= MAX_DEPTH) throw new SpecSigningError(`\`${path}\` is nested more than ${MAX_DEPTH} levels deep (or holds a cycle); it cannot be signed.`);
+  if (depth >= MAX_DEPTH)
+    throw new SpecSigningError(
+      `\`${path}\` is nested more than ${MAX_DEPTH} levels deep (or holds a cycle); it cannot be signed.`,
+    );
   const obj = v as object;
   if (types.isProxy(obj)) throw new SpecSigningError(`\`${path}\` is a Proxy; a signed spec holds plain values only.`);
   if (Array.isArray(obj)) {
     const parts: string[] = [];
-    for (let i = 0; i < obj.length; i++) parts.push(canonicalJson(own(obj, String(i), `${path}[${i}]`), `${path}[${i}]`, depth + 1, budget));
+    for (let i = 0; i < obj.length; i++)
+      parts.push(canonicalJson(own(obj, String(i), `${path}[${i}]`), `${path}[${i}]`, depth + 1, budget));
     return `[${parts.join(",")}]`;
   }
   const proto: unknown = Object.getPrototypeOf(obj);
   if (proto !== Object.prototype && proto !== null) {
-    throw new SpecSigningError(`\`${path}\` is not a plain object (a Date, Map or class instance); a signed spec holds JSON values only.`);
+    throw new SpecSigningError(
+      `\`${path}\` is not a plain object (a Date, Map or class instance); a signed spec holds JSON values only.`,
+    );
   }
   const parts: string[] = [];
   for (const key of Object.keys(obj).sort()) {
@@ -119,7 +127,11 @@ function own(obj: object, key: string, path: string): unknown {
  * Signs spec document `doc` for id `id`: returns a copy with `signature` set. Throws
  * SpecSigningError when the document is not a valid spec or holds values a signature cannot cover.
  */
-export function signSpec<D extends Record<string, unknown>>(id: string, doc: D, key: SigningKey): D & { signature: SpecSignature } {
+export function signSpec<D extends Record<string, unknown>>(
+  id: string,
+  doc: D,
+  key: SigningKey,
+): D & { signature: SpecSignature } {
   const checked = validateSpec(id, doc);
   if (!checked.ok) throw new SpecSigningError(`spec ${JSON.stringify(id)} cannot be signed: ${checked.error}`);
   const text = canonicalSpec(id, checked.spec);
@@ -128,13 +140,21 @@ export function signSpec<D extends Record<string, unknown>>(id: string, doc: D, 
 }
 
 /** Why a spec was refused by signature checks; `ok` with the signing key's expiry otherwise. */
-export type SignatureVerdict = { readonly ok: true; readonly keyId: string; readonly notAfter: number } | { readonly ok: false; readonly error: string };
+export type SignatureVerdict =
+  | { readonly ok: true; readonly keyId: string; readonly notAfter: number }
+  | { readonly ok: false; readonly error: string };
 
 /**
  * Checks the signature of spec `id` (`doc` as stored, `spec` its validated form) against the
  * trusted keys at time `now`. Never throws: hostile signature fields are refusals with a reason.
  */
-export function verifySpecSignature(id: string, doc: unknown, spec: Spec, keys: ReadonlyMap<string, TrustedKey>, now: number): SignatureVerdict {
+export function verifySpecSignature(
+  id: string,
+  doc: unknown,
+  spec: Spec,
+  keys: ReadonlyMap<string, TrustedKey>,
+  now: number,
+): SignatureVerdict {
   try {
     const raw = readSignature(doc);
     if (typeof raw === "string") return { ok: false, error: raw };
@@ -157,7 +177,10 @@ export function verifySpecSignature(id: string, doc: unknown, spec: Spec, keys: 
     try {
       text = canonicalSpec(id, spec);
     } catch (error) {
-      return { ok: false, error: `The spec cannot be verified: ${error instanceof SpecSigningError ? error.message : "it holds values a signature cannot cover."}` };
+      return {
+        ok: false,
+        error: `The spec cannot be verified: ${error instanceof SpecSigningError ? error.message : "it holds values a signature cannot cover."}`,
+      };
     }
     let good = false;
     try {
@@ -176,7 +199,10 @@ export function verifySpecSignature(id: string, doc: unknown, spec: Spec, keys: 
     return { ok: true, keyId: key.keyId, notAfter: key.notAfter };
   } catch {
     // Only a bug of ours gets here (all reads are descriptor reads); refuse rather than apply.
-    return { ok: false, error: "The spec's signature could not be read: it is not a plain JSON-like { keyId, sig } object." };
+    return {
+      ok: false,
+      error: "The spec's signature could not be read: it is not a plain JSON-like { keyId, sig } object.",
+    };
   }
 }
 
@@ -196,11 +222,17 @@ function readSignature(doc: unknown): SpecSignature | string {
   }
   const keyId = Object.getOwnPropertyDescriptor(s, "keyId");
   const sig = Object.getOwnPropertyDescriptor(s, "sig");
-  if (keyId === undefined || !("value" in keyId) || typeof keyId.value !== "string" || keyId.value === "" || keyId.value.length > 200) {
+  if (
+    keyId === undefined ||
+    !("value" in keyId) ||
+    typeof keyId.value !== "string" ||
+    keyId.value === "" ||
+    keyId.value.length > 200
+  ) {
     return "`signature.keyId` must be the signing key's id, a string of 1 to 200 characters.";
   }
   if (sig === undefined || !("value" in sig) || typeof sig.value !== "string" || !SIG_BASE64.test(sig.value)) {
-    return "`signature.sig` must be a base64 Ed25519 signature (88 characters ending in \"==\").";
+    return '`signature.sig` must be a base64 Ed25519 signature (88 characters ending in "==").';
   }
   return { keyId: keyId.value, sig: sig.value };
 }
@@ -218,7 +250,10 @@ export class SpecVerifier {
   constructor(keys: readonly TrustedKey[], previous?: SpecVerifier) {
     const byId = new Map<string, TrustedKey>();
     for (const k of keys) {
-      if (byId.has(k.keyId)) throw new SigningKeyError(`two trusted keys have the id ${JSON.stringify(k.keyId)}; give each key its own keyId.`);
+      if (byId.has(k.keyId))
+        throw new SigningKeyError(
+          `two trusted keys have the id ${JSON.stringify(k.keyId)}; give each key its own keyId.`,
+        );
       byId.set(k.keyId, k);
     }
     this.keys = byId;

@@ -22,7 +22,8 @@ function stateOf(entry: Entry, reconciler: Reconciler, now: number): { state: St
   const inst = entry.instrument;
   if (inst === undefined) return { state: "pending", err: null };
   if (inst.disabled && inst.lastError !== undefined) return { state: "error", err: describeError(inst.lastError) };
-  if (inst.disabled && inst.throttled !== undefined) return { state: "throttled", err: describeThrottle(inst.throttled) };
+  if (inst.disabled && inst.throttled !== undefined)
+    return { state: "throttled", err: describeThrottle(inst.throttled) };
   const probe = reconciler.probeOf(entry);
   const probeStatus = probe?.status;
   if (probeStatus === "failed") return { state: "error", err: describeError(probe!.error) };
@@ -149,15 +150,18 @@ export class StatusReporter {
   /** Checks for changes every second and writes a heartbeat every `heartbeat` ms. */
   startTicker(): void {
     if (this.ticker !== undefined) return;
-    this.ticker = setInterval(() => {
-      try {
-        const now = Date.now();
-        const changed = signature(this.o.reconciler, now) !== this.last;
-        if (changed || now - this.lastWriteAt >= this.o.heartbeat) void this.flush();
-      } catch {
-        // Status is best effort; the next tick tries again.
-      }
-    }, Math.min(CHECK_MS, this.o.heartbeat));
+    this.ticker = setInterval(
+      () => {
+        try {
+          const now = Date.now();
+          const changed = signature(this.o.reconciler, now) !== this.last;
+          if (changed || now - this.lastWriteAt >= this.o.heartbeat) void this.flush();
+        } catch {
+          // Status is best effort; the next tick tries again.
+        }
+      },
+      Math.min(CHECK_MS, this.o.heartbeat),
+    );
     this.ticker.unref();
   }
 
@@ -175,7 +179,9 @@ export class StatusReporter {
     const now = Date.now();
     const { sig, specs } = collect(this.o.reconciler, now);
     try {
-      await this.o.store().reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
+      await this.o
+        .store()
+        .reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
       this.last = sig;
       this.lastWriteAt = now;
       this.retryDelay = RETRY_MIN_MS;

@@ -41,7 +41,11 @@ export function validateSpec(id: string, doc: unknown): ValidationResult {
     return { ok: true, spec: error, warnings };
   } catch {
     // Only a bug of ours gets here (all reads are descriptor reads); say so without the details.
-    return { ok: false, error: `Spec ${JSON.stringify(id)} could not be read: it is not a plain JSON-like document.`, warnings };
+    return {
+      ok: false,
+      error: `Spec ${JSON.stringify(id)} could not be read: it is not a plain JSON-like document.`,
+      warnings,
+    };
   }
 }
 
@@ -56,8 +60,10 @@ function check(doc: unknown, warnings: string[]): Spec | string {
 
   const target = field(fields, "target");
   if (isReadError(target)) return target.error;
-  if (typeof target !== "string") return `\`target\` must be a string like "src/shop/cart.ts:Cart.total", got ${kind(target)}.`;
-  if (target.length > LIMITS.target) return `\`target\` is ${target.length} characters long; the limit is ${LIMITS.target}.`;
+  if (typeof target !== "string")
+    return `\`target\` must be a string like "src/shop/cart.ts:Cart.total", got ${kind(target)}.`;
+  if (target.length > LIMITS.target)
+    return `\`target\` is ${target.length} characters long; the limit is ${LIMITS.target}.`;
   const colon = target.indexOf(":");
   if (colon <= 0 || colon === target.length - 1 || /[\n\r]/.test(target)) {
     return `\`target\` ${quote(target)} is not a qualified name: write "module:path", e.g. "src/shop/cart.ts:Cart.total".`;
@@ -119,24 +125,30 @@ function checkInstrument(raw: unknown, warnings: string[]): InstrumentSpec | str
   }
   const type = field(obj, "type");
   if (isReadError(type)) return type.error;
-  if (typeof type !== "string" || type === "") return `\`instrument.type\` must be a non-empty string such as "log", got ${kind(type)}.`;
-  if (type.length > LIMITS.name) return `\`instrument.type\` is ${type.length} characters long; the limit is ${LIMITS.name}.`;
+  if (typeof type !== "string" || type === "")
+    return `\`instrument.type\` must be a non-empty string such as "log", got ${kind(type)}.`;
+  if (type.length > LIMITS.name)
+    return `\`instrument.type\` is ${type.length} characters long; the limit is ${LIMITS.name}.`;
   const name = field(obj, "name");
   if (isReadError(name)) return name.error;
-  if (typeof name !== "string" || name === "") return `\`instrument.name\` must be a non-empty string (it names the output), got ${kind(name)}.`;
-  if (name.length > LIMITS.name) return `\`instrument.name\` is ${name.length} characters long; the limit is ${LIMITS.name}.`;
+  if (typeof name !== "string" || name === "")
+    return `\`instrument.name\` must be a non-empty string (it names the output), got ${kind(name)}.`;
+  if (name.length > LIMITS.name)
+    return `\`instrument.name\` is ${name.length} characters long; the limit is ${LIMITS.name}.`;
   const value = field(obj, "value");
   if (isReadError(value)) return value.error;
   if (typeof value !== "string" || value.trim() === "") {
     return `\`instrument.value\` must be a non-empty expression string such as "result", got ${kind(value)}.`;
   }
-  if (value.length > LIMITS.expression) return `\`instrument.value\` is ${value.length} characters long; the limit is ${LIMITS.expression}.`;
+  if (value.length > LIMITS.expression)
+    return `\`instrument.value\` is ${value.length} characters long; the limit is ${LIMITS.expression}.`;
 
   const spec: InstrumentSpec = { type, name, value };
   const event = field(obj, "event");
   if (isReadError(event)) return event.error;
   if (event !== undefined && event !== null) {
-    if (typeof event !== "string" || event.length > 30) return `\`instrument.event\` must be "call", "return", "end" or "line:N", got ${describe(event)}.`;
+    if (typeof event !== "string" || event.length > 30)
+      return `\`instrument.event\` must be "call", "return", "end" or "line:N", got ${describe(event)}.`;
     if (!EVENT.test(event)) {
       return `\`instrument.event\` ${quote(event)} is not an event: use "call", "return" (the default), "end" or "line:N".`;
     }
@@ -150,14 +162,17 @@ function checkInstrument(raw: unknown, warnings: string[]): InstrumentSpec | str
     if (typeof shapeError === "string") return shapeError;
     const custom: Record<string, unknown> = {};
     const keys = Object.keys(customRaw as object);
-    if (keys.length > LIMITS.customKeys) return `\`instrument.custom\` has ${keys.length} fields; the limit is ${LIMITS.customKeys}.`;
+    if (keys.length > LIMITS.customKeys)
+      return `\`instrument.custom\` has ${keys.length} fields; the limit is ${LIMITS.customKeys}.`;
     for (const key of keys) {
       const v = field(customRaw as object, key);
       if (isReadError(v)) return v.error;
       if (key === "tags" || key === "condition") {
         if (v === undefined || v === null) continue;
-        if (typeof v !== "string" || v.trim() === "") return `\`instrument.custom.${key}\` must be an expression string, got ${kind(v)}.`;
-        if (v.length > LIMITS.expression) return `\`instrument.custom.${key}\` is ${v.length} characters long; the limit is ${LIMITS.expression}.`;
+        if (typeof v !== "string" || v.trim() === "")
+          return `\`instrument.custom.${key}\` must be an expression string, got ${kind(v)}.`;
+        if (v.length > LIMITS.expression)
+          return `\`instrument.custom.${key}\` is ${v.length} characters long; the limit is ${LIMITS.expression}.`;
       }
       custom[key] = v;
     }
@@ -171,7 +186,8 @@ function checkSelector(raw: unknown): Record<string, string> | string {
   if (typeof shape === "string") return `${shape} Give labels, e.g. { "app": "shop" }.`;
   const out: Record<string, string> = {};
   const keys = Object.keys(raw as object);
-  if (keys.length > LIMITS.selectorKeys) return `\`selector\` has ${keys.length} labels; the limit is ${LIMITS.selectorKeys}.`;
+  if (keys.length > LIMITS.selectorKeys)
+    return `\`selector\` has ${keys.length} labels; the limit is ${LIMITS.selectorKeys}.`;
   for (const key of keys) {
     const v = field(raw as object, key);
     if (isReadError(v)) return v.error;

@@ -20,7 +20,15 @@
  */
 import { isPromise } from "node:util/types";
 import { FnFlags } from "../../abi/index.js";
-import { clock, createNamespace, frameLayout, siteLayout, type EventKind, type EventNamespace, type Layout } from "../expressions/namespace.js";
+import {
+  clock,
+  createNamespace,
+  frameLayout,
+  siteLayout,
+  type EventKind,
+  type EventNamespace,
+  type Layout,
+} from "../expressions/namespace.js";
 import { HotspotsRecorder } from "../hotspots.js";
 import { InstrumentValueError } from "../instruments/errors.js";
 import { Instrument } from "../instruments/instrument.js";
@@ -152,7 +160,12 @@ export class Dispatcher implements Watcher {
     }
   }
 
-  onReturn(frame: CallFrame | undefined, site: SiteInfo, value: unknown, locals: readonly unknown[]): { value: unknown } | void {
+  onReturn(
+    frame: CallFrame | undefined,
+    site: SiteInfo,
+    value: unknown,
+    locals: readonly unknown[],
+  ): { value: unknown } | void {
     return this.exit(frame, site, value, false, locals);
   }
 
@@ -188,11 +201,16 @@ export class Dispatcher implements Watcher {
       state = this.calls.get(frame);
       if (state !== undefined && state.hot !== undefined) state.hot.finish();
     }
-    if (s.end.length !== 0) this.fireAt(s.end, "end", frame, site, locals, result, threw, s.endClock ? clock() : NaN, state);
+    if (s.end.length !== 0)
+      this.fireAt(s.end, "end", frame, site, locals, result, threw, s.endClock ? clock() : NaN, state);
     // "return" and finish() pair with an entry: calls that were already running when the probe
     // was switched on have no frame and end here.
     if (frame === undefined || (s.ret.length === 0 && s.finishers.length === 0)) return;
-    if (!threw && (frame.fn.flags & FnFlags.async) !== 0 && ((typeof result === "object" && result !== null) || typeof result === "function")) {
+    if (
+      !threw &&
+      (frame.fn.flags & FnFlags.async) !== 0 &&
+      ((typeof result === "object" && result !== null) || typeof result === "function")
+    ) {
       return this.settleLater(frame, result as object, state);
     }
     this.settle(frame, result, threw, state);
@@ -209,7 +227,15 @@ export class Dispatcher implements Watcher {
       // Read before the namespace exists, so its `end` is this reading.
       if (slot.deadline !== Infinity && end !== end) end = clock();
       if (!this.eligible(slot, frame, state, end)) continue;
-      ns ??= createNamespace(this.layoutOf(frame.fn), { kind: "return", frame, locals: undefined, result, threw, end, hot: state?.hot });
+      ns ??= createNamespace(this.layoutOf(frame.fn), {
+        kind: "return",
+        frame,
+        locals: undefined,
+        result,
+        threw,
+        end,
+        hot: state?.hot,
+      });
       this.run(slot, ns);
     }
     if (s.finishers.length !== 0) this.finishAll(s.finishers, frame, state);
@@ -244,7 +270,12 @@ export class Dispatcher implements Watcher {
    * and a non-thenable settles now. Nothing here reads a trap of a Proxy except that one `then`.
    */
   private settleLater(frame: CallFrame, value: object, state: CallState | undefined): { value: unknown } | void {
-    if (isPromise(value) && Object.getPrototypeOf(value) === Promise.prototype && !Object.hasOwn(value, "then") && !Object.hasOwn(value, "constructor")) {
+    if (
+      isPromise(value) &&
+      Object.getPrototypeOf(value) === Promise.prototype &&
+      !Object.hasOwn(value, "then") &&
+      !Object.hasOwn(value, "constructor")
+    ) {
       Promise.prototype.then.call(
         value,
         (v: unknown) => this.settle(frame, v, false, state),
@@ -306,7 +337,15 @@ export class Dispatcher implements Watcher {
       if (ns === undefined) {
         const layout = this.siteLayoutOf(frame, site);
         if (layout === undefined) return;
-        ns = createNamespace(layout, { kind, frame, locals, result, threw, end: kind === "line" ? NaN : now, hot: undefined });
+        ns = createNamespace(layout, {
+          kind,
+          frame,
+          locals,
+          result,
+          threw,
+          end: kind === "line" ? NaN : now,
+          hot: undefined,
+        });
       }
       this.run(slot, ns);
     }
@@ -460,4 +499,3 @@ function conditionPromise(inst: Instrument, promise: Promise<unknown>): never {
 export function hasCallFilter(inst: Instrument): boolean {
   return inst.checkCall !== DEFAULT_CHECK || inst.mgr.checkCall !== DEFAULT_MGR_CHECK;
 }
-

@@ -29,7 +29,10 @@ export class TargetNotLoadedError extends DiagnoseError {
   static readonly CODE = "DIAGNOSE_TARGET_NOT_LOADED";
   readonly target: string;
   constructor(target: string, nearestModules: readonly string[]) {
-    const hint = nearestModules.length > 0 ? ` Registered modules nearest to it: ${nearestModules.join(", ")}.` : " No instrumented module has registered yet.";
+    const hint =
+      nearestModules.length > 0
+        ? ` Registered modules nearest to it: ${nearestModules.join(", ")}.`
+        : " No instrumented module has registered yet.";
     super(
       TargetNotLoadedError.CODE,
       `The module of ${JSON.stringify(target)} has not loaded: import it (built with Diagnose) before attaching, ` +
@@ -82,7 +85,9 @@ export class ExpressionEvaluationError extends DiagnoseError {
   constructor(expression: string | undefined, reason: string) {
     super(
       ExpressionEvaluationError.CODE,
-      expression === undefined ? `Spec expression failed: ${reason}.` : `Spec expression ${JSON.stringify(expression)} failed: ${reason}.`,
+      expression === undefined
+        ? `Spec expression failed: ${reason}.`
+        : `Spec expression ${JSON.stringify(expression)} failed: ${reason}.`,
     );
     this.expression = expression;
     this.reason = reason;

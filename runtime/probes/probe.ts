@@ -226,10 +226,15 @@ export class Probe {
    * event (`quiet`) only mark it: the next event or a microtask rebuilds once.
    */
   private instrumentChanged(inst: Instrument): void {
-    if (!this.startedFlag || this.refreshing || this.quiet || this.deferring || (inst.status === "live" && this.watchCovers(inst))) {
+    if (
+      !this.startedFlag ||
+      this.refreshing ||
+      this.quiet ||
+      this.deferring ||
+      (inst.status === "live" && this.watchCovers(inst))
+    ) {
       this.markDirty();
-    }
-    else this.refresh();
+    } else this.refresh();
   }
 
   /** Whether the current watch already switches on every site `inst` needs. */
@@ -377,7 +382,17 @@ export class Probe {
       if (inst.status !== "live") continue;
       let slot = this.slots.get(key);
       if (slot === undefined || slot.inst !== inst || slot.dead) {
-        slot = { key, inst, dead: false, deadline: Infinity, filtered: false, failed: false, error: undefined, recorded: false, reported: false };
+        slot = {
+          key,
+          inst,
+          dead: false,
+          deadline: Infinity,
+          filtered: false,
+          failed: false,
+          error: undefined,
+          recorded: false,
+          reported: false,
+        };
       }
       slot.filtered = hasCallFilter(inst);
       const expires = inst.expires;

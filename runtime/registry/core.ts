@@ -22,7 +22,10 @@ import { decodeTable, hasUsableFlagFields } from "./validate.js";
 import { parseOptions, WatchImpl, type ParsedOptions, type WatchHost } from "./watch.js";
 
 /** Inert record for refused tables: their hooks find no function and return at once. */
-const INERT = new ModuleRecord({ abi: ABI_VERSION, h: "", m: "", p: "", n: 0, f: "[]", s: "", v: "" }, { f: [], s: new Int32Array(0) });
+const INERT = new ModuleRecord(
+  { abi: ABI_VERSION, h: "", m: "", p: "", n: 0, f: "[]", s: "", v: "" },
+  { f: [], s: new Int32Array(0) },
+);
 
 function warn(message: string): void {
   try {
@@ -165,7 +168,10 @@ export class Registry implements SharedRegistry, WatchHost {
       this.link(table, bind, (table as { [RECORD]: ModuleRecord })[RECORD]);
       return table;
     }
-    const decoded = typeof bind === "function" ? decodeTable(table) : "its header passed no hook binder (a module built for another ABI version?)";
+    const decoded =
+      typeof bind === "function"
+        ? decodeTable(table)
+        : "its header passed no hook binder (a module built for another ABI version?)";
     if (typeof decoded === "string") {
       const problem = decoded;
       // Define the flags anyway if we can: the module's guards read them as plain identifiers and
@@ -225,7 +231,8 @@ export class Registry implements SharedRegistry, WatchHost {
         bound = false;
       }
     }
-    if (typeof table === "object" && table !== null && Object.isExtensible(table)) (table as { [RECORD]?: ModuleRecord })[RECORD] = rec;
+    if (typeof table === "object" && table !== null && Object.isExtensible(table))
+      (table as { [RECORD]?: ModuleRecord })[RECORD] = rec;
     return bound;
   }
 
@@ -284,7 +291,8 @@ export class Registry implements SharedRegistry, WatchHost {
     }
     if (loaded !== undefined) {
       const names = new Set<string>();
-      for (const rec of loaded.recs) for (let fid = 0; fid < rec.functionCount; fid++) names.add(rec.qualifiedName(fid));
+      for (const rec of loaded.recs)
+        for (let fid = 0; fid < rec.functionCount; fid++) names.add(rec.qualifiedName(fid));
       this.all.delete(w);
       w.failEarly(new TargetNotFoundError(target, nearest(target, names, 3)));
       return;

@@ -52,7 +52,89 @@ function outOfLine(site: number): never {
 // entry
 
 function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown[]): FrameABI {
-  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
+  if (site < 0)
+    outOfLine(
+      site * 1 +
+        site * 2 +
+        site * 3 +
+        site * 4 +
+        site * 5 +
+        site * 6 +
+        site * 7 +
+        site * 8 +
+        site * 9 +
+        site * 10 +
+        site * 11 +
+        site * 12 +
+        site * 13 +
+        site * 14 +
+        site * 15 +
+        site * 16 +
+        site * 17 +
+        site * 18 +
+        site * 19 +
+        site * 20 +
+        site * 21 +
+        site * 22 +
+        site * 23 +
+        site * 24 +
+        site * 25 +
+        site * 26 +
+        site * 27 +
+        site * 28 +
+        site * 29 +
+        site * 30 +
+        site * 31 +
+        site * 32 +
+        site * 33 +
+        site * 34 +
+        site * 35 +
+        site * 36 +
+        site * 37 +
+        site * 38 +
+        site * 39 +
+        site * 40 +
+        site * 41 +
+        site * 42 +
+        site * 43 +
+        site * 44 +
+        site * 45 +
+        site * 46 +
+        site * 47 +
+        site * 48 +
+        site * 49 +
+        site * 50 +
+        site * 51 +
+        site * 52 +
+        site * 53 +
+        site * 54 +
+        site * 55 +
+        site * 56 +
+        site * 57 +
+        site * 58 +
+        site * 59 +
+        site * 60 +
+        site * 61 +
+        site * 62 +
+        site * 63 +
+        site * 64 +
+        site * 65 +
+        site * 66 +
+        site * 67 +
+        site * 68 +
+        site * 69 +
+        site * 70 +
+        site * 71 +
+        site * 72 +
+        site * 73 +
+        site * 74 +
+        site * 75 +
+        site * 76 +
+        site * 77 +
+        site * 78 +
+        site * 79 +
+        site * 80,
+    );
   const fs = stateOf(rec, site);
   if (fs === undefined || fs.watches.length === 0) return NO_FRAME;
   // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
@@ -111,7 +193,10 @@ function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDec
   const { args, pause } = d;
   if (args !== undefined) {
     if (!Array.isArray(args)) {
-      w.fail(new WatcherError(`onEntry of ${JSON.stringify(w.target)} returned \`args\` that is not an array.`), "entry");
+      w.fail(
+        new WatcherError(`onEntry of ${JSON.stringify(w.target)} returned \`args\` that is not an array.`),
+        "entry",
+      );
       return;
     }
     if (!fs.record.replaceArgs) {
@@ -136,15 +221,107 @@ function entryDecision(fs: FunctionState, frame: Frame, w: WatchImpl, d: SiteDec
 // ---------------------------------------------------------------------------------------------
 // line
 
-function hookLine(rec: ModuleRecord, site: number, frame: FrameABI | undefined, locals: unknown[]): Promise<unknown> | undefined {
-  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
+function hookLine(
+  rec: ModuleRecord,
+  site: number,
+  frame: FrameABI | undefined,
+  locals: unknown[],
+): Promise<unknown> | undefined {
+  if (site < 0)
+    outOfLine(
+      site * 1 +
+        site * 2 +
+        site * 3 +
+        site * 4 +
+        site * 5 +
+        site * 6 +
+        site * 7 +
+        site * 8 +
+        site * 9 +
+        site * 10 +
+        site * 11 +
+        site * 12 +
+        site * 13 +
+        site * 14 +
+        site * 15 +
+        site * 16 +
+        site * 17 +
+        site * 18 +
+        site * 19 +
+        site * 20 +
+        site * 21 +
+        site * 22 +
+        site * 23 +
+        site * 24 +
+        site * 25 +
+        site * 26 +
+        site * 27 +
+        site * 28 +
+        site * 29 +
+        site * 30 +
+        site * 31 +
+        site * 32 +
+        site * 33 +
+        site * 34 +
+        site * 35 +
+        site * 36 +
+        site * 37 +
+        site * 38 +
+        site * 39 +
+        site * 40 +
+        site * 41 +
+        site * 42 +
+        site * 43 +
+        site * 44 +
+        site * 45 +
+        site * 46 +
+        site * 47 +
+        site * 48 +
+        site * 49 +
+        site * 50 +
+        site * 51 +
+        site * 52 +
+        site * 53 +
+        site * 54 +
+        site * 55 +
+        site * 56 +
+        site * 57 +
+        site * 58 +
+        site * 59 +
+        site * 60 +
+        site * 61 +
+        site * 62 +
+        site * 63 +
+        site * 64 +
+        site * 65 +
+        site * 66 +
+        site * 67 +
+        site * 68 +
+        site * 69 +
+        site * 70 +
+        site * 71 +
+        site * 72 +
+        site * 73 +
+        site * 74 +
+        site * 75 +
+        site * 76 +
+        site * 77 +
+        site * 78 +
+        site * 79 +
+        site * 80,
+    );
   const fs = stateOf(rec, site);
   if (fs === undefined) return undefined;
   return dispatchLine(fs, rec.siteInfo[site]!, asFrame(frame), locals);
 }
 
 /** Runs the line watchers; returns what to await (async functions), throws a requested fault. */
-function dispatchLine(fs: FunctionState, info: SiteInfo, f: Frame | undefined, locals: unknown[]): Promise<unknown> | undefined {
+function dispatchLine(
+  fs: FunctionState,
+  info: SiteInfo,
+  f: Frame | undefined,
+  locals: unknown[],
+): Promise<unknown> | undefined {
   const ws = fs.watches;
   let pause: Promise<unknown> | undefined;
   let fault: { error: unknown } | undefined;
@@ -173,8 +350,96 @@ function dispatchLine(fs: FunctionState, info: SiteInfo, f: Frame | undefined, l
 // ---------------------------------------------------------------------------------------------
 // return / end
 
-function hookExit(rec: ModuleRecord, site: number, frame: FrameABI | undefined, value: unknown, locals: unknown[]): unknown {
-  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
+function hookExit(
+  rec: ModuleRecord,
+  site: number,
+  frame: FrameABI | undefined,
+  value: unknown,
+  locals: unknown[],
+): unknown {
+  if (site < 0)
+    outOfLine(
+      site * 1 +
+        site * 2 +
+        site * 3 +
+        site * 4 +
+        site * 5 +
+        site * 6 +
+        site * 7 +
+        site * 8 +
+        site * 9 +
+        site * 10 +
+        site * 11 +
+        site * 12 +
+        site * 13 +
+        site * 14 +
+        site * 15 +
+        site * 16 +
+        site * 17 +
+        site * 18 +
+        site * 19 +
+        site * 20 +
+        site * 21 +
+        site * 22 +
+        site * 23 +
+        site * 24 +
+        site * 25 +
+        site * 26 +
+        site * 27 +
+        site * 28 +
+        site * 29 +
+        site * 30 +
+        site * 31 +
+        site * 32 +
+        site * 33 +
+        site * 34 +
+        site * 35 +
+        site * 36 +
+        site * 37 +
+        site * 38 +
+        site * 39 +
+        site * 40 +
+        site * 41 +
+        site * 42 +
+        site * 43 +
+        site * 44 +
+        site * 45 +
+        site * 46 +
+        site * 47 +
+        site * 48 +
+        site * 49 +
+        site * 50 +
+        site * 51 +
+        site * 52 +
+        site * 53 +
+        site * 54 +
+        site * 55 +
+        site * 56 +
+        site * 57 +
+        site * 58 +
+        site * 59 +
+        site * 60 +
+        site * 61 +
+        site * 62 +
+        site * 63 +
+        site * 64 +
+        site * 65 +
+        site * 66 +
+        site * 67 +
+        site * 68 +
+        site * 69 +
+        site * 70 +
+        site * 71 +
+        site * 72 +
+        site * 73 +
+        site * 74 +
+        site * 75 +
+        site * 76 +
+        site * 77 +
+        site * 78 +
+        site * 79 +
+        site * 80,
+    );
   const fs = stateOf(rec, site);
   if (fs === undefined) return value;
   const info = rec.siteInfo[site]!;
@@ -211,7 +476,89 @@ function exitFault(w: WatchImpl, request: unknown): void {
 // throw
 
 function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined, error: unknown): unknown {
-  if (site < 0) outOfLine(site * 1 + site * 2 + site * 3 + site * 4 + site * 5 + site * 6 + site * 7 + site * 8 + site * 9 + site * 10 + site * 11 + site * 12 + site * 13 + site * 14 + site * 15 + site * 16 + site * 17 + site * 18 + site * 19 + site * 20 + site * 21 + site * 22 + site * 23 + site * 24 + site * 25 + site * 26 + site * 27 + site * 28 + site * 29 + site * 30 + site * 31 + site * 32 + site * 33 + site * 34 + site * 35 + site * 36 + site * 37 + site * 38 + site * 39 + site * 40 + site * 41 + site * 42 + site * 43 + site * 44 + site * 45 + site * 46 + site * 47 + site * 48 + site * 49 + site * 50 + site * 51 + site * 52 + site * 53 + site * 54 + site * 55 + site * 56 + site * 57 + site * 58 + site * 59 + site * 60 + site * 61 + site * 62 + site * 63 + site * 64 + site * 65 + site * 66 + site * 67 + site * 68 + site * 69 + site * 70 + site * 71 + site * 72 + site * 73 + site * 74 + site * 75 + site * 76 + site * 77 + site * 78 + site * 79 + site * 80);
+  if (site < 0)
+    outOfLine(
+      site * 1 +
+        site * 2 +
+        site * 3 +
+        site * 4 +
+        site * 5 +
+        site * 6 +
+        site * 7 +
+        site * 8 +
+        site * 9 +
+        site * 10 +
+        site * 11 +
+        site * 12 +
+        site * 13 +
+        site * 14 +
+        site * 15 +
+        site * 16 +
+        site * 17 +
+        site * 18 +
+        site * 19 +
+        site * 20 +
+        site * 21 +
+        site * 22 +
+        site * 23 +
+        site * 24 +
+        site * 25 +
+        site * 26 +
+        site * 27 +
+        site * 28 +
+        site * 29 +
+        site * 30 +
+        site * 31 +
+        site * 32 +
+        site * 33 +
+        site * 34 +
+        site * 35 +
+        site * 36 +
+        site * 37 +
+        site * 38 +
+        site * 39 +
+        site * 40 +
+        site * 41 +
+        site * 42 +
+        site * 43 +
+        site * 44 +
+        site * 45 +
+        site * 46 +
+        site * 47 +
+        site * 48 +
+        site * 49 +
+        site * 50 +
+        site * 51 +
+        site * 52 +
+        site * 53 +
+        site * 54 +
+        site * 55 +
+        site * 56 +
+        site * 57 +
+        site * 58 +
+        site * 59 +
+        site * 60 +
+        site * 61 +
+        site * 62 +
+        site * 63 +
+        site * 64 +
+        site * 65 +
+        site * 66 +
+        site * 67 +
+        site * 68 +
+        site * 69 +
+        site * 70 +
+        site * 71 +
+        site * 72 +
+        site * 73 +
+        site * 74 +
+        site * 75 +
+        site * 76 +
+        site * 77 +
+        site * 78 +
+        site * 79 +
+        site * 80,
+    );
   let f = asFrame(frame);
   const fault = rec.lastFault;
   if (fault !== undefined) {

@@ -32,7 +32,10 @@ export class TargetNotFoundError extends DiagnoseError {
       suggestions.length > 0
         ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(", ")}?`
         : " The module has no instrumented functions.";
-    super(TargetNotFoundError.CODE, `No function ${JSON.stringify(target)}: its module is loaded but has no such function.${hint}`);
+    super(
+      TargetNotFoundError.CODE,
+      `No function ${JSON.stringify(target)}: its module is loaded but has no such function.${hint}`,
+    );
     this.target = target;
     this.suggestions = suggestions;
   }

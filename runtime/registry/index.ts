@@ -69,9 +69,13 @@ export function lookupTarget(target: string): TargetLookup {
   const found = fns.filter((f) => f.qualifiedName === target);
   if (found.length > 0) return { state: "found", fn: found[found.length - 1]! };
   const inModule = fns.filter((f) => target.startsWith(f.module + ":"));
-  if (inModule.length > 0) return { state: "missing", nearest: nearest(target, new Set(inModule.map((f) => f.qualifiedName))) };
+  if (inModule.length > 0)
+    return { state: "missing", nearest: nearest(target, new Set(inModule.map((f) => f.qualifiedName))) };
   const colon = target.indexOf(":");
-  return { state: "not-loaded", nearest: nearest(colon > 0 ? target.slice(0, colon) : target, new Set(fns.map((f) => f.module))) };
+  return {
+    state: "not-loaded",
+    nearest: nearest(colon > 0 ? target.slice(0, colon) : target, new Set(fns.map((f) => f.module))),
+  };
 }
 
 /**

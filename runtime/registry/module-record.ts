@@ -7,7 +7,19 @@
  * Several tables may share a record: the same file loaded as CJS and ESM has the same hash, hence
  * the same flags, and both instances dispatch to the same watchers.
  */
-import { FnFlags, SITE_KIND_NAMES, SITE_STRIDE, SiteKind, decodeLocals, parseParameter, replacesArguments, siteCount, type FunctionEntry, type ModuleHooks, type ModuleTable } from "../../abi/index.js";
+import {
+  FnFlags,
+  SITE_KIND_NAMES,
+  SITE_STRIDE,
+  SiteKind,
+  decodeLocals,
+  parseParameter,
+  replacesArguments,
+  siteCount,
+  type FunctionEntry,
+  type ModuleHooks,
+  type ModuleTable,
+} from "../../abi/index.js";
 import { hooksFor } from "./dispatch.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
@@ -205,8 +217,7 @@ export class ModuleRecord {
       const kind = s[id * SITE_STRIDE]!;
       const want =
         any &&
-        (kind === SiteKind.entry ||
-          (kind === SiteKind.line ? allLines || lines.has(s[id * SITE_STRIDE + 2]!) : exits));
+        (kind === SiteKind.entry || (kind === SiteKind.line ? allLines || lines.has(s[id * SITE_STRIDE + 2]!) : exits));
       if (id === entryLine) {
         // No code reads this flag: the entry hook serves the line.
         fs.entryLineOn = want;
@@ -283,7 +294,8 @@ export class ModuleRecord {
 function entryLocalsOf(params: readonly string[], locals: readonly string[]): ([number, string | null] | null)[] {
   const where = new Map<string, [number, string | null]>();
   for (let i = 0; i < params.length; i++) {
-    for (const { name, field } of parseParameter(params[i]!).names) if (name !== "") where.set(name, [i, field ?? null]);
+    for (const { name, field } of parseParameter(params[i]!).names)
+      if (name !== "") where.set(name, [i, field ?? null]);
   }
   return locals.map((name) => where.get(name) ?? null);
 }

@@ -108,7 +108,9 @@ export class SyncGate {
       if (left <= 0) return false;
       // Atomics.waitAsync alone does not keep the event loop alive: a timer for the deadline does.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadlineReached = new Promise((resolve) => (timer = setTimeout(resolve, waitAsync ? left : Math.min(left, 5))));
+      const deadlineReached = new Promise(
+        (resolve) => (timer = setTimeout(resolve, waitAsync ? left : Math.min(left, 5))),
+      );
       const r = waitAsync?.(this.cells, WAITING, seen, left);
       await (r?.async ? Promise.race([r.value, deadlineReached]) : deadlineReached);
       clearTimeout(timer);

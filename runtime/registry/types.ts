@@ -73,7 +73,12 @@ export interface Watcher {
    * An exception leaving the function; it is rethrown unchanged after the watchers ran, unless
    * (addition to the contract) the watcher returns `{ error }`: that value is thrown instead.
    */
-  onThrow?(frame: CallFrame | undefined, site: SiteInfo, error: unknown, locals: readonly unknown[]): { error: unknown } | void;
+  onThrow?(
+    frame: CallFrame | undefined,
+    site: SiteInfo,
+    error: unknown,
+    locals: readonly unknown[],
+  ): { error: unknown } | void;
   /** A watcher method threw: the registry caught it, closed this watch, and reports it here. */
   onError?(error: unknown, where: "entry" | "line" | "return" | "throw"): void;
   /**

@@ -49,9 +49,11 @@ export function decodeTable(t: unknown): DecodedTable | string {
   if (typeof table.m !== "string" || table.m === "") return "missing module path `m`";
   if (typeof table.p !== "string") return "missing package name `p`";
   if (table.r !== undefined && table.r !== 0 && table.r !== 1) return "`r` must be 0 or 1";
-  if (table.o !== undefined && !(isCount(table.o) && table.o <= t.n)) return "`o` must be a count of flags no larger than `n`";
+  if (table.o !== undefined && !(isCount(table.o) && table.o <= t.n))
+    return "`o` must be a count of flags no larger than `n`";
   const sites = t.n - ((table.o as number | undefined) ?? 0);
-  if (typeof table.f !== "string" || typeof table.s !== "string" || typeof table.v !== "string") return "`f`, `s` and `v` must be strings";
+  if (typeof table.f !== "string" || typeof table.s !== "string" || typeof table.v !== "string")
+    return "`f`, `s` and `v` must be strings";
   let f: unknown;
   try {
     f = JSON.parse(table.f);
@@ -98,10 +100,12 @@ export function decodeTable(t: unknown): DecodedTable | string {
     const e = f[i] as unknown[];
     if (e.length < 6) continue;
     const id = e[5];
-    if (id !== -1 && (!isIndex(id, sites) || s[id * SITE_STRIDE] !== 1 || s[id * SITE_STRIDE + 1] !== i)) return `function entry ${i} names a bad entry line site`;
+    if (id !== -1 && (!isIndex(id, sites) || s[id * SITE_STRIDE] !== 1 || s[id * SITE_STRIDE + 1] !== i))
+      return `function entry ${i} names a bad entry line site`;
     if (e.length < 7) continue;
     const flag = e[6];
-    if (!isIndex(flag, t.n) || flag < sites || outlineOwners.has(flag)) return `function entry ${i} names a bad outline flag`;
+    if (!isIndex(flag, t.n) || flag < sites || outlineOwners.has(flag))
+      return `function entry ${i} names a bad outline flag`;
     outlineOwners.add(flag);
   }
   if (outlineOwners.size !== t.n - sites) return "`o` does not match the functions' outline flags";

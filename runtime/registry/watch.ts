@@ -175,12 +175,11 @@ export class WatchImpl implements Watch {
     this.host!.detach(this);
     this.state = "failed";
     // isNativeError runs no Proxy trap (`instanceof` would run getPrototypeOf, inside a hook).
-    this.error =
-      isNativeError(thrown)
-        ? thrown
-        : new WatcherError(`The watcher of ${JSON.stringify(this.target)} threw a non-Error at ${where}.`, {
-            cause: thrown,
-          });
+    this.error = isNativeError(thrown)
+      ? thrown
+      : new WatcherError(`The watcher of ${JSON.stringify(this.target)} threw a non-Error at ${where}.`, {
+          cause: thrown,
+        });
     this.report(thrown, where);
   }
 

@@ -32,7 +32,11 @@ const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
 
 /** Registers the cases every store must pass, in a `describe` block named after the store. */
-export function storeConformance(name: string, open: () => Promise<SpecStore>, options: StoreConformanceOptions = {}): void {
+export function storeConformance(
+  name: string,
+  open: () => Promise<SpecStore>,
+  options: StoreConformanceOptions = {},
+): void {
   const watchTimeoutMs = options.watchTimeoutMs ?? 2000;
   const reporters = options.concurrentReporters ?? 24;
   const callTimeoutMs = options.callTimeoutMs ?? 5000;
@@ -116,7 +120,7 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
       await assert.rejects(store.put("missing", spec("src/a.ts:f"), { expectedVersion: v1 }), SpecConflictError);
       const { specs } = await store.list();
       assert.equal(specs[0]?.version, v2);
-      assert.equal((specs[0]?.doc["lastmodified"] as Date).getTime(), 2000);
+      assert.equal((specs[0]!.doc["lastmodified"] as Date).getTime(), 2000);
       assert.equal(await store.remove("s", { expectedVersion: v2 }), true);
     });
 
@@ -128,7 +132,8 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
       );
       const won = results.filter((r) => r.status === "fulfilled");
       assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
-      for (const r of results) if (r.status === "rejected") assert.ok(r.reason instanceof SpecConflictError, String(r.reason));
+      for (const r of results)
+        if (r.status === "rejected") assert.ok(r.reason instanceof SpecConflictError, String(r.reason));
     });
 
     it("the revision changes on put and remove, not on re-reads or status reports", async () => {
@@ -157,8 +162,8 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
       await store.reportStatus(report("p1", { s: status(lm, "applied") }));
       const doc = (await store.list()).specs[0]?.doc;
       assert.ok(types.isDate(doc?.["lastmodified"]));
-      assert.equal((doc?.["lastmodified"] as Date).getTime(), lm.getTime());
-      const applied = (doc?.["applied"] as Record<string, AppliedStatus>)["p1"];
+      assert.equal((doc!["lastmodified"] as Date).getTime(), lm.getTime());
+      const applied = (doc!["applied"] as Record<string, AppliedStatus>)["p1"];
       assert.ok(types.isDate(applied?.lm) && types.isDate(applied.at), JSON.stringify(applied));
       assert.equal(applied.lm.getTime(), lm.getTime());
       const [r] = await store.listStatus();
@@ -178,8 +183,9 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
       };
       await store.put("s", doc);
       const got = (await store.list()).specs[0]?.doc;
-      for (const key of ["owner", "ticket", "note", "empty", "nothing"] as const) assert.deepEqual(got?.[key], doc[key], key);
-      assert.deepEqual((got?.["instrument"] as Record<string, unknown>)["custom"], { tags: "{}", extra: [1, 2] });
+      for (const key of ["owner", "ticket", "note", "empty", "nothing"] as const)
+        assert.deepEqual(got?.[key], doc[key], key);
+      assert.deepEqual((got!["instrument"] as Record<string, unknown>)["custom"], { tags: "{}", extra: [1, 2] });
     });
 
     it("stores documents of any shape, unvalidated, and special ids", async () => {
@@ -190,16 +196,28 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
         big: { ...spec("src/a.ts:f"), blob: "x".repeat(200_000) },
         protoKey: JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}}') as SpecDocument,
       };
-      const ids = ["types", "empty", "big", "protoKey", "__proto__", "constructor", "a/b\\c", "../x", "ünï côdé", "a.b$c"];
+      const ids = [
+        "types",
+        "empty",
+        "big",
+        "protoKey",
+        "__proto__",
+        "constructor",
+        "a/b\\c",
+        "../x",
+        "ünï côdé",
+        "a.b$c",
+      ];
       const kinds = Object.keys(odd);
-      for (const [i, id] of ids.entries()) await store.put(id, odd[Object.hasOwn(odd, id) ? id : (kinds[i % kinds.length] as string)] as SpecDocument);
+      for (const [i, id] of ids.entries())
+        await store.put(id, odd[Object.hasOwn(odd, id) ? id : (kinds[i % kinds.length] as string)] as SpecDocument);
       const { specs } = await store.list();
       assert.deepEqual(specs.map((s) => s.id).sort(), [...ids].sort());
       const byId = new Map(specs.map((s) => [s.id, s.doc]));
       assert.equal(byId.get("types")?.["target"], 42);
       assert.equal(byId.get("types")?.["lifespan"], "ten");
       assert.equal(byId.get("types")?.["lastmodified"], "not a date");
-      assert.equal((byId.get("big")?.["blob"] as string).length, 200_000);
+      assert.equal((byId.get("big")!["blob"] as string).length, 200_000);
       const proto = byId.get("protoKey") as SpecDocument;
       assert.ok(Object.hasOwn(proto, "__proto__"), "a __proto__ key is kept as a plain key");
       assert.equal(({} as Record<string, unknown>)["polluted"], undefined, "no prototype pollution");
@@ -212,9 +230,34 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
       const cyclic: Record<string, unknown> = { ...spec("src/a.ts:f") };
       cyclic["self"] = cyclic;
       const getter = { ...spec("src/a.ts:f") };
-      Object.defineProperty(getter, "boom", { enumerable: true, get: () => { throw new Error("getter ran"); } });
-      const proxy = new Proxy({}, { get: () => { throw new Error("trap ran"); }, ownKeys: () => { throw new Error("trap ran"); } });
-      const hostile: unknown[] = [cyclic, getter, proxy, { ...spec("src/a.ts:f"), n: 10n }, { f: () => 1 }, null, 5, "doc", []];
+      Object.defineProperty(getter, "boom", {
+        enumerable: true,
+        get: () => {
+          throw new Error("getter ran");
+        },
+      });
+      const proxy = new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error("trap ran");
+          },
+          ownKeys: () => {
+            throw new Error("trap ran");
+          },
+        },
+      );
+      const hostile: unknown[] = [
+        cyclic,
+        getter,
+        proxy,
+        { ...spec("src/a.ts:f"), n: 10n },
+        { f: () => 1 },
+        null,
+        5,
+        "doc",
+        [],
+      ];
       for (const [i, doc] of hostile.entries()) {
         let promise: Promise<string> | undefined;
         assert.doesNotThrow(() => {
@@ -250,7 +293,9 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
       await store.put("t", spec("src/a.ts:g", lm));
       const ids = Array.from({ length: reporters }, (_, i) => `host-${i % 3}:${1000 + i}`);
       await Promise.all(ids.map((pid) => store.reportStatus(report(pid, { s: status(lm, "applied", 1) }))));
-      await Promise.all(ids.map((pid, i) => store.reportStatus(report(pid, { s: status(lm, "emitting", i + 2) }, { app: "shop" }))));
+      await Promise.all(
+        ids.map((pid, i) => store.reportStatus(report(pid, { s: status(lm, "emitting", i + 2) }, { app: "shop" }))),
+      );
       const statuses = await store.listStatus();
       assert.deepEqual(statuses.map((r) => r.processId).sort(), [...ids].sort());
       for (const r of statuses) {
@@ -269,7 +314,7 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
     it("listStatus returns every field of a report", async () => {
       const store = await fresh();
       const at = new Date("2026-01-02T03:04:05.000Z");
-      const st: AppliedStatus = { lm: null, err: "No function \"src/a.ts:x\".", state: "error", hits: 0, at };
+      const st: AppliedStatus = { lm: null, err: 'No function "src/a.ts:x".', state: "error", hits: 0, at };
       await store.reportStatus({ processId: "p:1", labels: { app: "shop", zone: "eu" }, at, specs: { s: st } });
       const [r] = await store.listStatus();
       assert.equal(r?.processId, "p:1");
@@ -299,7 +344,10 @@ export function storeConformance(name: string, open: () => Promise<SpecStore>, o
         const rang = new Promise<void>((resolve) => (wake = resolve));
         await write();
         await within(`a change after ${what}`, rang, watchTimeoutMs);
-        assert.ok(changes.some((c) => c.kind === "changed" || c.kind === "reconnected"), JSON.stringify(changes));
+        assert.ok(
+          changes.some((c) => c.kind === "changed" || c.kind === "reconnected"),
+          JSON.stringify(changes),
+        );
       };
       await ring("put", () => store.put("s", spec("src/a.ts:f")));
       await ring("remove", () => store.remove("s"));
@@ -354,6 +402,10 @@ function status(lm: Date | null, state: AppliedStatus["state"], hits = 0): Appli
   return { lm, err: null, state, hits, at: new Date() };
 }
 
-function report(processId: string, specs: Record<string, AppliedStatus>, labels: Record<string, string> = {}): ProcessReport {
+function report(
+  processId: string,
+  specs: Record<string, AppliedStatus>,
+  labels: Record<string, string> = {},
+): ProcessReport {
   return { processId, labels, at: new Date(), specs };
 }

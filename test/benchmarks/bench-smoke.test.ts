@@ -26,10 +26,14 @@ const COSTS_CHILD = fileURLToPath(new URL("../../benchmarks/costs-child.js", imp
 test("npm run bench -- --quick runs one workload end to end and writes results.json", () => {
   const out = mkdtempSync(join(tmpdir(), "diagnose-bench-"));
   try {
-    const r = spawnSync(process.execPath, [RUN, "--quick", "--workload", "micro", "--no-build-side", "--no-scale", "--out", out], {
-      encoding: "utf8",
-      timeout: 180_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [RUN, "--quick", "--workload", "micro", "--no-build-side", "--no-scale", "--out", out],
+      {
+        encoding: "utf8",
+        timeout: 180_000,
+      },
+    );
     assert.equal(r.status, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Record<string, unknown> & {
       results: Record<string, unknown>[];
@@ -39,7 +43,11 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     assert.equal(results["schema"], 2);
     assert.equal(results["mode"], "quick");
     // Propagation: spec changes applied by another real process on the file store.
-    const propagation = results["propagation"] as { changes: number; appliedMs: { p99: number }; statusMs: { p99: number } };
+    const propagation = results["propagation"] as {
+      changes: number;
+      appliedMs: { p99: number };
+      statusMs: { p99: number };
+    };
     assert.equal(propagation.changes, 10);
     assert.ok(propagation.appliedMs.p99 > 0 && propagation.statusMs.p99 > 0);
     const mgr = results["manager"] as { applyAllNewMs?: unknown; heapGrowthBytes?: unknown; skipped?: string };
@@ -47,7 +55,21 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     assert.equal(typeof mgr.heapGrowthBytes, "number");
     assert.equal(results["node"], process.version);
     const names = results.variants.map((v) => v.name);
-    for (const v of ["plain", "untouched", "on-off", "call-noop", "line-2-locals", "log-null", "histogram-udp", "istanbul", "shim-off", "shim-on", "dc-off", "dc-on", "inspector-bp"]) {
+    for (const v of [
+      "plain",
+      "untouched",
+      "on-off",
+      "call-noop",
+      "line-2-locals",
+      "log-null",
+      "histogram-udp",
+      "istanbul",
+      "shim-off",
+      "shim-on",
+      "dc-off",
+      "dc-on",
+      "inspector-bp",
+    ]) {
       assert.ok(names.includes(v), `variant ${v} missing`);
     }
     assert.equal(results.results.length, names.length);
@@ -60,7 +82,10 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
       assert.equal(typeof row["ratioToPlain"], "number");
       assert.equal((row["roundRatios"] as unknown[]).length, 1, "quick mode is one round");
       assert.equal((row["processMedians"] as unknown[]).length, 1);
-      const opt = row["optimization"] as { functions: Record<string, { status: string[]; inlinedInto: string[] }>; deoptsTotal: number };
+      const opt = row["optimization"] as {
+        functions: Record<string, { status: string[]; inlinedInto: string[] }>;
+        deoptsTotal: number;
+      };
       assert.deepEqual(Object.keys(opt.functions).sort(), ["clamp", "op"]);
       assert.ok(opt.functions["op"]!.status.length > 0, "optimization status recorded");
       assert.equal(typeof opt.deoptsTotal, "number");
@@ -73,11 +98,22 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     const instructions = results["instructions"] as { skipped?: string };
     assert.match(instructions.skipped ?? "", /--quick/, "no callgrind phase in --quick without --instructions");
     const safe = results["safeExpressions"] as { cases: { expression: string; ratio: number }[]; errors: string[] };
-    assert.deepEqual(safe.cases.map((c) => c.expression), ["args[0].items.length > 3", "result.id"]);
+    assert.deepEqual(
+      safe.cases.map((c) => c.expression),
+      ["args[0].items.length > 3", "result.id"],
+    );
     assert.ok(safe.cases.every((c) => c.ratio > 0) && safe.errors.length === 0);
     assert.ok(readFileSync(join(out, "benchmarks.md"), "utf8").startsWith("# Benchmarks"));
-    const bp = results["breakpoints"] as { mainThread: Record<string, { medianMs: number; p99Ms: number }>; worker: Record<string, { medianMs: number }> };
-    for (const l of [bp.mainThread["hitToWait"]!, bp.mainThread["releaseToResume"]!, bp.worker["hitToWait"]!, bp.worker["releaseToResume"]!]) {
+    const bp = results["breakpoints"] as {
+      mainThread: Record<string, { medianMs: number; p99Ms: number }>;
+      worker: Record<string, { medianMs: number }>;
+    };
+    for (const l of [
+      bp.mainThread["hitToWait"]!,
+      bp.mainThread["releaseToResume"]!,
+      bp.worker["hitToWait"]!,
+      bp.worker["releaseToResume"]!,
+    ]) {
       assert.ok(l.medianMs >= 0 && Number.isFinite(l.medianMs), "breakpoint hand-off latency measured");
     }
   } finally {
@@ -103,7 +139,10 @@ test("the fixed-ops child runs exactly n measured ops after a fixed warm-up, wit
       };
       // The callgrind phase's flags, without --allow-natives-syntax: fixed-ops mode must not
       // read %GetOptimizationStatus.
-      const r = spawnSync(process.execPath, [...NODE_FLAGS, CHILD, JSON.stringify(cfg)], { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, [...NODE_FLAGS, CHILD, JSON.stringify(cfg)], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       assert.equal(r.status, 0, `child failed:\n${r.stdout}\n${r.stderr}`);
       return { result: JSON.parse(readFileSync(cfg.resultFile, "utf8")) as FixedOpsResult, stdout: r.stdout };
     };
@@ -131,8 +170,19 @@ test("the fixed-ops child runs exactly n measured ops after a fixed warm-up, wit
 test("--quick runs the costs phases on a third-party workload (@lezer/markdown) and reports them against plain", () => {
   const out = mkdtempSync(join(tmpdir(), "diagnose-bench-costs-"));
   try {
-    const off = ["--no-matrix", "--no-build-side", "--no-scale", "--no-breakpoints", "--no-propagation", "--no-manager", "--no-safe-expr"];
-    const r = spawnSync(process.execPath, [RUN, "--quick", "--workload", "markdown", ...off, "--out", out], { encoding: "utf8", timeout: 240_000 });
+    const off = [
+      "--no-matrix",
+      "--no-build-side",
+      "--no-scale",
+      "--no-breakpoints",
+      "--no-propagation",
+      "--no-manager",
+      "--no-safe-expr",
+    ];
+    const r = spawnSync(process.execPath, [RUN, "--quick", "--workload", "markdown", ...off, "--out", out], {
+      encoding: "utf8",
+      timeout: 240_000,
+    });
     assert.equal(r.status, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { costs: CostsResult };
     const c = results.costs;
@@ -143,13 +193,22 @@ test("--quick runs the costs phases on a third-party workload (@lezer/markdown) 
     assert.equal(space.hitsPerOp, 1000);
     assert.equal(typeof space.nsPerHit, "number");
     const scan = c.perHit.find((m) => m.target === "src/markdown.ts:BlockContext.scanLine");
-    assert.ok(scan !== undefined && scan.hitsPerOp !== null && scan.hitsPerOp > 10, "scanLine fires per line of a parse");
+    assert.ok(
+      scan !== undefined && scan.hitsPerOp !== null && scan.hitsPerOp > 10,
+      "scanLine fires per line of a parse",
+    );
     assert.ok(!("skipped" in c.size) && !("skipped" in c.heap));
     const size = c.size.find((s) => s.workload === "markdown")!;
-    assert.ok(size.raw.plain > 50_000 && size.raw.ratio > 1 && size.gzip.ratio > 1, "instrumented output is larger than plain");
+    assert.ok(
+      size.raw.plain > 50_000 && size.raw.ratio > 1 && size.gzip.ratio > 1,
+      "instrumented output is larger than plain",
+    );
     const heap = c.heap.find((h) => h.workload === "markdown")!;
     assert.ok(heap.bytes.plain > 0 && heap.bytes.diagnose > 0 && heap.processes === 3);
-    assert.ok("skipped" in c.warmup && /--quick/.test(c.warmup.skipped), "no callgrind warm-up curve in --quick without --warmup");
+    assert.ok(
+      "skipped" in c.warmup && /--quick/.test(c.warmup.skipped),
+      "no callgrind warm-up curve in --quick without --warmup",
+    );
     assert.ok("skipped" in c.coldStart && /library/.test(c.coldStart.skipped), "cold start needs the rxjs build");
     const rows = costRows(c, { instrumentVsStrip: null, tspcVsTsc: null });
     assert.equal(rows.length, 8);
@@ -171,7 +230,10 @@ test("the costs child's ops mode runs exactly n ops of a built workload (what th
     for (const n of [0, 3]) {
       const resultFile = join(dir, `ops.${n}.json`);
       const cfg = { resultFile, module: buildPath("diagnose", "bench/markdown.ts"), n };
-      const r = spawnSync(process.execPath, [...NODE_FLAGS, COSTS_CHILD, "ops", JSON.stringify(cfg)], { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, [...NODE_FLAGS, COSTS_CHILD, "ops", JSON.stringify(cfg)], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       assert.equal(r.status, 0, `child failed:\n${r.stderr}`);
       assert.equal((JSON.parse(readFileSync(resultFile, "utf8")) as { n: number }).n, n);
     }

@@ -9,11 +9,15 @@ import { measureTransformerLimits } from "../../benchmarks/transformer-limits.js
 test("transformer limits: instrument() time per size and recursion depth plain / off / on", () => {
   const r = measureTransformerLimits([50, 200], () => {});
   assert.deepEqual(r.errors, []);
-  assert.deepEqual(r.instrumentScale.map((row) => row.functions), [50, 200]);
+  assert.deepEqual(
+    r.instrumentScale.map((row) => row.functions),
+    [50, 200],
+  );
   for (const row of r.instrumentScale) assert.ok(row.ms > 0 && row.usPerFunction > 0);
   assert.equal(r.perFunctionRatios[0], 1);
   const { plain, off, on, inPlaceOff, inPlaceOn } = r.recursion;
-  for (const depth of [plain, off, on, inPlaceOff, inPlaceOn]) assert.ok(depth !== null && depth > 1000, JSON.stringify(r.recursion));
+  for (const depth of [plain, off, on, inPlaceOff, inPlaceOn])
+    assert.ok(depth !== null && depth > 1000, JSON.stringify(r.recursion));
   assert.ok(on! < plain!, `a probe's frames cost stack: ${JSON.stringify(r.recursion)}`);
   assert.ok(inPlaceOn! < plain!, JSON.stringify(r.recursion));
 });

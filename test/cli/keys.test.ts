@@ -39,7 +39,12 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv(env), encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: dir,
+    env: cleanEnv(env),
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -88,11 +93,26 @@ describe("diagnose keys generate", () => {
 
 describe("diagnose specs add --sign-key and specs verify", () => {
   test("signs before writing: the stored spec carries { keyId, sig } and verifies", () => {
-    const r = cli(["specs", "add", "signed", "--target", "service.ts:price", "--value", "result", "--sign-key", "keys/team.key", "--store", store()]);
+    const r = cli([
+      "specs",
+      "add",
+      "signed",
+      "--target",
+      "service.ts:price",
+      "--value",
+      "result",
+      "--sign-key",
+      "keys/team.key",
+      "--store",
+      store(),
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`added spec signed .*signed with key ${keyId}`));
     const stored = JSON.parse(readFileSync(storeFile, "utf8")) as unknown;
-    assert.match(JSON.stringify(stored), new RegExp(`"signature":\\{"keyId":"${keyId}","sig":"[A-Za-z0-9+/]{86}=="\\}`));
+    assert.match(
+      JSON.stringify(stored),
+      new RegExp(`"signature":\\{"keyId":"${keyId}","sig":"[A-Za-z0-9+/]{86}=="\\}`),
+    );
     const v = cli(["specs", "verify", "--public-key", "keys/team.pub", "--store", store()]);
     assert.equal(v.status, 0, v.stderr);
     assert.equal(v.stdout, `ok       signed (key ${keyId})\n`);
@@ -101,22 +121,47 @@ describe("diagnose specs add --sign-key and specs verify", () => {
   });
 
   test("--key-id names the key in the signature; a verifier that knows it by that id accepts it", () => {
-    const r = cli(["specs", "add", "named", "--target", "service.ts:price", "--value", "qty", "--sign-key", "keys/team.key", "--key-id", "team-2026", "--store", store()]);
+    const r = cli([
+      "specs",
+      "add",
+      "named",
+      "--target",
+      "service.ts:price",
+      "--value",
+      "qty",
+      "--sign-key",
+      "keys/team.key",
+      "--key-id",
+      "team-2026",
+      "--store",
+      store(),
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const ring = join(dir, "ring.json");
-    writeFileSync(ring, JSON.stringify({ keys: [{ keyId: "team-2026", publicKey: readFileSync(join(dir, "keys", "team.pub"), "utf8") }] }));
+    writeFileSync(
+      ring,
+      JSON.stringify({
+        keys: [{ keyId: "team-2026", publicKey: readFileSync(join(dir, "keys", "team.pub"), "utf8") }],
+      }),
+    );
     const v = cli(["specs", "verify", "named", "--public-key", ring, "--store", store()]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     const other = cli(["specs", "verify", "named", "--public-key", "keys/team.pub", "--store", store()]);
     assert.equal(other.status, 3);
-    assert.match(other.stdout, /REFUSED {2}named: The spec is signed with key "team-2026", which this process does not trust/);
+    assert.match(
+      other.stdout,
+      /REFUSED {2}named: The spec is signed with key "team-2026", which this process does not trust/,
+    );
     cli(["specs", "rm", "named", "--store", store()]);
   });
 
   test("a spec changed in the store after signing is reported by verify (exit 3), unsigned ones too", () => {
     const text = readFileSync(storeFile, "utf8");
     try {
-      writeFileSync(storeFile, text.replace('"value":"result"', '"value":"qty"').replace('"value": "result"', '"value": "qty"'));
+      writeFileSync(
+        storeFile,
+        text.replace('"value":"result"', '"value":"qty"').replace('"value": "result"', '"value": "qty"'),
+      );
       assert.notEqual(readFileSync(storeFile, "utf8"), text, "the store file was changed");
       const v = cli(["specs", "verify", "--public-key", "keys/team.pub", "--store", store()]);
       assert.equal(v.status, 3, v.stdout + v.stderr);
@@ -125,11 +170,17 @@ describe("diagnose specs add --sign-key and specs verify", () => {
     } finally {
       writeFileSync(storeFile, text);
     }
-    assert.equal(cli(["specs", "add", "plain", "--target", "service.ts:price", "--value", "result", "--store", store()]).status, 0);
+    assert.equal(
+      cli(["specs", "add", "plain", "--target", "service.ts:price", "--value", "result", "--store", store()]).status,
+      0,
+    );
     const v = cli(["specs", "verify", "plain", "--public-key", "keys/team.pub", "--store", store(), "--json"]);
     assert.equal(v.status, 3);
     const out = JSON.parse(v.stdout) as { specs: { id: string; ok: boolean; error?: string }[] };
-    assert.deepEqual(out.specs.map((s) => [s.id, s.ok]), [["plain", false]]);
+    assert.deepEqual(
+      out.specs.map((s) => [s.id, s.ok]),
+      [["plain", false]],
+    );
     assert.match(out.specs[0]!.error!, /not signed/);
     assert.equal(cli(["specs", "rm", "plain", "--store", store()]).status, 0);
   });
@@ -138,15 +189,57 @@ describe("diagnose specs add --sign-key and specs verify", () => {
     const noKey = cli(["specs", "verify", "--store", store()]);
     assert.equal(noKey.status, 2);
     assert.match(noKey.stderr, /specs verify needs --public-key FILE\|DIR \(or DIAGNOSE_VERIFY_KEYS\)/);
-    const missing = cli(["specs", "add", "x", "--target", "service.ts:price", "--value", "result", "--sign-key", "nope.key", "--store", store()]);
+    const missing = cli([
+      "specs",
+      "add",
+      "x",
+      "--target",
+      "service.ts:price",
+      "--value",
+      "result",
+      "--sign-key",
+      "nope.key",
+      "--store",
+      store(),
+    ]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /cannot read --sign-key .*nope\.key/);
-    const pub = cli(["specs", "add", "x", "--target", "service.ts:price", "--value", "result", "--sign-key", "keys/team.pub", "--store", store()]);
+    const pub = cli([
+      "specs",
+      "add",
+      "x",
+      "--target",
+      "service.ts:price",
+      "--value",
+      "result",
+      "--sign-key",
+      "keys/team.pub",
+      "--store",
+      store(),
+    ]);
     assert.equal(pub.status, 2);
     assert.match(pub.stderr, /--sign-key .*team\.pub could not be read as a private key/);
-    assert.equal(cli(["specs", "add", "x", "--target", "service.ts:price", "--value", "result", "--key-id", "k", "--store", store()]).status, 2);
+    assert.equal(
+      cli([
+        "specs",
+        "add",
+        "x",
+        "--target",
+        "service.ts:price",
+        "--value",
+        "result",
+        "--key-id",
+        "k",
+        "--store",
+        store(),
+      ]).status,
+      2,
+    );
     assert.equal(cli(["specs", "verify", "nosuch", "--public-key", "keys/team.pub", "--store", store()]).status, 5);
-    assert.ok(!JSON.stringify(JSON.parse(readFileSync(storeFile, "utf8"))).includes('"x"'), "nothing was written for x");
+    assert.ok(
+      !JSON.stringify(JSON.parse(readFileSync(storeFile, "utf8"))).includes('"x"'),
+      "nothing was written for x",
+    );
   });
 });
 
@@ -168,7 +261,10 @@ function startService(env: Record<string, string>): Running {
     exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
     waitFor(re, where = "out", ms = 10_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${r.out}\n--- stderr:\n${r.err}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${re} in:\n${r.out}\n--- stderr:\n${r.err}`)),
+          ms,
+        );
         const check = (): void => {
           if (re.test(where === "out" ? r.out : r.err)) {
             clearTimeout(timer);

@@ -67,8 +67,17 @@ describe("diagnose sites (from diagnose-sites.json)", () => {
     assert.equal(m.version, 1);
     assert.equal(m.modules.length, 1);
     assert.equal(m.modules[0]!.module, "src/shop/cart.ts");
-    assert.deepEqual(m.modules[0]!.functions.map((f) => f.path), ["Cart.total"]);
-    assert.deepEqual(m.modules[0]!.functions[0]!.sites[3], { id: 3, kind: "line", line: 15, column: 6, locals: ["sum", "item"] });
+    assert.deepEqual(
+      m.modules[0]!.functions.map((f) => f.path),
+      ["Cart.total"],
+    );
+    assert.deepEqual(m.modules[0]!.functions[0]!.sites[3], {
+      id: 3,
+      kind: "line",
+      line: 15,
+      column: 6,
+      locals: ["sum", "item"],
+    });
   });
 
   it("exits 1 with a message on stderr when nothing matches", () => {
@@ -117,7 +126,10 @@ describe("diagnose sites (scanning sources)", () => {
     try {
       cpSync(SCAN, t.dir, { recursive: true });
       mkdirSync(join(t.dir, "node_modules", "dep"), { recursive: true });
-      writeFileSync(join(t.dir, "node_modules", "dep", "index.ts"), "export function fromNodeModules() { return 1; }\n");
+      writeFileSync(
+        join(t.dir, "node_modules", "dep", "index.ts"),
+        "export function fromNodeModules() { return 1; }\n",
+      );
       mkdirSync(join(t.dir, "dist"));
       writeFileSync(join(t.dir, "dist", "api.ts"), "export function fromDist() { return 1; }\n");
       const r = cli(["sites"], t.dir);

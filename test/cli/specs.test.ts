@@ -25,7 +25,12 @@ let store: string;
 function cli(args: string[], env: Record<string, string> = {}, cwd = PROJECT): Run {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(base)) if (key.startsWith("DIAGNOSE_")) delete base[key];
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...base, ...env }, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...base, ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -49,16 +54,27 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe("diagnose specs add", () => {
   it("writes a spec from flags, with the stored field names, and lists it", () => {
     const r = run(
-      "specs", "add", "total-log",
-      "--target", "src/shop/cart.ts:Cart.total",
-      "--value", "result",
-      "--tags", "{ discount: discountPercent }",
-      "--condition", "result > 3",
-      "--lifespan", "15",
-      "--selector", "app=shop, region=eu",
+      "specs",
+      "add",
+      "total-log",
+      "--target",
+      "src/shop/cart.ts:Cart.total",
+      "--value",
+      "result",
+      "--tags",
+      "{ discount: discountPercent }",
+      "--condition",
+      "result > 3",
+      "--lifespan",
+      "15",
+      "--selector",
+      "app=shop, region=eu",
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^added spec total-log in file:.*diagnose-specs\.json \(log result of src\/shop\/cart\.ts:Cart\.total on return\)\n$/);
+    assert.match(
+      r.stdout,
+      /^added spec total-log in file:.*diagnose-specs\.json \(log result of src\/shop\/cart\.ts:Cart\.total on return\)\n$/,
+    );
     const [spec] = listJson().filter((s) => s.id === "total-log");
     assert.ok(spec);
     assert.equal(spec.spec["target"], "src/shop/cart.ts:Cart.total");
@@ -86,7 +102,16 @@ describe("diagnose specs add", () => {
     assert.match(again.stderr, /spec "total-log" already exists in .*--replace/);
     assert.equal(listJson().find((s) => s.id === "total-log")!.spec["instrument"].value, "result");
 
-    const replaced = run("specs", "add", "total-log", "--target", "src/shop/cart.ts:Cart.total", "--value", "elapsed", "--replace");
+    const replaced = run(
+      "specs",
+      "add",
+      "total-log",
+      "--target",
+      "src/shop/cart.ts:Cart.total",
+      "--value",
+      "elapsed",
+      "--replace",
+    );
     assert.equal(replaced.status, 0, replaced.stderr);
     assert.match(replaced.stdout, /^replaced spec total-log/);
     assert.equal(listJson().find((s) => s.id === "total-log")!.spec["instrument"].value, "elapsed");
@@ -95,26 +120,79 @@ describe("diagnose specs add", () => {
   it("refuses an unknown target with the nearest names (exit 3); --force writes it", () => {
     const r = run("specs", "add", "typo", "--target", "src/shop/cart.ts:Cart.totl", "--value", "result");
     assert.equal(r.status, 3);
-    assert.match(r.stderr, /target src\/shop\/cart\.ts:Cart\.totl is not an instrumented function of this project; nearest: src\/shop\/cart\.ts:Cart\.total/);
+    assert.match(
+      r.stderr,
+      /target src\/shop\/cart\.ts:Cart\.totl is not an instrumented function of this project; nearest: src\/shop\/cart\.ts:Cart\.total/,
+    );
     assert.match(r.stderr, /Nothing was written/);
-    assert.equal(listJson().some((s) => s.id === "typo"), false);
+    assert.equal(
+      listJson().some((s) => s.id === "typo"),
+      false,
+    );
 
-    const forced = run("specs", "add", "typo", "--target", "src/shop/cart.ts:Cart.totl", "--value", "result", "--force");
+    const forced = run(
+      "specs",
+      "add",
+      "typo",
+      "--target",
+      "src/shop/cart.ts:Cart.totl",
+      "--value",
+      "result",
+      "--force",
+    );
     assert.equal(forced.status, 0, forced.stderr);
     assert.match(forced.stderr, /writing despite \(--force\)/);
-    assert.equal(listJson().some((s) => s.id === "typo"), true);
+    assert.equal(
+      listJson().some((s) => s.id === "typo"),
+      true,
+    );
   });
 
   it("checks line events against the function's line sites", () => {
-    const bad = run("specs", "add", "line-bad", "--target", "src/shop/cart.ts:Cart.total", "--value", "sum", "--event", "line:16");
+    const bad = run(
+      "specs",
+      "add",
+      "line-bad",
+      "--target",
+      "src/shop/cart.ts:Cart.total",
+      "--value",
+      "sum",
+      "--event",
+      "line:16",
+    );
     assert.equal(bad.status, 3);
-    assert.match(bad.stderr, /line 16 is not a line site of src\/shop\/cart\.ts:Cart\.total; its line sites are 13, 14, 15, 17/);
-    const good = run("specs", "add", "line-good", "--target", "src/shop/cart.ts:Cart.total", "--value", "sum", "--event", "line:15");
+    assert.match(
+      bad.stderr,
+      /line 16 is not a line site of src\/shop\/cart\.ts:Cart\.total; its line sites are 13, 14, 15, 17/,
+    );
+    const good = run(
+      "specs",
+      "add",
+      "line-good",
+      "--target",
+      "src/shop/cart.ts:Cart.total",
+      "--value",
+      "sum",
+      "--event",
+      "line:15",
+    );
     assert.equal(good.status, 0, good.stderr);
   });
 
   it("refuses unknown types, bad events and several problems at once, listing each", () => {
-    const r = run("specs", "add", "bad", "--target", "src/api.ts:handler", "--value", "result", "--type", "histogram", "--event", "exit");
+    const r = run(
+      "specs",
+      "add",
+      "bad",
+      "--target",
+      "src/api.ts:handler",
+      "--value",
+      "result",
+      "--type",
+      "histogram",
+      "--event",
+      "exit",
+    );
     assert.equal(r.status, 3);
     assert.match(r.stderr, /`instrument.type` "histogram" is not one of log, hist, incr, test/);
     assert.match(r.stderr, /`instrument.event` "exit" is not an event/);
@@ -132,7 +210,10 @@ describe("diagnose specs add", () => {
       assert.equal(r.status, 3, `${flags.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
-    assert.equal(listJson().some((s) => s.id === "unsafe"), false);
+    assert.equal(
+      listJson().some((s) => s.id === "unsafe"),
+      false,
+    );
   });
 
   it("writes a spec document from --file (seed field names), flags overriding it", () => {
@@ -181,7 +262,9 @@ describe("diagnose specs add", () => {
 
   it("uses DIAGNOSE_STORE when there is no --store", () => {
     const other = join(dir, "from-env.json");
-    const r = cli(["specs", "add", "env-spec", "--target", "src/api.ts:handler", "--value", "result"], { DIAGNOSE_STORE: `file:${other}` });
+    const r = cli(["specs", "add", "env-spec", "--target", "src/api.ts:handler", "--value", "result"], {
+      DIAGNOSE_STORE: `file:${other}`,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /from-env\.json/);
     assert.match(readFileSync(other, "utf8"), /env-spec/);
@@ -192,7 +275,17 @@ describe("diagnose specs add", () => {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /nosuch/);
     writeFileSync(join(dir, "a-file"), "");
-    const down = cli(["specs", "add", "x", "--target", "src/api.ts:handler", "--value", "result", "--store", `file:${join(dir, "a-file", "specs.json")}`]);
+    const down = cli([
+      "specs",
+      "add",
+      "x",
+      "--target",
+      "src/api.ts:handler",
+      "--value",
+      "result",
+      "--store",
+      `file:${join(dir, "a-file", "specs.json")}`,
+    ]);
     assert.equal(down.status, 1, down.stderr);
     assert.match(down.stderr, /a-file/);
   });
@@ -201,7 +294,10 @@ describe("diagnose specs add", () => {
 describe("diagnose specs rm", () => {
   it("removes a spec (exit 0) and reports a missing one (exit 5)", () => {
     assert.equal(run("specs", "rm", "typo").status, 0);
-    assert.equal(listJson().some((s) => s.id === "typo"), false);
+    assert.equal(
+      listJson().some((s) => s.id === "typo"),
+      false,
+    );
     const again = run("specs", "rm", "typo");
     assert.equal(again.status, 5);
     assert.match(again.stderr, /no spec "typo"/);
@@ -233,9 +329,18 @@ describe("diagnose status", () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^SPEC\s+PROCESS\s+STATE\s+HITS\s+LAST SEEN\s+ERROR$/);
-    assert.ok(lines.some((l) => /^total-log\s+web-1:100\s+emitting\s+42\s+\d+s ago$/.test(l)), r.stdout);
-    assert.ok(lines.some((l) => /^total-log\s+web-2:200\s+error\s+3\s+5m ago \(stale\)\s+TypeError: boom$/.test(l)), r.stdout);
-    assert.ok(lines.some((l) => /^from-file\s+-\s+unreported\s+-\s+-$/.test(l)), r.stdout);
+    assert.ok(
+      lines.some((l) => /^total-log\s+web-1:100\s+emitting\s+42\s+\d+s ago$/.test(l)),
+      r.stdout,
+    );
+    assert.ok(
+      lines.some((l) => /^total-log\s+web-2:200\s+error\s+3\s+5m ago \(stale\)\s+TypeError: boom$/.test(l)),
+      r.stdout,
+    );
+    assert.ok(
+      lines.some((l) => /^from-file\s+-\s+unreported\s+-\s+-$/.test(l)),
+      r.stdout,
+    );
 
     const one = run("status", "total-log", "--json");
     assert.equal(one.status, 0, one.stderr);

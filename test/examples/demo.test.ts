@@ -14,7 +14,9 @@ after(() => {
   if (child !== undefined && child.exitCode === null) child.kill("SIGKILL");
 });
 
-test("the demo adds a probe with the CLI, the service prints it, status shows it, rm quiets it", { timeout: 60_000 }, async () => {
+test("the demo adds a probe with the CLI, the service prints it, status shows it, rm quiets it", {
+  timeout: 60_000,
+}, async () => {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith("DIAGNOSE_") || key === "NODE_OPTIONS") delete env[key];
   const started = performance.now();
@@ -32,7 +34,10 @@ test("the demo adds a probe with the CLI, the service prints it, status shows it
   assert.ok(seconds < 30, `the demo took ${seconds.toFixed(1)} s`);
   // The service ran without the probe, then printed the probe's lines after the CLI wrote the spec.
   assert.match(out, /service \| \[shop\] serving with 4 clients/);
-  assert.match(out, /\$ npx diagnose specs add cart-total --target src\/cart\.ts:Cart\.total --type log --value result/);
+  assert.match(
+    out,
+    /\$ npx diagnose specs add cart-total --target src\/cart\.ts:Cart\.total --type log --value result/,
+  );
   assert.match(out, /added spec cart-total in file:.*diagnose-specs\.json/);
   assert.match(out, /service \| Probe \(cart-total\)\[discount=(0|10)\] = \d+(\.\d+)?\n/);
   const firstLine = /printed the probe's first line (\d+) ms after the spec was written/.exec(out);

@@ -13,7 +13,9 @@ import { transformSync } from "@swc/core";
 import { instrument } from "../../transformer/index.js";
 import { swcOptions } from "./build-corpus.js";
 
-async function loadBoth(source: string): Promise<{ plain: Record<string, unknown>; instrumented: Record<string, unknown>; code: string }> {
+async function loadBoth(
+  source: string,
+): Promise<{ plain: Record<string, unknown>; instrumented: Record<string, unknown>; code: string }> {
   const root = makeTempFolder("fidelity");
   writeFileSync(join(root, "package.json"), JSON.stringify({ name: "fidelity-bug", type: "module" }));
   mkdirSync(join(root, "src"));
@@ -41,26 +43,25 @@ async function loadBoth(source: string): Promise<{ plain: Record<string, unknown
  * Fixed: the value stays anonymous, `$dgr = (0, <expr>)`, for anonymous function/class/arrow
  * expressions (transformer/site-code.ts, the return and expression-body sites).
  */
-test(
-  "fn.name of an anonymous function or class returned by `return` / an arrow expression body stays \"\"",
-  async () => {
-    const { plain, instrumented } = await loadBoth(
-      [
-        "export const arrow = () => () => 1;",
-        "export function fnExpr() { return function () {}; }",
-        "export function cls() { return class {}; }",
-        "export const arrowCls = () => class {};",
-        "export const asyncArrow = () => async () => 1;",
-        "export function paren() { return ((function () {}) as unknown); }",
-        "export const parenArrow = () => (class {}) satisfies object;",
-      ].join("\n"),
+test('fn.name of an anonymous function or class returned by `return` / an arrow expression body stays ""', async () => {
+  const { plain, instrumented } = await loadBoth(
+    [
+      "export const arrow = () => () => 1;",
+      "export function fnExpr() { return function () {}; }",
+      "export function cls() { return class {}; }",
+      "export const arrowCls = () => class {};",
+      "export const asyncArrow = () => async () => 1;",
+      "export function paren() { return ((function () {}) as unknown); }",
+      "export const parenArrow = () => (class {}) satisfies object;",
+    ].join("\n"),
+  );
+  const names = (m: Record<string, unknown>): string[] =>
+    ["arrow", "fnExpr", "cls", "arrowCls", "asyncArrow", "paren", "parenArrow"].map(
+      (k) => (m[k] as () => { name: string })().name,
     );
-    const names = (m: Record<string, unknown>): string[] =>
-      ["arrow", "fnExpr", "cls", "arrowCls", "asyncArrow", "paren", "parenArrow"].map((k) => ((m[k] as () => { name: string })()).name);
-    assert.deepEqual(names(plain), ["", "", "", "", "", "", ""]);
-    assert.deepEqual(names(instrumented), names(plain));
-  },
-);
+  assert.deepEqual(names(plain), ["", "", "", "", "", "", ""]);
+  assert.deepEqual(names(instrumented), names(plain));
+});
 
 /*
  * Found while profiling the rxjs benchmark (V8's profiler listed a function "$dgr" in

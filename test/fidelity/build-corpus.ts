@@ -139,14 +139,19 @@ function hashTree(dir: string, h: ReturnType<typeof createHash>): void {
   walk(dir, dir, files);
   for (const f of files.sort()) {
     if (!f.endsWith(".js")) continue;
-    h.update(f).update("\0").update(readFileSync(join(dir, f))).update("\0");
+    h.update(f)
+      .update("\0")
+      .update(readFileSync(join(dir, f)))
+      .update("\0");
   }
 }
 
 function cacheKey(spec: CorpusSpec, files: string[], contents: Map<string, string>): string {
   const h = createHash("sha256");
   h.update(RECIPE).update("\0");
-  h.update(JSON.parse(readFileSync(join(REPO, "node_modules", "@swc", "core", "package.json"), "utf8")).version).update("\0");
+  h.update(JSON.parse(readFileSync(join(REPO, "node_modules", "@swc", "core", "package.json"), "utf8")).version).update(
+    "\0",
+  );
   h.update(JSON.stringify(swcOptions("x.ts"))).update("\0");
   // The instrumenting compiler as built: any change to it rebuilds the corpora.
   hashTree(join(REPO, "dist", "transformer"), h);
@@ -199,8 +204,14 @@ export function rewriteSpecifiers(js: string, sourceFile: string): string {
     return spec;
   };
   return js
-    .replace(/(\b(?:from|import)\s*)(["'])(\.{1,2}\/[^"'\n]*)\2/g, (_m, pre: string, q: string, spec: string) => `${pre}${q}${fix(spec)}${q}`)
-    .replace(/(\bimport\s*\(\s*)(["'])(\.{1,2}\/[^"'\n]*)\2/g, (_m, pre: string, q: string, spec: string) => `${pre}${q}${fix(spec)}${q}`);
+    .replace(
+      /(\b(?:from|import)\s*)(["'])(\.{1,2}\/[^"'\n]*)\2/g,
+      (_m, pre: string, q: string, spec: string) => `${pre}${q}${fix(spec)}${q}`,
+    )
+    .replace(
+      /(\bimport\s*\(\s*)(["'])(\.{1,2}\/[^"'\n]*)\2/g,
+      (_m, pre: string, q: string, spec: string) => `${pre}${q}${fix(spec)}${q}`,
+    );
 }
 
 function compile(code: string, sourceFile: string): string {
@@ -245,9 +256,13 @@ export function exportTable(modules: ReadonlyMap<string, string>): (rel: string)
     memo.set(rel, names); // cycles: what is known so far
     const code = modules.get(rel);
     if (code === undefined) return names;
-    for (const m of code.matchAll(/(?:^|(?<=\*\/))[ \t]*export\s+(?:async\s+)?(?:function\s*\*?|const|let|var|class)\s*([\w$]+)/gm)) names.add(m[1]!);
+    for (const m of code.matchAll(
+      /(?:^|(?<=\*\/))[ \t]*export\s+(?:async\s+)?(?:function\s*\*?|const|let|var|class)\s*([\w$]+)/gm,
+    ))
+      names.add(m[1]!);
     if (/(?:^|(?<=\*\/))[ \t]*export\s+default\b/m.test(code)) names.add("default");
-    for (const m of code.matchAll(/(?:^|(?<=\*\/))[ \t]*export\s*\{([^}]*)\}\s*;/gm)) for (const s of specifiers(m[1]!)) names.add(s.exported);
+    for (const m of code.matchAll(/(?:^|(?<=\*\/))[ \t]*export\s*\{([^}]*)\}\s*;/gm))
+      for (const s of specifiers(m[1]!)) names.add(s.exported);
     for (const m of code.matchAll(/(?:^|(?<=\*\/))[ \t]*export\s*\*\s*as\s+([\w$]+)\s+from/gm)) names.add(m[1]!);
     for (const m of code.matchAll(REEXPORT)) {
       const target = get(resolveOut(rel, m[3]!));
@@ -269,7 +284,9 @@ export function dropTypeReexports(code: string, rel: string, exportsOf: (rel: st
     const target = exportsOf(resolveOut(rel, spec));
     const kept = specifiers(list).filter((s) => target.has(s.local));
     const text = kept.map((s) => (s.local === s.exported ? s.local : `${s.local} as ${s.exported}`)).join(", ");
-    return kept.length === 0 ? `/* type-only re-export removed: ${spec} */` : `export { ${text} } from ${q}${spec}${q};`;
+    return kept.length === 0
+      ? `/* type-only re-export removed: ${spec} */`
+      : `export { ${text} } from ${q}${spec}${q};`;
   });
 }
 
@@ -300,7 +317,10 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
   }
 
   const started = performance.now();
-  const pkg = JSON.parse(readFileSync(join(spec.packageDir, "package.json"), "utf8")) as { name?: string; version?: string };
+  const pkg = JSON.parse(readFileSync(join(spec.packageDir, "package.json"), "utf8")) as {
+    name?: string;
+    version?: string;
+  };
   // Build into a scratch folder, then swap it in: concurrent test processes never see half a build.
   const scratch = `${dir}.${process.pid}.${Date.now()}.tmp`;
   const sPlain = join(scratch, "plain");
@@ -343,7 +363,10 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
   }
   // Export lists are computed from the plain build and applied to both, identically.
   const exportsOf = exportTable(plainOut);
-  for (const [out, root] of [[plainOut, sPlain], [instOut, sInst]] as const) {
+  for (const [out, root] of [
+    [plainOut, sPlain],
+    [instOut, sInst],
+  ] as const) {
     for (const [rel, code] of out) {
       const fixed = dropTypeReexports(code, rel, exportsOf);
       writeFile(join(root, rel), fixed);
@@ -382,7 +405,8 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
 /** Builds a corpus by name. */
 export function build(name: string, options: { force?: boolean } = {}): CorpusBuild {
   const spec = CORPORA[name];
-  if (spec === undefined) throw new Error(`Unknown corpus ${JSON.stringify(name)}; known: ${Object.keys(CORPORA).join(", ")}`);
+  if (spec === undefined)
+    throw new Error(`Unknown corpus ${JSON.stringify(name)}; known: ${Object.keys(CORPORA).join(", ")}`);
   return buildCorpus(spec, options);
 }
 

@@ -102,15 +102,17 @@ export class Serializer {
     try {
       if (v instanceof Error) return this.error(v);
       if (Array.isArray(v)) return v.map((x) => this.value(x, depth + 1, seen));
-      if (v instanceof Map) return { map: [...v].map(([k, x]) => [this.value(k, depth + 1, seen), this.value(x, depth + 1, seen)]) };
+      if (v instanceof Map)
+        return { map: [...v].map(([k, x]) => [this.value(k, depth + 1, seen), this.value(x, depth + 1, seen)]) };
       if (v instanceof Set) return { set: [...v].map((x) => this.value(x, depth + 1, seen)) };
       if (v instanceof Date) return { date: Number.isNaN(v.getTime()) ? "invalid" : v.toISOString() };
       if (v instanceof RegExp) return { regexp: String(v) };
       if (v instanceof Promise) return { promise: true };
       const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
-      const cls = proto === null ? "null" : proto === Object.prototype ? undefined : proto.constructor?.name ?? "?";
+      const cls = proto === null ? "null" : proto === Object.prototype ? undefined : (proto.constructor?.name ?? "?");
       const props: Record<string, unknown> = {};
-      for (const key of Object.keys(v as object)) props[key] = this.value((v as Record<string, unknown>)[key], depth + 1, seen);
+      for (const key of Object.keys(v as object))
+        props[key] = this.value((v as Record<string, unknown>)[key], depth + 1, seen);
       return cls === undefined ? props : { cls, props };
     } finally {
       seen.delete(v);
@@ -150,7 +152,9 @@ export function shapeOf(modules: Map<string, Record<string, unknown>>): Record<s
           if (k === "prototype" || k === "caller" || k === "arguments") continue;
           r[k] = {
             kind: "value" in d ? typeof d.value : `${d.get ? "get" : ""}${d.set ? "set" : ""}`,
-            ...(typeof d.value === "function" ? { name: (d.value as { name: string }).name, length: (d.value as { length: number }).length } : {}),
+            ...(typeof d.value === "function"
+              ? { name: (d.value as { name: string }).name, length: (d.value as { length: number }).length }
+              : {}),
             ...(d.get ? { getLength: d.get.length, getName: d.get.name } : {}),
             ...(d.set ? { setLength: d.set.length, setName: d.set.name } : {}),
             enumerable: d.enumerable,
@@ -184,7 +188,12 @@ interface ManifestFile {
 }
 
 /** Switches on what the variant asks for, before the build loads. */
-async function setUp(variant: Variant, manifestPath: string, stats: HookStats, sampleEvery: number): Promise<() => void> {
+async function setUp(
+  variant: Variant,
+  manifestPath: string,
+  stats: HookStats,
+  sampleEvery: number,
+): Promise<() => void> {
   if (variant === "plain" || variant === "dormant") return () => {};
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as ManifestFile;
   const functions = manifest.modules.flatMap((m) => m.functions);
@@ -234,7 +243,8 @@ async function setUp(variant: Variant, manifestPath: string, stats: HookStats, s
     p.instruments.set("return", new NoopInstrument("noop.return", "1", { event: "return" }));
     const line = fn.sites.find((s) => s.kind === "line");
     // A line instrument on a pending target is checked when the module loads.
-    if (line !== undefined) p.instruments.set("line", new NoopInstrument("noop.line", "1", { event: `line:${line.line}` }));
+    if (line !== undefined)
+      p.instruments.set("line", new NoopInstrument("noop.line", "1", { event: `line:${line.line}` }));
     p.start();
     started.push(p);
   }
@@ -257,14 +267,26 @@ export async function driverMain<I>(
   const [buildDir, variant, inputsPath, outputPath] = process.argv.slice(2) as [string, Variant, string, string];
   if (!VARIANTS.includes(variant)) throw new Error(`Unknown variant ${variant}`);
   const started = performance.now();
-  const stats: HookStats = { entry: 0, line: 0, return: 0, throw: 0, watcherErrors: [], watches: {}, failed: [], probeFires: 0, probes: {} };
+  const stats: HookStats = {
+    entry: 0,
+    line: 0,
+    return: 0,
+    throw: 0,
+    watcherErrors: [],
+    watches: {},
+    failed: [],
+    probeFires: 0,
+    probes: {},
+  };
   const finish = await setUp(variant, join(buildDir, "diagnose-sites.json"), stats, options.sampleEvery ?? 5);
   const inputs = JSON.parse(readFileSync(inputsPath, "utf8")) as I[];
   const modules = await loadAll(buildDir);
   const ser = new Serializer();
   const cases = await run(modules, inputs, ser);
   finish();
-  const slot = (globalThis as Record<symbol, unknown>)[Symbol.for("diagnose.registry")] as { queue?: unknown } | undefined;
+  const slot = (globalThis as Record<symbol, unknown>)[Symbol.for("diagnose.registry")] as
+    | { queue?: unknown }
+    | undefined;
   const out: DriverOutput = {
     variant,
     cases,

@@ -26,7 +26,11 @@ export function driverPath(name: string): string {
   return fileURLToPath(new URL(`./drivers/${name}.js`, import.meta.url));
 }
 
-function runChild(driver: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string; stdout: string }> {
+function runChild(
+  driver: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [driver, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
@@ -132,7 +136,8 @@ export function diffs(a: unknown, b: unknown, path: string, out: string[], limit
   if (out.length >= limit) return out;
   if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of keys) diffs((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`, out, limit);
+    for (const k of keys)
+      diffs((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`, out, limit);
   } else if (!Object.is(a, b)) {
     out.push(`${path}: ${JSON.stringify(a)} (instrumented) vs ${JSON.stringify(b)} (plain)`);
   }
@@ -145,7 +150,9 @@ export function summary(outputs: Record<Variant, DriverOutput>, inputs: unknown[
   return (
     `${inputs.length} cases × ${Object.keys(outputs).length} variants; ` +
     (on ? `sites on: ${on.entry} entries, ${on.line} lines, ${on.return} returns, ${on.throw} throws; ` : "") +
-    (outputs.probes ? `no-op probe fires: ${outputs.probes.hooks.probeFires} (${JSON.stringify(outputs.probes.hooks.probes)}); ` : "") +
+    (outputs.probes
+      ? `no-op probe fires: ${outputs.probes.hooks.probeFires} (${JSON.stringify(outputs.probes.hooks.probes)}); `
+      : "") +
     `ms: ${Object.entries(outputs)
       .map(([v, o]) => `${v} ${o.ms}`)
       .join(", ")}`

@@ -24,14 +24,21 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   { arbitrary: fc.tuple(fc.constant("replace" as const), fc.dictionary(key, value, { maxKeys: 2 })), weight: 1 },
 ) as fc.Arbitrary<Edit>;
 const immerCase: fc.Arbitrary<Case> = fc.record({
-  base: fc.record({ a: value, b: fc.dictionary(key, value, { maxKeys: 3 }), list: fc.array(value, { maxLength: 4 }), deep: fc.constant({ x: { y: [1, { z: 2 }] } }) }),
+  base: fc.record({
+    a: value,
+    b: fc.dictionary(key, value, { maxKeys: 3 }),
+    list: fc.array(value, { maxLength: 4 }),
+    deep: fc.constant({ x: { y: [1, { z: 2 }] } }),
+  }),
   edits: fc.array(edit, { maxLength: 6 }),
 });
 
 test("immer: plain vs instrumented (sites off, dormant, all on, no-op probes)", { timeout: 120_000 }, async (t) => {
   const b = build("immer");
   const s = b.stats;
-  t.diagnostic(`immer@${s.version}: ${s.files} files, ${s.lines} lines (${s.codeLines} code), ${s.functions} functions, ${s.sites} sites, ${b.fresh ? "built" : "cached"}`);
+  t.diagnostic(
+    `immer@${s.version}: ${s.files} files, ${s.lines} lines (${s.codeLines} code), ${s.functions} functions, ${s.sites} sites, ${b.fresh ? "built" : "cached"}`,
+  );
   const inputs = generate(immerCase, 300, 31);
   const outputs = await runVariants(b, "immer", "all", inputs);
   t.diagnostic(summary(outputs, inputs));

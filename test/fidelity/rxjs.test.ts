@@ -13,11 +13,19 @@ import type { Case, FnSpec, Inner, Op, PredSpec, Src, TimeOp } from "./drivers/r
 const small = fc.integer({ min: -3, max: 9 });
 const values = fc.array(small, { minLength: 1, maxLength: 8 });
 const fnSpec: fc.Arbitrary<FnSpec> = fc.record(
-  { k: fc.constantFrom("add", "mul", "mod", "neg", "sq"), n: fc.integer({ min: 0, max: 4 }), throwAt: fc.integer({ min: -3, max: 12 }) },
+  {
+    k: fc.constantFrom("add", "mul", "mod", "neg", "sq"),
+    n: fc.integer({ min: 0, max: 4 }),
+    throwAt: fc.integer({ min: -3, max: 12 }),
+  },
   { requiredKeys: ["k", "n"] },
 ) as fc.Arbitrary<FnSpec>;
 const predSpec: fc.Arbitrary<PredSpec> = fc.record(
-  { mod: fc.integer({ min: 0, max: 3 }), rem: fc.integer({ min: 0, max: 2 }), throwAt: fc.integer({ min: -3, max: 12 }) },
+  {
+    mod: fc.integer({ min: 0, max: 3 }),
+    rem: fc.integer({ min: 0, max: 2 }),
+    throwAt: fc.integer({ min: -3, max: 12 }),
+  },
   { requiredKeys: ["mod", "rem"] },
 );
 
@@ -63,15 +71,38 @@ const { src, ops } = fc.letrec<{ src: Src; ops: Op[]; op: Op }>((tie) => ({
       { requiredKeys: ["k", "p"] },
     ),
     fc.record({
-      k: fc.constantFrom("take", "skip", "takeLast", "skipLast", "elementAt", "retry", "repeat", "startWith", "endWith", "defaultIfEmpty"),
+      k: fc.constantFrom(
+        "take",
+        "skip",
+        "takeLast",
+        "skipLast",
+        "elementAt",
+        "retry",
+        "repeat",
+        "startWith",
+        "endWith",
+        "defaultIfEmpty",
+      ),
       n: fc.integer({ min: 0, max: 3 }),
     }),
-    fc.record({ k: fc.constant("bufferCount"), n: fc.integer({ min: 1, max: 3 }), every: fc.option(fc.integer({ min: 1, max: 3 })) }),
+    fc.record({
+      k: fc.constant("bufferCount"),
+      n: fc.integer({ min: 1, max: 3 }),
+      every: fc.option(fc.integer({ min: 1, max: 3 })),
+    }),
     fc.record({ k: fc.constant("groupBy"), n: fc.integer({ min: 1, max: 3 }) }),
     fc.record({ k: fc.constantFrom("mergeMap", "concatMap", "switchMap", "exhaustMap"), inner: innerSpec }),
     fc.record({ k: fc.constant("catchError"), mode: fc.constantFrom("replace", "rethrow", "wrap", "retryOnce") }),
     fc.record({
-      k: fc.constantFrom("zipWith", "mergeWith", "concatWith", "withLatestFrom", "sequenceEqual", "combineLatestWith", "raceWith"),
+      k: fc.constantFrom(
+        "zipWith",
+        "mergeWith",
+        "concatWith",
+        "withLatestFrom",
+        "sequenceEqual",
+        "combineLatestWith",
+        "raceWith",
+      ),
       s: leaf,
     }),
     fc.record({
@@ -96,14 +127,32 @@ const { src, ops } = fc.letrec<{ src: Src; ops: Op[]; op: Op }>((tie) => ({
   ) as fc.Arbitrary<Op>,
 }));
 
-const pipeCase = fc.record({ t: fc.constant("pipe" as const), src, ops, unsubAfter: fc.option(fc.integer({ min: 1, max: 4 })) }) as fc.Arbitrary<Case>;
-const promiseCase: fc.Arbitrary<Case> = fc.record({ t: fc.constant("promise" as const), src, ops, which: fc.constantFrom("first" as const, "last" as const) });
+const pipeCase = fc.record({
+  t: fc.constant("pipe" as const),
+  src,
+  ops,
+  unsubAfter: fc.option(fc.integer({ min: 1, max: 4 })),
+}) as fc.Arbitrary<Case>;
+const promiseCase: fc.Arbitrary<Case> = fc.record({
+  t: fc.constant("promise" as const),
+  src,
+  ops,
+  which: fc.constantFrom("first" as const, "last" as const),
+});
 const subjectCase: fc.Arbitrary<Case> = fc.record({
   t: fc.constant("subject" as const),
-  kind: fc.constantFrom("Subject" as const, "BehaviorSubject" as const, "ReplaySubject" as const, "AsyncSubject" as const),
+  kind: fc.constantFrom(
+    "Subject" as const,
+    "BehaviorSubject" as const,
+    "ReplaySubject" as const,
+    "AsyncSubject" as const,
+  ),
   n: fc.integer({ min: 0, max: 3 }),
   script: fc.array(
-    fc.tuple(fc.constantFrom("sub", "sub", "unsub", "next", "next", "next", "error", "complete", "value", "observed"), fc.integer({ min: 0, max: 3 })),
+    fc.tuple(
+      fc.constantFrom("sub", "sub", "unsub", "next", "next", "next", "error", "complete", "value", "observed"),
+      fc.integer({ min: 0, max: 3 }),
+    ),
     { maxLength: 14 },
   ),
 });
@@ -112,18 +161,29 @@ const timeOp: fc.Arbitrary<TimeOp> = fc.record({
   n: fc.integer({ min: 1, max: 6 }),
 }) as fc.Arbitrary<TimeOp>;
 const marble = fc
-  .tuple(fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.constantFrom(..."abcdefgh")), { maxLength: 7 }), fc.constantFrom("|", "#", "|"))
+  .tuple(
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.constantFrom(..."abcdefgh")), { maxLength: 7 }),
+    fc.constantFrom("|", "#", "|"),
+  )
   .map(([events, end]) => events.map(([gap, ch]) => "-".repeat(gap) + ch).join("") + end);
 const marbleCase: fc.Arbitrary<Case> = fc.record({
   t: fc.constant("marble" as const),
   marble,
-  ops: fc.array(fc.oneof(timeOp, ops.map((o) => o[0] ?? ({ k: "tap" } as Op))), { maxLength: 3 }),
+  ops: fc.array(
+    fc.oneof(
+      timeOp,
+      ops.map((o) => o[0] ?? ({ k: "tap" } as Op)),
+    ),
+    { maxLength: 3 },
+  ),
 });
 
 test("rxjs: plain vs instrumented (sites off, dormant, all on, no-op probes)", { timeout: 300_000 }, async (t) => {
   const b = build("rxjs");
   const s = b.stats;
-  t.diagnostic(`rxjs@${s.version}: ${s.files} files, ${s.lines} lines (${s.codeLines} code), ${s.functions} functions, ${s.sites} sites, ${b.fresh ? "built" : "cached"}`);
+  t.diagnostic(
+    `rxjs@${s.version}: ${s.files} files, ${s.lines} lines (${s.codeLines} code), ${s.functions} functions, ${s.sites} sites, ${b.fresh ? "built" : "cached"}`,
+  );
   const inputs: Case[] = [
     ...generate(pipeCase, 300, 1),
     ...generate(promiseCase, 60, 2),

@@ -12,14 +12,24 @@ import type { Case } from "./drivers/shop.js";
 const sku = fc.constantFrom("apple", "pear", "fig", "kiwi", "banana", "", "ünïcødé", "x".repeat(30));
 const shopCase: fc.Arbitrary<Case> = fc.record({
   skus: fc.array(sku, { maxLength: 6 }),
-  discount: fc.oneof(fc.constantFrom(0, 10, 100), fc.integer({ min: -50, max: 150 }), fc.double({ min: 0, max: 100, noNaN: true })),
+  discount: fc.oneof(
+    fc.constantFrom(0, 10, 100),
+    fc.integer({ min: -50, max: 150 }),
+    fc.double({ min: 0, max: 100, noNaN: true }),
+  ),
   lines: fc.array(
-    fc.tuple(sku, fc.oneof(fc.integer({ min: 0, max: 99 }), fc.double({ min: -10, max: 1e6, noNaN: true })), fc.option(fc.integer({ min: -2, max: 5 }))),
+    fc.tuple(
+      sku,
+      fc.oneof(fc.integer({ min: 0, max: 99 }), fc.double({ min: -10, max: 1e6, noNaN: true })),
+      fc.option(fc.integer({ min: -2, max: 5 })),
+    ),
     { maxLength: 5 },
   ),
 });
 
-test("examples/shop: plain vs instrumented (sites off, dormant, all on, no-op probes)", { timeout: 120_000 }, async (t) => {
+test("examples/shop: plain vs instrumented (sites off, dormant, all on, no-op probes)", {
+  timeout: 120_000,
+}, async (t) => {
   const b = build("shop");
   const inputs = generate(shopCase, 300, 21);
   const outputs = await runVariants(b, "shop", "all", inputs);

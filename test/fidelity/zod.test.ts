@@ -27,9 +27,23 @@ const leaf: fc.Arbitrary<Schema> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant("string"), checks: fc.array(strCheck, { maxLength: 2 }) }), weight: 4 },
   { arbitrary: fc.record({ k: fc.constant("number"), checks: fc.array(numCheck, { maxLength: 2 }) }), weight: 4 },
   fc.record({
-    k: fc.constantFrom("boolean", "null", "undefined", "any", "unknown", "never", "coerceNumber", "coerceString", "coerceBoolean", "nan"),
+    k: fc.constantFrom(
+      "boolean",
+      "null",
+      "undefined",
+      "any",
+      "unknown",
+      "never",
+      "coerceNumber",
+      "coerceString",
+      "coerceBoolean",
+      "nan",
+    ),
   }),
-  fc.record({ k: fc.constant("literal"), v: fc.oneof(word, fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constant(null)) }),
+  fc.record({
+    k: fc.constant("literal"),
+    v: fc.oneof(word, fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constant(null)),
+  }),
   fc.record({ k: fc.constant("enum"), values: fc.uniqueArray(word, { minLength: 1, maxLength: 3 }) }),
 ) as fc.Arbitrary<Schema>;
 
@@ -40,7 +54,13 @@ const { schema } = fc.letrec<{ schema: Schema }>((tie) => {
     schema: fc.oneof(
       { depthSize: "small", withCrossShrink: true },
       { arbitrary: leaf, weight: 5 },
-      fc.record({ k: fc.constant("array"), of: s, min: fc.option(fc.nat(3)), max: fc.option(fc.nat(4)), nonempty: fc.boolean() }),
+      fc.record({
+        k: fc.constant("array"),
+        of: s,
+        min: fc.option(fc.nat(3)),
+        max: fc.option(fc.nat(4)),
+        nonempty: fc.boolean(),
+      }),
       fc.record({ k: fc.constant("tuple"), items: fc.array(s, { maxLength: 3 }), rest: fc.option(s) }),
       {
         arbitrary: fc.record({
@@ -56,11 +76,22 @@ const { schema } = fc.letrec<{ schema: Schema }>((tie) => {
       fc.record({
         k: fc.constant("discriminated"),
         tag: fc.constantFrom("type", "kind"),
-        options: fc.uniqueArray(fc.tuple(fc.constantFrom("x", "y", "z"), shape), { minLength: 1, maxLength: 3, selector: ([t]) => t }),
+        options: fc.uniqueArray(fc.tuple(fc.constantFrom("x", "y", "z"), shape), {
+          minLength: 1,
+          maxLength: 3,
+          selector: ([t]) => t,
+        }),
       }),
       fc.record({ k: fc.constantFrom("optional", "nullable", "nullish", "lazy", "readonly"), s }),
       fc.record({ k: fc.constantFrom("default", "catch"), s, v: fc.oneof(fc.integer({ min: 0, max: 5 }), word) }),
-      { arbitrary: fc.record({ k: fc.constantFrom("transform", "preprocess"), s, f: fc.constantFrom("double", "string", "length", "throw") }), weight: 2 },
+      {
+        arbitrary: fc.record({
+          k: fc.constantFrom("transform", "preprocess"),
+          s,
+          f: fc.constantFrom("double", "string", "length", "throw"),
+        }),
+        weight: 2,
+      },
       {
         arbitrary: fc.record({
           k: fc.constantFrom("refine", "superRefine"),
@@ -78,7 +109,17 @@ const { schema } = fc.letrec<{ schema: Schema }>((tie) => {
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.constant(UNDEFINED),
-  fc.constantFrom("a@b.co", "https://x.org/p", "2024-01-02T03:04:05Z", "123e4567-e89b-12d3-a456-426614174000", "10.0.0.1", " Hello ", "true", "0", ""),
+  fc.constantFrom(
+    "a@b.co",
+    "https://x.org/p",
+    "2024-01-02T03:04:05Z",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "10.0.0.1",
+    " Hello ",
+    "true",
+    "0",
+    "",
+  ),
 );
 
 /** Values close to what `s` accepts (so parses succeed often enough), or anything. */
@@ -88,7 +129,11 @@ function near(s: Schema, depth = 0): fc.Arbitrary<unknown> {
     switch (s.k) {
       case "string":
       case "coerceString":
-        return fc.oneof(fc.string({ maxLength: 8 }), word, anyValue.filter((v) => typeof v === "string"));
+        return fc.oneof(
+          fc.string({ maxLength: 8 }),
+          word,
+          anyValue.filter((v) => typeof v === "string"),
+        );
       case "number":
       case "coerceNumber":
         return fc.oneof(fc.integer({ min: -10, max: 20 }), fc.double({ noNaN: false }), fc.constantFrom("3", "x"));
@@ -111,7 +156,10 @@ function near(s: Schema, depth = 0): fc.Arbitrary<unknown> {
         return fc.tuple(...s.items.map((x) => near(x, depth + 1)), ...(s.rest ? [near(s.rest, depth + 1)] : []));
       case "object":
         return fc
-          .tuple(fc.tuple(...s.shape.map(([k, x]) => fc.tuple(fc.constant(k), near(x, depth + 1), fc.boolean()))), fc.option(fc.tuple(key, anyValue)))
+          .tuple(
+            fc.tuple(...s.shape.map(([k, x]) => fc.tuple(fc.constant(k), near(x, depth + 1), fc.boolean()))),
+            fc.option(fc.tuple(key, anyValue)),
+          )
           .map(([entries, extra]) => {
             const o: Record<string, unknown> = {};
             for (const [k, v, keep] of entries) if (keep || depth % 2 === 0) o[k] = v;
@@ -126,7 +174,10 @@ function near(s: Schema, depth = 0): fc.Arbitrary<unknown> {
       case "discriminated":
         return fc.oneof(
           ...s.options.map(([tag, shape]) =>
-            near({ k: "object", shape, mode: "strip", partial: false }, depth + 1).map((o) => ({ ...(o as object), [s.tag]: tag })),
+            near({ k: "object", shape, mode: "strip", partial: false }, depth + 1).map((o) => ({
+              ...(o as object),
+              [s.tag]: tag,
+            })),
           ),
         );
       case "optional":
@@ -150,12 +201,16 @@ function near(s: Schema, depth = 0): fc.Arbitrary<unknown> {
   return fc.oneof({ arbitrary: valid, weight: 4 }, { arbitrary: anyValue, weight: 1 });
 }
 
-const zodCase: fc.Arbitrary<Case> = schema.chain((s) => fc.record({ schema: fc.constant(s), inputs: fc.array(near(s), { minLength: 1, maxLength: 4 }) }));
+const zodCase: fc.Arbitrary<Case> = schema.chain((s) =>
+  fc.record({ schema: fc.constant(s), inputs: fc.array(near(s), { minLength: 1, maxLength: 4 }) }),
+);
 
 test("zod: plain vs instrumented (sites off, dormant, all on, no-op probes)", { timeout: 300_000 }, async (t) => {
   const b = build("zod");
   const s = b.stats;
-  t.diagnostic(`zod@${s.version}: ${s.files} files, ${s.lines} lines (${s.codeLines} code), ${s.functions} functions, ${s.sites} sites, ${b.fresh ? "built" : "cached"}`);
+  t.diagnostic(
+    `zod@${s.version}: ${s.files} files, ${s.lines} lines (${s.codeLines} code), ${s.functions} functions, ${s.sites} sites, ${b.fresh ? "built" : "cached"}`,
+  );
   const inputs = generate(zodCase, 400, 11);
   const outputs = await runVariants(b, "zod", "all", inputs);
   t.diagnostic(summary(outputs, inputs));

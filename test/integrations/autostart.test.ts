@@ -50,7 +50,10 @@ function startService(dir: string, env: Record<string, string>, importUrl = REGI
     exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
     waitFor(re, ms = 10_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${r.out}\n--- stderr:\n${r.err}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${re} in:\n${r.out}\n--- stderr:\n${r.err}`)),
+          ms,
+        );
         const check = (): void => {
           if (re.test(r.out)) {
             clearTimeout(timer);
@@ -157,7 +160,10 @@ test("a store that cannot be opened: one clear line on stderr, the service runs 
   assert.equal(await s.exited, 0);
   const lines = s.err.split("\n").filter((l) => l.startsWith("diagnose:"));
   assert.equal(lines.length, 1, s.err);
-  assert.match(lines[0]!, /could not open the spec store "nosuch:\/\/x" \(from DIAGNOSE_STORE\); the service runs without probes from a store/);
+  assert.match(
+    lines[0]!,
+    /could not open the spec store "nosuch:\/\/x" \(from DIAGNOSE_STORE\); the service runs without probes from a store/,
+  );
 });
 
 test("diagnose/start does the same for code built ahead of time", async () => {

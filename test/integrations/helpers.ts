@@ -40,11 +40,7 @@ export function runNode(args: string[], cwd: string, env: Record<string, string 
 }
 
 /** Runs `node --import <loader> …args` in `cwd`. */
-export function runWithLoader(
-  args: string[],
-  cwd: string,
-  env: Record<string, string | undefined> = {},
-): RunResult {
+export function runWithLoader(args: string[], cwd: string, env: Record<string, string | undefined> = {}): RunResult {
   return runNode(["--import", REGISTER_URL, ...args], cwd, env);
 }
 

@@ -37,7 +37,11 @@ function entry(module: string, pkg = "app", fn = "f"): ModuleSites {
 describe("manifest", () => {
   it("merges entries by package and module, the newer one winning, sorted by module", () => {
     const base = mergeManifest(undefined, [entry("src/b.ts"), entry("src/a.ts", "app", "old")]);
-    const merged = mergeManifest(base, [entry("src/a.ts", "app", "new"), entry("src/a.ts", "other"), entry("lib/z.ts")]);
+    const merged = mergeManifest(base, [
+      entry("src/a.ts", "app", "new"),
+      entry("src/a.ts", "other"),
+      entry("lib/z.ts"),
+    ]);
     assert.equal(merged.version, 1);
     assert.deepEqual(
       merged.modules.map((m) => `${m.module}@${m.package}:${m.functions[0]!.path}`),
@@ -52,7 +56,10 @@ describe("manifest", () => {
       assert.equal(path, join(t.dir, "diagnose-sites.json"));
       writeManifest(t.dir, [entry("src/a.ts")]);
       const m = readManifest(t.dir);
-      assert.deepEqual(m?.modules.map((x) => x.module), ["src/a.ts", "src/b.ts"]);
+      assert.deepEqual(
+        m?.modules.map((x) => x.module),
+        ["src/a.ts", "src/b.ts"],
+      );
       assert.ok(readFileSync(path, "utf8").endsWith("}\n"));
     } finally {
       t.remove();
@@ -76,12 +83,18 @@ describe("manifest", () => {
     try {
       const path = join(t.dir, "diagnose-sites.json");
       writeFileSync(path, "{ nope");
-      assert.throws(() => readManifest(t.dir), (e: unknown) => e instanceof ManifestError && e.message.includes(path));
+      assert.throws(
+        () => readManifest(t.dir),
+        (e: unknown) => e instanceof ManifestError && e.message.includes(path),
+      );
       writeFileSync(path, JSON.stringify({ version: 99, modules: [] }));
       assert.throws(() => readManifest(t.dir), /manifest version 99/);
       // Writing over a broken manifest rebuilds it instead of failing the program.
       writeManifest(t.dir, [entry("a.ts")]);
-      assert.deepEqual(readManifest(t.dir)?.modules.map((m) => m.module), ["a.ts"]);
+      assert.deepEqual(
+        readManifest(t.dir)?.modules.map((m) => m.module),
+        ["a.ts"],
+      );
     } finally {
       t.remove();
     }

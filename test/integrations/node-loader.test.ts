@@ -60,7 +60,7 @@ for (const mode of LOADER_MODES) {
       assert.match(r.stdout, /^mixed hello ada! v1 function HI$/m);
     });
 
-    it("runs a .cts entry point in a \"type\": \"module\" package", () => {
+    it('runs a .cts entry point in a "type": "module" package', () => {
       const r = runWithLoader(["main.cts"], MIXED, env);
       assert.equal(r.status, 0, explain(r));
       assert.match(r.stdout, /^main hello bob! object$/m);
@@ -87,12 +87,23 @@ for (const mode of LOADER_MODES) {
       const cjs = runWithLoader(["src/boom.ts"], CJS, env);
       assert.match(cjs.stderr, /at check \(.*src[\\/]boom\.ts:6:11\)/, explain(cjs));
       // A stack read in the program (not only Node's report of an uncaught error) is mapped too.
-      const caught = runWithLoader(["--input-type=module", "-e", "try { await import('./src/boom.ts'); } catch (e) { console.log(e.stack.split('\\n')[1]); }"], ESM, env);
+      const caught = runWithLoader(
+        [
+          "--input-type=module",
+          "-e",
+          "try { await import('./src/boom.ts'); } catch (e) { console.log(e.stack.split('\\n')[1]); }",
+        ],
+        ESM,
+        env,
+      );
       assert.match(caught.stdout, /at check \(.*src[\\/]boom\.ts:8:11\)/, explain(caught));
     });
 
     it("DIAGNOSE_SOURCE_MAPS=off leaves Node's source-map support off", () => {
-      const r = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, { ...env, DIAGNOSE_SOURCE_MAPS: "off" });
+      const r = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, {
+        ...env,
+        DIAGNOSE_SOURCE_MAPS: "off",
+      });
       assert.match(r.stdout, /^(false|unknown)$/m, explain(r));
       const on = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, env);
       assert.match(on.stdout, /^(true|unknown)$/m, explain(on));
@@ -111,10 +122,17 @@ for (const mode of LOADER_MODES) {
       const t = tempDir("deep");
       try {
         writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "deep", type: "module" }));
-        writeFileSync(join(t.dir, "deep.ts"), `const x: number = 1;\nexport const a = ${"(".repeat(5000)}x${")".repeat(5000)};\n`);
+        writeFileSync(
+          join(t.dir, "deep.ts"),
+          `const x: number = 1;\nexport const a = ${"(".repeat(5000)}x${")".repeat(5000)};\n`,
+        );
         const r = runWithLoader(["deep.ts"], t.dir, env);
         assert.equal(r.status, 1, explain(r));
-        assert.match(r.stderr, /SyntaxError: .*deep\.ts:2:\d+: nests brackets, arrow functions and else branches more than 1000 levels deep/, explain(r));
+        assert.match(
+          r.stderr,
+          /SyntaxError: .*deep\.ts:2:\d+: nests brackets, arrow functions and else branches more than 1000 levels deep/,
+          explain(r),
+        );
       } finally {
         t.remove();
       }
@@ -124,11 +142,18 @@ for (const mode of LOADER_MODES) {
       const t = tempDir("reserved");
       try {
         writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "reserved", type: "module" }));
-        writeFileSync(join(t.dir, "a.ts"), "const \\u0024dgr: number = 6;\nexport function f(): number { return $dgr; }\nconsole.log(f());\n");
+        writeFileSync(
+          join(t.dir, "a.ts"),
+          "const \\u0024dgr: number = 6;\nexport function f(): number { return $dgr; }\nconsole.log(f());\n",
+        );
         const r = runWithLoader(["a.ts"], t.dir, env);
         assert.equal(r.status, 0, explain(r));
         assert.match(r.stdout, /^6$/m);
-        assert.match(r.stderr, /DiagnoseWarning: .*a\.ts:1:7: a\.ts left uninstrumented: the source uses the identifier \$dgr/, explain(r));
+        assert.match(
+          r.stderr,
+          /DiagnoseWarning: .*a\.ts:1:7: a\.ts left uninstrumented: the source uses the identifier \$dgr/,
+          explain(r),
+        );
       } finally {
         t.remove();
       }

@@ -54,7 +54,7 @@ describe("config", () => {
     }
   });
 
-  it("reads package.json \"diagnose\" and lets the environment override it", () => {
+  it('reads package.json "diagnose" and lets the environment override it', () => {
     const t = project({ name: "p", diagnose: { include: ["src/**"], exclude: ["*.test.ts"], manifest: "out/m.json" } });
     try {
       const c = loadConfig(t.dir, {});
@@ -74,7 +74,10 @@ describe("config", () => {
     for (const diagnose of [{ include: 3 }, { includes: ["x"] }, "src/**", { manifest: true }]) {
       const t = project({ name: "p", diagnose });
       try {
-        assert.throws(() => loadConfig(t.dir, {}), (e: unknown) => e instanceof DiagnoseConfigError && /diagnose/.test(e.message));
+        assert.throws(
+          () => loadConfig(t.dir, {}),
+          (e: unknown) => e instanceof DiagnoseConfigError && /diagnose/.test(e.message),
+        );
       } finally {
         t.remove();
       }
@@ -102,7 +105,10 @@ describe("tsconfig", () => {
     try {
       writeFileSync(join(t.dir, "base.json"), '{ /* c */ "compilerOptions": { "experimentalDecorators": true, } }');
       mkdirSync(join(t.dir, "app"));
-      writeFileSync(join(t.dir, "app", "tsconfig.json"), '{ "extends": "../base.json", // x\n "compilerOptions": { "jsx": "react-jsx" } }');
+      writeFileSync(
+        join(t.dir, "app", "tsconfig.json"),
+        '{ "extends": "../base.json", // x\n "compilerOptions": { "jsx": "react-jsx" } }',
+      );
       const o = compilerOptionsFor(join(t.dir, "app"));
       assert.equal(o.experimentalDecorators, true);
       assert.equal(o.jsx, "react-jsx");
@@ -131,7 +137,8 @@ describe("TypeScript resolution", () => {
 });
 
 describe("CommonJS header placement", () => {
-  const header = 'const $dg_abc = (globalThis[Symbol.for("diagnose.registry")] ??= { r(t) { return t; } }).register({ m: "a;b" });';
+  const header =
+    'const $dg_abc = (globalThis[Symbol.for("diagnose.registry")] ??= { r(t) { return t; } }).register({ m: "a;b" });';
 
   it("finds the header statement, strings and nesting included", () => {
     const code = `/*diagnose:instrumented*/\n"use strict";\n${header}\nimport x from "y";\n`;
@@ -154,7 +161,8 @@ describe("CommonJS header placement", () => {
 
 describe("syntax errors", () => {
   it("reads the location from SWC's diagnostic", () => {
-    const text = "  x Expected ',', got 'ident'\n   ,-[/t.ts:3:1]\n 2 | const b = 2;\n 3 | foo(a b);\n   :       ^\n   `----\n";
+    const text =
+      "  x Expected ',', got 'ident'\n   ,-[/t.ts:3:1]\n 2 | const b = 2;\n 3 | foo(a b);\n   :       ^\n   `----\n";
     assert.deepEqual(parseSwcDiagnostic(text), { line: 3, column: 7, reason: "Expected ',', got 'ident'" });
   });
 

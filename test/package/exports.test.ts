@@ -105,7 +105,10 @@ describe("the public entry points", () => {
     };
     await walk(runtimeDir);
     assert.ok(defined.size >= 10, `found ${defined.size} error classes`);
-    const missing = [...defined].filter(([name, { value, from }]) => from[name] !== value).map(([name]) => name).sort();
+    const missing = [...defined]
+      .filter(([name, { value, from }]) => from[name] !== value)
+      .map(([name]) => name)
+      .sort();
     assert.deepEqual(missing, []);
   });
 

@@ -247,7 +247,10 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
     test("the sink subpaths load from the package without their optional peers", () => {
       const r = node(["sinks.mjs"], app);
       assert.equal(r.status, 0, explain(r));
-      assert.equal(r.stdout.trim(), "hotShotsClient pinoSink promName prometheusInstruments winstonSink function function function function");
+      assert.equal(
+        r.stdout.trim(),
+        "hotShotsClient pinoSink promName prometheusInstruments winstonSink function function function function",
+      );
     });
 
     test("instrument() from diagnose/instrument", () => {
@@ -332,7 +335,11 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       );
 
       const plugin = node(
-        ["--input-type=module", "-e", `import("diagnose/vite").then((m) => m.default(), (e) => console.log("import failed", e.message)).catch((e) => console.log(e.code, e.packageName))`],
+        [
+          "--input-type=module",
+          "-e",
+          `import("diagnose/vite").then((m) => m.default(), (e) => console.log("import failed", e.message)).catch((e) => console.log(e.code, e.packageName))`,
+        ],
         service,
       );
       assert.equal(plugin.stdout.trim(), "DIAGNOSE_MISSING_DEPENDENCY unplugin", explain(plugin));

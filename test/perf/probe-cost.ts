@@ -103,7 +103,10 @@ function parent(argv: readonly string[]): void {
   const bases = new Map<string, number[]>();
   for (let round = 0; round < samples; round++) {
     for (const s of chosen) {
-      const r = spawnSync(process.execPath, [...nodeFlags, self, "--child", s.name], { encoding: "utf8", maxBuffer: 1 << 28 });
+      const r = spawnSync(process.execPath, [...nodeFlags, self, "--child", s.name], {
+        encoding: "utf8",
+        maxBuffer: 1 << 28,
+      });
       const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
       if (r.status !== 0 || line === undefined) {
         process.stderr.write(`child ${s.name} failed (status ${r.status}):\n${r.stderr}\n${r.stdout.slice(-2000)}\n`);
@@ -141,7 +144,9 @@ function parent(argv: readonly string[]): void {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
-  console.log(`\n(${samples} child processes per scenario, node ${process.version}; ns per call of add() for micro, per request for real)`);
+  console.log(
+    `\n(${samples} child processes per scenario, node ${process.version}; ns per call of add() for micro, per request for real)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { after, afterEach, describe, test } from "node:test";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { configureBudgets, DEFAULT_CPU_BUDGET, LogInstrument, probes, type EventNamespace } from "../../runtime/index.js";
+import {
+  configureBudgets,
+  DEFAULT_CPU_BUDGET,
+  LogInstrument,
+  probes,
+  type EventNamespace,
+} from "../../runtime/index.js";
 import { ProbeTestInstrument } from "../../runtime/testing/index.js";
 import { loadInstrumented } from "../helpers/instrumented.js";
 import { specDoc, stopManagers, testManager } from "./manager/helpers.js";
@@ -66,8 +72,13 @@ describe("rate limit", () => {
     } finally {
       p.stop();
     }
-    assert.throws(() => new ProbeTestInstrument("s", "1", { expressions: "safe", custom: { rate: false } }), { code: "DIAGNOSE_INSTRUMENT_OPTIONS" });
-    assert.throws(() => new ProbeTestInstrument("s", "1", { custom: { rate: { perSecond: -1 } } }), /custom\.rate must be/);
+    assert.throws(() => new ProbeTestInstrument("s", "1", { expressions: "safe", custom: { rate: false } }), {
+      code: "DIAGNOSE_INSTRUMENT_OPTIONS",
+    });
+    assert.throws(
+      () => new ProbeTestInstrument("s", "1", { custom: { rate: { perSecond: -1 } } }),
+      /custom\.rate must be/,
+    );
     const fromSpec = new ProbeTestInstrument("d", "1", { expressions: "safe" });
     assert.equal(fromSpec.budgeted, true);
     assert.equal(fromSpec.rateLimit?.burst, 1000);
@@ -112,10 +123,17 @@ describe("CPU budget", () => {
       // Its work stops once the budget is spent: at most the budget plus the untimed first hit
       // and the hit that crossed the line (hits take longer than 0.5 ms on a loaded machine).
       const allowed = 20 + hitTimes[0]! + Math.max(...hitTimes) + 0.5;
-      assert.ok(spentInFire <= allowed, `instrument work ${spentInFire.toFixed(2)} ms for a 20 ms budget (allowed ${allowed.toFixed(2)}) (${JSON.stringify({ t: dear.throttled, ms: dear.cpuMs, hits: dear.hits })})`);
+      assert.ok(
+        spentInFire <= allowed,
+        `instrument work ${spentInFire.toFixed(2)} ms for a 20 ms budget (allowed ${allowed.toFixed(2)}) (${JSON.stringify({ t: dear.throttled, ms: dear.cpuMs, hits: dear.hits })})`,
+      );
       assert.ok(dear.throttled.limitMs === 20 && dear.throttled.windowMs === 1000);
       assert.ok(dear.throttled.instrumentMs > 0 && dear.throttled.instrumentMs <= dear.throttled.totalMs);
-      assert.equal(cheap.disabled, false, `only the dearest is switched off (${JSON.stringify({ calls, cheap: cheap.throttled, ms: cheap.cpuMs, dear: dear.throttled })})`);
+      assert.equal(
+        cheap.disabled,
+        false,
+        `only the dearest is switched off (${JSON.stringify({ calls, cheap: cheap.throttled, ms: cheap.cpuMs, dear: dear.throttled })})`,
+      );
       assert.equal(cheap.results.length, calls, "the cheap instrument saw every call");
       // Code may switch it back on.
       dear.enable();
@@ -136,7 +154,10 @@ describe("CPU budget", () => {
     for (let i = 0; i < 10; i++) assert.equal(m.exports.work(i), i * 2);
     const st = mgr.status()["s1"]!;
     assert.equal(st.state, "throttled");
-    assert.match(st.err!, /^throttled: its instrument work took [\d.]+ ms of CPU in a 60000 ms window \(all instruments: [\d.]+ ms, budget 0\.0 ms/);
+    assert.match(
+      st.err!,
+      /^throttled: its instrument work took [\d.]+ ms of CPU in a 60000 ms window \(all instruments: [\d.]+ ms, budget 0\.0 ms/,
+    );
     const hits = st.hits;
     for (let i = 0; i < 10; i++) m.exports.work(i);
     assert.equal(mgr.status()["s1"]!.hits, hits, "switched off");
@@ -163,7 +184,10 @@ describe("log output limit", () => {
     p.start();
     try {
       for (let i = 0; i < 20; i++) m.exports.other(i);
-      assert.deepEqual(lines, [0, 1, 2, 3, 4].map((i) => `Probe (out) = ${i}`));
+      assert.deepEqual(
+        lines,
+        [0, 1, 2, 3, 4].map((i) => `Probe (out) = ${i}`),
+      );
       assert.equal(log.dropped, 15);
       await sleep(1050);
       m.exports.other(99);

@@ -7,7 +7,16 @@
 import assert from "node:assert/strict";
 import { after, afterEach, describe, test } from "node:test";
 import fc from "fast-check";
-import { capture, CapturedError, configureRedaction, InstrumentManager, LogInstrument, probes, Redactor, REDACTED } from "../../runtime/index.js";
+import {
+  capture,
+  CapturedError,
+  configureRedaction,
+  InstrumentManager,
+  LogInstrument,
+  probes,
+  Redactor,
+  REDACTED,
+} from "../../runtime/index.js";
 import { ProbeTestInstrument } from "../../runtime/testing/index.js";
 import { formatValue } from "../../runtime/instruments/format.js";
 import { loadInstrumented } from "../helpers/instrumented.js";
@@ -21,10 +30,13 @@ after(stopManagers);
 function hostile(counter: { n: number; armed: boolean; where?: string | undefined }): unknown[] {
   // Counts only while capture runs (fast-check itself looks at generated values).
   const hit = (): never => {
-    if (counter.armed) (counter.n++, (counter.where ??= new Error("ran").stack));
+    if (counter.armed) counter.n++, (counter.where ??= new Error("ran").stack);
     return undefined as never;
   };
-  const trapAll = new Proxy({}, { get: hit, has: hit, ownKeys: hit, getOwnPropertyDescriptor: hit, getPrototypeOf: hit });
+  const trapAll = new Proxy(
+    {},
+    { get: hit, has: hit, ownKeys: hit, getOwnPropertyDescriptor: hit, getPrototypeOf: hit },
+  );
   const getter = Object.defineProperty({}, "x", { get: hit, enumerable: true });
   class Sneaky extends Uint8Array {
     static get [Symbol.species](): undefined {
@@ -37,7 +49,10 @@ function hostile(counter: { n: number; armed: boolean; where?: string | undefine
   Object.defineProperty(err, "message", { get: hit });
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic["self"] = cyclic;
-  const map = new Map<unknown, unknown>([[trapAll, getter], ["k", cyclic]]);
+  const map = new Map<unknown, unknown>([
+    [trapAll, getter],
+    ["k", cyclic],
+  ]);
   map.set("size", hit); // a key named like the getter
   const withToJSON = { toJSON: hit, valueOf: hit, toString: hit, [Symbol.toPrimitive]: hit };
   const protoProxy = Object.create(trapAll) as object;
@@ -45,7 +60,26 @@ function hostile(counter: { n: number; armed: boolean; where?: string | undefine
   Object.defineProperty(date, "getTime", { value: hit });
   const re = /x/g;
   Object.defineProperty(re, "source", { get: hit });
-  return [trapAll, getter, sneaky, Buffer.from("hello"), err, cyclic, map, new Set([trapAll, getter]), withToJSON, protoProxy, date, re, new WeakMap(), Promise.resolve(1), hit, new Float64Array(3), new ArrayBuffer(8), new DataView(new ArrayBuffer(4))];
+  return [
+    trapAll,
+    getter,
+    sneaky,
+    Buffer.from("hello"),
+    err,
+    cyclic,
+    map,
+    new Set([trapAll, getter]),
+    withToJSON,
+    protoProxy,
+    date,
+    re,
+    new WeakMap(),
+    Promise.resolve(1),
+    hit,
+    new Float64Array(3),
+    new ArrayBuffer(8),
+    new DataView(new ArrayBuffer(4)),
+  ];
 }
 
 describe("capture", () => {
@@ -59,8 +93,18 @@ describe("capture", () => {
         fc.anything(),
         exotic,
         fc.array(tie("tree"), { maxLength: 5 }),
-        fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("password", "X-Api-Key", "__proto__", "constructor")), tie("tree"), { maxKeys: 5 }),
-        tie("tree").map((v) => new Map([["token", v], ["v", v]])),
+        fc.dictionary(
+          fc.oneof(fc.string(), fc.constantFrom("password", "X-Api-Key", "__proto__", "constructor")),
+          tie("tree"),
+          { maxKeys: 5 },
+        ),
+        tie("tree").map(
+          (v) =>
+            new Map([
+              ["token", v],
+              ["v", v],
+            ]),
+        ),
         tie("tree").map((v) => {
           const o: Record<string, unknown> = { v };
           o["cycle"] = o;
@@ -91,11 +135,23 @@ describe("capture", () => {
 
   test("markers: getters, proxies, cycles, depth, items, string length, total size", () => {
     const deep = { a: { b: { c: { d: { e: { f: 1 } } } } } };
-    const c = capture({ deep, get g() { return 1; }, p: new Proxy({}, {}), long: "x".repeat(50), many: Array.from({ length: 10 }, (_, i) => i) }, redactor, {
-      depth: 3,
-      items: 5,
-      stringLength: 10,
-    }) as Record<string, unknown>;
+    const c = capture(
+      {
+        deep,
+        get g() {
+          return 1;
+        },
+        p: new Proxy({}, {}),
+        long: "x".repeat(50),
+        many: Array.from({ length: 10 }, (_, i) => i),
+      },
+      redactor,
+      {
+        depth: 3,
+        items: 5,
+        stringLength: 10,
+      },
+    ) as Record<string, unknown>;
     assert.equal(formatValue(c["g"]), "[Getter]");
     assert.equal(formatValue(c["p"]), "[Proxy]");
     assert.equal(c["long"], "xxxxxxxxxx[… 40 more characters]");
@@ -104,7 +160,11 @@ describe("capture", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic["me"] = cyclic;
     assert.equal(formatValue(capture(cyclic)), "{ me: [Circular] }");
-    const big = capture(Array.from({ length: 100 }, () => "y".repeat(100)), redactor, { totalSize: 1000 }) as unknown[];
+    const big = capture(
+      Array.from({ length: 100 }, () => "y".repeat(100)),
+      redactor,
+      { totalSize: 1000 },
+    ) as unknown[];
     assert.ok(big.length < 20 && formatValue(big.at(-1)) === "[… size limit]", formatValue(big));
   });
 
@@ -137,11 +197,19 @@ describe("redaction", () => {
       user: { name: "ann", password: "hunter2", profile: { api_key: "k1" } },
       headers: { "X-Api-Key": "k2", Authorization: "Bearer x", accept: "*/*" },
       sessions: [{ id: 1 }, { id: 2 }],
-      list: [{ token: "t1", ok: 1 }, { refreshToken: "t2", ok: 2 }],
-      m: new Map<unknown, unknown>([["Set-Cookie", "c=1"], ["plain", "v"], [1, "one"]]),
+      list: [
+        { token: "t1", ok: 1 },
+        { refreshToken: "t2", ok: 2 },
+      ],
+      m: new Map<unknown, unknown>([
+        ["Set-Cookie", "c=1"],
+        ["plain", "v"],
+        [1, "one"],
+      ]),
     });
     const text = formatValue(c);
-    for (const secret of ["hunter2", "k1", "k2", "Bearer", "t1", "t2", "c=1"]) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    for (const secret of ["hunter2", "k1", "k2", "Bearer", "t1", "t2", "c=1"])
+      assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     assert.ok(text.includes("ann") && text.includes("*/*") && text.includes("plain") && text.includes("one"), text);
     assert.equal((c as { sessions: unknown }).sessions, REDACTED, "a key naming sessions is redacted whole");
     const r = new Redactor({ extraWords: ["ssn"] });
@@ -156,24 +224,45 @@ describe("redaction", () => {
     );
     const lines: string[] = [];
     const p = probes.attachTo(m.qualified("login"));
-    p.instruments.set("whole", new LogInstrument("whole", "args[0]", { sink: (l) => lines.push(l), custom: { tags: "({ sessionId: 's9', user: args[0].user })" } }));
+    p.instruments.set(
+      "whole",
+      new LogInstrument("whole", "args[0]", {
+        sink: (l) => lines.push(l),
+        custom: { tags: "({ sessionId: 's9', user: args[0].user })" },
+      }),
+    );
     p.instruments.set("named", new LogInstrument("named", "args[0].password", { sink: (l) => lines.push(l) }));
     p.start();
     try {
-      assert.equal(m.exports.login({ user: "ann", password: "hunter2", headers: { cookie: "sid=1", "x-request-id": "r1" } }), true);
+      assert.equal(
+        m.exports.login({ user: "ann", password: "hunter2", headers: { cookie: "sid=1", "x-request-id": "r1" } }),
+        true,
+      );
     } finally {
       p.stop();
     }
     assert.equal(lines.length, 2);
-    assert.equal(lines[0], "Probe (whole)[sessionId=[Redacted], user=ann] = { user: 'ann', password: [Redacted], headers: { cookie: [Redacted], 'x-request-id': 'r1' } }");
+    assert.equal(
+      lines[0],
+      "Probe (whole)[sessionId=[Redacted], user=ann] = { user: 'ann', password: [Redacted], headers: { cookie: [Redacted], 'x-request-id': 'r1' } }",
+    );
     assert.equal(lines[1], "Probe (named) = [Redacted]");
   });
 
   test("a spec cannot turn it off; code can, per manager", async () => {
     const path = "src/redact2/auth.ts";
-    const m = await loadInstrumented<{ login(req: unknown): boolean }>(`export function login(req: { token: string }): boolean { return req.token !== ""; }\n`, path);
+    const m = await loadInstrumented<{ login(req: unknown): boolean }>(
+      `export function login(req: { token: string }): boolean { return req.token !== ""; }\n`,
+      path,
+    );
     const { mgr } = testManager();
-    mgr.specs.set("s1", specDoc(m.qualified("login"), { value: "args[0]", custom: { redact: false, redaction: { enabled: false }, secretWords: [] } }));
+    mgr.specs.set(
+      "s1",
+      specDoc(m.qualified("login"), {
+        value: "args[0]",
+        custom: { redact: false, redaction: { enabled: false }, secretWords: [] },
+      }),
+    );
     await mgr.start();
     m.exports.login({ token: "abc" });
     const inst = [...(probes.get(m.qualified("login"))?.instruments.values() ?? [])][0] as ProbeTestInstrument;

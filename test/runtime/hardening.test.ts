@@ -107,7 +107,11 @@ describe("1. async failures are observed", () => {
     const m = await load<M>(SRC);
     const mgr = new RecordingManager();
     const value = new ProbeTestInstrument("v", "Promise.reject(new Error('value rejected'))", { event: "call", mgr });
-    const tags = new ProbeTestInstrument("t", "a", { event: "call", mgr, custom: { tags: "Promise.reject(new Error('tags rejected'))" } });
+    const tags = new ProbeTestInstrument("t", "a", {
+      event: "call",
+      mgr,
+      custom: { tags: "Promise.reject(new Error('tags rejected'))" },
+    });
     const p = attach(m.qualified("add"));
     p.instruments.set("v", value).set("t", tags);
     p.start();
@@ -123,8 +127,16 @@ describe("1. async failures are observed", () => {
   test("a condition giving a promise is an error, not truthy; its rejection is not unhandled", async () => {
     const m = await load<M>(SRC);
     const mgr = new RecordingManager();
-    const resolved = new ProbeTestInstrument("r", "a", { event: "call", mgr, custom: { condition: "Promise.resolve(false)" } });
-    const rejected = new ProbeTestInstrument("j", "a", { event: "call", mgr, custom: { condition: "Promise.reject(new Error('c'))" } });
+    const resolved = new ProbeTestInstrument("r", "a", {
+      event: "call",
+      mgr,
+      custom: { condition: "Promise.resolve(false)" },
+    });
+    const rejected = new ProbeTestInstrument("j", "a", {
+      event: "call",
+      mgr,
+      custom: { condition: "Promise.reject(new Error('c'))" },
+    });
     const p = attach(m.qualified("add"));
     p.instruments.set("r", resolved).set("j", rejected);
     p.start();
@@ -357,7 +369,9 @@ describe("7. hostile errors inside the registry", () => {
         },
       },
     );
-    const registry = (globalThis as unknown as Record<symbol, { register(t: unknown, b: unknown): unknown }>)[Symbol.for("diagnose.registry")]!;
+    const registry = (globalThis as unknown as Record<symbol, { register(t: unknown, b: unknown): unknown }>)[
+      Symbol.for("diagnose.registry")
+    ]!;
     const table = { abi: 3, h: "hostil01", m: "src/hostile-binder.ts", p: "", n: 0, f: "[]", s: "", v: "" };
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
@@ -372,7 +386,10 @@ describe("7. hostile errors inside the registry", () => {
     } finally {
       process.off("warning", onWarning);
     }
-    assert.ok(warnings.some((w) => /could not bind the hooks of "src\/hostile-binder\.ts"/.test(w.message)), warnings.map((w) => w.message).join("; "));
+    assert.ok(
+      warnings.some((w) => /could not bind the hooks of "src\/hostile-binder\.ts"/.test(w.message)),
+      warnings.map((w) => w.message).join("; "),
+    );
   });
 });
 
@@ -412,7 +429,8 @@ describe("8. newcomer traps", () => {
     assert.ok(inst.lastError instanceof UnknownNameError);
     const message = (inst.lastError as Error).message;
     assert.match(message, /Names here: a, b, event, target, args/);
-    for (const name of ["result", "elapsed", "threw", "hotspots"]) assert.doesNotMatch(message, new RegExp(`\\b${name}\\b`));
+    for (const name of ["result", "elapsed", "threw", "hotspots"])
+      assert.doesNotMatch(message, new RegExp(`\\b${name}\\b`));
   });
 
   test("a typo in the module part: the pending probe warns with the nearest registered modules", async () => {
@@ -431,7 +449,10 @@ describe("8. newcomer traps", () => {
     }
     const w = warnings.find((x) => (x as { code?: string }).code === "DIAGNOSE_PROBE_PENDING");
     assert.ok(w, "a warning");
-    assert.match(w.message, /src\/hardtypo\/crat\.ts:add is pending: no registered module is named "src\/hardtypo\/crat\.ts" and there is no such file under /);
+    assert.match(
+      w.message,
+      /src\/hardtypo\/crat\.ts:add is pending: no registered module is named "src\/hardtypo\/crat\.ts" and there is no such file under /,
+    );
     assert.match(w.message, new RegExp(m.modulePath.replace(/[.]/g, "\\.")));
   });
 
@@ -486,7 +507,10 @@ describe("10. instrument changes are batched, not rebuilt per change", () => {
     });
     const ms = performance.now() - t0;
     assert.ok(rebuilds <= 2, `${rebuilds} rebuilds`);
-    assert.ok(insts.every((i) => i.results.length === 1), "every new instrument fired at the next call");
+    assert.ok(
+      insts.every((i) => i.results.length === 1),
+      "every new instrument fired at the next call",
+    );
     assert.ok(ms < 3000, `${ms} ms`);
   });
 
@@ -527,14 +551,32 @@ describe("11. LogInstrument output is bounded and one line", () => {
     assert.ok(format < 2.5 * keys + 50, `formatting took ${format} ms, listing the keys ${keys} ms`);
   });
 
-  test("strings cannot forge lines, errors print one line, an empty string prints \"\"", () => {
+  test('strings cannot forge lines, errors print one line, an empty string prints ""', () => {
     assert.equal(formatLine("s", "a\nProbe (fake) = 1", {}), "Probe (s) = a\\nProbe (fake) = 1");
     assert.equal(formatLine("s", "", {}), 'Probe (s) = ""');
     assert.equal(formatLine("e", new TypeError("bad\nthing"), {}), "Probe (e) = TypeError: bad thing");
-    assert.equal(formatLine("o", { e: new Error("inner"), s: "x\ny" }, { t: "a\nb" }), "Probe (o)[t=a\\nb] = { e: Error: inner, s: 'x\\ny' }");
-    const line = formatLine("g", { get secret() { throw new Error("never called"); } }, {});
+    assert.equal(
+      formatLine("o", { e: new Error("inner"), s: "x\ny" }, { t: "a\nb" }),
+      "Probe (o)[t=a\\nb] = { e: Error: inner, s: 'x\\ny' }",
+    );
+    const line = formatLine(
+      "g",
+      {
+        get secret() {
+          throw new Error("never called");
+        },
+      },
+      {},
+    );
     assert.equal(line, "Probe (g) = { secret: [Getter] }");
-    assert.equal(formatLine("a", Array.from({ length: 150 }, (_, i) => i), {}).endsWith(", 99, ... 50 more items ]"), true);
+    assert.equal(
+      formatLine(
+        "a",
+        Array.from({ length: 150 }, (_, i) => i),
+        {},
+      ).endsWith(", 99, ... 50 more items ]"),
+      true,
+    );
   });
 
   test("hotspots.worst prints its source text, not [Getter]", async () => {

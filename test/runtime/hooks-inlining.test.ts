@@ -24,10 +24,14 @@ w2.close();
 `;
 
 function bytecodeLength(name: string): number | undefined {
-  const r = spawnSync(process.execPath, ["--print-bytecode", `--print-bytecode-filter=${name}`, "--input-type=module", "-e", DRIVER], {
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--print-bytecode", `--print-bytecode-filter=${name}`, "--input-type=module", "-e", DRIVER],
+    {
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   const at = r.stdout.indexOf(`<SharedFunctionInfo ${name}>`);
   if (at < 0) return undefined;

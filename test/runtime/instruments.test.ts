@@ -146,7 +146,10 @@ describe("metric instruments over a real UDP listener", () => {
     try {
       const m = await loadInstrumented<M>(SRC, path());
       const p = attach(m.qualified("price"));
-      p.instruments.set("h", new HistogramInstrument("shop.price.total", "result / 4", { client, custom: { tags: "({ qty })" } }));
+      p.instruments.set(
+        "h",
+        new HistogramInstrument("shop.price.total", "result / 4", { client, custom: { tags: "({ qty })" } }),
+      );
       p.instruments.set("c", new IncrementInstrument("shop.price.calls", "1", { client }));
       p.instruments.set("u", new HistogramInstrument("shop.never", "undefined", { client }));
       p.start();
@@ -287,7 +290,10 @@ describe("errors at construction and attach time", () => {
     const ok = new ProbeTestInstrument("ok", "qty", { event: "call" });
     p.instruments.set("ok", ok);
     p.start();
-    assert.throws(() => p.instruments.set("l", new ProbeTestInstrument("l", "qty", { event: "line:40" })), LineNotFoundError);
+    assert.throws(
+      () => p.instruments.set("l", new ProbeTestInstrument("l", "qty", { event: "line:40" })),
+      LineNotFoundError,
+    );
 
     const mp = path();
     const mgr = new RecordingManager();
@@ -304,7 +310,10 @@ describe("errors at construction and attach time", () => {
     assert.equal(bad.disabled, true);
     assert.equal(bad.errorCount, 1);
     assert.ok(bad.lastError instanceof LineNotFoundError);
-    assert.deepEqual(mgr.errors.map(([pr, inst, err]) => [pr, inst, err instanceof LineNotFoundError]), [[q, bad, true]]);
+    assert.deepEqual(
+      mgr.errors.map(([pr, inst, err]) => [pr, inst, err instanceof LineNotFoundError]),
+      [[q, bad, true]],
+    );
     assert.equal(q.status, "active");
     assert.equal(m2.exports.price(2, 2), 4);
     assert.equal(m2.exports.price(2, 3), 6);
@@ -363,13 +372,18 @@ describe("errors never reach user code", () => {
   });
 
   test("tags expression throws or gives a non-object", async () => {
-    const { m, mgr, p, i } = await setup((mgr) => new LogInstrument("t", "result", { mgr, custom: { tags: "42" }, sink: () => {} }));
+    const { m, mgr, p, i } = await setup(
+      (mgr) => new LogInstrument("t", "result", { mgr, custom: { tags: "42" }, sink: () => {} }),
+    );
     assert.equal(m.exports.price(2, 3), 6);
     assertDisabledOnce(i, mgr, p, /object of tags/);
   });
 
   test("condition throws", async () => {
-    const { m, mgr, p, i } = await setup((mgr) => new ProbeTestInstrument("c", "result", { mgr, custom: { condition: "(() => { throw new Error('cond') })()" } }));
+    const { m, mgr, p, i } = await setup(
+      (mgr) =>
+        new ProbeTestInstrument("c", "result", { mgr, custom: { condition: "(() => { throw new Error('cond') })()" } }),
+    );
     assert.equal(m.exports.price(2, 3), 6);
     assertDisabledOnce(i, mgr, p, /cond/);
   });
@@ -448,7 +462,10 @@ describe("errors never reach user code", () => {
     p.start();
     m.exports.price(1, 1);
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^diagnose: instrument "v" of probe src\/instr\d+\/cart\.ts:price failed and was disabled: TypeError: .*\n$/);
+    assert.match(
+      lines[0]!,
+      /^diagnose: instrument "v" of probe src\/instr\d+\/cart\.ts:price failed and was disabled: TypeError: .*\n$/,
+    );
     i.enable();
     assert.equal(p.status, "active");
     m.exports.price(1, 1);

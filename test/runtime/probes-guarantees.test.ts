@@ -102,7 +102,10 @@ describe("behaviours the suite did not protect", () => {
     // The probe starts inside the call: its entry ran unprobed, so no filter could be asked.
     // (`around` reads `arguments`, so it is instrumented in place, not outlined: the running
     // call meets its line and exit sites; docs/site-abi.md, "Outlined functions".)
-    assert.equal(m.exports.around(() => void p.start()), 2);
+    assert.equal(
+      m.exports.around(() => void p.start()),
+      2,
+    );
     assert.deepEqual(atLine.results, []);
     assert.deepEqual(atEnd.results, []);
     assert.deepEqual(unfiltered.results, [2], "an instrument without a filter still sees the end");
@@ -142,7 +145,10 @@ describe("behaviours the suite did not protect", () => {
     assert.equal(p.status, "active");
     m.exports.add(4, 5);
     assert.deepEqual(good.results, [4]);
-    assert.deepEqual(mgr.errors.map((e) => e.instrument), ["bad"]);
+    assert.deepEqual(
+      mgr.errors.map((e) => e.instrument),
+      ["bad"],
+    );
   });
 });
 

@@ -36,7 +36,11 @@ afterEach(() => {
 /** A custom instrument that records the namespace objects it gets. */
 class Spy extends Instrument {
   readonly seen: Record<string, unknown>[] = [];
-  constructor(name: string, event: "call" | "return" | "end" | `line:${number}` = "return", private readonly pick?: (ns: EventNamespace) => Record<string, unknown>) {
+  constructor(
+    name: string,
+    event: "call" | "return" | "end" | `line:${number}` = "return",
+    private readonly pick?: (ns: EventNamespace) => Record<string, unknown>,
+  ) {
     // Reads start/now/end/elapsed itself (through toObject or pick): declares it wants timing.
     super(name, "undefined", { event, timing: true });
   }
@@ -131,11 +135,14 @@ describe("attachTo and lifecycle", () => {
     const m = await loadInstrumented(CART, path());
     const p = attach(m.qualified("Cart.totl"));
     p.instruments.set("r", new ProbeTestInstrument("r", "result"));
-    assert.throws(() => p.start(), (err: unknown) => {
-      assert.ok(err instanceof TargetNotFoundError);
-      assert.match((err as Error).message, /Cart\.total/);
-      return true;
-    });
+    assert.throws(
+      () => p.start(),
+      (err: unknown) => {
+        assert.ok(err instanceof TargetNotFoundError);
+        assert.match((err as Error).message, /Cart\.total/);
+        return true;
+      },
+    );
     assert.equal(p.status, "failed");
     assert.match(p.error!.message, /Cart\.totl/);
     const listed = probes.list().find((s) => s.target === p.target)!;
@@ -243,7 +250,10 @@ describe("lifespans", () => {
 
 describe("event names", () => {
   test("call: parameters by name (defaults applied, rest as array), args, this, now, start", async () => {
-    const m = await loadInstrumented<{ Cart: new () => { total(a: number, d?: number, ...e: number[]): number } }>(CART, path());
+    const m = await loadInstrumented<{ Cart: new () => { total(a: number, d?: number, ...e: number[]): number } }>(
+      CART,
+      path(),
+    );
     const p = attach(m.qualified("Cart.total"));
     const spy = new Spy("s", "call", (ns) => ({
       arg: (ns as unknown as Record<string, unknown>)["arg"],
@@ -254,15 +264,28 @@ describe("event names", () => {
       now: ns.now instanceof Date,
       start: typeof ns.start,
     }));
-    const viaExpr = new ProbeTestInstrument("e", "[arg, discount, extra.length, args.length, this.items.length]", { event: "call" });
+    const viaExpr = new ProbeTestInstrument("e", "[arg, discount, extra.length, args.length, this.items.length]", {
+      event: "call",
+    });
     p.instruments.set("s", spy).set("e", viaExpr);
     p.start();
     const cart = new m.exports.Cart();
     assert.equal(cart.total(10), 10);
     assert.equal(cart.total(10, 1, 2, 3), 14);
-    assert.deepEqual(spy.seen[0], { arg: 10, discount: 0, extra: [], args: [10, 0], self: cart, now: true, start: "number" });
+    assert.deepEqual(spy.seen[0], {
+      arg: 10,
+      discount: 0,
+      extra: [],
+      args: [10, 0],
+      self: cart,
+      now: true,
+      start: "number",
+    });
     assert.deepEqual(spy.seen[1]!["args"], [10, 1, 2, 3]);
-    assert.deepEqual(viaExpr.results, [[10, 0, 0, 2, 0], [10, 1, 2, 4, 0]]);
+    assert.deepEqual(viaExpr.results, [
+      [10, 0, 0, 2, 0],
+      [10, 1, 2, 4, 0],
+    ]);
   });
 
   test("return: result, error, threw, end, elapsed; a thrown error still reaches the caller unchanged", async () => {
@@ -301,12 +324,17 @@ describe("event names", () => {
 }`;
     const m = await loadInstrumented<{ f(a: number): number }>(src, path());
     const p = attach(m.qualified("f"));
-    const rec = new ProbeTestInstrument("r", "[a, b, result, typeof big === 'undefined' ? null : big]", { event: "end" });
+    const rec = new ProbeTestInstrument("r", "[a, b, result, typeof big === 'undefined' ? null : big]", {
+      event: "end",
+    });
     p.instruments.set("r", rec);
     p.start();
     assert.equal(m.exports.f(1), 2);
     assert.equal(m.exports.f(7), 80);
-    assert.deepEqual(rec.results, [[1, 2, 2, null], [7, 8, 80, true]]);
+    assert.deepEqual(rec.results, [
+      [1, 2, 2, null],
+      [7, 8, 80, true],
+    ]);
   });
 
   test("line:N: the locals in scope before that line", async () => {
@@ -334,11 +362,14 @@ describe("event names", () => {
     const p = attach(m.qualified("f"));
     const order: string[] = [];
     const mk = (key: string, event: "call" | "return" | "end" | `line:${number}`) =>
-      p.instruments.set(key, new (class extends Instrument {
-        override fire(): void {
-          order.push(key);
-        }
-      })(key, "undefined", { event }));
+      p.instruments.set(
+        key,
+        new (class extends Instrument {
+          override fire(): void {
+            order.push(key);
+          }
+        })(key, "undefined", { event }),
+      );
     mk("return", "return");
     mk("end", "end");
     mk("line3", "line:3");
@@ -387,7 +418,12 @@ export const double = (x: number) => x * 2;
 export const api = { double };
 `;
   test("aliases, bound functions, callbacks and destructured references", async () => {
-    type M = { Cart: new () => { add(n: number): number }; double(x: number): number; each(xs: number[], cb: (x: number) => number): number[]; api: { double(x: number): number } };
+    type M = {
+      Cart: new () => { add(n: number): number };
+      double(x: number): number;
+      each(xs: number[], cb: (x: number) => number): number[];
+      api: { double(x: number): number };
+    };
     const m = await loadInstrumented<M>(SHAPES, path());
     const pAdd = attach(m.qualified("Cart.add"));
     const pDouble = attach(m.qualified("double"));
@@ -431,7 +467,10 @@ export const api = { double };
     c.count = 1;
     assert.equal(c.count, 1);
     assert.deepEqual(created.results, [[1, 2, 3]]);
-    assert.deepEqual(got.results, [[3, 3], [1, 1]]);
+    assert.deepEqual(got.results, [
+      [3, 3],
+      [1, 1],
+    ]);
     assert.deepEqual(set.results, [1]);
   });
 
@@ -443,7 +482,12 @@ export const api = { double };
     p.instruments.set("r", rec);
     p.start();
     assert.equal(m.exports.fact(4), 24);
-    assert.deepEqual(rec.results, [[1, 1, 1], [2, 2, 2], [3, 6, 3], [4, 24, 4]]);
+    assert.deepEqual(rec.results, [
+      [1, 1, 1],
+      [2, 2, 2],
+      [3, 6, 3],
+      [4, 24, 4],
+    ]);
   });
 
   test("async functions: 'return' fires when the promise settles, with the settled value; interleaved calls pair", async () => {
@@ -453,7 +497,10 @@ export const api = { double };
   return { id };
 }
 export async function passThrough(p: Promise<number>) { return p; }`;
-    type M = { load(id: number, ms: number): Promise<{ id: number }>; passThrough(p: Promise<number>): Promise<number> };
+    type M = {
+      load(id: number, ms: number): Promise<{ id: number }>;
+      passThrough(p: Promise<number>): Promise<number>;
+    };
     const m = await loadInstrumented<M>(src, path());
     const p = attach(m.qualified("load"));
     const rec = new ProbeTestInstrument("r", "[id, result, threw, elapsed >= ms - 1]");
@@ -462,7 +509,11 @@ export async function passThrough(p: Promise<number>) { return p; }`;
     const [a, b] = await Promise.all([m.exports.load(1, 30), m.exports.load(2, 5)]);
     assert.deepEqual([a, b], [{ id: 1 }, { id: 2 }]);
     await assert.rejects(m.exports.load(-1, 1), /bad id -1/);
-    assert.deepEqual(rec.results, [[2, { id: 2 }, false, true], [1, { id: 1 }, false, true], [-1, new Error("bad id -1"), true, true]]);
+    assert.deepEqual(rec.results, [
+      [2, { id: 2 }, false, true],
+      [1, { id: 1 }, false, true],
+      [-1, new Error("bad id -1"), true, true],
+    ]);
 
     const pp = attach(m.qualified("passThrough"));
     const rec2 = new ProbeTestInstrument("r", "[result, threw]");
@@ -471,7 +522,10 @@ export async function passThrough(p: Promise<number>) { return p; }`;
     assert.equal(await m.exports.passThrough(Promise.resolve(7)), 7);
     const rejected = Promise.reject(new Error("nope"));
     await assert.rejects(m.exports.passThrough(rejected), /nope/);
-    assert.deepEqual(rec2.results, [[7, false], [new Error("nope"), true]]);
+    assert.deepEqual(rec2.results, [
+      [7, false],
+      [new Error("nope"), true],
+    ]);
   });
 
   test("an async function returning a foreign thenable: its then runs once, the caller sees the same value", async () => {
@@ -482,7 +536,12 @@ export async function passThrough(p: Promise<number>) { return p; }`;
     p.instruments.set("r", rec);
     p.start();
     let thens = 0;
-    const thenable = { then(ok: (v: number) => void) { thens++; ok(42); } } as unknown as PromiseLike<number>;
+    const thenable = {
+      then(ok: (v: number) => void) {
+        thens++;
+        ok(42);
+      },
+    } as unknown as PromiseLike<number>;
     assert.equal(await m.exports.q(thenable), 42);
     assert.equal(thens, 1);
     assert.deepEqual(rec.results, [42]);
@@ -514,7 +573,9 @@ export async function* ticks(n: number) { for (let i = 0; i < n; i++) { await nu
   });
 
   test("many probes at once", async () => {
-    const fns = Array.from({ length: 30 }, (_, i) => `export function f${i}(x: number) { return x + ${i}; }`).join("\n");
+    const fns = Array.from({ length: 30 }, (_, i) => `export function f${i}(x: number) { return x + ${i}; }`).join(
+      "\n",
+    );
     const m = await loadInstrumented<Record<string, (x: number) => number>>(fns, path());
     const recs = Array.from({ length: 30 }, (_, i) => {
       const p = attach(m.qualified(`f${i}`));

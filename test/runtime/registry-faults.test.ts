@@ -32,8 +32,14 @@ after(() => rmSync(mod.root, { recursive: true, force: true }));
 test("onReturn may return { throw: { error } }: the error leaves the function from its return site", () => {
   const boom = new Error("boom");
   const thrown: unknown[] = [];
-  const w = watch(mod.qualified("add"), { onReturn: () => ({ throw: { error: boom } }), onThrow: (_f, _s, e) => void thrown.push(e) });
-  assert.throws(() => m.add(1, 2), (e) => e === boom);
+  const w = watch(mod.qualified("add"), {
+    onReturn: () => ({ throw: { error: boom } }),
+    onThrow: (_f, _s, e) => void thrown.push(e),
+  });
+  assert.throws(
+    () => m.add(1, 2),
+    (e) => e === boom,
+  );
   assert.deepEqual(thrown, [boom], "the throw site saw the fault");
   assert.equal(w.state, "active");
   w.close();
@@ -45,7 +51,10 @@ test("onThrow may return { error }: that value is thrown instead; later watchers
   const seen: unknown[] = [];
   const a = watch(mod.qualified("fail"), { onThrow: () => ({ error: replaced }) });
   const b = watch(mod.qualified("fail"), { onThrow: (_f, _s, e) => void seen.push(e) });
-  assert.throws(() => m.fail(1), (e) => e === replaced);
+  assert.throws(
+    () => m.fail(1),
+    (e) => e === replaced,
+  );
   assert.deepEqual(seen, [replaced]);
   a.close();
   b.close();
@@ -58,7 +67,14 @@ test("a pause that resolves to { throw: { error } } throws into the async functi
   await assert.rejects(m.later(1), (e) => e === late);
   w.close();
   // Other resolved values, and hostile ones, are ignored.
-  const hostile = new Proxy({}, { has: () => { throw new Error("trap"); } });
+  const hostile = new Proxy(
+    {},
+    {
+      has: () => {
+        throw new Error("trap");
+      },
+    },
+  );
   const v = watch(mod.qualified("later"), { onEntry: () => ({ pause: Promise.resolve(hostile) }) });
   assert.equal(await m.later(1), 2);
   assert.equal(v.state, "active");

@@ -53,14 +53,22 @@ before(() => {
     // The module imports nothing, so SWC's CJS output needs no header move (integrations/shared/header.ts).
     const file = join(root, `twice.${format === "esm" ? "mjs" : "cjs"}`);
     writeFileSync(file, js);
-    files[format] = { file, hash: result.sites!.hash, flags: result.sites!.functions.reduce((k, f) => k + f.sites.length, 0) };
+    files[format] = {
+      file,
+      hash: result.sites!.hash,
+      flags: result.sites!.functions.reduce((k, f) => k + f.sites.length, 0),
+    };
   }
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function run(format: "esm" | "cjs", slot: string): { status: number | null; out: Record<string, unknown>; stderr: string } {
+function run(
+  format: "esm" | "cjs",
+  slot: string,
+): { status: number | null; out: Record<string, unknown>; stderr: string } {
   const { file, hash, flags } = files[format];
-  const load = format === "esm" ? `await import(${JSON.stringify(pathToFileURL(file).href)})` : `require(${JSON.stringify(file)})`;
+  const load =
+    format === "esm" ? `await import(${JSON.stringify(pathToFileURL(file).href)})` : `require(${JSON.stringify(file)})`;
   const script = `
     const { createRequire } = await import("node:module");
     const require = createRequire(${JSON.stringify(pathToFileURL(file).href)});
@@ -85,7 +93,10 @@ function run(format: "esm" | "cjs", slot: string): { status: number | null; out:
     }
     process.stdout.write(JSON.stringify(out));
   `;
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   let out: Record<string, unknown> = {};
   try {
     out = JSON.parse(child.stdout) as Record<string, unknown>;

@@ -55,5 +55,7 @@ export function recorder(extra: Partial<Watcher> = {}): Watcher & { events: Even
 }
 
 export function kinds(events: readonly Event[]): string[] {
-  return events.map((e) => (e.kind === "line" ? `line:${e.site.line}` : e.kind === "return" ? `${e.site.kind}` : e.kind));
+  return events.map((e) =>
+    e.kind === "line" ? `line:${e.site.line}` : e.kind === "return" ? `${e.site.kind}` : e.kind,
+  );
 }

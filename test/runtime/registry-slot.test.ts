@@ -45,7 +45,10 @@ test("the runtime adopts queued tables, replaces the slot, and refuses a bad tab
   const w = A.watch("src/boot.ts:boot", rec);
   assert.equal(w.state, "active");
   assert.equal(boot.boot(3), 30);
-  assert.deepEqual(rec.events.map((e) => e.kind), ["entry", "return"]);
+  assert.deepEqual(
+    rec.events.map((e) => e.kind),
+    ["entry", "return"],
+  );
   w.close();
   assert.deepEqual(onSites("fxboot01", 3), []);
 
@@ -55,7 +58,10 @@ test("the runtime adopts queued tables, replaces the slot, and refuses a bad tab
   assert.match(warning.message, /refused the site table of "src\/bad\.ts": `s` does not hold 3 sites/);
   assert.equal(bad.bad(1), 2, "the refused module works, its flags off");
   assert.equal(flag("fxbad001", 2), false);
-  assert.equal(A.listFunctions().some((f) => f.module === "src/bad.ts"), false);
+  assert.equal(
+    A.listFunctions().some((f) => f.module === "src/bad.ts"),
+    false,
+  );
   // Someone still holding the old bootstrap registers with the real registry.
   const late = { abi: ABI_VERSION, h: "fxlate001", m: "src/late-boot.ts", p: "", n: 0, f: "[]", s: "", v: "" };
   let bound: unknown[] = [];
@@ -65,7 +71,10 @@ test("the runtime adopts queued tables, replaces the slot, and refuses a bad tab
   (bootstrap.register as (t: unknown, b: unknown) => unknown)(late, binder);
   assert.equal(A.listFunctions().length, 1);
   assert.equal(bound.length, 4);
-  assert.ok(bound.every((h) => typeof h === "function"), "the module's hooks were bound");
+  assert.ok(
+    bound.every((h) => typeof h === "function"),
+    "the module's hooks were bound",
+  );
   (registry.register as (t: unknown, b: unknown) => unknown).call(registry, late, binder);
   assert.equal(A.listFunctions().length, 1, "registering the same table again changes nothing");
   assert.equal(warnings.filter((w) => (w as { code?: string }).code === "DIAGNOSE_BAD_TABLE").length, 1);

@@ -32,7 +32,12 @@ export async function later(x: number): Promise<number> {
 const dir = mkdtempSync(join(tmpdir(), "diagnose-registry-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const result = instrument(SOURCE, join(dir, "src/cart.ts"), { root: dir, packageName: "shop", module: "esm", replaceArguments: true });
+const result = instrument(SOURCE, join(dir, "src/cart.ts"), {
+  root: dir,
+  packageName: "shop",
+  module: "esm",
+  replaceArguments: true,
+});
 const js = ts.transpileModule(result.code, {
   compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, useDefineForClassFields: true },
 }).outputText;
@@ -79,10 +84,18 @@ test("built without replaceArguments: the entry code assigns nothing and an `arg
   assert.match(plain.code, /,r:0(,o:\d+)?\}, function/);
   assert.match(result.code, /,r:1(,o:\d+)?\}, function/);
   const out = join(dir, "cart2.mjs");
-  writeFileSync(out, ts.transpileModule(plain.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
+  writeFileSync(
+    out,
+    ts.transpileModule(plain.code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    }).outputText,
+  );
   const mod = (await import(pathToFileURL(out).href)) as CartModule;
   const errors: unknown[] = [];
-  const w = watch("src/cart2.ts:later", { onEntry: () => ({ args: [21] }), onError: (e, where) => void errors.push([e, where]) });
+  const w = watch("src/cart2.ts:later", {
+    onEntry: () => ({ args: [21] }),
+    onError: (e, where) => void errors.push([e, where]),
+  });
   assert.equal(await mod.later(1), 2, "arguments unchanged");
   assert.equal(w.state, "failed");
   assert.equal(errors.length, 1);
@@ -111,14 +124,23 @@ test("the first statement's line is served by the entry site: after onEntry, wit
   const built = instrument(FIRST, join(dir, "src/first.ts"), { root: dir, packageName: "shop", module: "esm" });
   const fns = built.sites!.functions;
   // Every first-statement line stays probeable in the manifest, but has no code of its own.
-  for (const [path, line] of [["first", 1], ["slow", 3], ["twice", 8]] as const) {
+  for (const [path, line] of [
+    ["first", 1],
+    ["slow", 3],
+    ["twice", 8],
+  ] as const) {
     const fn = fns.find((f) => f.path === path)!;
     const site = fn.sites.find((s) => s.kind === "line" && s.line === line);
     assert.ok(site, `${path}: line ${line} listed`);
     assert.doesNotMatch(built.code, new RegExp(`\\$dg_${built.sites!.hash}_${site.id}\\b`));
   }
   const out = join(dir, "first.mjs");
-  writeFileSync(out, ts.transpileModule(built.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
+  writeFileSync(
+    out,
+    ts.transpileModule(built.code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    }).outputText,
+  );
   const mod = (await import(pathToFileURL(out).href)) as {
     first(o: { x: number; y: number }, z?: number, ...rest: number[]): number;
     slow(a: number): Promise<number>;
@@ -143,20 +165,45 @@ test("the first statement's line is served by the entry site: after onEntry, wit
   // A fault asked for at that line leaves through the throw site, paired with the call's frame.
   const injected = new Error("at the first line");
   const thrown: Event[] = [];
-  const f = watch("src/first.ts:twice", recorder({ onLine: () => ({ throw: { error: injected } }), onThrow: (frame, site, error) => void thrown.push({ kind: "throw", frame, site, error, locals: [] }) }), { lines: [8] });
-  assert.throws(() => mod.twice(1), (e) => e === injected);
+  const f = watch(
+    "src/first.ts:twice",
+    recorder({
+      onLine: () => ({ throw: { error: injected } }),
+      onThrow: (frame, site, error) => void thrown.push({ kind: "throw", frame, site, error, locals: [] }),
+    }),
+    { lines: [8] },
+  );
+  assert.throws(
+    () => mod.twice(1),
+    (e) => e === injected,
+  );
   assert.equal(thrown.length, 1);
   assert.ok((thrown[0] as Extract<Event, { kind: "throw" }>).frame, "the throw site got the frame");
   f.close();
   const g = watch("src/first.ts:twice", recorder(), { lines: "all" });
   assert.equal(mod.twice(1), 3);
-  assert.deepEqual(kinds((g as unknown as { watcher: { events: Event[] } }).watcher.events), ["entry", "line:8", "line:9", "line:10", "return"]);
+  assert.deepEqual(kinds((g as unknown as { watcher: { events: Event[] } }).watcher.events), [
+    "entry",
+    "line:8",
+    "line:9",
+    "line:10",
+    "return",
+  ]);
   g.close();
 
   // Async: a pause asked for at the first line is awaited before the first statement runs.
   let release!: () => void;
   const order: string[] = [];
-  const s = watch("src/first.ts:slow", { onEntry: () => void order.push("entry"), onLine: (_f, site, locals) => (order.push(`line:${site.line}:${String(locals[0])}`), { pause: new Promise<void>((r) => (release = r)) }) }, { lines: [3] });
+  const s = watch(
+    "src/first.ts:slow",
+    {
+      onEntry: () => void order.push("entry"),
+      onLine: (_f, site, locals) => (
+        order.push(`line:${site.line}:${String(locals[0])}`), { pause: new Promise<void>((r) => (release = r)) }
+      ),
+    },
+    { lines: [3] },
+  );
   let done: number | undefined;
   const p = mod.slow(1).then((v) => (done = v));
   await new Promise((r) => setImmediate(r));

@@ -6,7 +6,17 @@ import { tableProblem } from "../../runtime/registry/validate.js";
 
 // One function: entry (0), line (1), end (2), throw (3).
 const s = encodeSites([0, 0, 1, 0, -1, 1, 0, 2, 2, 0, 3, 0, 3, 0, 0, 4, 0, 3, 0, 0]);
-const table = (extra: Record<string, unknown>) => ({ abi: ABI_VERSION, h: "abcdefgh", m: "src/a.ts", p: "", n: 4, f: '[["f",1,0,0,["a"]]]', s, v: "a", ...extra });
+const table = (extra: Record<string, unknown>) => ({
+  abi: ABI_VERSION,
+  h: "abcdefgh",
+  m: "src/a.ts",
+  p: "",
+  n: 4,
+  f: '[["f",1,0,0,["a"]]]',
+  s,
+  v: "a",
+  ...extra,
+});
 
 test("`r`: 0 or 1, absent means replacement is compiled in", () => {
   assert.equal(tableProblem(table({})), undefined);
@@ -30,9 +40,17 @@ test("`o` and the 7th element: outline flags follow the site flags, one per outl
   // Four sites and one outline flag (id 4).
   assert.equal(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,4]]' })), undefined);
   assert.equal(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],1,4]]' })), undefined);
-  assert.match(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,3]]' }))!, /bad outline flag/, "a site's flag");
+  assert.match(
+    tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,3]]' }))!,
+    /bad outline flag/,
+    "a site's flag",
+  );
   assert.match(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"],-1,5]]' }))!, /bad outline flag/, "out of range");
-  assert.match(tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"]]]' }))!, /`o` does not match/, "an outline flag nobody owns");
+  assert.match(
+    tableProblem(table({ n: 5, o: 1, f: '[["f",1,0,0,["a"]]]' }))!,
+    /`o` does not match/,
+    "an outline flag nobody owns",
+  );
   assert.match(tableProblem(table({ n: 5, o: 1 }))!, /`o` does not match/);
   assert.match(tableProblem(table({ n: 4, o: 5 }))!, /`o` must be a count/);
   assert.match(tableProblem(table({ n: 5 }))!, /does not hold 5 sites/, "without `o` every flag is a site");
@@ -50,12 +68,18 @@ test("a module whose hook binder throws is refused: no record, flags stay off, a
       throw new Error("tampered");
     });
     await new Promise((r) => setImmediate(r));
-    assert.equal(registry.listFunctions().some((f) => f.module === "src/bind-fail.ts"), false);
+    assert.equal(
+      registry.listFunctions().some((f) => f.module === "src/bind-fail.ts"),
+      false,
+    );
     const w = registry.watch("src/bind-fail.ts:f", {});
     assert.notEqual(w.state, "active", "nothing can switch its flags on");
     assert.equal((globalThis as Record<string, unknown>)["$dg_bindfail_0"], false);
     w.close();
-    assert.ok(warnings.some((x) => /could not bind the hooks of .*tampered/.test(x.message)), warnings.map((x) => x.message).join("\n"));
+    assert.ok(
+      warnings.some((x) => /could not bind the hooks of .*tampered/.test(x.message)),
+      warnings.map((x) => x.message).join("\n"),
+    );
     // A binder that works gets four functions.
     let bound: unknown[] = [];
     registry.register(table({ h: "bindok01", m: "src/bind-ok.ts" }), (...hooks) => void (bound = hooks));

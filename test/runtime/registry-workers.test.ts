@@ -80,7 +80,10 @@ test("a SyncGate wait times out: the function goes on", async () => {
 
 test("SyncGate refuses to block the main thread; a watcher that tries fails, the function does not", () => {
   const gate = new SyncGate();
-  assert.throws(() => gate.wait(10), (err) => err instanceof SyncPauseError && /main thread/.test(err.message));
+  assert.throws(
+    () => gate.wait(10),
+    (err) => err instanceof SyncPauseError && /main thread/.test(err.message),
+  );
   const w = watch("src/basic.ts:add", { onEntry: () => void gate.wait(10) });
   assert.equal(basic.add(1, 2), 3);
   assert.equal(w.state, "failed");

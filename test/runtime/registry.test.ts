@@ -40,7 +40,10 @@ describe("registration", () => {
       const d = Object.getOwnPropertyDescriptor(globalThis, `$dg_${H}_${id}`);
       assert.deepEqual(d, { value: false, writable: true, enumerable: false, configurable: true });
     }
-    assert.equal(Object.keys(globalThis).some((k) => k.startsWith("$dg_")), false);
+    assert.equal(
+      Object.keys(globalThis).some((k) => k.startsWith("$dg_")),
+      false,
+    );
   });
 
   test("listFunctions describes functions and their sites", () => {
@@ -63,7 +66,16 @@ describe("registration", () => {
     const names = listFunctions()
       .filter((f) => f.module === "src/basic.ts")
       .map((f) => f.path);
-    assert.deepEqual(names, ["add", "Counter.constructor", "Counter.bump", "fact", "fail", "note", "sum", "slowDouble"]);
+    assert.deepEqual(names, [
+      "add",
+      "Counter.constructor",
+      "Counter.bump",
+      "fact",
+      "fail",
+      "note",
+      "sum",
+      "slowDouble",
+    ]);
   });
 });
 
@@ -113,11 +125,14 @@ describe("flags", () => {
     const w = watch("src/basic.ts:add", {});
     w.update({ lines: [2], exits: false });
     assert.deepEqual(onSites(H, N), [0, 1]);
-    assert.throws(() => w.update({ lines: [2, 9] }), (err: unknown) => {
-      assert.ok(err instanceof LineNotFoundError);
-      assert.deepEqual(err.lines, [9]);
-      return true;
-    });
+    assert.throws(
+      () => w.update({ lines: [2, 9] }),
+      (err: unknown) => {
+        assert.ok(err instanceof LineNotFoundError);
+        assert.deepEqual(err.lines, [9]);
+        return true;
+      },
+    );
     assert.deepEqual(onSites(H, N), [0, 1]);
     w.update({});
     assert.deepEqual(onSites(H, N), [0, 3, 4]);
@@ -341,7 +356,10 @@ describe("dispatch", () => {
     const f = watch("src/basic.ts:add", { onEntry: () => ({ throw: { error: injected } }) });
     const second = watch("src/basic.ts:add", { onEntry: () => ({ throw: { error: new Error("later") } }) });
     const r = watch("src/basic.ts:add", rec);
-    assert.throws(() => basic.add(1, 2), (err) => err === injected);
+    assert.throws(
+      () => basic.add(1, 2),
+      (err) => err === injected,
+    );
     assert.deepEqual(kinds(rec.events), ["entry", "throw"]);
     const entry = rec.events[0] as Extract<Event, { kind: "entry" }>;
     const thrown = rec.events[1] as Extract<Event, { kind: "throw" }>;
@@ -351,7 +369,10 @@ describe("dispatch", () => {
     f.close();
     // A fault at a line site.
     const lf = watch("src/basic.ts:add", { onLine: () => ({ throw: { error: "line fault" } }) }, { lines: [3] });
-    assert.throws(() => basic.add(1, 2), (err) => err === "line fault");
+    assert.throws(
+      () => basic.add(1, 2),
+      (err) => err === "line fault",
+    );
     lf.close();
     r.close();
     assert.equal(basic.add(1, 2), 3);
@@ -476,15 +497,40 @@ describe("dispatch", () => {
 
 describe("watcher errors never reach the function", () => {
   const cases = [
-    { where: "entry", watcher: { onEntry: () => { throw new Error("w"); } } },
-    { where: "line", watcher: { onLine: () => { throw new Error("w"); } } },
-    { where: "return", watcher: { onReturn: () => { throw new Error("w"); } } },
+    {
+      where: "entry",
+      watcher: {
+        onEntry: () => {
+          throw new Error("w");
+        },
+      },
+    },
+    {
+      where: "line",
+      watcher: {
+        onLine: () => {
+          throw new Error("w");
+        },
+      },
+    },
+    {
+      where: "return",
+      watcher: {
+        onReturn: () => {
+          throw new Error("w");
+        },
+      },
+    },
   ] as const;
   for (const c of cases) {
     test(`a throwing ${c.where} watcher is closed and reported; the result is unchanged`, () => {
       const reported: [unknown, string][] = [];
       const other = recorder();
-      const w = watch("src/basic.ts:add", { ...c.watcher, onError: (e, where) => void reported.push([e, where]) }, { lines: [2] });
+      const w = watch(
+        "src/basic.ts:add",
+        { ...c.watcher, onError: (e, where) => void reported.push([e, where]) },
+        { lines: [2] },
+      );
       const o = watch("src/basic.ts:add", other);
       assert.equal(basic.add(2, 3), 5);
       assert.equal(w.state, "failed");
@@ -499,7 +545,11 @@ describe("watcher errors never reach the function", () => {
   }
 
   test("a throwing throw watcher: the function's own error still leaves it, same object", () => {
-    const w = watch("src/basic.ts:fail", { onThrow: () => { throw new Error("watcher"); } });
+    const w = watch("src/basic.ts:fail", {
+      onThrow: () => {
+        throw new Error("watcher");
+      },
+    });
     let caught: unknown;
     try {
       basic.fail("original");

@@ -22,44 +22,193 @@ const count = (): never => {
   ran++;
   throw new Error("user code ran");
 };
-const TRAPS = ["get", "set", "has", "ownKeys", "getOwnPropertyDescriptor", "getPrototypeOf", "setPrototypeOf", "defineProperty",
-  "deleteProperty", "apply", "construct", "isExtensible", "preventExtensions"] as const;
+const TRAPS = [
+  "get",
+  "set",
+  "has",
+  "ownKeys",
+  "getOwnPropertyDescriptor",
+  "getPrototypeOf",
+  "setPrototypeOf",
+  "defineProperty",
+  "deleteProperty",
+  "apply",
+  "construct",
+  "isExtensible",
+  "preventExtensions",
+] as const;
 const handler: ProxyHandler<object> = Object.fromEntries(TRAPS.map((t) => [t, count]));
 
 function hostileValue(): Record<string, unknown> {
   const proxy = new Proxy({ x: 1 }, handler);
   const fnProxy = new Proxy(function f() {}, handler);
   const sneaky = { valueOf: count, toString: count, [Symbol.toPrimitive]: count, toJSON: count, x: 1 };
-  const withGetters = Object.defineProperties({}, {
-    own: { get: count, enumerable: true },
-    x: { get: count, set: count, enumerable: true },
-    then: { get: count },
-  });
+  const withGetters = Object.defineProperties(
+    {},
+    {
+      own: { get: count, enumerable: true },
+      x: { get: count, set: count, enumerable: true },
+      then: { get: count },
+    },
+  );
   class Klass {
-    get size() { return count(); }
-    get length() { return count(); }
+    get size() {
+      return count();
+    }
+    get length() {
+      return count();
+    }
   }
   const list: unknown[] = [proxy, sneaky, 1, "s"];
   Object.defineProperty(list, 4, { get: count, enumerable: true });
   const fn = Object.defineProperty(function g() {}, "meta", { get: count });
   return {
-    proxy, fnProxy, sneaky, withGetters, list, fn, klass: new Klass(), child: Object.create(proxy),
-    map: new Map<unknown, unknown>([[1, proxy], ["k", sneaky]]), set: new Set<unknown>([proxy, sneaky]),
-    date: new Date(0), str: "abc", n: 5, big: 10n, sym: Symbol("s"), nested: { deep: { deeper: sneaky } },
-    u8: new Uint8Array(2), nul: null, undef: undefined,
+    proxy,
+    fnProxy,
+    sneaky,
+    withGetters,
+    list,
+    fn,
+    klass: new Klass(),
+    child: Object.create(proxy),
+    map: new Map<unknown, unknown>([
+      [1, proxy],
+      ["k", sneaky],
+    ]),
+    set: new Set<unknown>([proxy, sneaky]),
+    date: new Date(0),
+    str: "abc",
+    n: 5,
+    big: 10n,
+    sym: Symbol("s"),
+    nested: { deep: { deeper: sneaky } },
+    u8: new Uint8Array(2),
+    nul: null,
+    undef: undefined,
   };
 }
 
-const NAMES = ["value", "value", "value", "args", "result", "this", "locals", "event", "math", "limit", "nope", "target", "elapsed"];
-const KEYS = ["proxy", "fnProxy", "sneaky", "withGetters", "list", "fn", "klass", "child", "map", "set", "date", "str", "n", "big",
-  "sym", "nested", "deep", "deeper", "u8", "nul", "undef", "x", "own", "then", "length", "size", "0", "4", "valueOf", "toString",
-  "constructor", "__proto__", "prototype", "name", "meta", "PI"];
-const HELPERS = ["len", "mag", "keys", "startsWith", "endsWith", "includes", "lower", "upper", "str", "num", "round", "floor",
-  "ceil", "abs", "min", "max", "has", "isoDate"];
+const NAMES = [
+  "value",
+  "value",
+  "value",
+  "args",
+  "result",
+  "this",
+  "locals",
+  "event",
+  "math",
+  "limit",
+  "nope",
+  "target",
+  "elapsed",
+];
+const KEYS = [
+  "proxy",
+  "fnProxy",
+  "sneaky",
+  "withGetters",
+  "list",
+  "fn",
+  "klass",
+  "child",
+  "map",
+  "set",
+  "date",
+  "str",
+  "n",
+  "big",
+  "sym",
+  "nested",
+  "deep",
+  "deeper",
+  "u8",
+  "nul",
+  "undef",
+  "x",
+  "own",
+  "then",
+  "length",
+  "size",
+  "0",
+  "4",
+  "valueOf",
+  "toString",
+  "constructor",
+  "__proto__",
+  "prototype",
+  "name",
+  "meta",
+  "PI",
+];
+const HELPERS = [
+  "len",
+  "mag",
+  "keys",
+  "startsWith",
+  "endsWith",
+  "includes",
+  "lower",
+  "upper",
+  "str",
+  "num",
+  "round",
+  "floor",
+  "ceil",
+  "abs",
+  "min",
+  "max",
+  "has",
+  "isoDate",
+];
 const BINARY = ["+", "-", "*", "/", "%", "**", "<", ">", "<=", ">=", "==", "!=", "===", "!==", "&&", "||", "??"];
-const REFUSED_BITS = [" in ", " instanceof ", " = ", "++", "--", " & ", "=>", ",", ";", "new ", "delete ", "...", "()", ".call(",
-  "/x/", "function(){}", "`", "${", "'", "\"", "\\u0063", "#", "@", "?.(", "[", "]", "{", "}", "(", ")", "?", ":", "import(", "this.x=",
-  "constructor", "__proto__", "process", "globalThis", "require", "eval", "Function", "10n", "1_0", "\u2028", "\0"];
+const REFUSED_BITS = [
+  " in ",
+  " instanceof ",
+  " = ",
+  "++",
+  "--",
+  " & ",
+  "=>",
+  ",",
+  ";",
+  "new ",
+  "delete ",
+  "...",
+  "()",
+  ".call(",
+  "/x/",
+  "function(){}",
+  "`",
+  "${",
+  "'",
+  '"',
+  "\\u0063",
+  "#",
+  "@",
+  "?.(",
+  "[",
+  "]",
+  "{",
+  "}",
+  "(",
+  ")",
+  "?",
+  ":",
+  "import(",
+  "this.x=",
+  "constructor",
+  "__proto__",
+  "process",
+  "globalThis",
+  "require",
+  "eval",
+  "Function",
+  "10n",
+  "1_0",
+  "\u2028",
+  "\0",
+];
 
 const leaf = fc.oneof(
   fc.constantFrom(...NAMES),
@@ -73,14 +222,20 @@ const { expr } = fc.letrec<{ expr: string }>((tie) => ({
   expr: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
     leaf,
-    fc.tuple(tie("expr"), fc.constantFrom(".", "?."), fc.constantFrom(...KEYS)).map(([o, d, k]) => (/^\d/.test(k) ? `${o}${d === "." ? "" : "?."}[${k}]` : `${o}${d}${k}`)),
+    fc
+      .tuple(tie("expr"), fc.constantFrom(".", "?."), fc.constantFrom(...KEYS))
+      .map(([o, d, k]) => (/^\d/.test(k) ? `${o}${d === "." ? "" : "?."}[${k}]` : `${o}${d}${k}`)),
     fc.tuple(tie("expr"), tie("expr"), fc.boolean()).map(([o, k, opt]) => `${o}${opt ? "?." : ""}[${k}]`),
     fc.tuple(fc.constantFrom("!", "-", "+", "typeof "), tie("expr")).map(([op, a]) => `${op}(${a})`),
     fc.tuple(tie("expr"), fc.constantFrom(...BINARY), tie("expr")).map(([a, op, b]) => `(${a} ${op} ${b})`),
     fc.tuple(tie("expr"), tie("expr"), tie("expr")).map(([a, b, c]) => `(${a} ? ${b} : ${c})`),
-    fc.tuple(fc.constantFrom(...HELPERS), fc.array(tie("expr"), { maxLength: 3 })).map(([h, a]) => `${h}(${a.join(", ")})`),
+    fc
+      .tuple(fc.constantFrom(...HELPERS), fc.array(tie("expr"), { maxLength: 3 }))
+      .map(([h, a]) => `${h}(${a.join(", ")})`),
     fc.array(tie("expr"), { maxLength: 3 }).map((a) => `[${a.join(", ")}]`),
-    fc.array(fc.tuple(fc.constantFrom("a", "b", "'c d'", "1"), tie("expr")), { maxLength: 3 }).map((ps) => `({${ps.map(([k, v]) => `${k}: ${v}`).join(", ")}})`),
+    fc
+      .array(fc.tuple(fc.constantFrom("a", "b", "'c d'", "1"), tie("expr")), { maxLength: 3 })
+      .map((ps) => `({${ps.map(([k, v]) => `${k}: ${v}`).join(", ")}})`),
     fc.array(tie("expr"), { maxLength: 2 }).map((a) => "`t" + a.map((x) => `\${${x}}-`).join("") + "`"),
   ),
 }));
@@ -88,7 +243,9 @@ const { expr } = fc.letrec<{ expr: string }>((tie) => ({
 /** A grammar expression with some refused or broken text spliced in at random places. */
 const mutated = fc
   .tuple(expr, fc.array(fc.tuple(fc.nat(), fc.constantFrom(...REFUSED_BITS)), { minLength: 1, maxLength: 3 }))
-  .map(([e, cuts]) => cuts.reduce((s, [at, bit]) => s.slice(0, at % (s.length + 1)) + bit + s.slice(at % (s.length + 1)), e));
+  .map(([e, cuts]) =>
+    cuts.reduce((s, [at, bit]) => s.slice(0, at % (s.length + 1)) + bit + s.slice(at % (s.length + 1)), e),
+  );
 
 test("fuzz: compile throws only DiagnoseErrors; evaluation runs no code of the program", () => {
   const mgr = new QuietManager();

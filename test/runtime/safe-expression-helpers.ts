@@ -2,7 +2,14 @@
  * Evaluates safe expressions on real instrumented code: one module with a few functions, a
  * ProbeTestInstrument with `expressions: "safe"` per expression, the function called for real.
  */
-import { InstrumentManager, ProbeTestInstrument, probes, type Instrument, type InstrumentOptions, type Probe } from "../../runtime/index.js";
+import {
+  InstrumentManager,
+  ProbeTestInstrument,
+  probes,
+  type Instrument,
+  type InstrumentOptions,
+  type Probe,
+} from "../../runtime/index.js";
 import { loadInstrumented, type InstrumentedModule } from "../helpers/instrumented.js";
 
 export const SOURCE = `export function order(cart: any, { user, region }: any, ...rest: any[]) {

@@ -34,7 +34,10 @@ function refusal(expression: string): UnsafeExpressionError {
 
 describe("refusals name the construct", () => {
   const cases: [string, RegExp][] = [
-    ["process.exit()", /uses `process` \(column 1\), which spec expressions cannot reach; they can read the event's names \(args, result, .*the helpers len, mag/],
+    [
+      "process.exit()",
+      /uses `process` \(column 1\), which spec expressions cannot reach; they can read the event's names \(args, result, .*the helpers len, mag/,
+    ],
     ["globalThis", /`globalThis`/],
     ["require('fs')", /`require`/],
     ["module.exports", /`module`/],
@@ -120,7 +123,9 @@ describe("refusals name the construct", () => {
     ] as [string, RegExp][]) {
       assert.throws(
         () => new SafeExpression(bad, "value"),
-        (err: unknown) => (err instanceof ExpressionSyntaxError || err instanceof UnsafeExpressionError) && message.test((err as Error).message),
+        (err: unknown) =>
+          (err instanceof ExpressionSyntaxError || err instanceof UnsafeExpressionError) &&
+          message.test((err as Error).message),
         bad,
       );
     }
@@ -134,13 +139,21 @@ describe("computed keys are checked when evaluated", () => {
     test(`value[key] with key ${JSON.stringify(key)}`, () => {
       const out = evaluateOn(m, "order", "cart[region]", (s) => s.order({}, { user: 1, region: key }));
       assert.ok(out.error instanceof UnsafeExpressionError, String(out.error));
-      assert.match((out.error as Error).message, new RegExp(`Spec expression "cart\\[region\\]" uses the computed key "${key}"`));
+      assert.match(
+        (out.error as Error).message,
+        new RegExp(`Spec expression "cart\\[region\\]" uses the computed key "${key}"`),
+      );
     });
   }
 
   test("an object as a computed key is refused rather than converted with its toString", () => {
     let calls = 0;
-    const key = { toString: () => { calls++; return "x"; } };
+    const key = {
+      toString: () => {
+        calls++;
+        return "x";
+      },
+    };
     const out = evaluateOn(m, "order", "cart[region]", (s) => s.order({ x: 1 }, { region: key }));
     assert.ok(out.error instanceof ExpressionEvaluationError, String(out.error));
     assert.match((out.error as Error).message, /a computed key must be a string or a number, got an object/);
@@ -168,9 +181,21 @@ describe("no code of the program runs", () => {
     Object.defineProperty(hostile, "own", { get: count, enumerable: true });
     const inherited = Object.create(hostile) as object;
     const exprs = [
-      "value.own", "value.acct.balance", "value.arr[0]", "value.fn.meta", "value.own + 1", "`${value.own}`",
-      "str(value)", "len(value.arr)", "includes(value.arr, 'ran')", "max(value.arr)", "keys(value)", "value.own == 'ran'",
-      "num(value.own)", "value.own < 1", "has(value, 'own')",
+      "value.own",
+      "value.acct.balance",
+      "value.arr[0]",
+      "value.fn.meta",
+      "value.own + 1",
+      "`${value.own}`",
+      "str(value)",
+      "len(value.arr)",
+      "includes(value.arr, 'ran')",
+      "max(value.arr)",
+      "keys(value)",
+      "value.own == 'ran'",
+      "num(value.own)",
+      "value.own < 1",
+      "has(value, 'own')",
     ];
     const got = exprs.map((e) => evaluateOn(m, "pass", e, (s) => s.pass(hostile)).value);
     assert.deepEqual(got.slice(0, 4), [GETTER, GETTER, GETTER, GETTER]);
@@ -187,7 +212,12 @@ describe("no code of the program runs", () => {
 
   test("intrinsic getters of genuine built-ins are read: Map/Set size, typed array and buffer lengths", () => {
     const v = { map: new Map([[1, 1]]), set: new Set([1, 2]), u8: new Uint8Array(3), buf: new ArrayBuffer(5) };
-    const out = evaluateOn(m, "pass", "[value.map.size, value.set.size, value.u8.length, value.u8.byteLength, value.buf.byteLength]", (s) => s.pass(v));
+    const out = evaluateOn(
+      m,
+      "pass",
+      "[value.map.size, value.set.size, value.u8.length, value.u8.byteLength, value.buf.byteLength]",
+      (s) => s.pass(v),
+    );
     assert.deepEqual(out.value, [1, 2, 3, 3, 5]);
     // The same getter on something that is not a Map is not invoked.
     const fake = Object.create(Map.prototype) as object;
@@ -197,33 +227,96 @@ describe("no code of the program runs", () => {
   test("valueOf, toString and Symbol.toPrimitive are never called by operators, templates or helpers", () => {
     let calls = 0;
     const sneaky = {
-      valueOf: () => { calls++; return 1; },
-      toString: () => { calls++; return "s"; },
-      [Symbol.toPrimitive]: () => { calls++; return 2; },
-      toJSON: () => { calls++; return 3; },
+      valueOf: () => {
+        calls++;
+        return 1;
+      },
+      toString: () => {
+        calls++;
+        return "s";
+      },
+      [Symbol.toPrimitive]: () => {
+        calls++;
+        return 2;
+      },
+      toJSON: () => {
+        calls++;
+        return 3;
+      },
       x: 1,
     };
-    for (const e of ["value + 1", "value - 1", "-value", "+value", "value < 2", "value == 1", "value != 's'", "`${value}`", "str(value)", "num(value)", "round(value)", "lower(value)", "startsWith(value, 's')", "isoDate(value)", "value ** 2", "value % 2"]) {
+    for (const e of [
+      "value + 1",
+      "value - 1",
+      "-value",
+      "+value",
+      "value < 2",
+      "value == 1",
+      "value != 's'",
+      "`${value}`",
+      "str(value)",
+      "num(value)",
+      "round(value)",
+      "lower(value)",
+      "startsWith(value, 's')",
+      "isoDate(value)",
+      "value ** 2",
+      "value % 2",
+    ]) {
       evaluateOn(m, "pass", e, (s) => s.pass(sneaky));
     }
     assert.equal(calls, 0);
-    assert.equal(evaluateOn(m, "pass", "value + ''", (s) => s.pass(sneaky)).value, "{valueOf: [function valueOf], toString: [function toString], toJSON: [function toJSON], x: 1}");
+    assert.equal(
+      evaluateOn(m, "pass", "value + ''", (s) => s.pass(sneaky)).value,
+      "{valueOf: [function valueOf], toString: [function toString], toJSON: [function toJSON], x: 1}",
+    );
     assert.equal(evaluateOn(m, "pass", "value == value", (s) => s.pass(sneaky)).value, true);
   });
 
   test("a Proxy whose every trap counts is never trapped: as a value, a prototype, a key holder, a global", () => {
     let traps = 0;
-    const handler = new Proxy({}, { get: () => () => { traps++; throw new Error("trap"); } });
+    const handler = new Proxy(
+      {},
+      {
+        get: () => () => {
+          traps++;
+          throw new Error("trap");
+        },
+      },
+    );
     const proxy = new Proxy({ x: 1 }, handler) as Record<string, unknown>;
     const fnProxy = new Proxy(() => 1, handler);
     const child = Object.create(proxy) as object;
     const holder = { proxy, fnProxy, child, list: [proxy], set: new Set([proxy]) };
     const exprs = [
-      "value.proxy", "value.proxy.x", "value.proxy[0]", "value.proxy?.x", "value.fnProxy.name", "value.child.x", "len(value.proxy)",
-      "keys(value.proxy)", "str(value)", "has(value.proxy, 'x')", "value.proxy + 1", "`${value.proxy}`", "value.proxy == 1",
-      "value.proxy < 1", "includes(value.list, 1)", "includes(value.set, value.proxy)", "num(value.proxy)", "mag(value.proxy)",
-      "typeof value.proxy", "value.proxy ? 1 : 2", "value.proxy ?? 1", "[value.proxy]", "({ p: value.proxy })",
-      "str(value.list)", "max(value.list)", "isoDate(value.proxy)", "value.proxy === value.proxy", "lower(value.proxy)",
+      "value.proxy",
+      "value.proxy.x",
+      "value.proxy[0]",
+      "value.proxy?.x",
+      "value.fnProxy.name",
+      "value.child.x",
+      "len(value.proxy)",
+      "keys(value.proxy)",
+      "str(value)",
+      "has(value.proxy, 'x')",
+      "value.proxy + 1",
+      "`${value.proxy}`",
+      "value.proxy == 1",
+      "value.proxy < 1",
+      "includes(value.list, 1)",
+      "includes(value.set, value.proxy)",
+      "num(value.proxy)",
+      "mag(value.proxy)",
+      "typeof value.proxy",
+      "value.proxy ? 1 : 2",
+      "value.proxy ?? 1",
+      "[value.proxy]",
+      "({ p: value.proxy })",
+      "str(value.list)",
+      "max(value.list)",
+      "isoDate(value.proxy)",
+      "value.proxy === value.proxy",
+      "lower(value.proxy)",
     ];
     const got = exprs.map((e) => evaluateOn(m, "pass", e, (s) => s.pass(holder)));
     for (const [i, g] of got.entries()) assert.equal(g.error, undefined, `${exprs[i]}: ${String(g.error)}`);
@@ -237,23 +330,41 @@ describe("no code of the program runs", () => {
     assert.equal(evaluateOn(m, "pass", "value.x.y.z", (s) => s.pass(proxy)).value, PROXY);
     // A Proxy as the whole global namespace.
     const mgrOut = evaluateOn(m, "pass", "typeof missing", (s) => s.pass(1), {
-      mgr: Object.assign(Object.create(null) as object, { globalNamespace: proxy, checkCall: () => true, getTags: () => ({}), handleError: () => {} }) as never,
+      mgr: Object.assign(Object.create(null) as object, {
+        globalNamespace: proxy,
+        checkCall: () => true,
+        getTags: () => ({}),
+        handleError: () => {},
+      }) as never,
     });
     assert.equal(mgrOut.value, "undefined");
     assert.equal(traps, 0);
   });
 
   test("prototype pollution attempts leave Object.prototype and Array.prototype untouched", () => {
-    const before = [Object.getOwnPropertyNames(Object.prototype).join(), Object.getOwnPropertyNames(Array.prototype).join()];
+    const before = [
+      Object.getOwnPropertyNames(Object.prototype).join(),
+      Object.getOwnPropertyNames(Array.prototype).join(),
+    ];
     const attempts = [
-      "({ '__proto__': { polluted: 1 } })", "({ __proto__: 1 })", "({ constructor: { prototype: { polluted: 1 } } })",
-      "value.__proto__.polluted", "value['__proto__']", "value['con' + 'structor']['proto' + 'type']", "value[`__proto__`]",
-      "value[key]", "value[key].polluted", "({ ['__proto__']: 1 })", "value.constructor.prototype",
+      "({ '__proto__': { polluted: 1 } })",
+      "({ __proto__: 1 })",
+      "({ constructor: { prototype: { polluted: 1 } } })",
+      "value.__proto__.polluted",
+      "value['__proto__']",
+      "value['con' + 'structor']['proto' + 'type']",
+      "value[`__proto__`]",
+      "value[key]",
+      "value[key].polluted",
+      "({ ['__proto__']: 1 })",
+      "value.constructor.prototype",
     ];
     let refused = 0;
     for (const a of attempts) {
       try {
-        const out = evaluateOn(m, "order", a.replaceAll("value", "cart").replaceAll("key", "region"), (s) => s.order({}, { region: "__proto__" }));
+        const out = evaluateOn(m, "order", a.replaceAll("value", "cart").replaceAll("key", "region"), (s) =>
+          s.order({}, { region: "__proto__" }),
+        );
         assert.ok(out.error instanceof DiagnoseError, `${a} evaluated to ${String(out.value)}`);
         refused++;
       } catch (err) {
@@ -262,7 +373,10 @@ describe("no code of the program runs", () => {
       }
     }
     assert.equal(refused, attempts.length);
-    assert.deepEqual([Object.getOwnPropertyNames(Object.prototype).join(), Object.getOwnPropertyNames(Array.prototype).join()], before);
+    assert.deepEqual(
+      [Object.getOwnPropertyNames(Object.prototype).join(), Object.getOwnPropertyNames(Array.prototype).join()],
+      before,
+    );
     assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
     // An object literal key that is fine stays an own data property of a plain object.
     const out = evaluateOn(m, "pass", "({ toString: 1, valueOf: 2 })", (s) => s.pass(1));
@@ -274,12 +388,20 @@ describe("no code of the program runs", () => {
 describe("bounds", () => {
   const hostileTexts: [string, string, RegExp][] = [
     ["1 MB of text", "a".repeat(1024 * 1024), /a text of 1048576 characters.*longer than the 10000/],
-    ["10k nested parentheses", "(".repeat(10_000) + "1" + ")".repeat(10_000), /characters|nesting deeper than 100 levels/],
+    [
+      "10k nested parentheses",
+      "(".repeat(10_000) + "1" + ")".repeat(10_000),
+      /characters|nesting deeper than 100 levels/,
+    ],
     ["4k nested parentheses", "(".repeat(4_000) + "1" + ")".repeat(4_000), /nesting deeper than 100 levels/],
     ["4k nested arrays", "[".repeat(4_000) + "]".repeat(4_000), /nesting deeper than 100 levels/],
     ["4k nested objects", "({a:".repeat(1_000) + "1" + "})".repeat(1_000), /nesting deeper than 100 levels/],
     ["9k unary operators", "!".repeat(9_000) + "1", /nesting deeper than 100 levels/],
-    ["3k-term sum", Array.from({ length: 3_000 }, () => "a").join("+"), /nesting deeper than 100 levels|more than 2000 parts/],
+    [
+      "3k-term sum",
+      Array.from({ length: 3_000 }, () => "a").join("+"),
+      /nesting deeper than 100 levels|more than 2000 parts/,
+    ],
     ["2k-member chain", "a" + ".b".repeat(2_000), /nesting deeper than 100 levels/],
     ["nested templates", "`${".repeat(1_000) + "1" + "}`".repeat(1_000), /nesting deeper than 100 levels/],
     ["nested conditionals", "a ? ".repeat(1_000) + "1" + " : 2".repeat(1_000), /nesting deeper than 100 levels/],
@@ -288,7 +410,10 @@ describe("bounds", () => {
   for (const [label, text, message] of hostileTexts) {
     test(`${label}: a clear UnsafeExpressionError, quickly`, () => {
       const t = performance.now();
-      assert.throws(() => new SafeExpression(text, "value"), (err: unknown) => err instanceof UnsafeExpressionError && message.test((err as Error).message));
+      assert.throws(
+        () => new SafeExpression(text, "value"),
+        (err: unknown) => err instanceof UnsafeExpressionError && message.test((err as Error).message),
+      );
       assert.ok(performance.now() - t < 1_000);
     });
   }

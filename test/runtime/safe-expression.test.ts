@@ -18,7 +18,16 @@ before(async () => {
   m = await loadShop();
 });
 
-const cart = { id: 7, items: [{ sku: "a", qty: 2 }, { sku: "b", qty: 3 }], tags: new Set(["x"]), meta: null as unknown, name: "Cart" };
+const cart = {
+  id: 7,
+  items: [
+    { sku: "a", qty: 2 },
+    { sku: "b", qty: 3 },
+  ],
+  tags: new Set(["x"]),
+  meta: null as unknown,
+  name: "Cart",
+};
 const opts = { user: { id: "u1", roles: ["admin"] }, region: "eu" };
 function onOrder(expression: string): unknown {
   const out = evaluateOn(m, "order", expression, (s) => s.order(cart, opts, 1, 2));
@@ -69,7 +78,10 @@ describe("grammar on a return event", () => {
     ["cart.id && 'and'", "and"],
     ["cart.id > 5 ? 'big' : 'small'", "big"],
     ["[cart.id, region]", [7, "eu"]],
-    ["({ id: cart.id, 'the region': region, 3: threw, region })", { id: 7, "the region": "eu", 3: false, region: "eu" }],
+    [
+      "({ id: cart.id, 'the region': region, 3: threw, region })",
+      { id: 7, "the region": "eu", 3: false, region: "eu" },
+    ],
     ["event", "return"],
   ];
   for (const [expression, expected] of cases) {
@@ -81,7 +93,9 @@ describe("grammar on a return event", () => {
 
 describe("names", () => {
   test("a line event reads the locals in scope, and `locals` as an object", () => {
-    const out = evaluateOn(m, "step", "`${local.k}/${count}/${line}/${locals.count}`", (s) => s.step({ k: "v" }), { event: "line:8" });
+    const out = evaluateOn(m, "step", "`${local.k}/${count}/${line}/${locals.count}`", (s) => s.step({ k: "v" }), {
+      event: "line:8",
+    });
     assert.deepEqual(out, { value: "v/2/8/2" });
   });
 
@@ -94,7 +108,9 @@ describe("names", () => {
       },
       id: "u1",
     };
-    const out = evaluateOn(m, "order", "[user.name, user.id, region, locals.user.name, str(user)]", (s) => s.order({}, { user, region: "eu" }));
+    const out = evaluateOn(m, "order", "[user.name, user.id, region, locals.user.name, str(user)]", (s) =>
+      s.order({}, { user, region: "eu" }),
+    );
     assert.deepEqual(out, { value: [GETTER, "u1", "eu", GETTER, '{name: [getter], id: "u1"}'] });
     assert.equal(calls, 0);
   });
@@ -102,7 +118,10 @@ describe("names", () => {
   test("the manager's globalNamespace: own keys only, read when evaluated", () => {
     const mgr = new QuietManager();
     mgr.globalNamespace["limit"] = 5;
-    assert.deepEqual(evaluateOn(m, "pass", "value > limit && math.PI > 3", (s) => s.pass(9), { mgr }), { value: true });
+    assert.deepEqual(
+      evaluateOn(m, "pass", "value > limit && math.PI > 3", (s) => s.pass(9), { mgr }),
+      { value: true },
+    );
     // Inherited names of the namespace object are not names.
     const out = evaluateOn(m, "pass", "toString", (s) => s.pass(1), { mgr });
     assert.ok(out.error instanceof UnknownNameError, String(out.error));
@@ -112,34 +131,61 @@ describe("names", () => {
     const out = evaluateOn(m, "pass", "nope + 1", (s) => s.pass(1));
     assert.ok(out.error instanceof UnknownNameError);
     assert.match((out.error as Error).message, /"nope" is not defined.*value/);
-    assert.deepEqual(evaluateOn(m, "pass", "typeof nope", (s) => s.pass(1)), { value: "undefined" });
+    assert.deepEqual(
+      evaluateOn(m, "pass", "typeof nope", (s) => s.pass(1)),
+      { value: "undefined" },
+    );
   });
 
   test("a member of undefined is an ExpressionEvaluationError naming the expression; ?. gives undefined", () => {
     const out = evaluateOn(m, "pass", "value.a.b", (s) => s.pass({}));
     assert.ok(out.error instanceof ExpressionEvaluationError);
     assert.match((out.error as Error).message, /"value\.a\.b" failed: it read \.b of undefined/);
-    assert.deepEqual(evaluateOn(m, "pass", "value.a?.b", (s) => s.pass({})), { value: undefined });
+    assert.deepEqual(
+      evaluateOn(m, "pass", "value.a?.b", (s) => s.pass({})),
+      { value: undefined },
+    );
   });
 
   test("`this`, times, and the mentions the probe uses to read the clock", () => {
     const e = new SafeExpression("elapsed >= 0 && start > 0", "value");
     assert.ok(e.mentions("elapsed") && e.mentions("start") && !e.mentions("end"));
-    assert.deepEqual(evaluateOn(m, "pass", "elapsed >= 0 && start > 0 && end >= start", (s) => s.pass(1)), { value: true });
-    assert.deepEqual(evaluateOn(m, "pass", "typeof this", (s) => (0, s.pass)(1)), { value: "undefined" });
-    assert.deepEqual(evaluateOn(m, "pass", "this === args[0]", (s) => s.pass.call(s, s)), { value: true });
+    assert.deepEqual(
+      evaluateOn(m, "pass", "elapsed >= 0 && start > 0 && end >= start", (s) => s.pass(1)),
+      { value: true },
+    );
+    assert.deepEqual(
+      evaluateOn(m, "pass", "typeof this", (s) => (0, s.pass)(1)),
+      { value: "undefined" },
+    );
+    assert.deepEqual(
+      evaluateOn(m, "pass", "this === args[0]", (s) => s.pass.call(s, s)),
+      { value: true },
+    );
     assert.equal(new SafeExpression(" value ", "value").bare, "value");
     assert.equal(new SafeExpression("value.x", "value").bare, undefined);
   });
 
   test("tags and condition use the same language", () => {
-    const out = evaluateOn(m, "pass", "value", (s) => {
-      s.pass(1);
-      s.pass(20);
-    }, { custom: { condition: "value > 10", tags: "({ size: mag(value) })" } });
+    const out = evaluateOn(
+      m,
+      "pass",
+      "value",
+      (s) => {
+        s.pass(1);
+        s.pass(20);
+      },
+      { custom: { condition: "value > 10", tags: "({ size: mag(value) })" } },
+    );
     assert.deepEqual(out, { value: 20 });
-    assert.throws(() => new ProbeTestInstrument("t", "value", { expressions: "safe", custom: { condition: "value.valueOf()" } }), UnsafeExpressionError);
-    assert.throws(() => new ProbeTestInstrument("t", "value", { expressions: "weird" as never }), InstrumentOptionsError);
+    assert.throws(
+      () => new ProbeTestInstrument("t", "value", { expressions: "safe", custom: { condition: "value.valueOf()" } }),
+      UnsafeExpressionError,
+    );
+    assert.throws(
+      () => new ProbeTestInstrument("t", "value", { expressions: "weird" as never }),
+      InstrumentOptionsError,
+    );
     // Code-created instruments keep full JavaScript.
     assert.doesNotThrow(() => new ProbeTestInstrument("t", "Math.max(value, 1)"));
   });
@@ -198,7 +244,10 @@ describe("helpers", () => {
   ];
   for (const [expression, input, expected] of cases) {
     test(`${expression} of ${typeof input === "object" && input !== null ? input.constructor.name : JSON.stringify(input)}`, () => {
-      assert.deepEqual(evaluateOn(m, "pass", expression, (s) => s.pass(input)), { value: expected });
+      assert.deepEqual(
+        evaluateOn(m, "pass", expression, (s) => s.pass(input)),
+        { value: expected },
+      );
     });
   }
 });

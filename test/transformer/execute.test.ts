@@ -9,8 +9,25 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import vm from "node:vm";
 import type { Options } from "@swc/core";
-import { ABI_VERSION, REGISTRY_KEY, SITE_STRIDE, decodeSites, siteCount, type FrameABI, type RegistrySlot } from "../../abi/index.js";
-import { ROOT, clearRegistrySlot, compile, importTemp, instrumentChecked, recordAll, writeTemp, type Recorder } from "./harness.js";
+import {
+  ABI_VERSION,
+  REGISTRY_KEY,
+  SITE_STRIDE,
+  decodeSites,
+  siteCount,
+  type FrameABI,
+  type RegistrySlot,
+} from "../../abi/index.js";
+import {
+  ROOT,
+  clearRegistrySlot,
+  compile,
+  importTemp,
+  instrumentChecked,
+  recordAll,
+  writeTemp,
+  type Recorder,
+} from "./harness.js";
 
 const FIXTURES = new URL("../../../test/fixtures/transformer/", import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), "utf8");
@@ -48,8 +65,14 @@ function checkEvents(rec: Recorder): void {
       assert.equal(frame.fn, fnOf(event.site), "frame belongs to the same function");
     }
   }
-  assert.ok(rec.events.some((e) => e.hook === "l"), "line sites ran");
-  assert.ok(rec.events.some((e) => e.hook === "x"), "exit sites ran");
+  assert.ok(
+    rec.events.some((e) => e.hook === "l"),
+    "line sites ran",
+  );
+  assert.ok(
+    rec.events.some((e) => e.hook === "x"),
+    "exit sites ran",
+  );
 }
 
 function frames(rec: Recorder): void {
@@ -98,12 +121,18 @@ test("CJS output of an ESM source (module: cjs) runs the same off and on", async
   const expected = await (require(plainFile) as RunModule).run();
   const off = instrumentChecked(source, modulePathFor("constructs.ts"), { module: "cjs" });
   assert.ok(!off.code.includes("data:text/javascript"), "no data: import in CJS output");
-  assert.deepEqual(await (require(writeTemp("off.cjs", compile(off.code, "constructs.ts", "commonjs"))) as RunModule).run(), expected);
+  assert.deepEqual(
+    await (require(writeTemp("off.cjs", compile(off.code, "constructs.ts", "commonjs"))) as RunModule).run(),
+    expected,
+  );
   const on = instrumentChecked(source, modulePathFor("constructs.ts"), { module: "cjs" });
   const rec = recordAll(on);
   frames(rec);
   try {
-    assert.deepEqual(await (require(writeTemp("on.cjs", compile(on.code, "constructs.ts", "commonjs"))) as RunModule).run(), expected);
+    assert.deepEqual(
+      await (require(writeTemp("on.cjs", compile(on.code, "constructs.ts", "commonjs"))) as RunModule).run(),
+      expected,
+    );
     checkEvents(rec);
   } finally {
     rec.dispose();
@@ -124,8 +153,14 @@ test("a sloppy-mode CommonJS script (with, Annex B, mapped arguments) runs the s
     assert.deepEqual(mod.run(), expected);
     assert.equal(mod.extra(), "extra");
     checkEvents(rec);
-    assert.deepEqual(on.sites!.functions.map((f) => f.path), ["sloppy", "annexB", "annexB.g", "mapped", "run", "extra"]);
-    assert.deepEqual(on.warnings.map((w) => w.code), ["with-statement"]);
+    assert.deepEqual(
+      on.sites!.functions.map((f) => f.path),
+      ["sloppy", "annexB", "annexB.g", "mapped", "run", "extra"],
+    );
+    assert.deepEqual(
+      on.warnings.map((w) => w.code),
+      ["with-statement"],
+    );
   } finally {
     rec.dispose();
   }

@@ -9,7 +9,17 @@ import { makeTempFolder } from "../helpers/temp.js";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseSync, transformSync, type Options } from "@swc/core";
-import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, SITE_STRIDE, decodeSites, type FrameABI, type HookBinder, type FunctionEntry, type ModuleTable } from "../../abi/index.js";
+import {
+  ABI_VERSION,
+  INSTRUMENTED_MARKER,
+  REGISTRY_KEY,
+  SITE_STRIDE,
+  decodeSites,
+  type FrameABI,
+  type HookBinder,
+  type FunctionEntry,
+  type ModuleTable,
+} from "../../abi/index.js";
 import { analyze, type Analysis } from "../../transformer/analyze.js";
 import { instrument, type InstrumentOptions, type InstrumentResult } from "../../transformer/index.js";
 
@@ -25,7 +35,13 @@ export function instrumentChecked(code: string, filename: string, options: Instr
   const tsx = /\.tsx$/.test(filename) || options.jsx === true;
   // 1. The output parses.
   assert.doesNotThrow(
-    () => parseSync(out, isTs ? { syntax: "typescript", tsx, decorators: true } : { syntax: "ecmascript", jsx: tsx, decorators: true, isModule: "unknown" } as never),
+    () =>
+      parseSync(
+        out,
+        isTs
+          ? { syntax: "typescript", tsx, decorators: true }
+          : ({ syntax: "ecmascript", jsx: tsx, decorators: true, isModule: "unknown" } as never),
+      ),
     `output of ${filename} does not parse:\n${out}`,
   );
   // 2. The marker is first (after a hashbang line).
@@ -37,19 +53,29 @@ export function instrumentChecked(code: string, filename: string, options: Instr
   const entries = JSON.parse(table.f) as FunctionEntry[];
   const outlineFlags = entries.flatMap((e) => (e[6] !== undefined ? [e[6]] : []));
   assert.equal(table.n, n + outlineFlags.length, "table n = number of sites + outlined functions");
-  assert.equal(table.o, outlineFlags.length > 0 ? outlineFlags.length : undefined, "table o = number of outlined functions");
-  assert.deepEqual([...outlineFlags].sort((a, b) => a - b), outlineFlags.map((_, k) => n + k), "outline flags follow the site flags");
+  assert.equal(
+    table.o,
+    outlineFlags.length > 0 ? outlineFlags.length : undefined,
+    "table o = number of outlined functions",
+  );
+  assert.deepEqual(
+    [...outlineFlags].sort((a, b) => a - b),
+    outlineFlags.map((_, k) => n + k),
+    "outline flags follow the site flags",
+  );
   assert.equal(decodeSites(table.s, n)?.length, n * SITE_STRIDE);
   assert.equal(entries.length, sites.functions.length);
   const counts = new Map<number, number>();
-  for (const m of out.matchAll(new RegExp(`\\$dg_${sites.hash}_(\\d+)\\b`, "g"))) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  for (const m of out.matchAll(new RegExp(`\\$dg_${sites.hash}_(\\d+)\\b`, "g")))
+    counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
   // A line site the entry site serves (6th element of its function's entry) has no code.
   const entryServed = new Set(entries.flatMap((e) => (e[5] !== undefined && e[5] >= 0 ? [e[5]] : [])));
   // A function defined inside an outlined one has its code, guards included, in both bodies.
   const analysis = analyze(code, filename, { root: ROOT, packageName: "fixture", ...options }) as Analysis;
   const copies = (id: number) => (analysis.functions[analysis.sites[id]!.fn]!.duplicatedIn >= 0 ? 2 : 1);
   for (let id = 0; id < n; id++) {
-    if (entryServed.has(id)) assert.equal(counts.get(id), undefined, `site ${id} (served by the entry site) has no guard`);
+    if (entryServed.has(id))
+      assert.equal(counts.get(id), undefined, `site ${id} (served by the entry site) has no guard`);
     else assert.equal(counts.get(id), copies(id), `guard of site ${id} appears ${copies(id)} time(s)`);
   }
   // An outlined function's flag guards its plain body, once.
@@ -78,7 +104,12 @@ export function tableOf(code: string, hash: string): ModuleTable {
 }
 
 /** Strips types with SWC (what a caller of `instrument` does next). */
-export function compile(code: string, filename: string, module: "es6" | "commonjs", extra: Options["jsc"] = {}): string {
+export function compile(
+  code: string,
+  filename: string,
+  module: "es6" | "commonjs",
+  extra: Options["jsc"] = {},
+): string {
   const isTs = /\.[cm]?tsx?$/.test(filename);
   const tsx = /\.[jt]sx$/.test(filename);
   return transformSync(code, {
@@ -86,7 +117,9 @@ export function compile(code: string, filename: string, module: "es6" | "commonj
     sourceMaps: false,
     isModule: module === "es6" ? true : "unknown",
     jsc: {
-      parser: isTs ? { syntax: "typescript", tsx, decorators: true } : { syntax: "ecmascript", jsx: tsx, decorators: true },
+      parser: isTs
+        ? { syntax: "typescript", tsx, decorators: true }
+        : { syntax: "ecmascript", jsx: tsx, decorators: true },
       target: "es2022",
       ...extra,
     },
@@ -188,7 +221,8 @@ export function recordAll(result: InstrumentResult): Recorder {
       return t;
     },
   };
-  for (let i = 0; i < flags; i++) Object.defineProperty(g, `$dg_${hash}_${i}`, { value: true, writable: true, configurable: true });
+  for (let i = 0; i < flags; i++)
+    Object.defineProperty(g, `$dg_${hash}_${i}`, { value: true, writable: true, configurable: true });
   return recorder;
 }
 

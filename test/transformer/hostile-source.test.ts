@@ -40,7 +40,10 @@ type WithModule = { times3(o: object): unknown; nested(o: object): unknown; plai
 
 test("code inside a with statement is left uninstrumented, with a warning, and behaves the same off and on", () => {
   const off = instrumentChecked(WITH_SOURCE, modulePath("with.cjs"));
-  assert.deepEqual(off.sites!.functions.map((f) => f.path), ["plain"]);
+  assert.deepEqual(
+    off.sites!.functions.map((f) => f.path),
+    ["plain"],
+  );
   assert.deepEqual(
     off.warnings.map((w) => [w.code, w.function]),
     [
@@ -63,7 +66,10 @@ test("code inside a with statement is left uninstrumented, with a warning, and b
     assert.equal(onModule.nested(b.proxy), 101);
     assert.equal(onModule.plain(1), 2);
     assert.deepEqual(Object.keys(b.target), ["x"], "nothing of ours was written into the with object");
-    assert.ok(rec.events.some((e) => e.hook === "e"), "the function outside the with statement still fires");
+    assert.ok(
+      rec.events.some((e) => e.hook === "e"),
+      "the function outside the with statement still fires",
+    );
   } finally {
     rec.dispose();
   }
@@ -74,7 +80,10 @@ test("a Unicode-escaped identifier that spells a reserved name skips the file wi
   const result = instrumentChecked(source, modulePath("escaped.cjs"));
   assert.equal(result.code, source, "left unchanged");
   assert.match(result.skipped ?? "", /reserved identifier \$dgr/);
-  assert.deepEqual(result.warnings.map((w) => [w.code, w.line, w.column]), [["reserved-identifier", 2, 8]]);
+  assert.deepEqual(
+    result.warnings.map((w) => [w.code, w.line, w.column]),
+    [["reserved-identifier", 2, 8]],
+  );
   assert.match(result.warnings[0]!.message, /escaped\.cjs:2:9: .*\$dgr.*rename it/);
   assert.equal((require(writeTemp("escaped.cjs", result.code)) as { f(): number }).f(), 42);
 });
@@ -94,7 +103,10 @@ test("our prefix in strings, comments, property names and longer names does not 
   ].join("\n");
   const result = instrumentChecked(source, modulePath("strings.cjs"));
   assert.equal(result.skipped, undefined);
-  assert.deepEqual(result.sites!.functions.map((f) => f.path), ["f"]);
+  assert.deepEqual(
+    result.sites!.functions.map((f) => f.path),
+    ["f"],
+  );
   const rec = recordAll(result);
   try {
     const mod = require(writeTemp("strings.cjs", result.code)) as { f(o: object): unknown };

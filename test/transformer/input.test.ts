@@ -32,26 +32,52 @@ test("BOM, hashbang and leading comments: marker and header placement", () => {
   const bom = instrumentChecked("\uFEFF// c\nexport function f() { return 1; }", file("bom.ts"));
   assert.ok(bom.code.startsWith("\uFEFF/*diagnose:instrumented*/// c\n"));
   const noBom = instrumentChecked("// c\nexport function f() { return 1; }", file("bom.ts"));
-  assert.equal(bom.sites?.hash, noBom.sites?.hash, "the hash ignores a BOM (tsc strips it before plugins see the text)");
+  assert.equal(
+    bom.sites?.hash,
+    noBom.sites?.hash,
+    "the hash ignores a BOM (tsc strips it before plugins see the text)",
+  );
   assert.deepEqual([bom.sites!.functions[0]!.line, bom.sites!.functions[0]!.column], [2, 7]);
 
-  const bang = instrumentChecked("#!/usr/bin/env node\n/** @license x */\nfunction main() {}\nmain();\n", file("cli.js"));
-  assert.ok(bang.code.startsWith("#!/usr/bin/env node\n/*diagnose:instrumented*//** @license x */\nvar $dg_"), bang.code);
+  const bang = instrumentChecked(
+    "#!/usr/bin/env node\n/** @license x */\nfunction main() {}\nmain();\n",
+    file("cli.js"),
+  );
+  assert.ok(
+    bang.code.startsWith("#!/usr/bin/env node\n/*diagnose:instrumented*//** @license x */\nvar $dg_"),
+    bang.code,
+  );
   // An outlined function's copy follows the module (`main` is outlined): the source's lines keep their numbers.
   const lines = bang.code.split("\n");
-  assert.ok(lines[2]!.endsWith("function main() {if ($dg_" + bang.sites!.hash + "_3) return $dg_" + bang.sites!.hash + "O0.call(this); }"), bang.code);
+  assert.ok(
+    lines[2]!.endsWith(
+      "function main() {if ($dg_" + bang.sites!.hash + "_3) return $dg_" + bang.sites!.hash + "O0.call(this); }",
+    ),
+    bang.code,
+  );
   assert.deepEqual(lines.slice(3, 5), ["main();", ""], bang.code);
   assert.match(lines[5]!, /^function \$dg_\w+O0\(\) \{var \$dgf/);
-  assert.equal(instrumentChecked("#!/usr/bin/env node\nfunction main() {}\n", file("cli.js"), { outline: false }).code.split("\n").length, 3, "without outlining no line is added");
+  assert.equal(
+    instrumentChecked("#!/usr/bin/env node\nfunction main() {}\n", file("cli.js"), { outline: false }).code.split("\n")
+      .length,
+    3,
+    "without outlining no line is added",
+  );
 
-  const directive = instrumentChecked(`"use client"\nimport x from "y";\nexport function f() { return x; }\n`, file("dir.ts"));
+  const directive = instrumentChecked(
+    `"use client"\nimport x from "y";\nexport function f() { return x; }\n`,
+    file("dir.ts"),
+  );
   assert.match(directive.code, /^\/\*diagnose:instrumented\*\/"use client";import "data:text\/javascript,/);
 });
 
 test("the ESM flag definer is a properly encoded data: URL", async () => {
   const result = instrumentChecked(`import { x } from "./x.js";\nexport function f() { return 1; }\n`, file("esm.ts"));
   const url = /import "(data:text\/javascript,[^"]*)"/.exec(result.code)![1]!;
-  assert.ok(!/[\s"%]{1}(?![0-9A-F]{2})/.test(url.slice("data:text/javascript,".length).replace(/%[0-9A-F]{2}/g, "")), "encoded");
+  assert.ok(
+    !/[\s"%]{1}(?![0-9A-F]{2})/.test(url.slice("data:text/javascript,".length).replace(/%[0-9A-F]{2}/g, "")),
+    "encoded",
+  );
   const g = globalThis as unknown as Record<string, unknown>;
   const name = `$dg_${result.sites!.hash}_1`;
   g[name] = true; // already defined: left alone
@@ -82,19 +108,37 @@ const o = {
 };
 `;
   const result = instrumentChecked(source, file("ignore.ts"));
-  assert.deepEqual(result.sites!.functions.map((f) => f.path), ["kept", "o.n"]);
+  assert.deepEqual(
+    result.sites!.functions.map((f) => f.path),
+    ["kept", "o.n"],
+  );
   const kept = result.sites!.functions[0]!;
-  assert.deepEqual(kept.sites.filter((s) => s.kind === "line").map((s) => s.line), [8], "ignored statements get no line site");
-  const file2 = instrument(`/* header */\n// diagnose-ignore-file\nexport function f() {}`, file("ign.ts"), { root: ROOT });
+  assert.deepEqual(
+    kept.sites.filter((s) => s.kind === "line").map((s) => s.line),
+    [8],
+    "ignored statements get no line site",
+  );
+  const file2 = instrument(`/* header */\n// diagnose-ignore-file\nexport function f() {}`, file("ign.ts"), {
+    root: ROOT,
+  });
   assert.equal(file2.skipped, "diagnose-ignore-file comment");
   assert.equal(file2.sites, null);
 });
 
 test("skipped inputs: .d.ts, excluded, not included, unsupported extension", () => {
   assert.equal(instrument("declare function f(): void;", file("x.d.ts"), { root: ROOT }).skipped, "declaration file");
-  assert.equal(instrument("function f() {}", file("a.test.ts"), { root: ROOT, exclude: ["*.test.ts"] }).skipped, "matched by exclude");
-  assert.equal(instrument("function f() {}", file("a.ts"), { root: ROOT, include: ["lib/**"] }).skipped, "not matched by include");
-  assert.equal(instrument("function f() {}", file("a.ts"), { root: ROOT, include: ["src/**/*.ts"] }).skipped, undefined);
+  assert.equal(
+    instrument("function f() {}", file("a.test.ts"), { root: ROOT, exclude: ["*.test.ts"] }).skipped,
+    "matched by exclude",
+  );
+  assert.equal(
+    instrument("function f() {}", file("a.ts"), { root: ROOT, include: ["lib/**"] }).skipped,
+    "not matched by include",
+  );
+  assert.equal(
+    instrument("function f() {}", file("a.ts"), { root: ROOT, include: ["src/**/*.ts"] }).skipped,
+    undefined,
+  );
   assert.equal(instrument("x", file("a.vue"), { root: ROOT }).skipped, "unsupported file extension");
 });
 
@@ -118,19 +162,30 @@ test("bad options throw TransformOptionsError naming the option", () => {
     [{ inputSourceMap: { version: 3 } }, "inputSourceMap"],
   ];
   for (const [options, name] of bad) {
-    assert.throws(() => instrument("function f() {}", file("a.ts"), options as never), (e: unknown) => e instanceof TransformOptionsError && e.option === name && e.message.includes(name));
+    assert.throws(
+      () => instrument("function f() {}", file("a.ts"), options as never),
+      (e: unknown) => e instanceof TransformOptionsError && e.option === name && e.message.includes(name),
+    );
   }
 });
 
 test("syntax errors carry file:line:col, also after non-ASCII text", () => {
   assert.throws(
     () => instrument(`const é = "中文";\nfunction f() {\n  let a = ;\n}`, file("bad.ts"), { root: ROOT }),
-    (e: unknown) => e instanceof InstrumentSyntaxError && e.line === 3 && e.column === 11 && e.code === "DIAGNOSE_INSTRUMENT_SYNTAX" && e.message.startsWith(`${file("bad.ts")}:3:11: Expression expected`),
+    (e: unknown) =>
+      e instanceof InstrumentSyntaxError &&
+      e.line === 3 &&
+      e.column === 11 &&
+      e.code === "DIAGNOSE_INSTRUMENT_SYNTAX" &&
+      e.message.startsWith(`${file("bad.ts")}:3:11: Expression expected`),
   );
 });
 
 test("defaults: root and package from the nearest package.json, format from syntax", () => {
-  const a = analyze("export function f() {}", new URL("../../../test/fixtures/transformer/sub/x.ts", import.meta.url).pathname);
+  const a = analyze(
+    "export function f() {}",
+    new URL("../../../test/fixtures/transformer/sub/x.ts", import.meta.url).pathname,
+  );
   assert.ok(!isSkipped(a));
   assert.equal(a.package, "diagnose");
   assert.equal(a.module, "test/fixtures/transformer/sub/x.ts");
@@ -143,7 +198,8 @@ test("defaults: root and package from the nearest package.json, format from synt
 });
 
 test("the module hash is 8 base-36 characters, stable, and depends on package, path and text", () => {
-  const h = (code: string, name: string, pkg: string) => instrument(code, file(name), { root: ROOT, packageName: pkg }).sites!.hash;
+  const h = (code: string, name: string, pkg: string) =>
+    instrument(code, file(name), { root: ROOT, packageName: pkg }).sites!.hash;
   const base = h("function f() {}", "a.ts", "p");
   assert.match(base, /^[0-9a-z]{8}$/);
   assert.equal(h("function f() {}", "a.ts", "p"), base);
@@ -155,7 +211,11 @@ test("the module hash is 8 base-36 characters, stable, and depends on package, p
 test("a construct that cannot be wrapped safely stays uninstrumented with a warning", async () => {
   const source = `export function clash(x: number) {\n  var helper = 1;\n  function helper() {}\n  return helper + x;\n}\nexport function fine() { return 2; }\n`;
   const result = instrumentChecked(source, file("clash.ts"));
-  assert.deepEqual(result.sites!.functions.map((f) => f.path), ["clash.helper", "fine"], "only the unsafe function itself is left out");
+  assert.deepEqual(
+    result.sites!.functions.map((f) => f.path),
+    ["clash.helper", "fine"],
+    "only the unsafe function itself is left out",
+  );
   assert.equal(result.warnings.length, 1);
   const w = result.warnings[0]!;
   assert.equal(w.code, "function-declaration-collision");
@@ -185,7 +245,13 @@ test("InstrumentResult.header is the range of the header statement(s) in the out
     const result = instrument(source, file("h.ts"), { root: ROOT, module });
     const { start, end } = result.header!;
     const header = result.code.slice(start, end);
-    assert.match(header, module === "esm" ? /^import "data:text\/javascript,[^"]*";var \$dgE, \$dgL, \$dgX, \$dgT; function \$dgI\(v\) \{ return v; \} try \{ globalThis/ : /^var (\$dg\w*)E, \1L, \1X, \1T; function \1I\(v\) \{ return v; \} for\(let i=0;i<\d+;i\+\+\)\{.*?\} try \{ \(globalThis/, header);
+    assert.match(
+      header,
+      module === "esm"
+        ? /^import "data:text\/javascript,[^"]*";var \$dgE, \$dgL, \$dgX, \$dgT; function \$dgI\(v\) \{ return v; \} try \{ globalThis/
+        : /^var (\$dg\w*)E, \1L, \1X, \1T; function \1I\(v\) \{ return v; \} for\(let i=0;i<\d+;i\+\+\)\{.*?\} try \{ \(globalThis/,
+      header,
+    );
     assert.ok(header.endsWith("}); } catch (e) {}"), header);
     assert.equal(result.code.slice(0, start) + result.code.slice(end), result.code.replace(header, ""));
   }

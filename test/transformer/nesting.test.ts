@@ -26,7 +26,10 @@ for (const [shape, source] of Object.entries(SHAPES)) {
   test(`${shape} nested 20,000 deep: the file is skipped with a too-deep warning, the process lives`, () => {
     const result = instrument(source(20_000), `${ROOT}/src/deep.ts`, { root: ROOT });
     assert.match(result.skipped ?? "", /levels deep|ran out of stack/);
-    assert.deepEqual(result.warnings.map((w) => w.code), ["too-deep"]);
+    assert.deepEqual(
+      result.warnings.map((w) => w.code),
+      ["too-deep"],
+    );
     assert.match(result.warnings[0]!.message, /deep\.ts:\d+:\d+: src\/deep\.ts left uninstrumented: /);
   });
 }
@@ -44,6 +47,13 @@ test("the text scan ignores brackets in strings, comments and template text, and
   assert.equal(textNestingProblem(`const t = \`${many} \${ (1) } ${many}\`;`), undefined);
   assert.notEqual(textNestingProblem(`const t = \`\${${many}\`;`), undefined);
   // Arrows chained in separate arguments do not add up; a chain does.
-  assert.equal(textNestingProblem(`f(${Array(MAX_TEXT_NESTING + 10).fill("() => 1").join(", ")});`), undefined);
+  assert.equal(
+    textNestingProblem(
+      `f(${Array(MAX_TEXT_NESTING + 10)
+        .fill("() => 1")
+        .join(", ")});`,
+    ),
+    undefined,
+  );
   assert.notEqual(textNestingProblem(`f(${"() => ".repeat(MAX_TEXT_NESTING + 10)}1);`), undefined);
 });

@@ -11,7 +11,12 @@ import { ROOT, compile, importTemp, instrumentChecked, recordAll, type Recorder 
 
 let unique = 0;
 
-async function load<T>(source: string): Promise<{ mod: T; rec: Recorder; result: InstrumentResult; site(path: string, kind: string, nth?: number): number }> {
+async function load<T>(source: string): Promise<{
+  mod: T;
+  rec: Recorder;
+  result: InstrumentResult;
+  site(path: string, kind: string, nth?: number): number;
+}> {
   const result = instrumentChecked(source, `${ROOT}/src/onpath/${unique++}.ts`, { replaceArguments: true });
   const rec = recordAll(result);
   const mod = await importTemp<T>("on.mjs", compile(result.code, "on.ts", "es6"));
@@ -49,7 +54,10 @@ export function shape({ x, y }: { x: number; y: number }, [z]: number[]) {
 `;
 
 test("entry gets this and the arguments; frame.a replaces plain, default and rest parameters", async () => {
-  const { mod, rec, site } = await load<{ K: new (n: number) => { add(a: number, b?: number, ...r: number[]): number }; D: new () => unknown }>(SOURCE);
+  const { mod, rec, site } = await load<{
+    K: new (n: number) => { add(a: number, b?: number, ...r: number[]): number };
+    D: new () => unknown;
+  }>(SOURCE);
   try {
     const addEntry = site("K.add", "entry");
     rec.onEntry = (s) => (s === addEntry ? { a: [10, 20, [1, 2, 3]] } : {});
@@ -62,7 +70,12 @@ test("entry gets this and the arguments; frame.a replaces plain, default and res
     assert.deepEqual(ret.locals, [10, 20, [1, 2, 3], 33], "locals a, b, rest, sum after replacement");
     assert.equal(ret.value, 38);
     const table = rec.table();
-    assert.deepEqual(decodeLocals(table.v)[decodeSites(table.s, siteCount(table))![ret.site * SITE_STRIDE + 4]!], ["a", "b", "rest", "sum"]);
+    assert.deepEqual(decodeLocals(table.v)[decodeSites(table.s, siteCount(table))![ret.site * SITE_STRIDE + 4]!], [
+      "a",
+      "b",
+      "rest",
+      "sum",
+    ]);
     // Derived constructor: no `this` at entry; the base constructor gets it.
     const d = new mod.D();
     assert.equal(rec.events.find((e) => e.site === site("D.constructor", "entry"))!.self, undefined);
@@ -89,7 +102,10 @@ test("the throw site sees the same error object, which is rethrown unchanged", a
   const { mod, rec, site } = await load<{ thrower(e: unknown): never; shape(a: object, b: number[]): number }>(SOURCE);
   try {
     const error = new TypeError("mine");
-    assert.throws(() => mod.thrower(error), (e) => e === error);
+    assert.throws(
+      () => mod.thrower(error),
+      (e) => e === error,
+    );
     const t = rec.events.find((e) => e.hook === "t")!;
     assert.equal(t.site, site("thrower", "throw"));
     assert.equal(t.error, error);
@@ -113,7 +129,10 @@ test("a hook may throw into the function (fault injection); the throw site repor
       return undefined;
     };
     const k = new mod.K(1);
-    assert.throws(() => k.add(1), (e) => e === injected);
+    assert.throws(
+      () => k.add(1),
+      (e) => e === injected,
+    );
     assert.equal(rec.events.find((e) => e.hook === "t")!.error, injected);
   } finally {
     rec.dispose();
@@ -193,7 +212,10 @@ test("a call already running when its probe is switched on passes an undefined f
   g[`$dg_${result.sites!.hash}_${entry}`] = false;
   try {
     const mod = await importTemp<{ mid(f: () => void): number }>("mid.mjs", compile(result.code, "mid.ts", "es6"));
-    assert.equal(mod.mid(() => (g[`$dg_${result.sites!.hash}_${entry}`] = true)), 1);
+    assert.equal(
+      mod.mid(() => (g[`$dg_${result.sites!.hash}_${entry}`] = true)),
+      1,
+    );
     const exit = rec.events.find((e) => e.hook === "x")!;
     assert.equal(exit.frame, undefined);
   } finally {

@@ -110,12 +110,24 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 let counter = 0;
 /** Instruments `source` (checked by the harness), strips types, writes it and imports it. */
-async function load<T>(source: string): Promise<{ module: T; hash: string; code: string; map: import("../../transformer/index.js").SourceMapV3; modulePath: string }> {
+async function load<T>(source: string): Promise<{
+  module: T;
+  hash: string;
+  code: string;
+  map: import("../../transformer/index.js").SourceMapV3;
+  modulePath: string;
+}> {
   const modulePath = `src/outline${counter++}.ts`;
   const result = instrumentChecked(source, `${ROOT}/${modulePath}`);
   const file = join(dir, `${modulePath.replace(/\W/g, "_")}.mjs`);
   writeFileSync(file, compile(result.code, "o.ts", "es6"));
-  return { module: (await import(pathToFileURL(file).href)) as T, hash: result.sites!.hash, code: result.code, map: result.map!, modulePath };
+  return {
+    module: (await import(pathToFileURL(file).href)) as T,
+    hash: result.sites!.hash,
+    code: result.code,
+    map: result.map!,
+    modulePath,
+  };
 }
 
 const SHOP = `export class Cart {
@@ -137,7 +149,11 @@ export const obj = { base: 10, plus(n: number) { return this.base + n; } };
 `;
 
 interface Shop {
-  Cart: { new (): { items: number[]; size: number; add(price: number, qty?: number, ...tags: string[]): unknown }; make(): { items: number[] }; count: number };
+  Cart: {
+    new (): { items: number[]; size: number; add(price: number, qty?: number, ...tags: string[]): unknown };
+    make(): { items: number[] };
+    count: number;
+  };
   halve(x: number): number;
   fail(message: string): never;
   obj: { base: number; plus(n: number): number };
@@ -147,7 +163,11 @@ test("an outlined function behaves the same off, on (its copy runs, with `this`,
   const { module: shop, modulePath } = await load<Shop>(SHOP);
   const run = () => {
     const cart = shop.Cart.make();
-    const c = cart as unknown as { add(price: number, qty?: number, ...tags: string[]): unknown; size: number; items: number[] };
+    const c = cart as unknown as {
+      add(price: number, qty?: number, ...tags: string[]): unknown;
+      size: number;
+      items: number[];
+    };
     const same = c.add(3) === c && c.add(2, 5, "a", "b") === c;
     return [same, c.items, c.size, shop.halve(9), shop.obj.plus(5)];
   };
@@ -161,12 +181,39 @@ test("an outlined function behaves the same off, on (its copy runs, with `this`,
   assert.ok(watches.every(({ w }) => w.state === "active"));
   assert.deepEqual(run(), expected);
   const byPath = Object.fromEntries(watches.map(({ path, r }) => [path, r.events]));
-  assert.deepEqual(kinds(byPath["Cart.add"]!), ["entry", "line:6", "line:7", "line:8", "return", "entry", "line:6", "line:7", "line:8", "return"]);
+  assert.deepEqual(kinds(byPath["Cart.add"]!), [
+    "entry",
+    "line:6",
+    "line:7",
+    "line:8",
+    "return",
+    "entry",
+    "line:6",
+    "line:7",
+    "line:8",
+    "return",
+  ]);
   const adds = byPath["Cart.add"]!.filter((e) => e.kind === "entry");
-  assert.deepEqual(adds.map((e) => e.args), [[3, 1, []], [2, 5, ["a", "b"]]], "the copy gets the defaulted and rest arguments");
-  assert.ok(adds.every((e) => e.self instanceof (shop.Cart as unknown as new () => object)), "and `this`");
+  assert.deepEqual(
+    adds.map((e) => e.args),
+    [
+      [3, 1, []],
+      [2, 5, ["a", "b"]],
+    ],
+    "the copy gets the defaulted and rest arguments",
+  );
+  assert.ok(
+    adds.every((e) => e.self instanceof (shop.Cart as unknown as new () => object)),
+    "and `this`",
+  );
   const lineLocals = byPath["Cart.add"]!.filter((e) => e.kind === "line" && e.site.line === 7);
-  assert.deepEqual(lineLocals.map((e) => (e as { locals: unknown[] }).locals), [[3, 1, [], 3], [2, 5, ["a", "b"], 10]]);
+  assert.deepEqual(
+    lineLocals.map((e) => (e as { locals: unknown[] }).locals),
+    [
+      [3, 1, [], 3],
+      [2, 5, ["a", "b"], 10],
+    ],
+  );
   assert.deepEqual(kinds(byPath["Cart.size@get"]!), ["entry", "line:4", "return"]);
   assert.deepEqual(kinds(byPath["Cart.make"]!), ["entry", "line:10", "return"]);
   assert.deepEqual(kinds(byPath["halve"]!), ["entry", "return"]);
@@ -177,7 +224,11 @@ test("an outlined function behaves the same off, on (its copy runs, with `this`,
   for (const { w } of watches) w.close();
   const before = watches.map(({ r }) => r.events.length);
   assert.deepEqual(run(), expected);
-  assert.deepEqual(watches.map(({ r }) => r.events.length), before, "off again: no hook runs");
+  assert.deepEqual(
+    watches.map(({ r }) => r.events.length),
+    before,
+    "off again: no hook runs",
+  );
 });
 
 test("a line probe alone switches the outlined function to its copy", async () => {
@@ -224,7 +275,11 @@ test("a function defined inside an outlined one is in both bodies: its probes fi
 }
 `;
   const { module, modulePath, code } = await load<{ pricer(rate: number): number[] }>(source);
-  assert.equal((code.match(/\$dgO0\b/g) ?? []).length, 3, "pricer is outlined: its guard, its copy and the copy naming");
+  assert.equal(
+    (code.match(/\$dgO0\b/g) ?? []).length,
+    3,
+    "pricer is outlined: its guard, its copy and the copy naming",
+  );
   const inner = recorder();
   const w = watch(`${modulePath}:pricer.apply`, inner, { lines: "all" });
   assert.deepEqual(module.pricer(3), [3, 6], "plain body of pricer, instrumented `apply`");
@@ -245,7 +300,8 @@ test("a function defined inside an outlined one is in both bodies: its probes fi
 
 test("a copy whose body starts inside a line maps to the body's columns; many copies map each to its own line", () => {
   let source = "";
-  for (let k = 0; k < 50; k++) source += `export const f${k} = (a) => { if (a) throw new Error("f${k}"); return ${k}; };\n`;
+  for (let k = 0; k < 50; k++)
+    source += `export const f${k} = (a) => { if (a) throw new Error("f${k}"); return ${k}; };\n`;
   const result = instrumentChecked(source, `${ROOT}/src/oneline.js`);
   const sourceMap = new SourceMap(result.map as never);
   const lines = result.code.split("\n");

@@ -47,7 +47,7 @@ test("snapshot: directive prologue, line sites, return and end", () => {
   assert.equal(
     body('\nfunction f(a) {\n  "use strict"\n  const b = a;\n  if (b) return;\n  g(b)\n}\n'),
     [
-      'function f(a) {',
+      "function f(a) {",
       '  "use strict";var $dgf, $dgr; try { if ($dg_H_0) $dgf = $dg_HE(0, this, a); ',
       // Site 1, the line of the first statement, is served by the entry site: no code.
       "  const b = a;",
@@ -87,16 +87,23 @@ test("snapshot: async derived constructor-free method with pause points", () => 
 });
 
 test("snapshot: ESM output: one data: import installs the bootstrap and defines the flags; the hook bindings are $dgE…", () => {
-  const result = instrumentChecked("export function f(a) {\n  return a;\n}\n", `${ROOT}/src/snap-esm.ts`, { outline: false });
+  const result = instrumentChecked("export function f(a) {\n  return a;\n}\n", `${ROOT}/src/snap-esm.ts`, {
+    outline: false,
+  });
   const code = result.code.replaceAll(result.sites!.hash, "H");
   assert.equal(
     code.slice(0, code.indexOf(".register(")),
-    "/*diagnose:instrumented*/import \"data:text/javascript," +
+    '/*diagnose:instrumented*/import "data:text/javascript,' +
       "(globalThis[Symbol.for('diagnose.registry')]%3F%3F={abi:3,queue:[],register(t,b){for(let%20i=0;i<t.n;i++){let%20k='$dg_'+t.h+'_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push([t,b]);return%20t}});" +
       "for(let%20i=0;i<4;i++){let%20k='$dg_H_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}\";" +
       "var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; } try { globalThis[Symbol.for('diagnose.registry')]",
   );
-  assert.ok(code.includes(`.register({abi:3,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"],1]]',s:"AACODCACLCCAAAAEACFD",v:"a",r:0}, function (e, l, x, t) { $dgE = e; $dgL = l; $dgX = x; $dgT = t; }); } catch (e) {}`), code);
+  assert.ok(
+    code.includes(
+      `.register({abi:3,h:"H",m:"src/snap-esm.ts",p:"fixture",n:4,f:'[["f",1,7,0,["a"],1]]',s:"AACODCACLCCAAAAEACFD",v:"a",r:0}, function (e, l, x, t) { $dgE = e; $dgL = l; $dgX = x; $dgT = t; }); } catch (e) {}`,
+    ),
+    code,
+  );
   assert.ok(code.includes("return ($dgr = a, $dg_H_2 ? $dgX(2, $dgf, $dgr, a) : $dgr);"), code);
   assert.ok(code.includes("} catch ($dge) { throw $dg_H_3 ? $dgT(3, $dgf, $dge) : $dge; }"), code);
 });

@@ -44,13 +44,20 @@ test("while a probe is on, an outlined function's frames carry its own name, not
     const mod = require(writeTemp("cart.cjs", result.code)) as Mod;
     assert.equal(mod.total(2), 4);
     const { total } = mod;
-    const plainFrames = stackOf(() => total(-1)).split("\n").slice(1, 3);
+    const plainFrames = stackOf(() => total(-1))
+      .split("\n")
+      .slice(1, 3);
     assert.match(plainFrames[0]!, /^\s+at total \(/, plainFrames.join("\n"));
     assert.match(plainFrames[1]!, /^\s+at total \(/, "the guard's frame is the original function");
-    const methodFrames = stackOf(() => new mod.Cart().total(-1)).split("\n").slice(1, 3);
+    const methodFrames = stackOf(() => new mod.Cart().total(-1))
+      .split("\n")
+      .slice(1, 3);
     assert.match(methodFrames[0]!, /^\s+at Cart\.total \(/, methodFrames.join("\n"));
     assert.match(methodFrames[1]!, /^\s+at Cart\.total \(/);
-    assert.ok(rec.events.some((e) => e.hook === "e"), "the copies ran");
+    assert.ok(
+      rec.events.some((e) => e.hook === "e"),
+      "the copies ran",
+    );
   } finally {
     rec.dispose();
   }

@@ -38,7 +38,12 @@ interface Finding {
 }
 
 /** Diagnostics of `sample` (absolute paths) in a program over `files`, each file through `transform`. */
-function diagnose(files: readonly string[], sample: readonly string[], options: TS.CompilerOptions, transform: (code: string, file: string) => string): Finding[] {
+function diagnose(
+  files: readonly string[],
+  sample: readonly string[],
+  options: TS.CompilerOptions,
+  transform: (code: string, file: string) => string,
+): Finding[] {
   const texts = new Map(files.map((f) => [f, transform(readFileSync(f, "utf8"), f)]));
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -49,21 +54,32 @@ function diagnose(files: readonly string[], sample: readonly string[], options: 
   const readFile = host.readFile.bind(host);
   host.readFile = (name) => texts.get(name) ?? readFile(name);
   const program = ts.createProgram(files as string[], options, host);
-  const found: Finding[] = [...program.getGlobalDiagnostics(), ...program.getOptionsDiagnostics()].map((d) => ({ key: `global:${d.code}`, text: ts.flattenDiagnosticMessageText(d.messageText, " ") }));
+  const found: Finding[] = [...program.getGlobalDiagnostics(), ...program.getOptionsDiagnostics()].map((d) => ({
+    key: `global:${d.code}`,
+    text: ts.flattenDiagnosticMessageText(d.messageText, " "),
+  }));
   for (const file of sample) {
     const source = program.getSourceFile(file);
     assert.ok(source, `${file} is in the program`);
     for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
       const line = d.start === undefined ? 0 : source.getLineAndCharacterOfPosition(d.start).line;
       const at = source.text.split("\n")[line] ?? "";
-      found.push({ key: `${relative(REPO, file)}:${line + 1}:TS${d.code}`, text: `${ts.flattenDiagnosticMessageText(d.messageText, " ")}\n    ${at.slice(0, 300)}` });
+      found.push({
+        key: `${relative(REPO, file)}:${line + 1}:TS${d.code}`,
+        text: `${ts.flattenDiagnosticMessageText(d.messageText, " ")}\n    ${at.slice(0, 300)}`,
+      });
     }
   }
   return found;
 }
 
 /** The diagnostics the instrumented program has that the plain one has not. */
-function newDiagnostics(root: string, files: readonly string[], sample: readonly string[], options: TS.CompilerOptions): { plain: Finding[]; added: Finding[]; outputs: Map<string, string> } {
+function newDiagnostics(
+  root: string,
+  files: readonly string[],
+  sample: readonly string[],
+  options: TS.CompilerOptions,
+): { plain: Finding[]; added: Finding[]; outputs: Map<string, string> } {
   const outputs = new Map<string, string>();
   const plain = diagnose(files, sample, options, (code) => code);
   const known = new Set(plain.map((d) => d.key));
@@ -101,7 +117,12 @@ const BUNDLER: TS.CompilerOptions = {
 describe("type-checking instrumented TypeScript", () => {
   it("the fixture of every outlined and in-place form checks with zero errors, plain and instrumented", () => {
     const file = join(REPO, "test", "fixtures", "typecheck", "shapes.ts");
-    const { plain, added, outputs } = newDiagnostics(join(REPO, "test", "fixtures", "typecheck"), [file], [file], strictest(BUNDLER));
+    const { plain, added, outputs } = newDiagnostics(
+      join(REPO, "test", "fixtures", "typecheck"),
+      [file],
+      [file],
+      strictest(BUNDLER),
+    );
     assert.equal(report(plain), "", "the plain fixture is clean");
     assert.equal(report(added), "", "the instrumented fixture is clean");
     const out = outputs.get(file)!;
@@ -110,7 +131,10 @@ describe("type-checking instrumented TypeScript", () => {
     assert.match(out, /function \$dgO\d+<T, K extends keyof T>\(this: any, value: T, key: K\) \{/);
     assert.match(out, /function \$dgO\d+\(this: Point, label: string\) \{/);
     assert.match(out, /function \$dgO\d+\(this: any, text: string, radix\?: number\) \{/);
-    assert.match(out, /function \$dgO\d+<This, Args extends unknown\[\], R>\(this: any, target: \(this: This, \.\.\.args: Args\) => R, _context: /);
+    assert.match(
+      out,
+      /function \$dgO\d+<This, Args extends unknown\[\], R>\(this: any, target: \(this: This, \.\.\.args: Args\) => R, _context: /,
+    );
     assert.match(out, /function \$dgO\d+<T>\(this: Stack<T>, other: Stack<T>\) \{/);
     assert.match(out, /function \$dgO\d+\(this: typeof Stack\) \{/);
     assert.match(out, /function \$dgO\d+\(this: Counter, prefix: string\) \{/);
@@ -124,15 +148,33 @@ describe("type-checking instrumented TypeScript", () => {
   it("the fixture's instrumented JavaScript (types stripped) runs and matches the plain build", async () => {
     const file = join(REPO, "test", "fixtures", "typecheck", "shapes.ts");
     const source = readFileSync(file, "utf8");
-    const out = instrument(source, file, { root: join(REPO, "test", "fixtures", "typecheck"), sourceMap: false, types: true }).code;
-    const strip = (code: string) => ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+    const out = instrument(source, file, {
+      root: join(REPO, "test", "fixtures", "typecheck"),
+      sourceMap: false,
+      types: true,
+    }).code;
+    const strip = (code: string) =>
+      ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } })
+        .outputText;
     const js = strip(out);
     // Type-only syntax leaves nothing behind: no annotation, overload signature or declaration.
     assert.doesNotMatch(js, /declare |: never;|this: any|as never|as unknown as/);
-    const load = async (code: string) => (await import(`data:text/javascript,${encodeURIComponent(code)}`)) as Record<string, unknown>;
+    const load = async (code: string) =>
+      (await import(`data:text/javascript,${encodeURIComponent(code)}`)) as Record<string, unknown>;
     const [plain, instrumented] = await Promise.all([load(strip(source)), load(js)]);
     const probe = (m: Record<string, unknown>) => {
-      const Stack = m["Stack"] as { of(label: string, ...items: number[]): { push(n: number): unknown; peek(): number; size: number; map(f: (n: number) => number): number[]; name(): string } };
+      const Stack = m["Stack"] as {
+        of(
+          label: string,
+          ...items: number[]
+        ): {
+          push(n: number): unknown;
+          peek(): number;
+          size: number;
+          map(f: (n: number) => number): number[];
+          name(): string;
+        };
+      };
       const s = Stack.of("s", 1, 2, 3);
       s.size = 2;
       return JSON.stringify([
@@ -152,8 +194,19 @@ describe("type-checking instrumented TypeScript", () => {
   });
 
   it("this repository's own transformer sources check as they did", () => {
-    const options = strictest({ ...BUNDLER, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ["node"], typeRoots: [join(REPO, "node_modules", "@types")], lib: ["lib.es2023.d.ts"] });
-    const files = [...sources(join(REPO, "abi")), ...sources(join(REPO, "errors")), ...sources(join(REPO, "transformer"))];
+    const options = strictest({
+      ...BUNDLER,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: ["node"],
+      typeRoots: [join(REPO, "node_modules", "@types")],
+      lib: ["lib.es2023.d.ts"],
+    });
+    const files = [
+      ...sources(join(REPO, "abi")),
+      ...sources(join(REPO, "errors")),
+      ...sources(join(REPO, "transformer")),
+    ];
     // Two files keep residual differences (docs/instrument.md, "Limits").
     const sample = files.filter((f) => !/transformer[\\/](analyze|tsc[\\/]index)\.ts$/.test(f));
     const { plain, added } = newDiagnostics(REPO, files, sample, options);
@@ -163,12 +216,20 @@ describe("type-checking instrumented TypeScript", () => {
 
   it("zod's shipped TypeScript sources: the instrumented sample adds no error", () => {
     const root = join(REPO, "node_modules", "zod");
-    const files = [...sources(join(root, "src", "v4", "core"), (f) => !/[\\/]tests[\\/]/.test(f)), ...sources(join(root, "src", "v4", "classic"), (f) => !/[\\/]tests[\\/]/.test(f))];
+    const files = [
+      ...sources(join(root, "src", "v4", "core"), (f) => !/[\\/]tests[\\/]/.test(f)),
+      ...sources(join(root, "src", "v4", "classic"), (f) => !/[\\/]tests[\\/]/.test(f)),
+    ];
     // Files with residual differences (docs/instrument.md, "Limits") are checked by the others' imports only.
     const residual = /[\\/](schemas|checks|errors|parse|registries|to-json-schema|util)\.ts$/;
     const sample = files.filter((f) => !residual.test(f));
     assert.ok(sample.length >= 15, `a real sample (${sample.length} files)`);
-    const { added } = newDiagnostics(root, files, sample, strictest({ ...BUNDLER, lib: ["lib.es2022.d.ts", "lib.dom.d.ts"], verbatimModuleSyntax: false }));
+    const { added } = newDiagnostics(
+      root,
+      files,
+      sample,
+      strictest({ ...BUNDLER, lib: ["lib.es2022.d.ts", "lib.dom.d.ts"], verbatimModuleSyntax: false }),
+    );
     assert.equal(report(added), "");
   });
 });

@@ -12,7 +12,23 @@ import { INSTRUMENTED_MARKER } from "../../abi/index.js";
 import { watch } from "../../runtime/registry/index.js";
 import { instrument } from "../../transformer/index.js";
 import { MANIFEST_VERSION, readManifest } from "../../abi/manifest.js";
-import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, pluginOptions, type Project, type RunResult } from "./helpers.js";
+import {
+  REGISTRY_URL,
+  TS_PATCH_VERSION,
+  TS_VERSION,
+  assertGuards,
+  build,
+  filesBelow,
+  node,
+  project,
+  registeredTable,
+  headerOffset,
+  functionPaths,
+  assertCommonJsPreamble,
+  pluginOptions,
+  type Project,
+  type RunResult,
+} from "./helpers.js";
 
 describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJS fixture`, () => {
   let p: Project;
@@ -30,13 +46,20 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJ
   test("a function left uninstrumented is reported as a warning at its position; the build is emitted", () => {
     const lines = instrumented.stderr.trim().split("\n");
     assert.deepEqual(lines.length, 1, instrumented.stderr);
-    assert.match(lines[0]!, /^src\/warned\.ts\(3,8\): warning TS99004: diagnose\/transformer: src\/warned\.ts:collides left uninstrumented: the nested function declaration `a` has the name of a parameter/);
+    assert.match(
+      lines[0]!,
+      /^src\/warned\.ts\(3,8\): warning TS99004: diagnose\/transformer: src\/warned\.ts:collides left uninstrumented: the nested function declaration `a` has the name of a parameter/,
+    );
     // Warnings are printed on stderr, not reported as diagnostics: tsc would exit with 2 for them.
     assert.equal(instrumented.stdout.trim(), "");
     assert.equal(instrumented.status, 0);
     const js = readFileSync(join(p.dir, "dist", "warned.js"), "utf8");
     const table = registeredTable(js);
-    assert.deepEqual(functionPaths(table), ["collides.a", "fine"], "collides itself is left alone, the function inside it is not");
+    assert.deepEqual(
+      functionPaths(table),
+      ["collides.a", "fine"],
+      "collides itself is left alone, the function inside it is not",
+    );
   });
 
   test("every module registers the table instrument() produces; excluded files stay plain", () => {
@@ -85,7 +108,11 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): CommonJ
       { lines: "all" },
     );
     try {
-      const mod = createRequire(import.meta.url)(join(p.dir, "dist", "shadow.js")) as { shadow(n: number): number; fromImport: number; counter: number };
+      const mod = createRequire(import.meta.url)(join(p.dir, "dist", "shadow.js")) as {
+        shadow(n: number): number;
+        fromImport: number;
+        counter: number;
+      };
       assert.equal(mod.fromImport, 7);
       assert.equal(mod.shadow(1), 3);
       assert.deepEqual(seen, [

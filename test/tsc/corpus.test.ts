@@ -26,11 +26,25 @@ interface Compiled {
 }
 
 /** Compiles one file with the plugin, as tspc would for a project with these options. */
-function compileWithPlugin(code: string, fileName: string, options: TS.CompilerOptions, pluginConfig: Record<string, unknown> = {}): Compiled {
+function compileWithPlugin(
+  code: string,
+  fileName: string,
+  options: TS.CompilerOptions,
+  pluginConfig: Record<string, unknown> = {},
+): Compiled {
   const diagnostics: TS.Diagnostic[] = [];
   const program = { getCompilerOptions: () => options, getCurrentDirectory: () => REPO_ROOT } as unknown as TS.Program;
-  const plugin = diagnoseTransformer(program, { transform: "diagnose/transformer", warnings: "diagnostics", ...pluginConfig }, { ts, addDiagnostic: (d) => diagnostics.push(d) });
-  const out = ts.transpileModule(code, { fileName, compilerOptions: options, transformers: { before: plugin.before }, reportDiagnostics: false });
+  const plugin = diagnoseTransformer(
+    program,
+    { transform: "diagnose/transformer", warnings: "diagnostics", ...pluginConfig },
+    { ts, addDiagnostic: (d) => diagnostics.push(d) },
+  );
+  const out = ts.transpileModule(code, {
+    fileName,
+    compilerOptions: options,
+    transformers: { before: plugin.before },
+    reportDiagnostics: false,
+  });
   return { js: out.outputText, diagnostics };
 }
 
@@ -42,17 +56,30 @@ function compileWithPlugin(code: string, fileName: string, options: TS.CompilerO
 function corpus(thirdParty: readonly string[]): string[] {
   const files: string[] = [];
   const folders = ["transformer", "runtime", "integrations", "cli", "benchmarks", "test/fixtures/transformer"];
-  for (const pkg of thirdParty) if (existsSync(join(REPO_ROOT, "node_modules", pkg))) folders.push(`node_modules/${pkg}`);
+  for (const pkg of thirdParty)
+    if (existsSync(join(REPO_ROOT, "node_modules", pkg))) folders.push(`node_modules/${pkg}`);
   for (const folder of folders) {
     for (const f of filesBelow(join(REPO_ROOT, folder))) {
-      if (/\.(tsx?|mts|cts)$/.test(f) && !/\.d\.([^.]+\.)?ts$/.test(f) && !f.startsWith("workloads/")) files.push(`${folder}/${f}`);
+      if (/\.(tsx?|mts|cts)$/.test(f) && !/\.d\.([^.]+\.)?ts$/.test(f) && !f.startsWith("workloads/"))
+        files.push(`${folder}/${f}`);
     }
   }
   return files;
 }
 
-const ESM: TS.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, jsx: ts.JsxEmit.ReactJSX, experimentalDecorators: false };
-const CJS: TS.CompilerOptions = { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS, jsx: ts.JsxEmit.React, experimentalDecorators: true, useDefineForClassFields: false };
+const ESM: TS.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  jsx: ts.JsxEmit.ReactJSX,
+  experimentalDecorators: false,
+};
+const CJS: TS.CompilerOptions = {
+  target: ts.ScriptTarget.ES2020,
+  module: ts.ModuleKind.CommonJS,
+  jsx: ts.JsxEmit.React,
+  experimentalDecorators: true,
+  useDefineForClassFields: false,
+};
 
 describe(`the ts-patch adapter over a corpus (TypeScript ${ts.version})`, () => {
   // transpileModule costs ~10 ms a file: the large third-party corpus runs once, for ESM output.
@@ -73,17 +100,37 @@ describe(`the ts-patch adapter over a corpus (TypeScript ${ts.version})`, () => 
         if (expected.skipped) {
           // Skipped by the core too (e.g. the transformer's own sources use the $dg prefix).
           assert.ok(!js.startsWith(INSTRUMENTED_MARKER), file);
-          assert.ok(messages.every((m) => m.endsWith(expected.skipped!)), file);
+          assert.ok(
+            messages.every((m) => m.endsWith(expected.skipped!)),
+            file,
+          );
           continue;
         }
-        assert.deepEqual(diagnostics.filter((d) => d.code !== 99004).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")), [], file);
+        assert.deepEqual(
+          diagnostics.filter((d) => d.code !== 99004).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")),
+          [],
+          file,
+        );
         assert.equal(diagnostics.length, expected.warnings.length, `${file}: the same warnings as instrument()`);
         const table = registeredTable(js);
         assert.deepEqual(table, registeredTable(expected.code), file);
         assertGuards(js, table, file, expected.code);
-        assert.ok(js.replace(/^#![^\n]*\n/, "").startsWith(INSTRUMENTED_MARKER), `${file}: marker first (after a hashbang)`);
-        const reparsed = ts.createSourceFile("out.js", js, ts.ScriptTarget.ESNext, false, ts.ScriptKind.JS) as TS.SourceFile & { parseDiagnostics: TS.Diagnostic[] };
-        assert.deepEqual(reparsed.parseDiagnostics.map((d) => d.messageText), [], `${file}: output parses`);
+        assert.ok(
+          js.replace(/^#![^\n]*\n/, "").startsWith(INSTRUMENTED_MARKER),
+          `${file}: marker first (after a hashbang)`,
+        );
+        const reparsed = ts.createSourceFile(
+          "out.js",
+          js,
+          ts.ScriptTarget.ESNext,
+          false,
+          ts.ScriptKind.JS,
+        ) as TS.SourceFile & { parseDiagnostics: TS.Diagnostic[] };
+        assert.deepEqual(
+          reparsed.parseDiagnostics.map((d) => d.messageText),
+          [],
+          `${file}: output parses`,
+        );
         sites += table.n;
       }
       assert.ok(sites > 500, `${sites} sites`);

@@ -11,7 +11,22 @@ import { ABI_VERSION, INSTRUMENTED_MARKER, REGISTRY_KEY, type ModuleTable } from
 import { listFunctions, watch } from "../../runtime/registry/index.js";
 import { instrument } from "../../transformer/index.js";
 import { readManifest } from "../../abi/manifest.js";
-import { REGISTRY_URL, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, project, registeredTable, headerOffset, functionPaths, assertCommonJsPreamble, pluginOptions, type Project } from "./helpers.js";
+import {
+  REGISTRY_URL,
+  TS_PATCH_VERSION,
+  TS_VERSION,
+  assertGuards,
+  build,
+  filesBelow,
+  node,
+  project,
+  registeredTable,
+  headerOffset,
+  functionPaths,
+  assertCommonJsPreamble,
+  pluginOptions,
+  type Project,
+} from "./helpers.js";
 
 const OUTPUT_EXTENSION: Record<string, string> = { ".ts": ".js", ".tsx": ".js", ".cts": ".cjs", ".mts": ".mjs" };
 
@@ -65,7 +80,11 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): ESM fix
       }
       const imports = [...js.matchAll(/^import [^\n]*$/gm)];
       if (table.n > 0) {
-        assert.match(imports[0]![0], /^import "data:text\/javascript,/, `${source}: the flag definer is the first import`);
+        assert.match(
+          imports[0]![0],
+          /^import "data:text\/javascript,/,
+          `${source}: the flag definer is the first import`,
+        );
         assert.ok(imports[0]!.index < header, source);
       }
     }
@@ -98,12 +117,18 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): ESM fix
       },
     });
     try {
-      const math = (await import(pathToFileURL(join(p.dir, "dist", "math.js")).href)) as { add(a: number, b: number): number };
+      const math = (await import(pathToFileURL(join(p.dir, "dist", "math.js")).href)) as {
+        add(a: number, b: number): number;
+      };
       assert.equal(w.state, "active");
       assert.equal(math.add(2, 3), 5);
       assert.equal(math.add(3, 4), 70, "result replaced");
       assert.equal(math.add(100, 5), 2, "arguments replaced");
-      assert.deepEqual(entries, [[2, 3], [3, 4], [100, 5]]);
+      assert.deepEqual(entries, [
+        [2, 3],
+        [3, 4],
+        [100, 5],
+      ]);
       assert.deepEqual(results, [5, 7, 2]);
       const fn = listFunctions().find((f) => f.qualifiedName === "src/math.ts:add")!;
       assert.deepEqual(fn.params, ["a", "b"]);
@@ -118,7 +143,10 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): ESM fix
     const script = `import { boom, boomDeep } from "./dist/boom.js";
 for (const f of [() => boom("x"), () => boomDeep({})]) { try { f(); } catch (e) { console.log(e.stack.split("\\n")[1].trim()); } }`;
     for (const dist of ["dist", "dist-plain"]) {
-      const r = node(["--enable-source-maps", "--input-type=module", "-e", script.replace("./dist/", `./${dist}/`)], p.dir);
+      const r = node(
+        ["--enable-source-maps", "--input-type=module", "-e", script.replace("./dist/", `./${dist}/`)],
+        p.dir,
+      );
       assert.equal(r.status, 0, r.stderr);
       const [first, second] = r.stdout.trim().split("\n");
       assert.equal(first, `at boom (${join(p.dir, "src", "boom.ts")}:7:9)`, dist);
@@ -129,9 +157,16 @@ for (const f of [() => boom("x"), () => boomDeep({})]) { try { f(); } catch (e) 
   test("the site manifest lists every module as instrument() describes it", () => {
     const manifest = readManifest(join(p.dir, "diagnose-sites.json"));
     assert.ok(manifest);
-    assert.deepEqual(manifest.modules.map((m) => m.module), [...sources].sort());
+    assert.deepEqual(
+      manifest.modules.map((m) => m.module),
+      [...sources].sort(),
+    );
     for (const m of manifest.modules) {
-      const expected = instrument(readFileSync(join(p.dir, m.module), "utf8"), join(p.dir, m.module), pluginOptions(p.dir)).sites;
+      const expected = instrument(
+        readFileSync(join(p.dir, m.module), "utf8"),
+        join(p.dir, m.module),
+        pluginOptions(p.dir),
+      ).sites;
       assert.deepEqual(m, expected, m.module);
     }
   });

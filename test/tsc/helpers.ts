@@ -23,8 +23,12 @@ export const FIXTURES = join(REPO_ROOT, "test", "fixtures", "tsc");
 export const TS_DIR = resolve(REPO_ROOT, process.env["DIAGNOSE_TS_DIR"] ?? ".");
 export const TSPC = join(TS_DIR, "node_modules", "ts-patch", "bin", "tspc.js");
 export const TSC = join(TS_DIR, "node_modules", "typescript", "bin", "tsc");
-export const TS_VERSION = (JSON.parse(readFileSync(join(TS_DIR, "node_modules", "typescript", "package.json"), "utf8")) as { version: string }).version;
-export const TS_PATCH_VERSION = (JSON.parse(readFileSync(join(TS_DIR, "node_modules", "ts-patch", "package.json"), "utf8")) as { version: string }).version;
+export const TS_VERSION = (
+  JSON.parse(readFileSync(join(TS_DIR, "node_modules", "typescript", "package.json"), "utf8")) as { version: string }
+).version;
+export const TS_PATCH_VERSION = (
+  JSON.parse(readFileSync(join(TS_DIR, "node_modules", "ts-patch", "package.json"), "utf8")) as { version: string }
+).version;
 /** The built runtime registry, for fixtures that switch sites on. */
 export const REGISTRY_URL = new URL("../../runtime/registry/index.js", import.meta.url).href;
 
@@ -38,7 +42,12 @@ export interface RunResult {
 export function node(args: readonly string[], cwd: string): RunResult {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith("DIAGNOSE_") || key === "NODE_OPTIONS") delete env[key];
-  const r = spawnSync(process.execPath, args, { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, args, {
+    cwd,
+    env: env as NodeJS.ProcessEnv,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,7 +71,10 @@ export function project(name: string): Project {
 }
 
 /** Rewrites the project's tsconfig.json through `edit` (which gets and returns the parsed JSON). */
-export function editTsconfig(dir: string, edit: (config: { compilerOptions: Record<string, unknown> } & Record<string, unknown>) => unknown): void {
+export function editTsconfig(
+  dir: string,
+  edit: (config: { compilerOptions: Record<string, unknown> } & Record<string, unknown>) => unknown,
+): void {
   const file = join(dir, "tsconfig.json");
   writeFileSync(file, JSON.stringify(edit(JSON.parse(readFileSync(file, "utf8"))), null, 2) + "\n");
 }
@@ -123,7 +135,9 @@ export function headerOffset(code: string): number {
 
 /** The instrument() options a fixture's tsconfig plugin entry stands for (for comparing tables). */
 export function pluginOptions(dir: string): { replaceArguments?: boolean } {
-  const config = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as { compilerOptions: { plugins?: { replaceArguments?: boolean }[] } };
+  const config = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as {
+    compilerOptions: { plugins?: { replaceArguments?: boolean }[] };
+  };
   const entry = config.compilerOptions.plugins?.[0] ?? {};
   return entry.replaceArguments === undefined ? {} : { replaceArguments: entry.replaceArguments };
 }
@@ -131,7 +145,8 @@ export function pluginOptions(dir: string): { replaceArguments?: boolean } {
 /** How often each site's flag (`$dg_<hash>_<id>`) is read in `code`. */
 function guardCounts(code: string, hash: string): Map<number, number> {
   const counts = new Map<number, number>();
-  for (const m of code.matchAll(new RegExp(`\\$dg_${hash}_(\\d+)\\b`, "g"))) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  for (const m of code.matchAll(new RegExp(`\\$dg_${hash}_(\\d+)\\b`, "g")))
+    counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
   return counts;
 }
 
@@ -142,7 +157,11 @@ function guardCounts(code: string, hash: string): Map<number, number> {
  */
 export function assertGuards(code: string, table: ModuleTable, file: string, expected: string): void {
   const counts = guardCounts(code, table.h);
-  assert.deepEqual([...counts].sort((a, b) => a[0] - b[0]), [...guardCounts(expected, table.h)].sort((a, b) => a[0] - b[0]), `${file}: the same guards as instrument()`);
+  assert.deepEqual(
+    [...counts].sort((a, b) => a[0] - b[0]),
+    [...guardCounts(expected, table.h)].sort((a, b) => a[0] - b[0]),
+    `${file}: the same guards as instrument()`,
+  );
   // Twice: a function defined inside an outlined one is in both bodies (the SWC harness checks which).
   for (const [id, n] of counts) {
     assert.ok(n === 1 || n === 2, `${file}: the guard of site ${id} appears once or twice`);
@@ -174,6 +193,10 @@ export function assertCommonJsPreamble(preamble: string, source: string): void {
       inHelper = !line.endsWith(";");
       continue;
     }
-    assert.match(line, /^(\/\*diagnose:instrumented\*\/|"use strict";|var _[a-z](, _[a-z])*;|Object\.defineProperty\(exports, "__esModule"|exports\.)/, `${source}: only tsc's preamble before the header`);
+    assert.match(
+      line,
+      /^(\/\*diagnose:instrumented\*\/|"use strict";|var _[a-z](, _[a-z])*;|Object\.defineProperty\(exports, "__esModule"|exports\.)/,
+      `${source}: only tsc's preamble before the header`,
+    );
   }
 }

@@ -35,9 +35,24 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
       const tsconfig = readFileSync(join(p.dir, "tsconfig.json"), "utf8");
       const lines = r.stdout.trim().split("\n").sort();
       assert.equal(lines.length, 3, r.stdout);
-      assert.match(lines[0]!, new RegExp(`^tsconfig\\.json\\(${lineCol(tsconfig, '"include"')}\\): error TS99001: diagnose/transformer: option "include" must be an array of glob strings`));
-      assert.match(lines[1]!, new RegExp(`^tsconfig\\.json\\(${lineCol(tsconfig, '"exlude"')}\\): error TS99001: diagnose/transformer: unknown option "exlude"; the options are "include", "exclude", "manifest", "root"`));
-      assert.match(lines[2]!, new RegExp(`^tsconfig\\.json\\(${lineCol(tsconfig, '"manifest"')}\\): error TS99001: diagnose/transformer: option "manifest" must be a non-empty path string`));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^tsconfig\\.json\\(${lineCol(tsconfig, '"include"')}\\): error TS99001: diagnose/transformer: option "include" must be an array of glob strings`,
+        ),
+      );
+      assert.match(
+        lines[1]!,
+        new RegExp(
+          `^tsconfig\\.json\\(${lineCol(tsconfig, '"exlude"')}\\): error TS99001: diagnose/transformer: unknown option "exlude"; the options are "include", "exclude", "manifest", "root"`,
+        ),
+      );
+      assert.match(
+        lines[2]!,
+        new RegExp(
+          `^tsconfig\\.json\\(${lineCol(tsconfig, '"manifest"')}\\): error TS99001: diagnose/transformer: option "manifest" must be a non-empty path string`,
+        ),
+      );
       assert.ok(!readFileSync(join(p.dir, "dist", "index.js"), "utf8").includes(INSTRUMENTED_MARKER));
     } finally {
       p.remove();
@@ -53,10 +68,18 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
       const lines = r.stdout.trim().split("\n");
       assert.equal(lines.length, 1, r.stdout);
       const tsconfig = readFileSync(join(p.dir, "tsconfig.json"), "utf8");
-      assert.match(lines[0]!, new RegExp(`^tsconfig\\.json\\(${lineCol(tsconfig, '"target"')}\\): error TS99002: diagnose/transformer: "target": "ES2016" is below ES2017; no file is instrumented`));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^tsconfig\\.json\\(${lineCol(tsconfig, '"target"')}\\): error TS99002: diagnose/transformer: "target": "ES2016" is below ES2017; no file is instrumented`,
+        ),
+      );
       const plain = build(p.dir, "tsc", ["--outDir", "dist-plain"]);
       assert.equal(plain.status, 0, plain.stdout);
-      assert.equal(readFileSync(join(p.dir, "dist", "index.js"), "utf8"), readFileSync(join(p.dir, "dist-plain", "index.js"), "utf8"));
+      assert.equal(
+        readFileSync(join(p.dir, "dist", "index.js"), "utf8"),
+        readFileSync(join(p.dir, "dist-plain", "index.js"), "utf8"),
+      );
     } finally {
       p.remove();
     }
@@ -71,7 +94,12 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
       assert.equal(build(p.dir, "tsc", ["--outDir", "dist-plain"]).status, 0);
       const js = readFileSync(join(p.dir, "dist", "index.js"), "utf8");
       assert.match(js, /__asyncGenerator/);
-      assert.deepEqual(registeredTable(js), registeredTable(instrument(readFileSync(join(p.dir, "src", "index.ts"), "utf8"), join(p.dir, "src", "index.ts")).code));
+      assert.deepEqual(
+        registeredTable(js),
+        registeredTable(
+          instrument(readFileSync(join(p.dir, "src", "index.ts"), "utf8"), join(p.dir, "src", "index.ts")).code,
+        ),
+      );
       const script = (dist: string) =>
         `const m = await import("./${dist}/index.js"); console.log(JSON.stringify([await m.collect(3), m.spread({ a: 1, b: 2, c: 3 }), m.total([1, 2])]));`;
       const instrumented = node(["--input-type=module", "-e", script("dist")], p.dir);
@@ -87,19 +115,28 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
   test("root and include are read relative to the tsconfig; a file using the reserved prefix gets a warning", () => {
     const p = project("small");
     try {
-      writeFileSync(join(p.dir, "src", "reserved.ts"), "export const $dg_mine = 1;\nexport function f() { return $dg_mine; }\n");
+      writeFileSync(
+        join(p.dir, "src", "reserved.ts"),
+        "export const $dg_mine = 1;\nexport function f() { return $dg_mine; }\n",
+      );
       writeFileSync(join(p.dir, "src", "skipped.ts"), "export function g() { return 2; }\n");
       editTsconfig(p.dir, withPlugin({ root: "src", include: ["index.ts", "reserved.ts"] }));
       const r = build(p.dir, "tspc");
       assert.equal(r.status, 0, r.stdout + r.stderr);
-      assert.match(r.stderr.trim(), /^src\/reserved\.ts\(1,14\): warning TS99003: diagnose\/transformer: this file is emitted uninstrumented: the source uses the reserved identifier \$dg_mine \(line 1\)$/);
+      assert.match(
+        r.stderr.trim(),
+        /^src\/reserved\.ts\(1,14\): warning TS99003: diagnose\/transformer: this file is emitted uninstrumented: the source uses the reserved identifier \$dg_mine \(line 1\)$/,
+      );
       // With "warnings": "diagnostics" the same warning is a tsc diagnostic, and tsc exits with 2.
       editTsconfig(p.dir, withPlugin({ root: "src", include: ["index.ts", "reserved.ts"], warnings: "diagnostics" }));
       const strict = build(p.dir, "tspc");
       assert.equal(strict.status, 2, strict.stdout);
       assert.match(strict.stdout.trim(), /^src\/reserved\.ts\(1,14\): warning TS99003: /);
       assert.equal(registeredTable(readFileSync(join(p.dir, "dist", "index.js"), "utf8")).m, "index.ts");
-      assert.ok(!readFileSync(join(p.dir, "dist", "skipped.js"), "utf8").includes(INSTRUMENTED_MARKER), "not matched by include");
+      assert.ok(
+        !readFileSync(join(p.dir, "dist", "skipped.js"), "utf8").includes(INSTRUMENTED_MARKER),
+        "not matched by include",
+      );
       assert.ok(!readFileSync(join(p.dir, "dist", "reserved.js"), "utf8").includes(INSTRUMENTED_MARKER));
     } finally {
       p.remove();
@@ -112,7 +149,10 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
       editTsconfig(p.dir, withPlugin({ after: true }));
       const r = build(p.dir, "tspc");
       assert.equal(r.status, 2, r.stdout + r.stderr);
-      assert.equal(r.stdout.trim(), `error TS99001: diagnose/transformer: the plugin must run before TypeScript's own transforms: remove "after": true from its tsconfig entry. Nothing is instrumented until this is fixed.`);
+      assert.equal(
+        r.stdout.trim(),
+        `error TS99001: diagnose/transformer: the plugin must run before TypeScript's own transforms: remove "after": true from its tsconfig entry. Nothing is instrumented until this is fixed.`,
+      );
       assert.ok(!readFileSync(join(p.dir, "dist", "index.js"), "utf8").includes(INSTRUMENTED_MARKER));
     } finally {
       p.remove();
@@ -121,12 +161,28 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): options
 
   test("readPluginConfig resolves paths against the tsconfig folder and ignores ts-patch's own keys", () => {
     const { config, problems } = readPluginConfig(
-      { transform: "diagnose/transformer", import: "default", isEsm: true, include: ["src/**"], manifest: "out/m.json", root: ".." },
+      {
+        transform: "diagnose/transformer",
+        import: "default",
+        isEsm: true,
+        include: ["src/**"],
+        manifest: "out/m.json",
+        root: "..",
+      },
       "/work/app/config/tsconfig.json",
       "/cwd",
     );
     assert.deepEqual(problems, []);
-    assert.deepEqual(config, { configDir: "/work/app/config", include: ["src/**"], exclude: [], manifest: "/work/app/config/out/m.json", root: "/work/app", replaceArguments: false, outline: true, warnings: "stderr" });
+    assert.deepEqual(config, {
+      configDir: "/work/app/config",
+      include: ["src/**"],
+      exclude: [],
+      manifest: "/work/app/config/out/m.json",
+      root: "/work/app",
+      replaceArguments: false,
+      outline: true,
+      warnings: "stderr",
+    });
     assert.deepEqual(readPluginConfig(undefined, undefined, "/cwd").config.configDir, "/cwd");
     assert.deepEqual(
       readPluginConfig({ exclude: [""], root: "" }, undefined, "/cwd").problems.map((q) => q.key),

@@ -17,12 +17,28 @@ import type { FunctionEntry, ModuleTable } from "../../abi/index.js";
 import { watch } from "../../runtime/registry/index.js";
 import { instrument } from "../../transformer/index.js";
 import { synthesizeModule } from "../../transformer/tsc/synthesize.js";
-import { REGISTRY_URL, TS_DIR, TS_PATCH_VERSION, TS_VERSION, assertGuards, build, filesBelow, node, pluginOptions, project, registeredTable, type Project } from "./helpers.js";
+import {
+  REGISTRY_URL,
+  TS_DIR,
+  TS_PATCH_VERSION,
+  TS_VERSION,
+  assertGuards,
+  build,
+  filesBelow,
+  node,
+  pluginOptions,
+  project,
+  registeredTable,
+  type Project,
+} from "./helpers.js";
 
 const ts = createRequire(join(TS_DIR, "noop.js"))("typescript") as typeof TS;
 
 function outputOf(source: string): string {
-  return source.replace(/^src\//, "dist/").replace(/\.ts$/, ".js").replace(/\.cts$/, ".cjs");
+  return source
+    .replace(/^src\//, "dist/")
+    .replace(/\.ts$/, ".js")
+    .replace(/\.cts$/, ".cjs");
 }
 
 /** The outlined functions of a table: `[path, copy name]`, in function order. */
@@ -42,7 +58,12 @@ function statementsOf(code: string): string[] {
   const dropEmpty: TS.TransformerFactory<TS.Node> = (context) => (root) => {
     const visit = (node: TS.Node): TS.Node => {
       const visited = ts.visitEachChild(node, visit, context);
-      return ts.isBlock(visited) ? context.factory.updateBlock(visited, visited.statements.filter((s) => !ts.isEmptyStatement(s))) : visited;
+      return ts.isBlock(visited)
+        ? context.factory.updateBlock(
+            visited,
+            visited.statements.filter((s) => !ts.isEmptyStatement(s)),
+          )
+        : visited;
     };
     return visit(root);
   };
@@ -84,7 +105,8 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       const copies = outlinedOf(table);
       assert.equal(table.o, copies.length, `${source}: o counts the outlined functions`);
       // Each copy is followed by the statement that gives it the original's name (site-code.ts).
-      const naming = (statement: string) => /^try \{\s*globalThis\.Object\.defineProperty\(\$dgO\d+, "name"/.test(statement);
+      const naming = (statement: string) =>
+        /^try \{\s*globalThis\.Object\.defineProperty\(\$dgO\d+, "name"/.test(statement);
       const all = bodyStatements(js);
       assert.equal(all.filter(naming).length, copies.length, `${source}: one naming statement per copy`);
       const statements = all.filter((statement) => !naming(statement));
@@ -93,7 +115,11 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
         copies.map(([, name]) => name),
         `${source}: the copies are the last statements`,
       );
-      assert.equal(statements.filter((s) => s.startsWith("function $dgO")).length, copies.length, `${source}: one copy each`);
+      assert.equal(
+        statements.filter((s) => s.startsWith("function $dgO")).length,
+        copies.length,
+        `${source}: one copy each`,
+      );
       outlined.push(...copies.map(([path]) => `${source}:${path}`));
     }
     assert.deepEqual(outlined.sort(), [
@@ -109,8 +135,16 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       "src/units.cts:label",
     ]);
     const shapes = readFileSync(join(p.dir, "dist", "shapes.js"), "utf8");
-    assert.match(shapes, /^function \$dgO\d+\(first, step, \.\.\.more\) \{$/m, "a rest parameter stays one; defaults are evaluated by the plain code");
-    assert.match(shapes, /^export const half = \(n\) => \(\$dg_\w+ \? \$dgO\d+\(n\) : \(n \/ 2\)\);$/m, "an arrow calls its copy directly");
+    assert.match(
+      shapes,
+      /^function \$dgO\d+\(first, step, \.\.\.more\) \{$/m,
+      "a rest parameter stays one; defaults are evaluated by the plain code",
+    );
+    assert.match(
+      shapes,
+      /^export const half = \(n\) => \(\$dg_\w+ \? \$dgO\d+\(n\) : \(n \/ 2\)\);$/m,
+      "an arrow calls its copy directly",
+    );
     assert.match(shapes, /if \(\$dg_\w+\) return \$dgO\d+\.call\(this, first, step, \.\.\.more\);/);
   });
 
@@ -120,8 +154,15 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       const swc = instrument(readFileSync(path, "utf8"), path, pluginOptions(p.dir)).code;
       // The fixture's options; transpileModule has no package.json, so the format is spelled out.
       const module = source.endsWith(".cts") ? ts.ModuleKind.CommonJS : ts.ModuleKind.ESNext;
-      const compiled = ts.transpileModule(swc, { fileName: path, compilerOptions: { target: ts.ScriptTarget.ES2022, module, strict: true } }).outputText;
-      assert.deepEqual(bodyStatements(readFileSync(join(p.dir, outputOf(source)), "utf8")), bodyStatements(compiled), source);
+      const compiled = ts.transpileModule(swc, {
+        fileName: path,
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module, strict: true },
+      }).outputText;
+      assert.deepEqual(
+        bodyStatements(readFileSync(join(p.dir, outputOf(source)), "utf8")),
+        bodyStatements(compiled),
+        source,
+      );
     }
   });
 
@@ -134,7 +175,11 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
     assert.deepEqual(JSON.parse(off.stdout), expected);
     const on = node(["run.mjs", "dist", "on", REGISTRY_URL], p.dir);
     assert.equal(on.status, 0, on.stderr);
-    const result = JSON.parse(on.stdout) as { on: unknown; off: unknown; events: Record<string, Record<string, number>> };
+    const result = JSON.parse(on.stdout) as {
+      on: unknown;
+      off: unknown;
+      events: Record<string, Record<string, number>>;
+    };
     assert.deepEqual(result.on, expected, "while watched (outlined functions run their copies)");
     assert.deepEqual(result.off, expected, "after the watches closed");
     const { events } = result;
@@ -168,7 +213,9 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       { lines: "all" },
     );
     try {
-      const shapes = (await import(pathToFileURL(join(p.dir, "dist", "shapes.js")).href)) as { total(first: number, step?: number, ...more: number[]): number };
+      const shapes = (await import(pathToFileURL(join(p.dir, "dist", "shapes.js")).href)) as {
+        total(first: number, step?: number, ...more: number[]): number;
+      };
       assert.equal(w.state, "active");
       assert.equal(shapes.total(1, 2, 3), 6);
       assert.equal(shapes.total(5), 150, "result replaced");
@@ -207,8 +254,15 @@ try { fail("x"); } catch (e) { console.log(e.stack.split("\\n").slice(1, 3).join
     assert.match(off.stdout, new RegExp(`^\\s*at fail \\(${file}:29:9\\)\\n`));
     const on = node(["--enable-source-maps", "--input-type=module", "-e", script, "on"], p.dir);
     assert.equal(on.status, 0, on.stderr);
-    const [copy, original] = on.stdout.trim().split("\n").map((l) => l.trim());
-    assert.match(copy!, new RegExp(`^at fail \\(${file}:29:9\\)$`), "the copy's frame: the original throw, under the original's name");
+    const [copy, original] = on.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.trim());
+    assert.match(
+      copy!,
+      new RegExp(`^at fail \\(${file}:29:9\\)$`),
+      "the copy's frame: the original throw, under the original's name",
+    );
     // The guard is synthesized (unmapped): the caller's frame maps to the line the function starts on.
     assert.match(original!, new RegExp(`^at fail \\(${file}:28:\\d+\\)$`));
   });

@@ -6,7 +6,18 @@
 import { dirname, resolve } from "node:path";
 
 /** Keys ts-patch itself reads from a plugin entry (it passes some of them on to the plugin). */
-const TS_PATCH_KEYS = new Set(["transform", "after", "afterDeclarations", "name", "type", "transformProgram", "import", "isEsm", "tsConfig", "resolvePathAliases"]);
+const TS_PATCH_KEYS = new Set([
+  "transform",
+  "after",
+  "afterDeclarations",
+  "name",
+  "type",
+  "transformProgram",
+  "import",
+  "isEsm",
+  "tsConfig",
+  "resolvePathAliases",
+]);
 const KNOWN = ["include", "exclude", "manifest", "root", "replaceArguments", "outline", "warnings"] as const;
 
 export interface ResolvedPluginConfig {
@@ -37,42 +48,65 @@ export interface ConfigProblem {
 }
 
 /** Validates the plugin entry; `configFile` is the tsconfig path (for resolving relative paths). */
-export function readPluginConfig(raw: unknown, configFile: string | undefined, currentDirectory: string): { config: ResolvedPluginConfig; problems: ConfigProblem[] } {
+export function readPluginConfig(
+  raw: unknown,
+  configFile: string | undefined,
+  currentDirectory: string,
+): { config: ResolvedPluginConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const configDir = configFile ? dirname(configFile) : currentDirectory;
   const entry = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  if (entry !== raw && raw !== undefined) problems.push({ key: "plugins", message: `the plugin entry must be an object, got ${JSON.stringify(raw)}` });
+  if (entry !== raw && raw !== undefined)
+    problems.push({ key: "plugins", message: `the plugin entry must be an object, got ${JSON.stringify(raw)}` });
 
   for (const key of Object.keys(entry)) {
     if (!TS_PATCH_KEYS.has(key) && !(KNOWN as readonly string[]).includes(key)) {
-      problems.push({ key, message: `unknown option "${key}"; the options are ${KNOWN.map((k) => `"${k}"`).join(", ")}` });
+      problems.push({
+        key,
+        message: `unknown option "${key}"; the options are ${KNOWN.map((k) => `"${k}"`).join(", ")}`,
+      });
     }
   }
   const globs = (key: "include" | "exclude"): string[] => {
     const value = entry[key];
     if (value === undefined) return [];
     if (Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "")) return value as string[];
-    problems.push({ key, message: `option "${key}" must be an array of glob strings (module paths relative to the project root, e.g. ["src/**"]), got ${JSON.stringify(value)}` });
+    problems.push({
+      key,
+      message: `option "${key}" must be an array of glob strings (module paths relative to the project root, e.g. ["src/**"]), got ${JSON.stringify(value)}`,
+    });
     return [];
   };
   const path = (key: "manifest" | "root"): string | undefined => {
     const value = entry[key];
     if (value === undefined) return undefined;
     if (typeof value === "string" && value !== "") return resolve(configDir, value);
-    problems.push({ key, message: `option "${key}" must be a non-empty path string (relative to the tsconfig), got ${JSON.stringify(value)}` });
+    problems.push({
+      key,
+      message: `option "${key}" must be a non-empty path string (relative to the tsconfig), got ${JSON.stringify(value)}`,
+    });
     return undefined;
   };
   const warnings = entry["warnings"];
   if (warnings !== undefined && warnings !== "stderr" && warnings !== "diagnostics") {
-    problems.push({ key: "warnings", message: `option "warnings" must be "stderr" or "diagnostics", got ${JSON.stringify(warnings)}` });
+    problems.push({
+      key: "warnings",
+      message: `option "warnings" must be "stderr" or "diagnostics", got ${JSON.stringify(warnings)}`,
+    });
   }
   const replaceArguments = entry["replaceArguments"];
   if (replaceArguments !== undefined && typeof replaceArguments !== "boolean") {
-    problems.push({ key: "replaceArguments", message: `option "replaceArguments" must be true or false, got ${JSON.stringify(replaceArguments)}` });
+    problems.push({
+      key: "replaceArguments",
+      message: `option "replaceArguments" must be true or false, got ${JSON.stringify(replaceArguments)}`,
+    });
   }
   const outline = entry["outline"];
   if (outline !== undefined && typeof outline !== "boolean") {
-    problems.push({ key: "outline", message: `option "outline" must be true or false, got ${JSON.stringify(outline)}` });
+    problems.push({
+      key: "outline",
+      message: `option "outline" must be true or false, got ${JSON.stringify(outline)}`,
+    });
   }
   const config: ResolvedPluginConfig = {
     configDir,

@@ -32,15 +32,24 @@ export interface DiagnosticSink {
  * Wraps ts-patch's `addDiagnostic`. A report never throws, whatever the host does with it.
  * Warnings go to `warn` when given (tsc fails the build on any diagnostic, warnings included).
  */
-export function diagnosticSink(ts: TypeScript, add: (d: TS.Diagnostic) => unknown, warn?: (d: TS.Diagnostic) => void): DiagnosticSink {
-  const report = (category: TS.DiagnosticCategory, code: number, message: string, at?: { file: TS.SourceFile; start: number; length?: number }): void => {
+export function diagnosticSink(
+  ts: TypeScript,
+  add: (d: TS.Diagnostic) => unknown,
+  warn?: (d: TS.Diagnostic) => void,
+): DiagnosticSink {
+  const report = (
+    category: TS.DiagnosticCategory,
+    code: number,
+    message: string,
+    at?: { file: TS.SourceFile; start: number; length?: number },
+  ): void => {
     const diagnostic: TS.Diagnostic = {
       category,
       code,
       messageText: PREFIX + message,
       file: at?.file,
       start: at?.start,
-      length: at ? at.length ?? 0 : undefined,
+      length: at ? (at.length ?? 0) : undefined,
       source: "diagnose",
     };
     try {
@@ -60,7 +69,11 @@ export function diagnosticSink(ts: TypeScript, add: (d: TS.Diagnostic) => unknow
  * Where `key` of the plugin entry is written in the tsconfig, so a config diagnostic points at it.
  * Best effort: the entry may come from an extended config, then the diagnostic has no position.
  */
-export function locateInConfig(configFile: TS.SourceFile | undefined, transform: string, key: string): { file: TS.SourceFile; start: number; length: number } | undefined {
+export function locateInConfig(
+  configFile: TS.SourceFile | undefined,
+  transform: string,
+  key: string,
+): { file: TS.SourceFile; start: number; length: number } | undefined {
   if (!configFile || typeof configFile.text !== "string") return undefined;
   const text = configFile.text;
   const entry = text.indexOf(JSON.stringify(transform));
@@ -74,7 +87,10 @@ export function locateInConfig(configFile: TS.SourceFile | undefined, transform:
 }
 
 /** Where a compiler option (e.g. `"target"`) is written in the tsconfig, if it is written there. */
-export function locateOption(configFile: TS.SourceFile | undefined, key: string): { file: TS.SourceFile; start: number; length: number } | undefined {
+export function locateOption(
+  configFile: TS.SourceFile | undefined,
+  key: string,
+): { file: TS.SourceFile; start: number; length: number } | undefined {
   if (!configFile || typeof configFile.text !== "string") return undefined;
   const quoted = JSON.stringify(key);
   const at = configFile.text.indexOf(quoted);

@@ -57,11 +57,17 @@ export function outputFormat(ts: TypeScript, program: TS.Program, file: TS.Sourc
   if (typeof perFile === "function") {
     kind = perFile.call(program, file);
   } else {
-    const moduleKind = (ts as unknown as InternalTs).getEmitModuleKind?.(options) ?? options.module ?? ts.ModuleKind.CommonJS;
+    const moduleKind =
+      (ts as unknown as InternalTs).getEmitModuleKind?.(options) ?? options.module ?? ts.ModuleKind.CommonJS;
     const nodeLike = moduleKind >= ts.ModuleKind.Node16 && moduleKind <= ts.ModuleKind.NodeNext;
-    kind = nodeLike ? file.impliedNodeFormat ?? ts.ModuleKind.CommonJS : moduleKind;
+    kind = nodeLike ? (file.impliedNodeFormat ?? ts.ModuleKind.CommonJS) : moduleKind;
   }
-  const esm = kind >= ts.ModuleKind.ES2015 && kind !== ts.ModuleKind.Preserve ? true : kind === ts.ModuleKind.Preserve ? !usesCommonJsSyntax(ts, file) : false;
+  const esm =
+    kind >= ts.ModuleKind.ES2015 && kind !== ts.ModuleKind.Preserve
+      ? true
+      : kind === ts.ModuleKind.Preserve
+        ? !usesCommonJsSyntax(ts, file)
+        : false;
   if (!ts.isExternalModule(file)) return esm ? "script" : "cjs";
   return esm ? "esm" : "cjs";
 }
@@ -69,7 +75,9 @@ export function outputFormat(ts: TypeScript, program: TS.Program, file: TS.Sourc
 /** `module: preserve` keeps `import x = require()` / `export =`: such a file stays CommonJS. */
 function usesCommonJsSyntax(ts: TypeScript, file: TS.SourceFile): boolean {
   return file.statements.some(
-    (s) => (ts.isImportEqualsDeclaration(s) && ts.isExternalModuleReference(s.moduleReference)) || (ts.isExportAssignment(s) && s.isExportEquals === true),
+    (s) =>
+      (ts.isImportEqualsDeclaration(s) && ts.isExternalModuleReference(s.moduleReference)) ||
+      (ts.isExportAssignment(s) && s.isExportEquals === true),
   );
 }
 
@@ -79,9 +87,17 @@ function usesCommonJsSyntax(ts: TypeScript, file: TS.SourceFile): boolean {
  * itself with the marker comment on it: tsc keeps an existing one instead of adding its own, and
  * the marker stays the first line of the output.
  */
-export function tscAddsUseStrict(ts: TypeScript, options: TS.CompilerOptions, file: TS.SourceFile, format: OutputModuleFormat): boolean {
+export function tscAddsUseStrict(
+  ts: TypeScript,
+  options: TS.CompilerOptions,
+  file: TS.SourceFile,
+  format: OutputModuleFormat,
+): boolean {
   if (format === "esm") return false;
   if (format === "cjs" && ts.isExternalModule(file)) return true;
-  const strictOption = (ts as unknown as { getStrictOptionValue?(o: TS.CompilerOptions, flag: string): boolean }).getStrictOptionValue;
-  return typeof strictOption === "function" ? strictOption(options, "alwaysStrict") : options.alwaysStrict ?? options.strict ?? false;
+  const strictOption = (ts as unknown as { getStrictOptionValue?(o: TS.CompilerOptions, flag: string): boolean })
+    .getStrictOptionValue;
+  return typeof strictOption === "function"
+    ? strictOption(options, "alwaysStrict")
+    : (options.alwaysStrict ?? options.strict ?? false);
 }

@@ -17,7 +17,14 @@ import { describeError } from "../../errors/index.js";
 import { InstrumentSyntaxError, TransformOptionsError } from "../errors.js";
 import { moduleSites } from "../index.js";
 import { readPluginConfig, type ResolvedPluginConfig } from "./config.js";
-import { DiagnosticCode, diagnosticSink, printToStderr, locateInConfig, locateOption, type DiagnosticSink } from "./diagnostics.js";
+import {
+  DiagnosticCode,
+  diagnosticSink,
+  printToStderr,
+  locateInConfig,
+  locateOption,
+  type DiagnosticSink,
+} from "./diagnostics.js";
 import { outputFormat, targetProblem, tscAddsUseStrict } from "./format.js";
 import { ManifestCollector, manifestTargetProblem } from "./manifest.js";
 import { isMismatch, matchEdits } from "./match.js";
@@ -28,7 +35,14 @@ import type { DiagnosePluginConfig, DiagnoseTransformers, TransformerExtras, Typ
 export type { DiagnosePluginConfig, DiagnoseTransformers, TransformerExtras } from "./types.js";
 
 /** Skip reasons that are the user's choice or routine; anything else is worth a warning. */
-const QUIET_SKIPS = new Set(["already instrumented", "not matched by include", "matched by exclude", "declaration file", "unsupported file extension", "diagnose-ignore-file comment"]);
+const QUIET_SKIPS = new Set([
+  "already instrumented",
+  "not matched by include",
+  "matched by exclude",
+  "declaration file",
+  "unsupported file extension",
+  "diagnose-ignore-file comment",
+]);
 
 /** The transformer key ts-patch users write in tsconfig (used to point config diagnostics at it). */
 const TRANSFORM_NAME = "diagnose/transformer";
@@ -39,18 +53,31 @@ const TRANSFORM_NAME = "diagnose/transformer";
  * reported as diagnostics and the affected files (or, for bad options, all files) are emitted
  * uninstrumented.
  */
-export default function diagnoseTransformer(program: TS.Program, pluginConfig: DiagnosePluginConfig | Record<string, unknown> | undefined, extras: TransformerExtras): DiagnoseTransformers {
-  const identity: DiagnoseTransformers = { before: [() => (file) => file], after: [() => (file) => file], afterDeclarations: [() => (file) => file] };
+export default function diagnoseTransformer(
+  program: TS.Program,
+  pluginConfig: DiagnosePluginConfig | Record<string, unknown> | undefined,
+  extras: TransformerExtras,
+): DiagnoseTransformers {
+  const identity: DiagnoseTransformers = {
+    before: [() => (file) => file],
+    after: [() => (file) => file],
+    afterDeclarations: [() => (file) => file],
+  };
   const ts = extras?.ts;
   if (!ts || typeof extras.addDiagnostic !== "function") {
     // Not run by ts-patch's program pattern: there is nobody to report to, and no TypeScript.
-    process.stderr.write(`${TRANSFORM_NAME}: not instrumenting: expected ts-patch's (program, config, { ts, addDiagnostic }) call; use "type": "program" (the default) in the plugin entry\n`);
+    process.stderr.write(
+      `${TRANSFORM_NAME}: not instrumenting: expected ts-patch's (program, config, { ts, addDiagnostic }) call; use "type": "program" (the default) in the plugin entry\n`,
+    );
     return identity;
   }
   const options = program.getCompilerOptions();
   const internal = options as { configFilePath?: unknown; configFile?: TS.SourceFile };
   const configPath = typeof internal.configFilePath === "string" ? internal.configFilePath : undefined;
-  const transformName = typeof (pluginConfig as { transform?: unknown } | undefined)?.transform === "string" ? String((pluginConfig as { transform: string }).transform) : TRANSFORM_NAME;
+  const transformName =
+    typeof (pluginConfig as { transform?: unknown } | undefined)?.transform === "string"
+      ? String((pluginConfig as { transform: string }).transform)
+      : TRANSFORM_NAME;
 
   const { config, problems } = readPluginConfig(pluginConfig, configPath, program.getCurrentDirectory());
   const warn = config.warnings === "stderr" ? printToStderr(ts, program.getCurrentDirectory()) : undefined;
@@ -60,13 +87,21 @@ export default function diagnoseTransformer(program: TS.Program, pluginConfig: D
     if (problem) problems.push({ key: "manifest", message: problem });
   }
   for (const problem of problems) {
-    sink.error(DiagnosticCode.config, `${problem.message}. Nothing is instrumented until this is fixed.`, locateInConfig(internal.configFile, transformName, problem.key));
+    sink.error(
+      DiagnosticCode.config,
+      `${problem.message}. Nothing is instrumented until this is fixed.`,
+      locateInConfig(internal.configFile, transformName, problem.key),
+    );
   }
   if (problems.length > 0) return identity;
 
   const target = targetProblem(ts, options);
   if (target) {
-    sink.error(DiagnosticCode.target, target, locateOption(internal.configFile, "target") ?? locateInConfig(internal.configFile, transformName, "transform"));
+    sink.error(
+      DiagnosticCode.target,
+      target,
+      locateOption(internal.configFile, "target") ?? locateInConfig(internal.configFile, transformName, "transform"),
+    );
     return identity;
   }
 
@@ -85,7 +120,10 @@ function misplaced(sink: DiagnosticSink, key: string): () => <T extends TS.Node>
   return () => (node) => {
     if (!reported) {
       reported = true;
-      sink.error(DiagnosticCode.config, `the plugin must run before TypeScript's own transforms: remove "${key}": true from its tsconfig entry. Nothing is instrumented until this is fixed.`);
+      sink.error(
+        DiagnosticCode.config,
+        `the plugin must run before TypeScript's own transforms: remove "${key}": true from its tsconfig entry. Nothing is instrumented until this is fixed.`,
+      );
     }
     return node;
   };
@@ -103,7 +141,11 @@ function instrumentSourceFile(
   if (file.isDeclarationFile || /\.json$/i.test(file.fileName)) return file;
   if (ts.getParseTreeNode(file) !== file) {
     // Run as an "after" transformer: the tree is no longer the one the text describes.
-    sink.error(DiagnosticCode.config, `the plugin must run before TypeScript's own transforms: remove "after"/"afterDeclarations" from its tsconfig entry. This file is emitted uninstrumented.`, { file, start: 0 });
+    sink.error(
+      DiagnosticCode.config,
+      `the plugin must run before TypeScript's own transforms: remove "after"/"afterDeclarations" from its tsconfig entry. This file is emitted uninstrumented.`,
+      { file, start: 0 },
+    );
     return file;
   }
   let analysis: Analysis;
@@ -120,18 +162,28 @@ function instrumentSourceFile(
     if (isSkipped(result)) {
       if (!QUIET_SKIPS.has(result.skipped)) {
         const start = result.warning ? position(ts, file, result.warning.line, result.warning.column) : 0;
-        sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, { file, start });
+        sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${result.skipped}`, {
+          file,
+          start,
+        });
       }
       return file;
     }
     analysis = result;
   } catch (error) {
-    sink.warning(DiagnosticCode.analysis, `this file is emitted uninstrumented: ${describe(error)}`, at(ts, file, error));
+    sink.warning(
+      DiagnosticCode.analysis,
+      `this file is emitted uninstrumented: ${describe(error)}`,
+      at(ts, file, error),
+    );
     return file;
   }
 
   for (const warning of analysis.warnings) {
-    sink.warning(DiagnosticCode.function, warning.message.replace(/^.*?:\d+:\d+: /, ""), { file, start: position(ts, file, warning.line, warning.column) });
+    sink.warning(DiagnosticCode.function, warning.message.replace(/^.*?:\d+:\d+: /, ""), {
+      file,
+      start: position(ts, file, warning.line, warning.column),
+    });
   }
 
   let plan: ReturnType<typeof matchEdits>;
@@ -151,9 +203,20 @@ function instrumentSourceFile(
 
   let output: TS.SourceFile;
   try {
-    output = rewriteFile(ts, context, file, plan, buildSiteNodes(ts, analysis), tscAddsUseStrict(ts, program.getCompilerOptions(), file, format));
+    output = rewriteFile(
+      ts,
+      context,
+      file,
+      plan,
+      buildSiteNodes(ts, analysis),
+      tscAddsUseStrict(ts, program.getCompilerOptions(), file, format),
+    );
   } catch (error) {
-    sink.warning(DiagnosticCode.mismatch, `this file is emitted uninstrumented: ${describe(error)}. Please report this.`, { file, start: 0 });
+    sink.warning(
+      DiagnosticCode.mismatch,
+      `this file is emitted uninstrumented: ${describe(error)}. Please report this.`,
+      { file, start: 0 },
+    );
     return file;
   }
   manifest?.add(moduleSites(analysis));

@@ -31,7 +31,14 @@ const MARKER_TEXT = "diagnose:instrumented";
  * `addUseStrict`: tsc will prepend a `"use strict"` directive (format.ts `tscAddsUseStrict`); the
  * rewrite writes it first, with the marker, unless the prologue already has one.
  */
-export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, file: TS.SourceFile, plan: EditPlan, nodes: SiteNodes, addUseStrict: boolean): TS.SourceFile {
+export function rewriteFile(
+  ts: TypeScript,
+  context: TS.TransformationContext,
+  file: TS.SourceFile,
+  plan: EditPlan,
+  nodes: SiteNodes,
+  addUseStrict: boolean,
+): TS.SourceFile {
   const f = context.factory;
   // The outlined copies by function id: appended in function order, as edit.ts appends them.
   const copies = new Map<number, { fn: AnalyzedFunction; copy: TS.FunctionDeclaration }>();
@@ -50,7 +57,8 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
       if (returnEdit && !skip?.has(returnEdit.site)) {
         const statement = node as TS.ReturnStatement;
         let value = nodes.returned(returnEdit);
-        if (statement.expression) value = fillPlaceholder(ts, context, value, ts.visitNode(statement.expression, visit, ts.isExpression)!);
+        if (statement.expression)
+          value = fillPlaceholder(ts, context, value, ts.visitNode(statement.expression, visit, ts.isExpression)!);
         result = f.updateReturnStatement(statement, value);
       } else {
         result = ts.visitEachChild(node, visit, context);
@@ -70,7 +78,9 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
 
   /** `body` (visited: its returns and line sites rewritten) with the function's site code around it. */
   const instrumentBody = (body: TS.Node, fn: AnalyzedFunction): TS.Node =>
-    fn.body.kind === "block" ? instrumentBlock(body as TS.Block, fn) : fillPlaceholder(ts, context, nodes.arrow(fn), body as TS.Expression);
+    fn.body.kind === "block"
+      ? instrumentBlock(body as TS.Block, fn)
+      : fillPlaceholder(ts, context, nodes.arrow(fn), body as TS.Expression);
 
   /**
    * An outlined function: the instrumented body goes into its copy; the function keeps `original`
@@ -81,11 +91,16 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
     copies.set(fn.id, { fn, copy: nodes.outlined(fn, instrumentBody(visited, fn) as TS.Block) });
     // Its children, not the body node itself (which would come back here).
     const plain = ts.visitEachChild(original, visitor(new Set(fn.sites)), context);
-    if (fn.body.kind === "expression") return fillPlaceholder(ts, context, nodes.outlineArrow(fn), plain as TS.Expression);
+    if (fn.body.kind === "expression")
+      return fillPlaceholder(ts, context, nodes.outlineArrow(fn), plain as TS.Expression);
     // `{ <directives> if ($g) return $dgO3.call(this, a); S… }`
     const body = plain as TS.Block;
     const prologue = directiveCount(ts, body.statements);
-    return f.updateBlock(body, [...body.statements.slice(0, prologue), nodes.outlineGuard(fn), ...body.statements.slice(prologue)]);
+    return f.updateBlock(body, [
+      ...body.statements.slice(0, prologue),
+      nodes.outlineGuard(fn),
+      ...body.statements.slice(prologue),
+    ]);
   };
 
   const instrumentBlock = (body: TS.Block, fn: AnalyzedFunction): TS.Block => {
@@ -106,7 +121,10 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
   const visited = ts.visitEachChild(file, visit, context);
   const prologue = directiveCount(ts, visited.statements);
   const directives = visited.statements.slice(0, prologue);
-  if (addUseStrict && !directives.some((d) => ((d as TS.ExpressionStatement).expression as TS.StringLiteral).text === "use strict")) {
+  if (
+    addUseStrict &&
+    !directives.some((d) => ((d as TS.ExpressionStatement).expression as TS.StringLiteral).text === "use strict")
+  ) {
     directives.unshift(f.createExpressionStatement(f.createStringLiteral("use strict")));
   }
   const outlined = [...copies]
@@ -117,13 +135,19 @@ export function rewriteFile(ts: TypeScript, context: TS.TransformationContext, f
   // The marker leads the output, so that a second pass leaves the file alone. tsc prints the
   // directive prologue first, then emit helpers (`__decorate`…), then statements: the marker goes
   // on the first directive if there is one, else it is printed as the first helper.
-  if (directives.length > 0) ts.addSyntheticLeadingComment(directives[0]!, ts.SyntaxKind.MultiLineCommentTrivia, MARKER_TEXT, true);
+  if (directives.length > 0)
+    ts.addSyntheticLeadingComment(directives[0]!, ts.SyntaxKind.MultiLineCommentTrivia, MARKER_TEXT, true);
   else ts.addEmitHelper(output, MARKER_HELPER);
   return output;
 }
 
 /** Scoped (never imported from tslib, printed even under noEmitHelpers), and before every other helper. */
-const MARKER_HELPER: TS.EmitHelper = { name: "diagnose:marker", scoped: true, priority: -1, text: `/*${MARKER_TEXT}*/` };
+const MARKER_HELPER: TS.EmitHelper = {
+  name: "diagnose:marker",
+  scoped: true,
+  priority: -1,
+  text: `/*${MARKER_TEXT}*/`,
+};
 
 /** Leading `"…";` statements: the directive prologue, which must stay first. */
 function directiveCount(ts: TypeScript, statements: readonly TS.Statement[]): number {

@@ -72,7 +72,9 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
     },
     returned(edit) {
       const locals = site(edit.site).locals;
-      return edit.argument ? b.returnValue(b.id(PLACEHOLDER), edit.site, locals, edit.argument.anonymous) : b.returnVoid(edit.site, locals);
+      return edit.argument
+        ? b.returnValue(b.id(PLACEHOLDER), edit.site, locals, edit.argument.anonymous)
+        : b.returnVoid(edit.site, locals);
     },
     outlineGuard(fn) {
       return b.outlineGuard(outlineOf(fn));
@@ -127,7 +129,9 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
   if (table.r !== undefined) properties.push(property("r", num(table.r)));
   if (table.o !== undefined) properties.push(property("o", num(table.o)));
   // hookDeclarationCode() and binderCode()
-  const declarations = HOOKS.map((h) => s(f.createVariableDeclaration(id(hookName(handle, h)), undefined, undefined, undefined)));
+  const declarations = HOOKS.map((h) =>
+    s(f.createVariableDeclaration(id(hookName(handle, h)), undefined, undefined, undefined)),
+  );
   const identity = s(
     f.createFunctionDeclaration(
       undefined,
@@ -140,12 +144,38 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
     ),
   );
   const assignments = HOOKS.map((h) =>
-    s(f.createExpressionStatement(s(f.createBinaryExpression(id(hookName(handle, h)), s(f.createToken(ts.SyntaxKind.EqualsToken)), id(h))))),
+    s(
+      f.createExpressionStatement(
+        s(f.createBinaryExpression(id(hookName(handle, h)), s(f.createToken(ts.SyntaxKind.EqualsToken)), id(h))),
+      ),
+    ),
   );
-  const parameters = HOOKS.map((h) => s(f.createParameterDeclaration(undefined, undefined, id(h), undefined, undefined, undefined)));
-  const binder = s(f.createFunctionExpression(undefined, undefined, undefined, undefined, parameters, undefined, s(f.createBlock(assignments, false))));
-  const slot = s(f.createElementAccessExpression(id("globalThis"), s(f.createCallExpression(access(id("Symbol"), "for"), undefined, [str(REGISTRY_KEY)]))));
-  const register = s(f.createCallExpression(access(slot, "register"), undefined, [s(f.createObjectLiteralExpression(properties, false)), binder]));
+  const parameters = HOOKS.map((h) =>
+    s(f.createParameterDeclaration(undefined, undefined, id(h), undefined, undefined, undefined)),
+  );
+  const binder = s(
+    f.createFunctionExpression(
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      parameters,
+      undefined,
+      s(f.createBlock(assignments, false)),
+    ),
+  );
+  const slot = s(
+    f.createElementAccessExpression(
+      id("globalThis"),
+      s(f.createCallExpression(access(id("Symbol"), "for"), undefined, [str(REGISTRY_KEY)])),
+    ),
+  );
+  const register = s(
+    f.createCallExpression(access(slot, "register"), undefined, [
+      s(f.createObjectLiteralExpression(properties, false)),
+      binder,
+    ]),
+  );
   return [
     s(f.createImportDeclaration(undefined, undefined, str(url), undefined)),
     s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList(declarations, ts.NodeFlags.None)))),
@@ -154,7 +184,12 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
     s(
       f.createTryStatement(
         s(f.createBlock([s(f.createExpressionStatement(register))], false)),
-        s(f.createCatchClause(s(f.createVariableDeclaration(id("e"), undefined, undefined, undefined)), s(f.createBlock([], false)))),
+        s(
+          f.createCatchClause(
+            s(f.createVariableDeclaration(id("e"), undefined, undefined, undefined)),
+            s(f.createBlock([], false)),
+          ),
+        ),
         undefined,
       ),
     ),
@@ -173,7 +208,14 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
   const id = (name: string) => s(f.createIdentifier(name));
   const num = (value: number) => s(f.createNumericLiteral(value));
   const voidZero = () => s(f.createVoidExpression(num(0)));
-  const binary = (left: TS.Expression, operator: TS.BinaryOperator, right: TS.Expression) => s(f.createBinaryExpression(left, s(f.createToken(operator as TS.SyntaxKind.CommaToken)) as TS.BinaryOperatorToken, right));
+  const binary = (left: TS.Expression, operator: TS.BinaryOperator, right: TS.Expression) =>
+    s(
+      f.createBinaryExpression(
+        left,
+        s(f.createToken(operator as TS.SyntaxKind.CommaToken)) as TS.BinaryOperatorToken,
+        right,
+      ),
+    );
   const assign = (left: TS.Expression, right: TS.Expression) => binary(left, K.EqualsToken, right);
   const paren = (e: TS.Expression) => s(f.createParenthesizedExpression(e));
   const access = (e: TS.Expression, name: string) => s(f.createPropertyAccessExpression(e, id(name)));
@@ -189,8 +231,17 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
   const argument = (text: string): TS.Expression => {
     if (text.startsWith("{")) {
       // `{a, b}`: a destructured parameter's bound names (walk/functions.ts describeParams).
-      const names = text.slice(1, -1).split(",").map((n) => n.trim()).filter((n) => n !== "");
-      return s(f.createObjectLiteralExpression(names.map((n) => s(f.createShorthandPropertyAssignment(id(n), undefined))), false));
+      const names = text
+        .slice(1, -1)
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== "");
+      return s(
+        f.createObjectLiteralExpression(
+          names.map((n) => s(f.createShorthandPropertyAssignment(id(n), undefined))),
+          false,
+        ),
+      );
     }
     return id(text);
   };
@@ -201,21 +252,42 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
   };
   const tryCatch = (inner: TS.Statement[], throwSite: number) => {
     // throwCode(): `throw g ? $dgT(id, $dgf, $dge) : $dge;`
-    const rethrown = s(f.createConditionalExpression(flag(throwSite), s(f.createToken(K.QuestionToken)), call("t", throwSite, [id(FRAME_VAR), id(ERROR_VAR)], []), s(f.createToken(K.ColonToken)), id(ERROR_VAR)));
+    const rethrown = s(
+      f.createConditionalExpression(
+        flag(throwSite),
+        s(f.createToken(K.QuestionToken)),
+        call("t", throwSite, [id(FRAME_VAR), id(ERROR_VAR)], []),
+        s(f.createToken(K.ColonToken)),
+        id(ERROR_VAR),
+      ),
+    );
     const handler = s(f.createBlock([s(f.createThrowStatement(rethrown))], false));
-    const clause = s(f.createCatchClause(s(f.createVariableDeclaration(id(ERROR_VAR), undefined, undefined, undefined)), handler));
+    const clause = s(
+      f.createCatchClause(s(f.createVariableDeclaration(id(ERROR_VAR), undefined, undefined, undefined)), handler),
+    );
     return s(f.createTryStatement(s(f.createBlock(inner, false)), clause, undefined));
   };
   /** outlinedCall(): `$dgO3.call(this, a, ...r)`, or `$dgO3(a, ...r)` for an arrow. */
   const outlinedCall = (input: OutlineGuardInput) => {
-    const args = input.forward.map((text): TS.Expression => (text.startsWith("...") ? s(f.createSpreadElement(id(text.slice(3)))) : id(text)));
+    const args = input.forward.map(
+      (text): TS.Expression => (text.startsWith("...") ? s(f.createSpreadElement(id(text.slice(3)))) : id(text)),
+    );
     if (input.arrow) return s(f.createCallExpression(id(input.name), undefined, args));
     return s(f.createCallExpression(access(id(input.name), "call"), undefined, [s(f.createThis()), ...args]));
   };
   /** A parameter of an outlined copy: `a`, or `...a` for a rest parameter. */
   const parameter = (text: string) => {
     const rest = text.startsWith("...");
-    return s(f.createParameterDeclaration(undefined, rest ? s(f.createToken(K.DotDotDotToken)) : undefined, id(rest ? text.slice(3) : text), undefined, undefined, undefined));
+    return s(
+      f.createParameterDeclaration(
+        undefined,
+        rest ? s(f.createToken(K.DotDotDotToken)) : undefined,
+        id(rest ? text.slice(3) : text),
+        undefined,
+        undefined,
+        undefined,
+      ),
+    );
   };
   return {
     s,
@@ -228,14 +300,22 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
       s(
         f.createVariableStatement(
           undefined,
-          s(f.createVariableDeclarationList([FRAME_VAR, RESULT_VAR].map((n) => s(f.createVariableDeclaration(id(n), undefined, undefined, undefined))), ts.NodeFlags.None)),
+          s(
+            f.createVariableDeclarationList(
+              [FRAME_VAR, RESULT_VAR].map((n) =>
+                s(f.createVariableDeclaration(id(n), undefined, undefined, undefined)),
+              ),
+              ts.NodeFlags.None,
+            ),
+          ),
         ),
       ),
     /** entryCode() */
     entry(fn: AnalyzedFunction): TS.Statement {
       const g = flag(fn.entrySite);
       // `$dgf = handle.e(id, this, …args)`
-      const entryCall = () => assign(id(FRAME_VAR), call("e", fn.entrySite, [thisOf(fn.thisExpression), ...fn.args.map(argument)], []));
+      const entryCall = () =>
+        assign(id(FRAME_VAR), call("e", fn.entrySite, [thisOf(fn.thisExpression), ...fn.args.map(argument)], []));
       let assignments: TS.Expression | undefined;
       fn.replaceable.forEach((name, i) => {
         if (name === null) return;
@@ -248,14 +328,20 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
         return ifThen(binary(g, K.AmpersandAmpersandToken, replaced()), statement(assignments));
       }
       const replace = assignments ? ifThen(replaced(), statement(assignments)) : statement(entryCall());
-      const wait = ifThen(binary(id(FRAME_VAR), K.AmpersandAmpersandToken, access(id(FRAME_VAR), "w")), statement(s(f.createAwaitExpression(access(id(FRAME_VAR), "w")))));
+      const wait = ifThen(
+        binary(id(FRAME_VAR), K.AmpersandAmpersandToken, access(id(FRAME_VAR), "w")),
+        statement(s(f.createAwaitExpression(access(id(FRAME_VAR), "w")))),
+      );
       return ifThen(g, s(f.createBlock([replace, wait], false)));
     },
     /** lineCode() */
     line(siteId: number, locals: readonly string[], async: boolean): TS.Statement {
       const c = call("l", siteId, [id(FRAME_VAR)], locals);
       if (!async) return ifThen(flag(siteId), statement(c));
-      return ifThen(binary(flag(siteId), K.AmpersandAmpersandToken, paren(assign(id(RESULT_VAR), c))), statement(s(f.createAwaitExpression(id(RESULT_VAR)))));
+      return ifThen(
+        binary(flag(siteId), K.AmpersandAmpersandToken, paren(assign(id(RESULT_VAR), c))),
+        statement(s(f.createAwaitExpression(id(RESULT_VAR)))),
+      );
     },
     /** endCode() */
     end(siteId: number, locals: readonly string[]): TS.Statement {
@@ -263,13 +349,32 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     },
     /** returnOpenCode(…, false, anonymous) value returnCloseCode(…, false, anonymous) */
     returnValue(value: TS.Expression, siteId: number, locals: readonly string[], anonymous: boolean): TS.Expression {
-      const assigned = assign(id(RESULT_VAR), anonymous ? s(f.createCallExpression(id(identityName(handle)), undefined, [value])) : value);
-      const result = s(f.createConditionalExpression(flag(siteId), s(f.createToken(K.QuestionToken)), call("x", siteId, [id(FRAME_VAR), id(RESULT_VAR)], locals), s(f.createToken(K.ColonToken)), id(RESULT_VAR)));
+      const assigned = assign(
+        id(RESULT_VAR),
+        anonymous ? s(f.createCallExpression(id(identityName(handle)), undefined, [value])) : value,
+      );
+      const result = s(
+        f.createConditionalExpression(
+          flag(siteId),
+          s(f.createToken(K.QuestionToken)),
+          call("x", siteId, [id(FRAME_VAR), id(RESULT_VAR)], locals),
+          s(f.createToken(K.ColonToken)),
+          id(RESULT_VAR),
+        ),
+      );
       return paren(binary(assigned, K.CommaToken, result));
     },
     /** returnVoidCode() */
     returnVoid(siteId: number, locals: readonly string[]): TS.Expression {
-      return s(f.createConditionalExpression(flag(siteId), s(f.createToken(K.QuestionToken)), call("x", siteId, [id(FRAME_VAR), voidZero()], locals), s(f.createToken(K.ColonToken)), voidZero()));
+      return s(
+        f.createConditionalExpression(
+          flag(siteId),
+          s(f.createToken(K.QuestionToken)),
+          call("x", siteId, [id(FRAME_VAR), voidZero()], locals),
+          s(f.createToken(K.ColonToken)),
+          voidZero(),
+        ),
+      );
     },
     /** outlineGuardCode() */
     outlineGuard(input: OutlineGuardInput): TS.Statement {
@@ -277,11 +382,23 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     },
     /** outlineArrowOpenCode() value OUTLINE_ARROW_CLOSE */
     outlineArrow(value: TS.Expression, input: OutlineGuardInput): TS.Expression {
-      return paren(s(f.createConditionalExpression(flag(input.flag), s(f.createToken(K.QuestionToken)), outlinedCall(input), s(f.createToken(K.ColonToken)), paren(value))));
+      return paren(
+        s(
+          f.createConditionalExpression(
+            flag(input.flag),
+            s(f.createToken(K.QuestionToken)),
+            outlinedCall(input),
+            s(f.createToken(K.ColonToken)),
+            paren(value),
+          ),
+        ),
+      );
     },
     /** outlinedFunctionOpenCode() body: the copy's parameters are plain names (the original evaluated the defaults). */
     outlined(name: string, params: readonly string[], body: TS.Block): TS.FunctionDeclaration {
-      return s(f.createFunctionDeclaration(undefined, undefined, id(name), undefined, params.map(parameter), undefined, body));
+      return s(
+        f.createFunctionDeclaration(undefined, undefined, id(name), undefined, params.map(parameter), undefined, body),
+      );
     },
   };
 }

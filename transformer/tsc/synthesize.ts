@@ -30,7 +30,9 @@ function assertParsed(file: TS.SourceFile, code: string): void {
   if (diagnostics && diagnostics.length > 0) {
     const d = diagnostics[0]!;
     const message = typeof d.messageText === "string" ? d.messageText : d.messageText.messageText;
-    throw new Error(`diagnose/transformer: generated site code does not parse (${message}) near: ${code.slice(Math.max(0, d.start - 40), d.start + 40)}`);
+    throw new Error(
+      `diagnose/transformer: generated site code does not parse (${message}) near: ${code.slice(Math.max(0, d.start - 40), d.start + 40)}`,
+    );
   }
 }
 
@@ -60,7 +62,12 @@ function makeSynthesized(ts: TypeScript, node: TS.Node): void {
  * original, visited node). Parents are recreated through the factory, which adds parentheses
  * where the original expression needs them (`$dgr = (a, b)`).
  */
-export function fillPlaceholder<T extends TS.Node>(ts: TypeScript, context: TS.TransformationContext, template: T, replacement: TS.Expression): T {
+export function fillPlaceholder<T extends TS.Node>(
+  ts: TypeScript,
+  context: TS.TransformationContext,
+  template: T,
+  replacement: TS.Expression,
+): T {
   let found = false;
   const visit = (node: TS.Node): TS.Node => {
     if (ts.isIdentifier(node) && node.text === PLACEHOLDER) {

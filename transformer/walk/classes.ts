@@ -4,7 +4,17 @@
  * name; static blocks are walked for the functions inside them.
  */
 import { FnFlags } from "../../abi/index.js";
-import type { AccessorProperty, AnyNode, Block, ClassLike, ClassMethod, ClassProperty, Constructor, MethodProperty, Node } from "../ast.js";
+import type {
+  AccessorProperty,
+  AnyNode,
+  Block,
+  ClassLike,
+  ClassMethod,
+  ClassProperty,
+  Constructor,
+  MethodProperty,
+  Node,
+} from "../ast.js";
 import { joinPath, keySegment } from "../naming.js";
 import { hiddenMembers, typeParams } from "../typed.js";
 import { FunctionWalker } from "./functions.js";
@@ -14,7 +24,14 @@ export abstract class ClassWalker extends FunctionWalker {
     this.visitDecorators(c.decorators);
     this.visitExpr(c.superClass);
     const classPath = joinPath(this.prefix, segment);
-    const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored, classTypeParams: this.classTypeParams, classOwner: this.classOwner };
+    const saved = {
+      prefix: this.prefix,
+      thisPrefix: this.thisPrefix,
+      ctx: this.ctx,
+      ignored: this.ignored,
+      classTypeParams: this.classTypeParams,
+      classOwner: this.classOwner,
+    };
     this.prefix = classPath;
     if (this.typed) {
       const text = (n: AnyNode) => this.code.slice(this.pos.index(n.span.start), this.pos.index(n.span.end));

@@ -4,7 +4,15 @@
  * constructor, JSX attributes, `export default`). Everything else is walked generically.
  */
 import { FnFlags } from "../../abi/index.js";
-import type { AnyNode, ArrowFunctionExpression, AssignmentExpression, CallExpression, ClassLike, Fn, Node } from "../ast.js";
+import type {
+  AnyNode,
+  ArrowFunctionExpression,
+  AssignmentExpression,
+  CallExpression,
+  ClassLike,
+  Fn,
+  Node,
+} from "../ast.js";
 import { ANONYMOUS, assignmentSegment, calleeName } from "../naming.js";
 import { ClassWalker } from "./classes.js";
 import type { Hint } from "./state.js";
@@ -33,7 +41,7 @@ export abstract class ExpressionWalker extends ClassWalker {
         this.visitFunction({
           node: f,
           kind: hint?.flags && hint.flags & FnFlags.classField ? "field" : "function",
-          segment: f.identifier ? String(f.identifier["value"]) : hint?.segment ?? ANONYMOUS,
+          segment: f.identifier ? String(f.identifier["value"]) : (hint?.segment ?? ANONYMOUS),
           prefix: hint?.prefix,
           flags: hint?.flags ?? 0,
           params: f.params,
@@ -64,7 +72,7 @@ export abstract class ExpressionWalker extends ClassWalker {
         const c = e as unknown as ClassLike;
         const saved = this.prefix;
         if (hint?.prefix !== undefined) this.prefix = hint.prefix;
-        this.visitClass(c, c.identifier ? String(c.identifier["value"]) : hint?.segment ?? ANONYMOUS);
+        this.visitClass(c, c.identifier ? String(c.identifier["value"]) : (hint?.segment ?? ANONYMOUS));
         this.prefix = saved;
         break;
       }
@@ -76,7 +84,8 @@ export abstract class ExpressionWalker extends ClassWalker {
         const call = e as unknown as CallExpression;
         this.visitExpr(call.callee);
         const name = calleeName(call.callee);
-        for (const arg of call.arguments ?? []) this.visitExpr(arg.expression, name ? { segment: `${name}()` } : undefined);
+        for (const arg of call.arguments ?? [])
+          this.visitExpr(arg.expression, name ? { segment: `${name}()` } : undefined);
         break;
       }
       case "AssignmentExpression": {
@@ -84,7 +93,14 @@ export abstract class ExpressionWalker extends ClassWalker {
         this.visitPattern(a.left);
         const target = assignmentSegment(a.left);
         const prefix = target?.onThis && this.thisPrefix !== undefined ? this.thisPrefix : undefined;
-        this.visitExpr(a.right, target ? (prefix !== undefined ? { segment: target.segment, prefix } : { segment: target.segment }) : undefined);
+        this.visitExpr(
+          a.right,
+          target
+            ? prefix !== undefined
+              ? { segment: target.segment, prefix }
+              : { segment: target.segment }
+            : undefined,
+        );
         break;
       }
       case "ConditionalExpression":
@@ -115,5 +131,4 @@ export abstract class ExpressionWalker extends ClassWalker {
     }
     this.ignored = wasIgnored;
   }
-
 }

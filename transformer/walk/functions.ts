@@ -9,10 +9,30 @@ import { joinPath } from "../naming.js";
 import { outlineParams } from "../outline.js";
 import { functionTypes } from "../typed.js";
 import { Binding, Scope, boundNames, collectVarScoped, declareLexical, localsAt } from "../scopes.js";
-import { WalkerBase, isAnonymousDefinition, type FunctionContext, type FunctionSyntax, type RawFunction, type RawSite } from "./state.js";
+import {
+  WalkerBase,
+  isAnonymousDefinition,
+  type FunctionContext,
+  type FunctionSyntax,
+  type RawFunction,
+  type RawSite,
+} from "./state.js";
 
 /** Node types that start a function of their own: a `with` inside one is that function's. */
-const FUNCTION_TYPES = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "ClassMethod", "PrivateMethod", "Constructor", "MethodProperty", "GetterProperty", "SetterProperty", "ClassProperty", "PrivateProperty", "StaticBlock"]);
+const FUNCTION_TYPES = new Set([
+  "FunctionDeclaration",
+  "FunctionExpression",
+  "ArrowFunctionExpression",
+  "ClassMethod",
+  "PrivateMethod",
+  "Constructor",
+  "MethodProperty",
+  "GetterProperty",
+  "SetterProperty",
+  "ClassProperty",
+  "PrivateProperty",
+  "StaticBlock",
+]);
 
 /** The function's own statements (not those of nested functions) contain a `with` statement. */
 function containsWith(body: Block): boolean {
@@ -33,7 +53,8 @@ export abstract class FunctionWalker extends WalkerBase {
     const start = this.pos.index(f.node.span.start);
     const path = this.paths.unique(joinPath(f.prefix ?? this.prefix, f.segment));
     const arrow = f.kind === "arrow" || (f.kind === "field" && f.node.type === "ArrowFunctionExpression");
-    const flags = f.flags | (f.async ? FnFlags.async : 0) | (f.generator ? FnFlags.generator : 0) | (arrow ? FnFlags.arrow : 0);
+    const flags =
+      f.flags | (f.async ? FnFlags.async : 0) | (f.generator ? FnFlags.generator : 0) | (arrow ? FnFlags.arrow : 0);
     const saved = { prefix: this.prefix, thisPrefix: this.thisPrefix, ctx: this.ctx, ignored: this.ignored };
     this.prefix = path;
     if (!arrow) this.thisPrefix = f.kind === "constructor" ? f.classPath : undefined;
@@ -44,7 +65,12 @@ export abstract class FunctionWalker extends WalkerBase {
     if (body !== null && (this.insideWith || (this.mayHaveWith && "stmts" in body && containsWith(body as Block)))) {
       instrument = false;
       const why = this.insideWith ? "it is defined inside a `with` statement" : "its body has a `with` statement";
-      this.warn("with-statement", f.location, `${this.modulePath}:${path}`, `${why}, whose object could see and change the site code's names`);
+      this.warn(
+        "with-statement",
+        f.location,
+        `${this.modulePath}:${path}`,
+        `${why}, whose object could see and change the site code's names`,
+      );
     }
     // The function-level names of a block body, collected once (both checks below need them).
     let scoped: { vars: string[]; nested: string[] } | undefined;
@@ -92,10 +118,22 @@ export abstract class FunctionWalker extends WalkerBase {
         types: null,
       };
       if (this.moduleScoped.has(f.node)) {
-        const own = f.node.type === "FunctionExpression" ? ((f.node as AnyNode)["identifier"] as AnyNode | null | undefined) : undefined;
+        const own =
+          f.node.type === "FunctionExpression"
+            ? ((f.node as AnyNode)["identifier"] as AnyNode | null | undefined)
+            : undefined;
         fn.outline =
           outlineParams(
-            { node: f.node, kind: f.kind, params: f.params, body, async: f.async, generator: f.generator, arrow, ownName: own ? String(own["value"]) : undefined },
+            {
+              node: f.node,
+              kind: f.kind,
+              params: f.params,
+              body,
+              async: f.async,
+              generator: f.generator,
+              arrow,
+              ownName: own ? String(own["value"]) : undefined,
+            },
             this.moduleScoped,
             this.pos.index(body.span.end) - this.pos.index(body.span.start),
             this.typed,
@@ -103,11 +141,21 @@ export abstract class FunctionWalker extends WalkerBase {
       }
       if (this.typed) {
         const text = (n: AnyNode) => this.code.slice(this.pos.index(n.span.start), this.pos.index(n.span.end));
-        const options = { async: f.async, generator: f.generator, arrow, outlined: fn.outline !== null, isStatic: (flags & FnFlags.static) !== 0, classTypeParams: this.classTypeParams, owner: this.classOwner };
+        const options = {
+          async: f.async,
+          generator: f.generator,
+          arrow,
+          outlined: fn.outline !== null,
+          isStatic: (flags & FnFlags.static) !== 0,
+          classTypeParams: this.classTypeParams,
+          owner: this.classOwner,
+        };
         fn.types = functionTypes(f.node as AnyNode, f.params, options, text, this.code, (p) => this.pos.index(p));
         if (!fn.types.typable) {
           fn.outline = null;
-          fn.types = functionTypes(f.node as AnyNode, f.params, { ...options, outlined: false }, text, this.code, (p) => this.pos.index(p));
+          fn.types = functionTypes(f.node as AnyNode, f.params, { ...options, outlined: false }, text, this.code, (p) =>
+            this.pos.index(p),
+          );
         }
       }
       this.result.functions.push(fn);
@@ -128,7 +176,12 @@ export abstract class FunctionWalker extends WalkerBase {
     } else if (body) {
       if (ctx) {
         const bodyStart = this.pos.index(body.span.start);
-        ctx.fn.body = { kind: "expression", start: bodyStart, end: this.pos.index(body.span.end), anonymous: isAnonymousDefinition(body) };
+        ctx.fn.body = {
+          kind: "expression",
+          start: bodyStart,
+          end: this.pos.index(body.span.end),
+          anonymous: isAnonymousDefinition(body),
+        };
         ctx.fn.entry = this.site("entry", ctx.fn, bodyStart, []);
         ctx.fn.return_ = this.site("return", ctx.fn, bodyStart, localsAt(ctx.scopes, ctx.paramCount));
       }
@@ -193,7 +246,11 @@ export abstract class FunctionWalker extends WalkerBase {
    * declaration sharing its name with a parameter, a `var`, or another declaration would change
    * meaning or stop parsing. Such functions stay uninstrumented.
    */
-  protected unsafeReason(params: Node[], stmts: Node[], varNames: () => readonly string[]): { code: string; why: string } | undefined {
+  protected unsafeReason(
+    params: Node[],
+    stmts: Node[],
+    varNames: () => readonly string[],
+  ): { code: string; why: string } | undefined {
     const declared = new Set<string>();
     const paramNames = new Set<string>();
     for (const p of params) for (const name of boundNames(p)) paramNames.add(name);
@@ -268,11 +325,20 @@ export abstract class FunctionWalker extends WalkerBase {
 }
 
 function isDirective(stmt: Node): boolean {
-  return stmt.type === "ExpressionStatement" && (stmt as AnyNode)["expression"] !== undefined && ((stmt as AnyNode)["expression"] as AnyNode).type === "StringLiteral";
+  return (
+    stmt.type === "ExpressionStatement" &&
+    (stmt as AnyNode)["expression"] !== undefined &&
+    ((stmt as AnyNode)["expression"] as AnyNode).type === "StringLiteral"
+  );
 }
 
 /** Parameter descriptors, entry argument expressions and which parameters can be replaced. */
-function describeParams(params: readonly Node[]): { descriptors: string[]; args: string[]; replaceable: (string | null)[]; names: string[] } {
+function describeParams(params: readonly Node[]): {
+  descriptors: string[];
+  args: string[];
+  replaceable: (string | null)[];
+  names: string[];
+} {
   const descriptors: string[] = [];
   const args: string[] = [];
   const replaceable: (string | null)[] = [];
@@ -283,7 +349,12 @@ function describeParams(params: readonly Node[]): { descriptors: string[]; args:
     else if (p.type === "TsParameterProperty") p = p["param"] as AnyNode;
     const bound = boundNames(p);
     names.push(...bound);
-    const inner = p.type === "AssignmentPattern" ? (p["left"] as AnyNode) : p.type === "RestElement" ? (p["argument"] as AnyNode) : p;
+    const inner =
+      p.type === "AssignmentPattern"
+        ? (p["left"] as AnyNode)
+        : p.type === "RestElement"
+          ? (p["argument"] as AnyNode)
+          : p;
     if (inner.type === "Identifier") {
       const name = String(inner["value"]);
       descriptors.push(p.type === "AssignmentPattern" ? `${name}=` : p.type === "RestElement" ? `...${name}` : name);

@@ -107,7 +107,15 @@ export interface FunctionContext {
   paramCount: number;
 }
 
-const TYPE_WRAPPERS = new Set(["ParenthesisExpression", "TsAsExpression", "TsSatisfiesExpression", "TsNonNullExpression", "TsTypeAssertion", "TsConstAssertion", "TsInstantiation"]);
+const TYPE_WRAPPERS = new Set([
+  "ParenthesisExpression",
+  "TsAsExpression",
+  "TsSatisfiesExpression",
+  "TsNonNullExpression",
+  "TsTypeAssertion",
+  "TsConstAssertion",
+  "TsInstantiation",
+]);
 
 /**
  * Whether `node` is (through parentheses and type-only wrappers) an anonymous function, arrow or
@@ -121,7 +129,6 @@ export function isAnonymousDefinition(node: Node | null | undefined): boolean {
   if (n.type === "FunctionExpression" || n.type === "ClassExpression") return !n["identifier"];
   return false;
 }
-
 
 export abstract class WalkerBase {
   protected readonly paths = new PathRegistry();

@@ -4,7 +4,20 @@
  * loops, `switch` cases, `catch` parameters). Namespaces name their functions; nothing at module
  * level is a site.
  */
-import type { AnyNode, Block, ClassLike, Fn, IfStatement, LoopStatement, Node, Program, ReturnStatement, SwitchStatement, TryStatement, VariableDeclaration } from "../ast.js";
+import type {
+  AnyNode,
+  Block,
+  ClassLike,
+  Fn,
+  IfStatement,
+  LoopStatement,
+  Node,
+  Program,
+  ReturnStatement,
+  SwitchStatement,
+  TryStatement,
+  VariableDeclaration,
+} from "../ast.js";
 import { joinPath } from "../naming.js";
 import { Binding, Scope, boundNames, declareLexical, localsAt, markInitialised } from "../scopes.js";
 import { ExpressionWalker } from "./expressions.js";
@@ -208,7 +221,8 @@ export class StatementWalker extends ExpressionWalker {
     this.prefix = joinPath(this.prefix, String(id["value"]));
     this.ctx = null;
     const body = s["body"] as AnyNode;
-    if (body.type === "TsModuleBlock") for (const item of body["body"] as Node[]) this.visitStatement(item, false, false);
+    if (body.type === "TsModuleBlock")
+      for (const item of body["body"] as Node[]) this.visitStatement(item, false, false);
     else this.visitNamespace(body);
     this.prefix = saved.prefix;
     this.ctx = saved.ctx;
@@ -234,7 +248,14 @@ export class StatementWalker extends ExpressionWalker {
         site,
         start,
         keywordEnd: start + "return".length,
-        argument: arg ? { start: this.pos.index(arg.span.start), end: this.pos.index(arg.span.end), sequence: arg.type === "SequenceExpression", anonymous: isAnonymousDefinition(arg) } : null,
+        argument: arg
+          ? {
+              start: this.pos.index(arg.span.start),
+              end: this.pos.index(arg.span.end),
+              sequence: arg.type === "SequenceExpression",
+              anonymous: isAnonymousDefinition(arg),
+            }
+          : null,
       });
     }
     this.visitExpr(r.argument);

@@ -30,7 +30,10 @@ export class Inventory {
       () => this.reserve(sku, qty),
       () => this.reserve(sku, qty),
     );
-    this.locks.set(sku, mine.catch(() => undefined));
+    this.locks.set(
+      sku,
+      mine.catch(() => undefined),
+    );
     return mine;
   }
 }

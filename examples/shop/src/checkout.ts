@@ -17,4 +17,4 @@ export async function checkout(skus: string[], discountPercent: number): Promise
   return { id: nextId++, total: cart.total(discountPercent) };
 }
 
-export const priceOf = (sku: string): number => 1 + (sku.length * 7) % 20;
+export const priceOf = (sku: string): number => 1 + ((sku.length * 7) % 20);

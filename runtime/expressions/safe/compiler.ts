@@ -30,7 +30,23 @@ import {
 /** A compiled spec expression for one layout. @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
 
-const PARAMS = ["$r", "$ro", "$rc", "$ra", "$h", "$s", "$p", "$eq", "$g", "$loc", "$F", "$L", "$v", "$fa", "$rl"] as const;
+const PARAMS = [
+  "$r",
+  "$ro",
+  "$rc",
+  "$ra",
+  "$h",
+  "$s",
+  "$p",
+  "$eq",
+  "$g",
+  "$loc",
+  "$F",
+  "$L",
+  "$v",
+  "$fa",
+  "$rl",
+] as const;
 
 /** Compiles `ast` for `layout`. */
 export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
@@ -125,14 +141,16 @@ class Generator {
       case "call":
         return `$h[${JSON.stringify(n.helper)}](${n.args.map((a) => this.expression(a)).join(", ")})`;
       case "unary": {
-        if (n.op === "typeof") return `(typeof ${n.arg.t === "id" ? this.name(n.arg.name, true) : this.expression(n.arg)})`;
+        if (n.op === "typeof")
+          return `(typeof ${n.arg.t === "id" ? this.name(n.arg.name, true) : this.expression(n.arg)})`;
         if (n.op === "!") return `(!${this.expression(n.arg)})`;
         return `(${n.op}${this.operand(n.arg)})`;
       }
       case "bin": {
         if (n.op === "===" || n.op === "!==") return `(${this.expression(n.left)} ${n.op} ${this.expression(n.right)})`;
         if (n.op === "==" || n.op === "!=") {
-          if (isPrimitive(n.left) && isPrimitive(n.right)) return `(${this.expression(n.left)} ${n.op} ${this.expression(n.right)})`;
+          if (isPrimitive(n.left) && isPrimitive(n.right))
+            return `(${this.expression(n.left)} ${n.op} ${this.expression(n.right)})`;
           return `(${n.op === "!=" ? "!" : ""}$eq(${this.expression(n.left)}, ${this.expression(n.right)}))`;
         }
         return `(${this.operand(n.left)} ${n.op} ${this.operand(n.right)})`;

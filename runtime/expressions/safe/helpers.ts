@@ -197,5 +197,22 @@ function spreadOne(xs: unknown[]): unknown[] {
 
 /** The helpers by name, as the compiled code calls them. */
 export const HELPERS = Object.freeze({
-  len, mag, keys, startsWith, endsWith, includes, lower, upper, str, num, round, floor, ceil, abs, min, max, has, isoDate,
+  len,
+  mag,
+  keys,
+  startsWith,
+  endsWith,
+  includes,
+  lower,
+  upper,
+  str,
+  num,
+  round,
+  floor,
+  ceil,
+  abs,
+  min,
+  max,
+  has,
+  isoDate,
 });

@@ -51,11 +51,17 @@ export class SafeExpression implements CompiledExpression {
     } catch (err) {
       if (!(err instanceof ReadError)) {
         // A bug of ours, or an engine limit: still one typed error naming the expression.
-        throw new ExpressionSyntaxError(shorten(source), role, `it could not be parsed (${String(err)})`, { cause: err });
+        throw new ExpressionSyntaxError(shorten(source), role, `it could not be parsed (${String(err)})`, {
+          cause: err,
+        });
       }
       const column = err.index >= 0 ? err.index + 1 : undefined;
       if (err.kind === "unsafe") throw new UnsafeExpressionError(source, err.what, err.why, column);
-      throw new ExpressionSyntaxError(shorten(source), role, `it has ${err.what}${column === undefined ? "" : ` at column ${column}`}`);
+      throw new ExpressionSyntaxError(
+        shorten(source),
+        role,
+        `it has ${err.what}${column === undefined ? "" : ` at column ${column}`}`,
+      );
     }
     this.source = source;
     this.ast = ast;

@@ -28,11 +28,66 @@ export interface Token {
 
 // Longest first, so "===" wins over "==" and "=".
 const PUNCTUATORS = [
-  ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=",
-  "=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "**", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=",
-  "|=", "^=", "<<", ">>",
-  "{", "}", "(", ")", "[", "]", ";", ",", "<", ">", "+", "-", "*", "/", "%", "&", "|", "^", "!", "~", "?", ":",
-  "=", ".", "@", "#", "`",
+  ">>>=",
+  "...",
+  "===",
+  "!==",
+  "**=",
+  "<<=",
+  ">>=",
+  ">>>",
+  "&&=",
+  "||=",
+  "??=",
+  "=>",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  "&&",
+  "||",
+  "??",
+  "?.",
+  "**",
+  "++",
+  "--",
+  "+=",
+  "-=",
+  "*=",
+  "/=",
+  "%=",
+  "&=",
+  "|=",
+  "^=",
+  "<<",
+  ">>",
+  "{",
+  "}",
+  "(",
+  ")",
+  "[",
+  "]",
+  ";",
+  ",",
+  "<",
+  ">",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "&",
+  "|",
+  "^",
+  "!",
+  "~",
+  "?",
+  ":",
+  "=",
+  ".",
+  "@",
+  "#",
+  "`",
 ];
 
 /** The punctuators by their first character, longest first. */
@@ -61,7 +116,13 @@ export class Lexer {
       return { kind: "str", value: cooked, start: i, end };
     }
     if ((c >= "0" && c <= "9") || (c === "." && isDigit(s[i + 1]))) return this.number(i);
-    if (c === "\\") throw new ReadError("unsafe", "an escape sequence in a name", i, "which spec expressions refuse so that every name can be checked as written");
+    if (c === "\\")
+      throw new ReadError(
+        "unsafe",
+        "an escape sequence in a name",
+        i,
+        "which spec expressions refuse so that every name can be checked as written",
+      );
     if (isAsciiIdStart(c.charCodeAt(0))) {
       let j = i + 1;
       while (j < s.length && isAsciiIdPart(s.charCodeAt(j))) j++;
@@ -75,7 +136,13 @@ export class Lexer {
       let j = i + ch.length;
       while (j < s.length) {
         const next = String.fromCodePoint(s.codePointAt(j)!);
-        if (next === "\\") throw new ReadError("unsafe", "an escape sequence in a name", j, "which spec expressions refuse so that every name can be checked as written");
+        if (next === "\\")
+          throw new ReadError(
+            "unsafe",
+            "an escape sequence in a name",
+            j,
+            "which spec expressions refuse so that every name can be checked as written",
+          );
         if (!ID_PART.test(next)) break;
         j += next.length;
       }
@@ -126,7 +193,16 @@ export class Lexer {
     let i = pos;
     while (i < s.length) {
       const c = s[i]!;
-      if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\u00a0" || c === "\ufeff" || c === "\u2028" || c === "\u2029") {
+      if (
+        c === " " ||
+        c === "\t" ||
+        c === "\n" ||
+        c === "\r" ||
+        c === "\u00a0" ||
+        c === "\ufeff" ||
+        c === "\u2028" ||
+        c === "\u2029"
+      ) {
         i++;
       } else if (c === "/" && s[i + 1] === "/") {
         while (i < s.length && s[i] !== "\n") i++;
@@ -151,8 +227,11 @@ export class Lexer {
       throw new ReadError("syntax", "a malformed number", i);
     }
     const text = m[0];
-    const value = /^0[oObB]/.test(text) ? parseInt(text.slice(2), text[1] === "o" || text[1] === "O" ? 8 : 2) : Number(text);
-    if (/^0\d/.test(text)) throw new ReadError("unsafe", "a legacy octal number", i, "which spec expressions do not support");
+    const value = /^0[oObB]/.test(text)
+      ? parseInt(text.slice(2), text[1] === "o" || text[1] === "O" ? 8 : 2)
+      : Number(text);
+    if (/^0\d/.test(text))
+      throw new ReadError("unsafe", "a legacy octal number", i, "which spec expressions do not support");
     return { kind: "num", value, start: i, end };
   }
 
@@ -183,14 +262,24 @@ export class Lexer {
     switch (c) {
       case undefined:
         throw new ReadError("syntax", "an unterminated string", i - 1);
-      case "n": return { text: "\n", end: i + 1 };
-      case "r": return { text: "\r", end: i + 1 };
-      case "t": return { text: "\t", end: i + 1 };
-      case "b": return { text: "\b", end: i + 1 };
-      case "f": return { text: "\f", end: i + 1 };
-      case "v": return { text: "\v", end: i + 1 };
-      case "\r": return { text: "", end: s[i + 1] === "\n" ? i + 2 : i + 1 };
-      case "\n": case "\u2028": case "\u2029": return { text: "", end: i + 1 };
+      case "n":
+        return { text: "\n", end: i + 1 };
+      case "r":
+        return { text: "\r", end: i + 1 };
+      case "t":
+        return { text: "\t", end: i + 1 };
+      case "b":
+        return { text: "\b", end: i + 1 };
+      case "f":
+        return { text: "\f", end: i + 1 };
+      case "v":
+        return { text: "\v", end: i + 1 };
+      case "\r":
+        return { text: "", end: s[i + 1] === "\n" ? i + 2 : i + 1 };
+      case "\n":
+      case "\u2028":
+      case "\u2029":
+        return { text: "", end: i + 1 };
       case "x": {
         const h = s.slice(i + 1, i + 3);
         if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new ReadError("syntax", "a malformed \\x escape", i - 1);

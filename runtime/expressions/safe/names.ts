@@ -6,13 +6,37 @@
 
 /** Names a spec expression can never use: as a name, a member, or a key (also computed keys). */
 export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
-  "constructor", "__proto__", "prototype", "process", "globalThis", "require", "module", "eval", "Function",
+  "constructor",
+  "__proto__",
+  "prototype",
+  "process",
+  "globalThis",
+  "require",
+  "module",
+  "eval",
+  "Function",
 ]);
 
 /** The helpers, the only functions a spec expression can call. */
 export const HELPER_NAMES: ReadonlySet<string> = new Set([
-  "len", "mag", "keys", "startsWith", "endsWith", "includes", "lower", "upper", "str", "num", "round", "floor",
-  "ceil", "abs", "min", "max", "has", "isoDate",
+  "len",
+  "mag",
+  "keys",
+  "startsWith",
+  "endsWith",
+  "includes",
+  "lower",
+  "upper",
+  "str",
+  "num",
+  "round",
+  "floor",
+  "ceil",
+  "abs",
+  "min",
+  "max",
+  "has",
+  "isoDate",
 ]);
 
 /** A method call people write (`s.trim()` is not one) → the helper call to write instead. */

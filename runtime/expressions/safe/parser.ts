@@ -17,7 +17,6 @@ export const MAX_DEPTH = 100;
 /** Most nodes in one tree. */
 export const MAX_NODES = 2_000;
 
-
 export type BinaryOp = "+" | "-" | "*" | "/" | "%" | "**" | "<" | ">" | "<=" | ">=" | "==" | "!=" | "===" | "!==";
 export type LogicalOp = "&&" | "||" | "??";
 export type UnaryOp = "!" | "-" | "+" | "typeof";
@@ -40,14 +39,32 @@ export type Node =
 
 /** Binding power of each binary operator the language has. */
 const BINARY: ReadonlyMap<string, number> = new Map([
-  ["??", 1], ["||", 2], ["&&", 3],
-  ["==", 7], ["!=", 7], ["===", 7], ["!==", 7],
-  ["<", 8], [">", 8], ["<=", 8], [">=", 8],
-  ["+", 10], ["-", 10], ["*", 11], ["/", 11], ["%", 11], ["**", 12],
+  ["??", 1],
+  ["||", 2],
+  ["&&", 3],
+  ["==", 7],
+  ["!=", 7],
+  ["===", 7],
+  ["!==", 7],
+  ["<", 8],
+  [">", 8],
+  ["<=", 8],
+  [">=", 8],
+  ["+", 10],
+  ["-", 10],
+  ["*", 11],
+  ["/", 11],
+  ["%", 11],
+  ["**", 12],
 ]);
 
 const LITERAL_WORDS: ReadonlyMap<string, Literal> = new Map<string, Literal>([
-  ["true", true], ["false", false], ["null", null], ["undefined", undefined], ["NaN", NaN], ["Infinity", Infinity],
+  ["true", true],
+  ["false", false],
+  ["null", null],
+  ["undefined", undefined],
+  ["NaN", NaN],
+  ["Infinity", Infinity],
 ]);
 
 /** A syntax problem (not a JavaScript expression) or a refusal, before it gets its typed error. */
@@ -56,7 +73,12 @@ export type ParseProblem = ReadError;
 /** Parses `text`; throws a ReadError (syntax or unsafe) at the first problem. */
 export function parse(text: string): Node {
   if (text.length > MAX_LENGTH) {
-    throw new ReadError("unsafe", `a text of ${text.length} characters`, -1, `longer than the ${MAX_LENGTH} a spec expression may have`);
+    throw new ReadError(
+      "unsafe",
+      `a text of ${text.length} characters`,
+      -1,
+      `longer than the ${MAX_LENGTH} a spec expression may have`,
+    );
   }
   return new Parser(text).parseAll();
 }
@@ -97,9 +119,12 @@ class Parser {
   /** Refuses the current token, naming it as a refused construct when it is one. */
   private unexpected(context?: string): never {
     const t = this.tok;
-    if (t.kind === "eof") throw new ReadError("syntax", `an unexpected end of the text${context ? ` (${context})` : ""}`, t.start);
+    if (t.kind === "eof")
+      throw new ReadError("syntax", `an unexpected end of the text${context ? ` (${context})` : ""}`, t.start);
     if (t.kind === "punct" || t.kind === "name") {
-      const refused = (t.kind === "punct" ? REFUSED_OPERATORS : REFUSED_WORDS).get(t.value as string) ?? REFUSED_OPERATORS.get(t.value as string);
+      const refused =
+        (t.kind === "punct" ? REFUSED_OPERATORS : REFUSED_WORDS).get(t.value as string) ??
+        REFUSED_OPERATORS.get(t.value as string);
       if (refused !== undefined) throw new ReadError("unsafe", refused[0], t.start, refused[1]);
     }
     const shown = t.kind === "str" ? "a string" : t.kind === "num" ? "a number" : `\`${String(t.value)}\``;
@@ -108,17 +133,32 @@ class Parser {
 
   private node<N extends Node>(n: N): N {
     if (++this.nodes > MAX_NODES) {
-      throw new ReadError("unsafe", `more than ${MAX_NODES} parts`, this.tok.start, "more than a spec expression may have");
+      throw new ReadError(
+        "unsafe",
+        `more than ${MAX_NODES} parts`,
+        this.tok.start,
+        "more than a spec expression may have",
+      );
     }
     if (n.h > MAX_DEPTH) {
-      throw new ReadError("unsafe", `nesting deeper than ${MAX_DEPTH} levels`, this.tok.start, "more than a spec expression may have");
+      throw new ReadError(
+        "unsafe",
+        `nesting deeper than ${MAX_DEPTH} levels`,
+        this.tok.start,
+        "more than a spec expression may have",
+      );
     }
     return n;
   }
 
   private enter(): void {
     if (++this.depth > MAX_DEPTH) {
-      throw new ReadError("unsafe", `nesting deeper than ${MAX_DEPTH} levels`, this.tok.start, "more than a spec expression may have");
+      throw new ReadError(
+        "unsafe",
+        `nesting deeper than ${MAX_DEPTH} levels`,
+        this.tok.start,
+        "more than a spec expression may have",
+      );
     }
   }
 
@@ -127,7 +167,8 @@ class Parser {
     this.enter();
     const node = this.conditional();
     const t = this.tok;
-    if (t.kind === "punct" && REFUSED_OPERATORS.has(t.value as string) && !(inList && t.value === ",")) this.unexpected();
+    if (t.kind === "punct" && REFUSED_OPERATORS.has(t.value as string) && !(inList && t.value === ","))
+      this.unexpected();
     this.depth--;
     return node;
   }
@@ -197,21 +238,32 @@ class Parser {
           continue;
         }
         if (optional && this.is("(")) {
-          throw new ReadError("unsafe", "an optional call `?.()`", this.tok.start, "which spec expressions cannot make");
+          throw new ReadError(
+            "unsafe",
+            "an optional call `?.()`",
+            this.tok.start,
+            "which spec expressions cannot make",
+          );
         }
         const k = this.tok;
         if (k.kind !== "name") this.unexpected("expected a property name");
         const key = k.value as string;
         this.next();
         if (this.is("(")) throw methodCall(key, k.start);
-        if (this.is("`")) throw new ReadError("unsafe", "a tagged template", this.tok.start, "which would call a function");
+        if (this.is("`"))
+          throw new ReadError("unsafe", "a tagged template", this.tok.start, "which would call a function");
         checkName(key, k.start);
         node = this.node({ t: "member", obj: node, key, optional, h: 1 + node.h });
       } else if (t.value === "[") {
         node = this.index(node, false);
       } else if (t.value === "(") {
         if (node.t === "id") throw notHelper(node.name, t.start);
-        throw new ReadError("unsafe", "a call of a computed value", t.start, "which spec expressions cannot make; only the helpers can be called, by name");
+        throw new ReadError(
+          "unsafe",
+          "a call of a computed value",
+          t.start,
+          "which spec expressions cannot make; only the helpers can be called, by name",
+        );
       } else if (t.value === "`") {
         throw new ReadError("unsafe", "a tagged template", t.start, "which would call a function");
       } else if (t.value === "++" || t.value === "--" || t.value === "=>") {
@@ -271,7 +323,12 @@ class Parser {
         return this.template();
       case "/":
       case "/=":
-        throw new ReadError("unsafe", "a regular expression literal", t.start, "which spec expressions do not have (use startsWith, endsWith or includes)");
+        throw new ReadError(
+          "unsafe",
+          "a regular expression literal",
+          t.start,
+          "which spec expressions do not have (use startsWith, endsWith or includes)",
+        );
       default:
         return this.unexpected();
     }
@@ -298,7 +355,8 @@ class Parser {
     this.next(); // "("
     const args: Node[] = [];
     while (!this.is(")")) {
-      if (this.is("...")) throw new ReadError("unsafe", "a spread into a call", this.tok.start, "which spec expressions do not have");
+      if (this.is("..."))
+        throw new ReadError("unsafe", "a spread into a call", this.tok.start, "which spec expressions do not have");
       args.push(this.expression(true));
       if (this.is(",")) this.next();
       else if (!this.is(")")) this.unexpected("expected `,` or `)` in the helper's arguments");
@@ -313,8 +371,15 @@ class Parser {
     this.next(); // "["
     const items: Node[] = [];
     while (!this.is("]")) {
-      if (this.is("...")) throw new ReadError("unsafe", "a spread `...`", this.tok.start, "which spec expressions do not have");
-      if (this.is(",")) throw new ReadError("unsafe", "an array hole", this.tok.start, "which spec expressions do not have (write undefined)");
+      if (this.is("..."))
+        throw new ReadError("unsafe", "a spread `...`", this.tok.start, "which spec expressions do not have");
+      if (this.is(","))
+        throw new ReadError(
+          "unsafe",
+          "an array hole",
+          this.tok.start,
+          "which spec expressions do not have (write undefined)",
+        );
       items.push(this.expression(true));
       if (this.is(",")) this.next();
       else if (!this.is("]")) this.unexpected("expected `,` or `]` in an array");
@@ -330,15 +395,32 @@ class Parser {
     const props: [string, Node][] = [];
     while (!this.is("}")) {
       const k = this.tok;
-      if (this.is("...")) throw new ReadError("unsafe", "a spread `...`", k.start, "which spec expressions do not have");
-      if (this.is("[")) throw new ReadError("unsafe", "a computed key", k.start, "which spec expressions do not have (keys are plain names, strings or numbers)");
+      if (this.is("..."))
+        throw new ReadError("unsafe", "a spread `...`", k.start, "which spec expressions do not have");
+      if (this.is("["))
+        throw new ReadError(
+          "unsafe",
+          "a computed key",
+          k.start,
+          "which spec expressions do not have (keys are plain names, strings or numbers)",
+        );
       if (k.kind !== "name" && k.kind !== "str" && k.kind !== "num") this.unexpected("expected a key");
       const key = String(k.value);
       this.next();
-      if (k.kind === "name" && (key === "get" || key === "set" || key === "async") && (this.tok.kind === "name" || this.tok.kind === "str" || this.tok.kind === "num" || this.is("["))) {
-        throw new ReadError("unsafe", `an accessor or method \`${key} …\``, k.start, "which spec expressions cannot define");
+      if (
+        k.kind === "name" &&
+        (key === "get" || key === "set" || key === "async") &&
+        (this.tok.kind === "name" || this.tok.kind === "str" || this.tok.kind === "num" || this.is("["))
+      ) {
+        throw new ReadError(
+          "unsafe",
+          `an accessor or method \`${key} …\``,
+          k.start,
+          "which spec expressions cannot define",
+        );
       }
-      if (this.is("(")) throw new ReadError("unsafe", `a method \`${key}()\``, k.start, "which spec expressions cannot define");
+      if (this.is("("))
+        throw new ReadError("unsafe", `a method \`${key}()\``, k.start, "which spec expressions cannot define");
       checkName(key, k.start);
       let value: Node;
       if (this.is(":")) {
@@ -348,7 +430,8 @@ class Parser {
         // Shorthand `{ qty }` reads the name, as `{ qty: qty }`.
         if (LITERAL_WORDS.has(key)) value = this.node({ t: "lit", value: LITERAL_WORDS.get(key), h: 1 });
         else {
-          if (REFUSED_WORDS.has(key) || key === "typeof") throw new ReadError("syntax", `a shorthand property \`${key}\``, k.start);
+          if (REFUSED_WORDS.has(key) || key === "typeof")
+            throw new ReadError("syntax", `a shorthand property \`${key}\``, k.start);
           value = this.node({ t: "id", name: key, h: 1 });
         }
       } else return this.unexpected("expected `:` after a key");
@@ -397,8 +480,14 @@ function checkName(name: string, at: number): void {
 }
 
 function notHelper(name: string, at: number): ReadError {
-  if (FORBIDDEN_NAMES.has(name)) return new ReadError("unsafe", `\`${name}\``, at, "which spec expressions cannot reach");
-  return new ReadError("unsafe", `a call of \`${name}\``, at, "which is not a helper; only the helpers can be called, by name");
+  if (FORBIDDEN_NAMES.has(name))
+    return new ReadError("unsafe", `\`${name}\``, at, "which spec expressions cannot reach");
+  return new ReadError(
+    "unsafe",
+    `a call of \`${name}\``,
+    at,
+    "which is not a helper; only the helpers can be called, by name",
+  );
 }
 
 function methodCall(method: string, at: number): ReadError {

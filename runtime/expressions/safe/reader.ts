@@ -119,13 +119,21 @@ export function readComputed(o: unknown, k: unknown): unknown {
 function keyOf(k: unknown): string {
   let key: string;
   if (typeof k === "string") key = k;
-  else if (typeof k === "number" || typeof k === "boolean" || typeof k === "bigint" || k === undefined || k === null) key = String(k);
+  else if (typeof k === "number" || typeof k === "boolean" || typeof k === "bigint" || k === undefined || k === null)
+    key = String(k);
   else {
     // Converting an object key would call its toString: refused rather than run.
-    throw new ExpressionEvaluationError(undefined, `a computed key must be a string or a number, got ${describeType(k)}`);
+    throw new ExpressionEvaluationError(
+      undefined,
+      `a computed key must be a string or a number, got ${describeType(k)}`,
+    );
   }
   if (FORBIDDEN_NAMES.has(key)) {
-    throw new UnsafeExpressionError(`[${JSON.stringify(key)}]`, `the computed key ${JSON.stringify(key)}`, "which spec expressions cannot reach");
+    throw new UnsafeExpressionError(
+      `[${JSON.stringify(key)}]`,
+      `the computed key ${JSON.stringify(key)}`,
+      "which spec expressions cannot reach",
+    );
   }
   return key;
 }
@@ -184,7 +192,7 @@ export function looseEquals(a: unknown, b: unknown): boolean {
   const objA = (typeof a === "object" && a !== null) || typeof a === "function";
   const objB = (typeof b === "object" && b !== null) || typeof b === "function";
   if (objA && objB) return a === b;
-  // eslint-disable-next-line eqeqeq -- loose equality of two primitives is the point
+  // biome-ignore lint/suspicious/noDoubleEquals: loose equality of two primitives is the point
   return (objA ? prim(a) : a) == (objB ? prim(b) : b);
 }
 

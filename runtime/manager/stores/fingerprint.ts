@@ -192,7 +192,8 @@ function canonical(value: unknown, depth: number, ancestors: object[], top: bool
     const items: string[] = [];
     const length = readData(obj, "length");
     trace.push(length);
-    for (let i = 0; i < (length as number); i++) items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false, trace));
+    for (let i = 0; i < (length as number); i++)
+      items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false, trace));
     out = `[${items.join(",")}]`;
   } else {
     // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).

@@ -28,7 +28,8 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
   im["enablePatches"]();
   im["enableMapSet"]();
   const results: unknown[] = [];
-  const at = (root: any, path: string[]): any => path.reduce((o, k) => (o === null || typeof o !== "object" ? undefined : o[k]), root);
+  const at = (root: any, path: string[]): any =>
+    path.reduce((o, k) => (o === null || typeof o !== "object" ? undefined : o[k]), root);
   const sharing = (a: unknown, b: unknown, path: string, out: string[]): string[] => {
     if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return out;
     if (a === b) out.push(path);

@@ -25,16 +25,41 @@ export type Src =
   | { k: "merge" | "concat" | "zip" | "combineLatest" | "race" | "forkJoin" | "onErrorResumeNext"; a: Src; b: Src }
   | { k: "defer"; a: Src }
   | { k: "pipe"; a: Src; ops: Op[] };
-export type Inner = { k: "pair"; f: FnSpec } | { k: "range"; m: number } | { k: "throwAt"; at: number } | { k: "empty" };
+export type Inner =
+  | { k: "pair"; f: FnSpec }
+  | { k: "range"; m: number }
+  | { k: "throwAt"; at: number }
+  | { k: "empty" };
 export type Op =
   | { k: "map" | "scan" | "reduce" | "distinct" | "expand"; f: FnSpec }
-  | { k: "filter" | "takeWhile" | "skipWhile" | "first" | "last" | "find" | "findIndex" | "every" | "single"; p: PredSpec; inclusive?: boolean; dflt?: number | null }
-  | { k: "take" | "skip" | "takeLast" | "skipLast" | "elementAt" | "retry" | "repeat" | "startWith" | "endWith" | "defaultIfEmpty"; n: number }
+  | {
+      k: "filter" | "takeWhile" | "skipWhile" | "first" | "last" | "find" | "findIndex" | "every" | "single";
+      p: PredSpec;
+      inclusive?: boolean;
+      dflt?: number | null;
+    }
+  | {
+      k:
+        | "take"
+        | "skip"
+        | "takeLast"
+        | "skipLast"
+        | "elementAt"
+        | "retry"
+        | "repeat"
+        | "startWith"
+        | "endWith"
+        | "defaultIfEmpty";
+      n: number;
+    }
   | { k: "bufferCount"; n: number; every: number | null }
   | { k: "groupBy"; n: number }
   | { k: "mergeMap" | "concatMap" | "switchMap" | "exhaustMap"; inner: Inner }
   | { k: "catchError"; mode: "replace" | "rethrow" | "wrap" | "retryOnce" }
-  | { k: "zipWith" | "mergeWith" | "concatWith" | "withLatestFrom" | "sequenceEqual" | "combineLatestWith" | "raceWith"; s: Src }
+  | {
+      k: "zipWith" | "mergeWith" | "concatWith" | "withLatestFrom" | "sequenceEqual" | "combineLatestWith" | "raceWith";
+      s: Src;
+    }
   | {
       k:
         | "tap"
@@ -60,7 +85,12 @@ export interface TimeOp {
 export type Case =
   | { t: "pipe"; src: Src; ops: Op[]; unsubAfter: number | null }
   | { t: "promise"; src: Src; ops: Op[]; which: "first" | "last" }
-  | { t: "subject"; kind: "Subject" | "BehaviorSubject" | "ReplaySubject" | "AsyncSubject"; n: number; script: [string, number][] }
+  | {
+      t: "subject";
+      kind: "Subject" | "BehaviorSubject" | "ReplaySubject" | "AsyncSubject";
+      n: number;
+      script: [string, number][];
+    }
   | { t: "marble"; marble: string; ops: (Op | TimeOp)[] };
 
 type Rx = Record<string, any>;
@@ -125,7 +155,10 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
           })(),
         );
       case "throw":
-        return rx["concat"](rx["of"](...s.v), rx["throwError"](() => ser.userError(`${where} source error`)));
+        return rx["concat"](
+          rx["of"](...s.v),
+          rx["throwError"](() => ser.userError(`${where} source error`)),
+        );
       case "range":
         return rx["range"](s.start, s.count);
       case "empty":
@@ -176,7 +209,9 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
         return rx["distinct"](fn(op.f, where));
       case "expand": {
         const f = fn(op.f, where);
-        return rx["expand"]((v: unknown, i: number) => (i < 12 && Math.abs(num(v)) < 50 ? rx["of"](num(f(v)) + 1) : rx["EMPTY"]));
+        return rx["expand"]((v: unknown, i: number) =>
+          i < 12 && Math.abs(num(v)) < 50 ? rx["of"](num(f(v)) + 1) : rx["EMPTY"],
+        );
       }
       case "filter":
       case "takeWhile":
@@ -184,10 +219,14 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
       case "find":
       case "findIndex":
       case "every":
-        return op.k === "takeWhile" ? rx["takeWhile"](pred(op.p, where), op.inclusive ?? false) : rx[op.k](pred(op.p, where));
+        return op.k === "takeWhile"
+          ? rx["takeWhile"](pred(op.p, where), op.inclusive ?? false)
+          : rx[op.k](pred(op.p, where));
       case "first":
       case "last":
-        return op.dflt === null || op.dflt === undefined ? rx[op.k](pred(op.p, where)) : rx[op.k](pred(op.p, where), op.dflt);
+        return op.dflt === null || op.dflt === undefined
+          ? rx[op.k](pred(op.p, where))
+          : rx[op.k](pred(op.p, where), op.dflt);
       case "single":
         return rx["single"](pred(op.p, where));
       case "take":
@@ -208,7 +247,12 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
         return (o: any) =>
           o.pipe(
             rx["groupBy"]((v: unknown) => num(v) % op.n),
-            rx["mergeMap"]((g: any) => g.pipe(rx["toArray"](), rx["map"]((a: unknown[]) => [g.key, a]))),
+            rx["mergeMap"]((g: any) =>
+              g.pipe(
+                rx["toArray"](),
+                rx["map"]((a: unknown[]) => [g.key, a]),
+              ),
+            ),
           );
       case "mergeMap":
       case "concatMap":
@@ -344,7 +388,9 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
           break;
         }
         case "marble": {
-          const scheduler = new TestScheduler((a: unknown, b: unknown) => trace.push(["assert", ser.value(a), ser.value(b)]));
+          const scheduler = new TestScheduler((a: unknown, b: unknown) =>
+            trace.push(["assert", ser.value(a), ser.value(b)]),
+          );
           scheduler.run(({ cold }: { cold: (m: string, v: Record<string, number>) => any }) => {
             const values: Record<string, number> = {};
             for (const ch of c.marble) if (/[a-z]/.test(ch)) values[ch] = ch.charCodeAt(0) - 96;

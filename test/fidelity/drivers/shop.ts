@@ -12,8 +12,13 @@ export interface Case {
 }
 
 async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[], ser: Serializer): Promise<unknown[]> {
-  const { checkout, priceOf } = modules.get("src/checkout.js") as { checkout: (s: string[], d: number) => Promise<unknown>; priceOf: (s: string) => number };
-  const { Cart } = modules.get("src/cart.js") as { Cart: new () => { add(s: string, p: number, q?: number): unknown; total(d: number): number; items: unknown[] } };
+  const { checkout, priceOf } = modules.get("src/checkout.js") as {
+    checkout: (s: string[], d: number) => Promise<unknown>;
+    priceOf: (s: string) => number;
+  };
+  const { Cart } = modules.get("src/cart.js") as {
+    Cart: new () => { add(s: string, p: number, q?: number): unknown; total(d: number): number; items: unknown[] };
+  };
   const results: unknown[] = [];
   // Concurrent checkouts interleave at their await; ids must come out in the same order.
   const concurrent = await Promise.all(inputs.slice(0, 20).map((c) => checkout(c.skus, c.discount)));

@@ -10,11 +10,25 @@ export type StrCheck =
   | { c: "min" | "max" | "length"; n: number }
   | { c: "email" | "url" | "uuid" | "trim" | "toLowerCase" | "toUpperCase" | "datetime" | "ipv4" }
   | { c: "startsWith" | "endsWith" | "includes" | "regex"; s: string };
-export type NumCheck = { c: "min" | "max" | "gt" | "lt" | "multipleOf"; n: number } | { c: "int" | "positive" | "negative" | "nonnegative" | "finite" };
+export type NumCheck =
+  | { c: "min" | "max" | "gt" | "lt" | "multipleOf"; n: number }
+  | { c: "int" | "positive" | "negative" | "nonnegative" | "finite" };
 export type Schema =
   | { k: "string"; checks: StrCheck[] }
   | { k: "number"; checks: NumCheck[] }
-  | { k: "boolean" | "null" | "undefined" | "any" | "unknown" | "never" | "coerceNumber" | "coerceString" | "coerceBoolean" | "nan" }
+  | {
+      k:
+        | "boolean"
+        | "null"
+        | "undefined"
+        | "any"
+        | "unknown"
+        | "never"
+        | "coerceNumber"
+        | "coerceString"
+        | "coerceBoolean"
+        | "nan";
+    }
   | { k: "literal"; v: string | number | boolean | null }
   | { k: "enum"; values: string[] }
   | { k: "array"; of: Schema; min: number | null; max: number | null; nonempty: boolean }
@@ -49,7 +63,8 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
   const z3: Z = modules.get("src/v3/index.js")!["z"];
   let trace: unknown[] = [];
 
-  const size = (v: unknown): number => (typeof v === "string" || Array.isArray(v) ? v.length : typeof v === "number" ? v : 0);
+  const size = (v: unknown): number =>
+    typeof v === "string" || Array.isArray(v) ? v.length : typeof v === "number" ? v : 0;
 
   const make = (z: Z, api: string, s: Schema, where: string): any => {
     switch (s.k) {
@@ -57,7 +72,8 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
         let out = z.string();
         for (const c of s.checks) {
           if ("n" in c) out = out[c.c](c.n);
-          else if ("s" in c) out = c.c === "regex" ? out.regex(new RegExp(c.s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))) : out[c.c](c.s);
+          else if ("s" in c)
+            out = c.c === "regex" ? out.regex(new RegExp(c.s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))) : out[c.c](c.s);
           else if (c.c === "ipv4") out = api === "v3" ? out.ip({ version: "v4" }) : out.ipv4();
           else out = out[c.c]();
         }
@@ -117,7 +133,10 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
         return z.discriminatedUnion(
           s.tag,
           s.options.map(([tag, shape]) =>
-            z.object({ [s.tag]: z.literal(tag), ...Object.fromEntries(shape.map(([key, x]) => [key, make(z, api, x, `${where}.${tag}.${key}`)])) }),
+            z.object({
+              [s.tag]: z.literal(tag),
+              ...Object.fromEntries(shape.map(([key, x]) => [key, make(z, api, x, `${where}.${tag}.${key}`)])),
+            }),
           ),
         );
       case "optional":
@@ -144,11 +163,22 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
         return make(z, api, s.s, `${where}.s`).transform(f);
       }
       case "preprocess":
-        return z.preprocess((v: unknown) => {
-          trace.push([`${where}.preprocess`, ser.value(v)]);
-          if (s.f === "throw") throw ser.userError(`${where} preprocess`);
-          return s.f === "double" ? (typeof v === "number" ? v * 2 : v) : s.f === "string" ? (v === undefined ? v : String(v)) : v;
-        }, make(z, api, s.s, `${where}.s`));
+        return z.preprocess(
+          (v: unknown) => {
+            trace.push([`${where}.preprocess`, ser.value(v)]);
+            if (s.f === "throw") throw ser.userError(`${where} preprocess`);
+            return s.f === "double"
+              ? typeof v === "number"
+                ? v * 2
+                : v
+              : s.f === "string"
+                ? v === undefined
+                  ? v
+                  : String(v)
+                : v;
+          },
+          make(z, api, s.s, `${where}.s`),
+        );
       case "refine": {
         return make(z, api, s.s, `${where}.s`).refine(
           (v: unknown) => {
@@ -163,7 +193,8 @@ async function run(modules: Map<string, Record<string, unknown>>, inputs: Case[]
         return make(z, api, s.s, `${where}.s`).superRefine((v: unknown, ctx: any) => {
           trace.push([`${where}.superRefine`, ser.value(v)]);
           if (s.throwAt !== null && size(v) === s.throwAt) throw ser.userError(`${where} superRefine`);
-          if (s.mod !== 0 && size(v) % s.mod !== 0) ctx.addIssue({ code: "custom", message: `size ${size(v)} % ${s.mod}`, path: ["x"] });
+          if (s.mod !== 0 && size(v) % s.mod !== 0)
+            ctx.addIssue({ code: "custom", message: `size ${size(v)} % ${s.mod}`, path: ["x"] });
         });
       case "pipe":
         return make(z, api, s.a, `${where}.a`).pipe(make(z, api, s.b, `${where}.b`));

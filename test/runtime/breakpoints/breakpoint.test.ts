@@ -51,7 +51,7 @@ test("block: the call parks before its body until release(); dispose is clean", 
   assert.deepEqual(mod.sitesOn(), [], "dispose disarmed the sites");
 });
 
-test("events: \"return\" parks after the body with the result visible; \"error\" sees the exception", async () => {
+test('events: "return" parks after the body with the result visible; "error" sees the exception', async () => {
   const archive = new m.S3Archive();
   await using bp = Breakpoint.block(T("S3Archive.unarchive"), { event: "return" });
   let settled = false;
@@ -75,7 +75,7 @@ test("events: \"return\" parks after the body with the result visible; \"error\"
   assert.equal(onError.hitCount, 1);
 });
 
-test("\"return\" of an async function that returns a promise shows the settled value", async () => {
+test('"return" of an async function that returns a promise shows the settled value', async () => {
   await using bp = Breakpoint.block(T("passThrough"), { event: "return" });
   const task = bp.start(() => m.passThrough(Promise.resolve(41)));
   const hit = await bp.wait();
@@ -160,7 +160,9 @@ test("dispose fails with the unmet condition also when the test body threw", asy
   };
   await assert.rejects(run(), (e: unknown) => {
     const s = e as { error: unknown; suppressed: unknown };
-    return s.error instanceof BreakpointConditionNotMetError && (s.suppressed as Error).message === "the test body failed";
+    return (
+      s.error instanceof BreakpointConditionNotMetError && (s.suppressed as Error).message === "the test body failed"
+    );
   });
 });
 
@@ -189,7 +191,12 @@ test("blocking timeout: a parked call nobody releases throws BreakpointTimeoutEr
   const task = bp.start(() => archive.unarchive("k4"));
   await bp.wait();
   const started = performance.now();
-  await assert.rejects(task, (e) => e instanceof BreakpointTimeoutError && e.message.startsWith(`Breakpoint on ${T("S3Archive.unarchive")} timed out after 60 ms`));
+  await assert.rejects(
+    task,
+    (e) =>
+      e instanceof BreakpointTimeoutError &&
+      e.message.startsWith(`Breakpoint on ${T("S3Archive.unarchive")} timed out after 60 ms`),
+  );
   assert.ok(performance.now() - started < 2_000);
   assert.deepEqual(archive.log, [], "the body never ran");
   assert.equal(bp.parked.length, 0);
@@ -203,7 +210,10 @@ test("the test's wait times out: the error names target, counts and tasks; parke
   await bp.wait();
   await assert.rejects(bp.wait({ hits: 2, timeoutMs: 50 }), (e) => {
     assert.ok(e instanceof BreakpointWaitTimeoutError);
-    assert.match(e.message, new RegExp(`Breakpoint on ${T("S3Archive.unarchive").replace(/\./g, "\\.")}: waited 50 ms for 2 hits`));
+    assert.match(
+      e.message,
+      new RegExp(`Breakpoint on ${T("S3Archive.unarchive").replace(/\./g, "\\.")}: waited 50 ms for 2 hits`),
+    );
     assert.match(e.message, /1 hit\(s\) since the last release \(1 in all\), 1 call\(s\) reached "call", 1 parked/);
     assert.match(e.message, /task \d+ \(anonymous function\) is parked at .*S3Archive\.unarchive \("call", call #0\)/);
     assert.match(e.message, /Every parked call was released/);
@@ -227,9 +237,15 @@ test("error breakpoints: the call throws the error; dispose does not rethrow an 
   {
     // At "return" of a synchronous function (the call ran, then throws), and at "error" (replaced).
     await using _r = Breakpoint.error(boom, T("syncAdd"), { event: "return" });
-    assert.throws(() => m.syncAdd(1, 2), (e) => e === boom);
+    assert.throws(
+      () => m.syncAdd(1, 2),
+      (e) => e === boom,
+    );
     await using _e = Breakpoint.error(boom, T("syncFail"), { event: "error" });
-    assert.throws(() => m.syncFail(1), (x) => x === boom);
+    assert.throws(
+      () => m.syncFail(1),
+      (x) => x === boom,
+    );
   }
 });
 
@@ -317,7 +333,13 @@ test("waitUntil(predicate) and join()", async () => {
 test("a synchronous target hit on the test's thread is not parked: the call goes on and wait() says why", async () => {
   const bp = Breakpoint.block(T("syncAdd"));
   assert.equal(m.syncAdd(2, 3), 5);
-  await assert.rejects(bp.wait(), (e) => e instanceof BreakpointMisuseError && /synchronous function on the test's own thread/.test(e.message) && /startWorker/.test(e.message));
+  await assert.rejects(
+    bp.wait(),
+    (e) =>
+      e instanceof BreakpointMisuseError &&
+      /synchronous function on the test's own thread/.test(e.message) &&
+      /startWorker/.test(e.message),
+  );
   await assert.rejects(bp.close(), BreakpointMisuseError);
 });
 
@@ -361,7 +383,7 @@ test("deadlines use timers captured at import: fake timers cannot freeze them", 
   }
 });
 
-test("targets as (class, \"method\"): instance and static methods, getters, plain objects", async () => {
+test('targets as (class, "method"): instance and static methods, getters, plain objects', async () => {
   const archive = new m.S3Archive();
   {
     await using bp = Breakpoint.block(m.S3Archive, "unarchive");
@@ -403,7 +425,17 @@ test("bad options are refused at once", () => {
 });
 
 test("the test's own callbacks that throw never reach the call: dispose reports them", async () => {
-  const hostile = new Proxy({}, { get: () => { throw new Error("getter trap"); }, ownKeys: () => { throw new Error("keys trap"); } });
+  const hostile = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error("getter trap");
+      },
+      ownKeys: () => {
+        throw new Error("keys trap");
+      },
+    },
+  );
   const bp = new Breakpoint(T("step"), {
     condition: () => {
       throw new Error("predicate failed");
@@ -418,7 +450,10 @@ test("the test's own callbacks that throw never reach the call: dispose reports 
   const rejects = new Breakpoint(T("outer"), { fire: async () => Promise.reject(new Error("async fire failed")) });
   assert.equal(await m.outer(hostile as never).catch(() => "threw in user code only"), "threw in user code only");
   assert.equal(await m.outer(1), 20);
-  await assert.rejects(bp.close(), (e) => e instanceof BreakpointErrors && /predicate failed/.test(e.message) && /was not met/.test(e.message));
+  await assert.rejects(
+    bp.close(),
+    (e) => e instanceof BreakpointErrors && /predicate failed/.test(e.message) && /was not met/.test(e.message),
+  );
   await assert.rejects(fires.close(), /the fire function threw: Error: fire failed/);
   await assert.rejects(rejects.close(), /async fire failed/);
 });
@@ -426,7 +461,10 @@ test("the test's own callbacks that throw never reach the call: dispose reports 
 test("a breakpoint on a module that loads later arms when it loads; a missing function there fails the wait", async () => {
   const bp = Breakpoint.block("src/later.ts:slow");
   const missing = Breakpoint.block("src/later.ts:absent");
-  const later = await loadInstrumented<{ slow(n: number): Promise<number> }>("export async function slow(n: number) {\n  return n + 1;\n}\n", "src/later.ts");
+  const later = await loadInstrumented<{ slow(n: number): Promise<number> }>(
+    "export async function slow(n: number) {\n  return n + 1;\n}\n",
+    "src/later.ts",
+  );
   try {
     const task = bp.start(() => later.exports.slow(1));
     assert.deepEqual((await bp.wait()).args, [1]);

@@ -63,7 +63,12 @@ export const api = {
 
 export interface Fixture {
   S3Archive: {
-    new (): { log: string[]; unarchive(key: string): Promise<string>; broken(n: number): Promise<never>; readonly size: number };
+    new (): {
+      log: string[];
+      unarchive(key: string): Promise<string>;
+      broken(n: number): Promise<never>;
+      readonly size: number;
+    };
     open(name: string): Promise<unknown>;
   };
   step(i: number): Promise<number>;

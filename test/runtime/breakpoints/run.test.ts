@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, test } from "node:test";
 import { setImmediate as tick } from "node:timers/promises";
-import { BreakpointErrors, BreakpointMisuseError, BreakpointWaitTimeoutError, run } from "../../../runtime/breakpoints/index.js";
+import {
+  BreakpointErrors,
+  BreakpointMisuseError,
+  BreakpointWaitTimeoutError,
+  run,
+} from "../../../runtime/breakpoints/index.js";
 import { loadFixture } from "./fixture.js";
 
 const mod = await loadFixture("src/run.ts");
@@ -88,12 +93,18 @@ test("errorOn(target, error): the call throws it; results hold it; dispose does 
 });
 
 test("a chain whose condition is never met fails after its timeout, releasing and reporting", async () => {
-  await assert.rejects(run(m.loop, 2).until(T("inner")).with({ timeoutMs: 50 }).then((r) => r), (e) => {
-    assert.ok(e instanceof BreakpointErrors);
-    assert.ok(e.errors[0] instanceof BreakpointWaitTimeoutError);
-    assert.match(String((e.errors[1] as Error).message), /was not met/);
-    return true;
-  });
+  await assert.rejects(
+    run(m.loop, 2)
+      .until(T("inner"))
+      .with({ timeoutMs: 50 })
+      .then((r) => r),
+    (e) => {
+      assert.ok(e instanceof BreakpointErrors);
+      assert.ok(e.errors[0] instanceof BreakpointWaitTimeoutError);
+      assert.match(String((e.errors[1] as Error).message), /was not met/);
+      return true;
+    },
+  );
   await assert.rejects(Promise.resolve(run(m.loop, 1)), BreakpointMisuseError);
   assert.throws(() => run(m.loop, 1).until(T("step")).beyond(T("step")), BreakpointMisuseError);
 });

@@ -47,6 +47,9 @@ test("node:test: a test that times out aborts t.signal, which releases the parke
   const outcome = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
   assert.equal(outcome["released"], true);
   assert.equal(outcome["value"], 42);
-  assert.match(String(outcome["waitError"]), /BreakpointAbortedError: Breakpoint on src\/job\.ts:job was aborted by its signal/);
+  assert.match(
+    String(outcome["waitError"]),
+    /BreakpointAbortedError: Breakpoint on src\/job\.ts:job was aborted by its signal/,
+  );
   assert.equal(outcome["closeError"], undefined, "the condition was met and the task ended: dispose is clean");
 });

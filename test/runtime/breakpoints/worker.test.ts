@@ -56,14 +56,17 @@ test("a synchronous function in a worker parks until release; the hit is a clone
   assert.deepEqual(hit.locals, { i: 2 });
   assert.notEqual(hit.thread, 0);
   assert.equal(hit.call, 2);
-  assert.ok(hit.stack.some((l) => /\bsyncLoop /.test(l)), hit.stack.join("\n"));
+  assert.ok(
+    hit.stack.some((l) => /\bsyncLoop /.test(l)),
+    hit.stack.join("\n"),
+  );
   await sleep(30);
   assert.equal(done, false, "the worker is blocked while parked");
   bp.release();
   assert.equal(await task, 0 + 1 + 4 + 9);
 });
 
-test("worker: a predicate condition over cloned arguments and `this`; \"return\" with locals", async () => {
+test('worker: a predicate condition over cloned arguments and `this`; "return" with locals', async () => {
   await using bp = Breakpoint.block(T("Counter.bump"), {
     event: "return",
     condition(this: unknown, by) {
@@ -96,7 +99,7 @@ test("worker: error(), return() and delay() kinds", async () => {
   }
 });
 
-test("worker: \"error\" blocks the throwing call; async functions in a worker park too", async () => {
+test('worker: "error" blocks the throwing call; async functions in a worker park too', async () => {
   {
     await using bp = Breakpoint.block(T("syncThrow"), { event: "error" });
     const task = bp.startWorker(url, "syncThrow", 7);
@@ -118,7 +121,9 @@ test("worker: a parked call's own timeout throws BreakpointTimeoutError there; d
   const bp = Breakpoint.block(T("syncStep"), { timeoutMs: 80 });
   const task = bp.startWorker(url, "syncLoop", 2);
   await bp.wait({ timeoutMs: 10_000 });
-  await assert.rejects(task, (e) => (e as Error).message.startsWith(`Breakpoint on ${T("syncStep")} timed out after 80 ms`));
+  await assert.rejects(task, (e) =>
+    (e as Error).message.startsWith(`Breakpoint on ${T("syncStep")} timed out after 80 ms`),
+  );
   await assert.rejects(bp.close(), BreakpointTimeoutError);
 });
 

@@ -43,10 +43,16 @@ test("start() on a file store applies a spec another writer puts, and stop() rem
   assert.equal(mgr.specs.get("s1")?.target, target);
   assert.throws(() => mgr.specs.set("x", specDoc(target)), ReadOnlySpecsError);
   let state: string | undefined;
-  await until(() => {
-    void writer.listStatus().then((rs) => (state = rs.find((r) => r.processId === mgr.processId)?.specs["s1"]?.state));
-    return state === "emitting";
-  }, 3_000, "emitting status in the file store");
+  await until(
+    () => {
+      void writer
+        .listStatus()
+        .then((rs) => (state = rs.find((r) => r.processId === mgr.processId)?.specs["s1"]?.state));
+      return state === "emitting";
+    },
+    3_000,
+    "emitting status in the file store",
+  );
   await mgr.stop();
   assert.equal(probes.get(target), undefined);
   assert.deepEqual(m.sitesOn(), []);
@@ -68,5 +74,8 @@ test("a malformed file keeps the last applied specs in force", async () => {
   m.exports.ship(1);
   assert.equal(mgr.status()["s1"]?.state, "emitting");
   assert.match(mgr.storeError ?? "", /specs\d+\.json/);
-  assert.ok(lines.some((l) => /reported a problem \(the last applied specs stay in force\)/.test(l)), lines.join(""));
+  assert.ok(
+    lines.some((l) => /reported a problem \(the last applied specs stay in force\)/.test(l)),
+    lines.join(""),
+  );
 });

@@ -24,7 +24,11 @@ export async function stopManagers(): Promise<void> {
 }
 
 /** A spec document (valid unless the overrides say otherwise), typed as the specs Map holds them. */
-export function specDoc(target: unknown, instrument: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Spec {
+export function specDoc(
+  target: unknown,
+  instrument: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Spec {
   return {
     target,
     instrument: { type: "test", name: "t", value: "result", ...instrument },

@@ -26,10 +26,11 @@ export function other(x: number) { return x; }
 
 let n = 0;
 async function load() {
-  const m = await loadInstrumented<{ Cart: new () => { total(n: number): number }; add(a: number, b: number): number; other(x: number): number }>(
-    SOURCE,
-    `src/reconcile${++n}/cart.ts`,
-  );
+  const m = await loadInstrumented<{
+    Cart: new () => { total(n: number): number };
+    add(a: number, b: number): number;
+    other(x: number): number;
+  }>(SOURCE, `src/reconcile${++n}/cart.ts`);
   return m;
 }
 
@@ -97,7 +98,10 @@ describe("apply: reconcile paths", () => {
     const m = await load();
     const { mgr } = testManager();
     const target = m.qualified("add");
-    const d = specDoc(target, { value: "result" }) as unknown as { instrument: Record<string, unknown>; lastmodified: Date };
+    const d = specDoc(target, { value: "result" }) as unknown as {
+      instrument: Record<string, unknown>;
+      lastmodified: Date;
+    };
     mgr.specs.set("s1", d as never);
     await mgr.apply();
     assert.equal((await mgr.apply()).unchanged, 1);
@@ -113,7 +117,10 @@ describe("apply: reconcile paths", () => {
     // A bad edit in place is validated again and refused; fixing it applies again.
     d.instrument["value"] = "a +";
     const bad = await mgr.apply();
-    assert.deepEqual(bad.refused.map((r) => r.id), ["s1"]);
+    assert.deepEqual(
+      bad.refused.map((r) => r.id),
+      ["s1"],
+    );
     d.instrument["value"] = "a + b";
     assert.deepEqual((await mgr.apply()).attached, ["s1"]);
     m.exports.add(2, 3);
@@ -269,13 +276,20 @@ describe("apply: reconcile paths", () => {
     const target = m.qualified("add");
     const missing = m.qualified("nothere");
     const count = 120;
-    for (let i = 0; i < count; i++) mgr.specs.set(`s${i}`, specDoc(target, { value: i % 2 === 0 ? "result" : "a", event: i % 2 === 0 ? "return" : "call" }));
+    for (let i = 0; i < count; i++)
+      mgr.specs.set(
+        `s${i}`,
+        specDoc(target, { value: i % 2 === 0 ? "result" : "a", event: i % 2 === 0 ? "return" : "call" }),
+      );
     mgr.specs.set("bad-line", specDoc(target, { value: "a", event: "line:999" }));
     mgr.specs.set("gone1", specDoc(missing));
     mgr.specs.set("gone2", specDoc(missing));
     const first = await mgr.apply();
     assert.equal(first.attached.filter((id) => id.startsWith("s")).length, count);
-    assert.deepEqual(first.refused.map((r) => r.id).filter((id) => id.startsWith("gone")), ["gone1", "gone2"]);
+    assert.deepEqual(
+      first.refused.map((r) => r.id).filter((id) => id.startsWith("gone")),
+      ["gone1", "gone2"],
+    );
     assert.equal(mgr.status()["bad-line"]?.state, "error", "a line the function lacks is an error, not a silent no-op");
     m.exports.add(3, 4);
     for (let i = 0; i < count; i++) assert.deepEqual(inst(target, `s${i}`).results, [i % 2 === 0 ? 7 : 3], `s${i}`);
@@ -332,7 +346,10 @@ describe("apply: expiry", () => {
     const { mgr } = testManager();
     const target = m.qualified("add");
     mgr.specs.set("old", specDoc(target, {}, { lifespan: 1, lastmodified: new Date(Date.now() - 120_000) }));
-    mgr.specs.set("iso", specDoc(target, {}, { lifespan: 5, lastmodified: new Date(Date.now() - 60_000).toISOString() }));
+    mgr.specs.set(
+      "iso",
+      specDoc(target, {}, { lifespan: 5, lastmodified: new Date(Date.now() - 60_000).toISOString() }),
+    );
     const report = await mgr.apply();
     assert.deepEqual(report.expired, ["old"]);
     assert.deepEqual(report.attached, ["iso"], "ISO strings are dates too");

@@ -73,11 +73,17 @@ describe("a manager that verifies", () => {
     mgr.specs.set("unsigned", specDoc(price, { name: "u" }));
     const report = await mgr.apply();
     assert.deepEqual(report.attached, ["signed"]);
-    assert.deepEqual(report.refused.map((r) => r.id), ["unsigned"]);
+    assert.deepEqual(
+      report.refused.map((r) => r.id),
+      ["unsigned"],
+    );
     assert.equal(m.exports.price(2), 6);
     assert.equal(fired(price, "signed"), 1);
     assert.equal(probes.get(price)?.instruments.has("unsigned"), false);
-    assert.match(errOf(mgr, "unsigned"), /not signed, and this process requires signed specs: add it with 'diagnose specs add … --sign-key/);
+    assert.match(
+      errOf(mgr, "unsigned"),
+      /not signed, and this process requires signed specs: add it with 'diagnose specs add … --sign-key/,
+    );
     // The refusal reaches the spec's status in the store.
     await mgr.flushStatus();
     assert.match(mgr.specs.get("unsigned")!.applied[mgr.processId]!.err ?? "", /not signed/);
@@ -99,11 +105,21 @@ describe("a manager that verifies", () => {
     const { mgr } = testManager({ verify: { keys: [A.pub] }, labels: { app: "shop", zone: "eu" } });
     const price = m.qualified("price");
     const base = (): Spec =>
-      specDoc(price, { type: "test", name: "t", value: "result", event: "return", custom: { tags: "{ q: qty }", condition: "qty > 0", extra: { deep: [1, 2] } } }, {
-        lifespan: 30,
-        lastmodified: new Date("2026-01-01T00:00:00.000Z"),
-        selector: { app: "shop" },
-      });
+      specDoc(
+        price,
+        {
+          type: "test",
+          name: "t",
+          value: "result",
+          event: "return",
+          custom: { tags: "{ q: qty }", condition: "qty > 0", extra: { deep: [1, 2] } },
+        },
+        {
+          lifespan: 30,
+          lastmodified: new Date("2026-01-01T00:00:00.000Z"),
+          selector: { app: "shop" },
+        },
+      );
     const tamper: Record<string, (d: Spec) => void> = {
       target: (d) => (d.target = m.qualified("other")),
       "instrument.type": (d) => (d.instrument.type = "log"),
@@ -129,8 +145,14 @@ describe("a manager that verifies", () => {
     }
     const report = await mgr.apply();
     assert.deepEqual(report.attached, []);
-    assert.deepEqual(report.refused.map((r) => r.id).sort(), Object.keys(tamper).map((f) => `t-${f}`).sort());
-    for (const r of report.refused) assert.match(r.err, /does not match the spec: a signed field was changed after signing/, r.id);
+    assert.deepEqual(
+      report.refused.map((r) => r.id).sort(),
+      Object.keys(tamper)
+        .map((f) => `t-${f}`)
+        .sort(),
+    );
+    for (const r of report.refused)
+      assert.match(r.err, /does not match the spec: a signed field was changed after signing/, r.id);
     m.exports.price(1);
     m.exports.other(1);
     assert.equal(probes.get(price), undefined, "no probe was created for a refused spec");
@@ -169,7 +191,10 @@ describe("a manager that verifies", () => {
     mgr.specs.set("sig-proxy", { ...specDoc(price), signature: new Proxy({ ...good.signature }, {}) } as Spec);
     const report = await mgr.apply();
     assert.deepEqual(report.attached, []);
-    assert.match(errOf(mgr, "by-b"), new RegExp(`signed with key "${B.keyId}", which this process does not trust: add that public key`));
+    assert.match(
+      errOf(mgr, "by-b"),
+      new RegExp(`signed with key "${B.keyId}", which this process does not trust: add that public key`),
+    );
     assert.match(errOf(mgr, "sig-string"), /`signature` must be a plain \{ keyId, sig \} object/);
     assert.match(errOf(mgr, "sig-array"), /`signature` must be a plain \{ keyId, sig \} object/);
     assert.match(errOf(mgr, "sig-proxy"), /`signature` must be a plain \{ keyId, sig \} object/);
@@ -183,14 +208,22 @@ describe("a manager that verifies", () => {
   test("rotation: two keys, one expired — the current key's specs apply, the expired key's are refused", async () => {
     const m = await load();
     const { mgr } = testManager({
-      verify: { keys: [{ keyId: "2025", publicKey: A.pub, notAfter: "2026-01-01T00:00:00Z" }, { keyId: "2026", publicKey: B.pub }] },
+      verify: {
+        keys: [
+          { keyId: "2025", publicKey: A.pub, notAfter: "2026-01-01T00:00:00Z" },
+          { keyId: "2026", publicKey: B.pub },
+        ],
+      },
     });
     const price = m.qualified("price");
     mgr.specs.set("old", signSpec("old", specDoc(price), { ...A.key, keyId: "2025" }));
     mgr.specs.set("new", signSpec("new", specDoc(price, { name: "n" }), { ...B.key, keyId: "2026" }));
     const report = await mgr.apply();
     assert.deepEqual(report.attached, ["new"]);
-    assert.match(errOf(mgr, "old"), /signed with key "2025", which expired at 2026-01-01T00:00:00.000Z: sign it again with a current key/);
+    assert.match(
+      errOf(mgr, "old"),
+      /signed with key "2025", which expired at 2026-01-01T00:00:00.000Z: sign it again with a current key/,
+    );
     m.exports.price(1);
     assert.equal(fired(price, "new"), 1);
     assert.equal(fired(price, "old"), 0);
@@ -222,7 +255,10 @@ describe("a manager that verifies", () => {
     assert.deepEqual((await mgr.apply()).attached, ["s"]);
     mgr.specs.set("s", v1);
     await mgr.apply();
-    assert.match(errOf(mgr, "s"), /lastmodified .* is older than a version this process already applied .*refused as a replay/);
+    assert.match(
+      errOf(mgr, "s"),
+      /lastmodified .* is older than a version this process already applied .*refused as a replay/,
+    );
     m.exports.price(1);
     assert.equal(fired(price, "s"), 0, "the replayed version does not run");
 
@@ -252,7 +288,9 @@ describe("a manager that verifies", () => {
   });
 
   test("bad verify options are ManagerOptionsErrors that say what to give", () => {
-    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
     const priv = generateSigningKeyPair().privateKeyPem;
     const cases: [unknown, RegExp][] = [
       [{ keys: [] }, /`verify.keys` is empty: every spec would be refused/],
@@ -265,10 +303,15 @@ describe("a manager that verifies", () => {
       [{ keys: [{ publicKey: A.pub, keyId: "has space" }] }, /keyId must be 1 to 200 printable characters/],
     ];
     for (const [verify, message] of cases) {
-      assert.throws(() => testManager({ verify: verify as never }), (e: unknown) => e instanceof ManagerOptionsError && message.test((e as Error).message));
+      assert.throws(
+        () => testManager({ verify: verify as never }),
+        (e: unknown) => e instanceof ManagerOptionsError && message.test((e as Error).message),
+      );
     }
     // Raw base64 (32 bytes) is a key too, with the same id as its PEM form.
-    const rawKey = trustedKey(Buffer.from(trustedKey(A.pub).key.export({ format: "jwk" }).x!, "base64url").toString("base64"));
+    const rawKey = trustedKey(
+      Buffer.from(trustedKey(A.pub).key.export({ format: "jwk" }).x!, "base64url").toString("base64"),
+    );
     assert.equal(rawKey.keyId, A.keyId);
   });
 });
@@ -277,7 +320,12 @@ describe("the canonical form", () => {
   const doc = (): Spec =>
     ({
       target: "src/shop/cart.ts:Cart.total",
-      instrument: { type: "log", name: "total", value: "result", custom: { tags: "{ a: 1 }", b: [2, -0, 1.5e-7], a: { z: true, y: null } } },
+      instrument: {
+        type: "log",
+        name: "total",
+        value: "result",
+        custom: { tags: "{ a: 1 }", b: [2, -0, 1.5e-7], a: { z: true, y: null } },
+      },
       lifespan: 10,
       lastmodified: new Date("2026-03-04T05:06:07.089Z"),
       selector: { zone: "eu", app: "shop" },
@@ -306,7 +354,12 @@ describe("the canonical form", () => {
       selector: { app: "shop", zone: "eu" },
       lastmodified: "2026-03-04T06:06:07.089+01:00",
       lifespan: 10,
-      instrument: { custom: { a: { y: null, z: true }, b: [2, 0, 1.5e-7], tags: "{ a: 1 }" }, value: "result", name: "total", type: "log" },
+      instrument: {
+        custom: { a: { y: null, z: true }, b: [2, 0, 1.5e-7], tags: "{ a: 1 }" },
+        value: "result",
+        name: "total",
+        type: "log",
+      },
       target: "src/shop/cart.ts:Cart.total",
     };
     assert.equal(canonical("cart", reordered), canonical("cart", a));
@@ -314,7 +367,10 @@ describe("the canonical form", () => {
     const v = validateSpec("cart", reordered);
     assert.ok(v.ok);
     const keys = new Map([[A.keyId, trustedKey(A.pub)]]);
-    assert.equal(verifySpecSignature("cart", { ...reordered, signature: signed.signature }, v.spec, keys, Date.now()).ok, true);
+    assert.equal(
+      verifySpecSignature("cart", { ...reordered, signature: signed.signature }, v.spec, keys, Date.now()).ok,
+      true,
+    );
   });
 
   test("survives a JSON round trip through the file store: a verifying manager on the file applies it", async () => {
@@ -322,7 +378,11 @@ describe("the canonical form", () => {
     const dir = makeTempFolder("signing");
     const store = fileStore(join(dir, "specs.json"));
     try {
-      const d = specDoc(m.qualified("price"), { custom: { tags: "{ q: qty }", n: 1.1 } }, { selector: { app: "shop" }, lifespan: 5 });
+      const d = specDoc(
+        m.qualified("price"),
+        { custom: { tags: "{ q: qty }", n: 1.1 } },
+        { selector: { app: "shop" }, lifespan: 5 },
+      );
       await store.put("s", signSpec("s", d, A.key));
       const back = (await store.list()).specs.find((s) => s.id === "s")!.doc;
       assert.equal(typeof back["lastmodified"] === "object" || typeof back["lastmodified"] === "string", true);
@@ -342,7 +402,12 @@ describe("the canonical form", () => {
   test("values a signature cannot cover are refused when signing and when verifying", () => {
     const d = doc();
     d.instrument.custom = { when: new Date(), f: undefined };
-    assert.throws(() => signSpec("c", d, A.key), (e: unknown) => e instanceof SpecSigningError && /`spec.instrument.custom.when` is not a plain object/.test((e as Error).message));
+    assert.throws(
+      () => signSpec("c", d, A.key),
+      (e: unknown) =>
+        e instanceof SpecSigningError &&
+        /`spec.instrument.custom.when` is not a plain object/.test((e as Error).message),
+    );
     const big: Record<string, unknown> = {};
     let cur = big;
     for (let i = 0; i < 40; i++) cur = (cur["x"] = {}) as Record<string, unknown>;
@@ -351,8 +416,17 @@ describe("the canonical form", () => {
     d.instrument.custom = { n: Number.NaN };
     const v = validateSpec("c", d);
     assert.ok(v.ok);
-    const verdict = verifySpecSignature("c", { ...d, signature: { keyId: A.keyId, sig: "A".repeat(86) + "==" } }, v.spec, new Map([[A.keyId, trustedKey(A.pub)]]), Date.now());
-    assert.deepEqual(verdict, { ok: false, error: "The spec cannot be verified: `spec.instrument.custom.n` is NaN; only finite numbers can be signed." });
+    const verdict = verifySpecSignature(
+      "c",
+      { ...d, signature: { keyId: A.keyId, sig: "A".repeat(86) + "==" } },
+      v.spec,
+      new Map([[A.keyId, trustedKey(A.pub)]]),
+      Date.now(),
+    );
+    assert.deepEqual(verdict, {
+      ok: false,
+      error: "The spec cannot be verified: `spec.instrument.custom.n` is NaN; only finite numbers can be signed.",
+    });
   });
 });
 
@@ -366,10 +440,30 @@ describe("fuzz: hostile signature fields", () => {
     const v = validateSpec("f", base);
     assert.ok(v.ok);
     const hostile = fc.oneof(
-      fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true }),
-      fc.record({ keyId: fc.oneof(fc.constant(A.keyId), fc.string(), fc.anything()), sig: fc.oneof(fc.string(), fc.base64String(), fc.anything()) }),
-      fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => ({ keyId: A.keyId, sig: Buffer.from(b).toString("base64") })),
-      fc.record({ keyId: fc.constant(A.keyId), sig: fc.constant(good.sig) }).map((s) => new Proxy(s, { get: () => { throw new Error("trap"); } })),
+      fc.anything({
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withTypedArray: true,
+        withNullPrototype: true,
+        withSparseArray: true,
+      }),
+      fc.record({
+        keyId: fc.oneof(fc.constant(A.keyId), fc.string(), fc.anything()),
+        sig: fc.oneof(fc.string(), fc.base64String(), fc.anything()),
+      }),
+      fc
+        .uint8Array({ minLength: 64, maxLength: 64 })
+        .map((b) => ({ keyId: A.keyId, sig: Buffer.from(b).toString("base64") })),
+      fc.record({ keyId: fc.constant(A.keyId), sig: fc.constant(good.sig) }).map(
+        (s) =>
+          new Proxy(s, {
+            get: () => {
+              throw new Error("trap");
+            },
+          }),
+      ),
       fc.constant({ keyId: A.keyId, sig: good.sig.slice(0, -4) + "AA==" }),
     );
     let tried = 0;

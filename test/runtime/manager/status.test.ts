@@ -91,12 +91,22 @@ describe("status", () => {
     assert.deepEqual(first.labels, { app: "shop" });
     assert.equal(first.specs["s1"]?.state, "applied");
     let later = first.at.getTime();
-    await until(() => {
-      void store.listStatus().then((rs) => (later = rs.find((r) => r.processId === mgr.processId)!.at.getTime()));
-      return later > first.at.getTime();
-    }, 2_000, "a heartbeat");
+    await until(
+      () => {
+        void store.listStatus().then((rs) => (later = rs.find((r) => r.processId === mgr.processId)!.at.getTime()));
+        return later > first.at.getTime();
+      },
+      2_000,
+      "a heartbeat",
+    );
     m.exports.late(3);
-    await until(() => store.specs.get("s1")?.["applied"] !== undefined && (store.specs.get("s1")!["applied"] as Record<string, { state: string }>)[mgr.processId]?.state === "emitting", 3_000, "emitting in the store");
+    await until(
+      () =>
+        store.specs.get("s1")?.["applied"] !== undefined &&
+        (store.specs.get("s1")!["applied"] as Record<string, { state: string }>)[mgr.processId]?.state === "emitting",
+      3_000,
+      "emitting in the store",
+    );
   });
 
   test("a store whose status writes fail is retried, never thrown", async () => {
@@ -107,7 +117,8 @@ describe("status", () => {
       list: () => inner.list(),
       put: inner.put.bind(inner),
       remove: inner.remove.bind(inner),
-      reportStatus: (r: Parameters<typeof inner.reportStatus>[0]) => (failures-- > 0 ? Promise.reject(new Error("disk full")) : inner.reportStatus(r)),
+      reportStatus: (r: Parameters<typeof inner.reportStatus>[0]) =>
+        failures-- > 0 ? Promise.reject(new Error("disk full")) : inner.reportStatus(r),
       listStatus: () => inner.listStatus(),
       close: () => inner.close(),
     };
@@ -116,7 +127,13 @@ describe("status", () => {
     const report = await mgr.apply();
     assert.equal(report.error, undefined);
     assert.equal(lines.filter((l) => /disk full/.test(l)).length, 1, "said once per outage");
-    await until(() => inner.specs.get("s1")!["applied"] !== undefined && Object.keys(inner.specs.get("s1")!["applied"] as object).length === 1, 6_000, "status after retries");
+    await until(
+      () =>
+        inner.specs.get("s1")!["applied"] !== undefined &&
+        Object.keys(inner.specs.get("s1")!["applied"] as object).length === 1,
+      6_000,
+      "status after retries",
+    );
   });
 });
 

@@ -78,7 +78,7 @@ describe("memory store", () => {
     };
     d.instrument["value"] = "result * 2";
     await changed("a nested string");
-    ((d.instrument["custom"] as { tags: string[] }).tags)[1] = "c";
+    (d.instrument["custom"] as { tags: string[] }).tags[1] = "c";
     await changed("an array element");
     (d["lastmodified"] as Date).setTime(2000);
     await changed("a date's time");
@@ -112,7 +112,10 @@ describe("memory store", () => {
     assert.ok(!readable.startsWith("opaque"));
     // A nested object swapped for a Proxy: no trap runs.
     let trapped = 0;
-    d.instrument = new Proxy({ ...d.instrument }, { ownKeys: () => (trapped++, []), getOwnPropertyDescriptor: () => (trapped++, undefined) });
+    d.instrument = new Proxy(
+      { ...d.instrument },
+      { ownKeys: () => (trapped++, []), getOwnPropertyDescriptor: () => (trapped++, undefined) },
+    );
     const proxied = (await store.list()).specs[0]!.version;
     assert.notEqual(proxied, readable, "a nested Proxy changes the version (to the document's opaque one)");
     assert.equal(trapped, 0);
