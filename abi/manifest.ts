@@ -5,14 +5,19 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { DiagnoseError } from "../errors/index.js";
 import { MANIFEST_FILE, MANIFEST_VERSION, type ModuleSites, type SiteManifest } from "./manifest-format.js";
 
 export type { ManifestFunction, ManifestSite, ModuleSites, SiteManifest } from "./manifest-format.js";
 export { MANIFEST_FILE, MANIFEST_VERSION } from "./manifest-format.js";
 
 /** A manifest file that exists but cannot be used; the message names the file and the problem. */
-export class ManifestError extends Error {
-  override readonly name = "ManifestError";
+export class ManifestError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_MANIFEST";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ManifestError.CODE, message, options);
+  }
 }
 
 /** The manifest path for `target`: a `.json` file path as is, a folder → `folder/diagnose-sites.json`. */
