@@ -4,12 +4,13 @@
  * service started through the loader looks, so the CLI and the service meet without configuration.
  */
 import { readFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join } from "node:path";
 import { describeError } from "../errors/index.js";
 import type { SpecStore } from "../runtime/manager/stores/contract.js";
 import { InvalidStoreUriError } from "../runtime/manager/stores/errors.js";
 import { openStore } from "../runtime/manager/stores/uri.js";
 import { findPackageJson } from "../integrations/shared/config.js";
+import { anchorFileUri } from "../integrations/shared/store-uri.js";
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 
 export const DEFAULT_STORE = "file:./diagnose-specs.json";
@@ -54,13 +55,6 @@ export async function withStore<T>(choice: StoreChoice, work: (store: SpecStore)
   } finally {
     await store.close().catch(() => undefined);
   }
-}
-
-/** A relative `file:` path is made absolute against `base`, so messages name the real file. */
-function anchorFileUri(uri: string, base: string): string {
-  if (!uri.startsWith("file:") || uri.startsWith("file://")) return uri;
-  const path = uri.slice("file:".length);
-  return path === "" || isAbsolute(path) ? uri : `file:${resolve(base, path)}`;
 }
 
 function packageStore(path: string): string | undefined {

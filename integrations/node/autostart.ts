@@ -3,8 +3,9 @@
  * service takes probes from outside without a line of Diagnose in its code.
  *
  * Sources, the first one set wins: `DIAGNOSE_STORE` (a store URI such as
- * "file:./diagnose-specs.json"), else `"diagnose": { "store": … }` in the nearest package.json of
- * the working directory. Labels: `DIAGNOSE_LABELS` ("app=shop,zone=eu"), else
+ * "file:./diagnose-specs.json", a relative path from the working directory), else
+ * `"diagnose": { "store": … }` in the nearest package.json of the working directory (a relative
+ * path from that package.json's folder, as the CLI reads it). Labels: `DIAGNOSE_LABELS` ("app=shop,zone=eu"), else
  * `"diagnose": { "labels": {…} }`. Signed specs: `DIAGNOSE_VERIFY_KEYS` (a public key file or a
  * folder of them, from the working directory), else `"diagnose": { "verifyKeys" }` (from the
  * package.json's folder).
@@ -16,6 +17,7 @@
  */
 import { resolve } from "node:path";
 import { findPackageJson } from "../shared/config.js";
+import { anchorFileUri } from "../shared/store-uri.js";
 
 const STARTED = Symbol.for("diagnose.autostart");
 
@@ -30,9 +32,9 @@ export function autostartConfig(
   const envStore = env["DIAGNOSE_STORE"]?.trim();
   let store: string | undefined;
   let source = "DIAGNOSE_STORE";
-  if (envStore !== undefined && envStore !== "") store = envStore;
+  if (envStore !== undefined && envStore !== "") store = anchorFileUri(envStore, cwd);
   else if (typeof block?.value["store"] === "string" && block.value["store"].trim() !== "") {
-    store = block.value["store"].trim();
+    store = anchorFileUri(block.value["store"].trim(), resolve(block.path, ".."));
     source = `"diagnose.store" in ${block.path}`;
   }
   if (store === undefined) return undefined;

@@ -7,12 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileStore } from "../../runtime/index.js";
 import { REGISTER_URL, REPO_ROOT, tempDir } from "./helpers.js";
 import { pathToFileURL } from "node:url";
+import { chooseStore } from "../../cli/store-option.js";
+import { autostartConfig } from "../../integrations/node/autostart.js";
 
 const SERVICE = `let n = 0;
 export function price(qty: number): number { return qty * 3; }
@@ -150,6 +152,19 @@ test('the "diagnose" block of package.json starts it too, with its labels matche
   s.child.kill("SIGTERM");
   await s.exited;
   assert.doesNotMatch(s.out, /Probe \(other\)/);
+});
+
+test("a relative file: store in package.json means the same file to the service and to the CLI, from any subfolder", () => {
+  const dir = project({ diagnose: { store: "file:./specs.json" } });
+  const sub = join(dir, "src", "shop");
+  mkdirSync(sub, { recursive: true });
+  const expected = `file:${join(dir, "specs.json")}`;
+  assert.equal(autostartConfig({}, sub)?.store, expected);
+  assert.equal(chooseStore(undefined, {}, sub).uri, expected);
+  // From the environment, a relative path is the working directory's, for both.
+  const env = { DIAGNOSE_STORE: "file:./here.json" };
+  assert.equal(autostartConfig(env, sub)?.store, `file:${join(sub, "here.json")}`);
+  assert.equal(chooseStore(undefined, env, sub).uri, `file:${join(sub, "here.json")}`);
 });
 
 test("a store that cannot be opened: one clear line on stderr, the service runs normally", async () => {
