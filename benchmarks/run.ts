@@ -7,10 +7,7 @@
  *   npm run bench                      full suite (~15 min) → benchmarks/results.json, docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (under a minute)  → .tmp/bench/quick/
  *   options: --workload micro,handler  --variant plain,untouched  --out DIR
- *            --no-build-side  --no-scale  --no-breakpoints  --no-manager  --no-propagation  --no-safe-expr  --no-fleet  --no-budgets
- *            --instructions / --no-instructions
- *            --no-per-hit  --no-size  --no-heap  --warmup / --no-warmup  --no-cold-start  (costs.ts)
- *            --no-matrix   (skip the timed matrix, to run other phases alone)
+ *            --no-<phase> / --<phase> / --only a,b   (the phase table is in phases.ts)
  *
  * The instruction-count phase (instructions.ts, callgrind) runs in the full suite and not in
  * --quick unless --instructions is given; without valgrind on PATH it is skipped with the reason.
@@ -37,54 +34,24 @@ import { checkTargets } from "./targets.js";
 import { measureCosts } from "./costs.js";
 import { listenUdp } from "./udp-listener.js";
 import { VARIANTS, variantByName } from "./variants.js";
+import { PhaseSelection, usage } from "./phases.js";
 
 interface Options {
   quick: boolean;
   workloads: string[] | undefined;
   variants: string[] | undefined;
   out: string | undefined;
-  buildSide: boolean;
-  scale: boolean;
-  breakpoints: boolean;
-  propagation: boolean;
-  manager: boolean;
-  safeExpr: boolean;
-  fleet: boolean;
-  budgets: boolean;
-  /** undefined: the mode's default (on in full, off in --quick). */
-  instructions: boolean | undefined;
-  /** The "costs beyond the off state" phases (costs.ts). */
-  perHit: boolean;
-  size: boolean;
-  heap: boolean;
-  /** undefined: the mode's default (on in full, off in --quick), like --instructions. */
-  warmup: boolean | undefined;
-  coldStart: boolean;
-  /** --no-matrix: skip the timed matrix (to run other phases alone). */
-  matrix: boolean;
+  phases: PhaseSelection;
 }
 
 function parseArgs(argv: readonly string[]): Options {
+  const quick = argv.includes("--quick");
   const o: Options = {
-    quick: false,
+    quick,
     workloads: undefined,
     variants: undefined,
     out: undefined,
-    buildSide: true,
-    scale: true,
-    breakpoints: true,
-    propagation: true,
-    manager: true,
-    safeExpr: true,
-    fleet: true,
-    budgets: true,
-    instructions: undefined,
-    perHit: true,
-    size: true,
-    heap: true,
-    warmup: undefined,
-    coldStart: true,
-    matrix: true,
+    phases: new PhaseSelection(quick),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -93,31 +60,13 @@ function parseArgs(argv: readonly string[]): Options {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === "--quick") o.quick = true;
-    else if (a === "--workload" || a === "--workloads") o.workloads = value().split(",");
+    if (a === "--quick") continue;
+    if (a === "--workload" || a === "--workloads") o.workloads = value().split(",");
     else if (a === "--variant" || a === "--variants") o.variants = value().split(",");
     else if (a === "--out") o.out = value();
-    else if (a === "--no-build-side") o.buildSide = false;
-    else if (a === "--no-scale") o.scale = false;
-    else if (a === "--no-breakpoints") o.breakpoints = false;
-    else if (a === "--no-propagation") o.propagation = false;
-    else if (a === "--no-manager") o.manager = false;
-    else if (a === "--no-safe-expr") o.safeExpr = false;
-    else if (a === "--no-fleet") o.fleet = false;
-    else if (a === "--no-budgets") o.budgets = false;
-    else if (a === "--instructions") o.instructions = true;
-    else if (a === "--no-instructions") o.instructions = false;
-    else if (a === "--no-per-hit") o.perHit = false;
-    else if (a === "--no-size") o.size = false;
-    else if (a === "--no-heap") o.heap = false;
-    else if (a === "--warmup") o.warmup = true;
-    else if (a === "--no-warmup") o.warmup = false;
-    else if (a === "--no-cold-start") o.coldStart = false;
-    else if (a === "--no-matrix") o.matrix = false;
-    else
-      throw new Error(
-        `Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR, --no-build-side, --no-scale, --no-breakpoints, --no-propagation, --no-manager, --no-safe-expr, --no-fleet, --no-budgets, --instructions, --no-instructions, --no-per-hit, --no-size, --no-heap, --warmup, --no-warmup, --no-cold-start, --no-matrix`,
-      );
+    else if (a === "--only") o.phases.only(value().split(","));
+    else if (!o.phases.apply(a))
+      throw new Error(`Unknown option ${a}. Options: --quick, --workload a,b, --variant a,b, --out DIR. ${usage()}`);
   }
   return o;
 }
@@ -145,57 +94,52 @@ async function main(): Promise<void> {
   log(
     `running ${specs.length} workloads × ${variants.length} variants × ${timing.rounds} round(s), each in its own process (${process.execPath})`,
   );
-  const results = opts.matrix ? await runMatrix(specs, variants, manifest, timing, udp, log) : [];
+  const on = (phase: string): boolean => opts.phases.has(phase);
+  const skip = (phase: string): string => opts.phases.skipped(phase, opts.quick);
+  const results = on("matrix") ? await runMatrix(specs, variants, manifest, timing, udp, log) : [];
   await new Promise((r) => setTimeout(r, 100));
   const received = udp.received();
   await udp.close();
 
   // After the timed matrix, never alongside it: two callgrind runs keep both cores busy.
-  const countInstructions = opts.instructions ?? (!opts.quick && opts.matrix);
-  const instructions = countInstructions
+  const instructions = on("instructions")
     ? await measureInstructions(specs, instructionVariants(variants, opts.variants !== undefined), manifest, log)
-    : opts.quick
-      ? "not part of --quick (add --instructions)"
-      : "disabled with --no-instructions";
+    : skip("instructions");
 
-  const buildSide = opts.buildSide
+  const buildSide = on("build-side")
     ? measureBuildSide(opts.quick ? 1 : 3, opts.quick ? "internal/util" : undefined, log)
-    : "disabled with --no-build-side";
+    : skip("build-side");
   // Fewer changes in --quick: each waits for another process to apply it and report.
-  const propagation = opts.propagation
-    ? await measurePropagation(opts.quick ? 10 : 50, log)
-    : "disabled with --no-propagation";
+  const propagation = on("propagation") ? await measurePropagation(opts.quick ? 10 : 50, log) : skip("propagation");
   // Sizes ×4 apart: a linear instrument() keeps the time per function flat across them.
-  const limits = opts.scale
+  const limits = on("scale")
     ? measureTransformerLimits(opts.quick ? [500, 2_000, 8_000] : [2_000, 8_000, 32_000], log)
     : undefined;
-  const scale = opts.scale
+  const scale = on("scale")
     ? measureScale(opts.quick ? 10_000 : 100_000, opts.quick ? 1_000 : 10_000, log)
-    : "disabled with --no-scale";
-  const breakpoints = opts.breakpoints
-    ? await measureBreakpoints(opts.quick ? 200 : 2_000, log)
-    : "disabled with --no-breakpoints";
-  const safeExpressions = opts.safeExpr
-    ? measureSafeExpressions(opts.quick, opts.instructions ?? !opts.quick, log)
-    : "disabled with --no-safe-expr";
+    : skip("scale");
+  const breakpoints = on("breakpoints") ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : skip("breakpoints");
+  const safeExpressions = on("safe-expr")
+    ? measureSafeExpressions(opts.quick, on("instructions"), log)
+    : skip("safe-expr");
 
   const costs = await measureCosts(
     specs,
     manifest,
     {
       quick: opts.quick,
-      perHit: opts.perHit,
-      size: opts.size,
-      heap: opts.heap,
-      warmup: opts.warmup,
-      coldStart: opts.coldStart,
+      perHit: on("per-hit"),
+      size: on("size"),
+      heap: on("heap"),
+      warmup: on("warmup"),
+      coldStart: on("cold-start"),
     },
     log,
   );
 
-  const managerResult = opts.manager ? measureManager(opts.quick, log) : "disabled with --no-manager";
-  const fleet = opts.fleet ? await measureFleet(opts.quick, log) : "disabled with --no-fleet";
-  const budgets = opts.budgets ? measureBudgets(opts.quick, log) : "disabled with --no-budgets";
+  const managerResult = on("manager") ? measureManager(opts.quick, log) : skip("manager");
+  const fleet = on("fleet") ? await measureFleet(opts.quick, log) : skip("fleet");
+  const budgets = on("budgets") ? measureBudgets(opts.quick, log) : skip("budgets");
 
   const r: Results = {
     schema: 2,
