@@ -28,6 +28,7 @@ import {
   type InstrumentClasses,
   type InstrumentManagerOptions,
 } from "./options.js";
+import { Backoff } from "./backoff.js";
 import { emptyReport, Reconciler, type ApplyReport } from "./reconcile.js";
 import { SpecVerifier } from "./signing.js";
 import { SigningKeyError, trustedKey } from "./signing-keys.js";
@@ -88,7 +89,8 @@ export function provideDefaultInstrumentClasses(factory: () => InstrumentClasses
 
 const POLL_JITTER = 0.2;
 const BACKOFF_MIN_MS = 1_000;
-const BACKOFF_MAX_MS = 30_000;
+/** Reads must work this many poll periods in a row before a new failure retries from one second again. */
+const HEALTHY_PERIODS = 3;
 
 export class InstrumentManager {
   /** Names every instrument expression of this manager can read (mutable; see defaultGlobalNamespace). */
@@ -123,7 +125,12 @@ export class InstrumentManager {
   private pollTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private backoff = BACKOFF_MIN_MS;
+  // Capped at the poll period: a process catches up within one period of the store's return.
+  private readonly backoff = new Backoff(
+    BACKOFF_MIN_MS,
+    () => this.pollInterval,
+    () => HEALTHY_PERIODS * this.pollInterval,
+  );
   private readonly warned = new Set<string>();
   private storeErrorText: string | undefined;
 
@@ -392,8 +399,7 @@ export class InstrumentManager {
   private afterBackgroundApply(report: ApplyReport): void {
     if (!this.startedFlag) return;
     if (report.error !== undefined) {
-      const delay = this.backoff * (0.5 + Math.random() * 0.5);
-      this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
+      const delay = this.backoff.failed(Date.now());
       if (this.retryTimer === undefined) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
@@ -403,7 +409,7 @@ export class InstrumentManager {
       }
       return;
     }
-    this.backoff = BACKOFF_MIN_MS;
+    this.backoff.succeeded(Date.now());
     if (this.subscription === undefined) this.schedulePoll();
   }
 

@@ -9,6 +9,7 @@
  */
 import { describeError } from "../../errors/index.js";
 import { describeThrottle } from "../budgets/cpu.js";
+import { Backoff } from "./backoff.js";
 import type { Entry, Reconciler } from "./reconcile.js";
 import type { AppliedStatus } from "./spec.js";
 import type { SpecStore } from "./stores/contract.js";
@@ -95,7 +96,6 @@ export interface ReporterOptions {
 const DEBOUNCE_MS = 50;
 const CHECK_MS = 1_000;
 const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
 
 export class StatusReporter {
   private last = "";
@@ -103,7 +103,13 @@ export class StatusReporter {
   private debounce: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private retryDelay = RETRY_MIN_MS;
+  // Capped at the heartbeat: a report accepted once the store is back is never later than the
+  // heartbeat readers already allow for; healthy for three heartbeats before retries restart at 1 s.
+  private readonly backoff = new Backoff(
+    RETRY_MIN_MS,
+    () => this.o.heartbeat,
+    () => 3 * this.o.heartbeat,
+  );
   private writing: Promise<void> | undefined;
   private dirty = false;
   private failing = false;
@@ -184,14 +190,13 @@ export class StatusReporter {
         .reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
       this.last = sig;
       this.lastWriteAt = now;
-      this.retryDelay = RETRY_MIN_MS;
+      this.backoff.succeeded(now);
       this.failing = false;
     } catch (err) {
       if (!this.failing) this.o.warn(`could not write this process's status to the store: ${describeError(err)}`);
       this.failing = true;
       if (this.retry === undefined) {
-        const delay = this.retryDelay * (0.5 + Math.random() * 0.5);
-        this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
+        const delay = this.backoff.failed(Date.now());
         this.retry = setTimeout(() => {
           this.retry = undefined;
           void this.flush();

@@ -585,15 +585,13 @@ describe("watcher errors never reach the function", () => {
 });
 
 describe("cost", () => {
-  test("attach + detach of one watch stays well under a millisecond", () => {
-    const watcher = {};
-    const rounds = 2_000;
-    for (let i = 0; i < 200; i++) watch("src/basic.ts:Counter.bump", watcher, { lines: [10] }).close();
-    const t0 = performance.now();
-    for (let i = 0; i < rounds; i++) watch("src/basic.ts:Counter.bump", watcher, { lines: [10] }).close();
-    const perRound = ((performance.now() - t0) / rounds) * 1000;
-    // The target is < 50 µs; the bound here is loose so a slow CI machine does not flake.
-    assert.ok(perRound < 500, `attach+detach took ${perRound.toFixed(1)} µs`);
+  // Its time is measured by the benchmarks (scale phase: "attach + detach one more probe").
+  test("thousands of attach + detach rounds leave every site off and nothing watching", () => {
+    const watcher = recorder();
+    for (let i = 0; i < 2_000; i++) watch("src/basic.ts:Counter.bump", watcher, { lines: [10] }).close();
+    assert.deepEqual(onSites(H, N), []);
+    assert.equal(new basic.Counter(1).bump(2), 3);
+    assert.deepEqual(watcher.events, []);
   });
 
   test("timing: false skips the clock unless another watch of the function needs it", () => {
