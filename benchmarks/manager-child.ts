@@ -3,7 +3,9 @@
  *
  *   node --expose-gc dist/benchmarks/manager-child.js '{"dir":…,"specs":1000,"cycles":10000,"resultFile":…}'
  *
- * apply() with `specs` specs on distinct functions: all new, then none changed (median of
+ * apply() with `specs` specs on distinct functions: all new (the process's first, cold, and the
+ * median of rounds after WARM_ROUNDS of warm-up: V8 needs a few rounds to optimise the manager's
+ * and the registry's code, so an early median measures the tier-up), then none changed (median of
  * repeats); churn: `cycles` add/remove cycles of one spec, each applied, with the heap before and
  * after (after gc); and the target's per-call cost never touched, after one on→off cycle and
  * after the churn, each as a ratio to a control function of the same module measured alongside.
@@ -23,8 +25,11 @@ interface ManagerChildConfig {
 
 export interface ManagerChildResult {
   readonly specs: number;
+  /** The first apply of the process (cold: V8 compiles the manager's code and each flag's first write). */
+  readonly applyAllNewFirstMs: number;
+  /** Median of the warmed rounds (the first WARM_ROUNDS rounds are warm-up). */
   readonly applyAllNewMs: number;
-  /** The same instruments attached and started through the probes API directly: the floor of "all new". */
+  /** The same instruments attached and started through the probes API directly, warmed the same way: the floor of "all new". */
   readonly byHandMs: number;
   readonly applyNoneChangedMs: number;
   /** The store's own `list()` of the same 1,000 specs (part of every apply). */
@@ -42,6 +47,10 @@ export interface ManagerChildResult {
 }
 
 type Fn = (a: number, b: number) => number;
+
+/** Rounds of "all new" before the measured ones (the process's first round is reported on its own). */
+const WARM_ROUNDS = 4;
+const MEASURED_ROUNDS = 7;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 type Loop = (calls: number) => number;
@@ -91,17 +100,20 @@ async function main(): Promise<void> {
   const ratioNeverTouched = ratio(target, control);
 
   // apply(): all new, then none changed. Functions f2… carry the specs.
-  // The first round warms the code paths; the median of the later rounds is reported.
   const allNew: number[] = [];
   let t = 0;
-  for (let round = 0; round < 4; round++) {
+  let applyAllNewFirstMs = 0;
+  const rounds = WARM_ROUNDS + MEASURED_ROUNDS;
+  for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < cfg.specs; i++) mgr.specs.set(`s${i}`, doc(`f${i + 2}`));
     t = performance.now();
     const r1 = await mgr.apply();
-    if (round > 0) allNew.push(performance.now() - t);
+    const ms = performance.now() - t;
+    if (round === 0) applyAllNewFirstMs = ms;
+    if (round >= WARM_ROUNDS) allNew.push(ms);
     if (r1.attached.length !== cfg.specs)
       throw new Error(`attached ${r1.attached.length} of ${cfg.specs}: ${JSON.stringify(r1.refused.slice(0, 2))}`);
-    if (round < 3) {
+    if (round < rounds - 1) {
       mgr.specs.clear();
       await mgr.apply();
     }
@@ -134,14 +146,14 @@ async function main(): Promise<void> {
     oneTargetRemove.push(performance.now() - t);
   }
   const byHand: number[] = [];
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < rounds; round++) {
     t = performance.now();
     for (let i = 0; i < cfg.specs; i++) {
       const p = d.probes.attachTo(`${module}:f${i + 2}`);
       p.instruments.set(`s${i}`, new d.IncrementInstrument(`n.f${i + 2}`, "1", { expressions: "safe" }));
       p.start();
     }
-    if (round > 0) byHand.push(performance.now() - t);
+    if (round >= WARM_ROUNDS) byHand.push(performance.now() - t);
     for (let i = 0; i < cfg.specs; i++) d.probes.remove(`${module}:f${i + 2}`);
   }
 
@@ -172,6 +184,7 @@ async function main(): Promise<void> {
 
   const result: ManagerChildResult = {
     specs: cfg.specs,
+    applyAllNewFirstMs,
     applyAllNewMs,
     byHandMs: median(byHand),
     applyNoneChangedMs: median(unchanged),

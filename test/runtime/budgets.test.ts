@@ -41,7 +41,9 @@ function burn(ms: number): void {
 describe("rate limit", () => {
   test("excess hits are skipped and counted, not queued; the bucket refills with time", async () => {
     const m = await loadInstrumented<M>(SOURCE, modulePath());
-    const inst = new ProbeTestInstrument("r", "args[0]", { rate: { perSecond: 20, burst: 5 } });
+    // 2 hits per second: the 100 calls below would need 500 ms to earn one more token, so a slow
+    // machine cannot blur "the burst, then nothing".
+    const inst = new ProbeTestInstrument("r", "args[0]", { rate: { perSecond: 2, burst: 5 } });
     const p = probes.attachTo(m.qualified("work"));
     p.instruments.set("r", inst);
     p.start();
@@ -49,10 +51,10 @@ describe("rate limit", () => {
       for (let i = 0; i < 100; i++) assert.equal(m.exports.work(i), i * 2, "the probed function always runs");
       assert.deepEqual(inst.results, [0, 1, 2, 3, 4], "the burst, then nothing");
       assert.equal(inst.skipped, 95);
-      await sleep(260); // 20 per second: about 5 tokens
+      await sleep(1_600); // 2 per second: at least 3 tokens, at most the burst of 5
       for (let i = 100; i < 120; i++) m.exports.work(i);
       const refilled = inst.results.length - 5;
-      assert.ok(refilled >= 3 && refilled <= 5, `refilled ${refilled} hits after 260 ms at 20/s (burst 5)`);
+      assert.ok(refilled >= 3 && refilled <= 5, `refilled ${refilled} hits after 1.6 s at 2/s (burst 5)`);
       assert.equal(inst.skipped, 95 + 20 - refilled);
     } finally {
       p.stop();
