@@ -49,7 +49,7 @@ export function defaultInstrumentClasses(): InstrumentClasses {
 export function addDefaultInstrumentClass(type: string, cls: InstrumentClass): void {
   added[type] = cls;
   const table = manager.instrumentClasses;
-  if (!Object.prototype.hasOwnProperty.call(table, type)) table[type] = cls;
+  if (!Object.hasOwn(table, type)) table[type] = cls;
 }
 
 provideDefaultInstrumentClasses(defaultInstrumentClasses);
