@@ -2,9 +2,10 @@
  * Type-checking pipelines over instrumented TypeScript (issue 16), with the real tools on one
  * fixture library (test/fixtures/typed-tools: generics, classes, `this` types and parameters, an
  * accessor pair, a private member): webpack 5 + ts-loader with type checking on, and Jest 30 +
- * ts-jest with diagnostics on behind `diagnose/jest`. Both build and run green and a probe switched
- * on at run time fires. Each has a control that shows the checker really looks: the untyped
- * instrumented form fails ts-loader, and a type error in a test file fails ts-jest.
+ * ts-jest with diagnostics on behind `diagnose/jest` (CommonJS, and native ESM with `useESM`).
+ * Each builds and runs green and a probe switched on at run time fires. Each has a control that
+ * shows the checker really looks: the untyped instrumented form fails ts-loader, and a type error
+ * in a test file fails ts-jest.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
@@ -29,9 +30,10 @@ describe("type-checking pipelines over instrumented TypeScript", { timeout: 240_
 
   after(() => project?.remove());
 
-  const jest = (config: string) =>
+  const jest = (config: string, env: Record<string, string> = {}) =>
     runNode(
       [
+        ...(env["EXPECTED_FORMAT"] === "module" ? ["--experimental-vm-modules", "--no-warnings"] : []),
         join("node_modules", "jest", "bin", "jest.js"),
         "--ci",
         "--colors=false",
@@ -41,6 +43,7 @@ describe("type-checking pipelines over instrumented TypeScript", { timeout: 240_
         join(project.dir, "out", `cache-${config}`),
       ],
       project.dir,
+      env,
     );
 
   it("webpack + ts-loader (type checking on): the build is clean and a probe switched on at run time fires", () => {
@@ -63,9 +66,15 @@ describe("type-checking pipelines over instrumented TypeScript", { timeout: 240_
   });
 
   it("jest + ts-jest (diagnostics on) behind diagnose/jest: the tests pass and a probe fires", () => {
-    const r = jest("jest.config.cjs");
+    const r = jest("jest.config.cjs", { EXPECTED_FORMAT: "commonjs" });
     assert.equal(r.status, 0, explain(r));
-    assert.match(r.stderr, /Tests:\s+3 passed, 3 total/, explain(r));
+    assert.match(r.stderr, /Tests:\s+4 passed, 4 total/, explain(r));
+  });
+
+  it("jest native ESM + ts-jest useESM: ES modules with the ESM header, and a probe fires", () => {
+    const r = jest("jest.esm.config.cjs", { EXPECTED_FORMAT: "module" });
+    assert.equal(r.status, 0, explain(r));
+    assert.match(r.stderr, /Tests:\s+4 passed, 4 total/, explain(r));
   });
 
   it("jest + ts-jest, control: a type error in a test file fails the suite", () => {
