@@ -71,8 +71,6 @@ export function generate(repo: string = REPO): Map<string, string> {
     "export of each entry point in package.json `exports`, with the summary of its documentation.",
     "Do not edit by hand; a test fails when these pages are stale.",
     "",
-    "| import | exports |",
-    "| ------ | ------- |",
   ];
   for (const entry of entries) {
     const file = program.getSourceFile(entry.source);
@@ -101,7 +99,7 @@ export function generate(repo: string = REPO): Map<string, string> {
         .replace(/\n{3,}/g, "\n\n")
         .trimEnd()}\n`,
     );
-    index.push(`| [\`${entry.specifier}\`](${entry.page}) | ${exported.length} |`);
+    index.push(`- [\`${entry.specifier}\`](${entry.page}): ${exported.length} exports`);
   }
   pages.set("README.md", `${index.join("\n")}\n`);
   return pages;
