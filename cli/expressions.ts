@@ -5,11 +5,15 @@
 import { DiagnoseError, describeError } from "../errors/index.js";
 // Through the package entry: it loads the runtime modules in the order their cycle needs.
 import { defaultInstrumentClasses } from "../runtime/index.js";
+import { INTEGRATION_INSTRUMENT_TYPES } from "../runtime/instruments/classes.js";
 import { SafeExpression } from "../runtime/expressions/safe/index.js";
 
-/** The types every process knows (a service may register more: `--force` writes those). */
+/**
+ * The types every process knows, and those a process knows once it imports an integration
+ * (`diagnose/opentelemetry`); a service may register more: `--force` writes those.
+ */
 export function knownInstrumentTypes(): string[] {
-  return Object.keys(defaultInstrumentClasses());
+  return [...new Set([...Object.keys(defaultInstrumentClasses()), ...Object.keys(INTEGRATION_INSTRUMENT_TYPES)])];
 }
 
 /**

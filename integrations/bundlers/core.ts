@@ -7,6 +7,8 @@
  * - runs before the tool's own TypeScript/JSX stripping (`enforce: "pre"`), on the source text, so
  *   module paths, sites and qualified names are the Node loader's for the same files (same project
  *   root and package name, the same include/exclude configuration);
+ * - writes typed TypeScript (`instrument()`'s `types`) unless told otherwise, so a type-checking
+ *   compiler after it (ts-loader, `@rollup/plugin-typescript`) accepts the instrumented files;
  * - returns `instrument()`'s source map, which the tool chains with its own;
  * - resolves and loads the ESM header's `import "data:text/javascript,…"` itself, as a tiny module
  *   bundled in front of the importer, so the flags are defined before the module's body (and any
@@ -114,6 +116,8 @@ export function diagnoseUnplugin(
       const out = instrument(code, file, {
         root: config.root,
         sourceMap: true,
+        // Typed by default: a type-checking compiler (ts-loader) may come after this plugin.
+        types: options.types ?? true,
         ...(options.outline !== undefined ? { outline: options.outline } : {}),
         ...(options.replaceArguments !== undefined ? { replaceArguments: options.replaceArguments } : {}),
       });

@@ -135,20 +135,36 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     maps.unshift(s.generateMap({ hires: "boundary", source: filename }) as unknown as RawMap);
   }
 
-  if (maps.length > 0) {
-    const composed = maps.length === 1 ? maps[0]! : (remapping()(maps as never, () => null) as unknown as RawMap);
-    // Sources relative to the module's own URL: stack traces then name the original file.
-    composed.sources = [basename(filename)];
-    composed.sourcesContent = [source];
-    composed.file = basename(filename);
-    delete composed.sourceRoot;
-    code =
-      stripSourceMapComment(code) +
-      "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
-      Buffer.from(JSON.stringify(composed)).toString("base64") +
-      "\n";
-  }
+  if (maps.length > 0) code = withComposedMap(code, maps, filename, source);
   return { code, sites, warnings };
+}
+
+/**
+ * `code` with one inline source map to `source`, composed from `maps` (the last stage's map first):
+ * any inline map the code carries is replaced.
+ */
+export function withComposedMap(code: string, maps: readonly unknown[], filename: string, source: string): string {
+  const raw = maps.map(normaliseMap);
+  const composed = raw.length === 1 ? raw[0]! : (remapping()(raw as never, () => null) as unknown as RawMap);
+  // Sources relative to the module's own URL: stack traces then name the original file.
+  composed.sources = [basename(filename)];
+  composed.sourcesContent = [source];
+  composed.file = basename(filename);
+  delete composed.sourceRoot;
+  return (
+    stripSourceMapComment(code) +
+    "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
+    Buffer.from(JSON.stringify(composed)).toString("base64") +
+    "\n"
+  );
+}
+
+/** The inline source map at the end of `code` (as compilers write it), or undefined. */
+export function inlineSourceMap(code: string): unknown {
+  const match = /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(
+    code,
+  );
+  return match === null ? undefined : JSON.parse(Buffer.from(match[1]!, "base64").toString("utf8"));
 }
 
 function swcOptions(filename: string, format: ModuleFormat): SwcOptions {

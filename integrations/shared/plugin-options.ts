@@ -25,6 +25,13 @@ export interface DiagnosePluginOptions {
   outline?: boolean;
   /** `instrument()`'s `replaceArguments` (default false). */
   replaceArguments?: boolean;
+  /**
+   * `instrument()`'s `types` for TypeScript files (default true): the instrumented TypeScript
+   * type-checks wherever the original did, so a type-checking compiler after the plugin (ts-loader,
+   * `@rollup/plugin-typescript`) accepts it. `false` suits tools that only strip types: typed
+   * output outlines a few functions fewer (docs/instrument.md).
+   */
+  types?: boolean;
 }
 
 /** A bundler plugin was given an option it does not know or a value of the wrong type. */
@@ -35,7 +42,7 @@ export class PluginOptionsError extends DiagnoseError {
   }
 }
 
-const KNOWN_OPTIONS = ["include", "exclude", "manifest", "outline", "replaceArguments"] as const;
+const KNOWN_OPTIONS = ["include", "exclude", "manifest", "outline", "replaceArguments", "types"] as const;
 
 /** Options after checking; undefined: not given. */
 export interface ResolvedOptions {
@@ -44,6 +51,7 @@ export interface ResolvedOptions {
   readonly manifest: string | false | undefined;
   readonly outline: boolean | undefined;
   readonly replaceArguments: boolean | undefined;
+  readonly types: boolean | undefined;
 }
 
 /** Checks the user's options; throws PluginOptionsError naming the option and what it expects. */
@@ -55,6 +63,7 @@ export function resolvePluginOptions(options: unknown): ResolvedOptions {
       manifest: undefined,
       outline: undefined,
       replaceArguments: undefined,
+      types: undefined,
     };
   }
   if (typeof options !== "object" || Array.isArray(options)) {
@@ -77,7 +86,7 @@ export function resolvePluginOptions(options: unknown): ResolvedOptions {
       `diagnose plugin option "${name}" must be a glob or an array of globs, e.g. ["src/**"]`,
     );
   };
-  const flag = (name: "outline" | "replaceArguments"): boolean | undefined => {
+  const flag = (name: "outline" | "replaceArguments" | "types"): boolean | undefined => {
     const v = o[name];
     if (v === undefined || typeof v === "boolean") return v;
     throw new PluginOptionsError(`diagnose plugin option "${name}" must be true or false`);
@@ -92,6 +101,7 @@ export function resolvePluginOptions(options: unknown): ResolvedOptions {
     manifest: manifest as string | false | undefined,
     outline: flag("outline"),
     replaceArguments: flag("replaceArguments"),
+    types: flag("types"),
   };
 }
 

@@ -3,8 +3,8 @@
  * OpenTelemetry meter. `@opentelemetry/api` is an optional peer: without an SDK registered, the
  * API's tracer and meter are no-ops and these instruments cost next to nothing.
  *
+ *   import "diagnose/opentelemetry";   // specs can name "span", "otel_counter", "otel_histogram"
  *   import { SpanInstrument, otelMetricInstruments } from "diagnose/opentelemetry";
- *   manager.instrumentClasses.span = SpanInstrument;
  *
  * The span is built when the call has ended (at "return", for an async function when its promise
  * settles) from the call's entry and exit times, and ended in `finish()`. Its parent is the context
@@ -34,6 +34,7 @@ import {
   type Tags,
 } from "../../runtime/index.js";
 import { probedTarget } from "../../runtime/instruments/channel.js";
+import { addDefaultInstrumentClass } from "../../runtime/instruments/classes.js";
 import { formatValue } from "../../runtime/instruments/format.js";
 import { checkMax, LabelBudget, metricNumber } from "./labels.js";
 
@@ -212,3 +213,10 @@ export function otelMetricInstruments(options: OtelMetricOptions = {}): OtelMetr
   }
   return { Counter: OtelCounter, Histogram: OtelHistogram, dropped: () => dropped };
 }
+
+// Importing this module is what a spec needs to name these types (the global tracer and meter);
+// an explicit `manager.instrumentClasses.span = …` still wins.
+const globalMetrics = otelMetricInstruments();
+addDefaultInstrumentClass("span", SpanInstrument);
+addDefaultInstrumentClass("otel_counter", globalMetrics.Counter);
+addDefaultInstrumentClass("otel_histogram", globalMetrics.Histogram);

@@ -71,6 +71,11 @@ describe("bundler plugin core", () => {
     assert.match(out.code, /diagnose:instrumented/);
     assert.ok(out.map.sources.some((s) => s.endsWith("add.ts")));
 
+    // Typed by default (a type checker such as ts-loader may follow), untyped on request.
+    assert.match(out.code, /declare var \$dg_\w+_0: boolean/);
+    const untyped = diagnoseUnplugin({ manifest: false, types: false }, META) as UnpluginOptions;
+    assert.doesNotMatch((call(untyped.transform, SOURCE, file) as { code: string }).code, /declare var/);
+
     const excluding = diagnoseUnplugin({ exclude: ["src/add.ts"], manifest: false }, META) as UnpluginOptions;
     assert.equal(call(excluding.transformInclude, file), false);
   });
@@ -142,5 +147,11 @@ describe("Jest transformer", () => {
 
   it("refuses options it does not take", () => {
     assert.throws(() => createTransformer({ outline: false } as never), PluginOptionsError);
+    assert.throws(() => createTransformer({ types: true } as never), PluginOptionsError);
+    assert.throws(
+      () => createTransformer({ transformer: "babel-jest" } as never),
+      (e: unknown) => e instanceof PluginOptionsError && /"transformer" must be "swc", "ts-jest"/.test(e.message),
+    );
+    assert.throws(() => createTransformer({ transformer: ["ts-jest", "yes"] } as never), PluginOptionsError);
   });
 });

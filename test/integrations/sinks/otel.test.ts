@@ -15,7 +15,7 @@ import {
 } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { otelMetricInstruments, SpanInstrument } from "../../../integrations/sinks/opentelemetry.js";
-import { InstrumentOptionsError, probes } from "../../../runtime/index.js";
+import { InstrumentOptionsError, manager, probes } from "../../../runtime/index.js";
 import { loadInstrumented } from "../../helpers/instrumented.js";
 import { specDoc, stopManagers, testManager } from "../../runtime/manager/helpers.js";
 
@@ -140,6 +140,30 @@ describe("SpanInstrument", () => {
       JSON.stringify(report),
     );
     assert.throws(() => new SpanInstrument("x", "1", { event: "call" }), InstrumentOptionsError);
+  });
+
+  test("importing diagnose/opentelemetry is all a spec needs to name span, otel_counter and otel_histogram", async () => {
+    exporter.reset();
+    const t = m.qualified("price");
+    const { mgr } = testManager();
+    // Nothing registered by hand: the import added the types to every manager's defaults.
+    assert.equal(mgr.instrumentClasses["span"], SpanInstrument);
+    assert.equal(typeof mgr.instrumentClasses["otel_counter"], "function");
+    assert.equal(typeof mgr.instrumentClasses["otel_histogram"], "function");
+    assert.equal(manager.instrumentClasses["span"], SpanInstrument, "the default manager has it too");
+    mgr.specs.set("default-span", specDoc(t, { type: "span", name: "default-span", value: "{ u: unit }" }));
+    mgr.specs.set("default-calls", specDoc(t, { type: "otel_counter", name: "default_calls", value: "1" }));
+    const report = await mgr.apply();
+    assert.deepEqual(report.refused, [], JSON.stringify(report));
+    assert.equal(m.exports.price(2, 5), 10);
+    assert.deepEqual(
+      // The earlier test's manager still has its span on this function.
+      exporter
+        .getFinishedSpans()
+        .filter((s) => s.name === "default-span")
+        .map((s) => [s.name, s.attributes["u"]]),
+      [["default-span", 5]],
+    );
   });
 });
 
