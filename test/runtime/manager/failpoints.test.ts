@@ -212,6 +212,47 @@ describe("failpoints: delay and pause", () => {
   });
 });
 
+describe("failpoints: spec changes", () => {
+  test("an update in place keeps held calls and takes the new message; a type change releases them", async () => {
+    const m = await load();
+    const { mgr } = testManager({ failpoints: true });
+    mgr.specs.set("f1", failpoint(m.qualified("fetchUser"), "pause", { ms: 300_000 }));
+    await mgr.apply();
+    const held = m.exports.fetchUser(1);
+    assert.equal(await pending(held), true);
+    mgr.specs.set("f1", failpoint(m.qualified("fetchUser"), "pause", { ms: 200_000, condition: "id > 5" }));
+    assert.deepEqual((await mgr.apply()).updated, ["f1"]);
+    assert.equal(await pending(held), true, "an update does not let the held call go");
+    assert.deepEqual(await m.exports.fetchUser(2), { id: 2 }, "the new condition applies");
+    mgr.specs.set("f1", failpoint(m.qualified("fetchUser"), "error", { message: "now failing" }));
+    assert.deepEqual((await mgr.apply()).replaced, ["f1"]);
+    assert.deepEqual(await held, { id: 1 }, "the type change let the held call go with its own result");
+    await assert.rejects(m.exports.fetchUser(3), /now failing/);
+  });
+
+  test("manager.stop() lets every held call go", async () => {
+    const m = await load();
+    const { mgr } = testManager({ failpoints: true });
+    mgr.specs.set("p1", failpoint(m.qualified("fetchUser"), "pause", { ms: 300_000 }));
+    await mgr.apply();
+    const held = m.exports.fetchUser(8);
+    assert.equal(await pending(held), true);
+    await mgr.stop();
+    assert.deepEqual(await held, { id: 8 });
+  });
+
+  test("a condition that fails at run time disables the failpoint, with the reason in its status", async () => {
+    const m = await load();
+    const { mgr } = testManager({ failpoints: true });
+    mgr.specs.set("e1", failpoint(m.qualified("fetchUser"), "error", { message: "m", condition: "id.a.b > 1" }));
+    await mgr.apply();
+    assert.deepEqual(await m.exports.fetchUser(1), { id: 1 });
+    assert.equal(mgr.status()["e1"]?.state, "error");
+    assert.match(mgr.status()["e1"]?.err ?? "", /ExpressionEvaluationError: .*read \.b of undefined/);
+    assert.deepEqual(await m.exports.fetchUser(2), { id: 2 });
+  });
+});
+
 describe("failpoints: refusals", () => {
   test("pause and delay on a synchronous function are refused; error on it is fine", async () => {
     const m = await load();
