@@ -244,8 +244,9 @@ export abstract class Failpoint extends Instrument {
       fn: () => fp.watchImpl?.fn,
       hitOf: (event, frame, _locals, result) => fp.hitOf(event, frame, result),
       park: () => fp.hold(),
-      canHold: (_fn, _event, isAsync) => {
-        if (!isAsync) fp.fail(fp.targetProblem(_fn) ?? new FailpointSpecError(`${fp.targetName} cannot be held.`));
+      canHold: (fn, _event, isAsync) => {
+        // Checked when armed and when the module loaded; this catches a function seen only now.
+        if (!isAsync) fp.fail(fp.targetProblem(fn) ?? new FailpointSpecError(`${fp.targetName} cannot be held.`));
         return isAsync;
       },
       misuse: (message) => fp.fail(new FailpointSpecError(message)),
