@@ -400,10 +400,9 @@ export class InstrumentManager {
         import("../probes/probes.js"),
         import("../instruments/classes.js"),
         // Failpoint classes are loaded only in a process that turned them on.
-        this.failpointsImpl && failpointClasses === undefined
-          ? import("../failpoints/classes.js").then(() => (this.classes = undefined))
-          : undefined,
+        this.failpointsImpl && failpointClasses === undefined ? import("../failpoints/classes.js") : undefined,
       ]);
+      if (this.failpointsImpl) this.addFailpointClasses();
       report = this.reconciler.apply(snapshot, Date.now(), probes);
     } catch (err) {
       report = emptyReport();
@@ -412,6 +411,16 @@ export class InstrumentManager {
     this.armExpiry();
     await this.reporter.flushIfChanged();
     return report;
+  }
+
+  /**
+   * The failpoint classes load with the first apply that needs them: a table made before then
+   * gets them now, without overriding a class of the same name the user put there.
+   */
+  private addFailpointClasses(): void {
+    const table = this.classes;
+    if (table === undefined || failpointClasses === undefined) return;
+    for (const [type, cls] of Object.entries(failpointClasses())) if (!Object.hasOwn(table, type)) table[type] = cls;
   }
 
   /** After a background apply: the next poll, or a retry with backoff if the store failed. */
