@@ -79,6 +79,14 @@ export { defaultInstrumentClasses } from "./instruments/classes.js";
 export type { ApplyReport, InstrumentClass } from "./manager/reconcile.js";
 export type { AppliedStatus, InstrumentSpec, Spec, SpecDocument } from "./manager/spec.js";
 export { canonicalSpec, signSpec, verifySpecSignature, SpecSigningError } from "./manager/signing.js";
+// Failpoints: pause, error and delay specs, applied only with the manager's `failpoints: true`.
+export {
+  FAILPOINT_LIMITS,
+  FAILPOINT_TYPES,
+  FailpointSpecError,
+  FailpointsOffError,
+  InjectedFailpointError,
+} from "./failpoints/index.js";
 export type { SignatureVerdict, SpecSignature } from "./manager/signing.js";
 export {
   generateSigningKeyPair,

@@ -77,6 +77,7 @@ export { defaultProcessId, ManagerOptionsError, ReadOnlySpecsError } from "./opt
 export type { InstrumentClasses, InstrumentManagerOptions } from "./options.js";
 
 let defaultClasses: (() => InstrumentClasses) | undefined;
+let failpointClasses: (() => InstrumentClasses) | undefined;
 
 /**
  * Called by runtime/instruments/classes.ts: the manager cannot import the instrument subclasses
@@ -85,6 +86,14 @@ let defaultClasses: (() => InstrumentClasses) | undefined;
  */
 export function provideDefaultInstrumentClasses(factory: () => InstrumentClasses): void {
   defaultClasses = factory;
+}
+
+/**
+ * Called by runtime/failpoints/classes.ts, which a manager loads only once failpoints are on.
+ * @internal
+ */
+export function provideFailpointClasses(factory: () => InstrumentClasses): void {
+  failpointClasses = factory;
 }
 
 const POLL_JITTER = 0.2;
@@ -104,6 +113,7 @@ export class InstrumentManager {
   private labelsImpl: Readonly<Record<string, string>> = Object.freeze({});
   private processIdImpl = "";
   private allowCodeImpl = false;
+  private failpointsImpl = false;
   private verifierImpl: SpecVerifier | undefined;
   /** The last verifier made, kept while verification is off so its replay memory survives. */
   private lastVerifier: SpecVerifier | undefined;
@@ -198,6 +208,11 @@ export class InstrumentManager {
     return this.allowCodeImpl;
   }
 
+  /** Whether failpoint specs (`pause`, `error`, `delay`) may apply here (the `failpoints` option). */
+  get failpoints(): boolean {
+    return this.failpointsImpl;
+  }
+
   /** Whether this manager applies only signed specs (the `verify` option). */
   get verifying(): boolean {
     return this.verifierImpl !== undefined;
@@ -210,10 +225,14 @@ export class InstrumentManager {
 
   /**
    * The instrument classes a spec's `instrument.type` names: `log`, `hist`, `incr`, `test`, plus
-   * any added by the option or by assigning to this object.
+   * any added by the option or by assigning to this object; with `failpoints: true` also `pause`,
+   * `error` and `delay` (once the first apply has loaded them).
    */
   get instrumentClasses(): InstrumentClasses {
-    if (this.classes === undefined) this.classes = { ...(defaultClasses?.() ?? {}), ...this.extraClasses };
+    if (this.classes === undefined) {
+      const failpoints = this.failpointsImpl ? failpointClasses?.() : undefined;
+      this.classes = { ...(defaultClasses?.() ?? {}), ...failpoints, ...this.extraClasses };
+    }
     return this.classes;
   }
   set instrumentClasses(value: InstrumentClasses) {
@@ -384,7 +403,13 @@ export class InstrumentManager {
     let report: ApplyReport;
     try {
       // Loaded here, not imported: see ProbeDirectory. Both are cached after the first apply.
-      const [{ probes }] = await Promise.all([import("../probes/probes.js"), import("../instruments/classes.js")]);
+      const [{ probes }] = await Promise.all([
+        import("../probes/probes.js"),
+        import("../instruments/classes.js"),
+        // Failpoint classes are loaded only in a process that turned them on.
+        this.failpointsImpl && failpointClasses === undefined ? import("../failpoints/classes.js") : undefined,
+      ]);
+      if (this.failpointsImpl) this.addFailpointClasses();
       report = this.reconciler.apply(snapshot, Date.now(), probes);
     } catch (err) {
       report = emptyReport();
@@ -393,6 +418,16 @@ export class InstrumentManager {
     this.armExpiry();
     await this.reporter.flushIfChanged();
     return report;
+  }
+
+  /**
+   * The failpoint classes load with the first apply that needs them: a table made before then
+   * gets them now, without overriding a class of the same name the user put there.
+   */
+  private addFailpointClasses(): void {
+    const table = this.classes;
+    if (table === undefined || failpointClasses === undefined) return;
+    for (const [type, cls] of Object.entries(failpointClasses())) if (!Object.hasOwn(table, type)) table[type] = cls;
   }
 
   /** After a background apply: the next poll, or a retry with backoff if the store failed. */
@@ -539,6 +574,15 @@ export class InstrumentManager {
     if (o.allowCode !== undefined) {
       if (typeof o.allowCode !== "boolean") throw new ManagerOptionsError("`allowCode` must be true or false.");
       this.allowCodeImpl = o.allowCode;
+    }
+    if (o.failpoints !== undefined) {
+      if (typeof o.failpoints !== "boolean") throw new ManagerOptionsError("`failpoints` must be true or false.");
+      if (o.failpoints !== this.failpointsImpl) {
+        this.failpointsImpl = o.failpoints;
+        this.classes = undefined;
+        // Failpoint specs refused (or applied) under the old setting are judged again.
+        if (!initial) this.reconciler.invalidate();
+      }
     }
     if (o.verify !== undefined) {
       this.verifierImpl = o.verify === null ? undefined : this.checkVerify(o.verify);

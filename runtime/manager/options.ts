@@ -49,6 +49,13 @@ export interface InstrumentManagerOptions {
   instrumentClasses?: InstrumentClasses;
   /** Added to the default global namespace of expressions. */
   globalNamespace?: Record<string, unknown>;
+  /**
+   * Apply failpoint specs (`pause`, `error`, `delay`), which hold calls or make them throw: for
+   * chaos drills and reproducing incidents. This trusts every writer of the store with slowing and
+   * failing this process's calls (within the caps of docs/breakpoints.md). Default false: such
+   * specs are refused with FailpointsOffError in their status.
+   */
+  failpoints?: boolean;
 }
 
 /** A manager option that cannot be used. */

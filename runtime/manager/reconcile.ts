@@ -21,6 +21,9 @@ import type { SpecVerifier } from "./signing.js";
 import type { Spec } from "./spec.js";
 import type { SpecSnapshot } from "./stores/contract.js";
 import { validateSpec, toDate } from "./validate.js";
+import { siteActionOf } from "./site-action.js";
+import { FailpointsOffError } from "../failpoints/errors.js";
+import { FAILPOINT_TYPES } from "../failpoints/limits.js";
 
 /** A class a spec's `instrument.type` names: `new (name, value, options)`. */
 export type InstrumentClass = new (name: string, value: string, options?: InstrumentOptions) => Instrument;
@@ -170,7 +173,9 @@ export class Reconciler {
     }
     for (const id of placed) {
       const entry = this.entries.get(id);
-      if (entry?.instrument !== undefined && this.probeOf(entry)?.status === "pending") report.pending.push(id);
+      if (entry?.instrument === undefined) continue;
+      const state = siteActionOf(entry.instrument)?.siteState ?? this.probeOf(entry)?.status;
+      if (state === "pending") report.pending.push(id);
     }
     return report;
   }
@@ -369,6 +374,12 @@ export class Reconciler {
         this.restart(target);
         return report.updated;
       }
+      if (siteActionOf(live) !== undefined || siteActionOf(fresh) !== undefined) {
+        // A failpoint is not on the probe: the old instrument goes, the new one is armed.
+        this.detach(old);
+        entry.instrument = this.attach(entry.id, target, fresh);
+        return report.replaced;
+      }
       const probe = this.refs.get(target)!.probe;
       // One Map write swaps the instrument: no call sees neither.
       probe.instruments.set(entry.id, fresh);
@@ -388,6 +399,7 @@ export class Reconciler {
     const type = spec.instrument.type;
     const cls = Object.prototype.hasOwnProperty.call(classes, type) ? classes[type] : undefined;
     if (typeof cls !== "function") {
+      if (FAILPOINT_TYPES.includes(type)) throw new FailpointsOffError(type);
       throw new Refusal(
         `Unknown instrument type ${JSON.stringify(type)}: use one of ${Object.keys(classes).join(", ") || "(none)"}, ` +
           `or add the class to manager.instrumentClasses.`,
@@ -409,6 +421,15 @@ export class Reconciler {
 
   /** Attaches `inst` under `id` on the probe of `target`, started. Throws a Refusal when it cannot. */
   private attach(id: string, target: string, inst: Instrument): Instrument {
+    const action = siteActionOf(inst);
+    if (action !== undefined) {
+      try {
+        action.arm(target);
+      } catch (err) {
+        throw new Refusal(describeError(err));
+      }
+      return inst;
+    }
     const ref = this.acquire(target);
     try {
       const there = ref.probe.instruments.get(id);
@@ -460,6 +481,11 @@ export class Reconciler {
     const target = entry.target;
     entry.instrument = undefined;
     if (inst === undefined || target === undefined) return;
+    const action = siteActionOf(inst);
+    if (action !== undefined) {
+      action.disarm();
+      return;
+    }
     const ref = this.refs.get(target);
     if (ref === undefined) return;
     this.defer(ref.probe);

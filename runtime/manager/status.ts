@@ -11,6 +11,7 @@ import { describeError } from "../../errors/index.js";
 import { describeThrottle } from "../budgets/cpu.js";
 import { Backoff } from "./backoff.js";
 import type { Entry, Reconciler } from "./reconcile.js";
+import { siteActionOf } from "./site-action.js";
 import type { AppliedStatus } from "./spec.js";
 import type { SpecStore } from "./stores/contract.js";
 
@@ -25,6 +26,14 @@ function stateOf(entry: Entry, reconciler: Reconciler, now: number): { state: St
   if (inst.disabled && inst.lastError !== undefined) return { state: "error", err: describeError(inst.lastError) };
   if (inst.disabled && inst.throttled !== undefined)
     return { state: "throttled", err: describeThrottle(inst.throttled) };
+  const action = siteActionOf(inst);
+  if (action !== undefined) {
+    // A failpoint has no probe: its own watch says whether the target is there.
+    if (action.siteState === "failed") return { state: "error", err: describeError(action.siteError) };
+    if (entry.expiresAt <= now) return { state: "expired", err: null };
+    if (action.siteState === "pending") return { state: "pending", err: null };
+    return { state: inst.hits > 0 ? "emitting" : "applied", err: null };
+  }
   const probe = reconciler.probeOf(entry);
   const probeStatus = probe?.status;
   if (probeStatus === "failed") return { state: "error", err: describeError(probe!.error) };

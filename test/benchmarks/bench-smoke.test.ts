@@ -107,6 +107,7 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     const bp = results["breakpoints"] as {
       mainThread: Record<string, { medianMs: number; p99Ms: number }>;
       worker: Record<string, { medianMs: number }>;
+      failpoint: { controlNs: number; incrNs: number; failpointNs: number };
     };
     for (const l of [
       bp.mainThread["hitToWait"]!,
@@ -116,6 +117,7 @@ test("npm run bench -- --quick runs one workload end to end and writes results.j
     ]) {
       assert.ok(l.medianMs >= 0 && Number.isFinite(l.medianMs), "breakpoint hand-off latency measured");
     }
+    assert.ok(bp.failpoint.failpointNs > 0 && bp.failpoint.incrNs > 0, "armed failpoint cost measured");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
