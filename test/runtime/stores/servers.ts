@@ -210,10 +210,29 @@ export class PrivateMongo {
     return m;
   }
   async restart(): Promise<void> {
-    this.child = spawn(this.bin, ["--db", "memory", "--host", "127.0.0.1", "-p", String(this.port)], {
-      stdio: "ignore",
+    const child = spawn(this.bin, ["--db", "memory", "--host", "127.0.0.1", "-p", String(this.port)], {
+      stdio: ["ignore", "ignore", "pipe"],
     });
-    await waitForPort(this.port, 30_000);
+    this.child = child;
+    // What the server said, so a server that never listens fails the test with its reason.
+    let said = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      said = (said + d.toString()).slice(-2_000);
+    });
+    let failed = "";
+    child.once("error", (e) => {
+      failed = `spawn failed: ${e.message}`;
+    });
+    child.once("exit", (code, signal) => {
+      failed ||= `exited with ${signal ?? code}`;
+    });
+    try {
+      await waitForPort(this.port, 30_000);
+    } catch (e) {
+      throw new Error(`nx-27017 (${this.bin}) did not listen: ${failed || "still running"}; stderr: ${said.trim()}`, {
+        cause: e,
+      });
+    }
   }
   async kill(): Promise<void> {
     const c = this.child;
