@@ -16,6 +16,7 @@ import { postgresStore } from "../runtime/manager/stores/postgres.js";
 import { redisStore } from "../runtime/manager/stores/redis.js";
 import type { SpecStore } from "../runtime/manager/stores/contract.js";
 import { DIST, REPO } from "./paths.js";
+import { nx27017Files, type Nx27017Files } from "./nx27017.js";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -77,11 +78,11 @@ export async function measureFleet(quick: boolean, log: (line: string) => void):
   ];
   const nx = process.env["DIAGNOSE_NX27017"] ?? join(REPO, ".tmp/venv/bin/nx-27017");
   let mongo: ChildProcess | undefined;
+  let mongoFiles: Nx27017Files | undefined;
   if (existsSync(nx)) {
     const port = await freePort();
-    mongo = spawn(nx, ["--db", "memory", "--host", "127.0.0.1", "-p", String(port)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    mongoFiles = nx27017Files();
+    mongo = spawn(nx, mongoFiles.args(port), { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     mongo.stderr?.on("data", (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2_000);
@@ -125,6 +126,7 @@ export async function measureFleet(quick: boolean, log: (line: string) => void):
     }
   } finally {
     mongo?.kill("SIGKILL");
+    mongoFiles?.remove();
   }
   return { processes: n, stores };
 }

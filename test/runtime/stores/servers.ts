@@ -9,6 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { nx27017Files, type Nx27017Files } from "../../../benchmarks/nx27017.js";
 
 export const REDIS_URL = process.env["DIAGNOSE_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379";
 export const PG_URL = process.env["DIAGNOSE_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -197,6 +198,7 @@ export function nxPath(): string | undefined {
 /** A private nx-27017 (in-memory database) to kill and restart. */
 export class PrivateMongo {
   child: ChildProcess | undefined;
+  private files: Nx27017Files | undefined;
   constructor(
     readonly bin: string,
     readonly port: number,
@@ -210,9 +212,8 @@ export class PrivateMongo {
     return m;
   }
   async restart(): Promise<void> {
-    const child = spawn(this.bin, ["--db", "memory", "--host", "127.0.0.1", "-p", String(this.port)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    this.files ??= nx27017Files();
+    const child = spawn(this.bin, this.files.args(this.port), { stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
     // What the server said, so a server that never listens fails the test with its reason.
     let said = "";
@@ -234,13 +235,17 @@ export class PrivateMongo {
       });
     }
   }
+  /** Kills the server (SIGKILL) and deletes its PID and log files; `restart()` starts it again. */
   async kill(): Promise<void> {
     const c = this.child;
     this.child = undefined;
-    if (c === undefined || c.exitCode !== null) return;
-    await new Promise<void>((res) => {
-      c.once("exit", () => res());
-      c.kill("SIGKILL");
-    });
+    if (c !== undefined && c.exitCode === null && c.signalCode === null) {
+      await new Promise<void>((res) => {
+        c.once("exit", () => res());
+        c.kill("SIGKILL");
+      });
+    }
+    this.files?.remove();
+    this.files = undefined;
   }
 }
