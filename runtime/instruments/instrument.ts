@@ -23,6 +23,7 @@ import type { Probe } from "../probes/probe.js";
 import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "./errors.js";
 import { DEFAULT_RESOLVED_RATE, resolveRate, type RateLimit, type ResolvedRate } from "../budgets/rate.js";
 import { now as clockNow, type ThrottleInfo } from "../budgets/cpu.js";
+import { redactTags } from "./outgoing.js";
 
 /** When an instrument fires: "call", "return" (default), "end", or "line:N". */
 export type InstrumentEvent = "call" | "return" | "end" | `line:${number}`;
@@ -275,10 +276,13 @@ export abstract class Instrument {
     return value;
   }
 
-  /** `custom.tags` evaluated, merged with the manager's tags (the manager's win). */
+  /**
+   * `custom.tags` evaluated, merged with the manager's tags (the manager's win), secret-named
+   * tags redacted (outgoing.ts: every sender gets its tags here).
+   */
   evaluateTags(namespace: EventNamespace): Tags {
     const mgrTags = this.mgr.getTags();
-    if (this.tagsExpression === undefined) return mgrTags ?? EMPTY_TAGS;
+    if (this.tagsExpression === undefined) return mgrTags === undefined ? EMPTY_TAGS : redactTags(this, mgrTags);
     const own = this.tagsExpression.evaluate(namespace, this.mgr);
     if (typeof own === "object" && own !== null && isPromise(own)) this.observe(own);
     if (typeof own !== "object" || own === null || Array.isArray(own)) {
@@ -287,7 +291,7 @@ export abstract class Instrument {
           `must give an object of tags, got ${own === null ? "null" : Array.isArray(own) ? "an array" : typeof own}.`,
       );
     }
-    return { ...(own as Tags), ...mgrTags };
+    return redactTags(this, { ...(own as Tags), ...mgrTags });
   }
 
   /** When the instrument stops firing (undefined: never). Setting it applies at once. */
