@@ -166,6 +166,8 @@ export abstract class Instrument {
   sampleWeight = 1;
   /** CPU charged in the budget's current window. @internal */
   cpuWindowMs = 0;
+  /** CPU charged per bucket of the budget's window; undefined while nothing is charged in it. @internal */
+  cpuBuckets: Float64Array | undefined = undefined;
   private expiresAt: Date | undefined;
   private disabledFlag = false;
 
@@ -216,10 +218,10 @@ export abstract class Instrument {
   rearm(): void {
     this.tokens = this.rateLimit === undefined ? Infinity : this.rateLimit.burst;
     this.refilledAt = clockNow();
-    // The second hit is timed and stands for both: the first pays for compiling and warming up,
-    // which says little about what the instrument costs.
-    this.untilSample = this.budgeted ? 2 : Infinity;
-    this.sampleWeight = 2;
+    // The first hit is timed: an instrument whose first hit alone is over the budget must count
+    // it (its compiling and warming up are CPU the process spent too).
+    this.untilSample = this.budgeted ? 1 : Infinity;
+    this.sampleWeight = 1;
     this.throttled = undefined;
   }
 
