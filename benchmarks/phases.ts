@@ -32,6 +32,7 @@ export const PHASES: readonly Phase[] = [
   { name: "manager", what: "InstrumentManager apply() costs" },
   { name: "fleet", what: "a fleet of processes on each store" },
   { name: "budgets", what: "rate limits, CPU budget and capture costs" },
+  { name: "budget-throughput", what: "an expensive probe under load: throughput with and without the CPU budget" },
 ];
 
 /** The phases to run, decided from the mode and the switches. */

@@ -3,6 +3,7 @@
  * results, plus the hand-written analysis in benchmarks/analysis.md).
  */
 import type { BudgetsResult } from "./budgets.js";
+import type { BudgetThroughputResult } from "./budget-throughput.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
@@ -59,6 +60,8 @@ export interface Results {
   /** Optional: results files written before it existed have none. */
   readonly safeExpressions?: SafeExpressionResult | { skipped: string };
   readonly budgets?: BudgetsResult | { skipped: string };
+  /** Absent in results written before it was measured. */
+  readonly budgetThroughput?: BudgetThroughputResult | { skipped: string };
   /** Absent in results written before it was measured. */
   readonly transformerLimits?: TransformerLimitsResult;
   /** Absent in results written before the fleet benchmark existed. */
@@ -375,6 +378,41 @@ function budgetsText(r: Results): string {
   ].join("\n");
 }
 
+function budgetThroughputText(r: Results): string {
+  const b = r.budgetThroughput;
+  if (b === undefined) return "Not measured.";
+  if ("skipped" in b) return `Skipped: ${b.skipped}.`;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const row = (v: ThroughputRunLike, ratio: { opsPerS: number; opsPerCpuS: number } | undefined) => [
+    v.variant,
+    (v.ops / (v.wallMs / 1000)).toFixed(0),
+    ratio === undefined ? "1" : ratio.opsPerS.toFixed(3),
+    ratio === undefined ? "1" : ratio.opsPerCpuS.toFixed(3),
+    `${v.instrumentCpuMs.toFixed(0)} ms (${pct(v.instrumentCpuMs / v.wallMs)})`,
+    v.throttledAfterS === null ? "—" : `after ${v.throttledAfterS.toFixed(2)} s`,
+  ];
+  const by = (name: string) => b.runs.find((x) => x.variant === name)!;
+  return [
+    `Three services side by side for ${b.durationMs / 1000} s (load ${b.load.toFixed(1)} on ${b.cores} cores): each parses a 10 kB`,
+    "JSON page of orders and prices it; the probed ones log the whole page (captured and formatted: an expensive",
+    "instrument, safe expressions, no rate or line limit). Instrument CPU is timed with process.cpuUsage around each event.",
+    "",
+    table(
+      ["service", "ops/s", "÷ unprobed", "per CPU s ÷ unprobed", "instrument CPU (share of a core)", "throttled"],
+      [
+        row(by("unprobed"), undefined),
+        row(by("budgeted"), b.ratios.budgeted),
+        row(by("unbudgeted"), b.ratios.unbudgeted),
+      ],
+    ),
+    "",
+    `Under the default budget (${pct(b.instrumentShare.limit)} of a core over a sliding window) the instrument took ${pct(b.instrumentShare.budgeted)} of a core`,
+    `and the service kept ${pct(b.ratios.budgeted.opsPerS)} of the unprobed throughput; without it, ${pct(b.instrumentShare.unbudgeted)} and ${pct(b.ratios.unbudgeted.opsPerS)}.`,
+  ].join("\n");
+}
+
+type ThroughputRunLike = BudgetThroughputResult["runs"][number];
+
 function safeExpressionsText(r: Results): string {
   const s = r.safeExpressions;
   if (s === undefined) return "Not measured.";
@@ -553,6 +591,10 @@ ${safeExpressionsText(r)}
 ## Budgets and capture
 
 ${budgetsText(r)}
+
+## CPU budget under load
+
+${budgetThroughputText(r)}
 
 ## Transformer limits
 

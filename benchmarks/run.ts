@@ -27,6 +27,7 @@ import { measureManager } from "./manager.js";
 import { measureFleet } from "./fleet.js";
 import { measureSafeExpressions } from "./safe-expression.js";
 import { measureBudgets } from "./budgets.js";
+import { measureBudgetThroughput } from "./budget-throughput.js";
 import { measureScale } from "./scale.js";
 import { measurePropagation } from "./propagation.js";
 import { measureTransformerLimits } from "./transformer-limits.js";
@@ -140,6 +141,9 @@ async function main(): Promise<void> {
   const managerResult = on("manager") ? measureManager(opts.quick, log) : skip("manager");
   const fleet = on("fleet") ? await measureFleet(opts.quick, log) : skip("fleet");
   const budgets = on("budgets") ? measureBudgets(opts.quick, log) : skip("budgets");
+  const budgetThroughput = on("budget-throughput")
+    ? await measureBudgetThroughput(opts.quick, log)
+    : skip("budget-throughput");
 
   const r: Results = {
     schema: 2,
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
     manager: typeof managerResult === "string" ? { skipped: managerResult } : managerResult,
     safeExpressions: typeof safeExpressions === "string" ? { skipped: safeExpressions } : safeExpressions,
     budgets: typeof budgets === "string" ? { skipped: budgets } : budgets,
+    budgetThroughput: typeof budgetThroughput === "string" ? { skipped: budgetThroughput } : budgetThroughput,
     ...(limits ? { transformerLimits: limits } : {}),
     fleet: typeof fleet === "string" ? { skipped: fleet } : fleet,
     costs,

@@ -25,6 +25,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import {
+  CaptureMarker,
   Instrument,
   InstrumentOptionsError,
   InstrumentValueError,
@@ -36,6 +37,7 @@ import {
 import { probedTarget } from "../../runtime/instruments/channel.js";
 import { addDefaultInstrumentClass } from "../../runtime/instruments/classes.js";
 import { formatValue } from "../../runtime/instruments/format.js";
+import { outgoingTags, outgoingValue, refuseSecretValue } from "../../runtime/instruments/outgoing.js";
 import { checkMax, LabelBudget, metricNumber } from "./labels.js";
 
 const SCOPE_NAME = "diagnose";
@@ -48,7 +50,8 @@ export interface SpanInstrumentOptions extends InstrumentOptions {
 /**
  * Opens a span named after the instrument around each probed call. The value expression gives
  * attributes (an object: one attribute per key; anything else: the attribute `diagnose.value`),
- * the tags are added as attributes; a call that throws (or whose promise rejects) gets the status
+ * the tags are added as attributes (both redacted like every instrument's output: a secret-named
+ * key's attribute is "[Redacted]"); a call that throws (or whose promise rejects) gets the status
  * ERROR and an exception event.
  */
 export class SpanInstrument extends Instrument {
@@ -74,7 +77,10 @@ export class SpanInstrument extends Instrument {
     this.pending = undefined;
     const start = namespace.start;
     const end = namespace.end ?? performance.now();
-    const attributes = toAttributes(this.evaluate(namespace), this.evaluateTags(namespace));
+    const attributes = toAttributes(
+      outgoingValue(this, this.evaluate(namespace)),
+      outgoingTags(this, this.evaluateTags(namespace)),
+    );
     attributes["code.function"] = probedTarget(namespace);
     const tracer = this.tracer ?? trace.getTracer(SCOPE_NAME);
     const span = tracer.startSpan(
@@ -117,7 +123,8 @@ function hrTime(perfMs: number): HrTime {
 function toAttributes(value: unknown, tags: Tags): Attributes {
   const out: Attributes = {};
   if (value !== undefined) {
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    // A marker ([Redacted], [Circular]…) is one value, not an object of attributes.
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof CaptureMarker)) {
       for (const key of Object.keys(value)) out[key] = toAttribute((value as Record<string, unknown>)[key]);
     } else {
       out["diagnose.value"] = toAttribute(value);
@@ -170,6 +177,11 @@ export function otelMetricInstruments(options: OtelMetricOptions = {}): OtelMetr
 
   abstract class OtelMetricInstrument extends Instrument {
     protected abstract readonly kind: "counter" | "histogram";
+
+    constructor(name: string, value: string, opts: InstrumentOptions = {}) {
+      super(name, value, opts);
+      refuseSecretValue(this);
+    }
 
     override fire(namespace: EventNamespace): void {
       const raw = this.evaluate(namespace);

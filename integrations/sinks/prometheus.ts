@@ -23,6 +23,7 @@ import {
   type InstrumentOptions,
   type Tags,
 } from "../../runtime/index.js";
+import { refuseSecretValue } from "../../runtime/instruments/outgoing.js";
 import { checkMax, LabelBudget, metricNumber, toLabels } from "./labels.js";
 
 type Client = Pick<typeof PromClient, "Counter" | "Histogram" | "register">;
@@ -119,6 +120,7 @@ export function prometheusInstruments(client: Client, options: PrometheusOptions
 
     constructor(name: string, value: string, opts: InstrumentOptions = {}) {
       super(name, value, opts);
+      refuseSecretValue(this);
       this.metricName = promName(prefix + name);
       const labels = this.custom["labels"];
       if (labels !== undefined && (!Array.isArray(labels) || labels.some((l) => typeof l !== "string" || l === ""))) {

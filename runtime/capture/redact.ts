@@ -46,6 +46,8 @@ export class Redactor {
   readonly words: readonly string[];
   /** Names already decided, so a hot key is normalised once (bounded, cleared when full). */
   private readonly memo = new Map<string, boolean>();
+  /** Expression sources already decided: the secret name read, or "" for none. */
+  private readonly reads = new Map<string, string>();
 
   constructor(options: RedactionOptions = {}) {
     const words = [...(options.words ?? DEFAULT_SECRET_WORDS), ...(options.extraWords ?? [])];
@@ -84,7 +86,35 @@ export class Redactor {
     for (const m of source.matchAll(/[A-Za-z_$][\w$-]*/g)) if (this.isSecret(m[0])) return true;
     return false;
   }
+
+  /**
+   * The first secret-looking name an expression reads (`user.password`, `headers["x-api-key"]`),
+   * or undefined. Unlike `namesSecret`, an object literal's key (`{ token: n }`, `{ "api-key": n }`)
+   * is not a read: the key itself is redacted when the object is sent, the rest of it stays.
+   * Decided once per source (bounded memo): senders ask at every event.
+   */
+  secretRead(source: string): string | undefined {
+    if (!this.enabled) return undefined;
+    let found = this.reads.get(source);
+    if (found !== undefined) return found === "" ? undefined : found;
+    found = "";
+    for (const m of source.matchAll(OBJECT_KEY_OR_NAME)) {
+      if (m[2] === undefined && this.isSecret(m[1]!)) {
+        found = m[1]!;
+        break;
+      }
+    }
+    if (this.reads.size >= 1000) this.reads.clear();
+    this.reads.set(source, found);
+    return found === "" ? undefined : found;
+  }
 }
+
+/**
+ * A name, and (group 2) the colon after it when it is an object literal's key: `token:` or
+ * `"api-key":`. A ternary's `a ? token : b` reads like a key and is missed (a known limit).
+ */
+const OBJECT_KEY_OR_NAME = /([A-Za-z_$][\w$-]*)(["']?\s*:(?!:))?/g;
 
 /** The default word list, enabled. @internal */
 export const DEFAULT_REDACTOR = new Redactor();

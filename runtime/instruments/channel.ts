@@ -1,12 +1,14 @@
 /**
  * ChannelInstrument: publishes each event on the `node:diagnostics_channel` channel
  * `diagnose:<name>` as `{ target, event, value, tags }`, for any subscriber (an APM agent, a test,
- * a custom exporter). Nothing is evaluated while the channel has no subscriber.
+ * a custom exporter). Nothing is evaluated while the channel has no subscriber. The value and tags
+ * are captured copies (bounded, secret names redacted: outgoing.ts): a subscriber may export them.
  */
 import { channel, type Channel } from "node:diagnostics_channel";
 import type { Tags } from "../manager/manager.js";
 import { EventNamespace } from "../expressions/namespace.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";
+import { outgoingTags, outgoingValue } from "./outgoing.js";
 
 /** What a subscriber of `diagnose:<name>` receives. */
 export interface ChannelMessage {
@@ -41,8 +43,8 @@ export class ChannelInstrument extends Instrument {
 
   override fire(namespace: EventNamespace): void {
     if (!this.channel.hasSubscribers) return;
-    const value = this.evaluate(namespace);
-    const tags = this.evaluateTags(namespace);
+    const value = outgoingValue(this, this.evaluate(namespace));
+    const tags = outgoingTags(this, this.evaluateTags(namespace));
     const message: ChannelMessage = { target: probedTarget(namespace), event: this.event, value, tags };
     // diagnostics_channel rethrows a subscriber's error on nextTick, never into this call.
     this.channel.publish(message);

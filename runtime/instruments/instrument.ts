@@ -23,6 +23,7 @@ import type { Probe } from "../probes/probe.js";
 import { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "./errors.js";
 import { DEFAULT_RESOLVED_RATE, resolveRate, type RateLimit, type ResolvedRate } from "../budgets/rate.js";
 import { now as clockNow, type ThrottleInfo } from "../budgets/cpu.js";
+import { redactTags } from "./outgoing.js";
 
 /** When an instrument fires: "call", "return" (default), "end", or "line:N". */
 export type InstrumentEvent = "call" | "return" | "end" | `line:${number}`;
@@ -165,6 +166,8 @@ export abstract class Instrument {
   sampleWeight = 1;
   /** CPU charged in the budget's current window. @internal */
   cpuWindowMs = 0;
+  /** CPU charged per bucket of the budget's window; undefined while nothing is charged in it. @internal */
+  cpuBuckets: Float64Array | undefined = undefined;
   private expiresAt: Date | undefined;
   private disabledFlag = false;
 
@@ -215,10 +218,10 @@ export abstract class Instrument {
   rearm(): void {
     this.tokens = this.rateLimit === undefined ? Infinity : this.rateLimit.burst;
     this.refilledAt = clockNow();
-    // The second hit is timed and stands for both: the first pays for compiling and warming up,
-    // which says little about what the instrument costs.
-    this.untilSample = this.budgeted ? 2 : Infinity;
-    this.sampleWeight = 2;
+    // The first hit is timed: an instrument whose first hit alone is over the budget must count
+    // it (its compiling and warming up are CPU the process spent too).
+    this.untilSample = this.budgeted ? 1 : Infinity;
+    this.sampleWeight = 1;
     this.throttled = undefined;
   }
 
@@ -275,10 +278,13 @@ export abstract class Instrument {
     return value;
   }
 
-  /** `custom.tags` evaluated, merged with the manager's tags (the manager's win). */
+  /**
+   * `custom.tags` evaluated, merged with the manager's tags (the manager's win), secret-named
+   * tags redacted (outgoing.ts: every sender gets its tags here).
+   */
   evaluateTags(namespace: EventNamespace): Tags {
     const mgrTags = this.mgr.getTags();
-    if (this.tagsExpression === undefined) return mgrTags ?? EMPTY_TAGS;
+    if (this.tagsExpression === undefined) return mgrTags === undefined ? EMPTY_TAGS : redactTags(this, mgrTags);
     const own = this.tagsExpression.evaluate(namespace, this.mgr);
     if (typeof own === "object" && own !== null && isPromise(own)) this.observe(own);
     if (typeof own !== "object" || own === null || Array.isArray(own)) {
@@ -287,7 +293,7 @@ export abstract class Instrument {
           `must give an object of tags, got ${own === null ? "null" : Array.isArray(own) ? "an array" : typeof own}.`,
       );
     }
-    return { ...(own as Tags), ...mgrTags };
+    return redactTags(this, { ...(own as Tags), ...mgrTags });
   }
 
   /** When the instrument stops firing (undefined: never). Setting it applies at once. */

@@ -7,8 +7,7 @@
  * by one `Probe (name) N lines dropped` line.
  */
 import type { EventNamespace } from "../expressions/namespace.js";
-import { capture, REDACTED } from "../capture/capture.js";
-import { redactorOf } from "../capture/redact.js";
+import { outgoingTags, outgoingValue } from "./outgoing.js";
 import { InstrumentOptionsError } from "./errors.js";
 import { escapeControls, formatValue, MAX_CHARS, truncate } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";
@@ -44,8 +43,6 @@ export class LogInstrument extends Instrument {
   /** Lines dropped by the output limit since the instrument was made. */
   dropped = 0;
   /** @internal */ linesPerSecond: number;
-  /** The value expression names something secret: every value prints as [Redacted]. @internal */
-  secretValue: boolean;
   private secondStart = -Infinity;
   private linesThisSecond = 0;
   private droppedUnreported = 0;
@@ -54,18 +51,14 @@ export class LogInstrument extends Instrument {
     super(name, value, options);
     this.sink = options.sink;
     this.linesPerSecond = linesLimit(options.linesPerSecond, this.custom["linesPerSecond"]);
-    this.secretValue = redactorOf(this.mgr).namesSecret(value);
   }
 
   override fire(namespace: EventNamespace): void {
     const value = this.evaluate(namespace);
     if (value === undefined) return;
     if (!this.admitLine()) return;
-    const redactor = redactorOf(this.mgr);
-    const rawTags = this.evaluateTags(namespace);
-    const tags = hasKeys(rawTags) ? (capture(rawTags, redactor, LOG_LIMITS) as Record<string, unknown>) : rawTags;
-    const shown = this.secretValue && redactor.enabled ? REDACTED : capture(value, redactor, LOG_LIMITS);
-    const line = formatLine(this.name, shown, tags);
+    const tags = outgoingTags(this, this.evaluateTags(namespace), LOG_LIMITS);
+    const line = formatLine(this.name, outgoingValue(this, value, LOG_LIMITS), tags);
     if (this.droppedUnreported > 0) {
       const n = this.droppedUnreported;
       this.droppedUnreported = 0;
@@ -98,7 +91,6 @@ export class LogInstrument extends Instrument {
     super.reconfigure(from);
     if (from instanceof LogInstrument) {
       this.linesPerSecond = from.linesPerSecond;
-      this.secretValue = from.secretValue;
     }
   }
 
@@ -143,9 +135,4 @@ function linesLimit(option: unknown, fromSpec: unknown): number {
     return fromSpec;
   }
   return DEFAULT_LINES_PER_SECOND;
-}
-
-function hasKeys(o: object): boolean {
-  for (const k in o) if (Object.hasOwn(o, k)) return true;
-  return false;
 }

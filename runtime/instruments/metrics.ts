@@ -2,13 +2,15 @@
  * Metric instruments: HistogramInstrument and IncrementInstrument send DogStatsD metrics named after
  * the instrument, with the instrument's tags as `k:v`. Values must be finite numbers (floats are
  * fine, e.g. `elapsed`); an undefined value sends nothing; anything else is an error that disables
- * the instrument.
+ * the instrument. Secret-named tags are sent as "[Redacted]"; a value expression reading a secret
+ * name is refused (outgoing.ts).
  */
 import type { EventNamespace } from "../expressions/namespace.js";
 import { InstrumentValueError } from "./errors.js";
 import { defaultStatsClient, type StatsClient } from "./dogstatsd.js";
 import { formatValue, truncate } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";
+import { refuseSecretValue } from "./outgoing.js";
 
 export interface MetricInstrumentOptions extends InstrumentOptions {
   /** Default: the shared client (see `setDefaultStatsClient`; DD_AGENT_HOST / DD_DOGSTATSD_PORT). */
@@ -22,6 +24,7 @@ export abstract class StatsdInstrument extends Instrument {
 
   constructor(name: string, value: string, options: MetricInstrumentOptions = {}) {
     super(name, value, options);
+    refuseSecretValue(this);
     this.client = options.client;
   }
 

@@ -4,6 +4,9 @@
  * value as data instead of text. Sinks for pino and winston live in "diagnose/pino" and
  * "diagnose/winston"; `jsonLinesSink` here needs no package.
  *
+ * The value and tags a sink receives are captured copies (bounded, secret names redacted:
+ * outgoing.ts), never the program's own objects.
+ *
  * Specs cannot carry a logger object, so a spec names a sink registered in `logSinks`:
  * `custom: { sink: "audit" }` after `logSinks.set("audit", pinoSink(logger))`.
  */
@@ -14,6 +17,7 @@ import { probedTarget } from "./channel.js";
 import { formatValue } from "./format.js";
 import { Instrument, type InstrumentOptions } from "./instrument.js";
 import { formatLine } from "./log.js";
+import { outgoingTags, outgoingValue } from "./outgoing.js";
 
 /** One probe event as structured fields. */
 export interface ProbeRecord {
@@ -57,9 +61,10 @@ export class StructuredLogInstrument extends Instrument {
   }
 
   override fire(namespace: EventNamespace): void {
-    const value = this.evaluate(namespace);
-    if (value === undefined) return;
-    const tags = this.evaluateTags(namespace);
+    const raw = this.evaluate(namespace);
+    if (raw === undefined) return;
+    const value = outgoingValue(this, raw);
+    const tags = outgoingTags(this, this.evaluateTags(namespace));
     const sink = this.resolveSink();
     sink({
       target: probedTarget(namespace),

@@ -543,6 +543,7 @@ export class InstrumentManager {
       this.lastVerifier = new SpecVerifier(
         keys.map((k: unknown, i) => trustedKey(k as Parameters<typeof trustedKey>[0], `verify.keys[${i}]`)),
         this.lastVerifier,
+        { replayFile: (v as { replayFile?: string }).replayFile, warn: (m) => this.warnOnce(m, false) },
       );
       return this.lastVerifier;
     } catch (error) {

@@ -34,9 +34,11 @@ export interface InstrumentManagerOptions {
    * Apply only specs signed (Ed25519) by one of these public keys; unsigned, tampered, unknown-key,
    * expired-key and replayed specs are refused, with the reason in their status. A key is PEM
    * text, raw base64, a KeyObject, or `{ keyId?, publicKey, notAfter? }`. Default (absent or
-   * null): specs are not verified. See docs/manager.md, "Signed specs".
+   * null): specs are not verified. See docs/manager.md, "Signed specs". `replayFile` (default:
+   * env DIAGNOSE_REPLAY_FILE) keeps the replay memory in a file, so a restarted process still
+   * refuses an older signed copy of a spec it applied before.
    */
-  verify?: { keys: readonly (TrustedKeyInput | string | KeyObject)[] } | null;
+  verify?: { keys: readonly (TrustedKeyInput | string | KeyObject)[]; replayFile?: string } | null;
   /** Minutes a spec without `lifespan` lives, from its `lastmodified`. Default null: no expiry. */
   defaultLifespan?: number | null;
   /** Upper bound in minutes on every spec's lifespan. Default null: no bound. */

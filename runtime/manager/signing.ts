@@ -25,6 +25,7 @@ import { DiagnoseError } from "../../errors/index.js";
 import { SigningKeyError, type SigningKey, type TrustedKey } from "./signing-keys.js";
 import type { Spec } from "./spec.js";
 import { validateSpec } from "./validate.js";
+import { ReplayLedger, type ReplayEntry } from "./replay-ledger.js";
 
 /** The `signature` field of a signed spec document. */
 export interface SpecSignature {
@@ -237,17 +238,28 @@ function readSignature(doc: unknown): SpecSignature | string {
   return { keyId: keyId.value, sig: sig.value };
 }
 
+/** Where a SpecVerifier keeps its replay memory beyond the process, and where it warns. */
+export interface ReplayOptions {
+  /** The replay ledger file (see replay-ledger.ts). Default: env DIAGNOSE_REPLAY_FILE, else none. */
+  replayFile?: string | undefined;
+  /** Receives the ledger's warnings (unreadable at start, a failed write). */
+  warn?: (message: string) => void;
+}
+
 /**
  * What a manager with `verify` consults before applying a spec: the trusted keys, and the newest
- * `lastmodified` this process accepted per spec id, so an older signed version written back to
- * the store (a replay) is refused. The memory lives as long as the process (or the manager).
+ * `lastmodified` accepted per spec id, so an older signed version written back to the store (a
+ * replay) is refused. The memory lives as long as the process (or the manager), and across
+ * restarts when a replay ledger file is given.
  */
 export class SpecVerifier {
   readonly keys: ReadonlyMap<string, TrustedKey>;
+  /** The replay ledger, when one is configured. */
+  readonly ledger: ReplayLedger | undefined;
   /** Per spec id: the newest lastmodified accepted, and whether the spec was removed since. */
-  private readonly seen: Map<string, { lm: number; removed: boolean }>;
+  private readonly seen: Map<string, ReplayEntry>;
 
-  constructor(keys: readonly TrustedKey[], previous?: SpecVerifier) {
+  constructor(keys: readonly TrustedKey[], previous?: SpecVerifier, replay: ReplayOptions = {}) {
     const byId = new Map<string, TrustedKey>();
     for (const k of keys) {
       if (byId.has(k.keyId))
@@ -257,7 +269,26 @@ export class SpecVerifier {
       byId.set(k.keyId, k);
     }
     this.keys = byId;
-    this.seen = previous?.seen ?? new Map();
+    const file = replay.replayFile ?? (process.env["DIAGNOSE_REPLAY_FILE"]?.trim() || undefined);
+    if (file !== undefined && (typeof file !== "string" || file === "")) {
+      throw new SigningKeyError("`verify.replayFile` must be a file path (a non-empty string).");
+    }
+    if (previous !== undefined && (file === undefined || previous.ledger?.file === file)) {
+      this.seen = previous.seen;
+      this.ledger = file === undefined ? undefined : previous.ledger;
+    } else if (file !== undefined) {
+      const opened = ReplayLedger.open(file, replay.warn ?? ((m) => process.emitWarning(m, "DiagnoseReplayLedger")));
+      this.ledger = opened.ledger;
+      // What this process already accepted still counts when the ledger is added later.
+      this.seen = opened.entries;
+      for (const [id, e] of previous?.seen ?? []) {
+        const had = this.seen.get(id);
+        if (had === undefined || e.lm > had.lm) this.seen.set(id, e);
+      }
+    } else {
+      this.seen = previous?.seen ?? new Map();
+      this.ledger = undefined;
+    }
   }
 
   /** The verdict on spec `id` now; an accepted spec's lastmodified is remembered. Never throws. */
@@ -271,17 +302,22 @@ export class SpecVerifier {
         ok: false,
         error:
           `The spec's lastmodified ${spec.lastmodified.toISOString()} is ${lm < last.lm ? "older than" : "that of"} a version ` +
-          `this process already applied${last.removed ? " and saw removed" : ""} (${new Date(last.lm).toISOString()}): ` +
-          `an old signed version written back is refused as a replay. Sign a new version.`,
+          `this process${this.ledger === undefined ? "" : " (or its replay ledger)"} already applied${last.removed ? " and saw removed" : ""} ` +
+          `(${new Date(last.lm).toISOString()}): an old signed version written back is refused as a replay. Sign a new version.`,
       };
     }
-    this.seen.set(id, { lm, removed: false });
+    if (last === undefined || last.lm !== lm || last.removed) {
+      this.seen.set(id, { lm, removed: false });
+      this.ledger?.save(this.seen);
+    }
     return verdict;
   }
 
   /** Spec `id` left the store: the same signed version coming back is a replay. */
   removed(id: string): void {
     const last = this.seen.get(id);
-    if (last !== undefined) last.removed = true;
+    if (last === undefined || last.removed) return;
+    last.removed = true;
+    this.ledger?.save(this.seen);
   }
 }

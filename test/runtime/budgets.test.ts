@@ -15,6 +15,7 @@ import {
   type EventNamespace,
 } from "../../runtime/index.js";
 import { ProbeTestInstrument } from "../../runtime/testing/index.js";
+import { CpuBudget } from "../../runtime/budgets/cpu.js";
 import { loadInstrumented } from "../helpers/instrumented.js";
 import { specDoc, stopManagers, testManager } from "./manager/helpers.js";
 
@@ -158,7 +159,7 @@ describe("CPU budget", () => {
     assert.equal(st.state, "throttled");
     assert.match(
       st.err!,
-      /^throttled: its instrument work took [\d.]+ ms of CPU in a 60000 ms window \(all instruments: [\d.]+ ms, budget 0\.0 ms/,
+      /^throttled: its instrument work took [\d.]+ ms of CPU in a sliding 60000 ms window \(all instruments: [\d.]+ ms, budget 0\.0 ms/,
     );
     const hits = st.hits;
     for (let i = 0; i < 10; i++) m.exports.work(i);
@@ -168,6 +169,53 @@ describe("CPU budget", () => {
     await mgr.apply();
     m.exports.work(1);
     assert.equal(mgr.status()["s1"]!.state, "emitting");
+  });
+
+  test("a burst straddling a window edge is counted whole: the sliding window throttles it", () => {
+    // The budget's own clock is given explicitly: on a loaded machine wall time would decide.
+    const budget = new CpuBudget();
+    budget.configure({ fraction: 0.03, windowMs: 1000 }); // 30 ms per second
+    const inst = new ProbeTestInstrument("burst", "args[0]", { budget: true, rate: false });
+    const other = new ProbeTestInstrument("other", "args[0]", { budget: true, rate: false });
+    budget.charge(inst, 1, 0); // a fixed window started here, at the first charge
+    for (let t = 950; t < 1000; t += 2) budget.charge(inst, 1, t); // 25 ms just before t = 1 s
+    budget.charge(other, 2, 990);
+    const before = inst.throttled;
+    assert.equal(before, undefined, "28 ms in the first second: under the budget");
+    for (let t = 1000; t < 1050 && inst.throttled === undefined; t += 2) budget.charge(inst, 1, t);
+    assert.ok(inst.throttled !== undefined, "throttled within 50 ms after the edge");
+    assert.equal(other.throttled, undefined, "the dearest only");
+    // The hit that crossed the line is in the figures: the window held more than the budget.
+    assert.ok(inst.throttled.totalMs > 30, JSON.stringify(inst.throttled));
+    assert.equal(inst.throttled.instrumentMs, inst.throttled.totalMs - 2);
+    // Its share left the window; what ages out of it (buckets of 100 ms) stops counting.
+    assert.equal(budget.spentMs, 2);
+    budget.charge(other, 1, 2100);
+    assert.equal(budget.spentMs, 1);
+  });
+
+  test("the first hit counts: an instrument whose first hit alone is over the budget is throttled by it", async () => {
+    const m = await loadInstrumented<M>(SOURCE, modulePath());
+    configureBudgets({ cpu: { fraction: 0.001, windowMs: 1000 } }); // 1 ms per second
+    class Dear extends ProbeTestInstrument {
+      override fire(ns: EventNamespace): void {
+        burn(3);
+        super.fire(ns);
+      }
+    }
+    const inst = new Dear("dear", "args[0]", { budget: true, rate: false });
+    const p = probes.attachTo(m.qualified("work"));
+    p.instruments.set("d", inst);
+    p.start();
+    try {
+      assert.equal(m.exports.work(1), 2);
+      assert.ok(inst.throttled !== undefined, "switched off after its first hit");
+      assert.ok(inst.throttled.instrumentMs >= 3, JSON.stringify(inst.throttled));
+      assert.equal(m.exports.work(2), 4);
+      assert.equal(inst.results.length, 1, "no second hit ran");
+    } finally {
+      p.stop();
+    }
   });
 
   test("configureBudgets refuses nonsense", () => {

@@ -217,6 +217,16 @@ describe("redaction", () => {
     assert.equal(formatValue(capture({ password: "p" }, new Redactor({ enabled: false }))), "{ password: 'p' }");
   });
 
+  test("secretRead: a name read is secret, an object literal's key is not a read", () => {
+    assert.equal(redactor.secretRead("args[0].password"), "password");
+    assert.equal(redactor.secretRead('req.headers["x-api-key"]'), "x-api-key");
+    assert.equal(redactor.secretRead("({ user: req.sessionToken })"), "sessionToken");
+    assert.equal(redactor.secretRead("({ token })"), "token", "a shorthand property reads the name");
+    assert.equal(redactor.secretRead("({ token: n, 'api-key': 1 })"), undefined);
+    assert.equal(redactor.secretRead("result * 2"), undefined);
+    assert.equal(new Redactor({ enabled: false }).secretRead("password"), undefined);
+  });
+
   test("in log lines on real instrumented code: values, tags, and an expression naming a secret", async () => {
     const m = await loadInstrumented<{ login(req: unknown): boolean }>(
       `export function login(req: { user: string; password: string; headers: Record<string, string> }): boolean { return req.user.length > 0; }\n`,

@@ -484,3 +484,36 @@ describe("errors never reach user code", () => {
     assert.equal(mgr.errors.length, 1);
   });
 });
+
+describe("redaction of metric tags over a real UDP listener", () => {
+  test("a secret-named tag is sent as the marker; a value reading a secret is refused", async () => {
+    const server = createSocket("udp4");
+    server.bind(0, "127.0.0.1");
+    await once(server, "listening");
+    const got: string[] = [];
+    server.on("message", (msg) => got.push(String(msg)));
+    const client = new DogStatsD({ host: "127.0.0.1", port: server.address().port });
+    const mgr = new InstrumentManager();
+    mgr.tags = { env: "prod", db_password: "hunter2" };
+    try {
+      const m = await loadInstrumented<M>(SRC, path());
+      const p = attach(m.qualified("price"));
+      p.instruments.set(
+        "h",
+        new HistogramInstrument("price", "result", { client, mgr, custom: { tags: "({ qty, apiToken: unit })" } }),
+      );
+      p.start();
+      m.exports.price(3, 2);
+      const deadline = Date.now() + 2000;
+      while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(got, ["price:6|h|#qty:3,apiToken:[Redacted],env:prod,db_password:[Redacted]"]);
+      assert.throws(
+        () => new IncrementInstrument("n", "args[0].secret ? 1 : 0", { client }),
+        /reads "secret", a name that looks secret/,
+      );
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+});

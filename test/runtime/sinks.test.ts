@@ -25,6 +25,7 @@ import {
   type ChannelMessage,
   type ProbeRecord,
 } from "../../runtime/index.js";
+import { formatValue } from "../../runtime/instruments/format.js";
 import { loadInstrumented } from "../helpers/instrumented.js";
 import { specDoc, stopManagers, testManager } from "./manager/helpers.js";
 
@@ -278,5 +279,61 @@ describe("attachAll", () => {
     assert.equal(probes.get("src/never/loaded.ts:f")?.status, "pending");
     b.detach();
     assert.equal(probes.get("src/never/loaded.ts:f"), undefined);
+  });
+});
+
+describe("redaction of what is sent", () => {
+  const AUTH = `export function login(user: string, req: { token: string; headers: Record<string, string> }) {
+  return user.length + req.token.length;
+}
+`;
+  type A = { login(user: string, req: { token: string; headers: Record<string, string> }): number };
+  const REQ = { token: "tok-123", headers: { cookie: "sid=9", accept: "json" } };
+
+  test("a real diagnostics_channel subscriber receives the marker for secret keys, tags and expressions", async () => {
+    const m = await loadInstrumented<A>(AUTH, `src/sinks${++n}/auth.ts`);
+    const t = m.qualified("login");
+    attached.push(t);
+    const name = `auth${n}`;
+    const p = probes.attachTo(t);
+    p.instruments.set("c", new ChannelInstrument(name, "req", { custom: { tags: "({ user, session: user })" } }));
+    p.instruments.set("d", new ChannelInstrument(`${name}-tok`, "req.token"));
+    p.start();
+    const got: ChannelMessage[] = [];
+    const onMessage = (msg: unknown) => got.push(msg as ChannelMessage);
+    subscribe(channelName(name), onMessage);
+    subscribe(channelName(`${name}-tok`), onMessage);
+    try {
+      assert.equal(m.exports.login("ann", REQ), 10);
+    } finally {
+      unsubscribe(channelName(name), onMessage);
+      unsubscribe(channelName(`${name}-tok`), onMessage);
+    }
+    assert.equal(got.length, 2);
+    assert.equal(formatValue(got[0]!.value), "{ token: [Redacted], headers: { cookie: [Redacted], accept: 'json' } }");
+    assert.deepEqual(got[0]!.tags, { user: "ann", session: "[Redacted]" });
+    assert.equal(formatValue(got[1]!.value), "[Redacted]");
+    assert.equal(REQ.token, "tok-123", "the program's own object is untouched");
+  });
+
+  test("jsonLinesSink writes the marker for a secret key, a secret tag and an expression reading a secret", async () => {
+    const m = await loadInstrumented<A>(AUTH, `src/sinks${++n}/auth.ts`);
+    const t = m.qualified("login");
+    attached.push(t);
+    const lines: string[] = [];
+    const sink = jsonLinesSink({ write: (s: string) => lines.push(s) });
+    const p = probes.attachTo(t);
+    p.instruments.set(
+      "a",
+      new StructuredLogInstrument("req", "req", { sink, custom: { tags: "({ x_auth_token: 1 })" } }),
+    );
+    p.instruments.set("b", new StructuredLogInstrument("cookie", 'req.headers["cookie"]', { sink }));
+    p.start();
+    m.exports.login("ann", REQ);
+    const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(a?.["value"], { token: "[Redacted]", headers: { cookie: "[Redacted]", accept: "json" } });
+    assert.deepEqual(a?.["tags"], { x_auth_token: "[Redacted]" });
+    assert.equal(b?.["value"], "[Redacted]");
+    assert.ok(!lines.join("").includes("tok-123") && !lines.join("").includes("sid=9"), lines.join(""));
   });
 });

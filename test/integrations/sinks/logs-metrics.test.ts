@@ -247,3 +247,114 @@ describe("hot-shots", () => {
     }
   });
 });
+
+describe("redaction at the real sinks", () => {
+  const AUTH = `export function login(user: string, token: string, req: { headers: Record<string, string> }) {
+  return user.length + token.length + Object.keys(req.headers).length;
+}
+`;
+  type A = { login(user: string, token: string, req: { headers: Record<string, string> }): number };
+  const REQ = { headers: { authorization: "Bearer s3cr3t", accept: "json" } };
+
+  async function authProbed(): Promise<{ m: A; target: string }> {
+    const loaded = await loadInstrumented<A>(AUTH, `src/lm${++n}/auth.ts`);
+    const target = loaded.qualified("login");
+    attached.push(target);
+    return { m: loaded.exports, target };
+  }
+
+  test("pino and winston: secret tags, nested secret keys and a value reading a secret arrive as the marker", async () => {
+    const { m, target } = await authProbed();
+    const pinoOut = collector();
+    const winstonOut = collector();
+    const logger = pino({ base: null, timestamp: false }, pinoOut.stream);
+    const wlogger = winston.createLogger({
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream: winstonOut.stream })],
+    });
+    const p = probes.attachTo(target);
+    const tags = "({ user, sessionId: 's9', who: token })";
+    p.instruments.set("a", new StructuredLogInstrument("req", "req", { sink: pinoSink(logger), custom: { tags } }));
+    p.instruments.set("b", new StructuredLogInstrument("tok", "token", { sink: pinoSink(logger) }));
+    p.instruments.set(
+      "c",
+      new StructuredLogInstrument("req", "req", {
+        sink: winstonSink(wlogger),
+        custom: { tags: "({ user, apiKey: 1 })" },
+      }),
+    );
+    p.start();
+    assert.equal(m.login("ann", "tok-123", REQ), 12);
+    await new Promise((r) => setImmediate(r));
+    const [a, b] = pinoOut.lines() as { probe: { value: unknown; tags: unknown } }[];
+    assert.deepEqual(a?.probe.value, { headers: { authorization: "[Redacted]", accept: "json" } });
+    // The tags expression reads `token`: every tag value is redacted, whatever its key.
+    assert.deepEqual(a?.probe.tags, { user: "[Redacted]", sessionId: "[Redacted]", who: "[Redacted]" });
+    assert.equal(b?.probe.value, "[Redacted]");
+    const [w] = winstonOut.lines() as { probe: { value: unknown; tags: unknown }; message: string }[];
+    assert.deepEqual(w?.probe.value, { headers: { authorization: "[Redacted]", accept: "json" } });
+    assert.deepEqual(w?.probe.tags, { user: "ann", apiKey: "[Redacted]" });
+    for (const text of [JSON.stringify(pinoOut.lines()), JSON.stringify(winstonOut.lines())]) {
+      assert.ok(!text.includes("s3cr3t") && !text.includes("tok-123") && !text.includes("s9"), text);
+    }
+  });
+
+  test("prom-client: a secret-named label holds the marker; a metric value reading a secret is refused at apply", async () => {
+    const { m, target } = await authProbed();
+    const registry = new client.Registry();
+    const prom = prometheusInstruments(client, { registry });
+    const { mgr } = testManager();
+    mgr.instrumentClasses.prom_counter = prom.Counter;
+    mgr.specs.set(
+      "ok",
+      specDoc(target, {
+        type: "prom_counter",
+        name: "logins",
+        value: "1",
+        custom: { tags: "({ user, session_token: user })" },
+      }),
+    );
+    mgr.specs.set("bad", specDoc(target, { type: "prom_counter", name: "token_len", value: "token.length" }));
+    await mgr.apply();
+    m.login("ann", "tok-123", REQ);
+    const text = await registry.metrics();
+    assert.match(text, /^logins\{session_token="\[Redacted\]",user="ann"\} 1$/m);
+    assert.doesNotMatch(text, /token_len/);
+    const bad = mgr.status()["bad"];
+    assert.equal(bad?.state, "error");
+    assert.match(String(bad?.err), /reads "token", a name that looks secret/);
+    registry.clear();
+  });
+
+  test("hot-shots over a real UDP socket: a secret-named tag is sent as the marker", async () => {
+    const { m, target } = await authProbed();
+    const socket = createSocket("udp4");
+    socket.bind(0, "127.0.0.1");
+    await once(socket, "listening");
+    const received: string[] = [];
+    socket.on("message", (msg) => received.push(...msg.toString().split("\n").filter(Boolean)));
+    const statsd = new StatsD({ host: "127.0.0.1", port: (socket.address() as AddressInfo).port, maxBufferSize: 0 });
+    try {
+      const p = probes.attachTo(target);
+      p.instruments.set(
+        "i",
+        new IncrementInstrument("logins", "1", {
+          client: hotShotsClient(statsd),
+          custom: { tags: "({ user, password: user })" },
+        }),
+      );
+      p.start();
+      m.login("ann", "tok-123", REQ);
+      const deadline = Date.now() + 3_000;
+      while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(received, ["logins:1|c|#user:ann,password:[Redacted]"]);
+      assert.throws(
+        () => new HistogramInstrument("tok", "token.length", { client: hotShotsClient(statsd) }),
+        /a metric value cannot be redacted/,
+      );
+    } finally {
+      await new Promise<void>((r) => statsd.close(() => r()));
+      socket.close();
+    }
+  });
+});

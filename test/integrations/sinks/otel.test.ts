@@ -217,3 +217,48 @@ describe("otelMetricInstruments", () => {
     await provider.shutdown();
   });
 });
+
+describe("redaction", () => {
+  test("span attributes: a secret-named key or tag holds the marker; a value reading a secret is one marker", async () => {
+    const auth = await loadInstrumented<{ login(user: string, apiKey: string): number }>(
+      "export function login(user: string, apiKey: string) { return user.length + apiKey.length; }\n",
+      "src/otel-redact/auth.ts",
+    );
+    const t = auth.qualified("login");
+    attached.push(t);
+    exporter.reset();
+    const tracer = tracerProvider.getTracer("redaction-test");
+    const p = probes.attachTo(t);
+    p.instruments.set(
+      "a",
+      new SpanInstrument("login", "({ user, api_key: user, nested: { password: user } })", {
+        tracer,
+        custom: { tags: "({ authorization: 'x', tier: 'gold' })" },
+      }),
+    );
+    p.instruments.set("b", new SpanInstrument("key", "apiKey", { tracer }));
+    p.start();
+    assert.equal(auth.exports.login("ann", "k-123"), 8);
+    const byName = new Map(exporter.getFinishedSpans().map((s) => [s.name, s.attributes]));
+    assert.deepEqual(byName.get("login"), {
+      user: "ann",
+      api_key: "[Redacted]",
+      nested: "{ password: [Redacted] }",
+      authorization: "[Redacted]",
+      tier: "gold",
+      "code.function": t,
+    });
+    assert.deepEqual(byName.get("key"), { "diagnose.value": "[Redacted]", "code.function": t });
+    assert.ok(!JSON.stringify([...byName.values()]).includes("k-123"));
+  });
+
+  test("an OpenTelemetry metric whose value reads a secret is refused at apply, with the reason in the status", async () => {
+    const t = m.qualified("price");
+    const { mgr } = testManager();
+    mgr.specs.set("bad", specDoc(t, { type: "otel_histogram", name: "pw", value: "locals.password_length" }));
+    await mgr.apply();
+    const st = mgr.status()["bad"];
+    assert.equal(st?.state, "error");
+    assert.match(String(st?.err), /reads "password_length", a name that looks secret/);
+  });
+});
