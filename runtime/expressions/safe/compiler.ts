@@ -30,6 +30,8 @@ import {
 /** A compiled spec expression for one layout. @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
 
+const defineProperty = Object.defineProperty;
+
 const PARAMS = [
   "$r",
   "$ro",
@@ -75,20 +77,28 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
 }
 
 /**
- * `args[0]`, `args.length` of the event's `args`: an array the namespace made, so its elements
- * and length are plain data. Undefined `args` (a call already running when the probe started)
- * goes through the reader for its error.
+ * `args[0]`, `args.length` of the event's `args`: an array the namespace made (packed, from the
+ * frame's), so its length and the elements below it are plain data. An index past the end would
+ * be looked up on Array.prototype and Object.prototype, where a program may have put a getter: that
+ * goes through the reader, as does undefined `args` (a call already running when the probe
+ * started) for its error.
  */
 function readTrusted(a: unknown, k: number | "length"): unknown {
-  return a === undefined || a === null ? read(a, String(k)) : (a as Record<string | number, unknown>)[k];
+  if (a === undefined || a === null) return read(a, String(k));
+  const arr = a as readonly unknown[];
+  if (k === "length") return arr.length;
+  return k < arr.length ? arr[k] : read(arr, String(k));
 }
 
 /**
  * `args[i]` before any rest parameter: the frame's own slot, the value `args` would copy (without
- * the copy). A call already running when the probe started has no frame: `args` is undefined.
+ * the copy); past the end, through the reader (see readTrusted). A call already running when the
+ * probe started has no frame: `args` is undefined.
  */
 function frameArg(frame: CallFrame | undefined, i: number): unknown {
-  return frame === undefined ? read(undefined, String(i)) : frame.args[i];
+  if (frame === undefined) return read(undefined, String(i));
+  const args = frame.args;
+  return i < args.length ? args[i] : read(args, String(i));
 }
 
 function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet: boolean): unknown {
@@ -99,12 +109,22 @@ function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet:
   throw new UnknownNameError(name, [...layout.allNames("return"), ...(ownKeys(g) ?? [])]);
 }
 
-/** The event's `locals`, each value read as the names are (a destructured field through the reader). */
+/**
+ * The event's `locals`, each value read as the names are (a destructured field through the reader).
+ * Defined, not assigned: an assignment would run a setter a program put on Object.prototype under
+ * that name; the descriptor has no prototype, so none of its fields is looked up there either.
+ */
 function safeLocals(layout: Layout, ns: EventNamespace): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, src] of layout.names) {
     if (name === "__proto__") continue;
-    out[name] = readSource(ns, src);
+    defineProperty(out, name, {
+      __proto__: null,
+      value: readSource(ns, src),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    } as PropertyDescriptor);
   }
   return out;
 }

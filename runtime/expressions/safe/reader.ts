@@ -31,6 +31,10 @@ const dateGetTime = Date.prototype.getTime;
 const dateToISOString = Date.prototype.toISOString;
 const freeze = Object.freeze;
 const defineProperty = Object.defineProperty;
+const ownHas = Object.hasOwn;
+const reflectApply = Reflect.apply;
+const toObject = Object;
+const NO_ARGS: readonly unknown[] = freeze([]);
 
 /** A frozen value standing for something the reader did not run or touch. */
 export interface Marker {
@@ -52,11 +56,14 @@ export const GETTER: Marker = makeMarker("getter");
 /** What a Proxy reads as (none of its traps runs); its string form is `[proxy]`. */
 export const PROXY: Marker = makeMarker("proxy");
 
-/** Intrinsic getters that run no user code on a genuine built-in of their kind. */
-const SAFE_GETTERS = new Map<unknown, (o: object) => boolean>();
+/**
+ * Intrinsic getters that run no user code on a genuine built-in of their kind: pairs of (getter,
+ * check) in a plain array, searched by index (a Map's `get` is a method a program could replace).
+ */
+const SAFE_GETTERS: unknown[] = [];
 function allowGetter(proto: object, key: string, check: (o: object) => boolean): void {
-  const get = getOwnPropertyDescriptor(proto, key)?.get;
-  if (get !== undefined) SAFE_GETTERS.set(get, check);
+  const d = getOwnPropertyDescriptor(proto, key);
+  if (d !== undefined && ownHas(d, "get") && d.get !== undefined) SAFE_GETTERS.push(d.get, check);
 }
 allowGetter(Map.prototype, "size", isMap);
 allowGetter(Set.prototype, "size", isSet);
@@ -81,17 +88,22 @@ export function read(o: unknown, key: string): unknown {
     if (isProxy(o)) return PROXY;
     // What a marker stands for was not read, so neither are its members.
     if (o === GETTER || o === PROXY) return o;
-    return lookup(o, o, key);
+    // The own property first, outside the prototype walk's loop: most reads end here, and inlined
+    // into an evaluator this shape costs less (callgrind: 836 → 700 instructions per evaluation
+    // of `args[0].items.length > 3`). `in`: see descriptorValue.
+    const d = getOwnPropertyDescriptor(o, key);
+    if (d !== undefined && !("get" in d)) return d.value;
+    return d !== undefined ? descriptorValue(o, d) : inherited(o, o, key);
   }
   if (typeof o === "string") {
     if (key === "length") return o.length;
-    return lookup(o, Object(o) as object, key);
+    return lookup(o, toObject(o) as object, key);
   }
   if (o === undefined || o === null) {
     throw new ExpressionEvaluationError(undefined, `it read .${key} of ${String(o)}`);
   }
   if (typeof o === "function") return isProxy(o) ? PROXY : lookup(o, o, key);
-  return lookup(o, Object(o) as object, key);
+  return lookup(o, toObject(o) as object, key);
 }
 
 /** `o.length`: a string's or a genuine array's is read directly (an array's is always own data). */
@@ -139,21 +151,45 @@ function keyOf(k: unknown): string {
 }
 
 function lookup(receiver: unknown, start: object, key: string): unknown {
-  let cur: object | null = start;
-  do {
+  const d = getOwnPropertyDescriptor(start, key);
+  return d !== undefined ? descriptorValue(receiver, d) : inherited(receiver, start, key);
+}
+
+/** `key` read on the prototypes of `start`, which does not have it; PROXY at a Proxy. */
+function inherited(receiver: unknown, start: object, key: string): unknown {
+  let cur = getPrototypeOf(start) as object | null;
+  while (cur !== null) {
+    if (isProxy(cur)) return PROXY;
     const d = getOwnPropertyDescriptor(cur, key);
-    if (d !== undefined) {
-      if (d.get === undefined && d.set === undefined) return d.value;
-      const check = SAFE_GETTERS.get(d.get);
-      if (check !== undefined && typeof receiver === "object" && receiver !== null && check(receiver)) {
-        return (d.get as (this: unknown) => unknown).call(receiver);
-      }
-      return GETTER;
-    }
+    if (d !== undefined) return descriptorValue(receiver, d);
     cur = getPrototypeOf(cur) as object | null;
-    if (cur !== null && isProxy(cur)) return PROXY;
-  } while (cur !== null);
+  }
   return undefined;
+}
+
+/**
+ * What a property with descriptor `d` reads as. The descriptor is an ordinary object inheriting
+ * from Object.prototype, so a field it lacks (`get` of a data descriptor, `value` of an
+ * accessor's) would be read from Object.prototype, where a program may have put a getter. `in`
+ * runs no code (Object.prototype is ordinary and its prototype is null for good), and an
+ * accessor's descriptor always has an own `get`: with no `get` anywhere it is a data descriptor,
+ * whose `value` is its own. Otherwise ask whether `get` is its own (only when Object.prototype
+ * has a `get`, or for an accessor).
+ */
+function descriptorValue(receiver: unknown, d: PropertyDescriptor): unknown {
+  return !("get" in d) || !ownHas(d, "get") ? d.value : intrinsicGetter(receiver, d.get);
+}
+
+/** The value of an accessor: an intrinsic getter's on a genuine built-in, else GETTER (nothing runs). */
+function intrinsicGetter(receiver: unknown, get: unknown): unknown {
+  if (typeof receiver !== "object" || receiver === null) return GETTER;
+  for (let i = 0; i < SAFE_GETTERS.length; i += 2) {
+    if (SAFE_GETTERS[i] === get) {
+      const check = SAFE_GETTERS[i + 1] as (o: object) => boolean;
+      return check(receiver) ? reflectApply(get as () => unknown, receiver, NO_ARGS) : GETTER;
+    }
+  }
+  return GETTER;
 }
 
 /** Whether `o` has `key` as an own property (false for a Proxy: it is not asked). */
