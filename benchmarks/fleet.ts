@@ -216,7 +216,9 @@ async function measureOne(c: FleetCase, o: FleetOptions): Promise<FleetStoreResu
       });
       const deadline = Date.now() + 15_000;
       while (firstAt.size < n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
-      children.forEach((c, i) => c.off("message", listeners[i] as never));
+      children.forEach((c, i) => {
+        c.off("message", listeners[i] as never);
+      });
       if (firstAt.size < n)
         throw new Error(`round ${r}: only ${firstAt.size} of ${n} processes applied the spec within 15 s`);
       for (const at of firstAt.values()) delays.push(Math.max(0, at - t0));
