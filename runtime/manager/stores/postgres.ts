@@ -11,6 +11,11 @@
  *   one row per process, upserted; rows not written for `statusTtl` (by `seen`, the server's clock)
  *   are left out of reads and deleted as reports come in.
  * `list()` is one statement (one consistent snapshot of specs, revision and status).
+ *
+ * Connections: one per store by default. Queries and the LISTEN of the change feed share one
+ * session, because with thousands of processes the server's connection count is the limit that
+ * matters. `poolSize` > 1 adds an overflow pool for queries that arrive while the session is busy;
+ * its connections close after a few idle seconds.
  */
 import { describeError } from "../../../errors/index.js";
 import type { AppliedStatus, SpecDocument } from "../spec.js";
@@ -43,7 +48,7 @@ export interface PgPoolLike {
 
 interface PgClientLike {
   connect(): Promise<void>;
-  query(text: string): Promise<unknown>;
+  query(text: string, values?: unknown[]): Promise<QueryResult>;
   on(event: string, listener: (...args: never[]) => void): unknown;
   end(): Promise<void>;
 }
@@ -56,8 +61,13 @@ interface PgModule {
 export interface PostgresStoreOptions {
   /** A `postgres://` connection string; ignored for queries when `pool` is given (the feed still needs it or `PG*` variables). */
   url?: string;
-  /** An existing `pg.Pool`; the store does not end it. */
+  /** An existing `pg.Pool` for queries (the feed still opens its own LISTEN connection); the store does not end it. */
   pool?: PgPoolLike;
+  /**
+   * Connections this store opens at most. Default 1: queries and LISTEN share one session. More
+   * add an overflow pool for concurrent queries, closed after a few idle seconds.
+   */
+  poolSize?: number;
   /** The schema of the store's tables. Default `diagnose`. */
   schema?: string;
   /** Seconds a process's status row lives without a new report. Default 600. */
@@ -96,15 +106,23 @@ class PgSpecStore implements PostgresStore {
   readonly #statusTtlMs: number;
   readonly #maxBytes: number;
   readonly #bell = new Doorbell();
+  readonly #poolSize: number;
+  /** What the statements run on: the session, or the overflow pool while the session is busy. */
+  readonly #queries: PgPoolLike;
   #driver: Promise<PgModule> | undefined;
-  #pool: PgPoolLike | undefined;
-  #ownsPool = false;
-  #ready: Promise<PgPoolLike> | undefined;
-  #feed: PgClientLike | undefined;
+  #ready: Promise<void> | undefined;
+  /** The one connection: queries, and LISTEN while someone watches. */
+  #session: PgClientLike | undefined;
+  #opening: Promise<PgClientLike> | undefined;
+  #sessionBusy = 0;
+  /** The session's last statement: pg runs one at a time and deprecates queueing on a client. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #overflow: PgPoolLike | undefined;
+  #listeningOn: PgClientLike | undefined;
+  #listening: Promise<void> | undefined;
   #feedTimer: NodeJS.Timeout | undefined;
   #feedBackoff = new Backoff(200, 30_000, 60_000);
   #feedUp = false;
-  #connecting = false;
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -116,6 +134,15 @@ class PgSpecStore implements PostgresStore {
     this.#channel = `${this.schema}.changed`;
     this.#statusTtlMs = Math.max(1, options.statusTtl ?? 600) * 1000;
     this.#maxBytes = options.maxDocumentBytes ?? 1024 * 1024;
+    const size = options.poolSize ?? 1;
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      throw new InvalidStoreUriError(String(size), "poolSize must be a whole number from 1 to 100.");
+    this.#poolSize = size;
+    this.#queries = {
+      query: (text, values) => this.#query(text, values),
+      on: () => undefined,
+      end: async () => {},
+    };
     const where =
       options.pool !== undefined && options.url === undefined
         ? "postgres:(pool)"
@@ -239,8 +266,7 @@ class PgSpecStore implements PostgresStore {
 
   watch(listener: (change: StoreChange) => void): StoreSubscription {
     const sub = this.#bell.add(listener, this.#closed);
-    if (!this.#closed && this.#feed === undefined && this.#feedTimer === undefined && !this.#connecting)
-      void this.#listen();
+    if (!this.#closed && this.#feedTimer === undefined) void this.#listen();
     return sub;
   }
 
@@ -249,10 +275,13 @@ class PgSpecStore implements PostgresStore {
     this.#closed = true;
     this.#bell.clear();
     if (this.#feedTimer !== undefined) clearTimeout(this.#feedTimer);
-    const feed = this.#feed;
-    this.#feed = undefined;
-    await feed?.end().catch(() => {});
-    if (this.#pool !== undefined && this.#ownsPool) await this.#pool.end().catch(() => {});
+    const session = this.#session;
+    this.#session = undefined;
+    const opening = this.#opening;
+    await session?.end().catch(() => {});
+    // A session still connecting is ended by #open once it connects (ending it mid-connect can leave it connected).
+    await opening?.catch(() => {});
+    await this.#overflow?.end().catch(() => {});
   }
 
   async #versionOf(pool: PgPoolLike, id: string): Promise<string | null> {
@@ -271,16 +300,105 @@ class PgSpecStore implements PostgresStore {
   }
 
   #connConfig(): Record<string, unknown> {
+    const timeout = this.#options.queryTimeout ?? 5_000;
     return {
       ...(this.#options.url !== undefined ? { connectionString: this.#options.url } : {}),
       connectionTimeoutMillis: 5_000,
-      query_timeout: this.#options.queryTimeout ?? 5_000,
+      query_timeout: timeout,
+      // The server gives up too, so a statement that timed out does not hold the session.
+      statement_timeout: timeout,
       application_name: "diagnose",
     };
   }
 
-  /** The pool, with the tables made; retried on the next call when it failed. */
-  #prepared(): Promise<PgPoolLike> {
+  /** A statement on the user's pool, else on the session, else (busy, poolSize > 1) on the overflow pool. */
+  async #query(text: string, values?: unknown[]): Promise<QueryResult> {
+    if (this.#options.pool !== undefined) return this.#options.pool.query(text, values);
+    const session = await this.#connected();
+    if (this.#sessionBusy > 0 && this.#poolSize > 1) return (await this.#overflowPool()).query(text, values);
+    this.#sessionBusy++;
+    try {
+      return await this.#onSession(session, text, values);
+    } catch (e) {
+      // A timed-out statement may still hold the connection: replace it rather than queue behind it.
+      if (e instanceof Error && e.message === "Query read timeout") this.#lost(session, e);
+      throw e;
+    } finally {
+      this.#sessionBusy--;
+    }
+  }
+
+  /** A statement on the session after the ones before it. */
+  #onSession(session: PgClientLike, text: string, values?: unknown[]): Promise<QueryResult> {
+    const run = this.#tail.then(() => session.query(text, values));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  async #overflowPool(): Promise<PgPoolLike> {
+    if (this.#overflow === undefined) {
+      const pg = await this.#loadDriver();
+      if (this.#overflow === undefined) {
+        this.#overflow = new pg.Pool({ ...this.#connConfig(), max: this.#poolSize - 1, idleTimeoutMillis: 5_000 });
+        // An idle client's error (the server went away) is an event; unhandled, it would end the process.
+        this.#overflow.on("error", (e) => {
+          this.lastError = e;
+        });
+      }
+    }
+    return this.#overflow;
+  }
+
+  /** The session, connected (one attempt at a time; a lost one is replaced on the next call). */
+  #connected(): Promise<PgClientLike> {
+    if (this.#session !== undefined) return Promise.resolve(this.#session);
+    if (this.#opening === undefined) {
+      this.#opening = this.#open().finally(() => (this.#opening = undefined));
+    }
+    return this.#opening;
+  }
+
+  async #open(): Promise<PgClientLike> {
+    const pg = await this.#loadDriver();
+    const client = new pg.Client(this.#connConfig());
+    client.on("error", ((e: Error) => this.#lost(client, e)) as (...args: never[]) => void);
+    client.on("end", (() => this.#lost(client)) as (...args: never[]) => void);
+    client.on("notification", (() => this.#bell.ring({ kind: "changed" })) as (...args: never[]) => void);
+    try {
+      await client.connect();
+    } catch (e) {
+      client.end().catch(() => {});
+      throw e;
+    }
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      throw new StoreUnavailableError(this.description, "the store was closed.");
+    }
+    this.#session = client;
+    this.#tail = Promise.resolve();
+    // Someone watches: LISTEN on the new session at once (a query reconnected it before the feed's backoff did).
+    if (this.#bell.size > 0) {
+      if (this.#feedTimer !== undefined) clearTimeout(this.#feedTimer);
+      void this.#listen();
+    }
+    return client;
+  }
+
+  /** The session failed or ended: forget it; a watched store reconnects with backoff. */
+  #lost(client: PgClientLike, e?: unknown): void {
+    if (this.#session === client) this.#session = undefined;
+    const wasListening = this.#listeningOn === client;
+    if (wasListening) this.#listeningOn = undefined;
+    client.end().catch(() => {});
+    if (this.#closed || !wasListening) return;
+    this.lastError = e instanceof Error ? e : new Error(e === undefined ? "the connection ended" : describeError(e));
+    if (this.#feedUp) this.#bell.ring({ kind: "error", error: this.lastError });
+    this.#feedUp = false;
+    this.#retryFeed();
+  }
+
+  /** The tables, made once; retried on the next call when it failed. */
+  #prepared(): Promise<void> {
     if (this.#ready === undefined) {
       this.#ready = this.#prepare();
       this.#ready.catch(() => (this.#ready = undefined));
@@ -288,22 +406,10 @@ class PgSpecStore implements PostgresStore {
     return this.#ready;
   }
 
-  async #prepare(): Promise<PgPoolLike> {
-    if (this.#pool === undefined) {
-      if (this.#options.pool !== undefined) this.#pool = this.#options.pool;
-      else {
-        const pg = await this.#loadDriver();
-        this.#pool = new pg.Pool({ ...this.#connConfig(), max: 4, idleTimeoutMillis: 30_000 });
-        this.#ownsPool = true;
-        // An idle client's error (the server went away) is an event; unhandled, it would end the process.
-        this.#pool.on("error", (e) => {
-          this.lastError = e;
-        });
-      }
-    }
+  async #prepare(): Promise<void> {
     const s = this.#s;
     const lock = `hashtext(${quote(`diagnose:${this.schema}`)})`;
-    await this.#pool.query(`
+    await this.#queries.query(`
       BEGIN;
       SELECT pg_advisory_xact_lock(${lock});
       CREATE SCHEMA IF NOT EXISTS ${s};
@@ -320,51 +426,31 @@ class PgSpecStore implements PostgresStore {
       CREATE OR REPLACE TRIGGER specs_changed AFTER INSERT OR UPDATE OR DELETE ON ${s}.specs
         FOR EACH STATEMENT EXECUTE FUNCTION ${s}.specs_changed();
       COMMIT;`);
-    return this.#pool;
   }
 
-  async #listen(): Promise<void> {
+  /** LISTEN on the session (one attempt at a time); on failure, retried with backoff. */
+  #listen(): Promise<void> {
     this.#feedTimer = undefined;
+    if (this.#listening === undefined)
+      this.#listening = this.#listenOnce().finally(() => (this.#listening = undefined));
+    return this.#listening;
+  }
+
+  async #listenOnce(): Promise<void> {
     if (this.#closed) return;
-    this.#connecting = true;
-    let client: PgClientLike | undefined;
     try {
       await this.#prepared();
-      const pg = await this.#loadDriver();
-      client = new pg.Client({ ...this.#connConfig(), query_timeout: undefined });
-      // Known to close() only once listening: ending a client mid-connect can leave it connected.
-      let gone = false;
-      const lost = (e?: unknown): void => {
-        if (gone || this.#closed) return;
-        gone = true;
-        if (this.#feed === client) this.#feed = undefined;
-        client?.end().catch(() => {});
-        this.lastError =
-          e instanceof Error ? e : new Error(e === undefined ? "the LISTEN connection ended" : describeError(e));
-        if (this.#feedUp) this.#bell.ring({ kind: "error", error: this.lastError });
-        this.#feedUp = false;
-        this.#retryFeed();
-      };
-      client.on("error", lost as (...args: never[]) => void);
-      client.on("end", (() => lost()) as (...args: never[]) => void);
-      client.on("notification", (() => this.#bell.ring({ kind: "changed" })) as (...args: never[]) => void);
-      await client.connect();
-      await client.query(`LISTEN ${ident(this.#channel)}`);
-      this.#connecting = false;
-      if (this.#closed) {
-        await client.end().catch(() => {});
-        return;
-      }
-      this.#feed = client;
+      const client = await this.#connected();
+      if (this.#listeningOn === client || this.#closed) return;
+      await this.#onSession(client, `LISTEN ${ident(this.#channel)}`);
+      if (this.#session !== client || this.#closed) throw new Error("the connection ended");
+      this.#listeningOn = client;
       this.#feedBackoff.connected();
       this.lastError = null;
       this.#feedUp = true;
       // Also on the first LISTEN: a change made between watch() and now was not announced.
       this.#bell.ring({ kind: "reconnected" });
     } catch (e) {
-      this.#connecting = false;
-      if (this.#feed === client) this.#feed = undefined;
-      client?.end().catch(() => {});
       if (this.#closed) return;
       this.lastError = asStoreError(this.description, e);
       this.#retryFeed();
@@ -372,14 +458,17 @@ class PgSpecStore implements PostgresStore {
   }
 
   #retryFeed(): void {
-    if (this.#closed || this.#feedTimer !== undefined) return;
+    if (this.#closed || this.#feedTimer !== undefined || this.#bell.size === 0) return;
     this.#feedTimer = setTimeout(() => void this.#listen(), this.#feedBackoff.delay());
     this.#feedTimer.unref();
   }
 
   #run<T>(work: (pool: PgPoolLike) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError(this.description, "the store was closed."));
-    return (async () => work(await this.#prepared()))().catch((e: unknown) => {
+    return (async () => {
+      await this.#prepared();
+      return work(this.#queries);
+    })().catch((e: unknown) => {
       throw asStoreError(this.description, e);
     });
   }

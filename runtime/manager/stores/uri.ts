@@ -108,13 +108,23 @@ async function openRedis(uri: string): Promise<SpecStore> {
 }
 
 async function openPostgres(uri: string): Promise<SpecStore> {
-  const { url, params } = takeParams(uri, ["schema", "statusTtl", "snapshot"]);
+  const { url, params } = takeParams(uri, ["schema", "statusTtl", "poolSize", "snapshot"]);
   const { postgresStore } = await import("./postgres.js");
   const options: PostgresStoreOptions = { url };
   const schema = params.get("schema");
   const statusTtl = seconds(uri, "statusTtl", params.get("statusTtl"));
+  const poolSize = params.get("poolSize");
   if (schema !== undefined) options.schema = schema;
   if (statusTtl !== undefined) options.statusTtl = statusTtl;
+  if (poolSize !== undefined) {
+    const n = Number(poolSize);
+    if (!/^[0-9]+$/.test(poolSize) || n < 1 || n > 100)
+      throw new InvalidStoreUriError(
+        redactUri(uri),
+        `"poolSize" must be a whole number from 1 to 100, got ${JSON.stringify(poolSize)}.`,
+      );
+    options.poolSize = n;
+  }
   return snapshotted(postgresStore(options), params);
 }
 
