@@ -16,7 +16,7 @@ import type {
   StoreChange,
   StoreSubscription,
 } from "./contract.js";
-import { checkId, copyReport, deleteApplied, isPlainRecord, ownData, setApplied } from "./documents.js";
+import { checkId, copyReport, defineData, deleteApplied, isPlainRecord, ownData, setApplied } from "./documents.js";
 import { SpecConflictError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { cachedSpecVersion, snapshotRevision } from "./fingerprint.js";
 
@@ -40,6 +40,66 @@ export type MemorySpecs = Iterable<readonly [string, SpecDocument]> | Readonly<R
 /** A store that lives in this process. */
 export function memoryStore(initial?: MemorySpecs): MemoryStore {
   return new InMemoryStore(initial);
+}
+
+/** Copies of the dates of one report: a date shared by many statuses (`at`) stays one date. */
+class DateCopies {
+  #from: Date | undefined;
+  #to: Date | undefined;
+  copy(d: Date): Date {
+    if (d !== this.#from) {
+      this.#from = d;
+      this.#to = new Date(d.getTime());
+    }
+    return this.#to!;
+  }
+}
+
+/**
+ * A detached copy of one status of a structured clone: its own data fields, a fresh Date for
+ * each date; anything else nested (a status from another writer may carry more) is cloned.
+ */
+function copyStatus(status: unknown, dates: DateCopies): AppliedStatus {
+  if (typeof status !== "object" || status === null) return status as AppliedStatus;
+  if (status instanceof Date) return dates.copy(status) as unknown as AppliedStatus;
+  if (Object.getPrototypeOf(status) !== Object.prototype) return structuredClone(status) as AppliedStatus;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(status)) {
+    const v = (status as Record<string, unknown>)[key];
+    const c = typeof v !== "object" || v === null ? v : v instanceof Date ? dates.copy(v) : structuredClone(v);
+    if (key === "__proto__") defineData(out, key, c);
+    else out[key] = c;
+  }
+  return out as unknown as AppliedStatus;
+}
+
+/**
+ * A snapshot whose revision is computed when first read: the manager never reads it, and for a
+ * thousand new specs it is a sort and a hash of them all. A snapshot with the same (id, version)
+ * list as the one before shares that one's revision.
+ */
+class MemorySnapshot implements SpecSnapshot {
+  #revision: string | undefined;
+  #same: MemorySnapshot | undefined;
+
+  constructor(
+    readonly specs: StoredSpec[],
+    same: MemorySnapshot | undefined,
+  ) {
+    this.#same = same;
+    // An own enumerable property, as a plain snapshot object has (spreads and deep comparisons see it).
+    Object.defineProperty(this, "revision", { enumerable: true, get: () => this.#read() });
+  }
+
+  declare readonly revision: string;
+
+  #read(): string {
+    if (this.#revision === undefined) {
+      this.#revision = this.#same !== undefined ? this.#same.#read() : snapshotRevision(this.specs);
+      this.#same = undefined;
+    }
+    return this.#revision;
+  }
 }
 
 /** A Map whose writes ring the store's doorbell. */
@@ -70,7 +130,7 @@ class InMemoryStore implements MemoryStore {
   readonly #listeners = new Set<(change: StoreChange) => void>();
   #ringing = false;
   #closed = false;
-  #last: SpecSnapshot | undefined;
+  #last: MemorySnapshot | undefined;
 
   constructor(initial?: MemorySpecs) {
     if (initial !== undefined) {
@@ -101,7 +161,7 @@ class InMemoryStore implements MemoryStore {
           specs.push({ id, doc, version });
         }
       }
-      const snapshot = { specs, revision: sameRevision ? last!.revision : snapshotRevision(specs) };
+      const snapshot = new MemorySnapshot(specs, sameRevision ? last : undefined);
       this.#last = snapshot;
       return snapshot;
     });
@@ -150,13 +210,15 @@ class InMemoryStore implements MemoryStore {
       const pid = copy.processId;
       const previous = this.#reports.get(pid);
       this.#reports.set(pid, copy);
-      // The documents get their own copy, detached from the one kept for listStatus(): one
-      // structured clone of the whole report costs far less than one per spec.
-      const forDocs = this.specs.size === 0 ? undefined : structuredClone(copy.specs);
+      // The documents get their own copies, detached from the one kept for listStatus(). Both
+      // reports are structured clones (plain data: no getters, no Proxies), so they are read
+      // directly, and a status is copied field by field (copyStatus) rather than cloned again.
+      const statuses = copy.specs as Record<string, AppliedStatus>;
+      const before = previous?.specs as Record<string, AppliedStatus> | undefined;
+      const dates = new DateCopies();
       for (const [id, doc] of this.specs) {
-        const status = ownData(forDocs, id);
-        if (status !== undefined) setApplied(doc, pid, status as AppliedStatus);
-        else if (previous !== undefined && ownData(previous.specs, id) !== undefined) deleteApplied(doc, pid);
+        if (Object.hasOwn(statuses, id)) setApplied(doc, pid, copyStatus(statuses[id], dates));
+        else if (before !== undefined && Object.hasOwn(before, id)) deleteApplied(doc, pid);
       }
     });
   }

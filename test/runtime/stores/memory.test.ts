@@ -162,6 +162,44 @@ describe("memory store", () => {
     assert.ok(Object.hasOwn(store.specs.get("s")?.["applied"] as object, "__proto__"));
   });
 
+  it("gives each document its own copy of a status, detached from the caller's report and from listStatus()", async () => {
+    const store = memoryStore();
+    store.specs.set("a", doc("src/a.ts:f"));
+    store.specs.set("b", doc("src/a.ts:g"));
+    const at = new Date(5000);
+    const lm = new Date(1000);
+    const extra = { nested: [1, { deep: true }] };
+    const status = { lm, err: null, state: "applied", hits: 2, at, extra };
+    const weird = JSON.parse('{"__proto__": {"x": 1}, "state": "error"}') as Record<string, unknown>;
+    await store.reportStatus({
+      processId: "p",
+      labels: {},
+      at,
+      specs: { a: status, b: weird } as never,
+    });
+    const a = (store.specs.get("a")?.["applied"] as Record<string, typeof status>)["p"]!;
+    const b = (store.specs.get("b")?.["applied"] as Record<string, Record<string, unknown>>)["p"]!;
+    assert.deepEqual(a, status);
+    assert.notEqual(a, status);
+    assert.notEqual(a.lm, lm);
+    assert.notEqual(a.extra, extra);
+    assert.ok(Object.hasOwn(b, "__proto__"), "a __proto__ key stays a plain key");
+    assert.equal(Object.getPrototypeOf(b), Object.prototype);
+    assert.deepEqual(b["__proto__"], { x: 1 });
+    // Editing the document's copy touches neither the caller's objects nor what listStatus() returns.
+    a.lm.setTime(0);
+    a.extra.nested.push(3);
+    a.at.setTime(0);
+    assert.equal(lm.getTime(), 1000);
+    assert.equal(at.getTime(), 5000);
+    assert.equal(extra.nested.length, 2);
+    const [report] = await store.listStatus();
+    const listed = report!.specs["a"] as unknown as typeof status;
+    assert.equal(listed.lm?.getTime(), 1000);
+    assert.equal(listed.at.getTime(), 5000);
+    assert.equal(listed.extra.nested.length, 2);
+  });
+
   it("lists hostile documents set directly without running their code", async () => {
     const store = memoryStore();
     let ran = 0;
