@@ -177,15 +177,15 @@ describe("memory store", () => {
       at,
       specs: { a: status, b: weird } as never,
     });
-    const a = (store.specs.get("a")?.["applied"] as Record<string, typeof status>)["p"]!;
-    const b = (store.specs.get("b")?.["applied"] as Record<string, Record<string, unknown>>)["p"]!;
+    const a = (store.specs.get("a")!["applied"] as Record<string, typeof status>)["p"]!;
+    const b = (store.specs.get("b")!["applied"] as Record<string, Record<string, unknown>>)["p"]!;
     assert.deepEqual(a, status);
     assert.notEqual(a, status);
     assert.notEqual(a.lm, lm);
     assert.notEqual(a.extra, extra);
     assert.ok(Object.hasOwn(b, "__proto__"), "a __proto__ key stays a plain key");
     assert.equal(Object.getPrototypeOf(b), Object.prototype);
-    assert.deepEqual(b["__proto__"], { x: 1 });
+    assert.deepEqual(Object.getOwnPropertyDescriptor(b, "__proto__")?.value, { x: 1 });
     // Editing the document's copy touches neither the caller's objects nor what listStatus() returns.
     a.lm.setTime(0);
     a.extra.nested.push(3);
