@@ -76,30 +76,25 @@ function copyStatus(status: unknown, dates: DateCopies): AppliedStatus {
 /**
  * A snapshot whose revision is computed when first read: the manager never reads it, and for a
  * thousand new specs it is a sort and a hash of them all. A snapshot with the same (id, version)
- * list as the one before shares that one's revision.
+ * list as the one before takes that one's revision if it was computed (equal lists give equal
+ * revisions either way; no snapshot keeps another alive).
  */
 class MemorySnapshot implements SpecSnapshot {
   #revision: string | undefined;
-  #same: MemorySnapshot | undefined;
 
   constructor(
     readonly specs: StoredSpec[],
     same: MemorySnapshot | undefined,
   ) {
-    this.#same = same;
+    this.#revision = same === undefined ? undefined : same.#revision;
     // An own enumerable property, as a plain snapshot object has (spreads and deep comparisons see it).
-    Object.defineProperty(this, "revision", { enumerable: true, get: () => this.#read() });
+    Object.defineProperty(this, "revision", {
+      enumerable: true,
+      get: () => (this.#revision ??= snapshotRevision(this.specs)),
+    });
   }
 
   declare readonly revision: string;
-
-  #read(): string {
-    if (this.#revision === undefined) {
-      this.#revision = this.#same !== undefined ? this.#same.#read() : snapshotRevision(this.specs);
-      this.#same = undefined;
-    }
-    return this.#revision;
-  }
 }
 
 /** A Map whose writes ring the store's doorbell. */

@@ -200,6 +200,21 @@ describe("memory store", () => {
     assert.equal(listed.extra.nested.length, 2);
   });
 
+  it("gives a snapshot the same revision whether it is read at once or after later lists", async () => {
+    const store = memoryStore([["a", doc("src/a.ts:f")]]);
+    const unread = await store.list();
+    const again = await store.list();
+    const read = (await store.list()).revision;
+    assert.equal(again.revision, read);
+    assert.equal(unread.revision, read);
+    assert.deepEqual(Object.keys(unread), ["specs", "revision"], "revision is an own enumerable key");
+    (store.specs.get("a")!["instrument"] as Record<string, unknown>)["value"] = "args";
+    const edited = await store.list();
+    assert.notEqual(edited.revision, read);
+    (store.specs.get("a")!["instrument"] as Record<string, unknown>)["value"] = "result";
+    assert.equal((await store.list()).revision, read);
+  });
+
   it("lists hostile documents set directly without running their code", async () => {
     const store = memoryStore();
     let ran = 0;
