@@ -16,7 +16,7 @@ import type {
   StoreChange,
   StoreSubscription,
 } from "./contract.js";
-import { checkId, copyReport, defineData, deleteApplied, isPlainRecord, ownData, setApplied } from "./documents.js";
+import { checkId, copyReport, deleteApplied, isPlainRecord, ownData, setApplied } from "./documents.js";
 import { SpecConflictError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { cachedSpecVersion, snapshotRevision } from "./fingerprint.js";
 
@@ -40,37 +40,6 @@ export type MemorySpecs = Iterable<readonly [string, SpecDocument]> | Readonly<R
 /** A store that lives in this process. */
 export function memoryStore(initial?: MemorySpecs): MemoryStore {
   return new InMemoryStore(initial);
-}
-
-/** Copies of the dates of one report: a date shared by many statuses (`at`) stays one date. */
-class DateCopies {
-  #from: Date | undefined;
-  #to: Date | undefined;
-  copy(d: Date): Date {
-    if (d !== this.#from) {
-      this.#from = d;
-      this.#to = new Date(d.getTime());
-    }
-    return this.#to!;
-  }
-}
-
-/**
- * A detached copy of one status of a structured clone: its own data fields, a fresh Date for
- * each date; anything else nested (a status from another writer may carry more) is cloned.
- */
-function copyStatus(status: unknown, dates: DateCopies): AppliedStatus {
-  if (typeof status !== "object" || status === null) return status as AppliedStatus;
-  if (status instanceof Date) return dates.copy(status) as unknown as AppliedStatus;
-  if (Object.getPrototypeOf(status) !== Object.prototype) return structuredClone(status) as AppliedStatus;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(status)) {
-    const v = (status as Record<string, unknown>)[key];
-    const c = typeof v !== "object" || v === null ? v : v instanceof Date ? dates.copy(v) : structuredClone(v);
-    if (key === "__proto__") defineData(out, key, c);
-    else out[key] = c;
-  }
-  return out as unknown as AppliedStatus;
 }
 
 /**
@@ -205,14 +174,13 @@ class InMemoryStore implements MemoryStore {
       const pid = copy.processId;
       const previous = this.#reports.get(pid);
       this.#reports.set(pid, copy);
-      // The documents get their own copies, detached from the one kept for listStatus(). Both
-      // reports are structured clones (plain data: no getters, no Proxies), so they are read
-      // directly, and a status is copied field by field (copyStatus) rather than cloned again.
+      // One copy: the documents hold the statuses of the report kept for listStatus() (which
+      // hands out clones), as put() does; the documents are this store's data. The copy is a
+      // structured clone (plain data: no getters, no Proxies), so it is read directly.
       const statuses = copy.specs as Record<string, AppliedStatus>;
       const before = previous?.specs as Record<string, AppliedStatus> | undefined;
-      const dates = new DateCopies();
       for (const [id, doc] of this.specs) {
-        if (Object.hasOwn(statuses, id)) setApplied(doc, pid, copyStatus(statuses[id], dates));
+        if (Object.hasOwn(statuses, id)) setApplied(doc, pid, statuses[id]!);
         else if (before !== undefined && Object.hasOwn(before, id)) deleteApplied(doc, pid);
       }
     });
