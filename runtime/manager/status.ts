@@ -17,47 +17,41 @@ import type { SpecStore } from "./stores/contract.js";
 
 type State = AppliedStatus["state"];
 
-/** The error that goes with the state `stateOf` returned last (kept apart: no object per entry). */
+/**
+ * The error that goes with the state `stateOf` returned last: kept apart so that checking a
+ * thousand entries builds no object per entry. Written as the state is returned (by `is`), after
+ * every read it depends on, so a read that re-enters (a probe's flush calling a user's
+ * handleError that asks for the status) cannot leave another entry's error here.
+ */
 let lastErr: string | null = null;
 
-/** The state of one entry now; its error is left in `lastErr`. Builds no object. */
+function is(state: State, err: string | null = null): State {
+  lastErr = err;
+  return state;
+}
+
+/** The state of one entry now; its error is left in `lastErr`. */
 function stateOf(entry: Entry, reconciler: Reconciler, now: number): State {
-  lastErr = null;
-  if (entry.expired) return "expired";
-  if (entry.err !== null) {
-    lastErr = entry.err;
-    return "error";
-  }
+  if (entry.expired) return is("expired");
+  if (entry.err !== null) return is("error", entry.err);
   const inst = entry.instrument;
-  if (inst === undefined) return "pending";
-  if (inst.disabled && inst.lastError !== undefined) {
-    lastErr = describeError(inst.lastError);
-    return "error";
-  }
-  if (inst.disabled && inst.throttled !== undefined) {
-    lastErr = describeThrottle(inst.throttled);
-    return "throttled";
-  }
+  if (inst === undefined) return is("pending");
+  if (inst.disabled && inst.lastError !== undefined) return is("error", describeError(inst.lastError));
+  if (inst.disabled && inst.throttled !== undefined) return is("throttled", describeThrottle(inst.throttled));
   const action = siteActionOf(inst);
   if (action !== undefined) {
     // A failpoint has no probe: its own watch says whether the target is there.
-    if (action.siteState === "failed") {
-      lastErr = describeError(action.siteError);
-      return "error";
-    }
-    if (entry.expiresAt <= now) return "expired";
-    if (action.siteState === "pending") return "pending";
-    return inst.hits > 0 ? "emitting" : "applied";
+    if (action.siteState === "failed") return is("error", describeError(action.siteError));
+    if (entry.expiresAt <= now) return is("expired");
+    if (action.siteState === "pending") return is("pending");
+    return is(inst.hits > 0 ? "emitting" : "applied");
   }
   const probe = reconciler.probeOf(entry);
   const probeStatus = probe?.status;
-  if (probeStatus === "failed") {
-    lastErr = describeError(probe!.error);
-    return "error";
-  }
-  if (entry.expiresAt <= now) return "expired";
-  if (probeStatus === "pending") return "pending";
-  return inst.hits > 0 ? "emitting" : "applied";
+  if (probeStatus === "failed") return is("error", describeError(probe!.error));
+  if (entry.expiresAt <= now) return is("expired");
+  if (probeStatus === "pending") return is("pending");
+  return is(inst.hits > 0 ? "emitting" : "applied");
 }
 
 /** The status of one entry now. */
