@@ -180,8 +180,9 @@ class InMemoryStore implements MemoryStore {
       const statuses = copy.specs as Record<string, AppliedStatus>;
       const before = previous?.specs as Record<string, AppliedStatus> | undefined;
       for (const [id, doc] of this.specs) {
-        if (Object.hasOwn(statuses, id)) setApplied(doc, pid, statuses[id]!);
-        else if (before !== undefined && Object.hasOwn(before, id)) deleteApplied(doc, pid);
+        const status = Object.hasOwn(statuses, id) ? statuses[id] : undefined;
+        if (status !== undefined) setApplied(doc, pid, status);
+        else if (before !== undefined && Object.hasOwn(before, id) && before[id] !== undefined) deleteApplied(doc, pid);
       }
     });
   }
