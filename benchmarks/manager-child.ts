@@ -3,6 +3,10 @@
  *
  *   node --expose-gc dist/benchmarks/manager-child.js '{"dir":…,"specs":1000,"cycles":10000,"resultFile":…}'
  *
+ * With `"byHandOnly": true` it measures only the floor, in a process of its own: the same
+ * instruments attached through the probes API, the process's first round (cold, as the first
+ * apply is) and the median of the warmed rounds — no manager code has run in that process.
+ *
  * apply() with `specs` specs on distinct functions: all new (the process's first, cold, and the
  * median of rounds after WARM_ROUNDS of warm-up: V8 needs a few rounds to optimise the manager's
  * and the registry's code, so an early median measures the tier-up), then none changed (median of
@@ -21,6 +25,14 @@ interface ManagerChildConfig {
   readonly cycles: number;
   readonly resultFile: string;
   readonly runtime: string;
+  readonly byHandOnly?: boolean;
+}
+
+/** What the child writes with `byHandOnly`. */
+export interface ByHandChildResult {
+  /** The process's first round of attaching by hand (cold). */
+  readonly byHandFirstMs: number;
+  readonly byHandMs: number;
 }
 
 export interface ManagerChildResult {
@@ -31,6 +43,8 @@ export interface ManagerChildResult {
   readonly applyAllNewMs: number;
   /** The same instruments attached and started through the probes API directly, warmed the same way: the floor of "all new". */
   readonly byHandMs: number;
+  /** The same, as the first round of a process that ran no manager code (the floor of the cold apply); set by manager.ts. */
+  readonly byHandFirstMs?: number;
   readonly applyNoneChangedMs: number;
   /** The store's own `list()` of the same 1,000 specs (part of every apply). */
   readonly storeListMs: number;
@@ -78,11 +92,41 @@ function ratio(target: Loop, control: Loop): number {
   return t / c;
 }
 
+type Runtime = typeof import("../runtime/index.js");
+
+const module = "bench/fns.ts";
+const WARMED_ROUNDS = WARM_ROUNDS + MEASURED_ROUNDS;
+
+/**
+ * Attaches and starts `specs` instruments through the probes API, one per function, then removes
+ * them, WARMED_ROUNDS times: the first round's time and the median of the rounds after warm-up.
+ */
+function byHand(d: Runtime, specs: number): ByHandChildResult {
+  const rounds: number[] = [];
+  let first = 0;
+  for (let round = 0; round < WARMED_ROUNDS; round++) {
+    const t = performance.now();
+    for (let i = 0; i < specs; i++) {
+      const p = d.probes.attachTo(`${module}:f${i + 2}`);
+      p.instruments.set(`s${i}`, new d.IncrementInstrument(`n.f${i + 2}`, "1", { expressions: "safe" }));
+      p.start();
+    }
+    const ms = performance.now() - t;
+    if (round === 0) first = ms;
+    if (round >= WARM_ROUNDS) rounds.push(ms);
+    for (let i = 0; i < specs; i++) d.probes.remove(`${module}:f${i + 2}`);
+  }
+  return { byHandFirstMs: first, byHandMs: median(rounds) };
+}
+
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]!) as ManagerChildConfig;
-  const d = (await import(cfg.runtime)) as typeof import("../runtime/index.js");
+  const d = (await import(cfg.runtime)) as Runtime;
   const mod = (await import(pathToFileURL(join(cfg.dir, "fns.js")).href)) as Record<string, Fn>;
-  const module = "bench/fns.ts";
+  if (cfg.byHandOnly === true) {
+    writeFileSync(cfg.resultFile, JSON.stringify(byHand(d, cfg.specs)));
+    return;
+  }
   const mgr = new d.InstrumentManager({ processId: "bench" });
   mgr.errorOutput = { write: () => true };
   const doc = (fn: string) => ({
@@ -103,7 +147,7 @@ async function main(): Promise<void> {
   const allNew: number[] = [];
   let t = 0;
   let applyAllNewFirstMs = 0;
-  const rounds = WARM_ROUNDS + MEASURED_ROUNDS;
+  const rounds = WARMED_ROUNDS;
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < cfg.specs; i++) mgr.specs.set(`s${i}`, doc(`f${i + 2}`));
     t = performance.now();
@@ -145,17 +189,7 @@ async function main(): Promise<void> {
     await mgr.apply();
     oneTargetRemove.push(performance.now() - t);
   }
-  const byHand: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    t = performance.now();
-    for (let i = 0; i < cfg.specs; i++) {
-      const p = d.probes.attachTo(`${module}:f${i + 2}`);
-      p.instruments.set(`s${i}`, new d.IncrementInstrument(`n.f${i + 2}`, "1", { expressions: "safe" }));
-      p.start();
-    }
-    if (round >= WARM_ROUNDS) byHand.push(performance.now() - t);
-    for (let i = 0; i < cfg.specs; i++) d.probes.remove(`${module}:f${i + 2}`);
-  }
+  const { byHandMs } = byHand(d, cfg.specs);
 
   // One on→off cycle on the target.
   mgr.specs.set("churn", doc("f0"));
@@ -186,7 +220,7 @@ async function main(): Promise<void> {
     specs: cfg.specs,
     applyAllNewFirstMs,
     applyAllNewMs,
-    byHandMs: median(byHand),
+    byHandMs,
     applyNoneChangedMs: median(unchanged),
     storeListMs: median(lists),
     applyOneTargetMs: median(oneTarget),

@@ -160,9 +160,9 @@ export class Reconciler {
           );
         }
       }
-      for (const id of [...this.entries.keys()]) {
+      // Deleting the entry being visited is safe in a Map's iteration (no copy of the keys needed).
+      for (const [id, entry] of this.entries) {
         if (seen.has(id)) continue;
-        const entry = this.entries.get(id)!;
         this.entries.delete(id);
         if (entry.instrument !== undefined) report.removed.push(id);
         this.detach(entry);

@@ -17,35 +17,47 @@ import type { SpecStore } from "./stores/contract.js";
 
 type State = AppliedStatus["state"];
 
-/** The state and error of one entry now, without building a status object. */
-function stateOf(entry: Entry, reconciler: Reconciler, now: number): { state: State; err: string | null } {
-  if (entry.expired) return { state: "expired", err: null };
-  if (entry.err !== null) return { state: "error", err: entry.err };
+/**
+ * The error that goes with the state `stateOf` returned last: kept apart so that checking a
+ * thousand entries builds no object per entry. Written as the state is returned (by `is`), after
+ * every read it depends on, so a read that re-enters (a probe's flush calling a user's
+ * handleError that asks for the status) cannot leave another entry's error here.
+ */
+let lastErr: string | null = null;
+
+function is(state: State, err: string | null = null): State {
+  lastErr = err;
+  return state;
+}
+
+/** The state of one entry now; its error is left in `lastErr`. */
+function stateOf(entry: Entry, reconciler: Reconciler, now: number): State {
+  if (entry.expired) return is("expired");
+  if (entry.err !== null) return is("error", entry.err);
   const inst = entry.instrument;
-  if (inst === undefined) return { state: "pending", err: null };
-  if (inst.disabled && inst.lastError !== undefined) return { state: "error", err: describeError(inst.lastError) };
-  if (inst.disabled && inst.throttled !== undefined)
-    return { state: "throttled", err: describeThrottle(inst.throttled) };
+  if (inst === undefined) return is("pending");
+  if (inst.disabled && inst.lastError !== undefined) return is("error", describeError(inst.lastError));
+  if (inst.disabled && inst.throttled !== undefined) return is("throttled", describeThrottle(inst.throttled));
   const action = siteActionOf(inst);
   if (action !== undefined) {
     // A failpoint has no probe: its own watch says whether the target is there.
-    if (action.siteState === "failed") return { state: "error", err: describeError(action.siteError) };
-    if (entry.expiresAt <= now) return { state: "expired", err: null };
-    if (action.siteState === "pending") return { state: "pending", err: null };
-    return { state: inst.hits > 0 ? "emitting" : "applied", err: null };
+    if (action.siteState === "failed") return is("error", describeError(action.siteError));
+    if (entry.expiresAt <= now) return is("expired");
+    if (action.siteState === "pending") return is("pending");
+    return is(inst.hits > 0 ? "emitting" : "applied");
   }
   const probe = reconciler.probeOf(entry);
   const probeStatus = probe?.status;
-  if (probeStatus === "failed") return { state: "error", err: describeError(probe!.error) };
-  if (entry.expiresAt <= now) return { state: "expired", err: null };
-  if (probeStatus === "pending") return { state: "pending", err: null };
-  return { state: inst.hits > 0 ? "emitting" : "applied", err: null };
+  if (probeStatus === "failed") return is("error", describeError(probe!.error));
+  if (entry.expiresAt <= now) return is("expired");
+  if (probeStatus === "pending") return is("pending");
+  return is(inst.hits > 0 ? "emitting" : "applied");
 }
 
 /** The status of one entry now. */
 export function statusOf(entry: Entry, reconciler: Reconciler, now: number, at: Date): AppliedStatus {
-  const { state, err } = stateOf(entry, reconciler, now);
-  return { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at };
+  const state = stateOf(entry, reconciler, now);
+  return { lm: entry.lm, err: lastErr, state, hits: entry.instrument?.hits ?? 0, at };
 }
 
 /** Every entry's status now, by spec id. */
@@ -58,37 +70,66 @@ export function statusAll(reconciler: Reconciler, now = Date.now()): Record<stri
 
 /**
  * Spec ids come from the store: `out[id] = …` with the id `"__proto__"` would set the object's
- * prototype instead of adding a key. A defined property is always an own key.
+ * prototype instead of adding a key, so that one id is defined. Every other key becomes an own
+ * data property by plain assignment (Object.prototype has no setter but `__proto__`), which costs
+ * far less than a define per id.
  */
 function setOwn(target: Record<string, AppliedStatus>, id: string, status: AppliedStatus): void {
-  Object.defineProperty(target, id, { value: status, enumerable: true, writable: true, configurable: true });
+  if (id === "__proto__")
+    Object.defineProperty(target, id, { value: status, enumerable: true, writable: true, configurable: true });
+  else target[id] = status;
 }
 
-/** What changes a status enough to report it before the next heartbeat (hits alone do not). */
-function signature(reconciler: Reconciler, now: number): string {
-  let s = "";
-  for (const entry of reconciler.entries.values()) {
-    const { state, err } = stateOf(entry, reconciler, now);
-    s += signatureLine(entry, state, err);
+/**
+ * What the last accepted report said, entry by entry in the reconciler's order: what changes a
+ * status enough to report it before the next heartbeat (hits alone do not). Compared in place,
+ * so a check with nothing changed builds nothing.
+ */
+class Reported {
+  readonly ids: string[] = [];
+  readonly states: State[] = [];
+  readonly errs: (string | null)[] = [];
+  readonly lms: (number | undefined)[] = [];
+
+  add(entry: Entry, state: State, err: string | null): void {
+    this.ids.push(entry.id);
+    this.states.push(state);
+    this.errs.push(err);
+    this.lms.push(entry.lm?.getTime());
   }
-  return s;
+
+  /** Whether any entry's state, error or applied lastmodified differs (or entries came or went). */
+  differs(reconciler: Reconciler, now: number): boolean {
+    const entries = reconciler.entries;
+    if (entries.size !== this.ids.length) return true;
+    let i = 0;
+    for (const entry of entries.values()) {
+      const state = stateOf(entry, reconciler, now);
+      if (
+        entry.id !== this.ids[i] ||
+        state !== this.states[i] ||
+        (lastErr ?? "") !== (this.errs[i] ?? "") ||
+        entry.lm?.getTime() !== this.lms[i]
+      )
+        return true;
+      i++;
+    }
+    return false;
+  }
 }
 
-function signatureLine(entry: Entry, state: State, err: string | null): string {
-  return `${entry.id}\0${state}\0${err ?? ""}\0${entry.lm?.getTime() ?? ""}\n`;
-}
-
-/** Every entry's status and the signature of them all, in one pass over the entries. */
-function collect(reconciler: Reconciler, now: number): { specs: Record<string, AppliedStatus>; sig: string } {
+/** Every entry's status and what it says, in one pass over the entries. */
+function collect(reconciler: Reconciler, now: number): { specs: Record<string, AppliedStatus>; said: Reported } {
   const at = new Date(now);
   const specs: Record<string, AppliedStatus> = {};
-  let sig = "";
+  const said = new Reported();
   for (const entry of reconciler.entries.values()) {
-    const { state, err } = stateOf(entry, reconciler, now);
+    const state = stateOf(entry, reconciler, now);
+    const err = lastErr;
     setOwn(specs, entry.id, { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at });
-    sig += signatureLine(entry, state, err);
+    said.add(entry, state, err);
   }
-  return { specs, sig };
+  return { specs, said };
 }
 
 export interface ReporterOptions {
@@ -107,7 +148,7 @@ const CHECK_MS = 1_000;
 const RETRY_MIN_MS = 1_000;
 
 export class StatusReporter {
-  private last = "";
+  private last = new Reported();
   private lastWriteAt = 0;
   private debounce: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -158,7 +199,7 @@ export class StatusReporter {
 
   /** Writes only when a state, error or applied version changed since the last write. */
   flushIfChanged(): Promise<void> {
-    if (this.writing === undefined && signature(this.o.reconciler, Date.now()) === this.last) return Promise.resolve();
+    if (this.writing === undefined && !this.last.differs(this.o.reconciler, Date.now())) return Promise.resolve();
     return this.flush();
   }
 
@@ -169,7 +210,7 @@ export class StatusReporter {
       () => {
         try {
           const now = Date.now();
-          const changed = signature(this.o.reconciler, now) !== this.last;
+          const changed = this.last.differs(this.o.reconciler, now);
           if (changed || now - this.lastWriteAt >= this.o.heartbeat) void this.flush();
         } catch {
           // Status is best effort; the next tick tries again.
@@ -192,12 +233,12 @@ export class StatusReporter {
 
   private async writeOnce(): Promise<void> {
     const now = Date.now();
-    const { sig, specs } = collect(this.o.reconciler, now);
+    const { said, specs } = collect(this.o.reconciler, now);
     try {
       await this.o
         .store()
         .reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
-      this.last = sig;
+      this.last = said;
       this.lastWriteAt = now;
       this.backoff.succeeded(now);
       this.failing = false;

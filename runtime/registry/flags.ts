@@ -8,6 +8,19 @@ import { flagName } from "../../abi/index.js";
 const global = globalThis as unknown as Record<string, boolean>;
 
 /**
+ * Flag names by module hash, each built on its first write: a manager switching a thousand
+ * targets on and off writes thousands of flags, and a name built anew for every write is a string
+ * to allocate and to look up in the string table before the property itself.
+ */
+const names = new Map<string, string[]>();
+
+function nameOf(hash: string, id: number): string {
+  let list = names.get(hash);
+  if (list === undefined) names.set(hash, (list = []));
+  return (list[id] ??= flagName(hash, id));
+}
+
+/**
  * Defines flags `0..count-1` of a module as own, non-enumerable, writable, configurable `false`
  * properties of globalThis, leaving existing ones (and their current value) alone: an ESM module's
  * `data:` import, or another instance of the same module, may have defined them already.
@@ -32,7 +45,7 @@ export function defineFlags(hash: string, count: number): void {
  * Nothing runs between the delete and the define, so no guard can see the flag missing.
  */
 export function writeFlag(hash: string, id: number, on: boolean): void {
-  const name = flagName(hash, id);
+  const name = nameOf(hash, id);
   try {
     if (on) {
       global[name] = true;

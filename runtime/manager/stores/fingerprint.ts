@@ -57,7 +57,9 @@ function versionAndTrace(doc: unknown): Traced {
   let text: string;
   const trace: unknown[] = [];
   try {
-    text = canonical(doc, 0, [], true, trace);
+    const out: string[] = [];
+    canonical(doc, 0, [], true, trace, out);
+    text = out.join("");
   } catch {
     return { version: opaqueVersion(doc), trace: undefined };
   }
@@ -156,59 +158,82 @@ function opaqueVersion(doc: unknown): string {
 }
 
 /**
- * An injective text for a value: strings and keys are length-prefixed (no escaping to do), numbers,
- * booleans, null, undefined, bigints and dates are tagged, objects have their keys sorted.
+ * An injective text for a value, appended to `out` piece by piece (joined once, so the hash reads
+ * a flat string instead of flattening a tree of concatenations): strings and keys are
+ * length-prefixed (no escaping to do), numbers, booleans, null, undefined, bigints and dates are
+ * tagged, objects have their keys sorted.
  */
-function canonical(value: unknown, depth: number, ancestors: object[], top: boolean, trace: unknown[]): string {
+function canonical(
+  value: unknown,
+  depth: number,
+  ancestors: object[],
+  top: boolean,
+  trace: unknown[],
+  out: string[],
+): void {
   if (typeof value !== "object" || value === null) trace.push(value);
   switch (typeof value) {
     case "string":
-      return `${value.length}'${value}`;
+      out.push(`${value.length}'`, value);
+      return;
     case "number":
-      return Number.isFinite(value) ? String(value) : `#${String(value)}`;
+      out.push(Number.isFinite(value) ? String(value) : `#${String(value)}`);
+      return;
     case "boolean":
-      return value ? "t" : "f";
+      out.push(value ? "t" : "f");
+      return;
     case "undefined":
-      return "u";
+      out.push("u");
+      return;
     case "bigint":
-      return `${value}n`;
+      out.push(`${value}n`);
+      return;
     case "symbol":
     case "function":
       throw new Unreadable();
   }
-  if (value === null) return "n";
+  if (value === null) {
+    out.push("n");
+    return;
+  }
   const obj = value as object;
   if (types.isProxy(obj) || depth > MAX_DEPTH) throw new Unreadable();
   trace.push(obj);
   if (types.isDate(obj)) {
     const time = Date.prototype.getTime.call(obj);
     trace.push(time);
-    return `D${time}`;
+    out.push(`D${time}`);
+    return;
   }
-  if (ancestors.includes(obj)) return "^";
+  if (ancestors.includes(obj)) {
+    out.push("^");
+    return;
+  }
   ancestors.push(obj);
-  let out: string;
   if (Array.isArray(obj)) {
-    const items: string[] = [];
     const length = readData(obj, "length");
     trace.push(length);
-    for (let i = 0; i < (length as number); i++)
-      items.push(canonical(readData(obj, String(i)), depth + 1, ancestors, false, trace));
-    out = `[${items.join(",")}]`;
+    out.push("[");
+    for (let i = 0; i < (length as number); i++) {
+      if (i > 0) out.push(",");
+      canonical(readData(obj, String(i)), depth + 1, ancestors, false, trace, out);
+    }
+    out.push("]");
   } else {
     // Values through their descriptors, so no getter runs (Object.keys runs none on a non-Proxy).
     const keys = Object.keys(obj).sort();
     trace.push(keys.length);
-    out = "{";
+    out.push("{");
     for (const key of keys) {
       trace.push(key);
       if (top && key === "applied") continue;
-      out += `${key.length}'${key}:${canonical(readData(obj, key), depth + 1, ancestors, false, trace)},`;
+      out.push(`${key.length}'`, key, ":");
+      canonical(readData(obj, key), depth + 1, ancestors, false, trace, out);
+      out.push(",");
     }
-    out += "}";
+    out.push("}");
   }
   ancestors.pop();
-  return out;
 }
 
 function readData(obj: object, key: string): unknown {

@@ -42,6 +42,30 @@ export function memoryStore(initial?: MemorySpecs): MemoryStore {
   return new InMemoryStore(initial);
 }
 
+/**
+ * A snapshot whose revision is computed when first read: the manager never reads it, and for a
+ * thousand new specs it is a sort and a hash of them all. A snapshot with the same (id, version)
+ * list as the one before takes that one's revision if it was computed (equal lists give equal
+ * revisions either way; no snapshot keeps another alive).
+ */
+class MemorySnapshot implements SpecSnapshot {
+  #revision: string | undefined;
+
+  constructor(
+    readonly specs: StoredSpec[],
+    same: MemorySnapshot | undefined,
+  ) {
+    this.#revision = same === undefined ? undefined : same.#revision;
+    // An own enumerable property, as a plain snapshot object has (spreads and deep comparisons see it).
+    Object.defineProperty(this, "revision", {
+      enumerable: true,
+      get: () => (this.#revision ??= snapshotRevision(this.specs)),
+    });
+  }
+
+  declare readonly revision: string;
+}
+
 /** A Map whose writes ring the store's doorbell. */
 class SpecMap extends Map<string, SpecDocument> {
   /** @internal */ onChange: (() => void) | undefined;
@@ -70,7 +94,7 @@ class InMemoryStore implements MemoryStore {
   readonly #listeners = new Set<(change: StoreChange) => void>();
   #ringing = false;
   #closed = false;
-  #last: SpecSnapshot | undefined;
+  #last: MemorySnapshot | undefined;
 
   constructor(initial?: MemorySpecs) {
     if (initial !== undefined) {
@@ -101,7 +125,7 @@ class InMemoryStore implements MemoryStore {
           specs.push({ id, doc, version });
         }
       }
-      const snapshot = { specs, revision: sameRevision ? last!.revision : snapshotRevision(specs) };
+      const snapshot = new MemorySnapshot(specs, sameRevision ? last : undefined);
       this.#last = snapshot;
       return snapshot;
     });
@@ -150,13 +174,15 @@ class InMemoryStore implements MemoryStore {
       const pid = copy.processId;
       const previous = this.#reports.get(pid);
       this.#reports.set(pid, copy);
-      // The documents get their own copy, detached from the one kept for listStatus(): one
-      // structured clone of the whole report costs far less than one per spec.
-      const forDocs = this.specs.size === 0 ? undefined : structuredClone(copy.specs);
+      // One copy: the documents hold the statuses of the report kept for listStatus() (which
+      // hands out clones), as put() does; the documents are this store's data. The copy is a
+      // structured clone (plain data: no getters, no Proxies), so it is read directly.
+      const statuses = copy.specs as Record<string, AppliedStatus>;
+      const before = previous?.specs as Record<string, AppliedStatus> | undefined;
       for (const [id, doc] of this.specs) {
-        const status = ownData(forDocs, id);
-        if (status !== undefined) setApplied(doc, pid, status as AppliedStatus);
-        else if (previous !== undefined && ownData(previous.specs, id) !== undefined) deleteApplied(doc, pid);
+        const status = Object.hasOwn(statuses, id) ? statuses[id] : undefined;
+        if (status !== undefined) setApplied(doc, pid, status);
+        else if (before !== undefined && Object.hasOwn(before, id) && before[id] !== undefined) deleteApplied(doc, pid);
       }
     });
   }

@@ -162,6 +162,51 @@ describe("memory store", () => {
     assert.ok(Object.hasOwn(store.specs.get("s")?.["applied"] as object, "__proto__"));
   });
 
+  it("writes statuses into the documents detached from the caller's report, hostile keys as plain keys", async () => {
+    const store = memoryStore();
+    store.specs.set("a", doc("src/a.ts:f"));
+    store.specs.set("b", doc("src/a.ts:g"));
+    const at = new Date(5000);
+    const lm = new Date(1000);
+    const extra = { nested: [1, { deep: true }] };
+    const status = { lm, err: null, state: "applied", hits: 2, at, extra };
+    const weird = JSON.parse('{"__proto__": {"x": 1}, "state": "error"}') as Record<string, unknown>;
+    await store.reportStatus({ processId: "p", labels: {}, at, specs: { a: status, b: weird } as never });
+    const a = (store.specs.get("a")!["applied"] as Record<string, typeof status>)["p"]!;
+    const b = (store.specs.get("b")!["applied"] as Record<string, Record<string, unknown>>)["p"]!;
+    assert.deepEqual(a, status);
+    assert.notEqual(a, status);
+    assert.ok(Object.hasOwn(b, "__proto__"), "a __proto__ key stays a plain key");
+    assert.equal(Object.getPrototypeOf(b), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(b, "__proto__")?.value, { x: 1 });
+    // The caller's objects are not the store's: editing one changes nothing in the other.
+    lm.setTime(0);
+    extra.nested.push(3);
+    status.state = "error";
+    assert.equal(a.lm.getTime(), 1000);
+    assert.equal(a.extra.nested.length, 2);
+    assert.equal(a.state, "applied");
+    const [report] = await store.listStatus();
+    const listed = report!.specs["a"] as unknown as typeof status;
+    assert.equal(listed.lm.getTime(), 1000);
+    assert.notEqual(listed, a, "listStatus() hands out copies");
+  });
+
+  it("gives a snapshot the same revision whether it is read at once or after later lists", async () => {
+    const store = memoryStore([["a", doc("src/a.ts:f")]]);
+    const unread = await store.list();
+    const again = await store.list();
+    const read = (await store.list()).revision;
+    assert.equal(again.revision, read);
+    assert.equal(unread.revision, read);
+    assert.deepEqual(Object.keys(unread), ["specs", "revision"], "revision is an own enumerable key");
+    (store.specs.get("a")!["instrument"] as Record<string, unknown>)["value"] = "args";
+    const edited = await store.list();
+    assert.notEqual(edited.revision, read);
+    (store.specs.get("a")!["instrument"] as Record<string, unknown>)["value"] = "result";
+    assert.equal((await store.list()).revision, read);
+  });
+
   it("lists hostile documents set directly without running their code", async () => {
     const store = memoryStore();
     let ran = 0;
