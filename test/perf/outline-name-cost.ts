@@ -82,8 +82,8 @@ async function parent(argv: readonly string[]): Promise<void> {
   writeFileSync(file, text);
   const result = instrument(text, file, { root, module: "esm", sourceMap: false });
   const named = strip(result.code, file);
-  const unnamed = named.replace(NAME_STATEMENT, "");
-  const copies = (named.match(NAME_STATEMENT) ?? []).length;
+  const unnamed = strip(result.code.replace(NAME_STATEMENT, ""), file);
+  const copies = (result.code.match(NAME_STATEMENT) ?? []).length;
   if (copies !== functions) throw new Error(`expected ${functions} naming statements, found ${copies}`);
   const variants = { plain: strip(text, file), named, unnamed };
   const paths: Record<string, string> = {};
