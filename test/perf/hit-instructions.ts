@@ -1,7 +1,7 @@
 /**
  * Instructions per hit of a switched-on site, counted by callgrind (not a test: run it by hand).
  *
- *   node dist/test/perf/hit-instructions.js [--n 20000] [--only name,name]
+ *   node dist/test/perf/hit-instructions.js [--n 200000] [--only name,name]
  *
  * Timings on the shared machine differ by more than the costs in question; instruction counts do
  * not (benchmarks/instructions.ts explains the method and the V8 flags). Per scenario, two runs of
@@ -9,6 +9,8 @@
  * the same small instrumented module (test/helpers/instrumented.ts), sets the scenario up, warms
  * up with 30,000 calls, then makes `n` calls (or none). instructions/call = (I(n) − I(0)) / n;
  * "added" subtracts the never-touched scenario's, "÷ call" divides by the plain hit's added cost.
+ * `n` must be large: a scavenge that falls in one run and not the other moves 10,000-call
+ * figures by a few hundred instructions per call (seen: "off" 170 and 240 in two runs).
  *
  * Scenarios, all on `add(a, b)` (tiny, outlined):
  * - off: never attached;
@@ -73,7 +75,7 @@ function count(self: string, scenario: Scenario, n: number): Promise<number> {
 }
 
 async function parent(argv: readonly string[]): Promise<void> {
-  let n = 20_000;
+  let n = 200_000;
   let only: Set<string> | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--n") n = Number(argv[++i]);
