@@ -478,19 +478,32 @@ export class Dispatcher implements Watcher {
       if (!ok) refusing.push(slot);
     }
     const n = refusing.length - base;
-    if (n !== 0 && n === live) {
-      refusing.length = base;
+    if (n === 0) return s.hotspots ? this.hotspots(frame) : undefined;
+    // pop(), not `length = base`: setting an array's length is a runtime call (~500 instructions).
+    if (n === live) {
+      for (let i = 0; i < n; i++) refusing.pop();
       let refused = this.refusedState;
       if (refused === undefined || refused.refused !== s)
         refused = this.refusedState = { owner: this, rejected: all, hot: undefined, refused: s };
       this.keep(frame, refused);
       return refused;
     }
-    const rejected = n === 0 ? undefined : refusing.slice(base);
-    refusing.length = base;
+    const rejected = refusing.slice(base);
+    for (let i = 0; i < n; i++) refusing.pop();
     const hot = s.hotspots ? new HotspotsRecorder(frame.fn.module) : undefined;
-    if (rejected === undefined && hot === undefined) return undefined;
     const state: CallState = { owner: this, rejected, hot, refused: undefined };
+    this.keep(frame, state);
+    return state;
+  }
+
+  /** A call nobody refused, while hotspots are recorded. */
+  private hotspots(frame: CallFrame): CallState {
+    const state: CallState = {
+      owner: this,
+      rejected: undefined,
+      hot: new HotspotsRecorder(frame.fn.module),
+      refused: undefined,
+    };
     this.keep(frame, state);
     return state;
   }
