@@ -477,14 +477,22 @@ export class Dispatcher implements Watcher {
       }
       if (!ok) refusing.push(slot);
     }
+    if (refusing.length === base) return s.hotspots ? this.hotspots(frame) : undefined;
+    return this.refused(frame, s, base, live);
+  }
+
+  /**
+   * Some slots refused the call (kept out of `begin`, which runs at every entry and stays small
+   * enough to inline). pop(), not `length = base`: storing an array's length is a runtime call.
+   */
+  private refused(frame: CallFrame, s: Snapshot, base: number, live: number): CallState {
+    const refusing = this.refusing;
     const n = refusing.length - base;
-    if (n === 0) return s.hotspots ? this.hotspots(frame) : undefined;
-    // pop(), not `length = base`: setting an array's length is a runtime call (~500 instructions).
     if (n === live) {
       for (let i = 0; i < n; i++) refusing.pop();
       let refused = this.refusedState;
       if (refused === undefined || refused.refused !== s)
-        refused = this.refusedState = { owner: this, rejected: all, hot: undefined, refused: s };
+        refused = this.refusedState = { owner: this, rejected: s.all, hot: undefined, refused: s };
       this.keep(frame, refused);
       return refused;
     }
