@@ -10,8 +10,11 @@
  *   mentions `end`/`elapsed`, and for expiry only when an instrument of the event has `expires`
  *   (an unref'd timer also closes the watch at the deadline; the per-fire check covers a busy
  *   event loop that delays the timer);
- * - per-call state (a WeakMap entry) exists only for calls that need it: an instrument's
- *   `checkCall` said no, or hotspots are being recorded;
+ * - per-call state exists only for calls that need it: an instrument's `checkCall` said no, or
+ *   hotspots are being recorded. It goes in the frame's `mark` (a WeakMap when another watcher
+ *   took that). A call that every instrument refused is decided once, at entry: it gets the
+ *   snapshot's one shared "refused" state, and its lines and exits return at the first test
+ *   (`refusedNow`) with nothing allocated;
  * - every instrument call is guarded; an error disables that instrument, and nothing is thrown
  *   back to the registry (which would close the whole watch) or to the probed function.
  *
@@ -91,9 +94,18 @@ export const EMPTY_SNAPSHOT: Snapshot = {
 };
 
 interface CallState {
+  /** The dispatcher whose state this is (a frame's `mark` may hold another watcher's). */
+  readonly owner: Dispatcher;
   /** Slots whose checkCall refused this call. */
-  rejected: Slot[] | undefined;
-  hot: HotspotsRecorder | undefined;
+  readonly rejected: readonly Slot[] | undefined;
+  readonly hot: HotspotsRecorder | undefined;
+  /**
+   * Set when every slot of this snapshot that was live at entry refused the call: while the
+   * dispatcher's snapshot is still this one, no event of the call can fire anything. When the
+   * snapshot changed mid-call, `rejected` (the old snapshot's slots) keeps the new slots eligible,
+   * as for any other state.
+   */
+  readonly refused: Snapshot | undefined;
 }
 
 const DEFAULT_CHECK = Instrument.prototype.checkCall;
@@ -101,9 +113,13 @@ const DEFAULT_MGR_CHECK = InstrumentManager.prototype.checkCall;
 
 export class Dispatcher implements Watcher {
   snap: Snapshot = EMPTY_SNAPSHOT;
-  /** Set once any call state was stored: only then do later events look for one. */
+  /** Set once any call state was stored in `calls`: only then do later events look there. */
   private stateful = false;
   private readonly calls = new WeakMap<CallFrame, CallState>();
+  /** The state every refused call of the current snapshot shares (made on the first one). */
+  private refusedState: CallState | undefined = undefined;
+  /** Scratch list of the slots refusing the calls being entered (copied only for a partial refusal). */
+  private readonly refusing: Slot[] = [];
   private lastFn: FunctionInfo | undefined = undefined;
   private lastLayout: Layout | undefined = undefined;
   private lastSite: SiteInfo | undefined = undefined;
@@ -121,7 +137,7 @@ export class Dispatcher implements Watcher {
     const s = this.snap;
     const state = this.begin(frame, s);
     const list = s.call;
-    if (list.length === 0) return;
+    if (list.length === 0 || (state !== undefined && state.refused === s)) return;
     let ns: EventNamespace | undefined;
     let now = frame.start; // NaN unless some watch of the function asked for timing
     for (let i = 0; i < list.length; i++) {
@@ -144,12 +160,15 @@ export class Dispatcher implements Watcher {
   onLine(frame: CallFrame | undefined, site: SiteInfo, locals: readonly unknown[]): void {
     const p = this.probe;
     if (p.dirty) p.flush();
-    let state: CallState | undefined;
-    if (frame !== undefined && this.stateful) {
-      state = this.calls.get(frame);
-      if (state !== undefined && state.hot !== undefined) state.hot.hit(site.line);
-    }
     const s = this.snap;
+    let state: CallState | undefined;
+    if (frame !== undefined) {
+      state = this.stateOf(frame);
+      if (state !== undefined) {
+        if (state.refused === s) return;
+        if (state.hot !== undefined) state.hot.hit(site.line);
+      }
+    }
     const keys = s.lineKeys;
     const line = site.line;
     for (let i = 0; i < keys.length; i++) {
@@ -197,9 +216,12 @@ export class Dispatcher implements Watcher {
     if (p.dirty) p.flush();
     const s = this.snap;
     let state: CallState | undefined;
-    if (frame !== undefined && this.stateful) {
-      state = this.calls.get(frame);
-      if (state !== undefined && state.hot !== undefined) state.hot.finish();
+    if (frame !== undefined) {
+      state = this.stateOf(frame);
+      if (state !== undefined) {
+        if (state.refused === s) return;
+        if (state.hot !== undefined) state.hot.finish();
+      }
     }
     if (s.end.length !== 0)
       this.fireAt(s.end, "end", frame, site, locals, result, threw, s.endClock ? clock() : NaN, state);
@@ -431,11 +453,16 @@ export class Dispatcher implements Watcher {
 
   /** At entry: asks the call filters and starts hotspots; stores state only if there is any. */
   private begin(frame: CallFrame, s: Snapshot): CallState | undefined {
-    let rejected: Slot[] | undefined;
+    // A checkCall may call the probed function again: the inner call's slots go after ours.
+    const refusing = this.refusing;
+    const base = refusing.length;
+    let live = 0;
     const all = s.all;
     for (let i = 0; i < all.length; i++) {
       const slot = all[i]!;
-      if (slot.dead || !slot.filtered) continue;
+      if (slot.dead) continue;
+      live++;
+      if (!slot.filtered) continue;
       let ok: boolean;
       try {
         ok = slot.inst.checkCall(this.probe, frame.args) !== false;
@@ -448,14 +475,61 @@ export class Dispatcher implements Watcher {
         }
         continue;
       }
-      if (!ok) (rejected ??= []).push(slot);
+      if (!ok) refusing.push(slot);
     }
+    if (refusing.length === base) return s.hotspots ? this.hotspots(frame) : undefined;
+    return this.refused(frame, s, base, live);
+  }
+
+  /**
+   * Some slots refused the call (kept out of `begin`, which runs at every entry and stays small
+   * enough to inline). pop(), not `length = base`: storing an array's length is a runtime call.
+   */
+  private refused(frame: CallFrame, s: Snapshot, base: number, live: number): CallState {
+    const refusing = this.refusing;
+    const n = refusing.length - base;
+    if (n === live) {
+      for (let i = 0; i < n; i++) refusing.pop();
+      let refused = this.refusedState;
+      if (refused === undefined || refused.refused !== s)
+        refused = this.refusedState = { owner: this, rejected: s.all, hot: undefined, refused: s };
+      this.keep(frame, refused);
+      return refused;
+    }
+    const rejected = refusing.slice(base);
+    for (let i = 0; i < n; i++) refusing.pop();
     const hot = s.hotspots ? new HotspotsRecorder(frame.fn.module) : undefined;
-    if (rejected === undefined && hot === undefined) return undefined;
-    const state: CallState = { rejected, hot };
-    this.calls.set(frame, state);
-    this.stateful = true;
+    const state: CallState = { owner: this, rejected, hot, refused: undefined };
+    this.keep(frame, state);
     return state;
+  }
+
+  /** A call nobody refused, while hotspots are recorded. */
+  private hotspots(frame: CallFrame): CallState {
+    const state: CallState = {
+      owner: this,
+      rejected: undefined,
+      hot: new HotspotsRecorder(frame.fn.module),
+      refused: undefined,
+    };
+    this.keep(frame, state);
+    return state;
+  }
+
+  /** Stores a call's state: in the frame's `mark` when it is free, else in the map. */
+  private keep(frame: CallFrame, state: CallState): void {
+    if (frame.mark === undefined) frame.mark = state;
+    else {
+      this.calls.set(frame, state);
+      this.stateful = true;
+    }
+  }
+
+  /** The state `begin` stored for this call, if any. */
+  private stateOf(frame: CallFrame): CallState | undefined {
+    const mark = frame.mark;
+    if (mark !== undefined && (mark as CallState).owner === this) return mark as CallState;
+    return this.stateful ? this.calls.get(frame) : undefined;
   }
 
   private siteLayoutOf(frame: CallFrame | undefined, site: SiteInfo): Layout | undefined {

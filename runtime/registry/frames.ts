@@ -18,6 +18,8 @@ export class Frame implements CallFrame, FrameABI {
   w: Promise<unknown> | undefined = undefined;
   /** Fault requested by a watcher, thrown once every watcher ran. @internal */
   fault: { error: unknown } | undefined = undefined;
+  /** See CallFrame.mark. @internal */
+  mark: unknown = undefined;
   private date: Date | undefined = undefined;
 
   constructor(

@@ -41,6 +41,13 @@ export interface CallFrame {
   readonly start: number;
   /** Wall clock at entry (computed on first read from `start`). */
   readonly startDate: Date;
+  /**
+   * @internal One value per call for the watcher that set it first (the probe dispatcher keeps
+   * its per-call state here): read back at the call's lines and exits with a field load, where a
+   * WeakMap keyed by the frame costs a hash lookup and an ephemeron per call. The registry never
+   * reads it; a watcher that finds it taken by another keeps its own map.
+   */
+  mark?: unknown;
 }
 
 /** What an entry/line watcher may ask for. Everything is optional. */

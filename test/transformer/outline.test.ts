@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { SourceMap } from "node:module";
+import { SourceMap, createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -13,7 +13,9 @@ import { pathToFileURL } from "node:url";
 import { analyze, isSkipped } from "../../transformer/analyze.js";
 import { watch } from "../../runtime/registry/index.js";
 import { kinds, recorder } from "../runtime/registry-helpers.js";
-import { ROOT, compile, instrumentChecked } from "./harness.js";
+import { ROOT, compile, instrumentChecked, recordAll, writeTemp } from "./harness.js";
+
+const require = createRequire(import.meta.url);
 
 /** Qualified path → outlined, for every function of `source`. */
 function outlined(source: string, filename = "src/o.ts"): Record<string, boolean> {
@@ -315,5 +317,39 @@ test("a copy whose body starts inside a line maps to the body's columns; many co
     assert.ok("originalLine" in entry, "mapped");
     assert.equal(entry.originalLine, k, `f${k}: line`);
     assert.equal(entry.originalColumn, sourceLines[k]!.indexOf(needle), `f${k}: column`);
+  }
+});
+
+test("a copy exists while the module body runs: a top-level call whose probe is already on runs the copy (ESM and CommonJS)", async () => {
+  // Flags can be on from the header's registration on (a probe set up before the module loads),
+  // so the module's own top-level code may reach a copy long before the module's end: the copy
+  // must not wait for evaluation to reach it (it is a hoisted declaration).
+  const body = `function total(a) {
+  return a * 2;
+}
+const first = total(21);
+`;
+  const cases: [string, string, () => Promise<{ first: number; total(a: number): number }>][] = [
+    ["early.cjs", `${body}module.exports = { first, total };\n`, async () => require(file!)],
+    ["early.mjs", `${body}export { first, total };\n`, async () => import(pathToFileURL(file!).href)],
+  ];
+  let file: string | undefined;
+  for (const [name, source, load] of cases) {
+    const result = instrumentChecked(source, `${ROOT}/src/early/${name}`);
+    assert.match(result.code, /\$dgO\d+/, `${name}: total is outlined`);
+    const rec = recordAll(result);
+    try {
+      file = writeTemp(name, result.code);
+      const mod = await load();
+      assert.equal(mod.first, 42, name);
+      assert.deepEqual(
+        rec.events.filter((e) => e.hook === "e").map((e) => e.args),
+        [[21]],
+        `${name}: the top-level call ran the copy`,
+      );
+      assert.equal(mod.total(1), 2);
+    } finally {
+      rec.dispose();
+    }
   }
 });

@@ -1,0 +1,145 @@
+/**
+ * Instructions per hit of a switched-on site, counted by callgrind (not a test: run it by hand).
+ *
+ *   node dist/test/perf/hit-instructions.js [--n 200000] [--only name,name]
+ *
+ * Timings on the shared machine differ by more than the costs in question; instruction counts do
+ * not (benchmarks/instructions.ts explains the method and the V8 flags). Per scenario, two runs of
+ * a child under `valgrind --tool=callgrind`, identical but for the measured calls: the child loads
+ * the same small instrumented module (test/helpers/instrumented.ts), sets the scenario up, warms
+ * up with 30,000 calls, then makes `n` calls (or none). instructions/call = (I(n) − I(0)) / n;
+ * "added" subtracts the never-touched scenario's, "÷ call" divides by the plain hit's added cost.
+ * `n` must be large: a scavenge that falls in one run and not the other moves 10,000-call
+ * figures by a few hundred instructions per call (seen: "off" 170 and 240 in two runs).
+ *
+ * Scenarios, all on `add(a, b)` (tiny, outlined):
+ * - off: never attached;
+ * - call: a "call" no-op instrument (the plain hit);
+ * - refused-call / refused-return: a scoped "call" / "return" no-op instrument, called outside
+ *   its scope (every call is refused at entry);
+ * - return: a "return" no-op instrument (what a taken call of refused-return costs).
+ */
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Instrument as InstrumentType } from "../../runtime/index.js";
+
+const SOURCE = `export function add(a: number, b: number): number {
+  const s = a + b;
+  const t = s * 2;
+  return t;
+}
+`;
+
+const SCENARIOS = ["off", "call", "refused-call", "return", "refused-return"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const WARM = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// parent
+
+function collected(stderr: string): number | undefined {
+  const m = /^==\d+== Collected : (\d+)\s*$/m.exec(stderr);
+  return m === null ? undefined : Number(m[1]);
+}
+
+function count(self: string, scenario: Scenario, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "valgrind",
+      [
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        process.execPath,
+        "--predictable",
+        "--predictable-gc-schedule",
+        self,
+        "--child",
+        scenario,
+        String(n),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.on("close", (status) => {
+      const c = collected(stderr);
+      if (status !== 0 || c === undefined || !stdout.includes("OK"))
+        reject(new Error(`${scenario} n=${n}: status ${status}\n${stdout}\n${stderr.slice(-3000)}`));
+      else resolve(c);
+    });
+  });
+}
+
+async function parent(argv: readonly string[]): Promise<void> {
+  let n = 200_000;
+  let only: Set<string> | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--n") n = Number(argv[++i]);
+    else if (argv[i] === "--only") only = new Set(argv[++i]!.split(","));
+  }
+  const chosen = SCENARIOS.filter((s) => s === "off" || s === "call" || only === undefined || only.has(s));
+  const self = fileURLToPath(import.meta.url);
+  const perCall = new Map<Scenario, number>();
+  // Two runs at a time (instruction counts do not depend on the neighbours).
+  for (const s of chosen) {
+    const [withCalls, without] = await Promise.all([count(self, s, n), count(self, s, 0)]);
+    perCall.set(s, (withCalls - without) / n);
+  }
+  const off = perCall.get("off")!;
+  const plain = perCall.get("call")! - off;
+  console.log(["scenario", "instr/call", "added/hit", "÷ call"].join("\t"));
+  for (const s of chosen) {
+    const v = perCall.get(s)!;
+    const added = v - off;
+    console.log(
+      [s, v.toFixed(0), s === "off" ? "" : added.toFixed(0), s === "off" ? "" : (added / plain).toFixed(2)].join("\t"),
+    );
+  }
+  console.log(`(${n} calls, node ${process.version}, callgrind, --predictable --predictable-gc-schedule)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// child
+
+let sink = 0;
+
+async function child(scenario: Scenario, n: number): Promise<void> {
+  const rt = await import("../../runtime/index.js");
+  const { loadInstrumented } = await import("../helpers/instrumented.js");
+  const mod = await loadInstrumented<{ add(a: number, b: number): number }>(SOURCE, "src/perf/add.ts");
+  const { Instrument, probes, scoped } = rt;
+  class Noop extends Instrument {
+    fired = 0;
+    override fire(): void {
+      this.fired++;
+    }
+  }
+  const attach = (inst: InstrumentType) => {
+    const p = probes.attachTo(mod.qualified("add"));
+    p.instruments.set("a", inst);
+    p.start();
+  };
+  let inst: Noop | undefined;
+  if (scenario !== "off") {
+    const event = scenario.endsWith("return") ? "return" : "call";
+    inst = new Noop("noop", "1", { event });
+    attach(scenario.startsWith("refused") ? scoped(inst, "elsewhere") : inst);
+  }
+  const add = mod.exports.add;
+  let acc = 0;
+  for (let i = 0; i < WARM; i++) acc += add(i, 1);
+  for (let i = 0; i < n; i++) acc += add(i, 1);
+  sink += acc;
+  rmSync(mod.root, { recursive: true, force: true });
+  const expected = inst === undefined || scenario.startsWith("refused") ? 0 : WARM + n;
+  if ((inst?.fired ?? 0) !== expected) throw new Error(`fired ${inst?.fired}, expected ${expected}`);
+  console.log("OK", sink === 0.5 ? "" : scenario);
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--child") await child(args[1] as Scenario, Number(args[2]));
+else await parent(args);
