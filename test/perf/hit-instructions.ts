@@ -19,7 +19,7 @@
  *   its scope (every call is refused at entry);
  * - return: a "return" no-op instrument (what a taken call of refused-return costs).
  */
-import { spawn } from "node:child_process";
+import { callgrind } from "./callgrind.js";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Instrument as InstrumentType } from "../../runtime/index.js";
@@ -39,39 +39,8 @@ const WARM = 30_000;
 // ---------------------------------------------------------------------------------------------
 // parent
 
-function collected(stderr: string): number | undefined {
-  const m = /^==\d+== Collected : (\d+)\s*$/m.exec(stderr);
-  return m === null ? undefined : Number(m[1]);
-}
-
 function count(self: string, scenario: Scenario, n: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      "valgrind",
-      [
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        process.execPath,
-        "--predictable",
-        "--predictable-gc-schedule",
-        self,
-        "--child",
-        scenario,
-        String(n),
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    let stdout = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.on("close", (status) => {
-      const c = collected(stderr);
-      if (status !== 0 || c === undefined || !stdout.includes("OK"))
-        reject(new Error(`${scenario} n=${n}: status ${status}\n${stdout}\n${stderr.slice(-3000)}`));
-      else resolve(c);
-    });
-  });
+  return callgrind([self, "--child", scenario, String(n)]);
 }
 
 async function parent(argv: readonly string[]): Promise<void> {

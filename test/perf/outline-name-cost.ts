@@ -13,7 +13,7 @@
  * statements: (I(n calls) − I(0)) / n after 30,000 warm-up calls. Also the output size of each.
  */
 import { transformSync } from "@swc/core";
-import { spawn } from "node:child_process";
+import { callgrind } from "./callgrind.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,33 +38,6 @@ function strip(code: string, file: string): string {
     module: { type: "es6" },
     sourceMaps: false,
   }).code;
-}
-
-function callgrind(args: readonly string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      "valgrind",
-      [
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        process.execPath,
-        "--predictable",
-        "--predictable-gc-schedule",
-        ...args,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    let stdout = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.on("close", (status) => {
-      const m = /^==\d+== Collected : (\d+)\s*$/m.exec(stderr);
-      if (status !== 0 || m === null || !stdout.includes("OK"))
-        reject(new Error(`${args.join(" ")}: status ${status}\n${stdout}\n${stderr.slice(-3000)}`));
-      else resolve(Number(m[1]));
-    });
-  });
 }
 
 async function parent(argv: readonly string[]): Promise<void> {
