@@ -48,48 +48,51 @@ async function parent(argv: readonly string[]): Promise<void> {
     else if (argv[i] === "--n") n = Number(argv[++i]);
   }
   const root = mkdtempSync(join(tmpdir(), "diagnose-name-cost-"));
-  writeFileSync(join(root, "package.json"), JSON.stringify({ name: "shop", type: "module" }));
-  mkdirSync(join(root, "src"), { recursive: true });
-  const file = join(root, "src", "many.ts");
-  const text = source(functions);
-  writeFileSync(file, text);
-  const result = instrument(text, file, { root, module: "esm", sourceMap: false });
-  const named = strip(result.code, file);
-  const unnamed = strip(result.code.replace(NAME_STATEMENT, ""), file);
-  const copies = (result.code.match(NAME_STATEMENT) ?? []).length;
-  if (copies !== functions) throw new Error(`expected ${functions} naming statements, found ${copies}`);
-  const variants = { plain: strip(text, file), named, unnamed };
-  const paths: Record<string, string> = {};
-  for (const [k, code] of Object.entries(variants)) {
-    paths[k] = join(root, `${k}.mjs`);
-    writeFileSync(paths[k], code);
+  try {
+    writeFileSync(join(root, "package.json"), JSON.stringify({ name: "shop", type: "module" }));
+    mkdirSync(join(root, "src"), { recursive: true });
+    const file = join(root, "src", "many.ts");
+    const text = source(functions);
+    writeFileSync(file, text);
+    const result = instrument(text, file, { root, module: "esm", sourceMap: false });
+    const named = strip(result.code, file);
+    const unnamed = strip(result.code.replace(NAME_STATEMENT, ""), file);
+    const copies = (result.code.match(NAME_STATEMENT) ?? []).length;
+    if (copies !== functions) throw new Error(`expected ${functions} naming statements, found ${copies}`);
+    const variants = { plain: strip(text, file), named, unnamed };
+    const paths: Record<string, string> = {};
+    for (const [k, code] of Object.entries(variants)) {
+      paths[k] = join(root, `${k}.mjs`);
+      writeFileSync(paths[k], code);
+    }
+    const self = fileURLToPath(import.meta.url);
+    const load: Record<string, number> = {};
+    const [p, a, b] = await Promise.all(
+      ["plain", "named", "unnamed"].map((k) => callgrind([self, "--child", paths[k]!, "load", "0"])),
+    );
+    load["plain"] = p!;
+    load["named"] = a!;
+    load["unnamed"] = b!;
+    const perHit: Record<string, number> = {};
+    for (const k of ["named", "unnamed"]) {
+      const [withCalls, without] = await Promise.all([
+        callgrind([self, "--child", paths[k]!, "hit", String(n)]),
+        callgrind([self, "--child", paths[k]!, "hit", "0"]),
+      ]);
+      perHit[k] = (withCalls - without) / n;
+    }
+    console.log(`${functions} outlined functions, node ${process.version}, callgrind`);
+    console.log('variant\tbytes\tload instructions (runtime loaded first)\tinstructions/hit ("call" no-op on f0)');
+    for (const k of ["plain", "named", "unnamed"])
+      console.log(`${k}\t${variants[k as keyof typeof variants].length}\t${load[k]}\t${perHit[k]?.toFixed(0) ?? ""}`);
+    const perCopy = (load["named"]! - load["unnamed"]!) / functions;
+    console.log(
+      `naming statements: ${(named.length - unnamed.length) / functions} bytes and ${perCopy.toFixed(0)} instructions per copy at load; ` +
+        `load above plain: named ${(load["named"]! - load["plain"]!).toLocaleString("en")}, unnamed ${(load["unnamed"]! - load["plain"]!).toLocaleString("en")}`,
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
-  const self = fileURLToPath(import.meta.url);
-  const load: Record<string, number> = {};
-  const [p, a, b] = await Promise.all(
-    ["plain", "named", "unnamed"].map((k) => callgrind([self, "--child", paths[k]!, "load", "0"])),
-  );
-  load["plain"] = p!;
-  load["named"] = a!;
-  load["unnamed"] = b!;
-  const perHit: Record<string, number> = {};
-  for (const k of ["named", "unnamed"]) {
-    const [withCalls, without] = await Promise.all([
-      callgrind([self, "--child", paths[k]!, "hit", String(n)]),
-      callgrind([self, "--child", paths[k]!, "hit", "0"]),
-    ]);
-    perHit[k] = (withCalls - without) / n;
-  }
-  rmSync(root, { recursive: true, force: true });
-  console.log(`${functions} outlined functions, node ${process.version}, callgrind`);
-  console.log('variant\tbytes\tload instructions (runtime loaded first)\tinstructions/hit ("call" no-op on f0)');
-  for (const k of ["plain", "named", "unnamed"])
-    console.log(`${k}\t${variants[k as keyof typeof variants].length}\t${load[k]}\t${perHit[k]?.toFixed(0) ?? ""}`);
-  const perCopy = (load["named"]! - load["unnamed"]!) / functions;
-  console.log(
-    `naming statements: ${(named.length - unnamed.length) / functions} bytes and ${perCopy.toFixed(0)} instructions per copy at load; ` +
-      `load above plain: named ${(load["named"]! - load["plain"]!).toLocaleString("en")}, unnamed ${(load["unnamed"]! - load["plain"]!).toLocaleString("en")}`,
-  );
 }
 
 let sink = 0;
