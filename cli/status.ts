@@ -22,7 +22,8 @@ export const STATUS_USAGE = `Usage: diagnose status [id] [--store URI] [--json] 
 One row per spec and process: the state of the spec in that process (pending, applied,
 emitting, error, expired, throttled), how many times it fired, its error, and when the process last
 reported. A process silent for longer than --stale-after (default ${(HEARTBEAT_MS * STALE_HEARTBEATS) / 1000} s, ${STALE_HEARTBEATS} heartbeats)
-is marked stale. A spec no process has reported on shows as "unreported".
+is marked stale. A spec no process has reported on shows as "unreported". "(from snapshot)": the
+process ran the spec from its last-known-good snapshot file while the store was unreachable.
 Exit code 5 when [id] names no spec.
 `;
 
@@ -41,6 +42,11 @@ export interface StatusRow {
   /** When the process last reported at all. */
   lastSeen: Date | undefined;
   stale: boolean;
+  /**
+   * The ISO 8601 interval `<since>/<until>` (`<since>/` while it lasts) during which the process ran
+   * this spec from its last-known-good snapshot, the store being unreachable; null otherwise.
+   */
+  fromSnapshot: string | null;
 }
 
 export async function runStatus(args: string[], io: CommandIO): Promise<number> {
@@ -99,7 +105,9 @@ export async function runStatus(args: string[], io: CommandIO): Promise<number> 
       rows.map((r) => [
         cell(r.spec, 40),
         r.processId === undefined ? "-" : cell(r.processId, 40),
-        r.state + (r.processId !== undefined && !r.current ? " (older version)" : ""),
+        r.state +
+          (r.processId !== undefined && !r.current ? " (older version)" : "") +
+          (r.fromSnapshot === null ? "" : " (from snapshot)"),
         r.processId === undefined ? "-" : String(r.hits),
         r.lastSeen === undefined ? "-" : age(r.lastSeen, now) + (r.stale ? " (stale)" : ""),
         r.err === null ? "" : cell(r.err, 200),
@@ -139,6 +147,7 @@ export function statusRows(
         current: lm instanceof Date && status.lm instanceof Date ? lm.getTime() === status.lm.getTime() : false,
         lastSeen: seen,
         stale: !(now.getTime() - seen.getTime() <= staleAfterMs),
+        fromSnapshot: typeof status.fromSnapshot === "string" ? status.fromSnapshot : null,
       });
     }
     if (rows.length === before) {
@@ -153,6 +162,7 @@ export function statusRows(
         current: false,
         lastSeen: undefined,
         stale: false,
+        fromSnapshot: null,
       });
     }
   }

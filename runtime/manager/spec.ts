@@ -44,6 +44,13 @@ export interface AppliedStatus {
   hits: number;
   /** When this status was written. */
   at: Date;
+  /**
+   * Only in the reports of a process that applied this spec from its last-known-good snapshot
+   * (`withSnapshot`: the store could not be reached when the process started): the ISO 8601
+   * interval `<since>/<until>` it ran the spec from that file (`<since>/` while it still does),
+   * kept for ten minutes after the store returned, like the process label `diagnose.stale`.
+   */
+  fromSnapshot?: string;
 }
 
 /** A validated spec. */
