@@ -24,6 +24,8 @@ emitting, error, expired, throttled), how many times it fired, its error, and wh
 reported. A process silent for longer than --stale-after (default ${(HEARTBEAT_MS * STALE_HEARTBEATS) / 1000} s, ${STALE_HEARTBEATS} heartbeats)
 is marked stale. A spec no process has reported on shows as "unreported". "(from snapshot)": the
 process ran the spec from its last-known-good snapshot file while the store was unreachable.
+"warning: …" in the ERROR column: the spec is applied, with a caveat (e.g. its replay check could
+not be made).
 Exit code 5 when [id] names no spec.
 `;
 
@@ -36,6 +38,8 @@ export interface StatusRow {
   labels: Record<string, string>;
   state: AppliedStatus["state"] | "unreported";
   err: string | null;
+  /** A caveat about an applied spec (e.g. its replay check could not be made); null when none. */
+  warning: string | null;
   hits: number;
   /** Whether the process applied the spec's current version (its `lastmodified`). */
   current: boolean;
@@ -110,7 +114,7 @@ export async function runStatus(args: string[], io: CommandIO): Promise<number> 
           (r.fromSnapshot === null ? "" : " (from snapshot)"),
         r.processId === undefined ? "-" : String(r.hits),
         r.lastSeen === undefined ? "-" : age(r.lastSeen, now) + (r.stale ? " (stale)" : ""),
-        r.err === null ? "" : cell(r.err, 200),
+        r.err !== null ? cell(r.err, 200) : r.warning !== null ? cell(`warning: ${r.warning}`, 200) : "",
       ]),
     ),
   );
@@ -143,6 +147,7 @@ export function statusRows(
         labels: { ...report.labels },
         state: status.state,
         err: status.err,
+        warning: typeof status.warning === "string" ? status.warning : null,
         hits: status.hits,
         current: lm instanceof Date && status.lm instanceof Date ? lm.getTime() === status.lm.getTime() : false,
         lastSeen: seen,
@@ -158,6 +163,7 @@ export function statusRows(
         labels: {},
         state: "unreported",
         err: null,
+        warning: null,
         hits: 0,
         current: false,
         lastSeen: undefined,
