@@ -94,6 +94,18 @@ export function postgresStore(options: PostgresStoreOptions = {}): PostgresStore
 
 const DRIVER_VERSION = "8.23.1";
 
+/**
+ * Whether `e` is the driver's own `query_timeout` firing (no answer from the server in time), as
+ * opposed to a server-side `statement_timeout`, which is a DatabaseError with SQLSTATE 57014 and
+ * leaves the session usable. pg (8.x, both its JavaScript and native clients) raises it as a plain
+ * `new Error("Query read timeout")` with no `code` or other property, so the message is the only
+ * mark there is; the missing `code` keeps a server error that happens to say the same from
+ * matching. Look again when the pinned driver version changes.
+ */
+function isClientReadTimeout(e: unknown): boolean {
+  return e instanceof Error && e.message === "Query read timeout" && (e as { code?: unknown }).code === undefined;
+}
+
 function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -314,7 +326,7 @@ class PgSpecStore implements PostgresStore {
       return await this.#onSession(session, text, values);
     } catch (e) {
       // A timed-out statement may still hold the connection: replace it rather than queue behind it.
-      if (e instanceof Error && e.message === "Query read timeout") this.#lost(session, e);
+      if (isClientReadTimeout(e)) this.#lost(session, e as Error);
       throw e;
     } finally {
       this.#sessionBusy--;
