@@ -22,7 +22,10 @@ export const STATUS_USAGE = `Usage: diagnose status [id] [--store URI] [--json] 
 One row per spec and process: the state of the spec in that process (pending, applied,
 emitting, error, expired, throttled), how many times it fired, its error, and when the process last
 reported. A process silent for longer than --stale-after (default ${(HEARTBEAT_MS * STALE_HEARTBEATS) / 1000} s, ${STALE_HEARTBEATS} heartbeats)
-is marked stale. A spec no process has reported on shows as "unreported".
+is marked stale. A spec no process has reported on shows as "unreported". "(from snapshot)": the
+process ran the spec from its last-known-good snapshot file while the store was unreachable.
+"warning: …" in the ERROR column: the spec is applied, with a caveat (e.g. its replay check could
+not be made).
 Exit code 5 when [id] names no spec.
 `;
 
@@ -35,12 +38,19 @@ export interface StatusRow {
   labels: Record<string, string>;
   state: AppliedStatus["state"] | "unreported";
   err: string | null;
+  /** A caveat about an applied spec (e.g. its replay check could not be made); null when none. */
+  warning: string | null;
   hits: number;
   /** Whether the process applied the spec's current version (its `lastmodified`). */
   current: boolean;
   /** When the process last reported at all. */
   lastSeen: Date | undefined;
   stale: boolean;
+  /**
+   * The ISO 8601 interval `<since>/<until>` (`<since>/` while it lasts) during which the process ran
+   * this spec from its last-known-good snapshot, the store being unreachable; null otherwise.
+   */
+  fromSnapshot: string | null;
 }
 
 export async function runStatus(args: string[], io: CommandIO): Promise<number> {
@@ -99,10 +109,12 @@ export async function runStatus(args: string[], io: CommandIO): Promise<number> 
       rows.map((r) => [
         cell(r.spec, 40),
         r.processId === undefined ? "-" : cell(r.processId, 40),
-        r.state + (r.processId !== undefined && !r.current ? " (older version)" : ""),
+        r.state +
+          (r.processId !== undefined && !r.current ? " (older version)" : "") +
+          (r.fromSnapshot === null ? "" : " (from snapshot)"),
         r.processId === undefined ? "-" : String(r.hits),
         r.lastSeen === undefined ? "-" : age(r.lastSeen, now) + (r.stale ? " (stale)" : ""),
-        r.err === null ? "" : cell(r.err, 200),
+        r.err !== null ? cell(r.err, 200) : r.warning !== null ? cell(`warning: ${r.warning}`, 200) : "",
       ]),
     ),
   );
@@ -135,10 +147,12 @@ export function statusRows(
         labels: { ...report.labels },
         state: status.state,
         err: status.err,
+        warning: typeof status.warning === "string" ? status.warning : null,
         hits: status.hits,
         current: lm instanceof Date && status.lm instanceof Date ? lm.getTime() === status.lm.getTime() : false,
         lastSeen: seen,
         stale: !(now.getTime() - seen.getTime() <= staleAfterMs),
+        fromSnapshot: typeof status.fromSnapshot === "string" ? status.fromSnapshot : null,
       });
     }
     if (rows.length === before) {
@@ -149,10 +163,12 @@ export function statusRows(
         labels: {},
         state: "unreported",
         err: null,
+        warning: null,
         hits: 0,
         current: false,
         lastSeen: undefined,
         stale: false,
+        fromSnapshot: null,
       });
     }
   }

@@ -2,7 +2,8 @@
  * The failpoint classes by spec type. Loaded by a manager only once it has `failpoints: true`;
  * kept out of the manager's module for the same reason as instruments/classes.ts.
  */
-import { provideFailpointClasses, type InstrumentClasses } from "../manager/manager.js";
+import { provideFailpointClasses } from "../manager/class-table.js";
+import type { InstrumentClasses } from "../manager/options.js";
 import { DelayFailpoint, ErrorFailpoint, PauseFailpoint } from "./failpoint.js";
 
 /** A new table of the failpoint classes: pause, error, delay. */

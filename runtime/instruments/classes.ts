@@ -2,7 +2,8 @@
  * The instrument classes a spec's `instrument.type` names by default. Kept out of the manager's
  * module: the classes extend Instrument, whose module imports the manager.
  */
-import { manager, provideDefaultInstrumentClasses, type InstrumentClasses } from "../manager/manager.js";
+import { provideDefaultInstrumentClasses } from "../manager/class-table.js";
+import { manager, type InstrumentClasses } from "../manager/manager.js";
 import type { InstrumentClass } from "../manager/reconcile.js";
 import { ChannelInstrument } from "./channel.js";
 import { LogInstrument } from "./log.js";

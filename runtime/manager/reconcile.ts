@@ -101,6 +101,8 @@ export interface Entry {
   expiresAt: number;
   /** Why it was refused; null when applied. */
   err: string | null;
+  /** A caveat of an applied spec (see AppliedStatus.warning); null when none. */
+  warning: string | null;
   expired: boolean;
 }
 
@@ -290,6 +292,7 @@ export class Reconciler {
       return;
     }
     let expiresAt = this.host.expiry(spec.lastmodified, spec.lifespan);
+    let warning: string | null = null;
     const verifier = this.host.verifier;
     if (verifier !== undefined) {
       const verdict = verifier.check(id, doc, spec, now);
@@ -299,6 +302,7 @@ export class Reconciler {
       }
       // A spec lives no longer than the key that signed it is trusted.
       if (verdict.notAfter < expiresAt) expiresAt = verdict.notAfter;
+      warning = verifier.replayCaveat(spec) ?? null;
     }
     if (expiresAt <= now) {
       if (old !== undefined) this.detach(old);
@@ -311,6 +315,7 @@ export class Reconciler {
         instrument: undefined,
         expiresAt,
         err: null,
+        warning,
         expired: true,
       });
       report.expired.push(id);
@@ -339,6 +344,7 @@ export class Reconciler {
       instrument: undefined,
       expiresAt,
       err: null,
+      warning,
       expired: false,
     };
     let outcome: string[];
@@ -532,6 +538,7 @@ export class Reconciler {
       instrument: undefined,
       expiresAt: Infinity,
       err,
+      warning: null,
       expired: false,
     });
     report.refused.push({ id, err });

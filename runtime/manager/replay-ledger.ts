@@ -25,13 +25,19 @@ const VERSION = "diagnose-replay/1";
 export class ReplayLedger {
   /** Set when the ledger could not be read at start (the process started with an empty one). */
   readonly startError: string | undefined;
+  /** Why the ledger could not be read at start ("it is not JSON"…); undefined when it could. */
+  readonly unreadBecause: string | undefined;
+  /** When the ledger was read, epoch ms: what was applied before then is what an unread ledger forgot. */
+  readonly openedAt = Date.now();
   private failedWrite = false;
 
   private constructor(
     readonly file: string,
     private readonly warn: (message: string) => void,
+    unreadBecause: string | undefined,
     startError: string | undefined,
   ) {
+    this.unreadBecause = unreadBecause;
     this.startError = startError;
   }
 
@@ -46,9 +52,9 @@ export class ReplayLedger {
         `the replay ledger ${file} could not be read (${read}): starting with an empty one, so until a newer ` +
         `version of a spec is applied here, an older signed copy applied before this start is not refused as a replay.`;
       warn(message);
-      return { ledger: new ReplayLedger(file, warn, message), entries: new Map() };
+      return { ledger: new ReplayLedger(file, warn, read, message), entries: new Map() };
     }
-    return { ledger: new ReplayLedger(file, warn, undefined), entries: read };
+    return { ledger: new ReplayLedger(file, warn, undefined, undefined), entries: read };
   }
 
   /** Writes `entries` merged with what the file holds now. Never throws: a failure is warned once. */

@@ -313,6 +313,24 @@ export class SpecVerifier {
     return verdict;
   }
 
+  /**
+   * What a spec accepted by `check` should say in its status when its replay check was incomplete:
+   * the ledger could not be read at start, so a version older than that start may be an older
+   * signed copy of one applied before it. Undefined when the check was whole.
+   */
+  replayCaveat(spec: Spec): string | undefined {
+    const ledger = this.ledger;
+    if (ledger?.unreadBecause === undefined) return undefined;
+    const lm = spec.lastmodified.getTime();
+    // A version signed after the ledger was read is newer than anything applied before: no replay.
+    if (lm > ledger.openedAt) return undefined;
+    return (
+      `The replay ledger ${ledger.file} could not be read when this process started (${ledger.unreadBecause}): ` +
+      `this signed version (lastmodified ${spec.lastmodified.toISOString()}) was applied without checking that it ` +
+      `is not an older copy of a version applied before that start. Sign a new version to clear this.`
+    );
+  }
+
   /** Spec `id` left the store: the same signed version coming back is a replay. */
   removed(id: string): void {
     const last = this.seen.get(id);

@@ -44,6 +44,19 @@ export interface AppliedStatus {
   hits: number;
   /** When this status was written. */
   at: Date;
+  /**
+   * A caveat about a spec that is applied, as one clear sentence: its signature was verified but
+   * its replay check could not be made (the replay ledger was unreadable at start). Absent when
+   * there is none.
+   */
+  warning?: string;
+  /**
+   * Only in the reports of a process that applied this spec from its last-known-good snapshot
+   * (`withSnapshot`: the store could not be reached when the process started): the ISO 8601
+   * interval `<since>/<until>` it ran the spec from that file (`<since>/` while it still does),
+   * kept for ten minutes after the store returned, like the process label `diagnose.stale`.
+   */
+  fromSnapshot?: string;
 }
 
 /** A validated spec. */

@@ -57,7 +57,13 @@ function stateOf(entry: Entry, reconciler: Reconciler, now: number): State {
 /** The status of one entry now. */
 export function statusOf(entry: Entry, reconciler: Reconciler, now: number, at: Date): AppliedStatus {
   const state = stateOf(entry, reconciler, now);
-  return { lm: entry.lm, err: lastErr, state, hits: entry.instrument?.hits ?? 0, at };
+  return withWarning({ lm: entry.lm, err: lastErr, state, hits: entry.instrument?.hits ?? 0, at }, entry);
+}
+
+/** `status` with the entry's warning, when it has one (most have none: the key is left out). */
+function withWarning(status: AppliedStatus, entry: Entry): AppliedStatus {
+  if (entry.warning !== null) status.warning = entry.warning;
+  return status;
 }
 
 /** Every entry's status now, by spec id. */
@@ -90,15 +96,17 @@ class Reported {
   readonly states: State[] = [];
   readonly errs: (string | null)[] = [];
   readonly lms: (number | undefined)[] = [];
+  readonly warnings: (string | null)[] = [];
 
   add(entry: Entry, state: State, err: string | null): void {
     this.ids.push(entry.id);
     this.states.push(state);
     this.errs.push(err);
     this.lms.push(entry.lm?.getTime());
+    this.warnings.push(entry.warning);
   }
 
-  /** Whether any entry's state, error or applied lastmodified differs (or entries came or went). */
+  /** Whether any entry's state, error, warning or applied lastmodified differs (or entries came or went). */
   differs(reconciler: Reconciler, now: number): boolean {
     const entries = reconciler.entries;
     if (entries.size !== this.ids.length) return true;
@@ -109,7 +117,8 @@ class Reported {
         entry.id !== this.ids[i] ||
         state !== this.states[i] ||
         (lastErr ?? "") !== (this.errs[i] ?? "") ||
-        entry.lm?.getTime() !== this.lms[i]
+        entry.lm?.getTime() !== this.lms[i] ||
+        entry.warning !== this.warnings[i]
       )
         return true;
       i++;
@@ -126,7 +135,7 @@ function collect(reconciler: Reconciler, now: number): { specs: Record<string, A
   for (const entry of reconciler.entries.values()) {
     const state = stateOf(entry, reconciler, now);
     const err = lastErr;
-    setOwn(specs, entry.id, { lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at });
+    setOwn(specs, entry.id, withWarning({ lm: entry.lm, err, state, hits: entry.instrument?.hits ?? 0, at }, entry));
     said.add(entry, state, err);
   }
   return { specs, said };

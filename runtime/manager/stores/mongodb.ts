@@ -14,7 +14,7 @@
  * that rings when they changed — the fallback is automatic.
  */
 import { describeError } from "../../../errors/index.js";
-import type { AppliedStatus, SpecDocument } from "../spec.js";
+import type { SpecDocument } from "../spec.js";
 import type {
   ProcessReport,
   PutOptions,
@@ -25,11 +25,13 @@ import type {
   StoreChange,
   StoreSubscription,
 } from "./contract.js";
-import { checkId, copyReport, defineData, isPlainRecord, reviveDate, reviveStatus } from "./documents.js";
+import { checkId, copyReport, defineData, isPlainRecord, reviveDate } from "./documents.js";
 import { InvalidStoreUriError, SpecConflictError, StoreUnavailableError } from "./errors.js";
 import { snapshotRevision, specVersion } from "./fingerprint.js";
 import { redactUri } from "./uri.js";
 import { Doorbell, asStoreError, docToJson, jsonToDoc, loadDriver, newVersion } from "./remote.js";
+import { MadeOnFirstUse } from "./made-on-first-use.js";
+import { attachApplied, storedReport } from "./stored-status.js";
 
 type Doc = Record<string, unknown>;
 
@@ -122,7 +124,7 @@ class MongoSpecStore implements MongoStore {
   readonly #bell = new Doorbell();
   #client: MongoClientLike | undefined;
   #ownsClient = false;
-  #ready: Promise<Collections> | undefined;
+  readonly #ready = new MadeOnFirstUse(() => this.#prepare());
   #stream: ChangeStreamLike | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #pollRevision: string | undefined;
@@ -179,9 +181,7 @@ class MongoSpecStore implements MongoStore {
         const id = raw[this.#idField];
         if (typeof id !== "string") continue;
         const { doc, version } = this.#fromStored(raw);
-        const applied: Record<string, AppliedStatus> = {};
-        for (const r of reports) if (Object.hasOwn(r.specs, id)) defineData(applied, r.processId, r.specs[id]);
-        defineData(doc, "applied", applied);
+        attachApplied(doc, id, reports);
         specs.push({ id, doc, version });
       }
       return { specs, revision: snapshotRevision(specs) };
@@ -316,31 +316,20 @@ class MongoSpecStore implements MongoStore {
     const docs = await status.find({ seen: { $gt: new Date(Date.now() - this.#statusTtlMs) } }).toArray();
     const out: ProcessReport[] = [];
     for (const d of docs) {
-      if (typeof d["_id"] !== "string" || !Array.isArray(d["specs"])) continue;
-      const specs: Record<string, AppliedStatus> = {};
+      if (!Array.isArray(d["specs"])) continue;
+      // Stored as [{ id, status }]: a spec id is any string, and not every one is a field name here.
+      const specs: Record<string, unknown> = {};
       for (const pair of d["specs"] as unknown[]) {
-        if (!isPlainRecord(pair) || typeof pair["id"] !== "string") continue;
-        const st = pair["status"];
-        reviveStatus(st);
-        defineData(specs, pair["id"], st);
+        if (isPlainRecord(pair) && typeof pair["id"] === "string") defineData(specs, pair["id"], pair["status"]);
       }
-      const labels = isPlainRecord(d["labels"]) ? (d["labels"] as Record<string, string>) : {};
-      out.push({
-        processId: d["_id"],
-        labels,
-        at: d["at"] instanceof Date ? d["at"] : new Date(String(d["at"])),
-        specs,
-      });
+      const report = storedReport(d["_id"], d["labels"], d["at"], specs);
+      if (report !== undefined) out.push(report);
     }
     return out;
   }
 
   #collections(): Promise<Collections> {
-    if (this.#ready === undefined) {
-      this.#ready = this.#prepare();
-      this.#ready.catch(() => (this.#ready = undefined));
-    }
-    return this.#ready;
+    return this.#ready.get();
   }
 
   async #prepare(): Promise<Collections> {

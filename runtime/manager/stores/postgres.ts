@@ -18,7 +18,7 @@
  * its connections close after a few idle seconds.
  */
 import { describeError } from "../../../errors/index.js";
-import type { AppliedStatus, SpecDocument } from "../spec.js";
+import type { SpecDocument } from "../spec.js";
 import type {
   ProcessReport,
   PutOptions,
@@ -29,10 +29,12 @@ import type {
   StoreChange,
   StoreSubscription,
 } from "./contract.js";
-import { checkId, copyReport, defineData, isPlainRecord, reviveStatus } from "./documents.js";
+import { checkId, copyReport, isPlainRecord } from "./documents.js";
 import { InvalidStoreUriError, SpecConflictError, StoreUnavailableError } from "./errors.js";
 import { redactUri } from "./uri.js";
 import { Backoff, Doorbell, asStoreError, docToJson, jsonToDoc, loadDriver, newVersion } from "./remote.js";
+import { MadeOnFirstUse } from "./made-on-first-use.js";
+import { attachApplied, storedReport, storedStatuses, type ProcessStatuses } from "./stored-status.js";
 
 interface QueryResult {
   rows: Record<string, unknown>[];
@@ -92,6 +94,18 @@ export function postgresStore(options: PostgresStoreOptions = {}): PostgresStore
 
 const DRIVER_VERSION = "8.23.1";
 
+/**
+ * Whether `e` is the driver's own `query_timeout` firing (no answer from the server in time), as
+ * opposed to a server-side `statement_timeout`, which is a DatabaseError with SQLSTATE 57014 and
+ * leaves the session usable. pg (8.x, both its JavaScript and native clients) raises it as a plain
+ * `new Error("Query read timeout")` with no `code` or other property, so the message is the only
+ * mark there is; the missing `code` keeps a server error that happens to say the same from
+ * matching. Look again when the pinned driver version changes.
+ */
+function isClientReadTimeout(e: unknown): boolean {
+  return e instanceof Error && e.message === "Query read timeout" && (e as { code?: unknown }).code === undefined;
+}
+
 function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -109,8 +123,11 @@ class PgSpecStore implements PostgresStore {
   readonly #poolSize: number;
   /** What the statements run on: the session, or the overflow pool while the session is busy. */
   readonly #queries: PgPoolLike;
-  #driver: Promise<PgModule> | undefined;
-  #ready: Promise<void> | undefined;
+  readonly #driver = new MadeOnFirstUse(() =>
+    loadDriver<{ default?: PgModule } & PgModule>("PostgreSQL", "pg", DRIVER_VERSION).then((m) => m.default ?? m),
+  );
+  /** The tables, made once; retried on the next call when it failed. */
+  readonly #ready = new MadeOnFirstUse(() => this.#prepare());
   /** The one connection: queries, and LISTEN while someone watches. */
   #session: PgClientLike | undefined;
   #opening: Promise<PgClientLike> | undefined;
@@ -168,18 +185,15 @@ class PgSpecStore implements PostgresStore {
         [this.#statusTtlMs],
       );
       const row = rows[0] ?? {};
-      const status = (withStatus ? (row["status"] ?? []) : []) as [string, Record<string, AppliedStatus>][];
+      const reports: ProcessStatuses[] = [];
+      for (const [processId, byId] of (withStatus ? (row["status"] ?? []) : []) as [string, unknown][]) {
+        const statuses = storedStatuses(byId);
+        if (statuses !== undefined) reports.push({ processId, specs: statuses });
+      }
       const specs: StoredSpec[] = [];
       for (const [id, version, raw] of (row["specs"] ?? []) as [string, string, unknown][]) {
         const doc = jsonToDoc(raw);
-        const applied: Record<string, AppliedStatus> = {};
-        for (const [pid, byId] of status) {
-          if (isPlainRecord(byId) && Object.hasOwn(byId, id)) {
-            reviveStatus(byId[id]);
-            defineData(applied, pid, byId[id]);
-          }
-        }
-        defineData(doc, "applied", applied);
+        attachApplied(doc, id, reports);
         specs.push({ id, doc, version });
       }
       return { specs, revision: `r${String(row["rev"] ?? "0")}` };
@@ -251,16 +265,13 @@ class PgSpecStore implements PostgresStore {
         `SELECT process_id, labels, at, specs FROM ${this.#s}.status WHERE seen > now() - $1::bigint * interval '1 millisecond'`,
         [this.#statusTtlMs],
       );
-      return rows.map((r) => {
-        const specs = (isPlainRecord(r["specs"]) ? r["specs"] : {}) as Record<string, AppliedStatus>;
-        for (const key of Object.keys(specs)) reviveStatus(specs[key]);
-        return {
-          processId: r["process_id"] as string,
-          labels: (isPlainRecord(r["labels"]) ? r["labels"] : {}) as Record<string, string>,
-          at: r["at"] as Date,
-          specs,
-        };
-      });
+      const reports: ProcessReport[] = [];
+      for (const r of rows) {
+        // The specs column is NOT NULL and written from a checked report; `{}` stands in for a hand-edited row.
+        const report = storedReport(r["process_id"], r["labels"], r["at"], isPlainRecord(r["specs"]) ? r["specs"] : {});
+        if (report !== undefined) reports.push(report);
+      }
+      return reports;
     });
   }
 
@@ -290,13 +301,7 @@ class PgSpecStore implements PostgresStore {
   }
 
   #loadDriver(): Promise<PgModule> {
-    if (this.#driver === undefined) {
-      this.#driver = loadDriver<{ default?: PgModule } & PgModule>("PostgreSQL", "pg", DRIVER_VERSION).then(
-        (m) => m.default ?? m,
-      );
-      this.#driver.catch(() => (this.#driver = undefined));
-    }
-    return this.#driver;
+    return this.#driver.get();
   }
 
   #connConfig(): Record<string, unknown> {
@@ -321,7 +326,7 @@ class PgSpecStore implements PostgresStore {
       return await this.#onSession(session, text, values);
     } catch (e) {
       // A timed-out statement may still hold the connection: replace it rather than queue behind it.
-      if (e instanceof Error && e.message === "Query read timeout") this.#lost(session, e);
+      if (isClientReadTimeout(e)) this.#lost(session, e as Error);
       throw e;
     } finally {
       this.#sessionBusy--;
@@ -397,13 +402,8 @@ class PgSpecStore implements PostgresStore {
     this.#retryFeed();
   }
 
-  /** The tables, made once; retried on the next call when it failed. */
   #prepared(): Promise<void> {
-    if (this.#ready === undefined) {
-      this.#ready = this.#prepare();
-      this.#ready.catch(() => (this.#ready = undefined));
-    }
-    return this.#ready;
+    return this.#ready.get();
   }
 
   async #prepare(): Promise<void> {

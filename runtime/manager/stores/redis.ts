@@ -13,7 +13,7 @@
  * (the manager re-reads everything).
  */
 import { describeError } from "../../../errors/index.js";
-import type { AppliedStatus, SpecDocument } from "../spec.js";
+import type { SpecDocument } from "../spec.js";
 import type {
   ProcessReport,
   PutOptions,
@@ -24,10 +24,12 @@ import type {
   StoreChange,
   StoreSubscription,
 } from "./contract.js";
-import { checkId, copyReport, defineData, isPlainRecord, reviveStatus } from "./documents.js";
+import { checkId, copyReport, isPlainRecord } from "./documents.js";
 import { SpecConflictError, StoreUnavailableError } from "./errors.js";
 import { redactUri } from "./uri.js";
 import { Backoff, Doorbell, asStoreError, docToJson, jsonToDoc, loadDriver, newVersion } from "./remote.js";
+import { MadeOnFirstUse } from "./made-on-first-use.js";
+import { attachApplied, storedReport } from "./stored-status.js";
 
 /** The few methods of an ioredis client this store uses (an existing client may be passed). */
 export interface RedisClientLike {
@@ -114,7 +116,8 @@ class RedisSpecStore implements RedisStore {
   readonly #statusTtlMs: number;
   readonly #maxBytes: number;
   readonly #bell = new Doorbell();
-  #client: Promise<RedisClientLike> | undefined;
+  /** The command connection, made on first use; a failed first load (a missing driver) is retried on the next call. */
+  readonly #client = new MadeOnFirstUse(() => this.#connect());
   #ownsClient = false;
   #feed: RedisClientLike | undefined;
   #closed = false;
@@ -160,11 +163,7 @@ class RedisSpecStore implements RedisStore {
       const specs: StoredSpec[] = [];
       for (const id of Object.keys(docs)) {
         const doc = jsonToDoc(docs[id]);
-        const applied: Record<string, AppliedStatus> = {};
-        for (const r of reports) {
-          if (Object.hasOwn(r.specs, id)) defineData(applied, r.processId, r.specs[id]);
-        }
-        defineData(doc, "applied", applied);
+        attachApplied(doc, id, reports);
         specs.push({ id, doc, version: versions[id] ?? "" });
       }
       return { specs, revision: `r${rev ?? "0"}` };
@@ -242,7 +241,7 @@ class RedisSpecStore implements RedisStore {
     const feed = this.#feed;
     this.#feed = undefined;
     if (feed !== undefined) feed.disconnect();
-    const client = this.#client;
+    const client = this.#client.current;
     if (client !== undefined && this.#ownsClient) {
       try {
         (await client).disconnect();
@@ -264,11 +263,10 @@ class RedisSpecStore implements RedisStore {
     for (const text of texts) {
       if (text === null) continue;
       try {
-        const r = JSON.parse(text) as ProcessReport;
-        if (!isPlainRecord(r) || !isPlainRecord(r.specs)) continue;
-        defineData(r, "at", new Date(r.at as unknown as string));
-        for (const key of Object.keys(r.specs)) reviveStatus(r.specs[key]);
-        out.push(r);
+        const r = JSON.parse(text) as unknown;
+        if (!isPlainRecord(r)) continue;
+        const report = storedReport(r["processId"], r["labels"], r["at"], r["specs"]);
+        if (report !== undefined) out.push(report);
       } catch {
         // A foreign value under our prefix: not a report.
       }
@@ -278,12 +276,7 @@ class RedisSpecStore implements RedisStore {
 
   /** The command connection, made on first use; fails fast while the server is down. */
   #connection(): Promise<RedisClientLike> {
-    if (this.#client === undefined) {
-      this.#client = this.#connect();
-      // A failed first load (a missing driver) is retried on the next call.
-      this.#client.catch(() => (this.#client = undefined));
-    }
-    return this.#client;
+    return this.#client.get();
   }
 
   async #connect(): Promise<RedisClientLike> {

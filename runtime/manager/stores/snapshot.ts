@@ -4,11 +4,14 @@
  * starting during an outage), `list()` answers from that file, so the service starts with the
  * probes it last had. Reports written while on the snapshot, and for `staleLabelMs` (default ten
  * minutes) after the store returned, carry the label `diagnose.stale` = `<since>/<until>` (ISO 8601
- * interval; `<since>/` while still stale), so `diagnose status` shows which processes ran on it.
+ * interval; `<since>/` while still stale), so `diagnose status` shows which processes ran on it;
+ * the status of every spec the snapshot held carries the same interval as `fromSnapshot`, so the
+ * spec's own row says it ran from the snapshot.
  */
 import { promises as fsp } from "node:fs";
 import { describeError } from "../../../errors/index.js";
 import type { SpecDocument } from "../spec.js";
+import type { AppliedStatus } from "../spec.js";
 import type {
   ProcessReport,
   PutOptions,
@@ -47,6 +50,8 @@ class Snapshotting implements SnapshotStore {
   #lastFailure: Error | null = null;
   #staleInterval: string | undefined;
   #staleUntil = 0;
+  /** The ids of the specs served from the snapshot file: their status says so while the label does. */
+  #servedIds = new Set<string>();
   #saved: string | undefined;
   #everLive = false;
   #saving: Promise<void> = Promise.resolve();
@@ -92,6 +97,7 @@ class Snapshotting implements SnapshotStore {
       const saved = await this.#read();
       if (saved === undefined) throw e;
       this.staleSince ??= new Date();
+      for (const s of saved.specs) this.#servedIds.add(s.id);
       return saved;
     }
     this.#everLive = true;
@@ -113,11 +119,30 @@ class Snapshotting implements SnapshotStore {
   }
 
   async reportStatus(report: ProcessReport): Promise<void> {
-    if (this.#staleInterval !== undefined && Date.now() > this.#staleUntil) this.#staleInterval = undefined;
+    if (this.#staleInterval !== undefined && Date.now() > this.#staleUntil) {
+      this.#staleInterval = undefined;
+      this.#servedIds.clear();
+    }
     const interval = this.staleSince !== null ? `${this.staleSince.toISOString()}/` : this.#staleInterval;
     if (interval === undefined || !isPlainRecord(report) || !isPlainRecord(report.labels))
       return this.store.reportStatus(report);
-    await this.store.reportStatus({ ...report, labels: { ...report.labels, [STALE_LABEL]: interval } });
+    await this.store.reportStatus({
+      ...report,
+      labels: { ...report.labels, [STALE_LABEL]: interval },
+      specs: this.#markServed(report.specs, interval),
+    });
+  }
+
+  /** The statuses, those of the specs served from the snapshot with `fromSnapshot` added. */
+  #markServed(specs: unknown, interval: string): Record<string, AppliedStatus> {
+    if (!isPlainRecord(specs)) return specs as Record<string, AppliedStatus>;
+    const out: Record<string, AppliedStatus> = {};
+    for (const id of Object.keys(specs)) {
+      const status = specs[id];
+      const served = this.#servedIds.has(id) && isPlainRecord(status);
+      defineData(out, id, served ? { ...status, fromSnapshot: interval } : status);
+    }
+    return out;
   }
 
   listStatus(): Promise<ProcessReport[]> {

@@ -1,15 +1,17 @@
 /**
  * The replay ledger across a restart: two managers on one ledger file stand for a process and its
  * restart. The second refuses an older signed copy of a spec the first applied (without the
- * ledger it would apply it); a corrupt ledger is warned about and the manager starts empty; the
- * file is rewritten whole (tmp + rename), and DIAGNOSE_REPLAY_FILE turns it on without code.
+ * ledger it would apply it); a corrupt ledger is warned about, the manager starts empty and the
+ * specs it leaves unchecked say so in their status; the file is rewritten whole (tmp + rename), and DIAGNOSE_REPLAY_FILE turns it on without code.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, test } from "node:test";
 import { generateSigningKeyPair, ManagerOptionsError, parseSigningKey, signSpec } from "../../../runtime/index.js";
+import { fileStore } from "../../../runtime/manager/stores/file.js";
 import { loadInstrumented } from "../../helpers/instrumented.js";
+import { CLI, REPO_ROOT, runNode } from "../../integrations/helpers.js";
 import { makeTempFolder } from "../../helpers/temp.js";
 import { specDoc, stopManagers, testManager } from "./helpers.js";
 
@@ -106,6 +108,57 @@ test("a corrupt ledger: a clear warning, an empty start, and the file rewritten 
   assert.equal(ledger.v, "diagnose-replay/1");
   assert.equal(ledger.specs["s"]?.lm, OLD.getTime());
   assert.throws(() => testManager({ verify: { keys: [pair.publicKeyPem], replayFile: "" } }), ManagerOptionsError);
+});
+
+test("a corrupt ledger reaches the status of the specs it leaves unchecked, in the store and in `diagnose status`", async () => {
+  const m = await load();
+  const price = m.qualified("price");
+  const folder = makeTempFolder("replay");
+  const replayFile = join(folder, "replay.json");
+  writeFileSync(replayFile, "not a ledger at all");
+  const store = fileStore(join(folder, "specs.json"));
+  try {
+    let made: ReturnType<typeof testManager> | undefined;
+    stderrOf(() => {
+      made = testManager({ store, processId: "web-1:7", verify: { keys: [pair.publicKeyPem], replayFile } });
+    });
+    const { mgr } = made!;
+    // Signed before this start: it may be an older copy of a version the lost ledger held.
+    await store.put("old", signSpec("old", specDoc(price, {}, { lastmodified: OLD }), key));
+    // Signed after the start: newer than anything applied before it, so no replay of one.
+    const fresh = new Date(Date.now() + 60_000);
+    await store.put("fresh", signSpec("fresh", specDoc(price, { name: "f" }, { lastmodified: fresh }), key));
+    await mgr.apply();
+    const status = mgr.status();
+    assert.equal(status["old"]?.state, "applied");
+    assert.match(
+      String(status["old"]?.warning),
+      /^The replay ledger .*replay\.json could not be read when this process started \(it is not JSON\): this signed version \(lastmodified 2026-01-01T00:00:00\.000Z\) was applied without checking that it is not an older copy/,
+    );
+    assert.equal(status["fresh"]?.state, "applied");
+    assert.equal(status["fresh"]?.warning, undefined);
+
+    await mgr.flushStatus();
+    const report = (await store.listStatus()).find((r) => r.processId === "web-1:7");
+    assert.equal(report?.specs["old"]?.warning, status["old"]?.warning);
+    assert.equal(report?.specs["fresh"]?.warning, undefined);
+
+    const uri = `file:${join(folder, "specs.json")}`;
+    const json = runNode([CLI, "status", "old", "--json", "--store", uri], REPO_ROOT);
+    assert.equal(json.status, 0, json.stderr);
+    const rows = (JSON.parse(json.stdout) as { rows: { state: string; err: unknown; warning: unknown }[] }).rows;
+    assert.deepEqual(
+      rows.map((r) => [r.state, r.err, r.warning]),
+      [["applied", null, status["old"]?.warning]],
+    );
+    const table = runNode([CLI, "status", "--store", uri], REPO_ROOT);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^old\s+web-1:7\s+applied\s+0\s+\S+ ago\s+warning: The replay ledger /m, table.stdout);
+    assert.match(table.stdout, /^fresh\s+web-1:7\s+applied\s+0\s+\S+ ago$/m, table.stdout);
+  } finally {
+    await stopManagers();
+    await store.close();
+  }
 });
 
 test("DIAGNOSE_REPLAY_FILE turns the ledger on without code; two managers sharing it keep each other's entries", async () => {

@@ -21,6 +21,7 @@ import {
   type SpecStore,
 } from "../../../runtime/manager/stores/index.js";
 import { loadInstrumented } from "../../helpers/instrumented.js";
+import { CLI, REPO_ROOT, runNode } from "../../integrations/helpers.js";
 import { specDoc, stopManagers, testManager, until } from "../manager/helpers.js";
 import { nxPath, PrivateMongo, PrivatePostgres, PrivateRedis, sleep } from "./servers.js";
 
@@ -120,11 +121,31 @@ describe("redis outages", () => {
     await redis.restart();
     await keep(redisStore({ url: redis.url, prefix })).put("s1", specDoc(target));
     await until(() => store.staleSince === null, 10_000, "a live read after the store returned");
+    // A spec the snapshot did not hold, added once the store is back: applied live.
+    await writer.put("s2", specDoc(target));
+    await until(() => probes.get(target)?.instruments.has("s2"), 5_000, "s2 applied from the live store");
     await mgr.flushStatus();
     const statuses = await writer.listStatus();
     const mine = statuses.find((r) => r.processId === DOTTED);
-    assert.match(mine?.labels[STALE_LABEL] ?? "", /^\d{4}-.+\/\d{4}-.+$/, JSON.stringify(mine));
+    const interval = mine?.labels[STALE_LABEL] ?? "";
+    assert.match(interval, /^\d{4}-.+\/\d{4}-.+$/, JSON.stringify(mine));
     assert.equal(mine?.specs["s1"]?.state === "applied" || mine?.specs["s1"]?.state === "emitting", true);
+    // The spec's own status says it ran from the snapshot, and when; the one added later does not.
+    assert.equal(mine?.specs["s1"]?.fromSnapshot, interval, JSON.stringify(mine));
+    assert.equal(mine?.specs["s2"]?.fromSnapshot, undefined, JSON.stringify(mine));
+    // `diagnose status` shows it: in the table's STATE column, and as `fromSnapshot` in JSON.
+    const uri = `${redis.url}?prefix=${prefix}`;
+    const json = runNode([CLI, "status", "--json", "--store", uri], REPO_ROOT);
+    assert.equal(json.status, 0, json.stderr);
+    const rows = (JSON.parse(json.stdout) as { rows: { spec: string; processId: string; fromSnapshot: unknown }[] })
+      .rows;
+    const row = (spec: string) => rows.find((r) => r.spec === spec && r.processId === DOTTED);
+    assert.equal(row("s1")?.fromSnapshot, interval, json.stdout);
+    assert.equal(row("s2")?.fromSnapshot, null, json.stdout);
+    const table = runNode([CLI, "status", "--store", uri], REPO_ROOT);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^s1\s+\S+\s+(applied|emitting) \(from snapshot\)\s/m, table.stdout);
+    assert.match(table.stdout, /^s2\s+\S+\s+(applied|emitting)\s+\d/m, table.stdout);
     const result = await loop.stop();
     assert.deepEqual(result.errors, []);
     assert.ok(probes.get(target)?.instruments.has("s1"));

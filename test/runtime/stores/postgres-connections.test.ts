@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL store's connections, counted by the server (pg_stat_activity, by
- * application_name): a watching process holds one connection by default, and `poolSize` bounds
- * what it opens under concurrent calls.
+ * application_name): a watching process holds one connection by default, `poolSize` bounds
+ * what it opens under concurrent calls, and a connection whose server stops answering is replaced.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -106,6 +106,47 @@ test("?poolSize=3 in the URI: concurrent calls open at most 3 connections", asyn
     assert.ok(most >= 1 && most <= 3, `at most 3 connections, saw ${most}`);
     assert.ok((await connectionsOf(app)) <= 3);
   } finally {
+    await store.close();
+  }
+});
+
+/** The server process of each connection the application has open. */
+async function backendsOf(app: string): Promise<number[]> {
+  const pg = (await import("pg")).default;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    const { rows } = await c.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [app]);
+    return rows.map((r) => r.pid as number);
+  } finally {
+    await c.end();
+  }
+}
+
+test("a statement the server never answers times out, and the next call runs on a new connection, not behind it", async () => {
+  const app = `diagnose_t3_${runId()}`;
+  const store = postgresStore({ url: urlFor(app), schema, queryTimeout: 1_000 });
+  let stopped: number | undefined;
+  try {
+    await store.put("never-answered", doc("n"));
+    const [backend, ...others] = await backendsOf(app);
+    assert.ok(backend !== undefined && others.length === 0, "one connection");
+    // The server process of the store's one connection stops: no answer, and no statement_timeout
+    // either (that needs the process to run). Only the driver's own read timeout can end the call.
+    process.kill(backend, "SIGSTOP");
+    stopped = backend;
+    await assert.rejects(store.list(), /Query read timeout/);
+    // The stuck connection was dropped: this call opens a new one instead of queueing behind the
+    // stopped statement (where it would time out too).
+    const snapshot = await store.list();
+    assert.ok(snapshot.specs.some((s) => s.id === "never-answered"));
+    const now = await backendsOf(app);
+    assert.ok(
+      now.some((pid) => pid !== backend),
+      `a new connection beside ${backend}: ${now.join(", ")}`,
+    );
+  } finally {
+    if (stopped !== undefined) process.kill(stopped, "SIGCONT");
     await store.close();
   }
 });
