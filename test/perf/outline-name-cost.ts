@@ -91,7 +91,7 @@ async function parent(argv: readonly string[]): Promise<void> {
     for (let i = 0; i < names.length; i += 2) {
       const pair = names.slice(i, i + 2);
       const counts = await Promise.all(pair.map((k) => callgrind([self, "--child", paths[k]!, "load", "0"])));
-      pair.forEach((k, j) => (load[k] = counts[j]!));
+      for (const [j, k] of pair.entries()) load[k] = counts[j]!;
     }
     const perHit: Record<string, number> = {};
     for (const k of names.slice(1)) {
