@@ -413,3 +413,40 @@ export default function (a) { return a; }
   );
   assert.doesNotMatch(result.code, /defineProperty\(\$dgO/);
 });
+
+test("a copy is only ever called, in its module's mode: `new` on an outlined function and a call without `this` behave the same on", async () => {
+  // A method cannot be constructed and has no `prototype`; the guard never constructs the copy,
+  // it calls it with the `this` that `new` (or the caller) gave the original.
+  const body = `function Point(x) { this.x = x; }
+function who() { return this === undefined ? "undefined" : this === globalThis ? "global" : typeof this; }
+`;
+  // [file, source, `this` of a plain call, of a call with a string as `this`]
+  const cases: [string, string, string, string][] = [
+    ["modes.cjs", `${body}module.exports = { Point, who };\n`, "global", "object"],
+    ["modes.mjs", `${body}export { Point, who };\n`, "undefined", "string"],
+  ];
+  for (const [name, source, plainThis, stringThis] of cases) {
+    const result = instrumentChecked(source, `${ROOT}/src/modes/${name}`);
+    assert.match(result.code, /\$dgO0 = \{ "Point"\(x\) /, `${name}: Point is outlined`);
+    assert.match(result.code, /\$dgO1 = \{ "who"\(\) /, `${name}: who is outlined`);
+    const rec = recordAll(result);
+    try {
+      const file = writeTemp(name, result.code);
+      type Modes = { Point: new (x: number) => { x: number }; who(): string };
+      const mod = (name.endsWith(".cjs") ? require(file) : await import(pathToFileURL(file).href)) as Modes;
+      const p = new mod.Point(2);
+      assert.equal(p.x, 2, `${name}: the copy set the new object's field`);
+      assert.ok(p instanceof mod.Point, `${name}: new returned the object it made`);
+      const { who } = mod;
+      assert.equal(who(), plainThis, `${name}: no \`this\` is ${plainThis}, as in the plain function`);
+      assert.equal(
+        mod.who.call("s" as never),
+        stringThis,
+        `${name}: a primitive \`this\` is boxed in sloppy mode only`,
+      );
+      assert.equal(rec.events.filter((e) => e.hook === "e").length, 3, `${name}: every call ran the copy`);
+    } finally {
+      rec.dispose();
+    }
+  }
+});
