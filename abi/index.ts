@@ -34,11 +34,29 @@ export function handleName(moduleHash: string): string {
 }
 
 /**
- * The module-scope function that holds the instrumented copy of outlined function `fnId`
+ * The module-scope binding that holds the instrumented copy of outlined function `fnId`
  * (docs/site-abi.md, "Outlined functions"): `$dgO3`.
  */
 export function outlinedName(handle: string, fnId: number): string {
   return `${handle}O${fnId}`;
+}
+
+/**
+ * The module's binder when it has outlined functions: `function $dgB(…) { … }`, a hoisted
+ * declaration at the end of the module that assigns the hook bindings and creates the copies
+ * (docs/site-abi.md, "Outlined functions"). The header passes it to `register`.
+ */
+export function binderName(handle: string): string {
+  return `${handle}B`;
+}
+
+/**
+ * The binder's parameters (`HookBinder`'s `e, l, x, t`), named so that no module code can use
+ * them (`$dg_…` is reserved): the copies are created inside the binder and see its scope, so a
+ * parameter named `e` would hide a module binding `e` from them.
+ */
+export function binderParam(hook: HookKey): string {
+  return `$dg_${hook}`;
 }
 
 /** The hooks, in the order `register`'s binder receives them. */

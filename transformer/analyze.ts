@@ -27,6 +27,7 @@ import { firstTokenIndex } from "./positions.js";
 import type { InstrumentOptions } from "./types.js";
 import { isStackOverflow, textNestingProblem, treeDepthProblem } from "./nesting.js";
 import { moduleScopedFunctions } from "./outline.js";
+import { functionNameOf } from "./naming.js";
 import { Walker, ignoreNextStarts, type RawSite } from "./walk/index.js";
 
 export type {
@@ -268,6 +269,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     outline: fn.outline && {
       flag: outlineFlag++,
       name: outlinedName(names.handle, id),
+      key: functionNameOf(fn.path),
       params: fn.outline.params,
       forward: fn.outline.forward,
       arrow: (fn.flags & FnFlags.arrow) !== 0,

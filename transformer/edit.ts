@@ -8,7 +8,7 @@
 import type MagicString from "magic-string";
 import { magicString } from "./dependencies.js";
 import type { Analysis } from "./analyze.js";
-import { headerCode, markerCode } from "./header.js";
+import { BINDER_CLOSE, binderOpenCode, headerCode, markerCode } from "./header.js";
 import type { AnalyzedFunction } from "./model.js";
 import {
   arrowCloseCode,
@@ -20,12 +20,13 @@ import {
   OUTLINE_ARROW_CLOSE,
   outlineArrowOpenCode,
   outlineGuardCode,
-  outlinedFunctionOpenCode,
-  outlinedNameCode,
+  outlinedCopyCloseCode,
+  outlinedCopyOpenCode,
   returnCloseCode,
   returnOpenCode,
   returnVoidCode,
   type EntryCodeInput,
+  type ModuleNames,
 } from "./site-code.js";
 
 /**
@@ -268,16 +269,18 @@ export interface OutlinedCopy {
 }
 
 /**
- * The output: the module with its insertions, followed (one per line) by the outlined functions'
- * copies, `function $dgO3(a, b) <instrumented body>`. Module-level function declarations, so they
- * exist before any code of the module runs (hoisted) and see the same bindings as the originals.
+ * The output: the module with its insertions, followed by the binder that creates the outlined
+ * functions' copies (header.ts binderOpenCode), one copy per line:
+ * `var $dgO1, $dgO3; function $dgB(…) { $dgE = $dg_e; …; $dgO1 = { "total"(a, b) <instrumented body> }["total"];`
+ * and `$dgO3 = { … }["size"]; }`. The binder's opening goes before the first copy and its closing
+ * after the last, so each line of the trailer is one copy's (source-map.ts maps it to its body).
  */
 export interface ModuleOutput {
   main: MagicString;
   copies: OutlinedCopy[];
 }
 
-export function applyPlan(code: string, plan: EditPlan): ModuleOutput {
+export function applyPlan(code: string, plan: EditPlan, names: ModuleNames, typed = false): ModuleOutput {
   const main = applyInsertions(code, plan.main);
   const copies: OutlinedCopy[] = [];
   // Copies are in source order: one forward pass finds each body's line and column.
@@ -293,9 +296,15 @@ export function applyPlan(code: string, plan: EditPlan): ModuleOutput {
     scanned = Math.max(scanned, start);
     const copy = new (magicString().default)(code.slice(start, end));
     for (const insertion of insertions) copy.appendLeft(insertion.offset - start, insertion.text);
-    copy.prepend(outlinedFunctionOpenCode(fn.outline!.name, fn.outline!.params, fn.types?.copy));
-    copy.append(" " + outlinedNameCode(fn.outline!.name, fn.path));
+    const outline = fn.outline!;
+    copy.prepend(outlinedCopyOpenCode(outline.name, outline.key, outline.params, fn.types?.copy));
+    copy.append(outlinedCopyCloseCode(outline.key, typed));
     copies.push({ s: copy, line, column: start - lineStart });
+  }
+  if (copies.length > 0) {
+    const copyNames = plan.copies.map(({ fn }) => fn.outline!.name);
+    copies[0]!.s.prepend(binderOpenCode(names.handle, copyNames, typed));
+    copies[copies.length - 1]!.s.append(BINDER_CLOSE);
   }
   return { main, copies };
 }

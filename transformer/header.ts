@@ -8,6 +8,8 @@ import {
   HOOKS,
   INSTRUMENTED_MARKER,
   REGISTRY_KEY,
+  binderName,
+  binderParam,
   handleName,
   hookName,
   identityName,
@@ -76,16 +78,39 @@ export function hookDeclarationCode(handle: string, typed = false): string {
 }
 
 /**
- * The second argument of `register`: a function the registry calls with the module's hooks
- * (abi/index.ts HookBinder). A plain function expression, valid in every output target. Typed,
- * its parameters take the bindings' types; its return type names the identity function too, which
- * is what marks it used for `noUnusedLocals` in a module that never calls it.
+ * The second argument of `register` in a module without outlined functions: a function the
+ * registry calls with the module's hooks (abi/index.ts HookBinder). A plain function expression,
+ * valid in every output target. Typed, its parameters take the bindings' types; its return type
+ * names the identity function too, which is what marks it used for `noUnusedLocals` in a module
+ * that never calls it.
  */
 export function binderCode(handle: string, typed = false): string {
   const params = typed ? HOOKS.map((h) => `${h}: typeof ${hookName(handle, h)}`).join(", ") : "e, l, x, t";
   const result = typed ? `: void | typeof ${identityName(handle)}` : "";
   return `function (${params})${result} { ${HOOKS.map((h) => `${hookName(handle, h)} = ${h};`).join(" ")} }`;
 }
+
+/**
+ * The binder of a module with outlined functions (docs/site-abi.md, "Outlined functions"), at the
+ * end of the module: `var $dgO1, $dgO3; function $dgB($dg_e, $dg_l, $dg_x, $dg_t) { $dgE = $dg_e; …`,
+ * followed by one `$dgO1 = { "total"(a, b) {…} }["total"];` per copy (site-code.ts
+ * outlinedCopyOpenCode) and `BINDER_CLOSE`. A hoisted declaration: the header passes it to
+ * `register` before evaluation reaches it, and the registry calls it before any flag of the
+ * module can be on, so every copy exists whenever a guard can send a call to it, even while the
+ * module's own top-level code runs. The copies are method-keyed functions, named by the language.
+ * Typed: the bindings hold any function and return `never`, so a guard's `$dgO1.call(…)` adds
+ * nothing to the original's return type (the copy itself is checked as written).
+ */
+export function binderOpenCode(handle: string, copies: readonly string[], typed = false): string {
+  const copyType = typed ? ": (this: any, ...args: any[]) => never" : "";
+  const params = HOOKS.map((h) => `${binderParam(h)}${typed ? `: typeof ${hookName(handle, h)}` : ""}`).join(", ");
+  const result = typed ? `: void | typeof ${identityName(handle)}` : "";
+  const assignments = HOOKS.map((h) => `${hookName(handle, h)} = ${binderParam(h)};`).join(" ");
+  return `var ${copies.map((c) => c + copyType).join(", ")}; function ${binderName(handle)}(${params})${result} { ${assignments} `;
+}
+
+/** What closes the binder after the last copy. */
+export const BINDER_CLOSE = " }";
 
 /** TypeScript output: the global the registry slot is typed through (type-only, never defined). */
 export const REGISTRY_TYPE_NAME = "__diagnoseRegistry";
@@ -125,7 +150,8 @@ export type OutputModuleFormat = "esm" | "cjs" | "script";
  * import-cycle partner) can run code of this module; CJS/script: `register()` defines them. Then
  * the hook bindings and the registration, which hands the registry the binder that fills them.
  * `handle` is the prefix of the hook bindings (`Analysis.names.handle`); the default,
- * `$dg_<hash>`, suits every format.
+ * `$dg_<hash>`, suits every format. A module with outlined functions (`table.o`) passes its binder
+ * declaration (`binderOpenCode`), which the caller appends to the module.
  */
 export function headerCode(
   table: ModuleTable,
@@ -137,7 +163,9 @@ export function headerCode(
   // `globalThis` with it has a type; the assertion sits inside the brackets and strips cleanly.
   const key = `Symbol.for('${REGISTRY_KEY}')${typed ? ` as unknown as "${REGISTRY_TYPE_NAME}"` : ""}`;
   const slot = `globalThis[${key}]`;
-  const registration = `.register(${tableCode(table)}, ${binderCode(handle, typed !== null)});`;
+  // With outlined functions the binder is a declaration at the module's end (binderOpenCode).
+  const binder = table.o ? binderName(handle) : binderCode(handle, typed !== null);
+  const registration = `.register(${tableCode(table)}, ${binder});`;
   const declarations = typed ? typeDeclarationCode(table.h, table.n, typed.module) : "";
   // Whatever the slot holds (a string, a registry of another ABI without `register`, one whose
   // `register` throws or defines no flags), loading the module must not throw: the flags are

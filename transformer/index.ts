@@ -41,7 +41,7 @@ export function instrument(code: string, filename: string, options?: InstrumentO
       skipped: analysis.skipped,
     };
   const plan = planInsertions(analysis);
-  const output = applyPlan(code, plan);
+  const output = applyPlan(code, plan, analysis.names, analysis.typed !== null);
   return {
     code: outputText(output),
     header: headerRange(plan.main),

@@ -90,8 +90,9 @@ export interface AnalyzedFunction {
   sites: number[];
   /**
    * An outlined function (transformer/outline.ts): its plain body stays in place behind the guard
-   * `if (<flag>) return <name>.call(this, <forward>);`, its instrumented body goes into
-   * `function <name>(<params>)` at the end of the module. Null: instrumented in place.
+   * `if (<flag>) return <name>.call(this, <forward>);`, its instrumented body goes into the copy
+   * `<name> = { "<key>"(<params>) {…} }["<key>"];`, created by the binder at the end of the module.
+   * Null: instrumented in place.
    */
   outline: OutlinedFunction | null;
   /**
@@ -106,8 +107,13 @@ export interface AnalyzedFunction {
 export interface OutlinedFunction {
   /** The flag id (after the site flags) that sends calls to the copy. */
   flag: number;
-  /** The copy's name (abi/index.ts `outlinedName`). */
+  /** The binding that holds the copy (abi/index.ts `outlinedName`). */
   name: string;
+  /**
+   * The name the copy takes, as its method key: the one V8 gives the original (naming.ts
+   * `functionNameOf`: `total`, `get size`, "" for an anonymous or computed one).
+   */
+  key: string;
   /** The copy's parameters: `a`, `...rest`. */
   params: string[];
   /** The arguments the guard passes on, same order. */

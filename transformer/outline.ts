@@ -5,8 +5,9 @@
  * Why: the untaken site code of a small function (its size is in docs/benchmarks.md) is what keeps V8 from
  * inlining it into its callers, whose budgets count bytecode (docs/benchmarks.md). An outlined
  * function keeps its plain body behind one guard, `if ($fnFlag) return $dgO3.call(this, a, b);`,
- * and the instrumented body goes into a module-level function declaration `$dgO3` appended to the
- * module, which runs only while a probe is on in that function.
+ * and the instrumented body goes into a copy, a method-keyed function `$dgO3` that the module's
+ * binder creates at registration (header.ts binderOpenCode), which runs only while a probe is on
+ * in that function.
  *
  * The copy is only correct where it sees exactly the bindings the original sees. So a function is
  * outlined only when:
@@ -18,8 +19,9 @@
  *   `yield`/`await`, and, for arrows, `this` (nested arrows share these with it; nested functions
  *   and class members have their own);
  * - it is neither async, a generator nor a constructor (their frames are not a single call), its
- *   parameters are plain names (with defaults or a rest: the plain code evaluates those, the copy
- *   receives the values), and its body is short (V8 inlines nothing longer anyway).
+ *   parameters are distinct plain names (with defaults or a rest: the plain code evaluates those,
+ *   the copy receives the values; the copy is a method, which may not repeat a parameter name),
+ *   and its body is short (V8 inlines nothing longer anyway).
  *
  * Functions and classes defined inside an outlined function are copied with it: their code (and
  * their site code, with the same site ids) is in both bodies, so they behave the same whichever
@@ -120,6 +122,8 @@ export function outlineParams(
     if (rest) p = p["argument"] as AnyNode;
     if (p.type !== "Identifier") return undefined;
     const name = String(p["value"]);
+    // `function f(a, a)` (sloppy mode): a method, which the copy is, may not repeat a name.
+    if (params.includes(name) || params.includes(`...${name}`)) return undefined;
     params.push(rest ? `...${name}` : name);
     forward.push(rest ? `...${name}` : name);
   }

@@ -11,7 +11,6 @@
 import { flagName, handleName, hookName, identityName } from "../abi/index.js";
 import { FRAME_TYPE } from "./header.js";
 import type { OutlinedFunction } from "./model.js";
-import { functionNameOf } from "./naming.js";
 
 /**
  * The names a module's site code uses: the hash (flags are `$dg_<hash>_<id>`) and the module
@@ -226,32 +225,33 @@ export function outlineArrowOpenCode(module: string | ModuleNames, input: Outlin
 export const OUTLINE_ARROW_CLOSE = "))";
 
 /**
- * What follows an outlined copy: it takes the original function's name, which V8 shows in stack
- * frames (an own `name` data property), so a stack while a probe is on reads `Cart.total` twice
- * rather than `Cart.$dgO3`. It runs when module evaluation reaches the end; an earlier frame
- * shows the copy's own name. Guarded: a patched `Object.defineProperty` must not fail the module.
+ * What precedes the instrumented body in the copy, a line of the binder (header.ts
+ * binderOpenCode): `$dgO3 = { "total"(a, b) `. A method-keyed function takes its key as its name
+ * (the original's, functionNameOf), which V8 shows in stack frames: a stack while a probe is on
+ * reads `Cart.total` twice rather than `Cart.$dgO3`. What a method is not, the copy never needs:
+ * it is called through `.call(this, …)` (or directly, for an arrow), never with `new`; strictness,
+ * `this` and parameters are those of a function declaration in the same place, and it uses no
+ * `arguments`, `super`, `new.target` or own name (outline.ts). Duplicate parameter names, which a
+ * method does not allow, are never outlined (outline.ts).
+ * `typed`: TypeScript output (typed.ts CopySignature): the copy declares the original's type
+ * parameters and parameter types (`this: any` for non-arrows, unless the class type fits: a
+ * method's body may reach members private to its class); the binding it is assigned to takes any
+ * function (`as never`: the guard passes the original's arguments, whose types may name the
+ * original's type parameters, and its result adds nothing to the original's return type).
  */
-export function outlinedNameCode(copyName: string, functionPath: string): string {
-  const name = functionNameOf(functionPath);
-  return `try { globalThis.Object.defineProperty(${copyName}, "name", { value: ${JSON.stringify(name)} }); } catch ($dge) {}`;
-}
-
-/**
- * What precedes the instrumented body in the copy: `function $dgO3(a, b) `. `typed`: TypeScript
- * output (typed.ts CopySignature), where the copy declares the original's type parameters and
- * parameter types (`this: any` for non-arrows: a method's body may reach members private to its
- * class) behind an overload signature that takes anything and returns `never`: the guard passes
- * the original's arguments, whose types may name the original's type parameters (a generic
- * signature seen through `.call` would be instantiated with `unknown`), and its result adds
- * nothing to the original's return type, declared or inferred; the body is checked as written.
- */
-export function outlinedFunctionOpenCode(
+export function outlinedCopyOpenCode(
   name: string,
+  key: string,
   params: readonly string[],
   typed?: { typeParams: string; thisType: string; params: readonly string[] } | null,
 ): string {
-  if (!typed) return `function ${name}(${params.join(", ")}) `;
+  const open = `${name} = { ${JSON.stringify(key)}`;
+  if (!typed) return `${open}(${params.join(", ")}) `;
   const typeParams = typed.typeParams === "" ? "" : `<${typed.typeParams}>`;
-  const implementation = `${name}${typeParams}(${[...(typed.thisType === "" ? [] : [`this: ${typed.thisType}`]), ...typed.params].join(", ")})`;
-  return `function ${name}(this: any, ...args: any[]): never; function ${implementation} `;
+  return `${open}${typeParams}(${[...(typed.thisType === "" ? [] : [`this: ${typed.thisType}`]), ...typed.params].join(", ")}) `;
+}
+
+/** What follows the instrumented body in the copy: ` }["total"];` (typed: ` }["total"] as never;`). */
+export function outlinedCopyCloseCode(key: string, typed = false): string {
+  return ` }[${JSON.stringify(key)}]${typed ? " as never" : ""};`;
 }

@@ -60,7 +60,8 @@ export interface InstrumentOptions {
    * one of its probes is on (docs/site-abi.md, "Outlined functions").
    * Its off cost is then one flag check, so V8 keeps inlining it. The price: those functions'
    * code appears twice in the output, and while a probe is on in one, stack traces through it show
-   * one extra frame (`$dgO<n>`). `false`: every function is instrumented in place.
+   * one extra frame (the copy, under the original's name). `false`: every function is instrumented
+   * in place.
    */
   outline?: boolean;
   /**

@@ -1,16 +1,21 @@
 /**
- * What the statement that names an outlined copy costs (not a test: run it by hand).
+ * What naming an outlined copy costs, in the layout before and after the binder (not a test: run
+ * it by hand).
  *
- *   node dist/test/perf/outline-name-cost.js [--functions 400] [--n 10000]
+ *   node dist/test/perf/outline-name-cost.js --baseline <old dist/transformer/index.js> [--functions 400] [--n 10000]
  *
- * Each copy is followed by `try { globalThis.Object.defineProperty($dgO1, "name", { value: "f0" }); }
- * catch ($dge) {}` (transformer/site-code.ts outlinedNameCode). One generated module of
- * `--functions` small outlined functions is written three ways: plain (types stripped), as
- * instrumented, and as instrumented without the naming statements. Under callgrind
- * (`--predictable --predictable-gc-schedule`, as benchmarks/instructions.ts), a child loads the
- * runtime and then imports one of them: total instructions per variant (start-up is the same
- * in all three). Then, per hit of a "call" no-op probe on `f0`, with and without the naming
- * statements: (I(n calls) − I(0)) / n after 30,000 warm-up calls. Also the output size of each.
+ * Old layout (the `--baseline` transformer, e.g. main's build before the binder): each copy is a
+ * module-level `function $dgO1(…) {…}` followed by `try { globalThis.Object.defineProperty($dgO1,
+ * "name", { value: "f0" }); } catch ($dge) {}`. New layout (this transformer): the copies are
+ * method-keyed functions, `$dgO1 = { "f0"(…) {…} }["f0"];`, created by the binder `$dgB` at the
+ * module's end (header.ts binderOpenCode), named by the language. One generated module of
+ * `--functions` small outlined functions is written four ways (types stripped): plain, old, old
+ * without the naming statements (the old layout's floor: its copies keep the name `$dgO1`), and
+ * new. Under callgrind (`--predictable --predictable-gc-schedule`, as benchmarks/instructions.ts),
+ * a child loads this runtime (the same for every layout: the ABI did not change) and then imports
+ * one of them: total instructions per variant (start-up is the same in all). Then, per hit of a
+ * "call" no-op probe on `f0`: (I(n calls) − I(0)) / n after 30,000 warm-up calls. Also the output
+ * size of each.
  */
 import { transformSync } from "@swc/core";
 import { callgrind } from "./callgrind.js";
@@ -19,6 +24,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { instrument } from "../../transformer/index.js";
+
+type Instrument = typeof instrument;
 
 const NAME_STATEMENT =
   / try \{ globalThis\.Object\.defineProperty\(\$dgO\d+, "name", \{ value: "[^"]*" \}\); \} catch \(\$dge\) \{\}/g;
@@ -43,10 +50,14 @@ function strip(code: string, file: string): string {
 async function parent(argv: readonly string[]): Promise<void> {
   let functions = 400;
   let n = 10_000;
+  let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--functions") functions = Number(argv[++i]);
     else if (argv[i] === "--n") n = Number(argv[++i]);
+    else if (argv[i] === "--baseline") baseline = argv[++i];
   }
+  if (baseline === undefined) throw new Error("--baseline <dist/transformer/index.js of the old layout> is required");
+  const old = ((await import(pathToFileURL(baseline).href)) as { instrument: Instrument }).instrument;
   const root = mkdtempSync(join(tmpdir(), "diagnose-name-cost-"));
   try {
     writeFileSync(join(root, "package.json"), JSON.stringify({ name: "shop", type: "module" }));
@@ -54,27 +65,36 @@ async function parent(argv: readonly string[]): Promise<void> {
     const file = join(root, "src", "many.ts");
     const text = source(functions);
     writeFileSync(file, text);
-    const result = instrument(text, file, { root, module: "esm", sourceMap: false });
-    const named = strip(result.code, file);
-    const unnamed = strip(result.code.replace(NAME_STATEMENT, ""), file);
-    const copies = (result.code.match(NAME_STATEMENT) ?? []).length;
-    if (copies !== functions) throw new Error(`expected ${functions} naming statements, found ${copies}`);
-    const variants = { plain: strip(text, file), named, unnamed };
+    const options = { root, module: "esm", sourceMap: false } as const;
+    const before = old(text, file, options).code;
+    const after = instrument(text, file, options).code;
+    const named = (before.match(NAME_STATEMENT) ?? []).length;
+    if (named !== functions) throw new Error(`old layout: expected ${functions} naming statements, found ${named}`);
+    const methods = (after.match(/\$dgO\d+ = \{ "f\d+"\(/g) ?? []).length;
+    if (methods !== functions || after.includes("defineProperty($dgO"))
+      throw new Error(`new layout: expected ${functions} method-keyed copies, found ${methods}`);
+    const variants: Record<string, string> = {
+      plain: strip(text, file),
+      old: strip(before, file),
+      "old-unnamed": strip(before.replace(NAME_STATEMENT, ""), file),
+      new: strip(after, file),
+    };
     const paths: Record<string, string> = {};
     for (const [k, code] of Object.entries(variants)) {
       paths[k] = join(root, `${k}.mjs`);
       writeFileSync(paths[k], code);
     }
     const self = fileURLToPath(import.meta.url);
+    const names = Object.keys(variants);
     const load: Record<string, number> = {};
-    const [p, a, b] = await Promise.all(
-      ["plain", "named", "unnamed"].map((k) => callgrind([self, "--child", paths[k]!, "load", "0"])),
-    );
-    load["plain"] = p!;
-    load["named"] = a!;
-    load["unnamed"] = b!;
+    // Two at a time: the machine has two cores.
+    for (let i = 0; i < names.length; i += 2) {
+      const pair = names.slice(i, i + 2);
+      const counts = await Promise.all(pair.map((k) => callgrind([self, "--child", paths[k]!, "load", "0"])));
+      for (const [j, k] of pair.entries()) load[k] = counts[j]!;
+    }
     const perHit: Record<string, number> = {};
-    for (const k of ["named", "unnamed"]) {
+    for (const k of names.slice(1)) {
       const [withCalls, without] = await Promise.all([
         callgrind([self, "--child", paths[k]!, "hit", String(n)]),
         callgrind([self, "--child", paths[k]!, "hit", "0"]),
@@ -83,13 +103,15 @@ async function parent(argv: readonly string[]): Promise<void> {
     }
     console.log(`${functions} outlined functions, node ${process.version}, callgrind`);
     console.log('variant\tbytes\tload instructions (runtime loaded first)\tinstructions/hit ("call" no-op on f0)');
-    for (const k of ["plain", "named", "unnamed"])
-      console.log(`${k}\t${variants[k as keyof typeof variants].length}\t${load[k]}\t${perHit[k]?.toFixed(0) ?? ""}`);
-    const perCopy = (load["named"]! - load["unnamed"]!) / functions;
+    for (const k of names) console.log(`${k}\t${variants[k]!.length}\t${load[k]}\t${perHit[k]?.toFixed(0) ?? ""}`);
+    const perCopy = (a: string, b: string) =>
+      `${((variants[a]!.length - variants[b]!.length) / functions).toFixed(1)} bytes and ${((load[a]! - load[b]!) / functions).toFixed(0)} instructions per copy at load`;
+    const above = (k: string) => (load[k]! - load["plain"]!).toLocaleString("en");
+    console.log(`old − new: ${perCopy("old", "new")}; per hit ${(perHit["old"]! - perHit["new"]!).toFixed(0)}`);
     console.log(
-      `naming statements: ${(named.length - unnamed.length) / functions} bytes and ${perCopy.toFixed(0)} instructions per copy at load; ` +
-        `load above plain: named ${(load["named"]! - load["plain"]!).toLocaleString("en")}, unnamed ${(load["unnamed"]! - load["plain"]!).toLocaleString("en")}`,
+      `new − old-unnamed: ${perCopy("new", "old-unnamed")}; per hit ${(perHit["new"]! - perHit["old-unnamed"]!).toFixed(0)}`,
     );
+    console.log(`load above plain: old ${above("old")}, old-unnamed ${above("old-unnamed")}, new ${above("new")}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -81,6 +81,23 @@ export function instrumentChecked(code: string, filename: string, options: Instr
   // An outlined function's flag guards its plain body, once.
   for (const id of outlineFlags) assert.equal(counts.get(id), 1, `outline flag ${id} appears once`);
   assert.equal(counts.size, n - entryServed.size + outlineFlags.length, "no guard for a flag that is not in the table");
+  // An outlined function's copy is created by the binder at the module's end, as a method-keyed
+  // function that takes the original's name from its key: no statement renames it.
+  assert.doesNotMatch(out, /defineProperty\(\$dg\w*O\d+/, "no copy is renamed");
+  const binder = /\nvar \$dg\w*O\d+[^;]*; function (\$dg\w*)B\(/.exec(out);
+  if (outlineFlags.length === 0) assert.equal(binder, null, "no binder declaration without outlined functions");
+  else {
+    assert.ok(binder, "the binder follows the module");
+    const handle = binder[1]!;
+    assert.ok(out.includes(`}, ${handle}B); } catch (e) {}`), "the header registers the binder");
+    for (const [id, e] of entries.entries()) {
+      if (e[6] === undefined) continue;
+      assert.ok(
+        out.indexOf(`${handle}O${id} = { "`, binder.index) > binder.index,
+        `the binder creates the copy of ${e[0]}`,
+      );
+    }
+  }
   // 4. Site ids are dense and ascending in the manifest.
   const ids = sites.functions.flatMap((fn) => fn.sites.map((s) => s.id)).sort((a, b) => a - b);
   assert.deepEqual(ids, [...Array(n).keys()]);
@@ -96,8 +113,9 @@ export function tableOf(code: string, hash: string): ModuleTable {
   const start = code.indexOf(`.register({abi:`);
   assert.ok(start >= 0, "header registers a table");
   const from = start + ".register(".length;
-  // The table is a literal of strings and numbers on one line, followed by the hook binder.
-  const end = code.indexOf("}, function (e, l, x, t) {", from);
+  // The table is a literal of strings and numbers on one line, followed by the hook binder: a
+  // function expression, or the name of the binder declared at the module's end (outlined functions).
+  const end = from + /\}, (?:function \(e, l, x, t\) \{|\$dg\w*B\))/.exec(code.slice(from))!.index;
   const table = new Function(`return ${code.slice(from, end + 1)};`)() as ModuleTable;
   assert.equal(table.h, hash);
   return table;

@@ -280,7 +280,7 @@ test("a function defined inside an outlined one is in both bodies: its probes fi
   assert.equal(
     (code.match(/\$dgO0\b/g) ?? []).length,
     3,
-    "pricer is outlined: its guard, its copy and the copy naming",
+    "pricer is outlined: its guard, the binding of its copy and the copy",
   );
   const inner = recorder();
   const w = watch(`${modulePath}:pricer.apply`, inner, { lines: "all" });
@@ -348,6 +348,103 @@ const first = total(21);
         `${name}: the top-level call ran the copy`,
       );
       assert.equal(mod.total(1), 2);
+    } finally {
+      rec.dispose();
+    }
+  }
+});
+
+test("the copies see the module's own bindings, whatever their names (the binder's parameters are reserved names)", async () => {
+  // The copies are created inside the binder, so a binder parameter named like a module binding
+  // (`e`, `l`, `x`, `t`: the hooks' letters) would hide it from them.
+  const source = `const e = 1, l = 2, x = 3, t = 4;
+export function sum(): number { return e + l + x + t; }
+`;
+  const { module, modulePath, code } = await load<{ sum(): number }>(source);
+  assert.match(code, /\$dgO0 = \{ "sum"\(\) /, "sum is outlined");
+  const r = recorder();
+  const w = watch(`${modulePath}:sum`, r);
+  assert.equal(module.sum(), 10, "the copy reads the module's e, l, x and t");
+  assert.deepEqual(kinds(r.events), ["entry", "return"]);
+  w.close();
+});
+
+test("a sloppy-mode function with a repeated parameter name is not outlined (a method may not repeat one) and still runs", async () => {
+  assert.deepEqual(outlined("function dup(a, a) { return a; }\nfunction once(a, b) { return a; }\n", "src/o.cjs"), {
+    dup: false,
+    once: true,
+  });
+  const source =
+    "function dup(a, a) { return a; }\nfunction once(a, b) { return a + b; }\nmodule.exports = { dup, once };\n";
+  const result = instrumentChecked(source, `${ROOT}/src/dup.cjs`);
+  const rec = recordAll(result);
+  try {
+    const mod = require(writeTemp("dup.cjs", result.code)) as {
+      dup(a: number, b: number): number;
+      once(a: number, b: number): number;
+    };
+    assert.equal(mod.dup(1, 2), 2);
+    assert.equal(mod.once(1, 2), 3);
+    assert.equal(rec.events.filter((e) => e.hook === "e").length, 2, "both ran instrumented");
+  } finally {
+    rec.dispose();
+  }
+});
+
+test("a copy is a method-keyed function named like the original: no statement renames it", () => {
+  const source = `export class Cart {
+  get size() { return 1; }
+  total(a, b) { return a + b; }
+}
+export const half = (v) => v / 2;
+export default function (a) { return a; }
+`;
+  const result = instrumentChecked(source, `${ROOT}/src/names.js`);
+  const trailer = result.code.slice(result.code.lastIndexOf("\nvar $dgO") + 1);
+  assert.match(trailer, /^var \$dgO0, \$dgO1, \$dgO2, \$dgO3; function \$dgB\(\$dg_e, \$dg_l, \$dg_x, \$dg_t\) \{ /);
+  assert.deepEqual(
+    [...trailer.matchAll(/(\$dgO\d+) = \{ ("[^"]*")\(.*\}\[("[^"]*")\];/g)].map((m) => [m[1], m[2], m[3]]),
+    [
+      ["$dgO0", '"get size"', '"get size"'],
+      ["$dgO1", '"total"', '"total"'],
+      ["$dgO2", '"half"', '"half"'],
+      ["$dgO3", '"default"', '"default"'],
+    ],
+  );
+  assert.doesNotMatch(result.code, /defineProperty\(\$dgO/);
+});
+
+test("a copy is only ever called, in its module's mode: `new` on an outlined function and a call without `this` behave the same on", async () => {
+  // A method cannot be constructed and has no `prototype`; the guard never constructs the copy,
+  // it calls it with the `this` that `new` (or the caller) gave the original.
+  const body = `function Point(x) { this.x = x; }
+function who() { return this === undefined ? "undefined" : this === globalThis ? "global" : typeof this; }
+`;
+  // [file, source, `this` of a plain call, of a call with a string as `this`]
+  const cases: [string, string, string, string][] = [
+    ["modes.cjs", `${body}module.exports = { Point, who };\n`, "global", "object"],
+    ["modes.mjs", `${body}export { Point, who };\n`, "undefined", "string"],
+  ];
+  for (const [name, source, plainThis, stringThis] of cases) {
+    const result = instrumentChecked(source, `${ROOT}/src/modes/${name}`);
+    assert.match(result.code, /\$dgO0 = \{ "Point"\(x\) /, `${name}: Point is outlined`);
+    assert.match(result.code, /\$dgO1 = \{ "who"\(\) /, `${name}: who is outlined`);
+    const rec = recordAll(result);
+    try {
+      const file = writeTemp(name, result.code);
+      type Modes = { Point: new (x: number) => { x: number }; who(): string };
+      const mod = (name.endsWith(".cjs") ? require(file) : await import(pathToFileURL(file).href)) as Modes;
+      const p = new mod.Point(2);
+      assert.equal(p.x, 2, `${name}: the copy set the new object's field`);
+      assert.ok(p instanceof mod.Point, `${name}: new returned the object it made`);
+      const { who } = mod;
+      assert.equal(who(), plainThis, `${name}: no \`this\` is ${plainThis}, as in the plain function`);
+      assert.equal(
+        mod.who.call("s" as never),
+        stringThis,
+        `${name}: a primitive \`this\` is boxed in sloppy mode only`,
+      );
+      assert.equal(rec.events.filter((e) => e.hook === "e").length, 3, `${name}: every call ran the copy`);
     } finally {
       rec.dispose();
     }

@@ -1,6 +1,7 @@
 /**
  * What stacks show while a probe is on in an outlined function: the copy takes the original's
- * name, so a frame reads `Cart.total`, not `Cart.$dgO1` (docs/site-abi.md, "Stacks").
+ * name (it is a method keyed by it), so a frame reads `Cart.total`, not `Cart.$dgO1`
+ * (docs/site-abi.md, "Outlined functions").
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -57,6 +58,34 @@ test("while a probe is on, an outlined function's frames carry its own name, not
     assert.ok(
       rec.events.some((e) => e.hook === "e"),
       "the copies ran",
+    );
+  } finally {
+    rec.dispose();
+  }
+});
+
+test("a copy's frames carry the original's name from the start: also while the module's own top-level code runs", () => {
+  // The copy is created by the binder at registration, already named; a copy renamed by a
+  // statement after it would still show its binding's name ($dgO0) until evaluation got there.
+  const source = `function total(a) {
+  if (a < 0) throw new Error("negative");
+  return a * 2;
+}
+let early;
+try { total(-1); } catch (error) { early = error.stack; }
+module.exports = { early };
+`;
+  const result = instrumentChecked(source, `${ROOT}/src/stacks/early.cjs`);
+  assert.match(result.code, /\$dgO0\b/, "total is outlined");
+  const rec = recordAll(result);
+  try {
+    const { early } = require(writeTemp("early.cjs", result.code)) as { early: string };
+    const frames = early.split("\n").slice(1, 3);
+    assert.match(frames[0]!, /^\s+at total \(/, early);
+    assert.match(frames[1]!, /^\s+at total \(/, early);
+    assert.ok(
+      rec.events.some((e) => e.hook === "e"),
+      "the copy ran",
     );
   } finally {
     rec.dispose();

@@ -10,8 +10,9 @@
  * - the module header goes after the file's directive prologue, the marker comment first;
  * - an outlined function (transformer/outline.ts) keeps its original body (without its own
  *   sites; functions defined inside it are instrumented in both bodies) behind the guard `if ($g) return $dgO3.call(this, a);` (an expression body `e`: `($g ? $dgO3(a) : (e))`);
- *   the instrumented body built as above goes into `function $dgO3(a) { … }`, appended to the
- *   file's statements like the SWC path appends it to the text.
+ *   the instrumented body built as above goes into its copy `$dgO3 = { "name"(a) { … } }["name"];`,
+ *   a statement of the module's binder `function $dgB(…) { … }`, appended to the file's statements
+ *   like the SWC path appends it to the text.
  *
  * Original nodes keep their positions, so tsc's source maps still point into the .ts file;
  * synthesized nodes have none (tsc maps nothing to them).
@@ -20,8 +21,7 @@ import type * as TS from "typescript";
 import type { AnalyzedFunction } from "../analyze.js";
 import { holdsEdit, type EditPlan } from "./match.js";
 import type { SiteNodes } from "./site-nodes.js";
-import { outlinedNameCode } from "../site-code.js";
-import { PLACEHOLDER, fillPlaceholder, synthesizeModule } from "./synthesize.js";
+import { PLACEHOLDER, fillPlaceholder } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
 /** The text of the marker comment (`/*diagnose:instrumented*\/`, abi/index.ts INSTRUMENTED_MARKER). */
@@ -41,7 +41,7 @@ export function rewriteFile(
 ): TS.SourceFile {
   const f = context.factory;
   // The outlined copies by function id: appended in function order, as edit.ts appends them.
-  const copies = new Map<number, { fn: AnalyzedFunction; copy: TS.FunctionDeclaration }>();
+  const copies = new Map<number, { fn: AnalyzedFunction; copy: TS.Statement }>();
 
   /**
    * The visitor that applies the plan. `skip`: the site ids whose edits it leaves out — an outlined
@@ -127,9 +127,14 @@ export function rewriteFile(
   ) {
     directives.unshift(f.createExpressionStatement(f.createStringLiteral("use strict")));
   }
-  const outlined = [...copies]
-    .sort((a, b) => a[0] - b[0])
-    .flatMap(([, { fn, copy }]) => [copy, ...synthesizeModule(ts, outlinedNameCode(fn.outline!.name, fn.path))]);
+  const outlined =
+    copies.size === 0
+      ? []
+      : nodes.binder(
+          [...copies]
+            .sort((a, b) => a[0] - b[0])
+            .map(([, { fn, copy }]) => ({ name: fn.outline!.name, statement: copy })),
+        );
   const statements = [...directives, ...nodes.header, ...visited.statements.slice(prologue), ...outlined];
   const output = f.updateSourceFile(visited, statements);
   // The marker leads the output, so that a second pass leaves the file alone. tsc prints the

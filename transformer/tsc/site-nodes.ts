@@ -14,7 +14,16 @@ import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
 import { headerCode } from "../header.js";
 import type { OutlinedFunction } from "../model.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR, type OutlineGuardInput } from "../site-code.js";
-import { HOOKS, REGISTRY_KEY, flagName, hookName, identityName, type HookKey } from "../../abi/index.js";
+import {
+  HOOKS,
+  REGISTRY_KEY,
+  binderName,
+  binderParam,
+  flagName,
+  hookName,
+  identityName,
+  type HookKey,
+} from "../../abi/index.js";
 import { PLACEHOLDER, synthesizeModule } from "./synthesize.js";
 import type { TypeScript } from "./types.js";
 
@@ -39,8 +48,13 @@ export interface SiteNodes {
   outlineGuard(fn: AnalyzedFunction): TS.Statement;
   /** `($g ? $dgO3(a) : ($dgP))` for an outlined arrow's expression body (outlineArrowOpenCode, OUTLINE_ARROW_CLOSE). */
   outlineArrow(fn: AnalyzedFunction): TS.Expression;
-  /** `function $dgO3(a, ...r) <body>`: the copy of an outlined function, with its instrumented body (outlinedFunctionOpenCode). */
-  outlined(fn: AnalyzedFunction, body: TS.Block): TS.FunctionDeclaration;
+  /** `$dgO3 = { "total"(a, ...r) <body> }["total"];`: the copy of an outlined function, with its instrumented body (outlinedCopyOpenCode). */
+  outlined(fn: AnalyzedFunction, body: TS.Block): TS.Statement;
+  /**
+   * `var $dgO1, $dgO3; function $dgB($dg_e, …) { $dgE = $dg_e; …; <copies> }`: the binder of a
+   * module with outlined functions (header.ts binderOpenCode), appended to the file.
+   */
+  binder(copies: readonly { name: string; statement: TS.Statement }[]): TS.Statement[];
 }
 
 export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
@@ -84,7 +98,13 @@ export function buildSiteNodes(ts: TypeScript, analysis: Analysis): SiteNodes {
     },
     outlined(fn, body) {
       const outline = outlineOf(fn);
-      return b.outlined(outline.name, outline.params, body);
+      return b.outlined(outline.name, outline.key, outline.params, body);
+    },
+    binder(copies) {
+      return b.binder(
+        copies.map((c) => c.name),
+        copies.map((c) => c.statement),
+      );
     },
   };
 }
@@ -97,7 +117,8 @@ function outlineOf(fn: AnalyzedFunction): OutlinedFunction {
 
 /**
  * headerCode(): ESM's `import "data:…";var $dgE, $dgL, $dgX, $dgT; globalThis[Symbol.for('…')]
- * .register({…}, function (e, l, x, t) { $dgE = e; … });` is built here (its data: URL taken from
+ * .register({…}, function (e, l, x, t) { $dgE = e; … });` (with outlined functions `$dgB` in
+ * place of the function expression) is built here (its data: URL taken from
  * the string itself; the table's values are the literals' texts); the other formats' header (an
  * inline bootstrap object) is parsed.
  */
@@ -153,17 +174,20 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
   const parameters = HOOKS.map((h) =>
     s(f.createParameterDeclaration(undefined, undefined, id(h), undefined, undefined, undefined)),
   );
-  const binder = s(
-    f.createFunctionExpression(
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      parameters,
-      undefined,
-      s(f.createBlock(assignments, false)),
-    ),
-  );
+  // With outlined functions, the binder is the declaration at the module's end (SiteNodes.binder).
+  const binder = table.o
+    ? id(binderName(handle))
+    : s(
+        f.createFunctionExpression(
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          parameters,
+          undefined,
+          s(f.createBlock(assignments, false)),
+        ),
+      );
   const slot = s(
     f.createElementAccessExpression(
       id("globalThis"),
@@ -394,11 +418,48 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
         ),
       );
     },
-    /** outlinedFunctionOpenCode() body: the copy's parameters are plain names (the original evaluated the defaults). */
-    outlined(name: string, params: readonly string[], body: TS.Block): TS.FunctionDeclaration {
-      return s(
-        f.createFunctionDeclaration(undefined, undefined, id(name), undefined, params.map(parameter), undefined, body),
+    /**
+     * outlinedCopyOpenCode() body outlinedCopyCloseCode(): the copy's parameters are plain names (the
+     * original evaluated the defaults).
+     */
+    outlined(name: string, key: string, params: readonly string[], body: TS.Block): TS.Statement {
+      const method = s(
+        f.createMethodDeclaration(
+          undefined,
+          undefined,
+          s(f.createStringLiteral(key)),
+          undefined,
+          undefined,
+          params.map(parameter),
+          undefined,
+          body,
+        ),
       );
+      const object = s(f.createObjectLiteralExpression([method], false));
+      return statement(assign(id(name), s(f.createElementAccessExpression(object, s(f.createStringLiteral(key))))));
+    },
+    /** binderOpenCode() copies BINDER_CLOSE */
+    binder(names: readonly string[], copies: readonly TS.Statement[]): TS.Statement[] {
+      const declarations = names.map((n) => s(f.createVariableDeclaration(id(n), undefined, undefined, undefined)));
+      const parameters = HOOKS.map((h) =>
+        s(f.createParameterDeclaration(undefined, undefined, id(binderParam(h)), undefined, undefined, undefined)),
+      );
+      const assignments = HOOKS.map((h) => statement(assign(id(hookName(handle, h)), id(binderParam(h)))));
+      return [
+        s(f.createVariableStatement(undefined, s(f.createVariableDeclarationList(declarations, ts.NodeFlags.None)))),
+        s(
+          f.createFunctionDeclaration(
+            undefined,
+            undefined,
+            id(binderName(handle)),
+            undefined,
+            parameters,
+            undefined,
+            // On lines of their own, like the SWC path's copies.
+            f.createBlock([...assignments, ...copies], true),
+          ),
+        ),
+      ];
     },
   };
 }
