@@ -14,16 +14,17 @@
  * Every number is a median over `runs` passes, the candidates of one comparison interleaved pass
  * by pass, so a noisy neighbour slows both sides alike.
  */
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Analysis, analyze, isSkipped } from "../transformer/analyze.js";
 import { applyPlan, type ModuleOutput, outputText, planInsertions } from "../transformer/edit.js";
 import { parseSource } from "../transformer/parse.js";
 import { generateMap } from "../transformer/source-map.js";
 import { swc } from "../transformer/dependencies.js";
-import { compileModuleUncached } from "../integrations/shared/compile.js";
+import { type CompiledModule, compileModuleUncached } from "../integrations/shared/compile.js";
 import { loadConfig } from "../integrations/shared/config.js";
 import { inPlaceRefusal } from "../integrations/shared/strip-in-place.js";
 import { compilerOptionsFor } from "../integrations/shared/tsconfig.js";
@@ -182,7 +183,8 @@ export function measureBuildProfile(
     }
   };
   const strippers: [string, (code: string) => unknown][] = [];
-  if (amaro !== undefined) strippers.push(["amaro 1.2.1 strip-only", (c) => amaro.transformSync(c, { mode: "strip-only" })]);
+  if (amaro !== undefined)
+    strippers.push(["amaro 1.2.1 strip-only", (c) => amaro.transformSync(c, { mode: "strip-only" })]);
   if (nodeStrip !== undefined) {
     strippers.push([`Node ${process.version} stripTypeScriptTypes`, (c) => nodeStrip(c, { mode: "strip" })]);
   }
@@ -225,13 +227,7 @@ export function measureBuildProfile(
       JSON.stringify({ compilerOptions: { target: "es2022", verbatimModuleSyntax: k === 1 } }),
     );
   });
-  const compileAll = (tree: string) => {
-    const config = loadConfig(tree);
-    return files.map((f) => {
-      const filename = join(tree, relative(root, f.abs));
-      return compileModuleUncached(f.text, { filename, format: "module", instrument: true, config });
-    });
-  };
+  const compileAll = (tree: string) => compileTree(tree, strippedInPlace(tree));
   const swcSites = compileAll(trees[0]!).map((c) => JSON.stringify(c.sites));
   const inPlaceSites = compileAll(trees[1]!).map((c) => JSON.stringify(c.sites));
   const sameSites = swcSites.length === inPlaceSites.length && swcSites.every((s, i) => s === inPlaceSites[i]);
@@ -250,15 +246,54 @@ export function measureBuildProfile(
     if (reason !== null) inPlaceRefusals[reason] = (inPlaceRefusals[reason] ?? 0) + 1;
   }
   const [inPlaceMs, swcMs] = interleaved(runs, [() => compileAll(trees[1]!), () => compileAll(trees[0]!)]);
+  const inPlaceFiles = files.length - Object.values(inPlaceRefusals).reduce((n, c) => n + c, 0);
   comparisons.push({
-    what: "loader compile (instrument, strip, inline map), in-place strip",
+    what: "loader compile (instrument, strip, inline map), in-place strip, warm",
     ms: amaro === undefined ? null : inPlaceMs!,
     baselineMs: swcMs!,
-    baseline: "loader compile, SWC strip",
-    note: `${files.length - Object.values(inPlaceRefusals).reduce((n, c) => n + c, 0)} of ${files.length} files stripped in place; sites ${sameSites ? "identical" : "DIFFER"}`,
+    baseline: "the same with SWC's strip",
+    note: `${inPlaceFiles} of ${files.length} files stripped in place; sites ${sameSites ? "identical" : "DIFFER"}`,
+  });
+  // Cold: what the loader pays, each file compiled once by a fresh process (amaro's WebAssembly
+  // loaded and compiled on the first file, nothing warmed). Processes alternate, one at a time.
+  log("build profile: the loader's compile, cold, in fresh processes…");
+  const cold = trees.map(() => [] as number[]);
+  for (let i = 0; i < Math.max(3, runs); i++) {
+    trees.forEach((tree, k) => {
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--cold", tree], { encoding: "utf8" });
+      const ms = Number(r.stdout.trim());
+      if (r.status === 0 && Number.isFinite(ms)) cold[k]!.push(ms);
+    });
+  }
+  comparisons.push({
+    what: "loader compile, in-place strip, cold (fresh process, each file once)",
+    ms: amaro === undefined || cold[1]!.length === 0 ? null : median(cold[1]!),
+    baselineMs: cold[0]!.length === 0 ? Number.NaN : median(cold[0]!),
+    baseline: "the same with SWC's strip",
+    note: "includes loading amaro's WebAssembly",
   });
   trees.forEach((tree) => rmSync(tree, { recursive: true, force: true }));
   return { node: process.version, phases, comparisons, inPlaceRefusals, sameSites };
+}
+
+/** The trees of the loader comparison: the second one's tsconfig.json allows the in-place strip. */
+function strippedInPlace(tree: string): boolean {
+  return tree.endsWith("corpus-loader-in-place");
+}
+
+/** The loader's compile of every file below `tree`/src, uncached, with `DIAGNOSE_STRIP` set for it. */
+function compileTree(tree: string, inPlace: boolean, files = listTs(join(tree, "src"))): CompiledModule[] {
+  const before = process.env["DIAGNOSE_STRIP"];
+  process.env["DIAGNOSE_STRIP"] = inPlace ? "in-place" : "swc";
+  try {
+    const config = loadConfig(tree);
+    return files.map((filename) =>
+      compileModuleUncached(readFileSync(filename, "utf8"), { filename, format: "module", instrument: true, config }),
+    );
+  } finally {
+    if (before === undefined) delete process.env["DIAGNOSE_STRIP"];
+    else process.env["DIAGNOSE_STRIP"] = before;
+  }
 }
 
 function listTs(dir: string): string[] {
@@ -287,4 +322,15 @@ function main(): void {
   rmSync(root, { recursive: true, force: true });
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) main();
+/** `--cold <tree>`: one cold compile of the tree (read and compile), its time in ms on stdout. */
+function cold(tree: string): void {
+  const files = listTs(join(tree, "src"));
+  const t0 = performance.now();
+  compileTree(tree, strippedInPlace(tree), files);
+  console.log((performance.now() - t0).toFixed(1));
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  if (process.argv[2] === "--cold") cold(process.argv[3]!);
+  else main();
+}

@@ -1,14 +1,15 @@
 /**
- * The build side's third-party packages (@swc/core, magic-string, @jridgewell/remapping), loaded
- * on first use instead of imported at the top of a module.
+ * The build side's third-party packages (@swc/core, magic-string, @jridgewell/remapping, and amaro
+ * for the loader's opt-in in-place type strip), loaded on first use instead of imported at the top
+ * of a module.
  *
  * They are optionalDependencies of diagnose: a service that only runs prebuilt code (tspc output)
  * installs with `--omit=optional` and never needs a native compiler. A static `import` of a
  * missing package fails while Node links the module graph, before any of our code runs, with
  * Node's own "Cannot find package" error; loading here instead lets `instrument()`, the Node loader
  * and the tsc plugin say which package to install. `require()` keeps the load synchronous (the
- * transformer is called from synchronous module hooks) and works from ESM: all three packages ship
- * CommonJS.
+ * transformer is called from synchronous module hooks) and works from ESM: @swc/core, remapping and
+ * amaro ship CommonJS.
  */
 import { createRequire } from "node:module";
 import type * as Swc from "@swc/core";
@@ -85,6 +86,18 @@ async function importOrUndefined(name: string): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/** amaro's strip-only type stripper (integrations/shared/strip-in-place.ts), as much as is used. */
+export interface Amaro {
+  transformSync(code: string, options: { mode: "strip-only" }): { code: string };
+}
+
+let amaroModule: Amaro | undefined;
+
+/** amaro: the WebAssembly build of SWC's type stripper that Node's own type stripping runs. */
+export function amaro(): Amaro {
+  return (amaroModule ??= requirePackage<Amaro>("amaro"));
 }
 
 /** magic-string: `MagicString` and `Bundle`. */

@@ -1,7 +1,7 @@
 /**
  * The one compile pipeline behind the Node loader (ESM hooks and the CommonJS require hook):
- * source → `instrument()` → type stripping (in place where it can: strip-in-place.ts; else SWC) →
- * composed source map, inlined.
+ * source → `instrument()` → SWC type stripping (or, with DIAGNOSE_STRIP=in-place, a strip that
+ * keeps positions where the file allows: strip-in-place.ts) → composed source map, inlined.
  *
  * Results are cached in memory per file, format and content hash, so a file that is both
  * imported and required, or loaded by several threads' requests, is compiled once per thread.
@@ -16,7 +16,7 @@ import type { ModuleSites } from "../../abi/manifest-format.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
 import { DiagnoseSyntaxError, toSyntaxError } from "./errors.js";
 import { afterPrologue, blankOut } from "./header.js";
-import { stripInPlace } from "./strip-in-place.js";
+import { inPlaceRequested, stripInPlace } from "./strip-in-place.js";
 import { compilerOptionsFor } from "./tsconfig.js";
 
 export type ModuleFormat = "module" | "commonjs";
@@ -77,6 +77,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   let sites: ModuleSites | undefined;
   let warnings: string[] = [];
   let header: string | undefined;
+  let nestingChecked = false;
 
   if (request.instrument) {
     let out: ReturnType<typeof instrument>;
@@ -90,6 +91,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
       throw toSyntaxError(error, filename, source);
     }
     warnings = out.warnings.map((w) => w.message);
+    nestingChecked = out.skipped === undefined;
     if (out.skipped === undefined && out.sites !== null) {
       code = out.code;
       sites = out.sites;
@@ -106,8 +108,9 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   }
 
   if (isTypeScriptFile(filename) || filename.endsWith(".jsx")) {
-    // SWC would overflow the native stack and kill the process (transformer/nesting.ts).
-    const deep = textNestingProblem(source);
+    // SWC would overflow the native stack and kill the process (transformer/nesting.ts). An
+    // instrument() that went past its checks has measured this very text already.
+    const deep = nestingChecked ? undefined : textNestingProblem(source);
     if (deep !== undefined) {
       const { line, column } = lineColumnAt(source, deep.index);
       throw new DiagnoseSyntaxError(
@@ -120,7 +123,9 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     }
     // Positions kept: the maps so far (the instrumenter's) already describe the output.
     const stripped =
-      header === undefined ? stripInPlace(code, filename, format, compilerOptionsFor(dirname(filename))) : undefined;
+      header === undefined && inPlaceRequested()
+        ? stripInPlace(code, filename, format, compilerOptionsFor(dirname(filename)))
+        : undefined;
     code = stripped ?? swcStrip(code, filename, format, maps, source);
   }
   if (header !== undefined) {

@@ -7,8 +7,11 @@
  * `module.stripTypeScriptTypes` (22.13+) is the same code, but it prints an ExperimentalWarning into
  * the user's process, so it is not used here.
  *
- * It gives the program SWC's transform gives only where nothing needs a transform. `stripInPlace`
- * answers `undefined` (the caller then runs SWC as before) when:
+ * Off unless `DIAGNOSE_STRIP=in-place` (inPlaceRequested): loading amaro's WebAssembly costs a few
+ * hundred milliseconds once per thread, more than it saves on the files a process loads once each
+ * (docs/benchmarks.md, "Build side"). Where it is on, it gives the program SWC's transform gives only
+ * where nothing needs a transform: `stripInPlace` answers `undefined` (the caller then runs SWC as
+ * before) when:
  * - the output is CommonJS (imports become `require` calls) or the file is `.tsx`/`.jsx` (JSX);
  * - the nearest tsconfig.json does not set `verbatimModuleSyntax`: without it SWC drops imports
  *   that only name types, which a strip keeps (`import { Options } from "./types"` would then fail
@@ -18,15 +21,21 @@
  *   `using` declarations, `accessor` fields (mayNeedLowering);
  * - the stripper refuses the file: enums, namespaces, parameter properties, `import x =`,
  *   `export =`, `<T>x` assertions, or a syntax error (SWC then reports it as before);
- * - amaro is not installed (it is an optional dependency) or cannot load.
+ *
+ * A missing amaro (an optional dependency; npm leaves it out on Node 20, below its engines range)
+ * is a MissingDependencyError naming the package to install.
  */
-import { createRequire } from "node:module";
+import { amaro } from "../../transformer/dependencies.js";
 import type { ModuleFormat } from "./compile.js";
+import { DiagnoseConfigError } from "./config.js";
 import type { TsCompilerOptions } from "./tsconfig.js";
 
-/** amaro's entry point, as much of it as is used here. */
-interface Amaro {
-  transformSync(code: string, options: { mode: "strip-only" }): { code: string };
+/** Whether `DIAGNOSE_STRIP` asks for the in-place strip: "in-place" yes; unset or "swc" no. */
+export function inPlaceRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env["DIAGNOSE_STRIP"];
+  if (value === undefined || value === "" || value === "swc") return false;
+  if (value === "in-place") return true;
+  throw new DiagnoseConfigError(`DIAGNOSE_STRIP must be "in-place" or "swc", not ${JSON.stringify(value)}`);
 }
 
 /** Why a file is not stripped in place (null: it can be), before the stripper is asked. */
@@ -167,21 +176,6 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 0xa0 || c === 0xfeff;
 }
 
-const load = createRequire(import.meta.url);
-let amaro: Amaro | null | undefined;
-
-/** amaro, loaded on first use; null when it is not installed or does not load. */
-function loadAmaro(): Amaro | null {
-  if (amaro === undefined) {
-    try {
-      amaro = load("amaro") as Amaro;
-    } catch {
-      amaro = null;
-    }
-  }
-  return amaro;
-}
-
 /**
  * `code` with its types stripped in place (same length, same line breaks), or undefined when the
  * file needs SWC's transform (see the module comment).
@@ -193,8 +187,8 @@ export function stripInPlace(
   ts: TsCompilerOptions,
 ): string | undefined {
   if (inPlaceRefusal(code, filename, format, ts) !== null) return undefined;
-  const stripper = loadAmaro();
-  if (stripper === null) return undefined;
+  // Outside the try: a missing package is an error to report, not a file to leave to SWC.
+  const stripper = amaro();
   try {
     return stripper.transformSync(code, { mode: "strip-only" }).code;
   } catch {
