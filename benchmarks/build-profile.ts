@@ -129,12 +129,24 @@ export function measureBuildProfile(
   swc();
 
   const [nativeParse, parse, analysis, edits, map, swcStripInstrumented] = interleaved(runs, [
-    () => files.forEach((f) => binding.parseSync(f.text, parseOptions, f.abs)),
-    () => files.forEach((f) => parseSource(f.text, f.abs, "ts")),
-    () => files.forEach((f) => analyze(f.text, f.abs, options)),
-    () => analyses.forEach(({ file, analysis }) => outputText(applyPlan(file.text, planInsertions(analysis)))),
-    () => outputs.forEach(({ file, output }) => generateMap(output, file.abs, null)),
-    () => outputs.forEach(({ file, text }) => strip(text, file.abs)),
+    () => {
+      for (const f of files) binding.parseSync(f.text, parseOptions, f.abs);
+    },
+    () => {
+      for (const f of files) parseSource(f.text, f.abs, "ts");
+    },
+    () => {
+      for (const f of files) analyze(f.text, f.abs, options);
+    },
+    () => {
+      for (const { file, analysis } of analyses) outputText(applyPlan(file.text, planInsertions(analysis)));
+    },
+    () => {
+      for (const { file, output } of outputs) generateMap(output, file.abs, null);
+    },
+    () => {
+      for (const { file, text } of outputs) strip(text, file.abs);
+    },
   ]);
   const split: [string, number][] = [
     ["SWC parse: native parse, AST as JSON text", nativeParse!],
@@ -161,8 +173,12 @@ export function measureBuildProfile(
     });
   } else {
     const [oxcMs, swcMs] = interleaved(runs, [
-      () => files.forEach((f) => oxc.parseSync(f.abs, f.text, raw ? { experimentalRawTransfer: true } : {})),
-      () => files.forEach((f) => parseSource(f.text, f.abs, "ts")),
+      () => {
+        for (const f of files) oxc.parseSync(f.abs, f.text, raw ? { experimentalRawTransfer: true } : {});
+      },
+      () => {
+        for (const f of files) parseSource(f.text, f.abs, "ts");
+      },
     ]);
     comparisons.push({
       what: `oxc-parser parse (${raw ? "raw transfer" : "JSON transfer: raw transfer needs Node 22+"})`,
@@ -195,8 +211,12 @@ export function measureBuildProfile(
   ] as const) {
     for (const [name, stripper] of strippers) {
       const [ms, swcMs] = interleaved(runs, [
-        () => corpus.forEach((f) => attempt(() => stripper(f.text))),
-        () => corpus.forEach((f) => strip(f.text, f.abs)),
+        () => {
+          for (const f of corpus) attempt(() => stripper(f.text));
+        },
+        () => {
+          for (const f of corpus) strip(f.text, f.abs);
+        },
       ]);
       comparisons.push({ what: `${name}, ${label} sources`, ms: ms!, baselineMs: swcMs!, baseline: "SWC strip" });
     }
@@ -272,7 +292,7 @@ export function measureBuildProfile(
     baseline: "the same with SWC's strip",
     note: "includes loading amaro's WebAssembly",
   });
-  trees.forEach((tree) => rmSync(tree, { recursive: true, force: true }));
+  for (const tree of trees) rmSync(tree, { recursive: true, force: true });
   return { node: process.version, phases, comparisons, inPlaceRefusals, sameSites };
 }
 
