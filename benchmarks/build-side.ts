@@ -7,13 +7,16 @@
  * - plain SWC: the strip alone;
  * - tspc + the diagnose plugin (`"transform": "diagnose/transformer"`) and plain tsc, as CLI
  *   processes on the same tsconfig with `noCheck` (emit only: type checking costs the same with
- *   or without the plugin and would drown the difference).
+ *   or without the plugin and would drown the difference);
+ * - build-profile.ts on the same files: instrument()'s time by phase, and oxc-parser, amaro's and
+ *   Node's in-place strips and the loader's in-place strip against what is used today.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { instrument } from "../transformer/index.js";
+import { type BuildProfile, measureBuildProfile } from "./build-profile.js";
 import { strip } from "./build-workloads.js";
 import { packageDir, REPO, WORK } from "./paths.js";
 import { median } from "./stats.js";
@@ -40,8 +43,13 @@ export interface BuildSideResult {
     readonly functions: number;
   };
   readonly tools: ToolTiming[];
-  /** instrument()+SWC ÷ plain SWC, tspc+plugin ÷ tsc, instrument()+SWC ÷ tsc. */
+  /**
+   * instrument()+SWC ÷ plain SWC, tspc+plugin ÷ tsc, instrument()+SWC ÷ tsc, output sizes, then
+   * each of the profile's comparisons (candidate ÷ what is used today).
+   */
   readonly ratios: Record<string, number | null>;
+  /** Absent in results written before it existed. */
+  readonly profile?: BuildProfile;
 }
 
 const CORPUS = join(WORK, "corpus");
@@ -218,7 +226,12 @@ export function measureBuildSide(
           : { note: "output carries no sites: the plugin did not instrument" }),
     },
   ];
-  const div = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+  const profile = measureBuildProfile(files, CORPUS, Math.max(runs, subset === undefined ? 5 : 2), log);
+  const div = (a: number | null, b: number | null) =>
+    a === null || b === null || b === 0 || Number.isNaN(b) ? null : a / b;
+  const profileRatios = Object.fromEntries(
+    profile.comparisons.map((c) => [`${c.what} ÷ ${c.baseline}`, div(c.ms, c.baselineMs)]),
+  );
   return {
     corpus: { name: `rxjs/src${subset ? `/${subset}` : ""}`, files: files.length, lines, sites, functions },
     tools,
@@ -230,6 +243,8 @@ export function measureBuildSide(
       "output gzip, SWC instrumented ÷ plain": div(tools[1]!.output!.gzip, tools[0]!.output!.gzip),
       "output raw, tspc ÷ tsc": div(tools[3]!.output?.raw ?? null, tools[2]!.output?.raw ?? null),
       "output gzip, tspc ÷ tsc": div(tools[3]!.output?.gzip ?? null, tools[2]!.output?.gzip ?? null),
+      ...profileRatios,
     },
+    profile,
   };
 }
