@@ -29,9 +29,14 @@ export class MissingDependencyError extends DiagnoseError {
     const what = notInstalled ? "is not installed" : `could not be loaded (${describeError(cause)})`;
     super(
       MissingDependencyError.CODE,
-      `Instrumenting code needs the package "${packageName}", which ${what}. Install it next to diagnose: ` +
-        `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional; ` +
-        `running code that is already instrumented does not need it.`,
+      packageName === "amaro"
+        ? `DIAGNOSE_STRIP=in-place needs the package "amaro", which ${what}. Install it next to diagnose: ` +
+            `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional and, ` +
+            `below its engines range (Node 22+), by npm on Node 20, where it runs all the same. ` +
+            `Without DIAGNOSE_STRIP the loader strips types with @swc/core.`
+        : `Instrumenting code needs the package "${packageName}", which ${what}. Install it next to diagnose: ` +
+            `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional; ` +
+            `running code that is already instrumented does not need it.`,
       { cause },
     );
     this.packageName = packageName;
