@@ -82,7 +82,7 @@ function optional<T>(name: string): T | undefined {
 }
 
 /** Medians of interleaved passes: `fns[k]` runs once per pass, in turn, after one warm-up pass. */
-function interleaved(runs: number, fns: readonly (() => void)[]): number[] {
+export function interleaved(runs: number, fns: readonly (() => void)[]): number[] {
   for (const fn of fns) fn();
   const times = fns.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {

@@ -3,7 +3,8 @@
  * each integration, against the uninstrumented build with the same tool, and how much bigger the
  * output gets (raw and gzipped).
  *
- * - SWC path: `instrument()` then the SWC type strip, in this process (median of `runs`);
+ * - SWC path: `instrument()` then the SWC type strip, in this process (median of `runs`, passes
+ *   interleaved with the plain strip's);
  * - plain SWC: the strip alone;
  * - tspc + the diagnose plugin (`"transform": "diagnose/transformer"`) and plain tsc, as CLI
  *   processes on the same tsconfig with `noCheck` (emit only: type checking costs the same with
@@ -16,7 +17,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symli
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { instrument } from "../transformer/index.js";
-import { type BuildProfile, measureBuildProfile } from "./build-profile.js";
+import { type BuildProfile, interleaved, measureBuildProfile } from "./build-profile.js";
 import { strip } from "./build-workloads.js";
 import { packageDir, REPO, WORK } from "./paths.js";
 import { median } from "./stats.js";
@@ -85,17 +86,6 @@ function jsBelow(dir: string): string[] {
   return out;
 }
 
-function timeIt(runs: number, fn: () => void): number {
-  fn(); // warm: JIT, SWC's native module, caches
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
-
 /** `subset`: a folder under rxjs/src to use instead of all of it (quick mode). */
 export function measureBuildSide(
   runs: number,
@@ -135,16 +125,19 @@ export function measureBuildSide(
     `build side: corpus rxjs/src${subset ? `/${subset}` : ""}: ${files.length} files, ${lines} lines, ${sites} sites`,
   );
 
-  const swcMs = timeIt(runs, () => {
-    for (const f of files) strip(f.text, f.abs);
-  });
-  // Source maps on, as a real build would have them.
-  const instrMs = timeIt(runs, () => {
-    for (const f of files) {
-      const r = instrument(f.text, f.abs, { root: CORPUS, module: "esm" });
-      strip(r.code, f.abs);
-    }
-  });
+  // Interleaved pass by pass (and source maps on, as a real build would have them): a noisy
+  // neighbour slows both alike.
+  const [swcMs, instrMs] = interleaved(runs, [
+    () => {
+      for (const f of files) strip(f.text, f.abs);
+    },
+    () => {
+      for (const f of files) {
+        const r = instrument(f.text, f.abs, { root: CORPUS, module: "esm" });
+        strip(r.code, f.abs);
+      }
+    },
+  ]) as [number, number];
 
   const base = {
     target: "es2022",
