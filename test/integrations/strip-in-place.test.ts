@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { compileModuleUncached } from "../../integrations/shared/compile.js";
 import { loadConfig } from "../../integrations/shared/config.js";
 import { DiagnoseConfigError } from "../../integrations/shared/config.js";
-import { inPlaceRequested, mayNeedLowering } from "../../integrations/shared/strip-in-place.js";
+import { inPlaceRefusal, inPlaceRequested, mayNeedLowering } from "../../integrations/shared/strip-in-place.js";
 import { explain, runWithLoader, tempDir } from "./helpers.js";
 
 /** Types over several lines before the throw: SWC's strip removes those lines, the in-place strip keeps them. */
@@ -133,6 +133,26 @@ export interface Shape { color: Color }
     } finally {
       t.remove();
     }
+  });
+
+  it("leaves to SWC what needs its transform, by format, extension and tsconfig", () => {
+    const code = "export const a: number = 1;\n";
+    const verbatim = { verbatimModuleSyntax: true };
+    assert.equal(inPlaceRefusal(code, "/p/a.ts", "module", verbatim), null);
+    assert.equal(inPlaceRefusal(code, "/p/a.mts", "module", verbatim), null);
+    assert.match(inPlaceRefusal(code, "/p/a.cts", "commonjs", verbatim)!, /CommonJS/);
+    assert.match(inPlaceRefusal(code, "/p/a.ts", "commonjs", verbatim)!, /CommonJS/);
+    assert.match(inPlaceRefusal(code, "/p/a.tsx", "module", verbatim)!, /JSX/);
+    assert.match(inPlaceRefusal(code, "/p/a.ts", "module", {})!, /verbatimModuleSyntax/);
+    assert.match(
+      inPlaceRefusal(code, "/p/a.ts", "module", { ...verbatim, useDefineForClassFields: false })!,
+      /useDefineForClassFields/,
+    );
+    assert.match(
+      inPlaceRefusal(code, "/p/a.ts", "module", { ...verbatim, experimentalDecorators: true })!,
+      /experimentalDecorators/,
+    );
+    assert.match(inPlaceRefusal("@d class C {}", "/p/a.ts", "module", verbatim)!, /decorators/);
   });
 
   it("is off unless asked for, and refuses an unknown DIAGNOSE_STRIP value", () => {
