@@ -3,17 +3,21 @@
  * each integration, against the uninstrumented build with the same tool, and how much bigger the
  * output gets (raw and gzipped).
  *
- * - SWC path: `instrument()` then the SWC type strip, in this process (median of `runs`);
+ * - SWC path: `instrument()` then the SWC type strip, in this process (median of `runs`, passes
+ *   interleaved with the plain strip's);
  * - plain SWC: the strip alone;
  * - tspc + the diagnose plugin (`"transform": "diagnose/transformer"`) and plain tsc, as CLI
  *   processes on the same tsconfig with `noCheck` (emit only: type checking costs the same with
- *   or without the plugin and would drown the difference).
+ *   or without the plugin and would drown the difference);
+ * - build-profile.ts on the same files: instrument()'s time by phase, and oxc-parser, amaro's and
+ *   Node's in-place strips and the loader's in-place strip against what is used today.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { instrument } from "../transformer/index.js";
+import { type BuildProfile, interleaved, measureBuildProfile } from "./build-profile.js";
 import { strip } from "./build-workloads.js";
 import { packageDir, REPO, WORK } from "./paths.js";
 import { median } from "./stats.js";
@@ -40,8 +44,13 @@ export interface BuildSideResult {
     readonly functions: number;
   };
   readonly tools: ToolTiming[];
-  /** instrument()+SWC ÷ plain SWC, tspc+plugin ÷ tsc, instrument()+SWC ÷ tsc. */
+  /**
+   * instrument()+SWC ÷ plain SWC, tspc+plugin ÷ tsc, instrument()+SWC ÷ tsc, output sizes, then
+   * each of the profile's comparisons (candidate ÷ what is used today).
+   */
   readonly ratios: Record<string, number | null>;
+  /** Absent in results written before it existed. */
+  readonly profile?: BuildProfile;
 }
 
 const CORPUS = join(WORK, "corpus");
@@ -75,17 +84,6 @@ function jsBelow(dir: string): string[] {
     else if (e.name.endsWith(".js")) out.push(readFileSync(p, "utf8"));
   }
   return out;
-}
-
-function timeIt(runs: number, fn: () => void): number {
-  fn(); // warm: JIT, SWC's native module, caches
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
 }
 
 /** `subset`: a folder under rxjs/src to use instead of all of it (quick mode). */
@@ -127,16 +125,19 @@ export function measureBuildSide(
     `build side: corpus rxjs/src${subset ? `/${subset}` : ""}: ${files.length} files, ${lines} lines, ${sites} sites`,
   );
 
-  const swcMs = timeIt(runs, () => {
-    for (const f of files) strip(f.text, f.abs);
-  });
-  // Source maps on, as a real build would have them.
-  const instrMs = timeIt(runs, () => {
-    for (const f of files) {
-      const r = instrument(f.text, f.abs, { root: CORPUS, module: "esm" });
-      strip(r.code, f.abs);
-    }
-  });
+  // Interleaved pass by pass (and source maps on, as a real build would have them): a noisy
+  // neighbour slows both alike.
+  const [swcMs, instrMs] = interleaved(runs, [
+    () => {
+      for (const f of files) strip(f.text, f.abs);
+    },
+    () => {
+      for (const f of files) {
+        const r = instrument(f.text, f.abs, { root: CORPUS, module: "esm" });
+        strip(r.code, f.abs);
+      }
+    },
+  ]) as [number, number];
 
   const base = {
     target: "es2022",
@@ -218,7 +219,12 @@ export function measureBuildSide(
           : { note: "output carries no sites: the plugin did not instrument" }),
     },
   ];
-  const div = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+  const profile = measureBuildProfile(files, CORPUS, Math.max(runs, subset === undefined ? 5 : 2), log);
+  const div = (a: number | null, b: number | null) =>
+    a === null || b === null || b === 0 || Number.isNaN(b) ? null : a / b;
+  const profileRatios = Object.fromEntries(
+    profile.comparisons.map((c) => [`${c.what} ÷ ${c.baseline}`, div(c.ms, c.baselineMs)]),
+  );
   return {
     corpus: { name: `rxjs/src${subset ? `/${subset}` : ""}`, files: files.length, lines, sites, functions },
     tools,
@@ -230,6 +236,8 @@ export function measureBuildSide(
       "output gzip, SWC instrumented ÷ plain": div(tools[1]!.output!.gzip, tools[0]!.output!.gzip),
       "output raw, tspc ÷ tsc": div(tools[3]!.output?.raw ?? null, tools[2]!.output?.raw ?? null),
       "output gzip, tspc ÷ tsc": div(tools[3]!.output?.gzip ?? null, tools[2]!.output?.gzip ?? null),
+      ...profileRatios,
     },
+    profile,
   };
 }

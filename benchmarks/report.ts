@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import type { BuildManifest } from "./build-workloads.js";
+import type { BuildProfile } from "./build-profile.js";
 import type { BuildSideResult } from "./build-side.js";
 import type { WorkloadSpec } from "./catalog.js";
 import type { InstructionsSection } from "./instructions.js";
@@ -273,7 +274,38 @@ function buildSideText(r: Results): string {
       ["ratio", "value"],
       Object.entries(b.ratios).map(([k, v]) => [k, v === null ? "—" : `${v.toFixed(2)}×`]),
     ),
+    ...(b.profile === undefined ? [] : buildProfileText(b.profile)),
   ].join("\n");
+}
+
+/** build-profile.ts: instrument()'s phases, and the alternatives with their notes. */
+function buildProfileText(p: BuildProfile): string[] {
+  const refusals = Object.entries(p.inPlaceRefusals);
+  return [
+    "",
+    `Where \`instrument()\` + SWC strip spends its time (each phase timed alone on the same files, ${p.node}):`,
+    "",
+    table(
+      ["phase", "time (median)", "share"],
+      p.phases.map((ph) => [ph.phase, `${ph.ms.toFixed(0)} ms`, `${(ph.share * 100).toFixed(0)}%`]),
+    ),
+    "",
+    "Alternatives, each against what is used today, interleaved in one process (the cold row: fresh processes):",
+    "",
+    table(
+      ["candidate", "time", "today", "ratio", "note"],
+      p.comparisons.map((c) => [
+        c.what,
+        c.ms === null ? "—" : `${c.ms.toFixed(0)} ms`,
+        `${c.baseline}: ${Number.isNaN(c.baselineMs) ? "—" : `${c.baselineMs.toFixed(0)} ms`}`,
+        c.ms === null || !(c.baselineMs > 0) ? "—" : `${(c.ms / c.baselineMs).toFixed(2)}×`,
+        c.note ?? "",
+      ]),
+    ),
+    ...(refusals.length === 0
+      ? []
+      : ["", `Files the in-place strip leaves to SWC: ${refusals.map(([why, n]) => `${n} (${why})`).join("; ")}.`]),
+  ];
 }
 
 function transformerLimitsText(r: Results): string {

@@ -1,14 +1,15 @@
 /**
- * The build side's third-party packages (@swc/core, magic-string, @jridgewell/remapping), loaded
- * on first use instead of imported at the top of a module.
+ * The build side's third-party packages (@swc/core, magic-string, @jridgewell/remapping, and amaro
+ * for the loader's opt-in in-place type strip), loaded on first use instead of imported at the top
+ * of a module.
  *
  * They are optionalDependencies of diagnose: a service that only runs prebuilt code (tspc output)
  * installs with `--omit=optional` and never needs a native compiler. A static `import` of a
  * missing package fails while Node links the module graph, before any of our code runs, with
  * Node's own "Cannot find package" error; loading here instead lets `instrument()`, the Node loader
  * and the tsc plugin say which package to install. `require()` keeps the load synchronous (the
- * transformer is called from synchronous module hooks) and works from ESM: all three packages ship
- * CommonJS.
+ * transformer is called from synchronous module hooks) and works from ESM: @swc/core, remapping and
+ * amaro ship CommonJS.
  */
 import { createRequire } from "node:module";
 import type * as Swc from "@swc/core";
@@ -28,9 +29,14 @@ export class MissingDependencyError extends DiagnoseError {
     const what = notInstalled ? "is not installed" : `could not be loaded (${describeError(cause)})`;
     super(
       MissingDependencyError.CODE,
-      `Instrumenting code needs the package "${packageName}", which ${what}. Install it next to diagnose: ` +
-        `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional; ` +
-        `running code that is already instrumented does not need it.`,
+      packageName === "amaro"
+        ? `DIAGNOSE_STRIP=in-place needs the package "amaro", which ${what}. Install it next to diagnose: ` +
+            `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional and, ` +
+            `below its engines range (Node 22+), by npm on Node 20, where it runs all the same. ` +
+            `Without DIAGNOSE_STRIP the loader strips types with @swc/core.`
+        : `Instrumenting code needs the package "${packageName}", which ${what}. Install it next to diagnose: ` +
+            `npm install ${spec}. It is an optional dependency of diagnose, left out by --omit=optional; ` +
+            `running code that is already instrumented does not need it.`,
       { cause },
     );
     this.packageName = packageName;
@@ -85,6 +91,18 @@ async function importOrUndefined(name: string): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/** amaro's strip-only type stripper (integrations/shared/strip-in-place.ts), as much as is used. */
+export interface Amaro {
+  transformSync(code: string, options: { mode: "strip-only" }): { code: string };
+}
+
+let amaroModule: Amaro | undefined;
+
+/** amaro: the WebAssembly build of SWC's type stripper that Node's own type stripping runs. */
+export function amaro(): Amaro {
+  return (amaroModule ??= requirePackage<Amaro>("amaro"));
 }
 
 /** magic-string: `MagicString` and `Bundle`. */

@@ -309,10 +309,28 @@ export function applyPlan(code: string, plan: EditPlan, names: ModuleNames, type
   return { main, copies };
 }
 
+/** The text of the module and of each copy: built once, for the output text and for its map. */
+export interface OutputParts {
+  main: string;
+  copies: string[];
+}
+
+const partsOf = new WeakMap<ModuleOutput, OutputParts>();
+
+export function outputParts(output: ModuleOutput): OutputParts {
+  let parts = partsOf.get(output);
+  if (parts === undefined) {
+    parts = { main: output.main.toString(), copies: output.copies.map((copy) => copy.s.toString()) };
+    partsOf.set(output, parts);
+  }
+  return parts;
+}
+
 /** The output text of `applyPlan`. */
 export function outputText(output: ModuleOutput): string {
-  let text = output.main.toString();
-  for (const copy of output.copies) text += "\n" + copy.s.toString();
+  const { main, copies } = outputParts(output);
+  let text = main;
+  for (const copy of copies) text += "\n" + copy;
   return text;
 }
 

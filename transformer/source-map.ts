@@ -7,7 +7,7 @@
  */
 import type remapping from "@jridgewell/remapping";
 import { basename } from "node:path";
-import type { ModuleOutput } from "./edit.js";
+import { outputParts, type ModuleOutput } from "./edit.js";
 import type { SourceMapV3 } from "./types.js";
 import { remapping as loadRemapping } from "./dependencies.js";
 
@@ -23,12 +23,14 @@ export function generateMap(output: ModuleOutput, filename: string, inputSourceM
     file: basename(filename),
   });
   const lines: Segment[][] = main.mappings as Segment[][];
-  const mainLines = lineCount(output.main.toString());
+  const parts = outputParts(output);
+  const mainLines = lineCount(parts.main);
   while (lines.length < mainLines) lines.push([]);
   lines.length = mainLines;
-  for (const copy of output.copies) {
+  for (let k = 0; k < output.copies.length; k++) {
+    const copy = output.copies[k]!;
     const decoded = copy.s.generateDecodedMap({ hires: "boundary" }).mappings as Segment[][];
-    const copyLines = lineCount(copy.s.toString());
+    const copyLines = lineCount(parts.copies[k]!);
     for (let l = 0; l < copyLines; l++) {
       const segments = decoded[l] ?? [];
       for (const segment of segments) {

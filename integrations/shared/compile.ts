@@ -1,6 +1,7 @@
 /**
  * The one compile pipeline behind the Node loader (ESM hooks and the CommonJS require hook):
- * source → `instrument()` → SWC type stripping → composed source map, inlined.
+ * source → `instrument()` → SWC type stripping (or, with DIAGNOSE_STRIP=in-place, a strip that
+ * keeps positions where the file allows: strip-in-place.ts) → composed source map, inlined.
  *
  * Results are cached in memory per file, format and content hash, so a file that is both
  * imported and required, or loaded by several threads' requests, is compiled once per thread.
@@ -15,6 +16,7 @@ import type { ModuleSites } from "../../abi/manifest-format.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
 import { DiagnoseSyntaxError, toSyntaxError } from "./errors.js";
 import { afterPrologue, blankOut } from "./header.js";
+import { inPlaceRequested, stripInPlace } from "./strip-in-place.js";
 import { compilerOptionsFor } from "./tsconfig.js";
 
 export type ModuleFormat = "module" | "commonjs";
@@ -75,6 +77,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   let sites: ModuleSites | undefined;
   let warnings: string[] = [];
   let header: string | undefined;
+  let nestingChecked = false;
 
   if (request.instrument) {
     let out: ReturnType<typeof instrument>;
@@ -88,6 +91,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
       throw toSyntaxError(error, filename, source);
     }
     warnings = out.warnings.map((w) => w.message);
+    nestingChecked = out.skipped === undefined;
     if (out.skipped === undefined && out.sites !== null) {
       code = out.code;
       sites = out.sites;
@@ -104,8 +108,9 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   }
 
   if (isTypeScriptFile(filename) || filename.endsWith(".jsx")) {
-    // SWC would overflow the native stack and kill the process (transformer/nesting.ts).
-    const deep = textNestingProblem(source);
+    // SWC would overflow the native stack and kill the process (transformer/nesting.ts). An
+    // instrument() that went past its checks has measured this very text already.
+    const deep = nestingChecked ? undefined : textNestingProblem(source);
     if (deep !== undefined) {
       const { line, column } = lineColumnAt(source, deep.index);
       throw new DiagnoseSyntaxError(
@@ -116,18 +121,13 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
         source,
       );
     }
-    // Outside the try: a missing compiler is not a syntax error in the user's file.
-    const { transformSync } = swc();
-    let out: { code: string; map?: string };
-    try {
-      out = transformSync(code, swcOptions(filename, format));
-    } catch (error) {
-      throw toSyntaxError(error, filename, maps.length === 0 ? source : code);
-    }
-    code = out.code;
-    if (out.map !== undefined) maps.unshift(JSON.parse(out.map) as RawMap);
+    // Positions kept: the maps so far (the instrumenter's) already describe the output.
+    const stripped =
+      header === undefined && inPlaceRequested()
+        ? stripInPlace(code, filename, format, compilerOptionsFor(dirname(filename)))
+        : undefined;
+    code = stripped ?? swcStrip(code, filename, format, maps, source);
   }
-
   if (header !== undefined) {
     const s = new (magicString().default)(code);
     s.appendLeft(afterPrologue(code), "\n" + header + "\n");
@@ -137,6 +137,20 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
 
   if (maps.length > 0) code = withComposedMap(code, maps, filename, source);
   return { code, sites, warnings };
+}
+
+/** SWC's transform of `code` (types, modules, decorators, JSX); its map goes first into `maps`. */
+function swcStrip(code: string, filename: string, format: ModuleFormat, maps: RawMap[], source: string): string {
+  // Outside the try: a missing compiler is not a syntax error in the user's file.
+  const { transformSync } = swc();
+  let out: { code: string; map?: string };
+  try {
+    out = transformSync(code, swcOptions(filename, format));
+  } catch (error) {
+    throw toSyntaxError(error, filename, maps.length === 0 ? source : code);
+  }
+  if (out.map !== undefined) maps.unshift(JSON.parse(out.map) as RawMap);
+  return out.code;
 }
 
 /**
@@ -227,3 +241,10 @@ function hashText(text: string): string {
 }
 
 export { DiagnoseSyntaxError };
+
+/**
+ * The pipeline without the cache, for benchmarks/build-profile.ts (which compiles the same files
+ * many times).
+ * @internal
+ */
+export const compileModuleUncached = compileUncached;

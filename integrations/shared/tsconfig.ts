@@ -1,6 +1,6 @@
 /**
  * The few tsconfig.json compiler options that change how type-stripped output behaves
- * (decorators, class fields, JSX). Read without loading TypeScript: the loader must start fast.
+ * (decorators, class fields, JSX, whether imports without `type` are kept). Read without loading TypeScript: the loader must start fast.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,6 +10,8 @@ export interface TsCompilerOptions {
   experimentalDecorators?: boolean;
   emitDecoratorMetadata?: boolean;
   useDefineForClassFields?: boolean;
+  /** Imports and exports without `type` are values and stay in the output (strip-in-place.ts). */
+  verbatimModuleSyntax?: boolean;
   jsx?: string;
   jsxFactory?: string;
   jsxFragmentFactory?: string;
@@ -60,7 +62,12 @@ function readConfig(file: string, depth: number): TsCompilerOptions | undefined 
   }
   const co = json.compilerOptions ?? {};
   const picked: TsCompilerOptions = { ...base };
-  for (const key of ["experimentalDecorators", "emitDecoratorMetadata", "useDefineForClassFields"] as const) {
+  for (const key of [
+    "experimentalDecorators",
+    "emitDecoratorMetadata",
+    "useDefineForClassFields",
+    "verbatimModuleSyntax",
+  ] as const) {
     if (typeof co[key] === "boolean") picked[key] = co[key];
   }
   for (const key of ["jsx", "jsxFactory", "jsxFragmentFactory", "jsxImportSource"] as const) {

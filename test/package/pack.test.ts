@@ -40,12 +40,13 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env as NodeJS.ProcessEnv;
 }
 
-function run(command: string, args: readonly string[], cwd: string): Run {
-  const r = spawnSync(command, args, { cwd, env: cleanEnv(), encoding: "utf8", timeout: 120_000 });
+function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
+  const r = spawnSync(command, args, { cwd, env: { ...cleanEnv(), ...env }, encoding: "utf8", timeout: 120_000 });
   return { status: r.status, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
-const node = (args: readonly string[], cwd: string): Run => run(process.execPath, args, cwd);
+const node = (args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv): Run =>
+  run(process.execPath, args, cwd, env);
 
 /**
  * Node options under which `require()` cannot load an ES module, like Jest's CommonJS sandbox:
@@ -347,6 +348,24 @@ describe("the packed package, installed from its tarball", { timeout: 240_000 },
       const loader = node(["--import", "diagnose/register", "src/main.ts"], service);
       assert.notEqual(loader.status, 0);
       assert.match(loader.stderr, /npm install @swc\/core@/, explain(loader));
+
+      // The in-place strip asked for, on a file that is only stripped (nothing instrumented): its
+      // stripper is the package named.
+      writeFileSync(
+        join(service, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { verbatimModuleSyntax: true } }),
+      );
+      const strip = node(["--import", "diagnose/register", "src/cart.ts"], service, {
+        DIAGNOSE_STRIP: "in-place",
+        DIAGNOSE_EXCLUDE: "**",
+      });
+      rmSync(join(service, "tsconfig.json"));
+      assert.notEqual(strip.status, 0);
+      assert.match(
+        strip.stderr,
+        new RegExp(`npm install amaro@${REPO_PACKAGE.optionalDependencies["amaro"]!.replace(/\./g, "\\.")}`),
+        explain(strip),
+      );
     });
   });
 });

@@ -147,8 +147,12 @@ export abstract class WalkerBase {
    * code there could read or write the user's object. Nothing there is instrumented.
    */
   protected insideWith = false;
-  /** The source has a `with` statement somewhere (checked once, so most files skip the scans). */
-  protected readonly mayHaveWith: boolean;
+  /**
+   * The source may have a `with` statement (checked once, so most files skip the scans): the word
+   * is in the text, and the program is a sloppy-mode script (set by `walk`) — SWC refuses `with`
+   * in modules, in strict code and in TypeScript, so only a Script's tree can hold one.
+   */
+  protected mayHaveWith: boolean;
   /** TypeScript output: functions record their types (typed.ts). */
   typed = false;
   /** The type parameters of the class whose members are being walked (none outside a generic class). */

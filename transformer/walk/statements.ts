@@ -35,6 +35,8 @@ const NOT_SITABLE = new Set([
 
 export class StatementWalker extends ExpressionWalker {
   walk(program: Program): WalkResult {
+    // Comments say "with" often; only a script's tree can hold the statement.
+    this.mayHaveWith &&= program.type === "Script";
     for (const item of program.body) this.visitStatement(item, false, false);
     return this.result;
   }
