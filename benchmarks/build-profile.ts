@@ -118,7 +118,7 @@ export function measureBuildProfile(
     if (!isSkipped(analysis)) analyses.push({ file, analysis });
   }
   const outputs: { file: CorpusFile; output: ModuleOutput; text: string }[] = analyses.map(({ file, analysis }) => {
-    const output = applyPlan(file.text, planInsertions(analysis));
+    const output = applyPlan(file.text, planInsertions(analysis), analysis.names, analysis.typed !== null);
     return { file, output, text: outputText(output) };
   });
   const parseOptions = Buffer.from(
@@ -139,7 +139,8 @@ export function measureBuildProfile(
       for (const f of files) analyze(f.text, f.abs, options);
     },
     () => {
-      for (const { file, analysis } of analyses) outputText(applyPlan(file.text, planInsertions(analysis)));
+      for (const { file, analysis } of analyses)
+        outputText(applyPlan(file.text, planInsertions(analysis), analysis.names, analysis.typed !== null));
     },
     () => {
       for (const { file, output } of outputs) generateMap(output, file.abs, null);
