@@ -71,6 +71,8 @@ export interface Snapshot {
   readonly finishers: readonly Slot[];
   /** A "return" instrument mentions `hotspots`: time every line of every call. */
   readonly hotspots: boolean;
+  /** Some slot of `all` was `filtered` when the snapshot was built: only then does `begin` ask them. */
+  readonly filtering: boolean;
   /** Some instrument needs the entry time (`frame.start`): the watch asks for timing. */
   readonly timing: boolean;
   /** Some "return" instrument needs the exit time. */
@@ -88,6 +90,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   lineSlots: [],
   finishers: [],
   hotspots: false,
+  filtering: false,
   timing: false,
   retClock: false,
   endClock: false,
@@ -453,6 +456,10 @@ export class Dispatcher implements Watcher {
 
   /** At entry: asks the call filters and starts hotspots; stores state only if there is any. */
   private begin(frame: CallFrame, s: Snapshot): CallState | undefined {
+    // No call filter in this snapshot (`filtered` is only set when a snapshot is built, and `s` is
+    // the newest one): nothing to ask, and no user code runs here. Saves the slot loop on every
+    // entry of an unfiltered probe (~50 instructions per hit with one instrument).
+    if (!s.filtering) return s.hotspots ? this.hotspots(frame) : undefined;
     // A checkCall may call the probed function again: the inner call's slots go after ours.
     const refusing = this.refusing;
     const base = refusing.length;
