@@ -16,16 +16,16 @@
  * Invariant: nothing leaves a hook except a fault a watcher asked for.
  */
 import { performance } from "node:perf_hooks";
-import { SITE_STRIDE, type FrameABI, type ModuleHooks } from "../../abi/index.js";
+import type { FrameABI, ModuleHooks } from "../../abi/index.js";
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
 import type { FunctionState, ModuleRecord } from "./module-record.js";
 import type { SiteDecision, SiteInfo } from "./types.js";
 import type { WatchImpl, Where } from "./watch.js";
 
-/** The function id is the second number of a site. */
+/** The state of the site's function (undefined until a watch made it, or for an unknown site). */
 function stateOf(rec: ModuleRecord, site: number): FunctionState | undefined {
-  return rec.fns[rec.s[site * SITE_STRIDE + 1]!];
+  return rec.siteFns[site];
 }
 
 function asFrame(frame: FrameABI | undefined): Frame | undefined {
