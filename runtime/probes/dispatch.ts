@@ -15,6 +15,8 @@
  *   took that). A call that every instrument refused is decided once, at entry: it gets the
  *   snapshot's one shared "refused" state, and its lines and exits return at the first test
  *   (`refusedNow`) with nothing allocated;
+ * - boolean fields are tested with `=== true` on the per-hit path: a bare `if (slot.dead)` on a
+ *   field compiles to the full ToBoolean ladder (TurboFan does not know the field holds booleans);
  * - every instrument call is guarded; an error disables that instrument, and nothing is thrown
  *   back to the registry (which would close the whole watch) or to the probed function.
  *
@@ -71,6 +73,8 @@ export interface Snapshot {
   readonly finishers: readonly Slot[];
   /** A "return" instrument mentions `hotspots`: time every line of every call. */
   readonly hotspots: boolean;
+  /** Some slot of `all` was `filtered` when the snapshot was built: only then does `begin` ask them. */
+  readonly filtering: boolean;
   /** Some instrument needs the entry time (`frame.start`): the watch asks for timing. */
   readonly timing: boolean;
   /** Some "return" instrument needs the exit time. */
@@ -88,6 +92,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   lineSlots: [],
   finishers: [],
   hotspots: false,
+  filtering: false,
   timing: false,
   retClock: false,
   endClock: false,
@@ -133,7 +138,7 @@ export class Dispatcher implements Watcher {
 
   onEntry(frame: CallFrame): void {
     const p = this.probe;
-    if (p.dirty) p.flush();
+    if (p.dirty === true) p.flush();
     const s = this.snap;
     const state = this.begin(frame, s);
     const list = s.call;
@@ -159,7 +164,7 @@ export class Dispatcher implements Watcher {
 
   onLine(frame: CallFrame | undefined, site: SiteInfo, locals: readonly unknown[]): void {
     const p = this.probe;
-    if (p.dirty) p.flush();
+    if (p.dirty === true) p.flush();
     const s = this.snap;
     let state: CallState | undefined;
     if (frame !== undefined) {
@@ -213,7 +218,7 @@ export class Dispatcher implements Watcher {
     locals: readonly unknown[],
   ): { value: unknown } | void {
     const p = this.probe;
-    if (p.dirty) p.flush();
+    if (p.dirty === true) p.flush();
     const s = this.snap;
     let state: CallState | undefined;
     if (frame !== undefined) {
@@ -380,7 +385,7 @@ export class Dispatcher implements Watcher {
    * probe was switched on (no frame, so no filter could be asked).
    */
   private eligible(slot: Slot, frame: CallFrame | undefined, state: CallState | undefined, now: number): boolean {
-    if (slot.dead) return false;
+    if (slot.dead === true) return false;
     if (slot.deadline <= now) {
       this.expire(slot);
       return false;
@@ -453,6 +458,10 @@ export class Dispatcher implements Watcher {
 
   /** At entry: asks the call filters and starts hotspots; stores state only if there is any. */
   private begin(frame: CallFrame, s: Snapshot): CallState | undefined {
+    // No call filter in this snapshot (`filtered` is only set when a snapshot is built, and `s` is
+    // the newest one): nothing to ask, and no user code runs here. Saves the slot loop on every
+    // entry of an unfiltered probe (~50 instructions per hit with one instrument).
+    if (s.filtering !== true) return s.hotspots === true ? this.hotspots(frame) : undefined;
     // A checkCall may call the probed function again: the inner call's slots go after ours.
     const refusing = this.refusing;
     const base = refusing.length;
@@ -460,9 +469,9 @@ export class Dispatcher implements Watcher {
     const all = s.all;
     for (let i = 0; i < all.length; i++) {
       const slot = all[i]!;
-      if (slot.dead) continue;
+      if (slot.dead === true) continue;
       live++;
-      if (!slot.filtered) continue;
+      if (slot.filtered !== true) continue;
       let ok: boolean;
       try {
         ok = slot.inst.checkCall(this.probe, frame.args) !== false;
@@ -477,7 +486,7 @@ export class Dispatcher implements Watcher {
       }
       if (!ok) refusing.push(slot);
     }
-    if (refusing.length === base) return s.hotspots ? this.hotspots(frame) : undefined;
+    if (refusing.length === base) return s.hotspots === true ? this.hotspots(frame) : undefined;
     return this.refused(frame, s, base, live);
   }
 

@@ -13,8 +13,10 @@ export function bucket(all: Slot[]): Snapshot {
   let timing = false;
   let retClock = false;
   let endClock = false;
+  let filtering = false;
   for (const slot of all) {
     const inst = slot.inst;
+    if (slot.filtered) filtering = true;
     // Entry time: names that need it, or an expiring "call" instrument (checked against frame.start).
     if (inst.needsStart() || (inst.eventKind === "call" && slot.deadline !== Infinity)) timing = true;
     switch (inst.eventKind) {
@@ -42,7 +44,7 @@ export function bucket(all: Slot[]): Snapshot {
   }
   const lineKeys = [...lines.keys()].sort((a, b) => a - b);
   const lineSlots = lineKeys.map((l) => lines.get(l)!);
-  return { all, call, ret, end, lineKeys, lineSlots, finishers, hotspots, timing, retClock, endClock };
+  return { all, call, ret, end, lineKeys, lineSlots, finishers, hotspots, filtering, timing, retClock, endClock };
 }
 
 /** @internal */

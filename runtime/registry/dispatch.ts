@@ -9,19 +9,23 @@
  * - watcher methods are read from WatchImpl (one class), not from arbitrary watcher objects;
  * - rare paths (decisions, faults, errors) live in separate functions so the loops stay small.
  *
+ * - boolean fields are tested with `=== true` / `!== true`: they only ever hold booleans, but
+ *   TurboFan does not know that of a field, and a bare `if (w.live)` compiles to the full
+ *   ToBoolean ladder (false, "", number, bigint… about ten instructions per test per hit).
+ *
  * Invariant: nothing leaves a hook except a fault a watcher asked for.
  */
 import { performance } from "node:perf_hooks";
-import { SITE_STRIDE, type FrameABI, type ModuleHooks } from "../../abi/index.js";
+import type { FrameABI, ModuleHooks } from "../../abi/index.js";
 import { PauseNotAwaitableError, WatcherError } from "./errors.js";
 import { Frame, NO_FRAME } from "./frames.js";
 import type { FunctionState, ModuleRecord } from "./module-record.js";
 import type { SiteDecision, SiteInfo } from "./types.js";
 import type { WatchImpl, Where } from "./watch.js";
 
-/** The function id is the second number of a site. */
+/** The state of the site's function (undefined until a watch made it, or for an unknown site). */
 function stateOf(rec: ModuleRecord, site: number): FunctionState | undefined {
-  return rec.fns[rec.s[site * SITE_STRIDE + 1]!];
+  return rec.siteFns[site];
 }
 
 function asFrame(frame: FrameABI | undefined): Frame | undefined {
@@ -139,11 +143,11 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
   if (fs === undefined || fs.watches.length === 0) return NO_FRAME;
   // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
   // watch asked for timing.
-  const frame = new Frame(fs.info, self, args, fs.timing ? performance.now() : NaN);
+  const frame = new Frame(fs.info, self, args, fs.timing === true ? performance.now() : NaN);
   const ws = fs.watches;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    if (w.onEntry === undefined || !w.live) continue;
+    if (w.onEntry === undefined || w.live !== true) continue;
     let d: SiteDecision | void;
     try {
       d = w.onEntry.call(w.watcher, frame);
@@ -158,7 +162,7 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
     throw frame.fault.error;
   }
   // The first statement's line, which the entry site serves: after the entry watchers ran.
-  if (fs.entryLineOn) entryLine(rec, fs, frame);
+  if (fs.entryLineOn === true) entryLine(rec, fs, frame);
   return frame;
 }
 
@@ -327,7 +331,7 @@ function dispatchLine(
   let fault: { error: unknown } | undefined;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    if (w.onLine === undefined || !w.live || (!w.lineAll && w.lineOn[info.line] !== 1)) continue;
+    if (w.onLine === undefined || w.live !== true || (w.lineAll !== true && w.lineOn[info.line] !== 1)) continue;
     let d: SiteDecision | void;
     try {
       d = w.onLine.call(w.watcher, f, info, locals);
@@ -447,7 +451,7 @@ function hookExit(
   const ws = fs.watches;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    if (w.onReturn === undefined || !w.live || !w.exits) continue;
+    if (w.onReturn === undefined || w.live !== true || w.exits !== true) continue;
     let r: { value: unknown } | { throw: { error: unknown } } | void;
     try {
       r = w.onReturn.call(w.watcher, f, info, value, locals);
@@ -573,7 +577,7 @@ function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined,
   const ws = fs.watches;
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    if (w.onThrow === undefined || !w.live || !w.exits) continue;
+    if (w.onThrow === undefined || w.live !== true || w.exits !== true) continue;
     let r: { error: unknown } | void;
     try {
       // The throw site passes no locals (the frame has the call's arguments).
