@@ -253,6 +253,7 @@ export class InstrumentManager {
   async start(): Promise<ApplyReport> {
     if (this.startedFlag) return this.apply();
     this.startedFlag = true;
+    this.scheduler.open();
     const report = await this.apply();
     if (!this.startedFlag) return report;
     this.reporter.startTicker();

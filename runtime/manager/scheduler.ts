@@ -53,10 +53,20 @@ export class ApplyScheduler {
 
   constructor(private readonly host: SchedulerHost) {}
 
-  /** Starts the background applies, after the manager's first apply (whose report says what comes next). */
-  start(first: ApplyReport): void {
+  /**
+   * Opens the store's change feed. Called before the manager's first read: a change written while
+   * that read runs rings the doorbell and is applied next. Opened after it, such a change was
+   * missed until the store's next change (the file store's safety-net poll compares against a
+   * baseline taken when the watch opens, which already saw it).
+   */
+  open(): void {
     this.active = true;
     this.listen();
+  }
+
+  /** Starts the background applies, after the manager's first apply (whose report says what comes next). */
+  start(first: ApplyReport): void {
+    if (!this.active) this.open();
     this.afterBackgroundApply(first);
   }
 

@@ -79,3 +79,29 @@ test("a malformed file keeps the last applied specs in force", async () => {
     lines.join(""),
   );
 });
+
+test("start() applies a spec written while its first read runs (the watch opens before that read)", async () => {
+  const m = await loadInstrumented<{ ship(w: number): number }>(SOURCE, `src/filestore${++n}/ship.ts`);
+  const target = m.qualified("ship");
+  const file = join(dir, `specs${n}.json`);
+  const store = open(file);
+  const writer = open(file);
+  // Another process writes right after the manager's first read has read the file: the snapshot
+  // that read returns does not have the spec. With the watch opened only after the first apply,
+  // this spec waited for the file's next change (the safety-net poll's baseline already saw it).
+  const read = store.list.bind(store);
+  let first = true;
+  store.list = async () => {
+    const snapshot = await read();
+    if (first) {
+      first = false;
+      await writer.put("late", specDoc(target));
+    }
+    return snapshot;
+  };
+  const { mgr } = testManager({ store });
+  const report = await mgr.start();
+  assert.ok(!report.attached.includes("late"), "the first read's snapshot predates the write");
+  await until(() => probes.get(target)?.instruments.has("late"), 3_000, "the spec written during the first read");
+  await mgr.stop();
+});
