@@ -9,6 +9,7 @@
  * (docs/instrument.md, "Limits"; the measured thresholds are in docs/benchmarks.md).
  */
 import { forEachChild, type AnyNode } from "./ast.js";
+import { endOfBlockComment, endOfLineComment, endOfQuotedString } from "./lexical.js";
 
 /** Deepest nesting of brackets and chained arrows the text may have before it is parsed. */
 export const MAX_TEXT_NESTING = 1000;
@@ -67,25 +68,15 @@ export function textNestingProblem(code: string, limit = MAX_TEXT_NESTING): Nest
   while (i < n) {
     const c = code.charCodeAt(i);
     if (c === 47 /* / */ && code.charCodeAt(i + 1) === 47) {
-      const end = code.indexOf("\n", i + 2);
-      i = end < 0 ? n : end + 1;
+      i = endOfLineComment(code, i);
       continue;
     }
     if (c === 47 && code.charCodeAt(i + 1) === 42 /* * */) {
-      const end = code.indexOf("*/", i + 2);
-      i = end < 0 ? n : end + 2;
+      i = endOfBlockComment(code, i);
       continue;
     }
     if (c === 34 /* " */ || c === 39 /* ' */) {
-      i++;
-      while (i < n) {
-        const d = code.charCodeAt(i);
-        if (d === 92) i += 2;
-        else if (d === c || d === 10) {
-          i++;
-          break;
-        } else i++;
-      }
+      i = endOfQuotedString(code, i);
       continue;
     }
     if (c === 96) {

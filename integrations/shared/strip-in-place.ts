@@ -26,6 +26,7 @@
  * is a MissingDependencyError naming the package to install.
  */
 import { amaro } from "../../transformer/dependencies.js";
+import { endOfBlockComment, endOfLineComment, endOfQuotedString } from "../../transformer/lexical.js";
 import type { ModuleFormat } from "./compile.js";
 import { DiagnoseConfigError } from "./config.js";
 import type { TsCompilerOptions } from "./tsconfig.js";
@@ -94,13 +95,11 @@ export function mayNeedLowering(code: string): boolean {
     if (c === 47 /* / */) {
       const next = code.charCodeAt(i + 1);
       if (next === 47) {
-        const end = code.indexOf("\n", i + 2);
-        i = end < 0 ? n : end + 1;
+        i = endOfLineComment(code, i);
         continue;
       }
       if (next === 42 /* * */) {
-        const end = code.indexOf("*/", i + 2);
-        i = end < 0 ? n : end + 2;
+        i = endOfBlockComment(code, i);
         continue;
       }
       if (
@@ -129,15 +128,7 @@ export function mayNeedLowering(code: string): boolean {
         }
       }
     } else if (c === 34 /* " */ || c === 39 /* ' */) {
-      i++;
-      while (i < n) {
-        const d = code.charCodeAt(i);
-        if (d === 92) i += 2;
-        else if (d === c || d === 10) {
-          i++;
-          break;
-        } else i++;
-      }
+      i = endOfQuotedString(code, i);
       previous = c;
       continue;
     } else if (c === 96) {
