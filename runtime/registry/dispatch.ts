@@ -6,7 +6,9 @@
  *   shared functions below, so those see one call shape whatever the module;
  * - no closure is allocated per call; a call allocates its frame and the rest-parameter array of
  *   its arguments or locals (the generated code passes them as separate arguments) and nothing else;
- * - watcher methods are read from WatchImpl (one class), not from arbitrary watcher objects;
+ * - watcher methods are read from WatchImpl (one class), not from arbitrary watcher objects; a
+ *   watcher whose methods cannot change (`WatchImpl.fixed`, e.g. probes' Dispatcher) has them
+ *   called as methods, a direct call, instead of through `.call`, a generic one;
  * - rare paths (decisions, faults, errors) live in separate functions so the loops stay small.
  *
  * - boolean fields are tested with `=== true` / `!== true`: they only ever hold booleans, but
@@ -150,7 +152,7 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
     if (w.onEntry === undefined || w.live !== true) continue;
     let d: SiteDecision | void;
     try {
-      d = w.onEntry.call(w.watcher, frame);
+      d = w.fixed === true ? w.watcher.onEntry!(frame) : w.onEntry.call(w.watcher, frame);
     } catch (err) {
       w.fail(err, "entry");
       continue;
@@ -334,7 +336,7 @@ function dispatchLine(
     if (w.onLine === undefined || w.live !== true || (w.lineAll !== true && w.lineOn[info.line] !== 1)) continue;
     let d: SiteDecision | void;
     try {
-      d = w.onLine.call(w.watcher, f, info, locals);
+      d = w.fixed === true ? w.watcher.onLine!(f, info, locals) : w.onLine.call(w.watcher, f, info, locals);
     } catch (err) {
       w.fail(err, "line");
       continue;
@@ -454,7 +456,10 @@ function hookExit(
     if (w.onReturn === undefined || w.live !== true || w.exits !== true) continue;
     let r: { value: unknown } | { throw: { error: unknown } } | void;
     try {
-      r = w.onReturn.call(w.watcher, f, info, value, locals);
+      r =
+        w.fixed === true
+          ? w.watcher.onReturn!(f, info, value, locals)
+          : w.onReturn.call(w.watcher, f, info, value, locals);
     } catch (err) {
       w.fail(err, "return");
       continue;
@@ -581,7 +586,7 @@ function hookThrow(rec: ModuleRecord, site: number, frame: FrameABI | undefined,
     let r: { error: unknown } | void;
     try {
       // The throw site passes no locals (the frame has the call's arguments).
-      r = w.onThrow.call(w.watcher, f, info, error, []);
+      r = w.fixed === true ? w.watcher.onThrow!(f, info, error, []) : w.onThrow.call(w.watcher, f, info, error, []);
     } catch (err) {
       w.fail(err, "throw");
       continue;
