@@ -146,18 +146,16 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
   // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
   // watch asked for timing.
   const frame = new Frame(fs.info, self, args, fs.timing === true ? performance.now() : NaN);
-  const ws = fs.watches;
-  for (let i = 0; i < ws.length; i++) {
-    const w = ws[i]!;
-    if (w.onEntry === undefined || w.live !== true) continue;
-    let d: SiteDecision | void;
-    try {
-      d = w.fixed === true ? w.watcher.onEntry!(frame) : w.onEntry.call(w.watcher, frame);
-    } catch (err) {
-      w.fail(err, "entry");
-      continue;
+  // One watch (the usual case): no loop (~10 instructions per hit).
+  const sole = fs.sole;
+  if (sole !== undefined) {
+    if (sole.onEntry !== undefined && sole.live === true) enterWatch(fs, frame, sole);
+  } else {
+    const ws = fs.watches;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.onEntry !== undefined && w.live === true) enterWatch(fs, frame, w);
     }
-    if (d !== undefined && d !== null) entryDecision(fs, frame, w, d);
   }
   if (frame.fault !== undefined) {
     rec.lastFault = { error: frame.fault.error, frame };
@@ -166,6 +164,18 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
   // The first statement's line, which the entry site serves: after the entry watchers ran.
   if (fs.entryLineOn === true) entryLine(rec, fs, frame);
   return frame;
+}
+
+/** One watch's onEntry, guarded, and its decision (small: inlined into hookEntry). */
+function enterWatch(fs: FunctionState, frame: Frame, w: WatchImpl): void {
+  let d: SiteDecision | void;
+  try {
+    d = w.fixed === true ? w.watcher.onEntry!(frame) : w.onEntry!.call(w.watcher, frame);
+  } catch (err) {
+    w.fail(err, "entry");
+    return;
+  }
+  if (d !== undefined && d !== null) entryDecision(fs, frame, w, d);
 }
 
 /** The line event of the body's first statement, dispatched from the entry hook. */
