@@ -14,6 +14,8 @@ export function bucket(all: Slot[]): Snapshot {
   let retClock = false;
   let endClock = false;
   let filtering = false;
+  let callExpires = false;
+  let retExpires = false;
   for (const slot of all) {
     const inst = slot.inst;
     if (slot.filtered) filtering = true;
@@ -22,9 +24,11 @@ export function bucket(all: Slot[]): Snapshot {
     switch (inst.eventKind) {
       case "call":
         call.push(slot);
+        if (slot.deadline !== Infinity) callExpires = true;
         break;
       case "return":
         ret.push(slot);
+        if (slot.deadline !== Infinity) retExpires = true;
         if (inst.mentions("hotspots")) hotspots = true;
         if (inst.needsEnd()) retClock = true;
         break;
@@ -44,7 +48,24 @@ export function bucket(all: Slot[]): Snapshot {
   }
   const lineKeys = [...lines.keys()].sort((a, b) => a - b);
   const lineSlots = lineKeys.map((l) => lines.get(l)!);
-  return { all, call, ret, end, lineKeys, lineSlots, finishers, hotspots, filtering, timing, retClock, endClock };
+  const callPlain = !filtering && !hotspots && !callExpires;
+  const retPlain = !retExpires;
+  return {
+    all,
+    call,
+    ret,
+    end,
+    lineKeys,
+    lineSlots,
+    finishers,
+    hotspots,
+    filtering,
+    timing,
+    retClock,
+    endClock,
+    callPlain,
+    retPlain,
+  };
 }
 
 /** @internal */

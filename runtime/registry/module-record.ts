@@ -39,6 +39,8 @@ export class FunctionState {
   watches: readonly WatchImpl[] = NO_WATCHES;
   /** Whether some active watch needs `frame.start` (one clock read per call). */
   timing = false;
+  /** `watches[0]` while it is the only one (set with `watches` by `applyFlags`): the entry hook skips its loop. */
+  sole: WatchImpl | undefined = undefined;
   readonly async: boolean;
   /**
    * The line site of the body's first statement, which the entry hook serves (table: 6th element
@@ -217,6 +219,7 @@ export class ModuleRecord {
       else for (const line of w.lines) lines.add(line);
     }
     fs.timing = timing;
+    fs.sole = watches.length === 1 ? watches[0] : undefined;
     const s = this.s;
     const entryLine = fs.entryLine === undefined ? -1 : fs.entryLine.id;
     for (let k = index.start[fs.id]!; k < index.start[fs.id + 1]!; k++) {

@@ -8,7 +8,7 @@
  * A watch never leaves `closed` or `failed`. The registry owns the flag bookkeeping; a watch only
  * records what it wants (`exits`, `lines`) and where it is bound.
  */
-import { isNativeError } from "node:util/types";
+import { isNativeError, isProxy } from "node:util/types";
 import { InvalidOptionsError, WatcherError } from "./errors.js";
 import type { FunctionState } from "./module-record.js";
 import type { FunctionInfo, Watch, Watcher, WatchOptions, WatchState } from "./types.js";
@@ -30,6 +30,38 @@ type Method<K extends keyof Watcher> = NonNullable<Watcher[K]> | undefined;
 function method<K extends keyof Watcher>(watcher: Watcher, key: K): Method<K> {
   const m = watcher[key];
   return typeof m === "function" ? (m as Method<K>) : undefined;
+}
+
+/** The watcher methods the hooks call on every hit. */
+const HOT_METHODS = ["onEntry", "onLine", "onReturn", "onThrow"] as const;
+
+/**
+ * Whether reading the watcher's hot methods again can never give another value nor run code: no
+ * Proxy on the way, and each method a non-writable, non-configurable data property of an object
+ * below which every object of the chain (the watcher first) is non-extensible, so that no own
+ * property can shadow it and no prototype can change. Such a watcher's methods are called as
+ * methods (`watcher.onEntry(frame)`), which TurboFan turns into a direct call after one map
+ * check, instead of `onEntry.call(watcher, frame)`, which it can only compile to a generic call
+ * (the call feedback of a `.call` site names `Function.prototype.call`, not the method): ~20
+ * instructions per event (test/perf/hit-instructions.ts). The method read at `watch()` is the one
+ * called either way; probes' Dispatcher is such a watcher.
+ */
+function hasFixedMethods(watcher: object): boolean {
+  for (const key of HOT_METHODS) {
+    let o: object | null = watcher;
+    for (;;) {
+      if (o === null) break; // absent: the hooks never call it
+      if (isProxy(o)) return false;
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (d !== undefined) {
+        if (!("value" in d) || d.writable !== false || d.configurable !== false) return false;
+        break;
+      }
+      if (Object.isExtensible(o)) return false;
+      o = Object.getPrototypeOf(o) as object | null;
+    }
+  }
+  return true;
 }
 
 export interface ParsedOptions {
@@ -96,6 +128,8 @@ export class WatchImpl implements Watch {
   readonly onThrow: Method<"onThrow">;
   private readonly onError: Method<"onError">;
   private readonly onStateChange: Method<"onStateChange">;
+  /** See `hasFixedMethods`: the hooks may call `watcher.onEntry(…)` etc. directly. */
+  readonly fixed: boolean;
 
   constructor(
     readonly target: string,
@@ -109,6 +143,7 @@ export class WatchImpl implements Watch {
     this.onThrow = ok ? method(watcher, "onThrow") : undefined;
     this.onError = ok ? method(watcher, "onError") : undefined;
     this.onStateChange = ok ? method(watcher, "onStateChange") : undefined;
+    this.fixed = ok && hasFixedMethods(watcher);
   }
 
   /** Sets `lines` and the line hook's view of it. */

@@ -17,7 +17,12 @@
  * - call: a "call" no-op instrument (the plain hit);
  * - refused-call / refused-return: a scoped "call" / "return" no-op instrument, called outside
  *   its scope (every call is refused at entry);
- * - return: a "return" no-op instrument (what a taken call of refused-return costs).
+ * - return: a "return" no-op instrument (what a taken call of refused-return costs);
+ * - counter: a "call" IncrementInstrument (value "1"), a real instrument: expression, tags,
+ *   a client call per hit;
+ * - histogram: a "call" HistogramInstrument of the argument `a` (reads the namespace).
+ * The metric instruments send to an in-process StatsClient that adds up what it gets (a UDP
+ * send per hit would measure the kernel, not the hit).
  */
 import { callgrind } from "./callgrind.js";
 import { rmSync } from "node:fs";
@@ -31,7 +36,7 @@ const SOURCE = `export function add(a: number, b: number): number {
 }
 `;
 
-const SCENARIOS = ["off", "call", "refused-call", "return", "refused-return"] as const;
+const SCENARIOS = ["off", "call", "refused-call", "return", "refused-return", "counter", "histogram"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const WARM = 30_000;
@@ -94,7 +99,7 @@ async function child(scenario: Scenario, n: number): Promise<void> {
   const rt = await import("../../runtime/index.js");
   const { loadInstrumented } = await import("../helpers/instrumented.js");
   const mod = await loadInstrumented<{ add(a: number, b: number): number }>(SOURCE, "src/perf/add.ts");
-  const { Instrument, probes, scoped } = rt;
+  const { Instrument, IncrementInstrument, HistogramInstrument, probes, scoped } = rt;
   class Noop extends Instrument {
     fired = 0;
     override fire(): void {
@@ -107,7 +112,22 @@ async function child(scenario: Scenario, n: number): Promise<void> {
     p.start();
   };
   let inst: Noop | undefined;
-  if (scenario !== "off") {
+  /** Adds up what the metric instruments send. */
+  const client = {
+    count: 0,
+    sum: 0,
+    histogram(_name: string, value: number): void {
+      this.count++;
+      this.sum += value;
+    },
+    increment(_name: string, value: number): void {
+      this.count++;
+      this.sum += value;
+    },
+  };
+  if (scenario === "counter") attach(new IncrementInstrument("calls", "1", { event: "call", client }));
+  else if (scenario === "histogram") attach(new HistogramInstrument("a", "a", { event: "call", client }));
+  else if (scenario !== "off") {
     const event = scenario.endsWith("return") ? "return" : "call";
     inst = new Noop("noop", "1", { event });
     attach(scenario.startsWith("refused") ? scoped(inst, "elsewhere") : inst);
@@ -118,8 +138,10 @@ async function child(scenario: Scenario, n: number): Promise<void> {
   for (let done = 0; done < WARM; done += WARM_CHUNK) sink += drive(add, WARM_CHUNK);
   sink += drive(add, n);
   rmSync(mod.root, { recursive: true, force: true });
-  const expected = inst === undefined || scenario.startsWith("refused") ? 0 : WARM + n;
-  if ((inst?.fired ?? 0) !== expected) throw new Error(`fired ${inst?.fired}, expected ${expected}`);
+  const metric = scenario === "counter" || scenario === "histogram";
+  const expected = (inst === undefined && !metric) || scenario.startsWith("refused") ? 0 : WARM + n;
+  const fired = metric ? client.count : (inst?.fired ?? 0);
+  if (fired !== expected) throw new Error(`fired ${fired}, expected ${expected}`);
   console.log("OK", sink === 0.5 ? "" : scenario);
 }
 
