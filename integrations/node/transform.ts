@@ -6,11 +6,20 @@
 import { readFileSync } from "node:fs";
 import { compileModule, type ModuleFormat } from "../shared/compile.js";
 import { isIncluded, loadConfig, projectRootOf } from "../shared/config.js";
-import { sitesReporter } from "./sites-reporter.js";
+import { copyStore } from "../../runtime/registry/copies.js";
+import { reportCopies, sitesReporter } from "./sites-reporter.js";
 
 export { formatOf, handles } from "./policy.js";
 
 const reported = new WeakSet<object>();
+
+/**
+ * Whether `DIAGNOSE_DEFER_COPIES` asks for deferred copies (site ABI 4, docs/node-loader.md):
+ * "1"/"on"/"true" yes; unset, "0"/"off"/"false" no.
+ */
+export function deferCopiesRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|on|true)$/i.test(env["DIAGNOSE_DEFER_COPIES"] ?? "");
+}
 
 /** Compiles `filename` for Node in `format`; `source` is read from disk when not given. */
 export function transformForNode(filename: string, format: ModuleFormat, source?: string): string {
@@ -21,7 +30,15 @@ export function transformForNode(filename: string, format: ModuleFormat, source?
     format,
     instrument: isIncluded(config, filename),
     config,
+    deferCopies: deferCopiesRequested(),
   });
+  if (result.copies !== undefined) {
+    // Before the module runs (it may register and be watched at once): this thread's store, or
+    // the main thread's through the hooks thread's port (register.ts drains it when asked).
+    const report = reportCopies();
+    if (report !== undefined) report(result.copies.hash, result.copies.text);
+    else copyStore().texts.set(result.copies.hash, result.copies.text);
+  }
   if (!reported.has(result)) {
     reported.add(result);
     const reporter = sitesReporter();
