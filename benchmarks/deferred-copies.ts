@@ -116,6 +116,10 @@ function build(): Record<string, Record<Kind | "copies", Sizes> & { outlined: [n
   return out;
 }
 
+function readSizes(): ReturnType<typeof build> {
+  return JSON.parse(readFileSync(join(OUT, "sizes.json"), "utf8")) as ReturnType<typeof build>;
+}
+
 /** Number of outlined functions: the table's `o`. */
 function outlinedCount(r: { code: string }): number {
   const m = /,o:(\d+)/.exec(r.code);
@@ -129,7 +133,9 @@ function createHash(text: string): string {
 // ---- children -------------------------------------------------------------------------------------
 
 interface ChildConfig {
-  mode: "heap" | "cold" | "enable";
+  mode: "heap" | "cold" | "enable" | "ops";
+  /** ops: how many ops to run after the warm-up. */
+  n?: number;
   module: string;
   /** A JSON file of copy texts to put in the copy store first (as the loader does). */
   copies?: string;
@@ -143,26 +149,31 @@ async function child(cfg: ChildConfig): Promise<void> {
   if (cfg.mode === "heap") {
     // The copy store's code is loaded before the measure (the loader loads it with the runtime).
     const { copyStore } = await import("../runtime/registry/copies.js");
-    const texts =
-      cfg.copies === undefined ? {} : (JSON.parse(readFileSync(cfg.copies, "utf8")) as Record<string, string>);
     g.gc!();
     const before = process.memoryUsage().heapUsed;
     await import(pathToFileURL(cfg.module).href);
     if (cfg.copies !== undefined) {
-      // As the loader does: the text of every module that loaded (its table, queued in the
-      // bootstrap: the runtime is not loaded), held in the copy store. Copied out of the parsed
-      // JSON so the store holds strings of its own.
+      // As the loader does: the text of every module that loaded (its table is queued in the
+      // bootstrap: the runtime is not loaded), held in the copy store; the rest is garbage.
+      const texts = JSON.parse(readFileSync(cfg.copies, "utf8")) as Record<string, string>;
       const slot = (globalThis as Record<symbol, { queue?: [{ c?: string }, unknown][] }>)[
         Symbol.for("diagnose.registry")
       ];
       for (const [table] of slot?.queue ?? []) {
         const text = table.c === undefined ? undefined : texts[table.c];
-        if (text !== undefined) copyStore().texts.set(table.c!, (" " + text).slice(1));
+        if (text !== undefined) copyStore().texts.set(table.c!, text);
       }
     }
-    for (const key of Object.keys(texts)) delete texts[key];
     g.gc!();
     process.stdout.write(`${process.memoryUsage().heapUsed - before}\n`);
+    return;
+  }
+  if (cfg.mode === "ops") {
+    const mod = (await import(pathToFileURL(cfg.module).href)) as { op: (i: number) => number };
+    let sink = 0;
+    for (let i = 0; i < 2000; i++) sink += mod.op(i);
+    for (let i = 0; i < (cfg.n ?? 0); i++) sink += mod.op(i);
+    process.stdout.write(`${sink}\n`);
     return;
   }
   if (cfg.mode === "cold") {
@@ -176,12 +187,16 @@ async function child(cfg: ChildConfig): Promise<void> {
     for (const text of Object.values(JSON.parse(readFileSync(cfg.copies, "utf8")) as Record<string, string>))
       addCopies(text);
   const mod = (await import(pathToFileURL(cfg.module).href)) as { op: (i: number) => number };
+  // Full collections around the watches, in every run alike: a collection that falls into one
+  // run and not the other would otherwise move the difference by millions of instructions.
+  g.gc!();
   let states = "";
   for (let i = 0; i < (cfg.watches ?? 0); i++) {
     const w = watch(cfg.target!, {});
     states += `${w.state} `;
     w.close();
   }
+  g.gc!();
   process.stdout.write(`${states}${mod.op(0)}\n`);
 }
 
@@ -223,8 +238,9 @@ function ratio(a: number, b: number): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "child") return child(JSON.parse(argv[1]!) as ChildConfig);
-  const processes = Number(argv[argv.indexOf("--processes") + 1] ?? 3) || 3;
-  const sizes = build();
+  let processes = Number(argv[argv.indexOf("--processes") + 1] ?? 3) || 3;
+  const sizes = argv.includes("--no-build") ? readSizes() : build();
+  writeFileSync(join(OUT, "sizes.json"), JSON.stringify(sizes));
   console.log("size after type strip (bytes; ratio vs plain), outlined functions inline / deferred");
   console.log(
     "| workload | plain raw | inline raw | deferred raw | copy text raw | plain gzip | inline gzip | deferred gzip | outlined |",
@@ -235,10 +251,11 @@ async function main(): Promise<void> {
       `| ${name} | ${s.plain.raw} | ${s.inline.raw} (${ratio(s.plain.raw, s.inline.raw)}) | ${s.deferred.raw} (${ratio(s.plain.raw, s.deferred.raw)}) | ${s.copies.raw} | ${s.plain.gzip} | ${s.inline.gzip} (${ratio(s.plain.gzip, s.inline.gzip)}) | ${s.deferred.gzip} (${ratio(s.plain.gzip, s.deferred.gzip)}) | ${s.outlined[0]} / ${s.outlined[1]} |`,
     );
   }
+  if (argv.includes("--no-heap")) processes = 0;
   console.log("\nheap after load (bytes, median of %d processes; ratio vs plain)", processes);
   console.log("| workload | plain | inline | deferred | deferred + texts in store |");
   console.log("|---|---|---|---|---|");
-  for (const name of WORKLOADS) {
+  for (const name of processes === 0 ? [] : WORKLOADS) {
     const grown: Record<string, number[]> = { plain: [], inline: [], deferred: [], texts: [] };
     for (let i = 0; i < processes; i++) {
       for (const kind of ["plain", "inline", "deferred", "texts"]) {
@@ -294,6 +311,26 @@ async function main(): Promise<void> {
       `| ${counts["plain"]} | ${counts["inline"]} (${ratio(counts["plain"]!, counts["inline"]!)}) | ${counts["deferred"]} (${ratio(counts["plain"]!, counts["deferred"]!)}) |`,
     );
   }
+  if (argv.includes("--ops")) {
+    // The off state: instructions per op in steady state, nothing watched, after 2,000 warm-up ops:
+    // (C(warm-up + n) - C(warm-up)) / n.
+    const n = 3000;
+    console.log(`\nsteady state, never watched: instructions per op (${n} ops after 2,000, callgrind)`);
+    console.log("| workload | plain | inline | deferred |");
+    console.log("|---|---|---|---|");
+    for (const name of WORKLOADS) {
+      const per: Record<string, number> = {};
+      for (const kind of KINDS) {
+        const module = join(OUT, kind, "bench", `${name}.js`);
+        const [a, b] = [0, n].map((ops) => callgrind([SELF, "child", JSON.stringify({ mode: "ops", module, n: ops })]));
+        per[kind] = (b! - a!) / n;
+      }
+      const p = per["plain"]!;
+      console.log(
+        `| ${name} | ${p.toFixed(0)} | ${per["inline"]!.toFixed(0)} (${ratio(p, per["inline"]!)}) | ${per["deferred"]!.toFixed(0)} (${ratio(p, per["deferred"]!)}) |`,
+      );
+    }
+  }
   if (argv.includes("--enable")) {
     // First enable of a probe on an outlined function (the eval of its module's copy text) vs a
     // later one, and the same two with inline copies: C(1) - C(0) and C(2) - C(1) per build.
@@ -308,6 +345,7 @@ async function main(): Promise<void> {
       for (const kind of ["inline", "deferred"] as const) {
         const c = [0, 1, 2].map((watches) =>
           callgrind([
+            "--expose-gc",
             SELF,
             "child",
             JSON.stringify({

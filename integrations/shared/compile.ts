@@ -33,7 +33,7 @@ export interface CompileRequest {
   /**
    * Defer the outlined functions' copies (site ABI 4, docs/site-abi.md "Deferred copies"): the
    * result's `copies` holds their text, which the caller must hand to the runtime's copy store.
-   * Not for .tsx/.jsx (their copies would need the JSX transform's imports).
+   * Only where `defersCopies` allows; other files keep their copies inline.
    */
   readonly deferCopies?: boolean;
 }
@@ -78,6 +78,17 @@ export function compileModule(source: string, request: CompileRequest): Compiled
   return result;
 }
 
+/**
+ * Whether the loader can defer a file's copies: not for `.tsx`/`.jsx` (the copies would need the
+ * JSX transform's imports), nor for TypeScript compiled to CommonJS (SWC's module transform renames
+ * imported bindings, `helper` → `(0, _lib.helper)`, which copy text stripped on its own would not
+ * see). ES module output keeps the bindings' names.
+ */
+export function defersCopies(filename: string, format: ModuleFormat): boolean {
+  if (/\.[jt]sx$/.test(filename)) return false;
+  return !(format === "commonjs" && isTypeScriptFile(filename));
+}
+
 /** 1-based line and 0-based column of an index. */
 function lineColumnAt(code: string, index: number): { line: number; column: number } {
   const before = code.slice(0, index);
@@ -102,7 +113,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
         root: request.config.root,
         module: format === "module" ? "esm" : "cjs",
         sourceMap: true,
-        deferCopies: request.deferCopies === true && !/\.[jt]sx$/.test(filename),
+        deferCopies: request.deferCopies === true && defersCopies(filename, format),
       });
     } catch (error) {
       throw toSyntaxError(error, filename, source);

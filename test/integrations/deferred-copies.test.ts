@@ -17,15 +17,19 @@ const REGISTRY = pathToFileURL(join(REPO_ROOT, "dist", "runtime", "registry", "i
 function project(): { dir: string; remove(): void } {
   const t = tempDir("deferred-copies");
   mkdirSync(join(t.dir, "src"));
-  writeFileSync(join(t.dir, "package.json"), JSON.stringify({ name: "fixture-deferred", type: "module" }));
+  writeFileSync(
+    join(t.dir, "package.json"),
+    JSON.stringify({ name: "fixture-deferred", type: "module", diagnose: { include: ["src/**"] } }),
+  );
+  writeFileSync(join(t.dir, "src", "money.ts"), "export const CURRENCY: string = 'EUR';\n");
   writeFileSync(
     join(t.dir, "src", "cart.ts"),
     [
-      "export interface Line { price: number; qty: number }",
+      'import { CURRENCY } from "./money.js";',
       "export class Cart {",
-      "  lines: Line[] = [];",
+      "  lines: { price: number; qty: number }[] = [];",
       "  add(price: number, qty: number = 1): number {",
-      "    const line: Line = { price, qty };",
+      "    const line = { price, qty, currency: CURRENCY };",
       "    this.lines.push(line);",
       "    return price * qty;",
       "  }",
@@ -41,7 +45,26 @@ function project(): { dir: string; remove(): void } {
   );
   writeFileSync(
     join(t.dir, "src", "legacy.cts"),
-    ["export function twice(x: number): number {", "  const y: number = x * 2;", "  return y;", "}", ""].join("\n"),
+    [
+      'import { CURRENCY } from "./money.js";',
+      "export function twice(x: number): number {",
+      "  const y: number = x * 2;",
+      "  return CURRENCY.length === 3 ? y : 0;",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(t.dir, "src", "half.cjs"),
+    [
+      "const base = 2;",
+      "function half(x) {",
+      "  const h = x / base;",
+      "  return h;",
+      "}",
+      "module.exports = { half };",
+      "",
+    ].join("\n"),
   );
   writeFileSync(
     join(t.dir, "src", "app.ts"),
@@ -51,13 +74,16 @@ function project(): { dir: string; remove(): void } {
       'import { Cart, check } from "./cart.js";',
       "const require = createRequire(import.meta.url);",
       'const { twice } = require("./legacy.cts");',
+      'const { half } = require("./half.cjs");',
       "const seen: string[] = [];",
       'const w = watch("src/cart.ts:Cart.add", { onEntry(f) { seen.push(`entry ${f.args.join(",")}`); }, onLine(f, site) { seen.push(`line ${site.line}`); } }, { lines: "all" });',
       'const w2 = watch("src/legacy.cts:twice", { onReturn(f, site, v) { seen.push(`twice ${v}`); } });',
       'const w3 = watch("src/cart.ts:check", {});',
+      'const w4 = watch("src/half.cjs:half", { onReturn(f, site, v) { seen.push(`half ${v}`); } });',
       "new Cart().add(3, 2);",
       "twice(21);",
-      "console.log(`states ${w.state} ${w2.state} ${w3.state}`);",
+      "half(9);",
+      "console.log(`states ${w.state} ${w2.state} ${w3.state} ${w4.state}`);",
       'console.log(`seen ${seen.join("; ")}`);',
       'try { check(-1); } catch (e) { console.log(`stack ${(e as Error).stack!.split("\\n")[1]!.trim()}`); }',
       'const store = (globalThis as any)[Symbol.for("diagnose.copies")];',
@@ -79,11 +105,13 @@ for (const mode of LOADER_MODES) {
       try {
         const r = runWithLoader(["src/app.ts"], t.dir, env);
         assert.equal(r.status, 0, explain(r));
-        assert.match(r.stdout, /^states active active active$/m, explain(r));
-        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42$/m, explain(r));
+        assert.match(r.stdout, /^states active active active active$/m, explain(r));
+        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
         // Thrown inside the copy of `check`: the frame names cart.ts line 12 (`throw`, column 11).
         assert.match(r.stdout, /^stack at check \(.*src[\\/]cart\.ts:12:11\)$/m, explain(r));
-        // The copy texts of cart.ts, legacy.cts and app.ts (its watchers' methods are outlined).
+        // The copy texts of cart.ts and app.ts (its watchers' methods are outlined), compiled in the
+        // hooks thread on Node 20/22, and of half.cjs (the require hook, this thread). legacy.cts
+        // is TypeScript compiled to CommonJS, whose imports SWC renames: its copies stay inline.
         assert.match(r.stdout, /^copy texts 3$/m, explain(r));
       } finally {
         t.remove();
@@ -95,8 +123,8 @@ for (const mode of LOADER_MODES) {
       try {
         const r = runWithLoader(["src/app.ts"], t.dir, { DIAGNOSE_LOADER: mode });
         assert.equal(r.status, 0, explain(r));
-        assert.match(r.stdout, /^states active active active$/m, explain(r));
-        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42$/m, explain(r));
+        assert.match(r.stdout, /^states active active active active$/m, explain(r));
+        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
         assert.match(r.stdout, /^copy texts 0$/m, explain(r));
       } finally {
         t.remove();
@@ -108,14 +136,14 @@ for (const mode of LOADER_MODES) {
       try {
         const r = runWithLoader(["--disallow-code-generation-from-strings", "src/app.ts"], t.dir, env);
         assert.equal(r.status, 0, explain(r));
-        assert.match(r.stdout, /^states failed failed failed$/m, explain(r));
+        assert.match(r.stdout, /^states failed active failed failed$/m, explain(r));
         assert.match(
           r.stdout,
           /^error DIAGNOSE_COPIES_UNAVAILABLE Cannot watch outlined functions of "src\/cart\.ts": evaluating its copy text failed: EvalError: Code generation from strings disallowed/m,
           explain(r),
         );
         // The plain bodies run as before, and the stack of the plain `check` is the module's.
-        assert.match(r.stdout, /^seen $/m, explain(r));
+        assert.match(r.stdout, /^seen twice 42$/m, explain(r));
         assert.match(r.stdout, /^add 4$/m, explain(r));
         assert.match(r.stdout, /^stack at check \(.*src[\\/]cart\.ts:12:11\)$/m, explain(r));
       } finally {
