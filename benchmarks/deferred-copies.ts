@@ -314,7 +314,7 @@ async function main(): Promise<void> {
   if (argv.includes("--ops")) {
     // The off state: instructions per op in steady state, nothing watched, after 2,000 warm-up ops:
     // (C(warm-up + n) - C(warm-up)) / n.
-    const n = 3000;
+    const n = 1000;
     console.log(`\nsteady state, never watched: instructions per op (${n} ops after 2,000, callgrind)`);
     console.log("| workload | plain | inline | deferred |");
     console.log("|---|---|---|---|");

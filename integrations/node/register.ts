@@ -27,6 +27,7 @@ import { autostart } from "./autostart.js";
 import { installRequireHook } from "./require-hook.js";
 import { setSitesReporter } from "./sites-reporter.js";
 import { addCopySource, copyStore } from "../../runtime/registry/copies.js";
+import { copiesDir, readCopies } from "./copies-cache.js";
 
 /** What the hooks thread posts: a manifest entry, or a module's deferred copy text. */
 interface PortMessage {
@@ -76,6 +77,9 @@ async function install(): Promise<LoaderApi> {
   const api = chooseApi();
   enableSourceMaps();
   setSitesReporter(collect);
+  // Deferred copies (DIAGNOSE_DEFER_COPIES): read from the cache directory when a probe needs them.
+  const dir = copiesDir();
+  if (dir !== null) addCopySource((hash) => readCopies(dir, hash));
   let port: MessagePort | undefined;
   if (api === "registerHooks") {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { compileModule, type ModuleFormat } from "../shared/compile.js";
 import { isIncluded, loadConfig, projectRootOf } from "../shared/config.js";
 import { copyStore } from "../../runtime/registry/copies.js";
+import { copiesDir, writeCopies } from "./copies-cache.js";
 import { reportCopies, sitesReporter } from "./sites-reporter.js";
 
 export { formatOf, handles } from "./policy.js";
@@ -33,11 +34,18 @@ export function transformForNode(filename: string, format: ModuleFormat, source?
     deferCopies: deferCopiesRequested(),
   });
   if (result.copies !== undefined) {
-    // Before the module runs (it may register and be watched at once): this thread's store, or
-    // the main thread's through the hooks thread's port (register.ts drains it when asked).
-    const report = reportCopies();
-    if (report !== undefined) report(result.copies.hash, result.copies.text);
-    else copyStore().texts.set(result.copies.hash, result.copies.text);
+    // Before the module runs (it may register and be watched at once): the cache directory
+    // (copies-cache.ts), which the main thread reads when a probe needs them; if it cannot be
+    // written, this thread's store, or the main thread's through the hooks thread's port
+    // (register.ts drains it when asked).
+    const dir = copiesDir();
+    if (dir === null || !writeCopies(dir, result.copies.hash, result.copies.text)) {
+      const report = reportCopies();
+      if (report !== undefined) report(result.copies.hash, result.copies.text);
+      else copyStore().texts.set(result.copies.hash, result.copies.text);
+    }
+    // The compile cache keeps the module's code, not its copies (they are on disk or in the store).
+    (result as { copies?: unknown }).copies = undefined;
   }
   if (!reported.has(result)) {
     reported.add(result);

@@ -82,6 +82,6 @@ export function findCopies(hash: string): { text: string } | { problem: string }
   if (typeof text !== "string") return { problem: `its copy text ${hash.slice(0, 12)}… was not found` };
   if (copyHash(text) !== hash)
     return { problem: `the copy text from ${from} does not match its hash ${hash.slice(0, 12)}… (stale or tampered)` };
-  store.texts.set(hash, text);
+  // Not kept: once evaluated the copies exist, and a source (a file) can give the text again.
   return { text };
 }

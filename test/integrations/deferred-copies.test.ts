@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { explain, LOADER_MODES, REPO_ROOT, runWithLoader, tempDir } from "./helpers.js";
@@ -100,19 +100,53 @@ for (const mode of LOADER_MODES) {
   const env = { DIAGNOSE_LOADER: mode, DIAGNOSE_DEFER_COPIES: "1" };
   const label = mode === undefined ? "default API" : `DIAGNOSE_LOADER=${mode}`;
   describe(`deferred copies through the Node loader (${label}, Node ${process.versions.node})`, () => {
-    it("makes the copies when a probe needs them: ESM from the hooks thread, require() in this one", () => {
+    it("makes the copies when a probe needs them, from the cache directory; a tampered file is refused", () => {
       const t = project();
       try {
-        const r = runWithLoader(["src/app.ts"], t.dir, env);
+        const cache = join(t.dir, "cache");
+        const r = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: cache });
         assert.equal(r.status, 0, explain(r));
         assert.match(r.stdout, /^states active active active active$/m, explain(r));
         assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
         // Thrown inside the copy of `check`: the frame names cart.ts line 12 (`throw`, column 11).
         assert.match(r.stdout, /^stack at check \(.*src[\\/]cart\.ts:12:11\)$/m, explain(r));
         // The copy texts of cart.ts and app.ts (its watchers' methods are outlined), compiled in the
-        // hooks thread on Node 20/22, and of half.cjs (the require hook, this thread). legacy.cts
-        // is TypeScript compiled to CommonJS, whose imports SWC renames: its copies stay inline.
-        assert.match(r.stdout, /^copy texts 3$/m, explain(r));
+        // hooks thread on Node 20/22, and of half.cjs (the require hook, this thread), are files,
+        // not in memory. legacy.cts is TypeScript compiled to CommonJS, whose imports SWC renames:
+        // its copies stay inline.
+        assert.match(r.stdout, /^copy texts 0$/m, explain(r));
+        const files = readdirSync(cache).sort();
+        assert.equal(files.length, 3, files.join(", "));
+        assert.ok(files.every((f) => /^[0-9a-f]{64}\.js$/.test(f)));
+        const cart = files.find((f) => readFileSync(join(cache, f), "utf8").includes('"add" (price'))!;
+        assert.ok(cart, "cart.ts's copies are in the cache");
+        // Reused on the next run; a file changed since is refused by its hash and never runs.
+        writeFileSync(join(cache, cart), `${readFileSync(join(cache, cart), "utf8")}\nconsole.log("tampered ran");`);
+        const again = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: cache });
+        assert.equal(again.status, 0, explain(again));
+        assert.match(again.stdout, /^states failed active failed active$/m, explain(again));
+        assert.match(
+          again.stdout,
+          /error DIAGNOSE_COPIES_UNAVAILABLE .*"src\/cart\.ts": the copy text from a copy source does not match its hash/,
+          explain(again),
+        );
+        assert.doesNotMatch(again.stdout, /tampered ran/);
+        assert.match(again.stdout, /^add 4$/m, explain(again));
+      } finally {
+        t.remove();
+      }
+    });
+
+    it("DIAGNOSE_COPIES_DIR=memory, or a directory that cannot be written: the text is kept in memory", () => {
+      const t = project();
+      try {
+        for (const dir of ["memory", join(t.dir, "package.json", "cache")]) {
+          const r = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: dir });
+          assert.equal(r.status, 0, explain(r));
+          assert.match(r.stdout, /^states active active active active$/m, explain(r));
+          assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
+          assert.match(r.stdout, /^copy texts 3$/m, explain(r));
+        }
       } finally {
         t.remove();
       }
@@ -134,7 +168,10 @@ for (const mode of LOADER_MODES) {
     it("--disallow-code-generation-from-strings: the watch fails with a clear error, the program runs on", () => {
       const t = project();
       try {
-        const r = runWithLoader(["--disallow-code-generation-from-strings", "src/app.ts"], t.dir, env);
+        const r = runWithLoader(["--disallow-code-generation-from-strings", "src/app.ts"], t.dir, {
+          ...env,
+          DIAGNOSE_COPIES_DIR: join(t.dir, "cache"),
+        });
         assert.equal(r.status, 0, explain(r));
         assert.match(r.stdout, /^states failed active failed failed$/m, explain(r));
         assert.match(
