@@ -91,15 +91,16 @@ function build(): Record<string, Record<Kind | "copies", Sizes> & { outlined: [n
       const inlineOut = instrument(f.text, filename, options);
       const inline = rewriteImports(strip(inlineOut.code, f.abs).code, f.file, names);
       const deferredOut = instrument(f.text, filename, { ...options, deferCopies: true });
-      let deferred = rewriteImports(strip(deferredOut.code, f.abs).code, f.file, names);
+      let deferredCode = deferredOut.code;
       if (deferredOut.copies !== undefined) {
         const text = stripCopies(deferredOut.copies.text, f.abs);
-        copies[createHash(text)] = text;
-        add("copies", text);
-        // The table names the text that runs (as the loader does).
         const hash = createHash(text);
-        deferred = deferred.replace(`c:"${deferredOut.copies.hash}"`, `c:"${hash}"`);
+        copies[hash] = text;
+        add("copies", text);
+        // The table names the text that runs (as the loader does), replaced before SWC reprints it.
+        deferredCode = deferredCode.replace(`c:"${deferredOut.copies.hash}"`, `c:"${hash}"`);
       }
+      const deferred = rewriteImports(strip(deferredCode, f.abs).code, f.file, names);
       sizes.outlined[0] += outlinedCount(inlineOut);
       sizes.outlined[1] += outlinedCount(deferredOut);
       add("plain", plain);
@@ -152,18 +153,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     g.gc!();
     const before = process.memoryUsage().heapUsed;
     await import(pathToFileURL(cfg.module).href);
-    if (cfg.copies !== undefined) {
-      // As the loader does: the text of every module that loaded (its table is queued in the
-      // bootstrap: the runtime is not loaded), held in the copy store; the rest is garbage.
-      const texts = JSON.parse(readFileSync(cfg.copies, "utf8")) as Record<string, string>;
-      const slot = (globalThis as Record<symbol, { queue?: [{ c?: string }, unknown][] }>)[
-        Symbol.for("diagnose.registry")
-      ];
-      for (const [table] of slot?.queue ?? []) {
-        const text = table.c === undefined ? undefined : texts[table.c];
-        if (text !== undefined) copyStore().texts.set(table.c!, text);
-      }
-    }
+    if (cfg.copies !== undefined) holdLoadedTexts(cfg.copies, copyStore().texts);
     g.gc!();
     process.stdout.write(`${process.memoryUsage().heapUsed - before}\n`);
     return;
@@ -198,6 +188,20 @@ async function child(cfg: ChildConfig): Promise<void> {
   }
   g.gc!();
   process.stdout.write(`${states}${mod.op(0)}\n`);
+}
+
+/**
+ * As the loader's in-memory store does: the text of every module that loaded (its table is queued
+ * in the bootstrap: the runtime is not loaded) is held in the store; the rest of the file is
+ * garbage once this returns.
+ */
+function holdLoadedTexts(file: string, store: Map<string, string>): void {
+  const texts = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  const slot = (globalThis as Record<symbol, { queue?: [{ c?: string }, unknown][] }>)[Symbol.for("diagnose.registry")];
+  for (const [table] of slot?.queue ?? []) {
+    const text = table.c === undefined ? undefined : texts[table.c];
+    if (text !== undefined) store.set(table.c!, text);
+  }
 }
 
 function median(xs: number[]): number {
