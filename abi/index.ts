@@ -4,8 +4,26 @@
  * Changing anything here is a breaking change: bump ABI_VERSION.
  */
 
-/** Version of the contract; a registry refuses tables of another version. */
+/**
+ * Version of the contract between the registry and every module: the registry's `abi`, the inline
+ * bootstrap's, and the `abi` of a table without deferred copies. A registry refuses tables of
+ * another version, except `DEFERRED_COPIES_ABI`.
+ */
 export const ABI_VERSION = 3;
+
+/**
+ * The `abi` of a table whose outlined functions' copies are not in the module but in separate copy
+ * text named by its hash (`ModuleTable.c`; docs/site-abi.md, "Why version 4"). A runtime that
+ * speaks only ABI 3 refuses such a table (its flags stay off), so a guard can never send a call to
+ * a copy that no runtime created. Every other table stays ABI 3: one runtime drives both.
+ */
+export const DEFERRED_COPIES_ABI = 4;
+
+/** Key of the realm's store of deferred copy text (runtime/registry/copies.ts). */
+export const COPIES_KEY = "diagnose.copies";
+
+/** Hex digits of sha256 that name a module's deferred copy text (`ModuleTable.c`). */
+export const COPY_HASH_LENGTH = 64;
 
 /** Key of the one global slot that holds the registry of this realm. */
 export const REGISTRY_KEY = "diagnose.registry";
@@ -58,6 +76,12 @@ export function binderName(handle: string): string {
 export function binderParam(hook: HookKey): string {
   return `$dg_${hook}`;
 }
+
+/**
+ * The binder's fifth parameter in a module with deferred copies: the copy text it evaluates
+ * (direct `eval`, so the copies close over the module's bindings). Reserved like the others.
+ */
+export const BINDER_COPIES_PARAM = "$dg_c";
 
 /** The hooks, in the order `register`'s binder receives them. */
 export const HOOKS = ["e", "l", "x", "t"] as const;
@@ -199,6 +223,13 @@ export interface ModuleTable {
    * the field existed): 1.
    */
   r?: number;
+  /**
+   * ABI 4 only: the lower-case hex sha256 (`COPY_HASH_LENGTH` digits) of the module's deferred copy
+   * text: the code that creates its outlined functions' copies, kept out of the module. The
+   * registry finds the text by this hash (runtime/registry/copies.ts), checks it, and passes it to
+   * the binder, which evaluates it, before it turns on a flag of an outlined function.
+   */
+  c?: string;
 }
 
 /** Number of sites of a table: its flags minus the outlined functions' flags. */
@@ -301,7 +332,14 @@ export interface ModuleHooks {
  * The second argument of `register`: assigns the module's hook bindings. The registry calls it
  * when it registers (or adopts) the module, before any flag of the module can be true.
  */
-export type HookBinder = (e: ModuleHooks["e"], l: ModuleHooks["l"], x: ModuleHooks["x"], t: ModuleHooks["t"]) => void;
+export type HookBinder = (
+  e: ModuleHooks["e"],
+  l: ModuleHooks["l"],
+  x: ModuleHooks["x"],
+  t: ModuleHooks["t"],
+  /** ABI 4: the module's deferred copy text, to evaluate in module scope (see `ModuleTable.c`). */
+  copies?: string,
+) => void;
 
 /** The object in the global slot: the runtime's registry, or the inline bootstrap. */
 export interface RegistrySlot {

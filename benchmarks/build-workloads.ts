@@ -87,7 +87,7 @@ export function librarySources(name: string): SourceFile[] | string {
   }));
 }
 
-function workloadSource(spec: WorkloadSpec): SourceFile {
+export function workloadSource(spec: WorkloadSpec): SourceFile {
   const abs = join(WORKLOAD_SOURCES, `${spec.name}.ts`);
   return { file: `bench/${spec.name}.ts`, abs, text: readFileSync(abs, "utf8"), root: PROJECT, packageName: "bench" };
 }
@@ -106,7 +106,7 @@ export function strip(code: string, filename: string, sourceMaps = false): { cod
 }
 
 /** Adds `.js` / `/index.js` to relative specifiers and maps bare library names into the build. */
-function rewriteImports(code: string, file: string, files: ReadonlySet<string>): string {
+export function rewriteImports(code: string, file: string, files: ReadonlySet<string>): string {
   return code.replace(
     /(\bfrom\s*|\bimport\s*\(?\s*)(["'])([^"']+)\2/g,
     (whole, lead: string, q: string, spec: string) => {

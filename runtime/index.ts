@@ -153,6 +153,7 @@ export {
 } from "./probes/errors.js";
 export {
   AbiMismatchError,
+  CopiesUnavailableError,
   InvalidOptionsError,
   InvalidTargetError,
   LineNotFoundError,

@@ -212,6 +212,7 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
     const outlinable = resolved.outline ? moduleScopedFunctions(parsed.program) : new Set<never>();
     const walker = new Walker(code, filename, resolved.modulePath, parsed.positions, ignore, outlinable);
     walker.typed = resolved.types && (language === "ts" || language === "tsx");
+    walker.deferred = resolved.deferCopies;
     walked = walker.walk(parsed.program);
   } catch (error) {
     // The tree is within MAX_TREE_DEPTH, but the caller may have left less stack than usual.

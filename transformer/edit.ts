@@ -8,7 +8,7 @@
 import type MagicString from "magic-string";
 import { magicString } from "./dependencies.js";
 import type { Analysis } from "./analyze.js";
-import { BINDER_CLOSE, binderOpenCode, headerCode, markerCode } from "./header.js";
+import { BINDER_CLOSE, binderOpenCode, deferredBinderCode, headerCode, markerCode } from "./header.js";
 import type { AnalyzedFunction } from "./model.js";
 import {
   arrowCloseCode,
@@ -278,9 +278,21 @@ export interface OutlinedCopy {
 export interface ModuleOutput {
   main: MagicString;
   copies: OutlinedCopy[];
+  /**
+   * Deferred copies (site ABI 4): the copies, each `$dgO1 = { "total"(a, b) <body> }["total"];`,
+   * that go into the copy text (deferred.ts) instead of the module; `copies` then holds only the
+   * binder line, which evaluates that text. Null: the copies are in the module.
+   */
+  deferred: OutlinedCopy[] | null;
 }
 
-export function applyPlan(code: string, plan: EditPlan, names: ModuleNames, typed = false): ModuleOutput {
+export function applyPlan(
+  code: string,
+  plan: EditPlan,
+  names: ModuleNames,
+  typed = false,
+  deferred = false,
+): ModuleOutput {
   const main = applyInsertions(code, plan.main);
   const copies: OutlinedCopy[] = [];
   // Copies are in source order: one forward pass finds each body's line and column.
@@ -301,12 +313,19 @@ export function applyPlan(code: string, plan: EditPlan, names: ModuleNames, type
     copy.append(outlinedCopyCloseCode(outline.key, typed));
     copies.push({ s: copy, line, column: start - lineStart });
   }
+  if (deferred && copies.length > 0) {
+    // The module keeps one line: the copies' bindings and the binder that evaluates their text.
+    const copyNames = plan.copies.map(({ fn }) => fn.outline!.name);
+    const binder = new (magicString().default)("");
+    binder.prepend(deferredBinderCode(names.handle, copyNames));
+    return { main, copies: [{ s: binder, line: 0, column: 0 }], deferred: copies };
+  }
   if (copies.length > 0) {
     const copyNames = plan.copies.map(({ fn }) => fn.outline!.name);
     copies[0]!.s.prepend(binderOpenCode(names.handle, copyNames, typed));
     copies[copies.length - 1]!.s.append(BINDER_CLOSE);
   }
-  return { main, copies };
+  return { main, copies, deferred: null };
 }
 
 /** The text of the module and of each copy: built once, for the output text and for its map. */

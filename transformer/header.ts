@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import {
   ABI_VERSION,
+  BINDER_COPIES_PARAM,
   HOOKS,
   INSTRUMENTED_MARKER,
   REGISTRY_KEY,
@@ -110,6 +111,20 @@ export function binderOpenCode(handle: string, copies: readonly string[], typed 
   return `var ${copies.map((c) => c + copyType).join(", ")}; function ${binderName(handle)}(${params})${result} { ${assignments} `;
 }
 
+/**
+ * The binder of a module with deferred copies (site ABI 4, docs/site-abi.md "Deferred copies"), on
+ * one line after the module's last line: `var $dgO1, $dgO3; function $dgB($dg_e, $dg_l, $dg_x,
+ * $dg_t, $dg_c) { $dgE = $dg_e; …; if ($dg_c !== void 0) eval($dg_c); }`. The registry calls it
+ * with the hooks at registration, and again with the copy text (checked against the table's `c`)
+ * before it first turns on a flag of an outlined function: a direct `eval`, so the copies close
+ * over the module's bindings exactly as copies written in the module do.
+ */
+export function deferredBinderCode(handle: string, copies: readonly string[]): string {
+  const params = [...HOOKS.map((h) => binderParam(h)), BINDER_COPIES_PARAM].join(", ");
+  const assignments = HOOKS.map((h) => `${hookName(handle, h)} = ${binderParam(h)};`).join(" ");
+  return `var ${copies.join(", ")}; function ${binderName(handle)}(${params}) { ${assignments} if (${BINDER_COPIES_PARAM} !== void 0) eval(${BINDER_COPIES_PARAM}); }`;
+}
+
 /** What closes the binder after the last copy. */
 export const BINDER_CLOSE = " }";
 
@@ -140,7 +155,7 @@ export function typeDeclarationCode(hash: string, count: number, module: boolean
 export function tableCode(table: ModuleTable): string {
   const f = `'${table.f.replace(/[\\'\u2028\u2029]/g, (c) => (c === "\\" ? "\\\\" : c === "'" ? "\\'" : c === "\u2028" ? "\\u2028" : "\\u2029"))}'`;
   const text = (value: string) => JSON.stringify(value);
-  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}${table.r !== undefined ? `,r:${table.r}` : ""}${table.o !== undefined ? `,o:${table.o}` : ""}}`;
+  return `{abi:${table.abi},h:${text(table.h)},m:${text(table.m)},p:${text(table.p)},n:${table.n},f:${f},s:${text(table.s)},v:${text(table.v)}${table.r !== undefined ? `,r:${table.r}` : ""}${table.o !== undefined ? `,o:${table.o}` : ""}${table.c !== undefined ? `,c:${text(table.c)}` : ""}}`;
 }
 
 export type OutputModuleFormat = "esm" | "cjs" | "script";

@@ -5,13 +5,18 @@
  * layers over `instrument()`.
  */
 import { analyze, isSkipped, type Analysis } from "./analyze.js";
-import { applyPlan, headerRange, outputText, planInsertions } from "./edit.js";
+import { DEFERRED_COPIES_ABI } from "../abi/index.js";
+import { deferredCopies } from "./deferred.js";
+import { applyInsertions, applyPlan, headerRange, outputText, planInsertions } from "./edit.js";
+import { headerCode } from "./header.js";
 import { generateMap } from "./source-map.js";
 import type { InstrumentOptions, InstrumentResult, ModuleSites } from "./types.js";
 
 export { TransformOptionsError, InstrumentSyntaxError } from "./errors.js";
 export { MissingDependencyError } from "./dependencies.js";
+export { copyTextHash } from "./deferred.js";
 export type {
+  DeferredCopies,
   FunctionEntry,
   FunctionKind,
   InstrumentOptions,
@@ -41,13 +46,27 @@ export function instrument(code: string, filename: string, options?: InstrumentO
       skipped: analysis.skipped,
     };
   const plan = planInsertions(analysis);
-  const output = applyPlan(code, plan, analysis.names, analysis.typed !== null);
+  const deferring = analysis.options.deferCopies && plan.copies.length > 0;
+  const output = applyPlan(code, plan, analysis.names, analysis.typed !== null, deferring);
+  let copies: InstrumentResult["copies"];
+  if (deferring) {
+    copies = deferredCopies(output.deferred!, filename, analysis.options.sourceMap);
+    // The table names the copy text; an ABI-3 runtime refuses such a table (abi/index.ts).
+    analysis.table.abi = DEFERRED_COPIES_ABI;
+    analysis.table.c = copies.hash;
+    const header = plan.main.find((insertion) => insertion.header !== undefined)!;
+    const prefix = header.text.slice(0, header.header!.prefix);
+    header.text = prefix + headerCode(analysis.table, analysis.format, analysis.names.handle, analysis.typed);
+    // The header's insertion was applied already: build the module text again.
+    output.main = applyInsertions(code, plan.main);
+  }
   return {
     code: outputText(output),
     header: headerRange(plan.main),
     map: analysis.options.sourceMap ? generateMap(output, filename, analysis.options.inputSourceMap) : null,
     sites: moduleSites(analysis),
     warnings: analysis.warnings,
+    ...(copies !== undefined ? { copies } : {}),
   };
 }
 

@@ -23,6 +23,8 @@ export interface ResolvedOptions {
   outline: boolean;
   /** TypeScript input gets typed output (typed.ts). */
   types: boolean;
+  /** The outlined functions' copies go into separate copy text (site ABI 4, InstrumentResult.copies). */
+  deferCopies: boolean;
   /** Path of the file relative to root, "/" separators. */
   modulePath: string;
 }
@@ -39,6 +41,7 @@ const KNOWN = new Set([
   "replaceArguments",
   "outline",
   "types",
+  "deferCopies",
 ]);
 const FORMATS = new Set(["esm", "cjs", "script"]);
 
@@ -109,9 +112,15 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
     if (o[key] !== undefined && typeof o[key] !== "string")
       throw new TransformOptionsError(key, `expected a string, got ${typeof o[key]}`);
   }
-  for (const key of ["sourceMap", "jsx", "replaceArguments", "outline", "types"]) {
+  for (const key of ["sourceMap", "jsx", "replaceArguments", "outline", "types", "deferCopies"]) {
     if (o[key] !== undefined && typeof o[key] !== "boolean")
       throw new TransformOptionsError(key, `expected true or false, got ${JSON.stringify(o[key])}`);
+  }
+  if (o["deferCopies"] === true && o["types"] === true) {
+    throw new TransformOptionsError(
+      "deferCopies",
+      "the deferred copy text is evaluated as JavaScript; it cannot be combined with types: true",
+    );
   }
   if (o["module"] !== undefined && !FORMATS.has(o["module"] as string)) {
     throw new TransformOptionsError("module", `expected "esm", "cjs" or "script", got ${JSON.stringify(o["module"])}`);
@@ -135,6 +144,7 @@ export function resolveOptions(filename: string, options: InstrumentOptions | un
     replaceArguments: (o["replaceArguments"] as boolean | undefined) ?? false,
     outline: (o["outline"] as boolean | undefined) ?? true,
     types: (o["types"] as boolean | undefined) ?? false,
+    deferCopies: (o["deferCopies"] as boolean | undefined) ?? false,
     modulePath,
   };
 }

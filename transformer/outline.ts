@@ -104,8 +104,12 @@ export function outlineParams(
   moduleScoped: ReadonlySet<Node>,
   bodyLength: number,
   typed = false,
+  deferred = false,
 ): { params: string[]; forward: string[] } | undefined {
-  if (!moduleScoped.has(c.node) || c.async || c.generator || bodyLength > OUTLINE_MAX_BODY) return undefined;
+  // Deferred copies cost the module no text, so any length is outlined (the plain body then
+  // carries no site code at all).
+  if (!moduleScoped.has(c.node) || c.async || c.generator || (!deferred && bodyLength > OUTLINE_MAX_BODY))
+    return undefined;
   if (c.kind === "constructor" || c.kind === "field") return undefined;
   // TypeScript rejects the guard's `return …` in a setter whatever its types (typed.ts).
   if (typed && c.kind === "setter") return undefined;
@@ -127,7 +131,7 @@ export function outlineParams(
     params.push(rest ? `...${name}` : name);
     forward.push(rest ? `...${name}` : name);
   }
-  if (!selfContained(c)) return undefined;
+  if (!selfContained(c, deferred)) return undefined;
   return { params, forward };
 }
 
@@ -152,9 +156,10 @@ const OWN_FRAME = new Set([
  * see (module comment). Nested functions and classes are copied with it: inside a nested function
  * or class member `this`, `arguments`, `super` and `new.target` are its own (a method's computed
  * key is still evaluated in the outer frame); inside a nested arrow they are the outer function's.
- * `yield` and `await` belong to the innermost function of any kind.
+ * `yield` and `await` belong to the innermost function of any kind. `deferred`: the copy is
+ * evaluated by a direct `eval` (script code), where `import.meta` and `import()` do not work.
  */
-function selfContained(c: OutlineCandidate): boolean {
+function selfContained(c: OutlineCandidate, deferred: boolean): boolean {
   let ok = true;
   /** `frame`: `this`/`arguments`/`super`/`new.target` are the outlined function's; `body`: `yield`/`await` are. */
   const visit = (node: AnyNode, frame: boolean, body: boolean): void => {
@@ -168,7 +173,11 @@ function selfContained(c: OutlineCandidate): boolean {
         if (frame) ok = false;
         return;
       case "MetaProperty":
-        if (frame && node["kind"] !== "import.meta") ok = false;
+        if ((frame && node["kind"] !== "import.meta") || (deferred && node["kind"] === "import.meta")) ok = false;
+        return;
+      case "Import":
+        // `import(…)`'s callee: an eval'd script has no module to resolve against.
+        if (deferred) ok = false;
         return;
       case "ThisExpression":
         if (frame && c.arrow) ok = false;

@@ -71,6 +71,34 @@ export interface InstrumentOptions {
    * integrations that compile the output at once need plain JavaScript syntax in the header.
    */
   types?: boolean;
+  /**
+   * Site ABI 4 (docs/site-abi.md, "Deferred copies"): the module keeps only the outlined functions'
+   * plain bodies behind their guards; the code that creates their instrumented copies is returned
+   * apart, as `InstrumentResult.copies`, and the runtime evaluates it (in the module's scope) the
+   * first time a probe needs an outlined function of the module. Functions over the inline
+   * outlining limit are outlined too (their site code then costs the module nothing). The caller
+   * must make the copy text available to the runtime (runtime `addCopies`, or the Node loader's
+   * `DIAGNOSE_DEFER_COPIES=1`); until then probes on outlined functions fail with
+   * `CopiesUnavailableError`. JavaScript output only (not with `types: true`). Default false.
+   */
+  deferCopies?: boolean;
+}
+
+/** The deferred copy text of a module (`deferCopies`). */
+export interface DeferredCopies {
+  /** Lower-case hex sha256 of `text`: the module's table names it (`c`), the runtime checks it. */
+  hash: string;
+  /**
+   * JavaScript that creates the copies when evaluated in the module's scope. Each copy starts on
+   * its original line (the text is padded with newlines), and the text ends with
+   * `//# sourceURL=<filename>`, so a stack through a copy names the original file and line.
+   */
+  text: string;
+  /**
+   * Source map of `text` to the original file (null when `sourceMap: false`): for a later stage
+   * that rewrites the text (a type strip), whose own map it composes with this one.
+   */
+  map: SourceMapV3 | null;
 }
 
 export interface InstrumentResult {
@@ -87,6 +115,8 @@ export interface InstrumentResult {
    * CommonJS move this range after the `require`s their compiler hoists. Null if skipped.
    */
   header: { start: number; end: number } | null;
+  /** With `deferCopies` and at least one outlined function: the copy text; otherwise absent. */
+  copies?: DeferredCopies;
   /** Why the file was returned unchanged (already instrumented, excluded, ignore comment, …). */
   skipped?: string;
 }

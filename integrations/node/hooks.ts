@@ -11,7 +11,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { formatOf, handles } from "./policy.js";
-import { setSitesReporter } from "./sites-reporter.js";
+import { setCopiesReporter, setSitesReporter } from "./sites-reporter.js";
 import { transformForNode } from "./transform.js";
 import { asSpecifier, resolveTypeScriptSpecifier } from "./resolve.js";
 import type { ModuleFormat } from "../shared/compile.js";
@@ -156,6 +156,9 @@ export async function initialize(data: InitializeData | undefined): Promise<void
   const port = data?.port;
   if (port !== undefined) {
     setSitesReporter((manifest, sites) => port.postMessage({ manifest, sites }));
+    // Posted before the module's source is returned, so the main thread finds it on the port when
+    // the module registers (register.ts drains the port synchronously).
+    setCopiesReporter((hash, text) => port.postMessage({ copies: { hash, text } }));
     port.unref();
   }
   await preloadBuildDependencies();

@@ -26,6 +26,15 @@ import type { LoaderHooks } from "./hooks.js";
 import { autostart } from "./autostart.js";
 import { installRequireHook } from "./require-hook.js";
 import { setSitesReporter } from "./sites-reporter.js";
+import { addCopySource, copyStore } from "../../runtime/registry/copies.js";
+import { copiesDir, readCopies } from "./copies-cache.js";
+
+/** What the hooks thread posts: a manifest entry, or a module's deferred copy text. */
+interface PortMessage {
+  manifest?: string;
+  sites?: ModuleSites;
+  copies?: { hash: string; text: string };
+}
 
 /** The loader API in use in this process. */
 export type LoaderApi = "registerHooks" | "register";
@@ -68,6 +77,9 @@ async function install(): Promise<LoaderApi> {
   const api = chooseApi();
   enableSourceMaps();
   setSitesReporter(collect);
+  // Deferred copies (DIAGNOSE_DEFER_COPIES): read from the cache directory when a probe needs them.
+  const dir = copiesDir();
+  if (dir !== null) addCopySource((hash) => readCopies(dir, hash));
   let port: MessagePort | undefined;
   if (api === "registerHooks") {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
@@ -77,8 +89,21 @@ async function install(): Promise<LoaderApi> {
   } else {
     const channel = new MessageChannel();
     port = channel.port1;
-    port.on("message", (m: { manifest: string; sites: ModuleSites }) => collect(m.manifest, m.sites));
+    const hooksPort = port;
+    const receive = (m: PortMessage): void => {
+      if (m.copies !== undefined) copyStore().texts.set(m.copies.hash, m.copies.text);
+      else if (m.manifest !== undefined && m.sites !== undefined) collect(m.manifest, m.sites);
+    };
+    port.on("message", receive);
     port.unref();
+    // Deferred copies compiled in the hooks thread: posted before their module's source was
+    // returned, so a registration that needs them finds them queued on the port.
+    addCopySource((hash) => {
+      for (let m = receiveMessageOnPort(hooksPort); m !== undefined; m = receiveMessageOnPort(hooksPort)) {
+        receive(m.message as PortMessage);
+      }
+      return copyStore().texts.get(hash);
+    });
     nodeModule.register(new URL("./hooks.js", import.meta.url).href, {
       data: { port: channel.port2 },
       transferList: [channel.port2],
@@ -89,8 +114,8 @@ async function install(): Promise<LoaderApi> {
     if (port !== undefined) {
       // Entries the hooks thread posted that the event loop has not delivered yet.
       for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-        const { manifest, sites } = m.message as { manifest: string; sites: ModuleSites };
-        collect(manifest, sites);
+        const { manifest, sites } = m.message as PortMessage;
+        if (manifest !== undefined && sites !== undefined) collect(manifest, sites);
       }
     }
     for (const [manifest, entries] of pending) {

@@ -15,3 +15,18 @@ export function setSitesReporter(report: SitesReporter | undefined): void {
 export function sitesReporter(): SitesReporter | undefined {
   return reporter;
 }
+
+/** Receives the deferred copy text of every module compiled with deferred copies. */
+export type CopiesReporter = (hash: string, text: string) => void;
+
+let copiesReporter: CopiesReporter | undefined;
+
+/** Sets where copy text goes (the hooks thread posts it to the main thread); unset: this thread's store. */
+export function setCopiesReporter(report: CopiesReporter | undefined): void {
+  copiesReporter = report;
+}
+
+/** The current copies reporter, if any. */
+export function reportCopies(): CopiesReporter | undefined {
+  return copiesReporter;
+}

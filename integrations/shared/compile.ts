@@ -8,9 +8,10 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Options as SwcOptions } from "@swc/core";
 import { magicString, remapping, swc } from "../../transformer/dependencies.js";
-import { instrument } from "../../transformer/index.js";
+import { copyTextHash, instrument, type DeferredCopies } from "../../transformer/index.js";
 import { textNestingProblem } from "../../transformer/nesting.js";
 import type { ModuleSites } from "../../abi/manifest-format.js";
 import { type DiagnoseConfig, isTypeScriptFile } from "./config.js";
@@ -29,6 +30,18 @@ export interface CompileRequest {
   /** Insert hook sites (the file is included); otherwise only strip types. */
   readonly instrument: boolean;
   readonly config: DiagnoseConfig;
+  /**
+   * Defer the outlined functions' copies (site ABI 4, docs/site-abi.md "Deferred copies"): the
+   * result's `copies` holds their text, which the caller must hand to the runtime's copy store.
+   * Only where `defersCopies` allows; other files keep their copies inline.
+   */
+  readonly deferCopies?: boolean;
+}
+
+/** A module's deferred copy text, ready to evaluate, and its sha256 (the table's `c`). */
+export interface CompiledCopies {
+  readonly hash: string;
+  readonly text: string;
 }
 
 export interface CompiledModule {
@@ -38,6 +51,8 @@ export interface CompiledModule {
   readonly sites: ModuleSites | undefined;
   /** Functions the instrumenter left alone, and why. */
   readonly warnings: readonly string[];
+  /** With `deferCopies` and outlined functions: their copy text (the module's table names its hash). */
+  readonly copies?: CompiledCopies | undefined;
 }
 
 interface RawMap {
@@ -54,13 +69,24 @@ const cache = new Map<string, CompiledModule>();
 
 /** Compiles one module for Node (see the module comment). Throws DiagnoseSyntaxError on bad syntax. */
 export function compileModule(source: string, request: CompileRequest): CompiledModule {
-  const key = `${request.filename}\0${request.format}\0${request.instrument ? 1 : 0}\0${hashText(source)}`;
+  const key = `${request.filename}\0${request.format}\0${request.instrument ? (request.deferCopies === true ? 2 : 1) : 0}\0${hashText(source)}`;
   let result = cache.get(key);
   if (result === undefined) {
     result = compileUncached(source, request);
     cache.set(key, result);
   }
   return result;
+}
+
+/**
+ * Whether the loader can defer a file's copies: not for `.tsx`/`.jsx` (the copies would need the
+ * JSX transform's imports), nor for TypeScript compiled to CommonJS (SWC's module transform renames
+ * imported bindings, `helper` → `(0, _lib.helper)`, which copy text stripped on its own would not
+ * see). ES module output keeps the bindings' names.
+ */
+export function defersCopies(filename: string, format: ModuleFormat): boolean {
+  if (/\.[jt]sx$/.test(filename)) return false;
+  return !(format === "commonjs" && isTypeScriptFile(filename));
 }
 
 /** 1-based line and 0-based column of an index. */
@@ -78,6 +104,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   let warnings: string[] = [];
   let header: string | undefined;
   let nestingChecked = false;
+  let copies: CompiledCopies | undefined;
 
   if (request.instrument) {
     let out: ReturnType<typeof instrument>;
@@ -86,6 +113,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
         root: request.config.root,
         module: format === "module" ? "esm" : "cjs",
         sourceMap: true,
+        deferCopies: request.deferCopies === true && defersCopies(filename, format),
       });
     } catch (error) {
       throw toSyntaxError(error, filename, source);
@@ -94,6 +122,11 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     nestingChecked = out.skipped === undefined;
     if (out.skipped === undefined && out.sites !== null) {
       code = out.code;
+      if (out.copies !== undefined) {
+        copies = compileCopies(out.copies, filename);
+        // The table names the text that will run: the stripped one (a hex string, unique in the code).
+        code = code.replace(`c:"${out.copies.hash}"`, `c:"${copies.hash}"`);
+      }
       sites = out.sites;
       if (out.map !== null) maps.unshift(normaliseMap(out.map));
       if (format === "commonjs" && sites !== undefined && isTypeScriptFile(filename)) {
@@ -136,7 +169,56 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
   }
 
   if (maps.length > 0) code = withComposedMap(code, maps, filename, source);
-  return { code, sites, warnings };
+  return { code, sites, warnings, copies };
+}
+
+/**
+ * The copy text as it will run: types stripped (TypeScript) by SWC as a script, with an inline
+ * source map to the original file, named `<file URL>?diagnose-copies`. Not the module's own URL:
+ * Node looks a module's map up first by the frame's URL, and would map the copies' lines through it.
+ */
+function compileCopies(copies: DeferredCopies, filename: string): CompiledCopies {
+  const cut = copies.text.lastIndexOf("\n//# sourceURL=");
+  let text = cut >= 0 ? copies.text.slice(0, cut) : copies.text;
+  const maps: RawMap[] = copies.map === null ? [] : [normaliseMap(copies.map)];
+  if (isTypeScriptFile(filename)) {
+    const { transformSync } = swc();
+    const ts = compilerOptionsFor(dirname(filename));
+    const legacy = ts.experimentalDecorators === true;
+    const out = transformSync(text, {
+      filename,
+      sourceMaps: true,
+      inputSourceMap: false,
+      swcrc: false,
+      configFile: false,
+      isModule: false,
+      jsc: {
+        parser: { syntax: "typescript", tsx: false, decorators: true },
+        target: "es2022",
+        keepClassNames: true,
+        transform: {
+          useDefineForClassFields: ts.useDefineForClassFields !== false,
+          ...(legacy
+            ? { legacyDecorator: true, decoratorMetadata: ts.emitDecoratorMetadata === true }
+            : { decoratorVersion: "2023-11" as const }),
+        },
+      },
+    });
+    text = out.code;
+    if (out.map !== undefined) maps.unshift(JSON.parse(out.map) as RawMap);
+  }
+  const url = pathToFileURL(filename).href;
+  if (maps.length > 0) {
+    const composed = maps.length === 1 ? maps[0]! : (remapping()(maps as never, () => null) as unknown as RawMap);
+    composed.sources = [url];
+    delete composed.sourcesContent;
+    delete composed.sourceRoot;
+    text +=
+      "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64," +
+      Buffer.from(JSON.stringify(composed)).toString("base64");
+  }
+  text += `\n//# sourceURL=${url}?diagnose-copies`;
+  return { hash: copyTextHash(text), text };
 }
 
 /** SWC's transform of `code` (types, modules, decorators, JSX); its map goes first into `maps`. */

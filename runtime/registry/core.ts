@@ -12,8 +12,21 @@
  */
 import { isNativeError } from "node:util/types";
 import { describeError } from "../../errors/index.js";
-import { ABI_VERSION, replacesArguments, siteCount, type HookBinder, type ModuleTable } from "../../abi/index.js";
-import { InvalidOptionsError, InvalidTargetError, LineNotFoundError, TargetNotFoundError } from "./errors.js";
+import {
+  ABI_VERSION,
+  DEFERRED_COPIES_ABI,
+  replacesArguments,
+  siteCount,
+  type HookBinder,
+  type ModuleTable,
+} from "../../abi/index.js";
+import {
+  type CopiesUnavailableError,
+  InvalidOptionsError,
+  InvalidTargetError,
+  LineNotFoundError,
+  TargetNotFoundError,
+} from "./errors.js";
 import { defineFlags } from "./flags.js";
 import { ModuleRecord, RECORD } from "./module-record.js";
 import { nearest } from "./suggest.js";
@@ -231,6 +244,15 @@ export class Registry implements SharedRegistry, WatchHost {
         bound = false;
       }
     }
+    if (bound && rec !== INERT && typeof bind === "function" && table.abi === DEFERRED_COPIES_ABI) {
+      // Its copies are deferred: made when a probe first needs an outlined function, and at once
+      // if another instance of the module already has them (their flags may be on).
+      rec.deferred.push({ table, bind, done: false });
+      if (rec.copiesMade) {
+        const error = rec.makeCopies();
+        if (error !== undefined) this.failOutlinedWatches(rec, error);
+      }
+    }
     if (typeof table === "object" && table !== null && Object.isExtensible(table))
       (table as { [RECORD]?: ModuleRecord })[RECORD] = rec;
     return bound;
@@ -245,7 +267,10 @@ export class Registry implements SharedRegistry, WatchHost {
         for (const w of fs.watches) {
           if (w.bound.some((b) => b.record === rec)) continue;
           const fid = rec.findFunction(fs.info.path);
-          if (fid >= 0) this.bind(w, rec, fid);
+          if (fid < 0) continue;
+          const error = this.copiesFor(rec, fid);
+          if (error !== undefined) warn(`diagnose: ${error.message}`);
+          else this.bind(w, rec, fid);
         }
       }
     }
@@ -306,8 +331,8 @@ export class Registry implements SharedRegistry, WatchHost {
     }
   }
 
-  private attach(w: WatchImpl, matches: readonly { rec: ModuleRecord; fid: number }[]): void {
-    const primary = matches[0]!;
+  private attach(w: WatchImpl, all: readonly { rec: ModuleRecord; fid: number }[]): void {
+    const primary = all[0]!;
     try {
       this.checkLines(w.target, primary.rec, primary.fid, w.lines);
     } catch (err) {
@@ -315,10 +340,50 @@ export class Registry implements SharedRegistry, WatchHost {
       w.failEarly(err as Error);
       return;
     }
+    // An outlined function with deferred copies: its copies first (its sites are only in them).
+    const primaryError = this.copiesFor(primary.rec, primary.fid);
+    if (primaryError !== undefined) {
+      this.all.delete(w);
+      w.failEarly(primaryError);
+      return;
+    }
+    const matches = all.filter((m, i) => {
+      if (i === 0) return true;
+      const error = this.copiesFor(m.rec, m.fid);
+      if (error !== undefined) warn(`diagnose: ${error.message}`);
+      return error === undefined;
+    });
     w.state = "active";
     w.live = true;
     w.info = primary.rec.state(primary.fid).info;
     for (const { rec, fid } of matches) this.bind(w, rec, fid);
+  }
+
+  /** Makes the deferred copies a watch of `fid` needs; the failure, if any. */
+  private copiesFor(rec: ModuleRecord, fid: number): CopiesUnavailableError | undefined {
+    return rec.needsCopies(fid) ? rec.makeCopies() : undefined;
+  }
+
+  /**
+   * A module instance linked after the copies were made could not make its own: the outlined
+   * functions' flags, shared by every instance, must go off (its guards would call no copy), so
+   * their watches fail with `error`.
+   */
+  private failOutlinedWatches(rec: ModuleRecord, error: CopiesUnavailableError): void {
+    warn(`diagnose: ${error.message}`);
+    for (const fs of rec.fns) {
+      if (fs === undefined || rec.f[fs.id]![6] === undefined) continue;
+      for (const w of fs.watches) {
+        if (w.state !== "active") continue;
+        this.detach(w);
+        w.state = "failed";
+        w.error = error;
+        w.report(error, "entry");
+        w.notifyState();
+      }
+      // Flags off even with no watch left to fail (applyFlags keeps them off while copies lack).
+      rec.applyFlags(fs);
+    }
   }
 
   private bind(w: WatchImpl, rec: ModuleRecord, fid: number): void {

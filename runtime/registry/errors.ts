@@ -111,3 +111,23 @@ export class SyncPauseError extends DiagnoseError {
     super(SyncPauseError.CODE, message);
   }
 }
+
+/**
+ * A probe needs an outlined function whose copy was deferred (site ABI 4), and its copy text could
+ * not be evaluated: not found, not matching its hash, code generation from strings refused
+ * (`--disallow-code-generation-from-strings`), or it threw. The function's probes stay off.
+ */
+export class CopiesUnavailableError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_COPIES_UNAVAILABLE";
+  /** The module path of the table. */
+  readonly module: string;
+  constructor(module: string, cause: string, options?: { cause?: unknown }) {
+    super(
+      CopiesUnavailableError.CODE,
+      `Cannot watch outlined functions of ${JSON.stringify(module)}: ${cause}. Its deferred copies ` +
+        `(site ABI 4) were not created, so probes on them stay off.`,
+      options,
+    );
+    this.module = module;
+  }
+}

@@ -24,6 +24,7 @@ export type {
 } from "./types.js";
 export {
   AbiMismatchError,
+  CopiesUnavailableError,
   DiagnoseError,
   InvalidOptionsError,
   InvalidTargetError,
@@ -34,6 +35,7 @@ export {
   WatcherError,
 } from "./errors.js";
 export { SyncGate } from "./sync-gate.js";
+export { addCopies, addCopySource, type CopySource } from "./copies.js";
 export { editDistance, nearest } from "./suggest.js";
 
 // On load: create the registry, join another copy's, or adopt the bootstrap's queued tables.

@@ -17,9 +17,13 @@ import {
   replacesArguments,
   siteCount,
   type FunctionEntry,
+  type HookBinder,
   type ModuleHooks,
   type ModuleTable,
 } from "../../abi/index.js";
+import { describeError } from "../../errors/index.js";
+import { findCopies } from "./copies.js";
+import { CopiesUnavailableError } from "./errors.js";
 import { hooksFor } from "./dispatch.js";
 import { writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
@@ -112,6 +116,14 @@ export class ModuleRecord {
    * and receives no frame (the entry hook never returned), can still pair the exit. @internal
    */
   lastFault: { error: unknown; frame: Frame } | undefined = undefined;
+  /**
+   * The module instances whose outlined functions' copies are deferred (site ABI 4, table `c`):
+   * their binder, which evaluates the copy text, and whether it did. An outline flag goes on only
+   * while every instance has its copies (a guard would otherwise call a copy that does not exist).
+   */
+  readonly deferred: { table: ModuleTable; bind: HookBinder; done: boolean }[] = [];
+  /** Whether copies were evaluated: an instance linked later evaluates its own at once. */
+  copiesMade = false;
   private byPath: Map<string, number> | undefined = undefined;
   private index: ActiveIndex | undefined = undefined;
 
@@ -239,11 +251,41 @@ export class ModuleRecord {
       }
     }
     // An outlined function runs its instrumented copy while any watch is on (the entry site is).
+    // Never on while an instance lacks its deferred copies (the registry makes them first).
     const outlineFlag = this.f[fs.id]![6];
-    if (outlineFlag !== undefined && (index.on[outlineFlag] === 1) !== any) {
-      index.on[outlineFlag] = any ? 1 : 0;
-      writeFlag(this.hash, outlineFlag, any);
+    const outlineOn = any && !this.needsCopies(fs.id);
+    if (outlineFlag !== undefined && (index.on[outlineFlag] === 1) !== outlineOn) {
+      index.on[outlineFlag] = outlineOn ? 1 : 0;
+      writeFlag(this.hash, outlineFlag, outlineOn);
     }
+  }
+
+  /** Whether function `fid` is outlined and some instance of the module still lacks its copies. */
+  needsCopies(fid: number): boolean {
+    return this.f[fid]![6] !== undefined && this.deferred.some((d) => !d.done);
+  }
+
+  /**
+   * Evaluates the deferred copy text of every instance that lacks it: found by its hash, checked
+   * against it, handed to the instance's binder (docs/site-abi.md, "Deferred copies"). Returns the
+   * first failure (the instances after it are left for the next attempt); never throws.
+   */
+  makeCopies(): CopiesUnavailableError | undefined {
+    for (const d of this.deferred) {
+      if (d.done) continue;
+      const found = findCopies(d.table.c!);
+      if ("problem" in found) return new CopiesUnavailableError(this.module, found.problem);
+      try {
+        d.bind(this.hooks.e, this.hooks.l, this.hooks.x, this.hooks.t, found.text);
+      } catch (err) {
+        return new CopiesUnavailableError(this.module, `evaluating its copy text failed: ${describeError(err)}`, {
+          cause: err,
+        });
+      }
+      d.done = true;
+      this.copiesMade = true;
+    }
+    return undefined;
   }
 
   /** Whether the registry has switched a site on (false before the module was ever watched). */

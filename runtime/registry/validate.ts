@@ -3,7 +3,17 @@
  * from another version of the compiler: anything off is refused (the module keeps running with its
  * flags off) rather than thrown into the module.
  */
-import { ABI_VERSION, SITE_STRIDE, decodeSites, type FunctionEntry, type ModuleTable } from "../../abi/index.js";
+import {
+  ABI_VERSION,
+  COPY_HASH_LENGTH,
+  DEFERRED_COPIES_ABI,
+  SITE_STRIDE,
+  decodeSites,
+  type FunctionEntry,
+  type ModuleTable,
+} from "../../abi/index.js";
+
+const COPY_HASH = new RegExp(`^[0-9a-f]{${COPY_HASH_LENGTH}}$`);
 
 /** Hash characters: the hash becomes part of global variable names. */
 const HASH = /^[0-9A-Za-z_$]{1,64}$/;
@@ -44,7 +54,12 @@ export function tableProblem(t: unknown): string | undefined {
 export function decodeTable(t: unknown): DecodedTable | string {
   if (typeof t !== "object" || t === null) return "the table is not an object";
   const table = t as Partial<Record<keyof ModuleTable, unknown>>;
-  if (table.abi !== ABI_VERSION) return `site ABI ${String(table.abi)}, this runtime speaks ABI ${ABI_VERSION}`;
+  if (table.abi !== ABI_VERSION && table.abi !== DEFERRED_COPIES_ABI)
+    return `site ABI ${String(table.abi)}, this runtime speaks ABI ${ABI_VERSION} and ${DEFERRED_COPIES_ABI}`;
+  // ABI 4: the copies are deferred, named by the sha256 of their text; ABI 3 has none.
+  if (table.abi === DEFERRED_COPIES_ABI) {
+    if (typeof table.c !== "string" || !COPY_HASH.test(table.c)) return "`c` must be the hex sha256 of the copy text";
+  } else if (table.c !== undefined) return "`c` (deferred copies) needs site ABI 4";
   if (!hasUsableFlagFields(t)) return "bad module hash `h` or site count `n`";
   if (typeof table.m !== "string" || table.m === "") return "missing module path `m`";
   if (typeof table.p !== "string") return "missing package name `p`";

@@ -13,7 +13,7 @@ import { makeTempFolder } from "./temp.js";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { flagName } from "../../abi/index.js";
-import { instrument } from "../../transformer/index.js";
+import { copyTextHash, instrument } from "../../transformer/index.js";
 
 export interface InstrumentedModule<T> {
   /** The module's exports. */
@@ -36,20 +36,40 @@ export interface InstrumentedModule<T> {
   qualified(path: string): string;
   /** Ids of the module's sites whose flag is on in this realm. */
   sitesOn(): number[];
+  /** With `deferCopies`: the copy text, types stripped (hand it to the registry's `addCopies`). */
+  readonly copies: string | undefined;
 }
 
 /** Instruments, compiles and imports `source` as `modulePath` (default "src/shop/cart.ts"). */
 export async function loadInstrumented<T = Record<string, unknown>>(
   source: string,
   modulePath = "src/shop/cart.ts",
+  options: { deferCopies?: boolean } = {},
 ): Promise<InstrumentedModule<T>> {
   const root = makeTempFolder("test");
   writeFileSync(join(root, "package.json"), JSON.stringify({ name: "shop", type: "module" }));
   const sourceFile = join(root, modulePath);
   mkdirSync(dirname(sourceFile), { recursive: true });
   writeFileSync(sourceFile, source);
-  const result = instrument(source, sourceFile, { root, module: "esm", sourceMap: false });
-  const js = transformSync(result.code, {
+  const result = instrument(source, sourceFile, {
+    root,
+    module: "esm",
+    sourceMap: false,
+    deferCopies: options.deferCopies === true,
+  });
+  let code = result.code;
+  let copies: string | undefined;
+  if (result.copies !== undefined) {
+    // Deferred copies (site ABI 4): the copy text is TypeScript too; the table names what runs.
+    copies = transformSync(result.copies.text, {
+      filename: sourceFile,
+      isModule: false,
+      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+      sourceMaps: false,
+    }).code;
+    code = code.replace(`c:"${result.copies.hash}"`, `c:"${copyTextHash(copies)}"`);
+  }
+  const js = transformSync(code, {
     filename: sourceFile,
     jsc: { parser: { syntax: "typescript" }, target: "es2022" },
     module: { type: "es6" },
@@ -75,6 +95,7 @@ export async function loadInstrumented<T = Record<string, unknown>>(
     sourceFile,
     outputFile,
     instrumentedCode: result.code,
+    copies,
     qualified: (path: string) => `${modulePath}:${path}`,
   };
 }

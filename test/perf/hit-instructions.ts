@@ -1,7 +1,9 @@
 /**
  * Instructions per hit of a switched-on site, counted by callgrind (not a test: run it by hand).
  *
- *   node dist/test/perf/hit-instructions.js [--n 200000] [--only name,name]
+ *   node dist/test/perf/hit-instructions.js [--n 200000] [--only name,name] [--defer]
+ *
+ * `--defer`: the module is built with deferred copies (site ABI 4), made by the first attach.
  *
  * Timings on the shared machine differ by more than the costs in question; instruction counts do
  * not (benchmarks/instructions.ts explains the method and the V8 flags). Per scenario, two runs of
@@ -58,15 +60,17 @@ function drive(add: (a: number, b: number) => number, n: number): number {
 // ---------------------------------------------------------------------------------------------
 // parent
 
-function count(self: string, scenario: Scenario, n: number): Promise<number> {
-  return callgrind([self, "--child", scenario, String(n)]);
+function count(self: string, scenario: Scenario, n: number, defer: boolean): Promise<number> {
+  return callgrind([self, "--child", scenario, String(n), ...(defer ? ["--defer"] : [])]);
 }
 
 async function parent(argv: readonly string[]): Promise<void> {
   let n = 200_000;
   let only: Set<string> | undefined;
+  let defer = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--n") n = Number(argv[++i]);
+    else if (argv[i] === "--defer") defer = true;
     else if (argv[i] === "--only") only = new Set(argv[++i]!.split(","));
   }
   const chosen = SCENARIOS.filter((s) => s === "off" || s === "call" || only === undefined || only.has(s));
@@ -74,7 +78,7 @@ async function parent(argv: readonly string[]): Promise<void> {
   const perCall = new Map<Scenario, number>();
   // Two runs at a time (instruction counts do not depend on the neighbours).
   for (const s of chosen) {
-    const [withCalls, without] = await Promise.all([count(self, s, n), count(self, s, 0)]);
+    const [withCalls, without] = await Promise.all([count(self, s, n, defer), count(self, s, 0, defer)]);
     perCall.set(s, (withCalls - without) / n);
   }
   const off = perCall.get("off")!;
@@ -87,7 +91,9 @@ async function parent(argv: readonly string[]): Promise<void> {
       [s, v.toFixed(0), s === "off" ? "" : added.toFixed(0), s === "off" ? "" : (added / plain).toFixed(2)].join("\t"),
     );
   }
-  console.log(`(${n} calls, node ${process.version}, callgrind, --predictable --predictable-gc-schedule)`);
+  console.log(
+    `(${n} calls, node ${process.version}, callgrind, --predictable --predictable-gc-schedule${defer ? ", deferred copies" : ""})`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,10 +101,13 @@ async function parent(argv: readonly string[]): Promise<void> {
 
 let sink = 0;
 
-async function child(scenario: Scenario, n: number): Promise<void> {
+async function child(scenario: Scenario, n: number, defer: boolean): Promise<void> {
   const rt = await import("../../runtime/index.js");
   const { loadInstrumented } = await import("../helpers/instrumented.js");
-  const mod = await loadInstrumented<{ add(a: number, b: number): number }>(SOURCE, "src/perf/add.ts");
+  const mod = await loadInstrumented<{ add(a: number, b: number): number }>(SOURCE, "src/perf/add.ts", {
+    deferCopies: defer,
+  });
+  if (mod.copies !== undefined) (await import("../../runtime/registry/index.js")).addCopies(mod.copies);
   const { Instrument, IncrementInstrument, HistogramInstrument, probes, scoped } = rt;
   class Noop extends Instrument {
     fired = 0;
@@ -146,5 +155,5 @@ async function child(scenario: Scenario, n: number): Promise<void> {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === "--child") await child(args[1] as Scenario, Number(args[2]));
+if (args[0] === "--child") await child(args[1] as Scenario, Number(args[2]), args[3] === "--defer");
 else await parent(args);

@@ -137,6 +137,7 @@ export abstract class FunctionWalker extends WalkerBase {
             this.moduleScoped,
             this.pos.index(body.span.end) - this.pos.index(body.span.start),
             this.typed,
+            this.deferred,
           ) ?? null;
       }
       if (this.typed) {

@@ -155,6 +155,8 @@ export abstract class WalkerBase {
   protected mayHaveWith: boolean;
   /** TypeScript output: functions record their types (typed.ts). */
   typed = false;
+  /** Deferred copies (options.ts `deferCopies`): outline.ts lifts its limits for them. */
+  deferred = false;
   /** The type parameters of the class whose members are being walked (none outside a generic class). */
   protected classTypeParams: readonly TypeParam[] = [];
   /** The named class whose members are being walked, for typing their copies' `this`; else null. */

@@ -1,0 +1,191 @@
+/**
+ * Deferred copies (site ABI 4) through the Node loader, `DIAGNOSE_DEFER_COPIES=1`, in real child
+ * processes: the outlined functions' copies are not in the module; a probe on one makes them (the
+ * copy text compiled in the hooks thread reaches the main thread through the port; a require()d
+ * module's in the same thread), stacks through a copy name the original .ts line, and a module
+ * loaded without the variable keeps its copies inline (ABI 3).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { explain, LOADER_MODES, REPO_ROOT, runWithLoader, tempDir } from "./helpers.js";
+
+const REGISTRY = pathToFileURL(join(REPO_ROOT, "dist", "runtime", "registry", "index.js")).href;
+
+function project(): { dir: string; remove(): void } {
+  const t = tempDir("deferred-copies");
+  mkdirSync(join(t.dir, "src"));
+  writeFileSync(
+    join(t.dir, "package.json"),
+    JSON.stringify({ name: "fixture-deferred", type: "module", diagnose: { include: ["src/**"] } }),
+  );
+  writeFileSync(join(t.dir, "src", "money.ts"), "export const CURRENCY: string = 'EUR';\n");
+  writeFileSync(
+    join(t.dir, "src", "cart.ts"),
+    [
+      'import { CURRENCY } from "./money.js";',
+      "export class Cart {",
+      "  lines: { price: number; qty: number }[] = [];",
+      "  add(price: number, qty: number = 1): number {",
+      "    const line = { price, qty, currency: CURRENCY };",
+      "    this.lines.push(line);",
+      "    return price * qty;",
+      "  }",
+      "}",
+      "export function check(total: number): number {",
+      "  if (total < 0) {",
+      "    throw new Error(`bad total ${total}`);",
+      "  }",
+      "  return total;",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(t.dir, "src", "legacy.cts"),
+    [
+      'import { CURRENCY } from "./money.js";',
+      "export function twice(x: number): number {",
+      "  const y: number = x * 2;",
+      "  return CURRENCY.length === 3 ? y : 0;",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(t.dir, "src", "half.cjs"),
+    [
+      "const base = 2;",
+      "function half(x) {",
+      "  const h = x / base;",
+      "  return h;",
+      "}",
+      "module.exports = { half };",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(t.dir, "src", "app.ts"),
+    [
+      `import { watch } from ${JSON.stringify(REGISTRY)};`,
+      'import { createRequire } from "node:module";',
+      'import { Cart, check } from "./cart.js";',
+      "const require = createRequire(import.meta.url);",
+      'const { twice } = require("./legacy.cts");',
+      'const { half } = require("./half.cjs");',
+      "const seen: string[] = [];",
+      'const w = watch("src/cart.ts:Cart.add", { onEntry(f) { seen.push(`entry ${f.args.join(",")}`); }, onLine(f, site) { seen.push(`line ${site.line}`); } }, { lines: "all" });',
+      'const w2 = watch("src/legacy.cts:twice", { onReturn(f, site, v) { seen.push(`twice ${v}`); } });',
+      'const w3 = watch("src/cart.ts:check", {});',
+      'const w4 = watch("src/half.cjs:half", { onReturn(f, site, v) { seen.push(`half ${v}`); } });',
+      "new Cart().add(3, 2);",
+      "twice(21);",
+      "half(9);",
+      "console.log(`states ${w.state} ${w2.state} ${w3.state} ${w4.state}`);",
+      'console.log(`seen ${seen.join("; ")}`);',
+      'try { check(-1); } catch (e) { console.log(`stack ${(e as Error).stack!.split("\\n")[1]!.trim()}`); }',
+      'const store = (globalThis as any)[Symbol.for("diagnose.copies")];',
+      "console.log(`copy texts ${store === undefined ? 0 : store.texts.size}`);",
+      "if (w.error) console.log(`error ${w.error.code} ${w.error.message}`);",
+      "console.log(`add ${new Cart().add(2, 2)}`);",
+      "",
+    ].join("\n"),
+  );
+  return t;
+}
+
+for (const mode of LOADER_MODES) {
+  const env = { DIAGNOSE_LOADER: mode, DIAGNOSE_DEFER_COPIES: "1" };
+  const label = mode === undefined ? "default API" : `DIAGNOSE_LOADER=${mode}`;
+  describe(`deferred copies through the Node loader (${label}, Node ${process.versions.node})`, () => {
+    it("makes the copies when a probe needs them, from the cache directory; a tampered file is refused", () => {
+      const t = project();
+      try {
+        const cache = join(t.dir, "cache");
+        const r = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: cache });
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^states active active active active$/m, explain(r));
+        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
+        // Thrown inside the copy of `check`: the frame names cart.ts line 12 (`throw`, column 11).
+        assert.match(r.stdout, /^stack at check \(.*src[\\/]cart\.ts:12:11\)$/m, explain(r));
+        // The copy texts of cart.ts and app.ts (its watchers' methods are outlined), compiled in the
+        // hooks thread on Node 20/22, and of half.cjs (the require hook, this thread), are files,
+        // not in memory. legacy.cts is TypeScript compiled to CommonJS, whose imports SWC renames:
+        // its copies stay inline.
+        assert.match(r.stdout, /^copy texts 0$/m, explain(r));
+        const files = readdirSync(cache).sort();
+        assert.equal(files.length, 3, files.join(", "));
+        assert.ok(files.every((f) => /^[0-9a-f]{64}\.js$/.test(f)));
+        const cart = files.find((f) => readFileSync(join(cache, f), "utf8").includes('"add" (price'))!;
+        assert.ok(cart, "cart.ts's copies are in the cache");
+        // Reused on the next run; a file changed since is refused by its hash and never runs.
+        writeFileSync(join(cache, cart), `${readFileSync(join(cache, cart), "utf8")}\nconsole.log("tampered ran");`);
+        const again = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: cache });
+        assert.equal(again.status, 0, explain(again));
+        assert.match(again.stdout, /^states failed active failed active$/m, explain(again));
+        assert.match(
+          again.stdout,
+          /error DIAGNOSE_COPIES_UNAVAILABLE .*"src\/cart\.ts": the copy text from a copy source does not match its hash/,
+          explain(again),
+        );
+        assert.doesNotMatch(again.stdout, /tampered ran/);
+        assert.match(again.stdout, /^add 4$/m, explain(again));
+      } finally {
+        t.remove();
+      }
+    });
+
+    it("DIAGNOSE_COPIES_DIR=memory, or a directory that cannot be written: the text is kept in memory", () => {
+      const t = project();
+      try {
+        for (const dir of ["memory", join(t.dir, "package.json", "cache")]) {
+          const r = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: dir });
+          assert.equal(r.status, 0, explain(r));
+          assert.match(r.stdout, /^states active active active active$/m, explain(r));
+          assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
+          assert.match(r.stdout, /^copy texts 3$/m, explain(r));
+        }
+      } finally {
+        t.remove();
+      }
+    });
+
+    it("without DIAGNOSE_DEFER_COPIES the copies stay in the module (no copy text)", () => {
+      const t = project();
+      try {
+        const r = runWithLoader(["src/app.ts"], t.dir, { DIAGNOSE_LOADER: mode });
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^states active active active active$/m, explain(r));
+        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
+        assert.match(r.stdout, /^copy texts 0$/m, explain(r));
+      } finally {
+        t.remove();
+      }
+    });
+
+    it("--disallow-code-generation-from-strings: the watch fails with a clear error, the program runs on", () => {
+      const t = project();
+      try {
+        const r = runWithLoader(["--disallow-code-generation-from-strings", "src/app.ts"], t.dir, {
+          ...env,
+          DIAGNOSE_COPIES_DIR: join(t.dir, "cache"),
+        });
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^states failed active failed failed$/m, explain(r));
+        assert.match(
+          r.stdout,
+          /^error DIAGNOSE_COPIES_UNAVAILABLE Cannot watch outlined functions of "src\/cart\.ts": evaluating its copy text failed: EvalError: Code generation from strings disallowed/m,
+          explain(r),
+        );
+        // The plain bodies run as before, and the stack of the plain `check` is the module's.
+        assert.match(r.stdout, /^seen twice 42$/m, explain(r));
+        assert.match(r.stdout, /^add 4$/m, explain(r));
+        assert.match(r.stdout, /^stack at check \(.*src[\\/]cart\.ts:12:11\)$/m, explain(r));
+      } finally {
+        t.remove();
+      }
+    });
+  });
+}
