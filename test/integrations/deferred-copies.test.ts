@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { explain, LOADER_MODES, REPO_ROOT, runWithLoader, tempDir } from "./helpers.js";
@@ -137,16 +137,21 @@ for (const mode of LOADER_MODES) {
       }
     });
 
-    it("DIAGNOSE_COPIES_DIR=memory, or a directory that cannot be written: the text is kept in memory", () => {
+    it("DIAGNOSE_COPIES_DIR=memory, a directory that cannot be written, or one others can write: the text is kept in memory", () => {
       const t = project();
       try {
-        for (const dir of ["memory", join(t.dir, "package.json", "cache")]) {
+        // Writable by everyone (as another user's planted directory in /tmp could be): not used.
+        const open = join(t.dir, "open-cache");
+        mkdirSync(open);
+        chmodSync(open, 0o777);
+        for (const dir of ["memory", join(t.dir, "package.json", "cache"), open]) {
           const r = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: dir });
           assert.equal(r.status, 0, explain(r));
           assert.match(r.stdout, /^states active active active active$/m, explain(r));
           assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
           assert.match(r.stdout, /^copy texts 3$/m, explain(r));
         }
+        assert.deepEqual(readdirSync(open), []);
       } finally {
         t.remove();
       }
