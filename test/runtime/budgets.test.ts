@@ -93,7 +93,10 @@ describe("rate limit", () => {
 describe("CPU budget", () => {
   test("an expensive instrument under load is throttled within the budget; a cheap one on the same probe runs on", async () => {
     const m = await loadInstrumented<M>(SOURCE, modulePath());
-    configureBudgets({ cpu: { fraction: 0.02, windowMs: 1000 } }); // 20 ms per second
+    // 50 ms per second. The cheap instrument must stay well under it over the 600 ms loop: CI on
+    // Node 22 measured ~8 µs of its work per call over ~2,600 calls, 20 ms, so at a 20 ms budget it
+    // was now and then (rightly) throttled too.
+    configureBudgets({ cpu: { fraction: 0.05, windowMs: 1000 } });
     let spentInFire = 0;
     const hitTimes: number[] = [];
     class Dear extends ProbeTestInstrument {
@@ -125,12 +128,12 @@ describe("CPU budget", () => {
       assert.equal(dear.status, "disabled");
       // Its work stops once the budget is spent: at most the budget plus the untimed first hit
       // and the hit that crossed the line (hits take longer than 0.5 ms on a loaded machine).
-      const allowed = 20 + hitTimes[0]! + Math.max(...hitTimes) + 0.5;
+      const allowed = 50 + hitTimes[0]! + Math.max(...hitTimes) + 0.5;
       assert.ok(
         spentInFire <= allowed,
-        `instrument work ${spentInFire.toFixed(2)} ms for a 20 ms budget (allowed ${allowed.toFixed(2)}) (${JSON.stringify({ t: dear.throttled, ms: dear.cpuMs, hits: dear.hits })})`,
+        `instrument work ${spentInFire.toFixed(2)} ms for a 50 ms budget (allowed ${allowed.toFixed(2)}) (${JSON.stringify({ t: dear.throttled, ms: dear.cpuMs, hits: dear.hits })})`,
       );
-      assert.ok(dear.throttled.limitMs === 20 && dear.throttled.windowMs === 1000);
+      assert.ok(dear.throttled.limitMs === 50 && dear.throttled.windowMs === 1000);
       assert.ok(dear.throttled.instrumentMs > 0 && dear.throttled.instrumentMs <= dear.throttled.totalMs);
       assert.equal(
         cheap.disabled,
