@@ -183,27 +183,9 @@ function compileCopies(copies: DeferredCopies, filename: string): CompiledCopies
   const maps: RawMap[] = copies.map === null ? [] : [normaliseMap(copies.map)];
   if (isTypeScriptFile(filename)) {
     const { transformSync } = swc();
-    const ts = compilerOptionsFor(dirname(filename));
-    const legacy = ts.experimentalDecorators === true;
-    const out = transformSync(text, {
-      filename,
-      sourceMaps: true,
-      inputSourceMap: false,
-      swcrc: false,
-      configFile: false,
-      isModule: false,
-      jsc: {
-        parser: { syntax: "typescript", tsx: false, decorators: true },
-        target: "es2022",
-        keepClassNames: true,
-        transform: {
-          useDefineForClassFields: ts.useDefineForClassFields !== false,
-          ...(legacy
-            ? { legacyDecorator: true, decoratorMetadata: ts.emitDecoratorMetadata === true }
-            : { decoratorVersion: "2023-11" as const }),
-        },
-      },
-    });
+    // The module's own options (tsconfig, decorators), but as a script: the text is evaluated by
+    // the binder, not imported.
+    const out = transformSync(text, { ...swcOptions(filename, "module"), isModule: false });
     text = out.code;
     if (out.map !== undefined) maps.unshift(JSON.parse(out.map) as RawMap);
   }
