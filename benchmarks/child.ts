@@ -10,10 +10,9 @@
  * status of the hot functions. The result goes to `resultFile` as JSON.
  *
  * With `fixedOps` in the config (the instruction-count phase, instructions.ts, which runs this
- * under callgrind) nothing is timed: it runs exactly `warm` ops, the variant's on→off cycle, a
- * few more warm ops, then exactly `n` measured ops, and writes a `FixedOpsResult`. Every step is
- * a fixed number of ops, never "for N ms", so two runs that differ only in `n` execute the same
- * start-up and warm-up and their instruction counts can be subtracted.
+ * under callgrind) nothing is timed: it runs exactly `warm` ops, the variant's on→off cycle and a
+ * few more warm ops, collects garbage fully (with --expose-gc), then marks, runs exactly `n`
+ * measured ops and marks again (callgrind-marks.ts), and writes a `FixedOpsResult`.
  */
 import { writeFileSync } from "node:fs";
 import { setImmediate as tick } from "node:timers/promises";
@@ -22,6 +21,7 @@ import { buildPath } from "./paths.js";
 import { workloadByName, type WorkloadSpec } from "./catalog.js";
 import { variantByName, type Variant, type VariantContext } from "./variants.js";
 import { MEASURE_END, MEASURE_START, optimizationStatus } from "./v8-status.js";
+import { mark } from "./callgrind-marks.js";
 
 interface CommonConfig {
   readonly workload: string;
@@ -211,7 +211,13 @@ async function fixedOps(cfg: FixedOpsConfig): Promise<FixedOpsResult> {
   await active.afterWarmup?.();
   await warmFor(100);
   const warmOps = opsRun();
+  // A full collection first, so the measured ops start from the same old generation in every
+  // run: where the last mark-compact fell during start-up decides when incremental marking (and
+  // its write barriers) turns on, which moved the lexer's ops by up to 1.8× between runs.
+  (globalThis as { gc?: () => void }).gc?.();
+  mark();
   await run(n);
+  mark();
   const ops = opsRun() - warmOps;
   await active.close?.();
   return { workload: spec.name, variant: variant.name, warmOps, ops, checksum: sink };

@@ -7,13 +7,14 @@
  *           are what grows;
  * - cold:   import a generated entry that loads a large module graph, then call the workload's
  *           `op` once; the time of both from this process's start and from just before the import;
- * - ops:    import a workload and run exactly `n` ops, nothing else (callgrind counts the run:
- *           the difference between two `n` is the instructions of the ops between them);
+ * - ops:    import a workload and run ops up to the last of `marks`, calling callgrind-marks.ts's
+ *           `mark()` when the op count reaches each of them (callgrind counts each interval);
  * - perhit: in the instrumented build, alternate blocks with a no-op "call" probe off and on
  *           (each after its own warm-up) and report ns per op of each block and hits per op.
  */
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { mark } from "./callgrind-marks.js";
 
 export interface HeapConfig {
   readonly resultFile: string;
@@ -40,7 +41,8 @@ export interface ColdResult {
 export interface OpsConfig {
   readonly resultFile: string;
   readonly module: string;
-  readonly n: number;
+  /** Op counts at which to mark, ascending, from 0: ops (a, b] are counted between marks a and b. */
+  readonly marks: readonly number[];
 }
 
 /**
@@ -113,8 +115,12 @@ async function cold(cfg: ColdConfig): Promise<ColdResult> {
 
 async function ops(cfg: OpsConfig): Promise<{ n: number }> {
   const op = await loadOp(cfg.module);
-  for (let i = 0; i < cfg.n; i++) sink += op(i);
-  return { n: cfg.n };
+  let i = 0;
+  for (const edge of cfg.marks) {
+    for (; i < edge; i++) sink += op(i);
+    mark();
+  }
+  return { n: i };
 }
 
 async function perHit(cfg: PerHitConfig): Promise<PerHitResult> {

@@ -8,8 +8,9 @@
  * - size: the workload's JavaScript after type stripping, raw and gzip, instrumented ÷ plain;
  * - heap: heap used after a full GC once a library's module graph is loaded, minus the heap used
  *   before importing it, instrumented ÷ plain (median of several processes per build);
- * - warm-up: instructions per op by op index (callgrind, `--predictable`): I(n) for a ladder of
- *   op counts, each bucket's instructions ÷ its ops, then the first hundred ops ÷ steady state;
+ * - warm-up: instructions per op by op index (callgrind, instructions.ts's flags): one process
+ *   per build marks a ladder of op counts (callgrind-marks.ts), each bucket's instructions ÷ its
+ *   ops, then the first hundred ops ÷ steady state;
  * - cold start: one process that loads every rxjs module that loads on its own plus the library
  *   workload and runs one op, instrumented ÷ plain (median of processes, alternating builds).
  *
@@ -22,8 +23,9 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { BuildManifest } from "./build-workloads.js";
 import type { WorkloadSpec } from "./catalog.js";
-import type { ColdResult, DirectCall, HeapResult, PerHitResult } from "./costs-child.js";
-import { inParallel, NODE_FLAGS, parseCollected, valgrindVersion } from "./instructions.js";
+import type { ColdResult, DirectCall, HeapResult, OpsConfig, PerHitResult } from "./costs-child.js";
+import { inParallel, NODE_FLAGS, valgrindVersion } from "./instructions.js";
+import { countMarked } from "./callgrind-marks.js";
 import { BUILDS, buildPath, WORK, type BuildKind } from "./paths.js";
 import { median } from "./stats.js";
 
@@ -309,11 +311,21 @@ async function measureHeap(specs: readonly WorkloadSpec[], processes: number, lo
 // ---------------------------------------------------------------------------------------------
 // warm-up curve
 
-/** Op counts whose runs are subtracted: buckets (a, b] of the first hundred ops, then steady. */
-export function warmupLadder(quick: boolean, steadyOps: number): { edges: number[]; steady: [number, number] } {
+/**
+ * Op counts marked in one process: buckets (a, b] of the first hundred ops, then `steadyOps` ops
+ * from `steadyFrom` on. Steady means after the op count the instruction phase warms up with
+ * (catalog.ts `instructionOps`): at op 100 the lexer's TurboFan compiles were still coming, so a
+ * steady bucket of ops 101–300 read 835,000 instructions per op for plain against 464,000 warm.
+ */
+export function warmupLadder(
+  quick: boolean,
+  steadyOps: number,
+  steadyFrom = 100,
+): { edges: number[]; steady: [number, number] } {
+  const from = Math.max(100, steadyFrom);
   return quick
-    ? { edges: [0, 10, 100], steady: [100, 100 + steadyOps] }
-    : { edges: [0, 1, 2, 5, 10, 20, 50, 100], steady: [100, 100 + steadyOps] };
+    ? { edges: [0, 10, 100], steady: [from, from + steadyOps] }
+    : { edges: [0, 1, 2, 5, 10, 20, 50, 100], steady: [from, from + steadyOps] };
 }
 
 async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log: (line: string) => void) {
@@ -321,29 +333,33 @@ async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log
   if (version === undefined) return { skipped: "valgrind is not on PATH (install valgrind to count instructions)" };
   const measures: WarmupMeasure[] = [];
   for (const spec of specs) {
-    // Past the first hundred ops V8 has settled on these workloads; more steady ops only lengthen runs.
+    // 200 steady ops read as steady as more would; more only lengthen the runs.
     const steadyOps = quick ? 100 : Math.min(spec.instructionOps, 200);
-    const { edges, steady } = warmupLadder(quick, steadyOps);
-    const counts = [...new Set([...edges, ...steady])].sort((a, b) => a - b);
+    const { edges, steady } = warmupLadder(quick, steadyOps, quick ? 100 : spec.instructionOps);
+    const marks = [...new Set([...edges, ...steady])].sort((a, b) => a - b);
     const errors: string[] = [];
-    const jobs = COMPARED.flatMap((build) =>
-      counts.map((n) => async (): Promise<[string, number, number | undefined]> => {
-        const resultFile = join(DIR, `ops.${spec.name}.${build}.${n}.json`);
-        const cfg = { resultFile, module: buildPath(build, `bench/${spec.name}.ts`), n };
-        const run = await runChild(
-          [...NODE_FLAGS, CHILD, "ops", JSON.stringify(cfg)],
-          ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"],
-        );
-        const collected = run.ok ? parseCollected(run.stderr) : undefined;
-        if (collected === undefined)
-          errors.push(`${build}, ${n} ops: ${run.ok ? "no Collected line" : firstError(run.stderr)}`);
-        return [build, n, collected];
-      }),
-    );
-    log(`  warm-up: ${spec.name}: ${jobs.length} callgrind runs, 2 at a time`);
+    // One process per build: the intervals between its marks are the buckets, so start-up (which
+    // differs from process to process) is in none of them.
+    const jobs = COMPARED.map((build) => async (): Promise<[string, number[] | undefined]> => {
+      const resultFile = join(DIR, `ops.${spec.name}.${build}.json`);
+      const cfg: OpsConfig = { resultFile, module: buildPath(build, `bench/${spec.name}.ts`), marks };
+      const run = await countMarked([...NODE_FLAGS, CHILD, "ops", JSON.stringify(cfg)], marks.length);
+      if ("error" in run) {
+        errors.push(`${build}: ${run.error}`);
+        return [build, undefined];
+      }
+      return [build, run.intervals];
+    });
+    log(`  warm-up: ${spec.name}: ${jobs.length} callgrind runs, one per build`);
     const results = await inParallel(jobs, 2);
-    const at = (build: string, n: number) => results.find(([b, k]) => b === build && k === n)?.[2] ?? NaN;
-    const perOp = (build: string, a: number, b: number) => (at(build, b) - at(build, a)) / (b - a);
+    /** Instructions per op over ops (a, b]: the intervals between marks a and b. */
+    const perOp = (build: string, a: number, b: number) => {
+      const intervals = results.find(([x]) => x === build)?.[1];
+      if (intervals === undefined) return NaN;
+      let sum = 0;
+      for (let k = marks.indexOf(a); k < marks.indexOf(b); k++) sum += intervals[k]!;
+      return sum / (b - a);
+    };
     const bucket = (a: number, b: number, isSteady: boolean): WarmupBucket => {
       const plain = perOp("plain", a, b);
       const diagnose = perOp("diagnose", a, b);
@@ -634,7 +650,7 @@ export function costsText(c: CostsResult | undefined, build: BuildRatios): strin
           ]),
         ),
     "",
-    "**Warm-up curve**: instructions per op by op index, from a fresh process (callgrind, Node with `--predictable --predictable-gc-schedule`; I(b) − I(a) over ops a+1…b):",
+    `**Warm-up curve**: instructions per op by op index, in one fresh process per build (callgrind, Node with \`${NODE_FLAGS.join(" ")}\`; the instructions between the marks at ops a and b, over ops a+1…b):`,
     "",
   ];
   if ("skipped" in c.warmup) parts.push(`Skipped: ${c.warmup.skipped}.`);

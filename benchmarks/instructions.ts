@@ -2,31 +2,43 @@
  * Instructions per operation, counted by callgrind — the deterministic companion of the timed
  * matrix. On a shared 2-core machine the same build's processes differ by up to 1.5× in time,
  * while the number of instructions an op executes does not depend on the neighbours, provided V8
- * makes no decision by the clock: `--predictable` (no background compiler or GC threads) and
- * `--predictable-gc-schedule` (fixed 4 MB semi-spaces and heap growth, instead of growth tuned
- * by measured GC and allocation speeds in bytes per ms — speeds that under valgrind are neither
- * repeatable nor those of a real run). Without the second flag, runs of one config were seen
- * 431,000 instructions apart (0.6% of the classes workload's measured ops); with it, ~10,000.
- * The GC schedule is part of what is counted: classes measured 1.12× plain without the flag and
- * 1.21× with it (plain 3,566 → 3,184 instructions/op, untouched 3,991 → 3,860), so compare
- * instruction ratios only between runs with the same flags.
+ * makes no decision by the clock or by chance:
  *
- * Per (workload, variant) two runs of the fixed-ops child (child.ts) under
+ * - `--predictable`: no background compiler or GC threads;
+ * - `--predictable-gc-schedule`: fixed 4 MB semi-spaces and heap growth, instead of growth tuned
+ *   by measured GC and allocation speeds (bytes per ms) that under valgrind are neither
+ *   repeatable nor those of a real run. Without it, runs of one config were seen 431,000
+ *   instructions apart (0.6% of the classes workload's measured ops);
+ * - `--no-allocation-site-pretenuring`: whether V8 starts allocating an allocation site's objects
+ *   in the old generation depends on how many of them a scavenge finds alive — on where the
+ *   scavenge falls inside an op. On the chevrotain lexer that flipped from run to run: 464,000 or
+ *   805,000 instructions per op for one config (pretenured token arrays are then collected by
+ *   mark-compacts). Off, six runs were within 0.06%;
+ * - `--expose-gc`: the child collects fully just before the measured ops, so they start from the
+ *   same old generation (when incremental marking and its write barriers turn on depends on it).
  *
- *   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
- *     node --predictable --predictable-gc-schedule child.js '<config>'
+ * The flags are part of what is counted (classes measured 1.12× plain without the GC schedule
+ * flag and 1.21× with it), so compare instruction ratios only between runs with the same flags.
  *
- * identical except for the measured ops: I(warm + n ops) and I(warm + 0 ops). Start-up, module
- * loading, warm-up and the variant's on→off cycle are the same in both and cancel:
- * instructions/op = (I₁ − I₀) / n. Two runs go at a time (instruction counts are not affected
- * by load). What this cannot see: cache misses, branch mispredictions, memory stalls — an
- * instruction is not a nanosecond — which is why the timed ratios stay.
+ * Per (workload, variant) one run of the fixed-ops child (child.ts) under
+ *
+ *   valgrind --tool=callgrind --dump-before=uv_get_constrained_memory \
+ *     node <the flags above> child.js '<config>'
+ *
+ * The child runs `warm` ops, the variant's on→off cycle and more warm-up, then marks, runs the
+ * `n` measured ops and marks again; callgrind-marks.ts reads the instructions between the marks.
+ * instructions/op = that / n. Start-up and module loading are not in it, so they cannot add noise
+ * (they did when this subtracted two processes: see callgrind-marks.ts). Two runs go at a time
+ * (instruction counts are not affected by load). What this cannot see: cache misses, branch
+ * mispredictions, memory stalls — an instruction is not a nanosecond — which is why the timed
+ * ratios stay.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildManifest } from "./build-workloads.js";
+import { countMarked, MARK_FUNCTION } from "./callgrind-marks.js";
 import type { WorkloadSpec } from "./catalog.js";
 import type { FixedOpsConfig, FixedOpsResult } from "./child.js";
 import { WORK } from "./paths.js";
@@ -48,14 +60,14 @@ const RUN_TIMEOUT_MS = 300_000;
 export interface InstructionResult {
   readonly workload: string;
   readonly variant: string;
-  /** (collected with n ops − collected with 0 ops) / n; NaN when a run failed. */
+  /** Instructions between the marks around the n measured ops, ÷ n; NaN when the run failed. */
   readonly instructionsPerOp: number;
   /** instructionsPerOp ÷ plain's, same workload. */
   readonly ratioToPlain: number;
   /** Op counts: `warm` warm-up ops (before the variant's cycle), `n` measured ops. */
   readonly ops: { readonly warm: number; readonly n: number };
-  /** Total instructions callgrind collected in each of the two runs. */
-  readonly collected: { readonly withOps: number | null; readonly withoutOps: number | null };
+  /** Instructions of the n measured ops, and of the whole run. */
+  readonly collected: { readonly measured: number | null; readonly run: number | null };
   readonly errors: string[];
 }
 
@@ -67,9 +79,13 @@ export interface InstructionsSection {
 }
 
 const CHILD = join(fileURLToPath(new URL(".", import.meta.url)), "child.js");
-const VALGRIND_ARGS = ["--tool=callgrind", "--callgrind-out-file=/dev/null"];
-/** Node flags of the counted runs (see the header: no decision by the clock). */
-export const NODE_FLAGS = ["--predictable", "--predictable-gc-schedule"];
+/** Node flags of the counted runs (see the header: no decision by the clock or by chance). */
+export const NODE_FLAGS = [
+  "--predictable",
+  "--predictable-gc-schedule",
+  "--no-allocation-site-pretenuring",
+  "--expose-gc",
+];
 
 /** `valgrind-3.19.0`, or undefined when valgrind is not on PATH. */
 export function valgrindVersion(): string | undefined {
@@ -84,46 +100,24 @@ export function parseCollected(stderr: string): number | undefined {
 }
 
 interface Count {
-  readonly collected: number | undefined;
+  readonly measured: number | undefined;
+  readonly run: number | undefined;
   readonly error: string | undefined;
 }
 
-function countInstructions(cfg: FixedOpsConfig): Promise<Count> {
-  return new Promise((resolve) => {
-    const child = spawn("valgrind", [...VALGRIND_ARGS, process.execPath, ...NODE_FLAGS, CHILD, JSON.stringify(cfg)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    const err: Buffer[] = [];
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const stderr = Buffer.concat(err).toString("utf8");
-      const fail = (why: string) => resolve({ collected: undefined, error: why });
-      if (code !== 0) {
-        const text = stderr
-          .split("\n")
-          .filter((l) => !l.startsWith("=="))
-          .slice(0, 6)
-          .join(" | ");
-        return fail(`exit ${code ?? signal}: ${text}`);
-      }
-      let result: FixedOpsResult;
-      try {
-        result = JSON.parse(readFileSync(cfg.resultFile, "utf8")) as FixedOpsResult;
-      } catch (e) {
-        return fail(`no result: ${String(e)}`);
-      }
-      // Guards the subtraction: the child must have run exactly the ops asked for.
-      if (result.ops !== cfg.fixedOps.n) return fail(`ran ${result.ops} ops, not ${cfg.fixedOps.n}`);
-      const collected = parseCollected(stderr);
-      resolve(
-        collected === undefined
-          ? { collected, error: "no `Collected :` line from callgrind" }
-          : { collected, error: undefined },
-      );
-    });
-  });
+async function countInstructions(cfg: FixedOpsConfig): Promise<Count> {
+  const r = await countMarked([...NODE_FLAGS, CHILD, JSON.stringify(cfg)], 2, RUN_TIMEOUT_MS);
+  const fail = (why: string): Count => ({ measured: undefined, run: undefined, error: why });
+  if ("error" in r) return fail(r.error);
+  let result: FixedOpsResult;
+  try {
+    result = JSON.parse(readFileSync(cfg.resultFile, "utf8")) as FixedOpsResult;
+  } catch (e) {
+    return fail(`no result: ${String(e)}`);
+  }
+  // The child must have run exactly the ops asked for between its marks.
+  if (result.ops !== cfg.fixedOps.n) return fail(`ran ${result.ops} ops, not ${cfg.fixedOps.n}`);
+  return { measured: r.intervals[0], run: r.total, error: undefined };
 }
 
 /** Runs `jobs` with at most `limit` at a time, in order of start. */
@@ -161,60 +155,53 @@ export async function measureInstructions(
   mkdirSync(dir, { recursive: true });
 
   const pairs = specs.flatMap((spec) => variantNames.map((variant) => ({ spec, variant })));
-  const total = pairs.length * 2;
   let done = 0;
-  const jobs = pairs.flatMap(({ spec, variant }) =>
-    [spec.instructionOps, 0].map((n) => async (): Promise<Count> => {
-      const build = manifest.workloads[spec.name]!;
-      const cfg: FixedOpsConfig = {
-        workload: spec.name,
-        variant,
-        resultFile: join(dir, `${spec.name}.${variant}.${n}.json`),
-        udpPort: 0,
-        probeLine: build.probeLine,
-        entryFile: build.entryFile,
-        entryLine: build.entryLine,
-        fixedOps: { warm: spec.instructionOps, n },
-      };
-      const count = await countInstructions(cfg);
-      done++;
-      const what =
-        count.collected === undefined
-          ? `failed (${count.error})`
-          : `${count.collected.toLocaleString("en-US")} instructions`;
-      log(`  [${done}/${total}] ${spec.name} / ${variant}, ${n} measured ops: ${what}`);
-      return count;
-    }),
-  );
-  log(`instructions: ${pairs.length} pairs × 2 callgrind runs, ${PARALLEL} at a time (${version})`);
+  const jobs = pairs.map(({ spec, variant }) => async (): Promise<Count> => {
+    const build = manifest.workloads[spec.name]!;
+    const n = spec.instructionOps;
+    const cfg: FixedOpsConfig = {
+      workload: spec.name,
+      variant,
+      resultFile: join(dir, `${spec.name}.${variant}.json`),
+      udpPort: 0,
+      probeLine: build.probeLine,
+      entryFile: build.entryFile,
+      entryLine: build.entryLine,
+      fixedOps: { warm: spec.instructionOps, n },
+    };
+    const count = await countInstructions(cfg);
+    done++;
+    const what =
+      count.measured === undefined
+        ? `failed (${count.error})`
+        : `${Math.round(count.measured / n).toLocaleString("en-US")} instructions per op`;
+    log(`  [${done}/${pairs.length}] ${spec.name} / ${variant}, ${n} measured ops: ${what}`);
+    return count;
+  });
+  log(`instructions: ${pairs.length} callgrind runs, ${PARALLEL} at a time (${version})`);
   const counts = await inParallel(jobs, PARALLEL);
 
   const perOp = pairs.map(({ spec }, i) => {
-    const withOps = counts[2 * i]!;
-    const withoutOps = counts[2 * i + 1]!;
-    const value =
-      withOps.collected !== undefined && withoutOps.collected !== undefined
-        ? (withOps.collected - withoutOps.collected) / spec.instructionOps
-        : NaN;
-    return { withOps, withoutOps, value };
+    const c = counts[i]!;
+    return c.measured === undefined ? NaN : c.measured / spec.instructionOps;
   });
   const results = pairs.map(({ spec, variant }, i): InstructionResult => {
-    const { withOps, withoutOps, value } = perOp[i]!;
+    const c = counts[i]!;
     const plainIndex = pairs.findIndex((p) => p.spec === spec && p.variant === "plain");
-    const plain = plainIndex < 0 ? NaN : perOp[plainIndex]!.value;
+    const plain = plainIndex < 0 ? NaN : perOp[plainIndex]!;
     return {
       workload: spec.name,
       variant,
-      instructionsPerOp: value,
-      ratioToPlain: value / plain,
+      instructionsPerOp: perOp[i]!,
+      ratioToPlain: perOp[i]! / plain,
       ops: { warm: spec.instructionOps, n: spec.instructionOps },
-      collected: { withOps: withOps.collected ?? null, withoutOps: withoutOps.collected ?? null },
-      errors: [withOps.error, withoutOps.error].filter((e): e is string => e !== undefined),
+      collected: { measured: c.measured ?? null, run: c.run ?? null },
+      errors: c.error === undefined ? [] : [c.error],
     };
   });
   return {
     tool: version,
-    command: `valgrind ${VALGRIND_ARGS.join(" ")} node ${NODE_FLAGS.join(" ")} dist/benchmarks/child.js '<fixed-ops config>'`,
+    command: `valgrind --tool=callgrind --dump-before=${MARK_FUNCTION} node ${NODE_FLAGS.join(" ")} dist/benchmarks/child.js '<fixed-ops config>'`,
     seconds: (performance.now() - started) / 1000,
     results,
   };

@@ -12,7 +12,7 @@ import type { BuildManifest } from "./build-workloads.js";
 import type { BuildProfile } from "./build-profile.js";
 import type { BuildSideResult } from "./build-side.js";
 import type { WorkloadSpec } from "./catalog.js";
-import type { InstructionsSection } from "./instructions.js";
+import { NODE_FLAGS, type InstructionsSection } from "./instructions.js";
 import type { PairResult, TimingConfig } from "./matrix.js";
 import { REPO } from "./paths.js";
 import type { ScaleResult } from "./scale.js";
@@ -509,12 +509,16 @@ with its min–max spread, next to the instruction ratio.
   the rounds — a bar that is "met" while the spread straddles it is met by luck. Extra ns per hit
   pairs the same way (variant − its off state, same round). results.json keeps every process's
   median (\`processMedians\`) and every per-round ratio (\`roundRatios\`).
-- **Instructions** are deterministic: each pair runs twice under callgrind
-  (\`valgrind --tool=callgrind\`, Node with \`--predictable --predictable-gc-schedule\`), with the
-  same fixed number of warm-up ops and then *n* or *0* measured ops; start-up and warm-up cancel
-  in the difference, so instructions/op = (I(warm + n) − I(warm + 0)) ÷ n, repeatable to about
-  0.02%. Garbage collection is included, on V8's fixed "predictable" schedule (4 MB semi-spaces)
-  rather than its default, clock-tuned one — the schedule moves allocation-heavy ratios by several
+- **Instructions** are deterministic: each pair runs once under callgrind
+  (\`valgrind --tool=callgrind\`, Node with \`${NODE_FLAGS.join(" ")}\`). The child runs a fixed
+  number of warm-up ops, collects garbage fully, then marks, runs *n* measured ops and marks again;
+  callgrind dumps at each mark, so instructions/op = the instructions between the marks ÷ n, and
+  start-up is in no count (benchmarks/callgrind-marks.ts). Repeatable to about 0.06% (six runs of
+  the chevrotain lexer). Garbage collection is included, on V8's fixed "predictable" schedule
+  (4 MB semi-spaces) rather than its default, clock-tuned one, and with allocation-site
+  pretenuring off: where a scavenge falls inside an op decided whether V8 pretenured the lexer's
+  token arrays, which flipped between runs of one build (464,000 or 805,000 instructions an op).
+  The GC schedule moves allocation-heavy ratios by several
   percent (classes: 1.12× default, 1.21× fixed, when this was set up). They are not time:
   cache misses, branch mispredictions and memory stalls are not in them, and V8 runs without its
   background compiler and GC threads. The instruction ratio says how much more work

@@ -222,16 +222,17 @@ test("--quick runs the costs phases on a third-party workload (@lezer/markdown) 
   }
 });
 
-test("the costs child's ops mode runs exactly n ops of a built workload (what the warm-up curve counts)", () => {
+test("the costs child's ops mode runs ops up to its last mark in a built workload (what the warm-up curve counts)", () => {
   buildWorkloads([workloadByName("markdown")], () => {});
   const dir = mkdtempSync(join(tmpdir(), "diagnose-costs-ops-"));
   try {
     const { edges, steady } = warmupLadder(true, 20);
     assert.deepEqual(edges, [0, 10, 100]);
     assert.deepEqual(steady, [100, 120]);
+    assert.deepEqual(warmupLadder(false, 200, 1_000).steady, [1_000, 1_200]);
     for (const n of [0, 3]) {
       const resultFile = join(dir, `ops.${n}.json`);
-      const cfg = { resultFile, module: buildPath("diagnose", "bench/markdown.ts"), n };
+      const cfg = { resultFile, module: buildPath("diagnose", "bench/markdown.ts"), marks: [0, n] };
       const r = spawnSync(process.execPath, [...NODE_FLAGS, COSTS_CHILD, "ops", JSON.stringify(cfg)], {
         encoding: "utf8",
         timeout: 60_000,
