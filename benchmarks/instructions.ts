@@ -25,8 +25,9 @@
  *   valgrind --tool=callgrind --dump-before=uv_get_constrained_memory \
  *     node <the flags above> child.js '<config>'
  *
- * The child runs `warm` ops, the variant's on→off cycle and more warm-up, then marks, runs the
- * `n` measured ops and marks again; callgrind-marks.ts reads the instructions between the marks.
+ * The child runs `warm` ops, the variant's on→off cycle, a full GC and `warm` ops again, in 200
+ * calls of its op loop (child.ts says why), then marks, runs the `n` measured ops and marks again;
+ * callgrind-marks.ts reads the instructions between the marks.
  * instructions/op = that / n. Start-up and module loading are not in it, so they cannot add noise
  * (they did when this subtracted two processes: see callgrind-marks.ts). Two runs go at a time
  * (instruction counts are not affected by load). What this cannot see: cache misses, branch

@@ -511,7 +511,7 @@ with its min–max spread, next to the instruction ratio.
   median (\`processMedians\`) and every per-round ratio (\`roundRatios\`).
 - **Instructions** are deterministic: each pair runs once under callgrind
   (\`valgrind --tool=callgrind\`, Node with \`${NODE_FLAGS.join(" ")}\`). The child runs a fixed
-  number of warm-up ops, collects garbage fully, then marks, runs *n* measured ops and marks again;
+  number of warm-up ops, collects garbage fully, warms up again, then marks, runs *n* measured ops and marks again;
   callgrind dumps at each mark, so instructions/op = the instructions between the marks ÷ n, and
   start-up is in no count (benchmarks/callgrind-marks.ts). Repeatable to about 0.06% (six runs of
   the chevrotain lexer). Garbage collection is included, on V8's fixed "predictable" schedule

@@ -40,8 +40,10 @@ test("the demo adds a probe with the CLI, the service prints it, status shows it
   const firstLine = /printed the probe's first line (\d+) ms after the spec was written/.exec(out);
   // How soon is the propagation benchmark's to measure (docs/benchmarks.md), not a timed test's.
   assert.ok(firstLine, transcript);
-  // `diagnose status` shows the spec applied and emitting in the service's process, not stale.
-  const statusRow = /\n\s+cart-total\s+(\S+)\s+emitting\s+(\d+)\s+\d+s ago\n/.exec(out);
+  // `diagnose status` shows the spec applied in the service's process, with hits, not stale:
+  // emitting, or throttled when the log's work passed the CPU budget (1% of a core, measured in
+  // wall time around the work, so a loaded machine gets there: CI saw 100.1 ms of 100 at load ~5).
+  const statusRow = /\n\s+cart-total\s+(\S+)\s+(?:emitting|throttled)\s+(\d+)\s+\d+s ago\n/.exec(out);
   assert.ok(statusRow, transcript);
   assert.ok(Number(statusRow[2]) > 0);
   // Removed: quiet again, and the throughput summary has all three phases.
