@@ -197,11 +197,6 @@ async function timed(cfg: ChildConfig): Promise<ChildResult> {
 const FIXED_WARM_AS_MS = 500;
 
 /**
- * Fixed-ops mode: the same steps as `timed` with op counts instead of durations, and nothing
- * else — no clock-driven batches, no event-loop turns between them, no V8 status, no stdout — so
- * the run is the same instruction for instruction apart from the `n` measured ops.
- */
-/**
  * Calls of the op loop per `warm` ops in fixed-ops mode. One long call per phase left the loop to
  * on-stack replacement, and each phase's first call compiled it again: inside the measured ops,
  * the handler workload's OSR compile (inlining the handler) took 13.4 ms in plain against 1.6 ms
@@ -210,6 +205,11 @@ const FIXED_WARM_AS_MS = 500;
  */
 const FIXED_CHUNKS = 200;
 
+/**
+ * Fixed-ops mode: the same steps as `timed` with op counts instead of durations, and nothing
+ * else — no clock-driven batches, no event-loop turns between them, no V8 status, no stdout — so
+ * what runs between the marks is the same instruction for instruction in every run.
+ */
 async function fixedOps(cfg: FixedOpsConfig): Promise<FixedOpsResult> {
   const { spec, variant, run: runOnce, opsRun } = await loadWorkload(cfg);
   const { warm, n } = cfg.fixedOps;
