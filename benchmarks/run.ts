@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     : skip("scale");
   const breakpoints = on("breakpoints") ? await measureBreakpoints(opts.quick ? 200 : 2_000, log) : skip("breakpoints");
   const safeExpressions = on("safe-expr")
-    ? measureSafeExpressions(opts.quick, on("instructions"), log)
+    ? await measureSafeExpressions(opts.quick, on("instructions"), log)
     : skip("safe-expr");
 
   const costs = await measureCosts(

@@ -6,15 +6,16 @@
  * function over the same namespace is printed for reference. Compile time per expression is the
  * construction plus the first evaluation (which compiles for the layout), over distinct texts.
  *
- * With `instructions`, each (expression, form) is also counted under callgrind (instructions.ts
- * explains the method: two runs, with n evaluations and with none, after the same warm-up), which
- * the load of a shared machine cannot move.
+ * With `instructions`, each (expression, form) is also counted under callgrind, which the load of
+ * a shared machine cannot move: one process per (expression, form), counting between two marks
+ * around the measured evaluations (callgrind-marks.ts explains the method).
  *
  *   node dist/benchmarks/safe-expression.js [--quick]              prints JSON
  *   node dist/benchmarks/safe-expression.js --fixed <case> <form> <n>   n evaluations after a warm-up
  */
 import { spawnSync } from "node:child_process";
-import { NODE_FLAGS, parseCollected, valgrindVersion } from "./instructions.js";
+import { countMarked, mark } from "./callgrind-marks.js";
+import { NODE_FLAGS, valgrindVersion } from "./instructions.js";
 import { fileURLToPath } from "node:url";
 // The package entry first: it evaluates the runtime's modules in the order their import cycle needs.
 import { InstrumentManager } from "../runtime/index.js";
@@ -90,7 +91,10 @@ function fixture() {
 
 type Form = "hand" | "js" | "safe";
 
-/** The fixed-ops child counted under callgrind: warm-up, then exactly `n` evaluations. */
+/**
+ * The fixed-ops child counted under callgrind: warm-up, a full GC (`--expose-gc`) and a second
+ * warm-up (a forced GC flushes compiled code), then exactly `n` evaluations between two marks.
+ */
 function fixedOps(caseIndex: number, form: Form, n: number): void {
   const { layout, mgr, carts, frames } = fixture();
   const c = CASES[caseIndex]!;
@@ -121,48 +125,44 @@ function fixedOps(caseIndex: number, form: Form, n: number): void {
         sink++;
     }
   };
-  run(50_000);
-  run(n);
+  // In chunks, so the loop is optimized as a function during warm-up (not by on-stack
+  // replacement inside the measured evaluations).
+  const chunked = (ops: number) => {
+    for (let done = 0; done < ops; done += 1_000) run(Math.min(1_000, ops - done));
+  };
+  chunked(50_000);
+  (globalThis as { gc?: () => void }).gc?.();
+  chunked(50_000);
+  mark();
+  chunked(n);
+  mark();
   if (sink < 0) process.stdout.write("");
 }
 
 type InstructionRows = NonNullable<SafeExpressionResult["instructions"]>;
 
-function countInstructions(log: (line: string) => void): InstructionRows {
+async function countInstructions(log: (line: string) => void): Promise<InstructionRows> {
   if (valgrindVersion() === undefined) return { skipped: "valgrind is not on PATH" };
   const n = 100_000;
   const self = fileURLToPath(import.meta.url);
-  const count = (caseIndex: number, form: Form, ops: number): number => {
-    const r = spawnSync(
-      "valgrind",
-      [
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        process.execPath,
-        ...NODE_FLAGS,
-        self,
-        "--fixed",
-        String(caseIndex),
-        form,
-        String(ops),
-      ],
-      {
-        encoding: "utf8",
-        timeout: 300_000,
-      },
-    );
-    return parseCollected(r.stderr) ?? NaN;
+  const per = async (caseIndex: number, form: Form): Promise<number> => {
+    const run = await countMarked([...NODE_FLAGS, self, "--fixed", String(caseIndex), form, String(n)], 2);
+    if ("error" in run) {
+      log(`  safe expressions, ${form} of case ${caseIndex}: ${run.error}`);
+      return NaN;
+    }
+    return run.intervals[0]! / n;
   };
   const out: { expression: string; hand: number; js: number; safe: number; ratio: number }[] = [];
-  CASES.forEach((c, i) => {
-    const per = (form: Form) => (count(i, form, n) - count(i, form, 0)) / n;
-    const row = { expression: c.expression, hand: per("hand"), js: per("js"), safe: per("safe"), ratio: NaN };
+  for (const [i, c] of CASES.entries()) {
+    const [hand, js, safe] = await Promise.all([per(i, "hand"), per(i, "js"), per(i, "safe")]);
+    const row = { expression: c.expression, hand, js, safe, ratio: NaN };
     row.ratio = row.safe / row.js;
     log(
       `  ${c.expression.padEnd(28)} instructions per evaluation: hand-written ${row.hand.toFixed(0)}  js ${row.js.toFixed(0)}  safe ${row.safe.toFixed(0)}  ratio ${row.ratio.toFixed(2)}×`,
     );
     out.push(row);
-  });
+  }
   return out;
 }
 
@@ -261,11 +261,11 @@ function median(xs: number[]): number {
 }
 
 /** Runs the measurement in its own process (clean JIT state) and returns its result. */
-export function measureSafeExpressions(
+export async function measureSafeExpressions(
   quick: boolean,
   instructions: boolean,
   log: (line: string) => void,
-): SafeExpressionResult {
+): Promise<SafeExpressionResult> {
   const self = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, [self, ...(quick ? ["--quick"] : [])], { encoding: "utf8", timeout: 120_000 });
   if (r.status !== 0) {
@@ -289,7 +289,7 @@ export function measureSafeExpressions(
       ...result,
       instructions: { skipped: quick ? "not part of --quick (add --instructions)" : "disabled with --no-instructions" },
     };
-  return { ...result, instructions: countInstructions(log) };
+  return { ...result, instructions: await countInstructions(log) };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

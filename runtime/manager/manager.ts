@@ -25,6 +25,7 @@ import {
   type InstrumentClasses,
   type InstrumentManagerOptions,
 } from "./options.js";
+import { withinDeadline } from "./deadline.js";
 import { emptyReport, Reconciler, type ApplyReport } from "./reconcile.js";
 import { ApplyScheduler } from "./scheduler.js";
 import { ManagerSettings } from "./settings.js";
@@ -97,6 +98,9 @@ export class InstrumentManager {
       reconciler: this.reconciler,
       get heartbeat() {
         return settings.heartbeatInterval;
+      },
+      get storeTimeout() {
+        return settings.storeTimeout;
       },
       warn: (message) => this.warnOnce(message, false),
     });
@@ -322,7 +326,12 @@ export class InstrumentManager {
     try {
       // A store that can list its specs without assembling every process's status does so: the
       // manager never reads `applied`, and at fleet scale the status is most of the bytes.
-      snapshot = await (typeof store.listSpecs === "function" ? store.listSpecs() : store.list());
+      snapshot = await withinDeadline(
+        typeof store.listSpecs === "function" ? store.listSpecs() : store.list(),
+        this.settings.storeTimeout,
+        store.description,
+        "reading the specs",
+      );
       if (typeof snapshot !== "object" || snapshot === null || !Array.isArray(snapshot.specs)) {
         throw new TypeError(`${store.description} returned a snapshot without a specs array`);
       }

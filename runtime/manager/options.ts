@@ -47,6 +47,11 @@ export interface InstrumentManagerOptions {
   pollInterval?: number;
   /** Milliseconds between status heartbeats while started. Default 10,000. */
   heartbeatInterval?: number;
+  /**
+   * Milliseconds a store call (reading the specs, writing this process's status) may take before
+   * it counts as failed: the last applied specs stay in force and it is retried. Default 30,000.
+   */
+  storeTimeout?: number;
   /** Added to (or replacing) the default instrument classes: log, hist, incr, test. */
   instrumentClasses?: InstrumentClasses;
   /** Added to the default global namespace of expressions. */

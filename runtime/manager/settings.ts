@@ -48,6 +48,7 @@ export class ManagerSettings {
   maxLifespan: number | null = null;
   pollInterval = 5_000;
   heartbeatInterval = 10_000;
+  storeTimeout = 30_000;
   /** The `instrumentClasses` option: added to (or replacing) the defaults. */
   extraClasses: InstrumentClasses | undefined;
   /** The last verifier made, kept while verification is off so its replay memory survives. */
@@ -114,6 +115,7 @@ export class ManagerSettings {
     if (o.maxLifespan !== undefined) this.maxLifespan = checkMinutes("maxLifespan", o.maxLifespan);
     if (o.pollInterval !== undefined) this.pollInterval = checkMs("pollInterval", o.pollInterval);
     if (o.heartbeatInterval !== undefined) this.heartbeatInterval = checkMs("heartbeatInterval", o.heartbeatInterval);
+    if (o.storeTimeout !== undefined) this.storeTimeout = checkMs("storeTimeout", o.storeTimeout);
     if (o.instrumentClasses !== undefined) {
       if (typeof o.instrumentClasses !== "object" || o.instrumentClasses === null) {
         throw new ManagerOptionsError("`instrumentClasses` must be an object of type name → Instrument subclass.");

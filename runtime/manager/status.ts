@@ -13,6 +13,7 @@ import { Backoff } from "./backoff.js";
 import type { Entry, Reconciler } from "./reconcile.js";
 import { siteActionOf } from "./site-action.js";
 import type { AppliedStatus } from "./spec.js";
+import { withinDeadline } from "./deadline.js";
 import type { SpecStore } from "./stores/contract.js";
 
 type State = AppliedStatus["state"];
@@ -148,6 +149,8 @@ export interface ReporterOptions {
   readonly reconciler: Reconciler;
   /** Milliseconds between heartbeats. */
   readonly heartbeat: number;
+  /** Milliseconds a status write may take before it counts as failed. */
+  readonly storeTimeout: number;
   /** Where a failed write is mentioned (once per outage). */
   readonly warn: (message: string) => void;
 }
@@ -244,9 +247,13 @@ export class StatusReporter {
     const now = Date.now();
     const { said, specs } = collect(this.o.reconciler, now);
     try {
-      await this.o
-        .store()
-        .reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs });
+      const store = this.o.store();
+      await withinDeadline(
+        store.reportStatus({ processId: this.o.processId, labels: this.o.labels, at: new Date(now), specs }),
+        this.o.storeTimeout,
+        store.description,
+        "writing this process's status",
+      );
       this.last = said;
       this.lastWriteAt = now;
       this.backoff.succeeded(now);

@@ -146,10 +146,24 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
   // The clock read is most of the cost of a bare entry (~40 ns on Node 20): skipped when no
   // watch asked for timing.
   const frame = new Frame(fs.info, self, args, fs.timing === true ? performance.now() : NaN);
-  // One watch (the usual case): no loop (~10 instructions per hit).
+  // One watch (the usual case): no loop (~10 instructions per hit), and enterWatch's body written
+  // out here rather than called. As a call, whether TurboFan inlined it depended on which of the
+  // two was optimized first: after a full GC deoptimized both ("weak objects"), enterWatch was
+  // compiled alone with the watcher's onEntry inlined into it, hookEntry then refused it as too
+  // big, and a no-op "call" hit cost 619 instructions instead of 493 (test/perf/hit-instructions.ts,
+  // which now collects garbage before measuring). Written out, it is 488 either way.
   const sole = fs.sole;
   if (sole !== undefined) {
-    if (sole.onEntry !== undefined && sole.live === true) enterWatch(fs, frame, sole);
+    if (sole.onEntry !== undefined && sole.live === true) {
+      let d: SiteDecision | void;
+      try {
+        d = sole.fixed === true ? sole.watcher.onEntry!(frame) : sole.onEntry.call(sole.watcher, frame);
+      } catch (err) {
+        sole.fail(err, "entry");
+        d = undefined;
+      }
+      if (d !== undefined && d !== null) entryDecision(fs, frame, sole, d);
+    }
   } else {
     const ws = fs.watches;
     for (let i = 0; i < ws.length; i++) {
@@ -166,7 +180,7 @@ function hookEntry(rec: ModuleRecord, site: number, self: unknown, args: unknown
   return frame;
 }
 
-/** One watch's onEntry, guarded, and its decision (small: inlined into hookEntry). */
+/** One watch's onEntry, guarded, and its decision (the loop over several watches; the sole watch's is written out in hookEntry). */
 function enterWatch(fs: FunctionState, frame: Frame, w: WatchImpl): void {
   let d: SiteDecision | void;
   try {

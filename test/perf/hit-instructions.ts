@@ -6,13 +6,14 @@
  * `--defer`: the module is built with deferred copies (site ABI 4), made by the first attach.
  *
  * Timings on the shared machine differ by more than the costs in question; instruction counts do
- * not (benchmarks/instructions.ts explains the method and the V8 flags). Per scenario, two runs of
- * a child under `valgrind --tool=callgrind`, identical but for the measured calls: the child loads
- * the same small instrumented module (test/helpers/instrumented.ts), sets the scenario up, warms
- * up with 30,000 calls, then makes `n` calls (or none). instructions/call = (I(n) − I(0)) / n;
- * "added" subtracts the never-touched scenario's, "÷ call" divides by the plain hit's added cost.
- * `n` must be large: a scavenge that falls in one run and not the other moves 10,000-call
- * figures by a few hundred instructions per call (seen: "off" 170 and 240 in two runs).
+ * not (benchmarks/instructions.ts explains the V8 flags). Per scenario, one child under
+ * `valgrind --tool=callgrind`: it loads the same small instrumented module
+ * (test/helpers/instrumented.ts), sets the scenario up, warms up with 30,000 calls, collects
+ * garbage fully and warms up again (a forced GC flushes compiled code), then makes `n` calls
+ * between two marks (benchmarks/callgrind-marks.ts: callgrind dumps at each, so the count is of
+ * those calls alone, not the difference of two processes whose start-up differed).
+ * instructions/call = I(marks) / n; "added" subtracts the never-touched scenario's, "÷ call"
+ * divides by the plain hit's added cost.
  *
  * Scenarios, all on `add(a, b)` (tiny, outlined):
  * - off: never attached;
@@ -26,9 +27,10 @@
  * The metric instruments send to an in-process StatsClient that adds up what it gets (a UDP
  * send per hit would measure the kernel, not the hit).
  */
-import { callgrind } from "./callgrind.js";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { countMarked, mark } from "../../benchmarks/callgrind-marks.js";
+import { NODE_FLAGS } from "../../benchmarks/instructions.js";
 import type { Instrument as InstrumentType } from "../../runtime/index.js";
 
 const SOURCE = `export function add(a: number, b: number): number {
@@ -60,8 +62,13 @@ function drive(add: (a: number, b: number) => number, n: number): number {
 // ---------------------------------------------------------------------------------------------
 // parent
 
-function count(self: string, scenario: Scenario, n: number, defer: boolean): Promise<number> {
-  return callgrind([self, "--child", scenario, String(n), ...(defer ? ["--defer"] : [])]);
+async function count(self: string, scenario: Scenario, n: number, defer: boolean): Promise<number> {
+  const run = await countMarked(
+    [...NODE_FLAGS, self, "--child", scenario, String(n), ...(defer ? ["--defer"] : [])],
+    2,
+  );
+  if ("error" in run) throw new Error(`${scenario}: ${run.error}`);
+  return run.intervals[0]!;
 }
 
 async function parent(argv: readonly string[]): Promise<void> {
@@ -77,9 +84,10 @@ async function parent(argv: readonly string[]): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const perCall = new Map<Scenario, number>();
   // Two runs at a time (instruction counts do not depend on the neighbours).
-  for (const s of chosen) {
-    const [withCalls, without] = await Promise.all([count(self, s, n, defer), count(self, s, 0, defer)]);
-    perCall.set(s, (withCalls - without) / n);
+  for (let i = 0; i < chosen.length; i += 2) {
+    const pair = chosen.slice(i, i + 2);
+    const counts = await Promise.all(pair.map((s) => count(self, s, n, defer)));
+    for (const [k, s] of pair.entries()) perCall.set(s, counts[k]! / n);
   }
   const off = perCall.get("off")!;
   const plain = perCall.get("call")! - off;
@@ -92,7 +100,7 @@ async function parent(argv: readonly string[]): Promise<void> {
     );
   }
   console.log(
-    `(${n} calls, node ${process.version}, callgrind, --predictable --predictable-gc-schedule${defer ? ", deferred copies" : ""})`,
+    `(${n} calls, node ${process.version}, callgrind between marks, ${NODE_FLAGS.join(" ")}${defer ? ", deferred copies" : ""})`,
   );
 }
 
@@ -149,11 +157,18 @@ async function child(scenario: Scenario, n: number, defer: boolean): Promise<voi
   const add = mod.exports.add;
   // Warmed in chunks, so `drive` itself is optimized (not only its loop, by on-stack replacement)
   // before the measured call enters it.
-  for (let done = 0; done < WARM; done += WARM_CHUNK) sink += drive(add, WARM_CHUNK);
+  const warm = () => {
+    for (let done = 0; done < WARM; done += WARM_CHUNK) sink += drive(add, WARM_CHUNK);
+  };
+  warm();
+  (globalThis as { gc?: () => void }).gc?.();
+  warm();
+  mark();
   sink += drive(add, n);
+  mark();
   rmSync(mod.root, { recursive: true, force: true });
   const metric = scenario === "counter" || scenario === "histogram";
-  const expected = (inst === undefined && !metric) || scenario.startsWith("refused") ? 0 : WARM + n;
+  const expected = (inst === undefined && !metric) || scenario.startsWith("refused") ? 0 : 2 * WARM + n;
   const fired = metric ? client.count : (inst?.fired ?? 0);
   if (fired !== expected) throw new Error(`fired ${fired}, expected ${expected}`);
   console.log("OK", sink === 0.5 ? "" : scenario);

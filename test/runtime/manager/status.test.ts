@@ -137,6 +137,53 @@ describe("status", () => {
   });
 });
 
+describe("a store that never answers (storeTimeout)", () => {
+  test("a read or a status write that never settles counts as failed; later changes still apply", async () => {
+    const path = modulePath();
+    const m = await loadInstrumented<{ late(x: number): number }>(SOURCE, path);
+    const inner = memoryStore();
+    // A custom store with one lost callback per call kind: the first list and the first status
+    // write never settle.
+    let hangList = true;
+    let hangStatus = true;
+    const store = {
+      description: "lost callbacks",
+      list: () => {
+        if (!hangList) return inner.list();
+        hangList = false;
+        return new Promise<never>(() => {});
+      },
+      put: inner.put.bind(inner),
+      remove: inner.remove.bind(inner),
+      reportStatus: (r: Parameters<typeof inner.reportStatus>[0]) => {
+        if (!hangStatus) return inner.reportStatus(r);
+        hangStatus = false;
+        return new Promise<never>(() => {});
+      },
+      listStatus: () => inner.listStatus(),
+      close: () => inner.close(),
+    };
+    const { mgr, lines } = testManager({ store, pollInterval: 50, storeTimeout: 200 });
+    const first = await mgr.apply();
+    assert.match(first.error ?? "", /lost callbacks is unavailable: reading the specs did not answer within 0\.2 s/);
+    inner.specs.set("s1", specDoc(m.qualified("late")));
+    // The hung status write must not hold this apply (applies never overlap: before the bound,
+    // every later apply queued behind it).
+    const second = await mgr.apply();
+    assert.deepEqual(second.attached, ["s1"]);
+    assert.ok(
+      lines.some((l) => /writing this process's status did not answer within 0\.2 s/.test(l)),
+      lines.join("\n"),
+    );
+    await until(
+      () => Object.keys((inner.specs.get("s1")?.["applied"] as object | undefined) ?? {}).length === 1,
+      6_000,
+      "the status written by a retry",
+    );
+    assert.throws(() => testManager({ storeTimeout: 0 }), /`storeTimeout` must be a number of milliseconds/);
+  });
+});
+
 describe("processId", () => {
   test("defaults to host:pid, an option or DIAGNOSE_PROCESS_ID override it", async () => {
     assert.equal(defaultProcessId(), `${hostname()}:${process.pid}`);

@@ -28,7 +28,10 @@ import { nxPath, PrivateMongo, PrivatePostgres, PrivateRedis, sleep } from "./se
 const dir = mkdtempSync(join(tmpdir(), "diagnose-outage-"));
 const stores: SpecStore[] = [];
 const redises: PrivateRedis[] = [];
+/** Loops still running: a test that fails before stopping its loop must not leave it spinning. */
+const loops = new Set<{ stop(): Promise<unknown> }>();
 after(async () => {
+  for (const loop of loops) await loop.stop();
   await stopManagers();
   for (const s of stores.splice(0)) await s.close().catch(() => {});
   for (const r of redises) await r.kill();
@@ -67,13 +70,16 @@ function userLoop(fn: () => unknown): { stop(): Promise<{ calls: number; errors:
       await sleep(5);
     }
   })();
-  return {
+  const loop = {
     async stop() {
       running = false;
+      loops.delete(loop);
       await done;
       return { calls, errors, slowestMs };
     },
   };
+  loops.add(loop);
+  return loop;
 }
 
 const DOTTED = "web-1.eu.example.com:4242";
@@ -296,6 +302,10 @@ describe("mongodb outage (nx-27017)", () => {
     await until(() => probes.get(target)?.instruments.has("s1"), 5_000, "s1 applied by the polling fallback");
     assert.equal(store.feedMode, "poll");
     const loop = userLoop(() => ship(6));
+    // What the store's feed said, for the message if the removal below never comes.
+    const t0 = performance.now();
+    const rings: string[] = [];
+    const feed = store.watch!((c) => rings.push(`${Math.round(performance.now() - t0)} ms ${c.kind}`));
     await server.kill();
     await sleep(1_000);
     assert.ok(probes.get(target)?.instruments.has("s1"));
@@ -303,7 +313,27 @@ describe("mongodb outage (nx-27017)", () => {
     // The manager's read retries back off while the server is down (doubling, capped at its poll
     // period, 5 s here); the deadline is that generous for a loaded CI machine (35 s once ran out
     // while the whole suite ran on 2 cores; alone it takes a few seconds).
-    await until(() => probes.get(target) === undefined, 60_000, "s1 removed after an empty restart");
+    await until(() => probes.get(target) === undefined, 60_000, "s1 removed after an empty restart").catch(
+      async (e) => {
+        // CI once ran out of this minute on Node 24 while the whole suite ran (alone: 2-4 s); the
+        // store's and manager's state says where it was stuck.
+        const state = { feed: store.feedMode, storeError: store.lastError?.message, manager: mgr.storeError, rings };
+        // Bounded: a read or an apply that never settles is itself the answer.
+        const within = <T>(p: Promise<T>): Promise<T | string> =>
+          Promise.race([p, sleep(5_000).then(() => "did not settle within 5 s")]);
+        const list = await within(
+          store.list().then(
+            (snap) => ({ ids: snap.specs.map((x) => x.id), revision: snap.revision }),
+            (err: unknown) => String(err),
+          ),
+        );
+        const report = await within(mgr.apply());
+        throw new Error(
+          `${(e as Error).message}: ${JSON.stringify({ ...state, listNow: list, applyNow: report, removedNow: probes.get(target) === undefined })}`,
+        );
+      },
+    );
+    feed.close();
     await writer.put("s2", specDoc(target));
     await until(() => probes.get(target)?.instruments.has("s2"), 5_000, "s2 applied");
     const result = await loop.stop();
