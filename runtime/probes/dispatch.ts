@@ -125,6 +125,11 @@ interface CallState {
 const DEFAULT_CHECK = Instrument.prototype.checkCall;
 const DEFAULT_MGR_CHECK = InstrumentManager.prototype.checkCall;
 
+/** Never called (a call has a frame): `settle`'s inlining barrier. */
+function settleBarrier(n: number): never {
+  throw new RangeError(`diagnose: a call without a frame (${n})`);
+}
+
 export class Dispatcher implements Watcher {
   snap: Snapshot = EMPTY_SNAPSHOT;
   /** Set once any call state was stored in `calls`: only then do later events look there. */
@@ -276,10 +281,24 @@ export class Dispatcher implements Watcher {
     this.settle(frame, result, threw, state);
   }
 
-  /** "return" instruments, then finish(), for one call that ended with `result`. */
+  /**
+   * "return" instruments, then finish(), for one call that ended with `result`.
+   *
+   * Kept above V8's 460-byte inlining limit (the never-taken `settleBarrier` branch is there for its
+   * size; test/runtime/hooks-inlining.test.ts checks it), so it is always compiled on its
+   * own, with its own inlining budget for the instruments' `run`/`fire` and the namespace. Below
+   * the limit, where it went depended on the order V8 compiled things: inlined into `exit` with
+   * the registry's `hookExit`, or, after a full GC had deoptimized them all, into `onReturn`
+   * compiled alone, which `hookExit` then called. A no-op "return" probe cost +816 instructions
+   * per hit in the first layout and +975 in the second; with the barrier, +819 after the GC.
+   */
   private settle(frame: CallFrame, result: unknown, threw: boolean, state: CallState | undefined): void {
     const s = this.snap;
     const list = s.ret;
+    if ((frame as unknown) === null) {
+      const n = list.length;
+      settleBarrier(n * 1 + n * 2 + n * 3 + n * 4 + n * 5 + n * 6 + n * 7 + n * 8 + n * 9 + n * 10 + n * 11 + n * 12);
+    }
     let end = s.retClock ? clock() : NaN;
     let ns: EventNamespace | undefined;
     if (state === undefined && s.retPlain === true) {
