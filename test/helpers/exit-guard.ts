@@ -9,8 +9,8 @@
  */
 import { isMainThread } from "node:worker_threads";
 
-/** How long a finished file may take to close what it opened. */
-const GRACE_MS = 60_000;
+/** How long a finished file may take to close what it opened (the variable is for its own test). */
+const GRACE_MS = Number(process.env["DIAGNOSE_TEST_EXIT_GRACE_MS"] ?? 60_000);
 
 // Only in a test file's own process: not in the runner that spawns the files, and not in worker
 // threads, which inherit the preload (a hook there would start a test harness of its own).
