@@ -206,7 +206,7 @@ export interface ModuleTable {
   p: string;
   /**
    * Number of flags (`$dg_<h>_0` … `$dg_<h>_<n-1>`): the sites, then one per outlined function.
-   * Everything that defines flags reads only this, so it is the sum.
+   * Everything that defines flags reads this (and `l`, which of them to define at load), so it is the sum.
    */
   n: number;
   /** Number of outlined functions (the last `o` flags are theirs). Absent: 0. */
@@ -230,6 +230,48 @@ export interface ModuleTable {
    * the binder, which evaluates it, before it turns on a flag of an outlined function.
    */
   c?: string;
+  /**
+   * The flags the module's own code reads before any probe is on, as `loadFlagsText` writes them
+   * (ids and inclusive `a-b` ranges, comma-separated, ascending). The header, the bootstrap and the
+   * registry define only these when the module loads; the rest (the sites of outlined functions,
+   * which only their copies read, and the line sites the entry code serves, which no code reads)
+   * are defined when the module is first watched, before any flag of it is written. Each defined
+   * flag costs ~100 bytes of heap (a global property cell, its name, a dictionary entry), and most
+   * modules are never watched. Absent: all `n` at load (tables written before the field existed).
+   */
+  l?: string;
+}
+
+/** Writes ascending flag ids as `ModuleTable.l` text: `0-4,7,9-12`. */
+export function loadFlagsText(ids: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j]! + 1) j++;
+    parts.push(j === i ? String(ids[i]) : `${ids[i]}-${ids[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/**
+ * The ranges of `ModuleTable.l` text as inclusive `[first, last]` pairs, or undefined if it is not
+ * such text: ascending, disjoint, every id below `n`. The empty text is no flag.
+ */
+export function loadFlagRanges(text: string, n: number): [number, number][] | undefined {
+  if (text === "") return [];
+  const ranges: [number, number][] = [];
+  let next = 0;
+  for (const part of text.split(",")) {
+    const m = /^(0|[1-9][0-9]{0,7})(?:-(0|[1-9][0-9]{0,7}))?$/.exec(part);
+    if (m === null) return undefined;
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    if (first < next || last < first || last >= n) return undefined;
+    ranges.push([first, last]);
+    next = last + 1;
+  }
+  return ranges;
 }
 
 /** Number of sites of a table: its flags minus the outlined functions' flags. */

@@ -13,6 +13,7 @@ import {
   encodeLocals,
   encodeSites,
   handleName,
+  loadFlagsText,
   outlinedName,
   type FunctionEntry,
   type ModuleTable,
@@ -354,6 +355,34 @@ function headerPosition(
   return { offset: code.length, needsSemicolon: false };
 }
 
+/**
+ * Fewer flags left to the registry than this, and the module defines them all at load: the ranged
+ * definer and `l` add ~100 bytes of text (in the output, and ~3 times in the heap: the module's
+ * source, the data: URL, its module's source), against ~100 bytes of heap per flag not defined
+ * (heap snapshots of the benchmark's rxjs graph, where most modules are small).
+ */
+const MIN_LAZY_FLAGS = 8;
+
+/**
+ * Table field `l` (abi/index.ts): the flags the module's own code reads, which must exist before it
+ * runs. The sites of an outlined function are read only by its copy, which runs once a probe has
+ * turned its outline flag on, and a line site the entry code serves is read by no code; the
+ * registry defines those when the module is first watched. Omitted when (nearly) every flag is read.
+ */
+function loadFlags(
+  functions: readonly AnalyzedFunction[],
+  sites: readonly AnalyzedSite[],
+  outlined: number,
+): { l?: string } {
+  const ids: number[] = [];
+  for (const site of sites) {
+    const fn = functions[site.fn]!;
+    if (fn.outline === null && site.id !== fn.entryLineSite) ids.push(site.id);
+  }
+  for (let k = 0; k < outlined; k++) ids.push(sites.length + k);
+  return sites.length + outlined - ids.length < MIN_LAZY_FLAGS ? {} : { l: loadFlagsText(ids) };
+}
+
 function buildTable(
   hash: string,
   options: ResolvedOptions,
@@ -394,6 +423,7 @@ function buildTable(
     v: encodeLocals(v),
     r: options.replaceArguments ? 1 : 0,
     ...(outlined > 0 ? { o: outlined } : {}),
+    ...loadFlags(functions, sites, outlined),
   };
 }
 

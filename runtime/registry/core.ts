@@ -37,7 +37,7 @@ import { parseOptions, WatchImpl, type ParsedOptions, type WatchHost } from "./w
 /** Inert record for refused tables: their hooks find no function and return at once. */
 const INERT = new ModuleRecord(
   { abi: ABI_VERSION, h: "", m: "", p: "", n: 0, f: "[]", s: "", v: "" },
-  { f: [], s: new Int32Array(0) },
+  { f: [], s: new Int32Array(0), load: undefined },
 );
 
 function warn(message: string): void {
@@ -194,7 +194,9 @@ export class Registry implements SharedRegistry, WatchHost {
       this.link(table, bind, INERT);
       return table;
     }
-    defineFlags(table.h, table.n);
+    // Only the flags the module's code reads now (table `l`); the record defines the rest when the
+    // module is first watched.
+    defineFlags(table.h, table.n, decoded.load);
     const known = this.byHash.get(table.h);
     if (known !== undefined) {
       if (known.flagCount !== table.n || known.n !== siteCount(table) || known.module !== table.m) {

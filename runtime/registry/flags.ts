@@ -21,12 +21,22 @@ function nameOf(hash: string, id: number): string {
 }
 
 /**
- * Defines flags `0..count-1` of a module as own, non-enumerable, writable, configurable `false`
- * properties of globalThis, leaving existing ones (and their current value) alone: an ESM module's
- * `data:` import, or another instance of the same module, may have defined them already.
+ * Defines flags `0..count-1` of a module, or only those in `ranges` (inclusive `[first, last]`
+ * pairs: the table's `l`, the flags its code reads at load), as own, non-enumerable, writable,
+ * configurable `false` properties of globalThis, leaving existing ones (and their current value)
+ * alone: an ESM module's `data:` import, or another instance of the same module, may have defined
+ * them already.
  */
-export function defineFlags(hash: string, count: number): void {
-  for (let id = 0; id < count; id++) {
+export function defineFlags(hash: string, count: number, ranges?: readonly (readonly [number, number])[]): void {
+  if (ranges === undefined) {
+    defineRange(hash, 0, count - 1);
+    return;
+  }
+  for (const [first, last] of ranges) defineRange(hash, first, last);
+}
+
+function defineRange(hash: string, first: number, last: number): void {
+  for (let id = first; id <= last; id++) {
     const name = flagName(hash, id);
     if (!Object.hasOwn(global, name)) {
       Object.defineProperty(global, name, { value: false, writable: true, configurable: true, enumerable: false });

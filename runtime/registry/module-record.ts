@@ -25,7 +25,7 @@ import { describeError } from "../../errors/index.js";
 import { findCopies } from "./copies.js";
 import { CopiesUnavailableError } from "./errors.js";
 import { hooksFor } from "./dispatch.js";
-import { writeFlag } from "./flags.js";
+import { defineFlags, writeFlag } from "./flags.js";
 import type { Frame } from "./frames.js";
 import type { FunctionInfo, SiteInfo } from "./types.js";
 import type { DecodedTable } from "./validate.js";
@@ -86,6 +86,8 @@ export class ModuleRecord {
   readonly n: number;
   /** Number of flags: the sites' and the outlined functions' (table `n`). */
   readonly flagCount: number;
+  /** Only some flags were defined at load (table `l`): `activate` defines the others. */
+  private readonly lazyFlags: boolean;
   /**
    * Whether the entry code of every table of this record applies replaced arguments (table field
    * `r`); false refuses `args` decisions.
@@ -138,6 +140,7 @@ export class ModuleRecord {
     this.hooks = hooksFor(this);
     this.f = decoded.f;
     this.s = decoded.s;
+    this.lazyFlags = decoded.load !== undefined;
     this.vText = table.v;
   }
 
@@ -295,6 +298,9 @@ export class ModuleRecord {
 
   private activate(): ActiveIndex {
     if (this.index !== undefined) return this.index;
+    // The flags its code did not read at load (table `l`: the copies' sites and the entry-line
+    // sites): defined now, before any flag of the module is written and so before a copy can run.
+    if (this.lazyFlags) defineFlags(this.hash, this.flagCount);
     const nf = this.f.length;
     const s = this.s;
     const start = new Uint32Array(nf + 1);

@@ -9,6 +9,7 @@ import {
   DEFERRED_COPIES_ABI,
   SITE_STRIDE,
   decodeSites,
+  loadFlagRanges,
   type FunctionEntry,
   type ModuleTable,
 } from "../../abi/index.js";
@@ -42,6 +43,8 @@ export interface DecodedTable {
   f: FunctionEntry[];
   /** `n * SITE_STRIDE` numbers. */
   s: Int32Array;
+  /** The flags to define at load (table `l`); undefined: all of them. */
+  load: [number, number][] | undefined;
 }
 
 /** Returns a description of the first problem, or undefined for a table this runtime can drive. */
@@ -66,6 +69,11 @@ export function decodeTable(t: unknown): DecodedTable | string {
   if (table.r !== undefined && table.r !== 0 && table.r !== 1) return "`r` must be 0 or 1";
   if (table.o !== undefined && !(isCount(table.o) && table.o <= t.n))
     return "`o` must be a count of flags no larger than `n`";
+  let load: [number, number][] | undefined;
+  if (table.l !== undefined) {
+    load = typeof table.l === "string" ? loadFlagRanges(table.l, t.n) : undefined;
+    if (load === undefined) return "`l` must list flag ids and ranges below `n`, ascending";
+  }
   const sites = t.n - ((table.o as number | undefined) ?? 0);
   if (typeof table.f !== "string" || typeof table.s !== "string" || typeof table.v !== "string")
     return "`f`, `s` and `v` must be strings";
@@ -124,5 +132,5 @@ export function decodeTable(t: unknown): DecodedTable | string {
     outlineOwners.add(flag);
   }
   if (outlineOwners.size !== t.n - sites) return "`o` does not match the functions' outline flags";
-  return { f: f as FunctionEntry[], s };
+  return { f: f as FunctionEntry[], s, load };
 }

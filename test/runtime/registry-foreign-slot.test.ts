@@ -13,13 +13,20 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { transformSync } from "@swc/core";
+import { loadFlagRanges } from "../../abi/index.js";
 import { instrument } from "../../transformer/index.js";
 
 const RUNTIME = new URL("../../runtime/index.js", import.meta.url).href;
 
+// Outlined, with enough sites (entry, seven lines, exits) that their flags are left to the registry
+// (table \`l\`).
 const SOURCE = `export function twice(a: number) {
   const b = a * 2;
-  return b;
+  const c = b + 0;
+  const d = c * 1;
+  const e = d - 0;
+  const f = e + 0;
+  return f;
 }
 export const atLoad = twice(150);
 `;
@@ -34,7 +41,7 @@ const SLOTS: Record<string, string> = {
 };
 
 let root: string;
-const files: Record<"esm" | "cjs", { file: string; hash: string; flags: number }> = {} as never;
+const files: Record<"esm" | "cjs", { file: string; hash: string; atLoad: number[]; lazy: number }> = {} as never;
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), "diagnose-foreign-slot-"));
@@ -53,11 +60,12 @@ before(() => {
     // The module imports nothing, so SWC's CJS output needs no header move (integrations/shared/header.ts).
     const file = join(root, `twice.${format === "esm" ? "mjs" : "cjs"}`);
     writeFileSync(file, js);
-    files[format] = {
-      file,
-      hash: result.sites!.hash,
-      flags: result.sites!.functions.reduce((k, f) => k + f.sites.length, 0),
-    };
+    // The flags the module reads at load (table `l`); the others wait for the registry.
+    const flags = Number(/,n:(\d+),/.exec(result.code)![1]);
+    const l = /,l:"([-,0-9]*)"/.exec(result.code)?.[1];
+    const ranges = l === undefined ? [[0, flags - 1] as const] : loadFlagRanges(l, flags)!;
+    const atLoad = ranges.flatMap(([a, z]) => Array.from({ length: z - a + 1 }, (_, i) => a + i));
+    files[format] = { file, hash: result.sites!.hash, atLoad, lazy: flags - atLoad.length };
   }
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -66,7 +74,7 @@ function run(
   format: "esm" | "cjs",
   slot: string,
 ): { status: number | null; out: Record<string, unknown>; stderr: string } {
-  const { file, hash, flags } = files[format];
+  const { file, hash, atLoad } = files[format];
   const load =
     format === "esm" ? `await import(${JSON.stringify(pathToFileURL(file).href)})` : `require(${JSON.stringify(file)})`;
   const script = `
@@ -78,7 +86,8 @@ function run(
       const m = ${load};
       out.atLoad = m.atLoad;
       out.call = m.twice(21);
-      out.flagsDefined = Array.from({ length: ${flags} }, (_, i) => globalThis["$dg_${hash}_" + i]).every((v) => v === false);
+      out.flagsDefined = ${JSON.stringify(atLoad)}.every((i) => globalThis["$dg_${hash}_" + i] === false);
+      out.lazyDefined = Object.keys(Object.getOwnPropertyDescriptors(globalThis)).filter((k) => k.startsWith("$dg_${hash}_")).length - ${atLoad.length};
     } catch (e) {
       out.loadError = String(e);
     }
@@ -111,11 +120,14 @@ for (const format of ["esm", "cjs"] as const) {
     for (const [name, slot] of Object.entries(SLOTS)) {
       test(name, () => {
         const { status, out, stderr } = run(format, slot);
+        const { lazy } = files[format];
         assert.equal(status, 0, stderr);
         assert.equal(out["loadError"], undefined, String(out["loadError"]));
         assert.equal(out["atLoad"], 300);
         assert.equal(out["call"], 42);
-        assert.equal(out["flagsDefined"], true, "every flag defined (false)");
+        assert.equal(out["flagsDefined"], true, "every flag the module reads at load defined (false)");
+        assert.ok(lazy > 0, "the fixture has flags its code does not read at load");
+        assert.equal(out["lazyDefined"], 0, "the others not defined before a probe needs them");
         assert.equal(out["runtimeError"], undefined, String(out["runtimeError"]));
         assert.equal(out["after"], 10);
       });

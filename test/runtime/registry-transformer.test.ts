@@ -82,8 +82,8 @@ test("built without replaceArguments: the entry code assigns nothing and an `arg
   const plain = instrument(SOURCE, join(dir, "src/cart2.ts"), { root: dir, packageName: "shop", module: "esm" });
   assert.doesNotMatch(plain.code, /\$dgf\.a\[/);
   // The table's end, then the binder (`$dgB`, declared at the module's end, with outlined functions).
-  assert.match(plain.code, /,r:0(,o:\d+)?\}, (?:function|\$dgB\))/);
-  assert.match(result.code, /,r:1(,o:\d+)?\}, (?:function|\$dgB\))/);
+  assert.match(plain.code, /,r:0(,o:\d+)?(,l:"[-,0-9]*")?\}, (?:function|\$dgB\))/);
+  assert.match(result.code, /,r:1(,o:\d+)?(,l:"[-,0-9]*")?\}, (?:function|\$dgB\))/);
   const out = join(dir, "cart2.mjs");
   writeFileSync(
     out,

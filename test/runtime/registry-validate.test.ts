@@ -89,3 +89,11 @@ test("a module whose hook binder throws is refused: no record, flags stay off, a
     process.off("warning", onWarning);
   }
 });
+
+test("`l`: the flags defined at load, ascending ids and ranges below `n`", () => {
+  assert.equal(tableProblem(table({ l: "0,2-3" })), undefined);
+  assert.equal(tableProblem(table({ l: "" })), undefined, "no flag read at load");
+  for (const l of ["3-2", "0,0", "2,1", "0-4", "4", "x", "1-", "-1", " 1", "01", 2]) {
+    assert.match(tableProblem(table({ l }))!, /`l` must list flag ids/, JSON.stringify(l));
+  }
+});

@@ -14,6 +14,7 @@ import {
   REGISTRY_KEY,
   SITE_STRIDE,
   decodeSites,
+  loadFlagRanges,
   siteCount,
   type FrameABI,
   type RegistrySlot,
@@ -98,8 +99,16 @@ for (const c of CASES) {
     assert.ok(entry, "table queued by the bootstrap");
     const [queued, binder] = entry;
     assert.equal(typeof binder, "function", "queued with the binder of its hook bindings");
-    const descriptor = Object.getOwnPropertyDescriptor(globalThis, `$dg_${queued.h}_0`)!;
-    assert.deepEqual(descriptor, { value: false, writable: true, enumerable: false, configurable: true });
+    // Those its code reads (table `l`); the others are the registry's to define when a probe needs them.
+    const atLoad = loadFlagRanges(queued.l ?? `0-${queued.n - 1}`, queued.n)!.flatMap(([a, z]) =>
+      Array.from({ length: z - a + 1 }, (_, i) => a + i),
+    );
+    for (const id of atLoad) {
+      const descriptor = Object.getOwnPropertyDescriptor(globalThis, `$dg_${queued.h}_${id}`)!;
+      assert.deepEqual(descriptor, { value: false, writable: true, enumerable: false, configurable: true });
+    }
+    const defined = Object.getOwnPropertyNames(globalThis).filter((k) => k.startsWith(`$dg_${queued.h}_`));
+    assert.equal(defined.length, atLoad.length, "only the flags the module reads at load");
     assert.ok(!Object.keys(globalThis).some((k) => k.startsWith("$dg_")), "flags are not enumerable");
 
     const on = instrumentChecked(source, modulePathFor(c.fixture));

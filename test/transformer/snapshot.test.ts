@@ -94,7 +94,7 @@ test("snapshot: ESM output: one data: import installs the bootstrap and defines 
   assert.equal(
     code.slice(0, code.indexOf(".register(")),
     '/*diagnose:instrumented*/import "data:text/javascript,' +
-      "(globalThis[Symbol.for('diagnose.registry')]%3F%3F={abi:3,queue:[],register(t,b){for(let%20i=0;i<t.n;i++){let%20k='$dg_'+t.h+'_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push([t,b]);return%20t}});" +
+      "(globalThis[Symbol.for('diagnose.registry')]%3F%3F={abi:3,queue:[],register(t,b){if(t.l==null)for(let%20i=0;i<t.n;i++){let%20k='$dg_'+t.h+'_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}this.queue.push([t,b]);return%20t}});" +
       "for(let%20i=0;i<4;i++){let%20k='$dg_H_'+i;k%20in%20globalThis||Object.defineProperty(globalThis,k,{value:!1,writable:!0,configurable:!0})}\";" +
       "var $dgE, $dgL, $dgX, $dgT; function $dgI(v) { return v; } try { globalThis[Symbol.for('diagnose.registry')]",
   );

@@ -149,6 +149,7 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
   ];
   if (table.r !== undefined) properties.push(property("r", num(table.r)));
   if (table.o !== undefined) properties.push(property("o", num(table.o)));
+  if (table.l !== undefined) properties.push(property("l", str(table.l)));
   // hookDeclarationCode() and binderCode()
   const declarations = HOOKS.map((h) =>
     s(f.createVariableDeclaration(id(hookName(handle, h)), undefined, undefined, undefined)),
