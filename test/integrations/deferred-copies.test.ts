@@ -160,7 +160,12 @@ for (const mode of LOADER_MODES) {
     it("without DIAGNOSE_DEFER_COPIES the copies stay in the module (no copy text)", () => {
       const t = project();
       try {
-        const r = runWithLoader(["src/app.ts"], t.dir, { DIAGNOSE_LOADER: mode });
+        // Unset even when the suite runs with it; text kept in memory, so deferred copies would show.
+        const r = runWithLoader(["src/app.ts"], t.dir, {
+          DIAGNOSE_LOADER: mode,
+          DIAGNOSE_DEFER_COPIES: undefined,
+          DIAGNOSE_COPIES_DIR: "memory",
+        });
         assert.equal(r.status, 0, explain(r));
         assert.match(r.stdout, /^states active active active active$/m, explain(r));
         assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
