@@ -80,6 +80,10 @@ async function install(): Promise<LoaderApi> {
   // Deferred copies (DIAGNOSE_DEFER_COPIES): read from the cache directory when a probe needs them.
   const dir = copiesDir();
   if (dir !== null) addCopySource((hash) => readCopies(dir, hash));
+  // A relative directory is resolved once, here, before the program can process.chdir(): the
+  // threads that write the text (the hooks thread, workers' loaders) inherit the absolute path,
+  // and write where this thread reads.
+  if (dir !== null && (process.env["DIAGNOSE_COPIES_DIR"] ?? "") !== "") process.env["DIAGNOSE_COPIES_DIR"] = dir;
   let port: MessagePort | undefined;
   if (api === "registerHooks") {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;

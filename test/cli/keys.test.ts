@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileStore } from "../../runtime/manager/stores/file.js";
 import { CLI, REGISTER_URL, tempDir } from "../integrations/helpers.js";
+import { childEnv } from "../helpers/child-env.js";
 
 const SERVICE = `let n = 0;
 export function price(qty: number): number { return qty * 3; }
@@ -32,16 +33,10 @@ let project: { dir: string; remove(): void };
 let dir: string;
 let storeFile: string;
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(base)) if (key.startsWith("DIAGNOSE_") || key === "NODE_OPTIONS") delete base[key];
-  return { ...base, ...extra };
-}
-
 function cli(args: string[], env: Record<string, string> = {}): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: dir,
-    env: cleanEnv(env),
+    env: childEnv(env),
     encoding: "utf8",
     timeout: 30_000,
   });
@@ -252,7 +247,7 @@ interface Running {
 }
 
 function startService(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ["--import", REGISTER_URL, "service.ts"], { cwd: dir, env: cleanEnv(env) });
+  const child = spawn(process.execPath, ["--import", REGISTER_URL, "service.ts"], { cwd: dir, env: childEnv(env) });
   children.push(child);
   const r: Running = {
     child,

@@ -5,6 +5,11 @@
  * `diagnose-sites.json`. Builds are cached by content (sources, transformer build, SWC version,
  * settings), so the differential tests only pay for a build when something changed.
  *
+ * With `DIAGNOSE_DEFER_COPIES=1` (as for the Node loader) the instrumented build defers its copies
+ * (site ABI 4), under `.tmp/fidelity/<corpus>-deferred/`: each module's copy text, types stripped,
+ * is written to `instrumented/diagnose-copies/<sha256>.txt`, where the driver's copy source reads
+ * it (driver-common.ts), as the loader's runtime reads its cache directory.
+ *
  *   node dist/test/fidelity/build-corpus.js [corpus…] [--force]    # prints line and site counts
  */
 import { createHash } from "node:crypto";
@@ -12,8 +17,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync, type Options as SwcOptions } from "@swc/core";
-import { instrument, type ModuleSites } from "../../transformer/index.js";
+import { copyTextHash, instrument, type ModuleSites } from "../../transformer/index.js";
+import { deferCopiesRequested } from "../../integrations/node/transform.js";
 import { writeManifest } from "../../abi/manifest.js";
+import { COPIES_FOLDER } from "./driver-common.js";
 
 /** Bump when the build recipe changes in a way the content hash cannot see. */
 const RECIPE = "fidelity-build-3";
@@ -146,9 +153,10 @@ function hashTree(dir: string, h: ReturnType<typeof createHash>): void {
   }
 }
 
-function cacheKey(spec: CorpusSpec, files: string[], contents: Map<string, string>): string {
+function cacheKey(spec: CorpusSpec, files: string[], contents: Map<string, string>, deferCopies: boolean): string {
   const h = createHash("sha256");
   h.update(RECIPE).update("\0");
+  h.update(deferCopies ? "deferred copies" : "inline copies").update("\0");
   h.update(JSON.parse(readFileSync(join(REPO, "node_modules", "@swc", "core", "package.json"), "utf8")).version).update(
     "\0",
   );
@@ -296,8 +304,9 @@ function writeFile(path: string, text: string): void {
 }
 
 /** Builds (or takes from the cache) one corpus. */
-export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {}): CorpusBuild {
-  const dir = join(TMP, spec.name);
+export function buildCorpus(spec: CorpusSpec, options: { force?: boolean; deferCopies?: boolean } = {}): CorpusBuild {
+  const deferCopies = options.deferCopies ?? deferCopiesRequested();
+  const dir = join(TMP, deferCopies ? `${spec.name}-deferred` : spec.name);
   const plainDir = join(dir, "plain");
   const instrumentedDir = join(dir, "instrumented");
   const manifestPath = join(instrumentedDir, "diagnose-sites.json");
@@ -305,7 +314,7 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
   const files = corpusFiles(spec);
   if (files.length === 0) throw new Error(`No sources for corpus ${spec.name} under ${spec.packageDir} (npm install?)`);
   const contents = new Map(files.map((f) => [f, readFileSync(join(spec.packageDir, f), "utf8")] as const));
-  const key = cacheKey(spec, files, contents);
+  const key = cacheKey(spec, files, contents, deferCopies);
 
   if (!options.force && existsSync(statsPath) && existsSync(manifestPath) && existsSync(plainDir)) {
     try {
@@ -346,7 +355,19 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
 
     plainOut.set(outRel(rel), compile(source, sourceFile));
 
-    const result = instrument(source, sourceFile, { root: spec.packageDir, module: "esm", sourceMap: false });
+    const result = instrument(source, sourceFile, {
+      root: spec.packageDir,
+      module: "esm",
+      sourceMap: false,
+      deferCopies,
+    });
+    let code = result.code;
+    if (result.copies !== undefined) {
+      // Stripped as a script (the binder evaluates it); the table names the text that runs.
+      const copies = transformSync(result.copies.text, { ...swcOptions(sourceFile), isModule: false }).code;
+      code = code.replace(`c:"${result.copies.hash}"`, `c:"${copyTextHash(copies)}"`);
+      writeFile(join(sInst, COPIES_FOLDER, `${copyTextHash(copies)}.txt`), copies);
+    }
     if (result.skipped !== undefined) skippedFiles.push(`${rel}: ${result.skipped}`);
     for (const w of result.warnings) warnings.push(`${rel}: ${JSON.stringify(w)}`);
     if (result.sites !== null) {
@@ -359,7 +380,7 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
         }
       }
     }
-    instOut.set(outRel(rel), compile(result.code, sourceFile));
+    instOut.set(outRel(rel), compile(code, sourceFile));
   }
   // Export lists are computed from the plain build and applied to both, identically.
   const exportsOf = exportTable(plainOut);
@@ -403,7 +424,7 @@ export function buildCorpus(spec: CorpusSpec, options: { force?: boolean } = {})
 }
 
 /** Builds a corpus by name. */
-export function build(name: string, options: { force?: boolean } = {}): CorpusBuild {
+export function build(name: string, options: { force?: boolean; deferCopies?: boolean } = {}): CorpusBuild {
   const spec = CORPORA[name];
   if (spec === undefined)
     throw new Error(`Unknown corpus ${JSON.stringify(name)}; known: ${Object.keys(CORPORA).join(", ")}`);

@@ -16,11 +16,14 @@
  * The driver loads every module of the build (so every table registers), runs the cases and writes
  * JSON: per-case traces, the shape of every module's exports, and hook statistics.
  */
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export type Variant = "plain" | "dormant" | "off" | "on" | "probes";
+
+/** The folder of an instrumented build that holds its deferred copy text, `<sha256>.txt`. */
+export const COPIES_FOLDER = "diagnose-copies";
 export const VARIANTS: readonly Variant[] = ["plain", "dormant", "off", "on", "probes"];
 
 export interface HookStats {
@@ -34,6 +37,8 @@ export interface HookStats {
   failed: string[];
   probeFires: number;
   probes: Record<string, number>;
+  /** Deferred copy texts the registry asked for (a build with deferred copies). */
+  copiesRead: number;
 }
 
 export interface DriverOutput {
@@ -195,6 +200,16 @@ async function setUp(
   sampleEvery: number,
 ): Promise<() => void> {
   if (variant === "plain" || variant === "dormant") return () => {};
+  // A build with deferred copies (build-corpus.ts): the registry reads a module's copy text when a
+  // probe first needs it, as the loader's runtime reads its cache directory.
+  const copies = join(dirname(manifestPath), COPIES_FOLDER);
+  if (existsSync(copies)) {
+    const { addCopySource } = await import("../../runtime/registry/index.js");
+    addCopySource((hash) => {
+      stats.copiesRead++;
+      return readFileSync(join(copies, `${hash}.txt`), "utf8");
+    });
+  }
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as ManifestFile;
   const functions = manifest.modules.flatMap((m) => m.functions);
   if (variant === "off") {
@@ -277,6 +292,7 @@ export async function driverMain<I>(
     failed: [],
     probeFires: 0,
     probes: {},
+    copiesRead: 0,
   };
   const finish = await setUp(variant, join(buildDir, "diagnose-sites.json"), stats, options.sampleEvery ?? 5);
   const inputs = JSON.parse(readFileSync(inputsPath, "utf8")) as I[];

@@ -153,6 +153,7 @@ export function summary(outputs: Record<Variant, DriverOutput>, inputs: unknown[
     (outputs.probes
       ? `no-op probe fires: ${outputs.probes.hooks.probeFires} (${JSON.stringify(outputs.probes.hooks.probes)}); `
       : "") +
+    (on !== undefined && on.copiesRead > 0 ? `deferred copy texts read: ${on.copiesRead}; ` : "") +
     `ms: ${Object.entries(outputs)
       .map(([v, o]) => `${v} ${o.ms}`)
       .join(", ")}`

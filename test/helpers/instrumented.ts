@@ -6,14 +6,23 @@
  *
  * Import the runtime before calling this (any test that imports "diagnose" does), or the module
  * registers with the inline bootstrap and is adopted when the runtime loads.
+ *
+ * Built with inline copies (site ABI 3) unless `deferCopies` says otherwise; left out, it follows
+ * `DIAGNOSE_DEFER_COPIES` as the Node loader does, so `DIAGNOSE_DEFER_COPIES=1 npm test` runs the
+ * runtime's tests on deferred copies (ABI 4). The output then imports a module that adds its copy
+ * text to the copy store of whichever realm loads it (the main thread or a worker).
  */
 import { transformSync } from "@swc/core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { makeTempFolder } from "./temp.js";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { flagName } from "../../abi/index.js";
 import { copyTextHash, instrument } from "../../transformer/index.js";
+import { deferCopiesRequested } from "../../integrations/node/transform.js";
+
+/** The runtime's copy store module, as a module of the build imports it. */
+const COPIES_URL = new URL("../../runtime/registry/copies.js", import.meta.url).href;
 
 export interface InstrumentedModule<T> {
   /** The module's exports. */
@@ -36,7 +45,7 @@ export interface InstrumentedModule<T> {
   qualified(path: string): string;
   /** Ids of the module's sites whose flag is on in this realm. */
   sitesOn(): number[];
-  /** With `deferCopies`: the copy text, types stripped (hand it to the registry's `addCopies`). */
+  /** With deferred copies: the copy text, types stripped (the output adds it to the copy store). */
   readonly copies: string | undefined;
 }
 
@@ -55,7 +64,7 @@ export async function loadInstrumented<T = Record<string, unknown>>(
     root,
     module: "esm",
     sourceMap: false,
-    deferCopies: options.deferCopies === true,
+    deferCopies: options.deferCopies ?? deferCopiesRequested(),
   });
   let code = result.code;
   let copies: string | undefined;
@@ -69,7 +78,7 @@ export async function loadInstrumented<T = Record<string, unknown>>(
     }).code;
     code = code.replace(`c:"${result.copies.hash}"`, `c:"${copyTextHash(copies)}"`);
   }
-  const js = transformSync(code, {
+  let js = transformSync(code, {
     filename: sourceFile,
     jsc: { parser: { syntax: "typescript" }, target: "es2022" },
     module: { type: "es6" },
@@ -77,6 +86,17 @@ export async function loadInstrumented<T = Record<string, unknown>>(
   }).code;
   const outputFile = join(root, "out", modulePath.replace(/\.[cm]?tsx?$/, ".mjs"));
   mkdirSync(dirname(outputFile), { recursive: true });
+  if (copies !== undefined) {
+    // Every realm that imports the module needs the text in its own copy store (a worker has its
+    // own), before the module registers: a module it imports first puts it there, as a build
+    // tool's runtime entry would. On line 1, so the output's line numbers stay.
+    const copiesFile = outputFile.replace(/\.mjs$/, ".copies.mjs");
+    writeFileSync(
+      copiesFile,
+      `import { addCopies } from ${JSON.stringify(COPIES_URL)};\naddCopies(${JSON.stringify(copies)});\n`,
+    );
+    js = `import ${JSON.stringify(`./${basename(copiesFile)}`)}; ${js}`;
+  }
   writeFileSync(outputFile, js);
   const exports = (await import(pathToFileURL(outputFile).href)) as T;
   if (result.sites === null) throw new Error(`No site table in the instrumented output of ${modulePath}`);

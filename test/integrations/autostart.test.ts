@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileStore } from "../../runtime/index.js";
 import { REGISTER_URL, REPO_ROOT, tempDir } from "./helpers.js";
+import { childEnv } from "../helpers/child-env.js";
 import { pathToFileURL } from "node:url";
 import { chooseStore } from "../../cli/store-option.js";
 import { autostartConfig } from "../../integrations/node/autostart.js";
@@ -41,9 +42,7 @@ interface Running {
 }
 
 function startService(dir: string, env: Record<string, string>, importUrl = REGISTER_URL): Running {
-  const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of Object.keys(base)) if (k.startsWith("DIAGNOSE_") || k === "NODE_OPTIONS") delete base[k];
-  const child = spawn(process.execPath, ["--import", importUrl, "service.ts"], { cwd: dir, env: { ...base, ...env } });
+  const child = spawn(process.execPath, ["--import", importUrl, "service.ts"], { cwd: dir, env: childEnv(env) });
   children.push(child);
   const r: Running = {
     child,

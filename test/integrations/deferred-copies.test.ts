@@ -137,6 +137,38 @@ for (const mode of LOADER_MODES) {
       }
     });
 
+    it("a relative DIAGNOSE_COPIES_DIR names one directory, also for modules loaded after process.chdir()", () => {
+      const t = project();
+      try {
+        mkdirSync(join(t.dir, "elsewhere"));
+        writeFileSync(join(t.dir, "src", "late.ts"), "export function late(a: number): number {\n  return a * 3;\n}\n");
+        writeFileSync(
+          join(t.dir, "src", "moves.ts"),
+          [
+            `import { watch } from ${JSON.stringify(REGISTRY)};`,
+            'import { fileURLToPath } from "node:url";',
+            'process.chdir(fileURLToPath(new URL("../elsewhere/", import.meta.url)));',
+            'const { late } = await import("./late.js");',
+            'const w = watch("src/late.ts:late", { onReturn(f, site, v) { console.log(`late ${v}`); } });',
+            "late(2);",
+            'console.log(`state ${w.state} ${w.error?.message ?? ""}`);',
+            "",
+          ].join("\n"),
+        );
+        const r = runWithLoader(["src/moves.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: "cache" });
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^late 6$/m, explain(r));
+        assert.match(r.stdout, /^state active $/m, explain(r));
+        assert.equal(
+          readdirSync(join(t.dir, "elsewhere")).length,
+          0,
+          "nothing written under the new working directory",
+        );
+      } finally {
+        t.remove();
+      }
+    });
+
     it("DIAGNOSE_COPIES_DIR=memory, a directory that cannot be written, or one others can write: the text is kept in memory", () => {
       const t = project();
       try {
@@ -160,7 +192,12 @@ for (const mode of LOADER_MODES) {
     it("without DIAGNOSE_DEFER_COPIES the copies stay in the module (no copy text)", () => {
       const t = project();
       try {
-        const r = runWithLoader(["src/app.ts"], t.dir, { DIAGNOSE_LOADER: mode });
+        // Unset even when the suite runs with it; text kept in memory, so deferred copies would show.
+        const r = runWithLoader(["src/app.ts"], t.dir, {
+          DIAGNOSE_LOADER: mode,
+          DIAGNOSE_DEFER_COPIES: undefined,
+          DIAGNOSE_COPIES_DIR: "memory",
+        });
         assert.equal(r.status, 0, explain(r));
         assert.match(r.stdout, /^states active active active active$/m, explain(r));
         assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));

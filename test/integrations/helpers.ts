@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
+import { childEnv } from "../helpers/child-env.js";
 import { makeTempFolder, removeTempFolder } from "../helpers/temp.js";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -26,13 +27,11 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `node …args` in `cwd`; the environment is cleaned of Diagnose variables first. */
+/** Runs `node …args` in `cwd`; the environment is cleaned of Diagnose variables first (childEnv). */
 export function runNode(args: string[], cwd: string, env: Record<string, string | undefined> = {}): RunResult {
-  const base: Record<string, string | undefined> = { ...process.env };
-  for (const key of Object.keys(base)) if (key.startsWith("DIAGNOSE_") || key === "NODE_OPTIONS") delete base[key];
   const r = spawnSync(process.execPath, args, {
     cwd,
-    env: { ...base, ...env } as NodeJS.ProcessEnv,
+    env: childEnv(env),
     encoding: "utf8",
     timeout: 60_000,
   });

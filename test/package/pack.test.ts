@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { childEnv } from "../helpers/child-env.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const REPO_PACKAGE = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
@@ -29,13 +30,10 @@ interface Run {
   stderr: string;
 }
 
-/** The environment of every child: this Node first on PATH, no npm or Diagnose settings inherited. */
+/** The environment of every child: this Node first on PATH, no npm or Diagnose settings inherited (childEnv). */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (key.startsWith("DIAGNOSE_") || key.startsWith("npm_") || key === "NODE_OPTIONS" || key === "INIT_CWD")
-      delete env[key];
-  }
+  const env: Record<string, string | undefined> = childEnv();
+  for (const key of Object.keys(env)) if (key.startsWith("npm_") || key === "INIT_CWD") delete env[key];
   env["PATH"] = `${dirname(process.execPath)}${delimiter}${env["PATH"] ?? ""}`;
   return env as NodeJS.ProcessEnv;
 }

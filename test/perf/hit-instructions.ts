@@ -115,7 +115,6 @@ async function child(scenario: Scenario, n: number, defer: boolean): Promise<voi
   const mod = await loadInstrumented<{ add(a: number, b: number): number }>(SOURCE, "src/perf/add.ts", {
     deferCopies: defer,
   });
-  if (mod.copies !== undefined) (await import("../../runtime/registry/index.js")).addCopies(mod.copies);
   const { Instrument, IncrementInstrument, HistogramInstrument, probes, scoped } = rt;
   class Noop extends Instrument {
     fired = 0;
