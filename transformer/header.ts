@@ -203,10 +203,17 @@ export function headerCode(
   if (format !== "esm") {
     return `${declarations}${hookDeclarationCode(handle, typed !== null)} ${flagDefinerCode(table)} ${guarded(`(${slot} ??= ${bootstrapCode()})${registration}`)}`;
   }
-  // ESM: one data: module installs the bootstrap if needed and defines the flags; it is a string,
-  // so downstream printers keep it on one line (an inline bootstrap is pretty-printed).
+  return `import "${definerUrl(table)}";${declarations}${hookDeclarationCode(handle, typed !== null)} ${guarded(`${slot}${registration}`)}`;
+}
+
+/**
+ * The `data:` URL an ESM header imports first: one data: module installs the bootstrap if needed
+ * and defines the flags; it is a string, so downstream printers keep it on one line (an inline
+ * bootstrap is pretty-printed). Percent-encoded (`dataUrlBody`): it holds no quote or backslash.
+ */
+export function definerUrl(table: ModuleTable): string {
   const definer = `(globalThis[Symbol.for('${REGISTRY_KEY}')]??=${bootstrapCode()});${flagDefinerCode(table)}`;
-  return `import "data:text/javascript,${dataUrlBody(definer)}";${declarations}${hookDeclarationCode(handle, typed !== null)} ${guarded(`${slot}${registration}`)}`;
+  return `data:text/javascript,${dataUrlBody(definer)}`;
 }
 
 /** The marker, followed by nothing: the original first line goes on after it (lines stay put). */

@@ -11,7 +11,7 @@
  */
 import type * as TS from "typescript";
 import type { Analysis, AnalyzedFunction, ReturnEdit } from "../analyze.js";
-import { headerCode } from "../header.js";
+import { definerUrl, headerCode } from "../header.js";
 import type { OutlinedFunction } from "../model.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR, type OutlineGuardInput } from "../site-code.js";
 import {
@@ -118,23 +118,20 @@ function outlineOf(fn: AnalyzedFunction): OutlinedFunction {
 /**
  * headerCode(): ESM's `import "data:…";var $dgE, $dgL, $dgX, $dgT; globalThis[Symbol.for('…')]
  * .register({…}, function (e, l, x, t) { $dgE = e; … });` (with outlined functions `$dgB` in
- * place of the function expression) is built here (its data: URL taken from
- * the string itself; the table's values are the literals' texts); the other formats' header (an
- * inline bootstrap object) is parsed.
+ * place of the function expression) is built here (its data: URL from header.ts definerUrl, as
+ * headerCode writes it; the table's values are the literals' texts), without building the header's
+ * text; the other formats' header (an inline bootstrap object) is parsed.
  */
 function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.Statement[] {
-  const code = headerCode(analysis.table, analysis.format, handle);
-  const prefix = 'import "';
-  const end = code.indexOf('";var ');
-  if (analysis.format !== "esm" || !code.startsWith(prefix) || end < 0) return synthesizeModule(ts, code);
+  if (analysis.format !== "esm") return synthesizeModule(ts, headerCode(analysis.table, analysis.format, handle));
   const f = ts.factory;
-  const s = <T extends TS.Node>(node: T): T => ts.setEmitFlags(node, ts.EmitFlags.SingleLine);
+  const s = singleLine(ts);
   const id = (name: string) => s(f.createIdentifier(name));
   const str = (text: string) => s(f.createStringLiteral(text));
   const num = (value: number) => s(f.createNumericLiteral(value));
   const access = (e: TS.Expression, name: string) => s(f.createPropertyAccessExpression(e, id(name)));
-  // The URL body is percent-encoded (header.ts dataUrlBody): no quote or backslash, so the literal's text is the code between the quotes.
-  const url = code.slice(prefix.length, end);
+  // Percent-encoded (header.ts dataUrlBody): no quote or backslash, so the literal's text is the URL.
+  const url = definerUrl(analysis.table);
   const table = analysis.table;
   const property = (name: string, value: TS.Expression) => s(f.createPropertyAssignment(id(name), value));
   const properties = [
@@ -222,14 +219,39 @@ function moduleHeader(ts: TypeScript, analysis: Analysis, handle: string): TS.St
 }
 
 /**
+ * `EmitFlags.SingleLine` (as synthesize.ts sets on every parsed node of site code) on the nodes
+ * whose flag TypeScript's printer reads: a block's statements (emitBlockStatements, a function's
+ * body), the statement under an `if`, a loop, `with` or a label (emitEmbeddedStatement), and what
+ * follows `}` in `if`/`else`, `do`/`while`, `try`/`catch`/`finally` (writeLineOrSpace). (And type
+ * literals, which site code has none of.) On any other node the flag changes nothing printed but
+ * costs an EmitNode object.
+ */
+function singleLine(ts: TypeScript): <T extends TS.Node>(node: T) => T {
+  const K = ts.SyntaxKind;
+  const read = new Set<TS.SyntaxKind>([
+    K.Block,
+    K.IfStatement,
+    K.DoStatement,
+    K.WhileStatement,
+    K.ForStatement,
+    K.ForInStatement,
+    K.ForOfStatement,
+    K.WithStatement,
+    K.LabeledStatement,
+    K.TryStatement,
+  ]);
+  return (node) => (read.has(node.kind) ? ts.setEmitFlags(node, ts.EmitFlags.SingleLine) : node);
+}
+
+/**
  * Node builders mirroring site-code.ts, node for node as the parser builds them: every node and
- * token synthesized, printed single-line (`EmitFlags.SingleLine`, as synthesize.ts sets on parsed
- * site code), parentheses where the code strings have them.
+ * token synthesized, printed single-line (`singleLine`), parentheses where the code strings have
+ * them.
  */
 function siteBuilder(ts: TypeScript, hash: string, handle: string) {
   const f = ts.factory;
   const K = ts.SyntaxKind;
-  const s = <T extends TS.Node>(node: T): T => ts.setEmitFlags(node, ts.EmitFlags.SingleLine);
+  const s = singleLine(ts);
   const id = (name: string) => s(f.createIdentifier(name));
   const num = (value: number) => s(f.createNumericLiteral(value));
   const voidZero = () => s(f.createVoidExpression(num(0)));
