@@ -1,8 +1,10 @@
 /**
- * Builds every workload five ways into `.tmp/bench/builds/<build>/`:
+ * Builds every workload six ways into `.tmp/bench/builds/<build>/`:
  *
  * - plain:    SWC type-strip only (the baseline every ratio divides by);
  * - diagnose: `instrument()` from transformer/, then the same SWC strip;
+ * - deferred: `instrument(…, { deferCopies: true })` (site ABI 4), then the same strip; the copy
+ *             text goes to `.tmp/bench/builds/copies/<sha256>.js`, not into the module;
  * - istanbul: the plain JavaScript instrumented by istanbul-lib-instrument;
  * - shim:     plain, plus one line that wraps the probed function (peers/shimmer.ts);
  * - dc:       plain, plus a diagnostics_channel guard at the probed function's entry.
@@ -16,12 +18,22 @@ import { transformSync } from "@swc/core";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, posix, relative } from "node:path";
-import { instrument } from "../transformer/index.js";
+import { copyTextHash, instrument, type InstrumentOptions } from "../transformer/index.js";
 import { WORKLOADS, type WorkloadSpec } from "./catalog.js";
 import { dcGuard, dcHeader } from "./peers/diagnostics-channel.js";
 import { istanbulInstrument } from "./peers/istanbul.js";
 import { shimLine } from "./peers/shimmer.js";
-import { BUILD_KINDS, BUILDS, buildPath, DIST, packageDir, WORK, WORKLOAD_SOURCES, type BuildKind } from "./paths.js";
+import {
+  BUILD_KINDS,
+  BUILDS,
+  buildPath,
+  DEFERRED_COPIES,
+  DIST,
+  packageDir,
+  WORK,
+  WORKLOAD_SOURCES,
+  type BuildKind,
+} from "./paths.js";
 import { generatedLineFor } from "./sourcemap-line.js";
 
 export { BUILD_KINDS, buildPath, type BuildKind };
@@ -59,7 +71,7 @@ interface SourceFile {
   readonly packageName: string;
 }
 
-const VERSION = "bench-build-4";
+const VERSION = "bench-build-5";
 const PROJECT = join(WORK, "project");
 
 function listTs(dir: string): string[] {
@@ -103,6 +115,33 @@ export function strip(code: string, filename: string, sourceMaps = false): { cod
     configFile: false,
   });
   return { code: out.code, map: out.map };
+}
+
+/**
+ * `instrument()` with deferred copies (site ABI 4), as the Node loader runs it: the copy text's
+ * types stripped by SWC as a script (the binder evaluates it, nothing imports it), and the table's
+ * `c` renamed to the hash of that stripped text, the one the registry will check. The module's
+ * code is returned before its own strip.
+ */
+export function instrumentDeferred(
+  text: string,
+  filename: string,
+  options: InstrumentOptions,
+): { code: string; copies: { hash: string; text: string } | undefined } {
+  const out = instrument(text, filename, { ...options, deferCopies: true });
+  if (out.copies === undefined) return { code: out.code, copies: undefined };
+  const copies = transformSync(out.copies.text, {
+    filename,
+    isModule: false,
+    jsc: { parser: { syntax: "typescript" }, target: "es2022", transform: { useDefineForClassFields: false } },
+    swcrc: false,
+    configFile: false,
+  }).code;
+  const hash = copyTextHash(copies);
+  const named = `c:"${out.copies.hash}"`;
+  // A table still naming the unstripped text would make every probe on the module fail.
+  if (!out.code.includes(named)) throw new Error(`${filename}: no ${named} in the instrumented table`);
+  return { code: out.code.replace(named, `c:"${hash}"`), copies: { hash, text: copies } };
 }
 
 /** Adds `.js` / `/index.js` to relative specifiers and maps bare library names into the build. */
@@ -201,14 +240,16 @@ export function buildWorkloads(only: readonly WorkloadSpec[], log: (line: string
     const plainJs = rewriteImports(plain.code, f.file, names);
     write("plain", f.file, plainJs);
 
-    const result = instrument(f.text, f.file.startsWith("bench/") ? join(PROJECT, f.file) : f.abs, {
-      root: f.root,
-      packageName: f.packageName,
-      module: "esm",
-      sourceMap: false,
-    });
+    const filename = f.file.startsWith("bench/") ? join(PROJECT, f.file) : f.abs;
+    const options = { root: f.root, packageName: f.packageName, module: "esm", sourceMap: false } as const;
+    const result = instrument(f.text, filename, options);
     const diagnoseJs = rewriteImports(strip(result.code, f.abs).code, f.file, names);
     write("diagnose", f.file, diagnoseJs);
+
+    const deferred = instrumentDeferred(f.text, filename, options);
+    write("deferred", f.file, rewriteImports(strip(deferred.code, f.abs).code, f.file, names));
+    if (deferred.copies !== undefined)
+      writeFileSync(join(mkdirp(DEFERRED_COPIES), `${deferred.copies.hash}.js`), deferred.copies.text);
     const fns = result.sites?.functions ?? [];
     sizes.set(f.file, {
       plain: Buffer.byteLength(plainJs),

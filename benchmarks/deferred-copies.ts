@@ -16,15 +16,13 @@
  *
  * Builds go to .tmp/bench/deferred/<plain|inline|deferred>/ (not cached).
  */
-import { transformSync } from "@swc/core";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { createHash as createHashImpl } from "node:crypto";
 import { instrument } from "../transformer/index.js";
-import { librarySources, rewriteImports, strip, workloadSource } from "./build-workloads.js";
+import { instrumentDeferred, librarySources, rewriteImports, strip, workloadSource } from "./build-workloads.js";
 import { workloadByName } from "./catalog.js";
 import { WORK } from "./paths.js";
 
@@ -33,17 +31,6 @@ const KINDS = ["plain", "inline", "deferred"] as const;
 type Kind = (typeof KINDS)[number];
 const WORKLOADS = ["library", "markdown", "lexer"];
 const SELF = new URL(import.meta.url).pathname;
-
-/** The copy text as the Node loader makes it runnable: types stripped by SWC as a script. */
-function stripCopies(text: string, filename: string): string {
-  return transformSync(text, {
-    filename,
-    isModule: false,
-    jsc: { parser: { syntax: "typescript" }, target: "es2022", transform: { useDefineForClassFields: false } },
-    swcrc: false,
-    configFile: false,
-  }).code;
-}
 
 interface Sizes {
   raw: number;
@@ -90,17 +77,12 @@ function build(): Record<string, Record<Kind | "copies", Sizes> & { outlined: [n
       const plain = rewriteImports(strip(f.text, f.abs).code, f.file, names);
       const inlineOut = instrument(f.text, filename, options);
       const inline = rewriteImports(strip(inlineOut.code, f.abs).code, f.file, names);
-      const deferredOut = instrument(f.text, filename, { ...options, deferCopies: true });
-      let deferredCode = deferredOut.code;
+      const deferredOut = instrumentDeferred(f.text, filename, options);
       if (deferredOut.copies !== undefined) {
-        const text = stripCopies(deferredOut.copies.text, f.abs);
-        const hash = createHash(text);
-        copies[hash] = text;
-        add("copies", text);
-        // The table names the text that runs (as the loader does), replaced before SWC reprints it.
-        deferredCode = deferredCode.replace(`c:"${deferredOut.copies.hash}"`, `c:"${hash}"`);
+        copies[deferredOut.copies.hash] = deferredOut.copies.text;
+        add("copies", deferredOut.copies.text);
       }
-      const deferred = rewriteImports(strip(deferredCode, f.abs).code, f.file, names);
+      const deferred = rewriteImports(strip(deferredOut.code, f.abs).code, f.file, names);
       sizes.outlined[0] += outlinedCount(inlineOut);
       sizes.outlined[1] += outlinedCount(deferredOut);
       add("plain", plain);
@@ -125,10 +107,6 @@ function readSizes(): ReturnType<typeof build> {
 function outlinedCount(r: { code: string }): number {
   const m = /,o:(\d+)/.exec(r.code);
   return m === null ? 0 : Number(m[1]);
-}
-
-function createHash(text: string): string {
-  return createHashImpl("sha256").update(text).digest("hex");
 }
 
 // ---- children -------------------------------------------------------------------------------------

@@ -29,8 +29,15 @@ export function packageDir(name: string): string | undefined {
   }
 }
 
-export const BUILD_KINDS = ["plain", "diagnose", "istanbul", "shim", "dc"] as const;
+export const BUILD_KINDS = ["plain", "diagnose", "deferred", "istanbul", "shim", "dc"] as const;
 export type BuildKind = (typeof BUILD_KINDS)[number];
+
+/**
+ * The deferred build's copy text, `<sha256>.js` (the Node loader's cache layout,
+ * integrations/node/copies-cache.ts): outside the module tree, where only the registry's copy
+ * source reads it, when a probe first needs a module's copies.
+ */
+export const DEFERRED_COPIES = join(BUILDS, "copies");
 
 /** Path of a build's module, e.g. buildPath("plain", "bench/micro.ts"). */
 export function buildPath(build: BuildKind, file: string): string {

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(line + "\n");
   const timing = opts.quick ? QUICK : FULL;
   let specs = opts.workloads ? opts.workloads.map(workloadByName) : [...WORKLOADS];
-  const variants = opts.variants ? opts.variants.map(variantByName) : [...VARIANTS];
+  const variants = opts.variants ? opts.variants.map(variantByName) : VARIANTS.filter((v) => !v.optIn);
   if (!variants.some((v) => v.name === "plain")) variants.unshift(variantByName("plain"));
 
   const manifest = buildWorkloads(specs, log);

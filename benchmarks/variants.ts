@@ -3,7 +3,7 @@
  * process (child.ts); `setup` runs there, before and after the workload's module is imported.
  */
 import { pathToFileURL } from "node:url";
-import type { BuildKind } from "./paths.js";
+import { DEFERRED_COPIES, type BuildKind } from "./paths.js";
 import type { WorkloadSpec } from "./catalog.js";
 import { subscribeNoop } from "./peers/diagnostics-channel.js";
 import { setLogBreakpoint } from "./peers/inspector.js";
@@ -39,6 +39,8 @@ export interface Variant {
   readonly kind: VariantKind;
   readonly build: BuildKind;
   readonly description: string;
+  /** Run only when named with --variant (kept out of the default matrix so it is not longer). */
+  readonly optIn?: boolean;
   /** Runs before the workload's module is imported (the shim build's appended line needs it). */
   readonly beforeImport?: () => void;
   readonly setup: (ctx: VariantContext) => Promise<ActiveVariant>;
@@ -77,6 +79,35 @@ function startProbe(rt: Runtime, target: string, inst: import("../runtime/index.
   return probe;
 }
 
+/**
+ * The on→off cycle of "on-off": a "call" probe on the workload's probed function for 200 ms of
+ * warm-up ops, then stopped and removed, then 400 ms more.
+ */
+async function onOff(ctx: VariantContext): Promise<ActiveVariant> {
+  const { rt, make } = await countingInstrument("call");
+  return {
+    hits: () => undefined,
+    async afterWarmup() {
+      const probe = startProbe(rt, ctx.spec.call.target, make("bench"));
+      await ctx.warm(200);
+      probe.stop();
+      rt.probes.remove(ctx.spec.call.target);
+      await ctx.warm(400);
+    },
+  };
+}
+
+/**
+ * The deferred build's copy text is not in its modules: the registry asks its copy sources for it
+ * the first time a probe attaches to an outlined function of a module. This is the source the
+ * Node loader adds for its cache directory, pointed at where build-workloads.ts wrote the text.
+ */
+async function deferredCopySource(): Promise<void> {
+  const { addCopySource } = await import("../runtime/registry/index.js");
+  const { readCopies } = await import("../integrations/node/copies-cache.js");
+  addCopySource((hash) => readCopies(DEFERRED_COPIES, hash));
+}
+
 export const VARIANTS: readonly Variant[] = [
   {
     name: "plain",
@@ -100,18 +131,29 @@ export const VARIANTS: readonly Variant[] = [
     kind: "ours",
     build: "diagnose",
     description: 'instrumented; a "call" probe was switched on (with traffic) and off again before measuring',
+    setup: onOff,
+  },
+  {
+    name: "deferred-untouched",
+    kind: "ours",
+    build: "deferred",
+    optIn: true,
+    description: "instrumented with deferred copies (site ABI 4), runtime loaded, no probe ever switched on",
+    setup: async () => {
+      await runtime();
+      await deferredCopySource();
+      return { hits: () => undefined };
+    },
+  },
+  {
+    name: "deferred-on-off",
+    kind: "ours",
+    build: "deferred",
+    optIn: true,
+    description: "deferred copies; the on-off cycle (its first watch evaluates the module's copy text)",
     setup: async (ctx) => {
-      const { rt, make } = await countingInstrument("call");
-      return {
-        hits: () => undefined,
-        async afterWarmup() {
-          const probe = startProbe(rt, ctx.spec.call.target, make("bench"));
-          await ctx.warm(200);
-          probe.stop();
-          rt.probes.remove(ctx.spec.call.target);
-          await ctx.warm(400);
-        },
-      };
+      await deferredCopySource();
+      return onOff(ctx);
     },
   },
   {

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,8 +16,9 @@ import { test } from "node:test";
 import { buildWorkloads } from "../../benchmarks/build-workloads.js";
 import { workloadByName } from "../../benchmarks/catalog.js";
 import type { FixedOpsConfig, FixedOpsResult } from "../../benchmarks/child.js";
-import { NODE_FLAGS } from "../../benchmarks/instructions.js";
-import { buildPath } from "../../benchmarks/paths.js";
+import { instructionVariants, NODE_FLAGS } from "../../benchmarks/instructions.js";
+import { buildPath, DEFERRED_COPIES } from "../../benchmarks/paths.js";
+import { VARIANTS, variantByName } from "../../benchmarks/variants.js";
 import { costRows, warmupLadder, type CostsResult } from "../../benchmarks/costs.js";
 
 const RUN = fileURLToPath(new URL("../../benchmarks/run.js", import.meta.url));
@@ -164,6 +166,68 @@ test("the fixed-ops child runs exactly n measured ops after a fixed warm-up, wit
     assert.equal(none.result.ops, 0);
     assert.equal(none.result.warmOps, 100);
     assert.notEqual(none.result.checksum, plain.result.checksum);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the deferred variants count the ABI-4 build: no copies in its modules; their on→off cycle evaluates the copy text written aside", () => {
+  const build = buildWorkloads([workloadByName("micro")], () => {}).workloads["micro"]!;
+  const deferredVariants = ["deferred-untouched", "deferred-on-off"].map(variantByName);
+  for (const v of deferredVariants) assert.equal(v.build, "deferred", v.name);
+  // Opt-in: neither the default matrix nor the default instruction phase runs them; named, they are counted.
+  const defaults = VARIANTS.filter((v) => !v.optIn);
+  assert.ok(deferredVariants.every((v) => !defaults.includes(v)));
+  assert.deepEqual(instructionVariants(defaults, false), ["plain", "untouched", "on-off"]);
+  assert.deepEqual(instructionVariants(deferredVariants, true), ["plain", "deferred-untouched", "deferred-on-off"]);
+
+  // micro's clamp and op are outlined in both builds; only the inline build creates their copies in the module.
+  const createsCopies = /\$dgO\d+ = \(\{/;
+  const inline = readFileSync(buildPath("diagnose", "bench/micro.ts"), "utf8");
+  const deferred = readFileSync(buildPath("deferred", "bench/micro.ts"), "utf8");
+  assert.match(inline, createsCopies);
+  assert.match(inline, /\babi: 3,/);
+  assert.doesNotMatch(deferred, createsCopies);
+  assert.match(deferred, /\babi: 4,/);
+  const hash = /\bc: "([0-9a-f]{64})"/.exec(deferred)?.[1];
+  assert.ok(hash !== undefined, "the deferred table names its copy text");
+  const copyFile = join(DEFERRED_COPIES, `${hash}.js`);
+  const text = readFileSync(copyFile, "utf8");
+  assert.equal(createHash("sha256").update(text).digest("hex"), hash, "the table names the text that runs (stripped)");
+  assert.match(text, createsCopies);
+
+  const dir = mkdtempSync(join(tmpdir(), "diagnose-deferred-"));
+  const runChild = (variant: string) => {
+    const cfg: FixedOpsConfig = {
+      workload: "micro",
+      variant,
+      resultFile: join(dir, `${variant}.json`),
+      udpPort: 0,
+      probeLine: build.probeLine,
+      entryFile: build.entryFile,
+      entryLine: build.entryLine,
+      fixedOps: { warm: 50, n: 20 },
+    };
+    return spawnSync(process.execPath, [...NODE_FLAGS, CHILD, JSON.stringify(cfg)], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+  };
+  try {
+    for (const v of deferredVariants) {
+      const r = runChild(v.name);
+      assert.equal(r.status, 0, `${v.name} failed:\n${r.stderr}`);
+    }
+    // Without the text the probe cannot switch on: the cycle really made the copies from that file.
+    renameSync(copyFile, `${copyFile}.aside`);
+    try {
+      const r = runChild("deferred-on-off");
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /CopiesUnavailableError/);
+      assert.equal(runChild("deferred-untouched").status, 0, "never switched on, the copies are never needed");
+    } finally {
+      renameSync(`${copyFile}.aside`, copyFile);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
