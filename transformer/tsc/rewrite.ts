@@ -18,6 +18,7 @@
  * synthesized nodes have none (tsc maps nothing to them).
  */
 import type * as TS from "typescript";
+import { FnFlags } from "../../abi/index.js";
 import type { AnalyzedFunction } from "../analyze.js";
 import { holdsEdit, type EditPlan } from "./match.js";
 import type { SiteNodes } from "./site-nodes.js";
@@ -105,7 +106,12 @@ export function rewriteFile(
 
   const instrumentBlock = (body: TS.Block, fn: AnalyzedFunction): TS.Block => {
     const statements = body.statements;
-    const prologue = directiveCount(ts, statements);
+    // A derived constructor's leading `super(…)` stays before the site code, as in instrument()
+    // (walk/functions.ts `visitFunctionBody`: TurboFan never inlines a `super()` inside a `try`).
+    const directives = directiveCount(ts, statements);
+    const prologue =
+      directives +
+      ((fn.flags & FnFlags.derivedConstructor) !== 0 && isSuperCallStatement(ts, statements[directives]) ? 1 : 0);
     const { declaration, wrapper } = nodes.block(fn);
     const inner: TS.Statement[] = [];
     for (const s of wrapper.tryBlock.statements) {
@@ -163,6 +169,15 @@ function directiveCount(ts: TypeScript, statements: readonly TS.Statement[]): nu
     n++;
   }
   return n;
+}
+
+function isSuperCallStatement(ts: TypeScript, s: TS.Statement | undefined): boolean {
+  return (
+    s !== undefined &&
+    ts.isExpressionStatement(s) &&
+    ts.isCallExpression(s.expression) &&
+    s.expression.expression.kind === ts.SyntaxKind.SuperKeyword
+  );
 }
 
 function isPlaceholderStatement(ts: TypeScript, s: TS.Statement): boolean {

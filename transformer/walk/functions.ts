@@ -203,9 +203,25 @@ export abstract class FunctionWalker extends WalkerBase {
     let firstStatement = 0;
     // The directive prologue ("use strict", …) must stay first: code goes after it.
     while (firstStatement < stmts.length && isDirective(stmts[firstStatement]!)) firstStatement++;
+    // A derived constructor's leading `super(…)` stays before the site code too: TurboFan never
+    // inlines a `super()` call made inside a `try`, so in place it made every parent constructor
+    // an out-of-line call (rxjs's subscribers: 1.099× → 1.054× plain in instructions with it
+    // outside, benchmarks/rxjs-offstate-notes.md). The entry event then comes after the parent
+    // constructor has run, and a `super()` that throws makes no event (docs/site-abi.md).
+    const superFirst =
+      ctx !== null &&
+      (ctx.fn.flags & FnFlags.derivedConstructor) !== 0 &&
+      firstStatement < stmts.length &&
+      isSuperCallStatement(stmts[firstStatement]!);
+    if (superFirst) {
+      firstStatement++;
+      // The entry code runs after `super(…)`: `this` exists there.
+      ctx.fn.thisExpression = "this";
+    }
     if (ctx) {
       const start = this.pos.index(body.span.start);
       const end = this.pos.index(body.span.end);
+      // The site code opens after the prologue (directives, a derived constructor's `super(…)`).
       const lastDirective = firstStatement > 0 ? stmts[firstStatement - 1]! : null;
       const open = lastDirective ? this.pos.index(lastDirective.span.end) : start + 1;
       ctx.fn.body = {
@@ -222,6 +238,8 @@ export abstract class FunctionWalker extends WalkerBase {
     for (const stmt of stmts) declareLexical(stmt, scope);
     this.ctx = ctx;
     ctx?.scopes.push(scope);
+    // Its arguments may define functions: visited, but the statement gets no line site.
+    if (superFirst) this.visitStatement(stmts[firstStatement - 1]!, false, false);
     this.visitStatements(stmts.slice(firstStatement), scope);
     if (ctx) {
       // The entry code goes right before the first statement after the directive prologue: when
@@ -323,6 +341,13 @@ export abstract class FunctionWalker extends WalkerBase {
         this.visitExpr(p);
     }
   }
+}
+
+/** `super(…);` as a statement of its own. */
+function isSuperCallStatement(stmt: Node): boolean {
+  if (stmt.type !== "ExpressionStatement") return false;
+  const call = (stmt as AnyNode)["expression"] as AnyNode | undefined;
+  return call?.type === "CallExpression" && (call["callee"] as AnyNode | undefined)?.type === "Super";
 }
 
 function isDirective(stmt: Node): boolean {
