@@ -76,10 +76,14 @@ test("entry gets this and the arguments; frame.a replaces plain, default and res
       "rest",
       "sum",
     ]);
-    // Derived constructor: no `this` at entry; the base constructor gets it.
+    // Derived constructor starting with `super(…)`: the call stays before the site code, so the
+    // base constructor is entered first and the derived one's entry gets `this`.
     const d = new mod.D();
-    assert.equal(rec.events.find((e) => e.site === site("D.constructor", "entry"))!.self, undefined);
-    assert.equal(rec.events.filter((e) => e.site === site("K.constructor", "entry")).at(-1)!.self, d);
+    const dEntry = rec.events.findIndex((e) => e.site === site("D.constructor", "entry"));
+    const kEntry = rec.events.findLastIndex((e) => e.site === site("K.constructor", "entry"));
+    assert.equal(rec.events[dEntry]!.self, d);
+    assert.equal(rec.events[kEntry]!.self, d);
+    assert.ok(kEntry < dEntry, "the base constructor's entry comes first");
   } finally {
     rec.dispose();
   }
