@@ -231,7 +231,7 @@ export interface ModuleTable {
    */
   c?: string;
   /**
-   * The flags the module's own code reads before any probe is on, as `loadFlagsText` writes them
+   * The flags the module's own code reads before any probe is on, as `rangesText` writes them
    * (ids and inclusive `a-b` ranges, comma-separated, ascending). The header, the bootstrap and the
    * registry define only these when the module loads; the rest (the sites of outlined functions,
    * which only their copies read, and the line sites the entry code serves, which no code reads)
@@ -242,8 +242,8 @@ export interface ModuleTable {
   l?: string;
 }
 
-/** Writes ascending flag ids as `ModuleTable.l` text: `0-4,7,9-12`. */
-export function loadFlagsText(ids: readonly number[]): string {
+/** Ascending integers as runs, `0-4,7,9-12` (the text of `ModuleTable.l`; line lists in the CLI). */
+export function rangesText(ids: readonly number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < ids.length; ) {
     let j = i;

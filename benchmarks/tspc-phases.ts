@@ -23,7 +23,7 @@ import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import type * as TS from "typescript";
 import { analyze, isSkipped } from "../transformer/analyze.js";
-import { readPluginConfig } from "../transformer/tsc/config.js";
+import { analyzeOptions, readPluginConfig } from "../transformer/tsc/config.js";
 import { outputFormat, tscAddsUseStrict } from "../transformer/tsc/format.js";
 import diagnoseTransformer from "../transformer/tsc/index.js";
 import { isMismatch, matchEdits } from "../transformer/tsc/match.js";
@@ -126,14 +126,7 @@ function replica(outputs: Map<string, string>): PluginSplit {
   const step: TS.TransformerFactory<TS.SourceFile> = (context) => (file) => {
     const format = outputFormat(ts, program, file);
     let t = cpu();
-    const analysis = analyze(file.text, file.fileName, {
-      ...(config.root !== undefined ? { root: config.root } : {}),
-      include: config.include,
-      exclude: config.exclude,
-      module: format,
-      replaceArguments: config.replaceArguments,
-      outline: config.outline,
-    });
+    const analysis = analyze(file.text, file.fileName, analyzeOptions(config, format));
     split.analyze += cpu() - t;
     if (isSkipped(analysis)) return file;
     t = cpu();

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { rangesText } from "../abi/index.js";
 import { manifestPath, readManifest } from "../abi/manifest.js";
 import type { ManifestFunction, ModuleSites, SiteManifest } from "../abi/manifest-format.js";
 import { MANIFEST_VERSION } from "../abi/manifest-format.js";
@@ -152,14 +153,7 @@ function kindsOf(f: ManifestFunction): string[] {
 function linesOf(f: ManifestFunction): string {
   const lines = [...new Set(f.sites.filter((s) => s.kind === "line").map((s) => s.line))].sort((a, b) => a - b);
   if (lines.length === 0) return "";
-  const parts: string[] = [];
-  for (let i = 0; i < lines.length; ) {
-    let j = i;
-    while (j + 1 < lines.length && lines[j + 1] === lines[j]! + 1) j++;
-    parts.push(j === i ? String(lines[i]) : `${lines[i]}-${lines[j]}`);
-    i = j + 1;
-  }
-  return `lines ${parts.join(",")}`;
+  return `lines ${rangesText(lines)}`;
 }
 
 function countFunctions(manifest: SiteManifest): number {

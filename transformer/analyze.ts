@@ -13,8 +13,8 @@ import {
   encodeLocals,
   encodeSites,
   handleName,
-  loadFlagsText,
   outlinedName,
+  rangesText,
   type FunctionEntry,
   type ModuleTable,
 } from "../abi/index.js";
@@ -380,7 +380,7 @@ function loadFlags(
     if (fn.outline === null && site.id !== fn.entryLineSite) ids.push(site.id);
   }
   for (let k = 0; k < outlined; k++) ids.push(sites.length + k);
-  return sites.length + outlined - ids.length < MIN_LAZY_FLAGS ? {} : { l: loadFlagsText(ids) };
+  return sites.length + outlined - ids.length < MIN_LAZY_FLAGS ? {} : { l: rangesText(ids) };
 }
 
 function buildTable(

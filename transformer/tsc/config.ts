@@ -4,6 +4,8 @@
  * with any bad option the plugin instruments nothing, so a typo cannot silently half-instrument.
  */
 import { dirname, resolve } from "node:path";
+import type { OutputModuleFormat } from "../header.js";
+import type { InstrumentOptions } from "../types.js";
 
 /** Keys ts-patch itself reads from a plugin entry (it passes some of them on to the plugin). */
 const TS_PATCH_KEYS = new Set([
@@ -39,6 +41,18 @@ export interface ResolvedPluginConfig {
    * them tsc diagnostics (and a non-zero exit).
    */
   readonly warnings: "stderr" | "diagnostics";
+}
+
+/** What `analyze()` is given for one file under this configuration, in output format `module`. */
+export function analyzeOptions(config: ResolvedPluginConfig, module: OutputModuleFormat): InstrumentOptions {
+  return {
+    ...(config.root !== undefined ? { root: config.root } : {}),
+    include: config.include,
+    exclude: config.exclude,
+    module,
+    replaceArguments: config.replaceArguments,
+    outline: config.outline,
+  };
 }
 
 export interface ConfigProblem {

@@ -16,7 +16,7 @@ import { analyze, isSkipped, type Analysis } from "../analyze.js";
 import { describeError } from "../../errors/index.js";
 import { InstrumentSyntaxError, TransformOptionsError } from "../errors.js";
 import { moduleSites } from "../index.js";
-import { readPluginConfig, type ResolvedPluginConfig } from "./config.js";
+import { analyzeOptions, readPluginConfig, type ResolvedPluginConfig } from "./config.js";
 import {
   DiagnosticCode,
   diagnosticSink,
@@ -151,14 +151,7 @@ function instrumentSourceFile(
   let analysis: Analysis;
   const format = outputFormat(ts, program, file);
   try {
-    const result = analyze(file.text, file.fileName, {
-      ...(config.root !== undefined ? { root: config.root } : {}),
-      include: config.include,
-      exclude: config.exclude,
-      module: format,
-      replaceArguments: config.replaceArguments,
-      outline: config.outline,
-    });
+    const result = analyze(file.text, file.fileName, analyzeOptions(config, format));
     if (isSkipped(result)) {
       if (!QUIET_SKIPS.has(result.skipped)) {
         const start = result.warning ? position(ts, file, result.warning.line, result.warning.column) : 0;
