@@ -266,6 +266,9 @@ export interface OutlinedCopy {
   s: MagicString;
   line: number;
   column: number;
+  /** Where the copy is created (`$dgO1 = { "<key>"(…) …`): its binding and key (outline.ts). */
+  binding?: string;
+  key?: string;
 }
 
 /**
@@ -311,7 +314,7 @@ export function applyPlan(
     const outline = fn.outline!;
     copy.prepend(outlinedCopyOpenCode(outline.name, outline.key, outline.params, fn.types?.copy));
     copy.append(outlinedCopyCloseCode(outline.key, typed));
-    copies.push({ s: copy, line, column: start - lineStart });
+    copies.push({ s: copy, line, column: start - lineStart, binding: outline.name, key: outline.key });
   }
   if (deferred && copies.length > 0) {
     // The module keeps one line: the copies' bindings and the binder that evaluates their text.

@@ -7,7 +7,7 @@
  */
 import type remapping from "@jridgewell/remapping";
 import { basename } from "node:path";
-import { outputParts, type ModuleOutput } from "./edit.js";
+import { outputParts, type ModuleOutput, type OutlinedCopy } from "./edit.js";
 import type { SourceMapV3 } from "./types.js";
 import { remapping as loadRemapping } from "./dependencies.js";
 
@@ -27,10 +27,12 @@ export function generateMap(output: ModuleOutput, filename: string, inputSourceM
   const mainLines = lineCount(parts.main);
   while (lines.length < mainLines) lines.push([]);
   lines.length = mainLines;
+  const names = [...main.names];
   for (let k = 0; k < output.copies.length; k++) {
     const copy = output.copies[k]!;
     const decoded = copy.s.generateDecodedMap({ hires: "boundary" }).mappings as Segment[][];
     const copyLines = lineCount(parts.copies[k]!);
+    const first = lines.length;
     for (let l = 0; l < copyLines; l++) {
       const segments = decoded[l] ?? [];
       for (const segment of segments) {
@@ -43,13 +45,14 @@ export function generateMap(output: ModuleOutput, filename: string, inputSourceM
       }
       lines.push(segments);
     }
+    nameCopy(lines, first, parts.copies[k]!, copy, names);
   }
   const own: SourceMapV3 = {
     version: 3,
     file: basename(filename),
     sources: [filename],
     sourcesContent: [(main.sourcesContent?.[0] ?? null) as string],
-    names: main.names,
+    names,
     mappings: encodeMappings(lines),
   };
   if (!inputSourceMap) return own;
@@ -63,6 +66,27 @@ export function generateMap(output: ModuleOutput, filename: string, inputSourceM
     names: composed.names,
     mappings: composed.mappings as string,
   };
+}
+
+/**
+ * Names the copy in the map, at its key (where V8 says a method starts). Node's source-map support
+ * renames a frame after the map's name at the start of its function, or else after the name at
+ * the call site in the frame below: for a copy that was `call` (the guard's `$dgO1.call(…)`, named
+ * by a later stage's map such as SWC's), so a stack showed `at call` where the function is `check`.
+ */
+function nameCopy(lines: Segment[][], first: number, text: string, copy: OutlinedCopy, names: string[]): void {
+  if (copy.binding === undefined || copy.key === undefined || copy.key === "") return;
+  const open = `${copy.binding} = { `;
+  const at = text.indexOf(open);
+  if (at < 0) return;
+  let line = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < at; i = text.indexOf("\n", i + 1)) line++;
+  const column = at - (text.lastIndexOf("\n", at) + 1) + open.length;
+  const segments = lines[first + line];
+  if (segments === undefined) return;
+  names.push(copy.key);
+  segments.push([column, 0, copy.line, copy.column, names.length - 1]);
+  segments.sort((a, b) => a[0]! - b[0]!);
 }
 
 function lineCount(text: string): number {

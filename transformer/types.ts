@@ -77,8 +77,8 @@ export interface InstrumentOptions {
    * apart, as `InstrumentResult.copies`, and the runtime evaluates it (in the module's scope) the
    * first time a probe needs an outlined function of the module. Functions over the inline
    * outlining limit are outlined too (their site code then costs the module nothing). The caller
-   * must make the copy text available to the runtime (runtime `addCopies`, or the Node loader's
-   * `DIAGNOSE_DEFER_COPIES=1`); until then probes on outlined functions fail with
+   * must make the copy text available to the runtime (runtime `addCopies`; the Node loader, which
+   * defers copies by default, does); until then probes on outlined functions fail with
    * `CopiesUnavailableError`. JavaScript output only (not with `types: true`). Default false.
    */
   deferCopies?: boolean;

@@ -45,15 +45,16 @@ function ensurePrivateDir(dir: string): void {
 }
 
 /**
- * Writes `text` as `<hash>.js` unless it exists; false when the directory cannot be written or is
- * not this user's private directory (the caller then keeps the text in memory).
+ * Writes `text` as `<hash>.js` unless it exists (with `replace`, also then: the file found was not
+ * that text); false when the directory cannot be written or is not this user's private directory
+ * (the caller then keeps the text in memory).
  */
-export function writeCopies(dir: string, hash: string, text: string): boolean {
+export function writeCopies(dir: string, hash: string, text: string, replace = false): boolean {
   if (unwritable.has(dir)) return false;
   const file = join(dir, `${hash}.js`);
   try {
     ensurePrivateDir(dir);
-    if (existsSync(file)) return true;
+    if (!replace && existsSync(file)) return true;
     // Written aside and renamed: a reader never sees half a file (and would refuse it anyway).
     const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(temp, text);

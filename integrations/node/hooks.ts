@@ -123,7 +123,7 @@ export function createHooks(options: HookOptions): LoaderHooks {
       // The CommonJS loader takes it (and register.ts's require hook compiles it).
       return { format: "commonjs", source: null, shortCircuit: true };
     }
-    return { format, source: transformForNode(filename, format), shortCircuit: true };
+    return { format, source: transformForNode(filename, format, !options.synchronous), shortCircuit: true };
   }
 
   return { resolve, load };
@@ -158,7 +158,7 @@ export async function initialize(data: InitializeData | undefined): Promise<void
     setSitesReporter((manifest, sites) => port.postMessage({ manifest, sites }));
     // Posted before the module's source is returned, so the main thread finds it on the port when
     // the module registers (register.ts drains the port synchronously).
-    setCopiesReporter((hash, text) => port.postMessage({ copies: { hash, text } }));
+    setCopiesReporter((copies) => port.postMessage({ copies }));
     port.unref();
   }
   await preloadBuildDependencies();

@@ -19,6 +19,7 @@
  * is started on that store (see autostart.ts).
  */
 import * as nodeModule from "node:module";
+import { resolve } from "node:path";
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import { writeManifest } from "../../abi/manifest.js";
 import type { ModuleSites } from "../../abi/manifest-format.js";
@@ -28,12 +29,14 @@ import { installRequireHook } from "./require-hook.js";
 import { setSitesReporter } from "./sites-reporter.js";
 import { addCopySource, copyStore } from "../../runtime/registry/copies.js";
 import { copiesDir, readCopies } from "./copies-cache.js";
+import { noteCopies, regenerateCopies } from "./copies-origins.js";
+import type { CopiesReport } from "./sites-reporter.js";
 
-/** What the hooks thread posts: a manifest entry, or a module's deferred copy text. */
+/** What the hooks thread posts: a manifest entry, or a report of a module's deferred copies. */
 interface PortMessage {
   manifest?: string;
   sites?: ModuleSites;
-  copies?: { hash: string; text: string };
+  copies?: CopiesReport;
 }
 
 /** The loader API in use in this process. */
@@ -77,13 +80,15 @@ async function install(): Promise<LoaderApi> {
   const api = chooseApi();
   enableSourceMaps();
   setSitesReporter(collect);
-  // Deferred copies (DIAGNOSE_DEFER_COPIES): read from the cache directory when a probe needs them.
+  // Deferred copies (docs/node-loader.md): read from the cache directory when a probe needs them.
   const dir = copiesDir();
   if (dir !== null) addCopySource((hash) => readCopies(dir, hash));
-  // A relative directory is resolved once, here, before the program can process.chdir(): the
-  // threads that write the text (the hooks thread, workers' loaders) inherit the absolute path,
-  // and write where this thread reads.
+  // Relative paths are resolved once, here, before the program can process.chdir(): the threads
+  // that write (the hooks thread, workers' loaders) inherit the absolute paths, so the copy text
+  // is written where this thread reads it, and every project's manifest entries go to one file.
   if (dir !== null && (process.env["DIAGNOSE_COPIES_DIR"] ?? "") !== "") process.env["DIAGNOSE_COPIES_DIR"] = dir;
+  const manifest = process.env["DIAGNOSE_MANIFEST"];
+  if (manifest !== undefined && manifest !== "") process.env["DIAGNOSE_MANIFEST"] = resolve(manifest);
   let port: MessagePort | undefined;
   if (api === "registerHooks") {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
@@ -95,13 +100,13 @@ async function install(): Promise<LoaderApi> {
     port = channel.port1;
     const hooksPort = port;
     const receive = (m: PortMessage): void => {
-      if (m.copies !== undefined) copyStore().texts.set(m.copies.hash, m.copies.text);
+      if (m.copies !== undefined) noteCopies(m.copies);
       else if (m.manifest !== undefined && m.sites !== undefined) collect(m.manifest, m.sites);
     };
     port.on("message", receive);
     port.unref();
-    // Deferred copies compiled in the hooks thread: posted before their module's source was
-    // returned, so a registration that needs them finds them queued on the port.
+    // Deferred copies compiled in the hooks thread: reported before their module's source was
+    // returned, so a registration that needs them finds the report queued on the port.
     addCopySource((hash) => {
       for (let m = receiveMessageOnPort(hooksPort); m !== undefined; m = receiveMessageOnPort(hooksPort)) {
         receive(m.message as PortMessage);
@@ -114,6 +119,8 @@ async function install(): Promise<LoaderApi> {
     });
     installRequireHook();
   }
+  // Last: the text is nowhere it was put, so the module is compiled again from its file.
+  addCopySource(regenerateCopies);
   process.on("exit", () => {
     if (port !== undefined) {
       // Entries the hooks thread posted that the event loop has not delivered yet.

@@ -4,9 +4,8 @@
  * the manifest writer and its warnings to the user.
  */
 import { readFileSync } from "node:fs";
-import { compileModule, type ModuleFormat } from "../shared/compile.js";
+import { compileModule, compileModuleUncached, type ModuleFormat } from "../shared/compile.js";
 import { isIncluded, loadConfig, projectRootOf } from "../shared/config.js";
-import { copyStore } from "../../runtime/registry/copies.js";
 import { copiesDir, writeCopies } from "./copies-cache.js";
 import { reportCopies, sitesReporter } from "./sites-reporter.js";
 
@@ -16,42 +15,73 @@ const reported = new WeakSet<object>();
 
 /**
  * Whether `DIAGNOSE_DEFER_COPIES` asks for deferred copies (site ABI 4, docs/node-loader.md):
- * "1"/"on"/"true" yes; unset, "0"/"off"/"false" no.
+ * unset (the default), "1"/"on"/"true" yes; "0"/"off"/"false" no.
  */
 export function deferCopiesRequested(env: NodeJS.ProcessEnv = process.env): boolean {
-  return /^(1|on|true)$/i.test(env["DIAGNOSE_DEFER_COPIES"] ?? "");
+  return !/^(0|off|false)$/i.test(env["DIAGNOSE_DEFER_COPIES"] ?? "");
 }
 
-/** Compiles `filename` for Node in `format`; `source` is read from disk when not given. */
-export function transformForNode(filename: string, format: ModuleFormat, source?: string): string {
-  const config = loadConfig(projectRootOf(filename));
-  const text = source ?? readFileSync(filename, "utf8");
-  const result = compileModule(text, {
-    filename,
-    format,
-    instrument: isIncluded(config, filename),
-    config,
-    deferCopies: deferCopiesRequested(),
-  });
-  if (result.copies !== undefined) {
-    // Before the module runs (it may register and be watched at once): the cache directory
-    // (copies-cache.ts), which the main thread reads when a probe needs them; if it cannot be
-    // written, this thread's store, or the main thread's through the hooks thread's port
-    // (register.ts drains it when asked).
-    const dir = copiesDir();
-    if (dir === null || !writeCopies(dir, result.copies.hash, result.copies.text)) {
-      const report = reportCopies();
-      if (report !== undefined) report(result.copies.hash, result.copies.text);
-      else copyStore().texts.set(result.copies.hash, result.copies.text);
+let codeGeneration: boolean | undefined;
+
+/**
+ * Whether this process may generate code from strings, which deferred copies need (the binder
+ * `eval`s them). `--disallow-code-generation-from-strings` is a V8 flag, so it holds for every
+ * thread alike: the hooks thread that compiles sees what the main thread that evaluates will.
+ */
+export function codeGenerationAllowed(): boolean {
+  if (codeGeneration === undefined) {
+    try {
+      new Function("");
+      codeGeneration = true;
+    } catch {
+      codeGeneration = false;
     }
-    // The compile cache keeps the module's code, not its copies (they are on disk or in the store).
+  }
+  return codeGeneration;
+}
+
+/**
+ * Whether the loader defers copies: asked for (the default) and possible. Where code generation is
+ * refused the copies stay inline, so probes on outlined functions keep working.
+ */
+export function defersCopiesHere(env: NodeJS.ProcessEnv = process.env): boolean {
+  return deferCopiesRequested(env) && codeGenerationAllowed();
+}
+
+function compileRequest(filename: string, format: ModuleFormat) {
+  const config = loadConfig(projectRootOf(filename));
+  return { filename, format, instrument: isIncluded(config, filename), config, deferCopies: defersCopiesHere() };
+}
+
+/**
+ * Compiles `filename` for Node in `format`. `shared`: this thread compiles for others (the hooks
+ * thread of `module.register()` serves the main thread and workers, which may each ask for one
+ * file), so the result is kept for the next request. Elsewhere Node asks once per module, and a
+ * kept copy of every module's compiled code would sit in the application's own heap (1.15 MB
+ * for rxjs's 244 internal modules on Node 24's in-thread hooks).
+ */
+export function transformForNode(filename: string, format: ModuleFormat, shared = false): string {
+  const request = compileRequest(filename, format);
+  const compile = shared ? compileModule : compileModuleUncached;
+  const result = compile(readFileSync(filename, "utf8"), request);
+  if (result.copies !== undefined) {
+    // Before the module runs (it may register and be watched at once). The text goes to the cache
+    // directory (copies-cache.ts), which the main thread reads when a probe needs it, or, when the
+    // directory cannot be written, with the report; the report also says which file it came from,
+    // so the main thread can make it again if the file is gone by then (regenerateCopies).
+    const { hash, text } = result.copies;
+    const dir = copiesDir();
+    const cached = dir !== null && writeCopies(dir, hash, text);
+    reportCopies()({ hash, filename, format, text: cached ? undefined : text });
+    // A kept result keeps the module's code, not its copies (they are on disk or reported).
     (result as { copies?: unknown }).copies = undefined;
   }
   if (!reported.has(result)) {
     reported.add(result);
     const reporter = sitesReporter();
-    if (result.sites !== undefined && config.manifest !== undefined && reporter !== undefined) {
-      reporter(config.manifest, result.sites);
+    const manifest = request.config.manifest;
+    if (result.sites !== undefined && manifest !== undefined && reporter !== undefined) {
+      reporter(manifest, result.sites);
     }
     for (const warning of result.warnings) {
       // The message already starts with file:line:col and names the function.
@@ -59,4 +89,25 @@ export function transformForNode(filename: string, format: ModuleFormat, source?
     }
   }
   return result.code;
+}
+
+/**
+ * The deferred copy text of `filename` compiled again, as the loader compiled it at load (same
+ * options, same process), for when its copy text is no longer where it was put (a temporary
+ * directory cleaned under a long-running process). Returns the text only if it is the one named by
+ * `hash`; throws, saying why, when the file cannot be read or has changed since it was loaded.
+ */
+export function compileCopiesAgain(hash: string, filename: string, format: ModuleFormat): string {
+  let source: string;
+  try {
+    source = readFileSync(filename, "utf8");
+  } catch (error) {
+    throw new Error(`its source ${filename} could not be read to make its copies again (${String(error)})`);
+  }
+  // Uncached: the compile cache keeps no copies.
+  const copies = compileModuleUncached(source, compileRequest(filename, format)).copies;
+  if (copies?.hash !== hash) {
+    throw new Error(`its source ${filename} has changed since it was loaded (restart to probe its outlined functions)`);
+  }
+  return copies.text;
 }

@@ -3,8 +3,10 @@
  * source → `instrument()` → SWC type stripping (or, with DIAGNOSE_STRIP=in-place, a strip that
  * keeps positions where the file allows: strip-in-place.ts) → composed source map, inlined.
  *
- * Results are cached in memory per file, format and content hash, so a file that is both
- * imported and required, or loaded by several threads' requests, is compiled once per thread.
+ * `compileModule` keeps results in memory per file, format and content hash, so a file that several
+ * threads' requests load (the hooks thread of `module.register()`), or a Jest worker transforms
+ * again, is compiled once per thread; the loader compiling in the application's own thread uses
+ * `compileModuleUncached` (integrations/node/transform.ts).
  */
 import { createHash } from "node:crypto";
 import { basename, dirname } from "node:path";
@@ -307,8 +309,9 @@ function hashText(text: string): string {
 export { DiagnoseSyntaxError };
 
 /**
- * The pipeline without the cache, for benchmarks/build-profile.ts (which compiles the same files
- * many times).
+ * The pipeline without the cache: for the loader in the application's own thread, for
+ * benchmarks/build-profile.ts (which compiles the same files many times), and for making a
+ * module's deferred copies again (the cache keeps no copies).
  * @internal
  */
 export const compileModuleUncached = compileUncached;

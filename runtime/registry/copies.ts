@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { COPIES_KEY, COPY_HASH_LENGTH } from "../../abi/index.js";
+import { describeError } from "../../errors/index.js";
 
 /** A lookup that may produce the text of a hash (or any text: it is checked). */
 export type CopySource = (hash: string) => string | undefined;
@@ -59,29 +60,39 @@ export function addCopySource(source: CopySource): () => void {
   };
 }
 
-/** The verified text of `hash`, or why there is none. */
+/**
+ * The verified text of `hash`, or why there is none. The store is asked first, then each source in
+ * order; a text that does not match the hash is never returned, and the next source is asked (the
+ * Node loader's last source compiles the module again, so a stale cache file does not stop it).
+ */
 export function findCopies(hash: string): { text: string } | { problem: string } {
   if (typeof hash !== "string" || !new RegExp(`^[0-9a-f]{${COPY_HASH_LENGTH}}$`).test(hash))
     return { problem: "its table names no valid copy hash" };
   const store = copyStore();
-  let text = store.texts.get(hash);
-  let from = "the copy store";
-  if (text === undefined) {
-    for (const source of store.sources) {
-      try {
-        text = source(hash);
-      } catch {
-        text = undefined;
-      }
-      if (typeof text === "string") {
-        from = "a copy source";
-        break;
-      }
-    }
+  let mismatched: string | undefined;
+  let why = "";
+  const candidate = store.texts.get(hash);
+  if (candidate !== undefined) {
+    if (copyHash(candidate) === hash) return { text: candidate };
+    mismatched = "the copy store";
   }
-  if (typeof text !== "string") return { problem: `its copy text ${hash.slice(0, 12)}… was not found` };
-  if (copyHash(text) !== hash)
-    return { problem: `the copy text from ${from} does not match its hash ${hash.slice(0, 12)}… (stale or tampered)` };
-  // Not kept: once evaluated the copies exist, and a source (a file) can give the text again.
-  return { text };
+  for (const source of store.sources) {
+    let text: unknown;
+    try {
+      text = source(hash);
+    } catch (err) {
+      // A source that knows the hash but cannot make its text says why (e.g. the file changed).
+      why = ` (${describeError(err)})`;
+      continue;
+    }
+    if (typeof text !== "string") continue;
+    // Not kept: once evaluated the copies exist, and a source (a file) can give the text again.
+    if (copyHash(text) === hash) return { text };
+    mismatched ??= "a copy source";
+  }
+  if (mismatched !== undefined)
+    return {
+      problem: `the copy text from ${mismatched} does not match its hash ${hash.slice(0, 12)}… (stale or tampered)${why}`,
+    };
+  return { problem: `its copy text ${hash.slice(0, 12)}… was not found${why}` };
 }

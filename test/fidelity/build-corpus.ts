@@ -5,10 +5,11 @@
  * `diagnose-sites.json`. Builds are cached by content (sources, transformer build, SWC version,
  * settings), so the differential tests only pay for a build when something changed.
  *
- * With `DIAGNOSE_DEFER_COPIES=1` (as for the Node loader) the instrumented build defers its copies
- * (site ABI 4), under `.tmp/fidelity/<corpus>-deferred/`: each module's copy text, types stripped,
- * is written to `instrumented/diagnose-copies/<sha256>.txt`, where the driver's copy source reads
- * it (driver-common.ts), as the loader's runtime reads its cache directory.
+ * As the Node loader does by default, the instrumented build defers its copies (site ABI 4), under
+ * `.tmp/fidelity/<corpus>-deferred/`: each module's copy text, types stripped, is written to
+ * `instrumented/diagnose-copies/<sha256>.txt`, where the driver's copy source reads it
+ * (driver-common.ts), as the loader's runtime reads its cache directory. With
+ * `DIAGNOSE_DEFER_COPIES=0` the copies stay inline, under `.tmp/fidelity/<corpus>/`.
  *
  *   node dist/test/fidelity/build-corpus.js [corpus…] [--force]    # prints line and site counts
  */

@@ -7,9 +7,9 @@
  * Import the runtime before calling this (any test that imports "diagnose" does), or the module
  * registers with the inline bootstrap and is adopted when the runtime loads.
  *
- * Built with inline copies (site ABI 3) unless `deferCopies` says otherwise; left out, it follows
- * `DIAGNOSE_DEFER_COPIES` as the Node loader does, so `DIAGNOSE_DEFER_COPIES=1 npm test` runs the
- * runtime's tests on deferred copies (ABI 4). The output then imports a module that adds its copy
+ * Built with deferred copies (site ABI 4) unless `deferCopies` says otherwise; left out, it
+ * follows `DIAGNOSE_DEFER_COPIES` as the Node loader does, so `DIAGNOSE_DEFER_COPIES=0 npm test` runs
+ * the runtime's tests on inline copies (ABI 3). The output then imports a module that adds its copy
  * text to the copy store of whichever realm loads it (the main thread or a worker).
  */
 import { transformSync } from "@swc/core";

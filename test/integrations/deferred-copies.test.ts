@@ -1,13 +1,14 @@
 /**
- * Deferred copies (site ABI 4) through the Node loader, `DIAGNOSE_DEFER_COPIES=1`, in real child
- * processes: the outlined functions' copies are not in the module; a probe on one makes them (the
- * copy text compiled in the hooks thread reaches the main thread through the port; a require()d
- * module's in the same thread), stacks through a copy name the original .ts line, and a module
- * loaded without the variable keeps its copies inline (ABI 3).
+ * Deferred copies (site ABI 4), the Node loader's default, in real child processes: the outlined
+ * functions' copies are not in the module; a probe on one makes them (the copy text compiled in the
+ * hooks thread reaches the main thread through the cache directory or the port; a require()d
+ * module's in the same thread), from the module's source again when the cache lost the text, and
+ * stacks through a copy name the original .ts line. With `DIAGNOSE_DEFER_COPIES=0`, or where code
+ * generation from strings is refused, a module keeps its copies inline (ABI 3).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { explain, LOADER_MODES, REPO_ROOT, runWithLoader, tempDir } from "./helpers.js";
@@ -120,18 +121,64 @@ for (const mode of LOADER_MODES) {
         assert.ok(files.every((f) => /^[0-9a-f]{64}\.js$/.test(f)));
         const cart = files.find((f) => readFileSync(join(cache, f), "utf8").includes('"add" (price'))!;
         assert.ok(cart, "cart.ts's copies are in the cache");
-        // Reused on the next run; a file changed since is refused by its hash and never runs.
-        writeFileSync(join(cache, cart), `${readFileSync(join(cache, cart), "utf8")}\nconsole.log("tampered ran");`);
+        // Reused on the next run; a file changed since is refused by its hash and never runs: the
+        // module's text is made again from its source and replaces it.
+        const planted = `${readFileSync(join(cache, cart), "utf8")}\nconsole.log("tampered ran");`;
+        writeFileSync(join(cache, cart), planted);
         const again = runWithLoader(["src/app.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: cache });
         assert.equal(again.status, 0, explain(again));
-        assert.match(again.stdout, /^states failed active failed active$/m, explain(again));
-        assert.match(
-          again.stdout,
-          /error DIAGNOSE_COPIES_UNAVAILABLE .*"src\/cart\.ts": the copy text from a copy source does not match its hash/,
-          explain(again),
-        );
+        assert.match(again.stdout, /^states active active active active$/m, explain(again));
+        assert.match(again.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(again));
         assert.doesNotMatch(again.stdout, /tampered ran/);
-        assert.match(again.stdout, /^add 4$/m, explain(again));
+        assert.notEqual(readFileSync(join(cache, cart), "utf8"), planted, "the stale file was replaced");
+        assert.match(readFileSync(join(cache, cart), "utf8"), /"add" \(price/);
+      } finally {
+        t.remove();
+      }
+    });
+
+    it("text gone from the cache while the program runs: made again from the source; refused if the source changed", () => {
+      const t = project();
+      try {
+        writeFileSync(
+          join(t.dir, "src", "cleaned.ts"),
+          [
+            `import { watch } from ${JSON.stringify(REGISTRY)};`,
+            'import { appendFileSync, readdirSync, rmSync } from "node:fs";',
+            'import { join } from "node:path";',
+            'import { check } from "./cart.js";',
+            // What a temporary-directory cleaner does to a long-running service's cache.
+            'const dir = process.env["DIAGNOSE_COPIES_DIR"]!;',
+            "for (const f of readdirSync(dir)) rmSync(join(dir, f));",
+            'if (process.env["FIXTURE_EDIT"] === "1") appendFileSync(new URL("./cart.ts", import.meta.url), "export const edited = 1;\\n");',
+            'const w = watch("src/cart.ts:check", { onReturn(f, site, v) { console.log(`check ${v}`); } });',
+            "check(5);",
+            'console.log(`state ${w.state} ${w.error?.message ?? ""}`);',
+            "console.log(`files ${readdirSync(dir).length}`);",
+            "",
+          ].join("\n"),
+        );
+        const cache = join(t.dir, "cache");
+        const r = runWithLoader(["src/cleaned.ts"], t.dir, { ...env, DIAGNOSE_COPIES_DIR: cache });
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^check 5$/m, explain(r));
+        assert.match(r.stdout, /^state active $/m, explain(r));
+        // cart.ts's text, made again, is kept for the next process.
+        assert.match(r.stdout, /^files 1$/m, explain(r));
+
+        const edited = runWithLoader(["src/cleaned.ts"], t.dir, {
+          ...env,
+          DIAGNOSE_COPIES_DIR: cache,
+          FIXTURE_EDIT: "1",
+        });
+        assert.equal(edited.status, 0, explain(edited));
+        assert.doesNotMatch(edited.stdout, /^check/m, explain(edited));
+        assert.match(
+          edited.stdout,
+          /^state failed Cannot watch outlined functions of "src\/cart\.ts": its copy text [0-9a-f]{12}… was not found \(Error: its source .*cart\.ts has changed since it was loaded/m,
+          explain(edited),
+        );
+        assert.match(edited.stdout, /^files 0$/m, explain(edited));
       } finally {
         t.remove();
       }
@@ -189,42 +236,46 @@ for (const mode of LOADER_MODES) {
       }
     });
 
-    it("without DIAGNOSE_DEFER_COPIES the copies stay in the module (no copy text)", () => {
+    it("deferred without DIAGNOSE_DEFER_COPIES (the default); DIAGNOSE_DEFER_COPIES=0 keeps the copies in the module", () => {
       const t = project();
       try {
-        // Unset even when the suite runs with it; text kept in memory, so deferred copies would show.
-        const r = runWithLoader(["src/app.ts"], t.dir, {
-          DIAGNOSE_LOADER: mode,
-          DIAGNOSE_DEFER_COPIES: undefined,
-          DIAGNOSE_COPIES_DIR: "memory",
-        });
-        assert.equal(r.status, 0, explain(r));
-        assert.match(r.stdout, /^states active active active active$/m, explain(r));
-        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
-        assert.match(r.stdout, /^copy texts 0$/m, explain(r));
+        // Text kept in memory, so deferred copies show as copy texts.
+        for (const [value, texts] of [
+          [undefined, 3],
+          ["0", 0],
+          ["off", 0],
+        ] as const) {
+          const r = runWithLoader(["src/app.ts"], t.dir, {
+            DIAGNOSE_LOADER: mode,
+            DIAGNOSE_DEFER_COPIES: value,
+            DIAGNOSE_COPIES_DIR: "memory",
+          });
+          assert.equal(r.status, 0, explain(r));
+          assert.match(r.stdout, /^states active active active active$/m, explain(r));
+          assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
+          assert.match(r.stdout, new RegExp(`^copy texts ${texts}$`, "m"), `${value}: ${explain(r)}`);
+        }
       } finally {
         t.remove();
       }
     });
 
-    it("--disallow-code-generation-from-strings: the watch fails with a clear error, the program runs on", () => {
+    it("--disallow-code-generation-from-strings: the copies stay in the module, every probe works", () => {
       const t = project();
       try {
+        const cache = join(t.dir, "cache");
         const r = runWithLoader(["--disallow-code-generation-from-strings", "src/app.ts"], t.dir, {
           ...env,
-          DIAGNOSE_COPIES_DIR: join(t.dir, "cache"),
+          DIAGNOSE_COPIES_DIR: cache,
         });
         assert.equal(r.status, 0, explain(r));
-        assert.match(r.stdout, /^states failed active failed failed$/m, explain(r));
-        assert.match(
-          r.stdout,
-          /^error DIAGNOSE_COPIES_UNAVAILABLE Cannot watch outlined functions of "src\/cart\.ts": evaluating its copy text failed: EvalError: Code generation from strings disallowed/m,
-          explain(r),
-        );
-        // The plain bodies run as before, and the stack of the plain `check` is the module's.
-        assert.match(r.stdout, /^seen twice 42$/m, explain(r));
+        assert.match(r.stdout, /^states active active active active$/m, explain(r));
+        assert.match(r.stdout, /^seen entry 3,2; line 5; line 6; line 7; twice 42; half 4\.5$/m, explain(r));
+        assert.match(r.stdout, /^copy texts 0$/m, explain(r));
         assert.match(r.stdout, /^add 4$/m, explain(r));
         assert.match(r.stdout, /^stack at check \(.*src[\\/]cart\.ts:12:11\)$/m, explain(r));
+        // No copy text was written: there is none.
+        assert.ok(!existsSync(cache) || readdirSync(cache).length === 0);
       } finally {
         t.remove();
       }

@@ -1,6 +1,6 @@
 /** The site manifest: merge rules, file format, errors, and the loader writing it. */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -101,6 +101,51 @@ describe("manifest", () => {
   });
 
   for (const mode of LOADER_MODES) {
+    it(`a relative DIAGNOSE_MANIFEST names one file, also for a project first loaded after process.chdir() (${mode ?? "default API"})`, () => {
+      const t = tempDir("manifest-chdir");
+      try {
+        const project = (dir: string, name: string, source: string) => {
+          mkdirSync(join(dir, "src"), { recursive: true });
+          writeFileSync(
+            join(dir, "package.json"),
+            JSON.stringify({ name, type: "module", diagnose: { include: ["src/**"] } }),
+          );
+          writeFileSync(join(dir, "src", "main.ts"), source);
+        };
+        mkdirSync(join(t.dir, "elsewhere"));
+        project(join(t.dir, "late"), "late-package", "export function late(a: number): number {\n  return a + 1;\n}\n");
+        project(
+          t.dir,
+          "first-package",
+          [
+            'import { fileURLToPath } from "node:url";',
+            'process.chdir(fileURLToPath(new URL("../elsewhere/", import.meta.url)));',
+            'const { late } = await import("../late/src/main.ts");',
+            "console.log(`late ${late(1)}`);",
+            "",
+          ].join("\n"),
+        );
+        const r = runWithLoader(["src/main.ts"], t.dir, {
+          DIAGNOSE_MANIFEST: "build/sites.json",
+          DIAGNOSE_LOADER: mode,
+        });
+        assert.equal(r.status, 0, explain(r));
+        assert.match(r.stdout, /^late 2$/m, explain(r));
+        const m = readManifest(join(t.dir, "build", "sites.json"));
+        assert.deepEqual(m?.modules.map((x) => `${x.package} ${x.module}`).sort(), [
+          "first-package src/main.ts",
+          "late-package src/main.ts",
+        ]);
+        assert.equal(
+          existsSync(join(t.dir, "elsewhere", "build")),
+          false,
+          "nothing written under the new working directory",
+        );
+      } finally {
+        t.remove();
+      }
+    });
+
     it(`is written by the loader with DIAGNOSE_MANIFEST (${mode ?? "default API"})`, () => {
       const t = copyFixture("node-loader/esm");
       try {
