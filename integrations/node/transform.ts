@@ -48,9 +48,26 @@ export function defersCopiesHere(env: NodeJS.ProcessEnv = process.env): boolean 
   return deferCopiesRequested(env) && codeGenerationAllowed();
 }
 
+/**
+ * Whether the inline source maps carry the original text: only with `DIAGNOSE_SOURCE_MAPS=full`
+ * (for a debugger that cannot read the file). Node keeps each module's map, so the text would sit
+ * in the heap again, and base64 in the module's code and in its source-map URL: 3.0 MB for rxjs's
+ * 244 internal modules. Node reads the file itself to print an uncaught error's source line.
+ */
+export function sourcesContentRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^full$/i.test(env["DIAGNOSE_SOURCE_MAPS"] ?? "");
+}
+
 function compileRequest(filename: string, format: ModuleFormat) {
   const config = loadConfig(projectRootOf(filename));
-  return { filename, format, instrument: isIncluded(config, filename), config, deferCopies: defersCopiesHere() };
+  return {
+    filename,
+    format,
+    instrument: isIncluded(config, filename),
+    config,
+    deferCopies: defersCopiesHere(),
+    sourcesContent: sourcesContentRequested(),
+  };
 }
 
 /**

@@ -38,6 +38,12 @@ export interface CompileRequest {
    * Only where `defersCopies` allows; other files keep their copies inline.
    */
   readonly deferCopies?: boolean;
+  /**
+   * Whether the inline source map carries the original text (`sourcesContent`; default true). The
+   * Node loader leaves it out unless asked (`DIAGNOSE_SOURCE_MAPS=full`): Node keeps every
+   * module's map in its heap, and reads the original file itself when it prints a source line.
+   */
+  readonly sourcesContent?: boolean;
 }
 
 /** A module's deferred copy text, ready to evaluate, and its sha256 (the table's `c`). */
@@ -170,7 +176,7 @@ function compileUncached(source: string, request: CompileRequest): CompiledModul
     maps.unshift(s.generateMap({ hires: "boundary", source: filename }) as unknown as RawMap);
   }
 
-  if (maps.length > 0) code = withComposedMap(code, maps, filename, source);
+  if (maps.length > 0) code = withComposedMap(code, maps, filename, request.sourcesContent === false ? null : source);
   return { code, sites, warnings, copies };
 }
 
@@ -221,14 +227,21 @@ function swcStrip(code: string, filename: string, format: ModuleFormat, maps: Ra
 
 /**
  * `code` with one inline source map to `source`, composed from `maps` (the last stage's map first):
- * any inline map the code carries is replaced.
+ * any inline map the code carries is replaced. `source` null: the map names the file without
+ * carrying its text.
  */
-export function withComposedMap(code: string, maps: readonly unknown[], filename: string, source: string): string {
+export function withComposedMap(
+  code: string,
+  maps: readonly unknown[],
+  filename: string,
+  source: string | null,
+): string {
   const raw = maps.map(normaliseMap);
   const composed = raw.length === 1 ? raw[0]! : (remapping()(raw as never, () => null) as unknown as RawMap);
   // Sources relative to the module's own URL: stack traces then name the original file.
   composed.sources = [basename(filename)];
-  composed.sourcesContent = [source];
+  if (source === null) delete composed.sourcesContent;
+  else composed.sourcesContent = [source];
   composed.file = basename(filename);
   delete composed.sourceRoot;
   return (

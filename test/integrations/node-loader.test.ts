@@ -99,6 +99,24 @@ for (const mode of LOADER_MODES) {
       assert.match(caught.stdout, /at check \(.*src[\\/]boom\.ts:8:11\)/, explain(caught));
     });
 
+    it("the inline maps carry no source text unless DIAGNOSE_SOURCE_MAPS=full; an uncaught error still shows its .ts line", () => {
+      const uncaught = runWithLoader(["src/boom.ts"], ESM, env);
+      // Node prints the failing line of the original file (read from disk) under its location.
+      assert.match(uncaught.stderr, /boom\.ts:8\n\s*throw new Error\(`bad order \$\{order\.id\}`\);\n\s*\^/, explain(uncaught));
+      const script = [
+        'import { findSourceMap } from "node:module";',
+        'import { pathToFileURL } from "node:url";',
+        'const url = pathToFileURL(process.cwd() + "/src/format.ts").href;',
+        "await import(url);",
+        "const payload = findSourceMap(url)?.payload;",
+        'console.log(`map ${payload === undefined ? "none" : payload.sources.length} content ${payload?.sourcesContent?.[0]?.length ?? "none"}`);',
+      ].join("\n");
+      const lean = runWithLoader(["--input-type=module", "-e", script], ESM, env);
+      assert.match(lean.stdout, /^map 1 content none$/m, explain(lean));
+      const full = runWithLoader(["--input-type=module", "-e", script], ESM, { ...env, DIAGNOSE_SOURCE_MAPS: "full" });
+      assert.match(full.stdout, /^map 1 content [1-9]\d*$/m, explain(full));
+    });
+
     it("DIAGNOSE_SOURCE_MAPS=off leaves Node's source-map support off", () => {
       const r = runWithLoader(["-e", "console.log(process.sourceMapsEnabled ?? 'unknown')"], ESM, {
         ...env,
