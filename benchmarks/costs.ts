@@ -6,14 +6,20 @@
  *   workloads and on larger ones (one process per function; blocks with the probe off and on
  *   alternate, each after its own warm-up; ns/hit = (on − off) ÷ hits per op, median of rounds);
  * - size: the workload's JavaScript after type stripping, raw and gzip, instrumented ÷ plain;
+ *   for the deferred build, the copy text its modules name (a cache file, read only when a probe
+ *   needs it) is counted apart;
  * - heap: the bytes reachable (a heap snapshot) once a library's module graph is loaded, minus
- *   those before importing it, instrumented ÷ plain (median of several processes per build);
+ *   those before importing it, instrumented ÷ plain (median of several processes per build); no
+ *   probe, so the deferred build's copy text stays on disk;
  * - warm-up: instructions per op by op index (callgrind, instructions.ts's flags): one process
  *   per build marks a ladder of op counts (callgrind-marks.ts), each bucket's instructions ÷ its
  *   ops, then the first hundred ops ÷ steady state;
  * - cold start: one process that loads every rxjs module that loads on its own plus the library
- *   workload and runs one op, instrumented ÷ plain (median of processes, alternating builds).
+ *   workload and runs one op, instrumented ÷ plain (median of processes, builds in rotating order).
  *
+ * Those four compare both instrumented builds: inline copies (`diagnose`, site ABI 3, what
+ * `instrument()` writes by default) and deferred copies (`deferred`, ABI 4, what the Node loader
+ * writes by default). A hit runs the same copy code in both, so the per-hit measures use the first.
  * The build-time ratios of the issue come from build-side.ts, already part of the run.
  */
 import { spawn } from "node:child_process";
@@ -26,12 +32,18 @@ import type { WorkloadSpec } from "./catalog.js";
 import type { ColdResult, DirectCall, HeapResult, OpsConfig, PerHitResult } from "./costs-child.js";
 import { inParallel, NODE_FLAGS, valgrindVersion } from "./instructions.js";
 import { countMarked } from "./callgrind-marks.js";
-import { BUILDS, buildPath, WORK, type BuildKind } from "./paths.js";
+import { BUILDS, buildPath, DEFERRED_COPIES, WORK, type BuildKind } from "./paths.js";
 import { median } from "./stats.js";
 
 const CHILD = join(fileURLToPath(new URL(".", import.meta.url)), "costs-child.js");
 const DIR = join(WORK, "costs");
-const COMPARED: readonly BuildKind[] = ["plain", "diagnose"];
+/**
+ * A bound for a hung callgrind run, not a budget: markdown's 3,200 ops can take over 5 minutes
+ * while other work loads the 2-core machine (as in instructions.ts).
+ */
+const TIMEOUT_MS = 900_000;
+const COMPARED = ["plain", "diagnose", "deferred"] as const satisfies readonly BuildKind[];
+type Compared = (typeof COMPARED)[number];
 
 /** Functions the per-hit probe goes on: the smallest hot ones ("tiny") and larger ones. */
 export interface PerHitTarget {
@@ -98,10 +110,25 @@ export const PER_HIT_TARGETS: readonly PerHitTarget[] = [
 /** Workloads whose library the size, heap and warm-up measures cover. */
 const THIRD_PARTY = (specs: readonly WorkloadSpec[]) => specs.filter((s) => s.libraries.length > 0);
 
+/** One measure of the three builds, and each instrumented build ÷ plain. */
 export interface Ratio {
   readonly plain: number;
+  /** Inline copies (site ABI 3). */
   readonly diagnose: number;
+  /** Deferred copies (site ABI 4): the Node loader's default. */
+  readonly deferred: number;
+  /** diagnose ÷ plain. */
   readonly ratio: number;
+  /** deferred ÷ plain. */
+  readonly deferredRatio: number;
+}
+
+export interface SizeMeasure {
+  readonly workload: string;
+  readonly raw: Ratio;
+  readonly gzip: Ratio;
+  /** The deferred build's copy text (not in its modules): bytes raw and gzip, each file alone. */
+  readonly copies: { readonly raw: number; readonly gzip: number };
 }
 
 export interface PerHitMeasure extends PerHitTarget {
@@ -115,29 +142,28 @@ export interface PerHitMeasure extends PerHitTarget {
   readonly error?: string;
 }
 
-export interface WarmupBucket {
-  /** Ops (first, last], 1-based; `steady` is the last bucket. */
+/** Instructions per op over ops (from, to], 1-based, per build; `steady` is the last bucket. */
+export interface WarmupBucket extends Ratio {
   readonly from: number;
   readonly to: number;
   readonly steady: boolean;
-  readonly plain: number;
-  readonly diagnose: number;
-  readonly ratio: number;
 }
 
 export interface WarmupMeasure {
   readonly workload: string;
   readonly buckets: WarmupBucket[];
   /** Mean instructions/op of the first hundred ops ÷ steady state, per build. */
-  readonly firstHundredOverSteady: { readonly plain: number; readonly diagnose: number };
+  readonly firstHundredOverSteady: Readonly<Record<Compared, number>>;
   /** The diagnose build's first hundred ops ÷ plain's. */
   readonly firstHundredRatio: number;
+  /** The deferred build's first hundred ops ÷ plain's. */
+  readonly firstHundredDeferredRatio: number;
   readonly errors: string[];
 }
 
 export interface CostsResult {
   readonly perHit: PerHitMeasure[] | { skipped: string };
-  readonly size: { workload: string; raw: Ratio; gzip: Ratio }[] | { skipped: string };
+  readonly size: SizeMeasure[] | { skipped: string };
   readonly heap: { workload: string; processes: number; bytes: Ratio }[] | { skipped: string };
   readonly warmup: { tool: string; measures: WarmupMeasure[] } | { skipped: string };
   readonly coldStart:
@@ -189,7 +215,18 @@ function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, "utf8")) as T;
 }
 
-const ratio = (plain: number, diagnose: number): Ratio => ({ plain, diagnose, ratio: diagnose / plain });
+const ratio = (v: Readonly<Record<Compared, number>>): Ratio => ({
+  ...v,
+  ratio: v.diagnose / v.plain,
+  deferredRatio: v.deferred / v.plain,
+});
+
+/** One value per build, from a function of the build. */
+const perBuild = <T>(f: (build: Compared) => T): Record<Compared, T> => ({
+  plain: f("plain"),
+  diagnose: f("diagnose"),
+  deferred: f("deferred"),
+});
 
 // ---------------------------------------------------------------------------------------------
 // per hit
@@ -260,21 +297,35 @@ function workloadFiles(build: BuildKind, spec: WorkloadSpec): string[] {
   return [buildPath(build, `bench/${spec.name}.ts`), ...spec.libraries.flatMap((l) => jsFiles(join(BUILDS, build, l)))];
 }
 
-export function measureSizes(specs: readonly WorkloadSpec[]): { workload: string; raw: Ratio; gzip: Ratio }[] {
+/** Bytes raw and gzip (each file compressed alone, as served or cached one by one). */
+function bytesOf(files: readonly string[]): { raw: number; gzip: number } {
+  let raw = 0;
+  let gzip = 0;
+  for (const f of files) {
+    const code = readFileSync(f);
+    raw += code.length;
+    gzip += gzipSync(code).length;
+  }
+  return { raw, gzip };
+}
+
+/** The copy text files a deferred build's modules name in their tables (`c`, site ABI 4). */
+function copyFiles(modules: readonly string[]): string[] {
+  const hashes = new Set<string>();
+  for (const m of modules)
+    for (const [, h] of readFileSync(m, "utf8").matchAll(/\bc:\s*"([0-9a-f]{64})"/g)) hashes.add(h!);
+  return [...hashes].map((h) => join(DEFERRED_COPIES, `${h}.js`));
+}
+
+export function measureSizes(specs: readonly WorkloadSpec[]): SizeMeasure[] {
   return specs.map((spec) => {
-    const total = (build: BuildKind) => {
-      let raw = 0;
-      let gzip = 0;
-      for (const f of workloadFiles(build, spec)) {
-        const code = readFileSync(f);
-        raw += code.length;
-        gzip += gzipSync(code).length;
-      }
-      return { raw, gzip };
+    const sizes = perBuild((build) => bytesOf(workloadFiles(build, spec)));
+    return {
+      workload: spec.name,
+      raw: ratio(perBuild((b) => sizes[b].raw)),
+      gzip: ratio(perBuild((b) => sizes[b].gzip)),
+      copies: bytesOf(copyFiles(workloadFiles("deferred", spec))),
     };
-    const p = total("plain");
-    const d = total("diagnose");
-    return { workload: spec.name, raw: ratio(p.raw, d.raw), gzip: ratio(p.gzip, d.gzip) };
   });
 }
 
@@ -284,7 +335,7 @@ export function measureSizes(specs: readonly WorkloadSpec[]): { workload: string
 async function measureHeap(specs: readonly WorkloadSpec[], processes: number, log: (line: string) => void) {
   const out: { workload: string; processes: number; bytes: Ratio }[] = [];
   for (const spec of specs) {
-    const grown: Record<string, number[]> = { plain: [], diagnose: [] };
+    const grown = perBuild((): number[] => []);
     for (let i = 0; i < processes; i++) {
       for (const build of COMPARED) {
         const resultFile = join(DIR, `heap.${spec.name}.${build}.${i}.json`);
@@ -295,12 +346,13 @@ async function measureHeap(specs: readonly WorkloadSpec[], processes: number, lo
         ]);
         if (!run.ok) throw new Error(`heap child (${spec.name}, ${build}) failed: ${firstError(run.stderr)}`);
         const r = readJson<HeapResult>(resultFile);
-        grown[build]!.push(r.after - r.before);
+        grown[build].push(r.after - r.before);
       }
     }
-    const bytes = ratio(median(grown["plain"]!), median(grown["diagnose"]!));
+    const bytes = ratio(perBuild((b) => median(grown[b])));
+    const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
     log(
-      `  heap: ${spec.name}: ${(bytes.plain / 1024).toFixed(0)} KB plain, ${(bytes.diagnose / 1024).toFixed(0)} KB instrumented (${bytes.ratio.toFixed(2)}×)`,
+      `  heap: ${spec.name}: ${kb(bytes.plain)} plain, ${kb(bytes.diagnose)} inline copies (${bytes.ratio.toFixed(2)}×), ${kb(bytes.deferred)} deferred (${bytes.deferredRatio.toFixed(2)}×)`,
     );
     out.push({ workload: spec.name, processes, bytes });
   }
@@ -330,55 +382,54 @@ export function warmupLadder(
 async function measureWarmup(specs: readonly WorkloadSpec[], quick: boolean, log: (line: string) => void) {
   const version = valgrindVersion();
   if (version === undefined) return { skipped: "valgrind is not on PATH (install valgrind to count instructions)" };
-  const measures: WarmupMeasure[] = [];
-  for (const spec of specs) {
+  const plans = specs.map((spec) => {
     // 200 steady ops read as steady as more would; more only lengthen the runs.
     const steadyOps = quick ? 100 : Math.min(spec.instructionOps, 200);
     const { edges, steady } = warmupLadder(quick, steadyOps, quick ? 100 : spec.instructionOps);
     const marks = [...new Set([...edges, ...steady])].sort((a, b) => a - b);
-    const errors: string[] = [];
-    // One process per build: the intervals between its marks are the buckets, so start-up (which
-    // differs from process to process) is in none of them.
-    const jobs = COMPARED.map((build) => async (): Promise<[string, number[] | undefined]> => {
-      const resultFile = join(DIR, `ops.${spec.name}.${build}.json`);
-      const cfg: OpsConfig = { resultFile, module: buildPath(build, `bench/${spec.name}.ts`), marks };
-      const run = await countMarked([...NODE_FLAGS, CHILD, "ops", JSON.stringify(cfg)], marks.length);
-      if ("error" in run) {
-        errors.push(`${build}: ${run.error}`);
-        return [build, undefined];
-      }
-      return [build, run.intervals];
-    });
-    log(`  warm-up: ${spec.name}: ${jobs.length} callgrind runs, one per build`);
-    const results = await inParallel(jobs, 2);
+    return { spec, edges, steady, marks, errors: [] as string[], intervals: new Map<Compared, number[]>() };
+  });
+  // One process per (workload, build): the intervals between its marks are the buckets, so
+  // start-up (which differs from process to process) is in none of them. All in one pool of two.
+  const jobs = plans.flatMap((plan) =>
+    COMPARED.map((build) => async () => {
+      const resultFile = join(DIR, `ops.${plan.spec.name}.${build}.json`);
+      const module = buildPath(build, `bench/${plan.spec.name}.ts`);
+      const cfg: OpsConfig = { resultFile, module, marks: plan.marks };
+      const run = await countMarked([...NODE_FLAGS, CHILD, "ops", JSON.stringify(cfg)], plan.marks.length, TIMEOUT_MS);
+      if ("error" in run) plan.errors.push(`${build}: ${run.error}`);
+      else plan.intervals.set(build, run.intervals);
+    }),
+  );
+  log(`  warm-up: ${jobs.length} callgrind runs, one per workload and build, two at a time`);
+  await inParallel(jobs, 2);
+  const measures = plans.map(({ spec, edges, steady, marks, errors, intervals }): WarmupMeasure => {
     /** Instructions per op over ops (a, b]: the intervals between marks a and b. */
-    const perOp = (build: string, a: number, b: number) => {
-      const intervals = results.find(([x]) => x === build)?.[1];
-      if (intervals === undefined) return NaN;
+    const perOp = (build: Compared, a: number, b: number) => {
+      const counts = intervals.get(build);
+      if (counts === undefined) return NaN;
       let sum = 0;
-      for (let k = marks.indexOf(a); k < marks.indexOf(b); k++) sum += intervals[k]!;
+      for (let k = marks.indexOf(a); k < marks.indexOf(b); k++) sum += counts[k]!;
       return sum / (b - a);
     };
-    const bucket = (a: number, b: number, isSteady: boolean): WarmupBucket => {
-      const plain = perOp("plain", a, b);
-      const diagnose = perOp("diagnose", a, b);
-      return { from: a, to: b, steady: isSteady, plain, diagnose, ratio: diagnose / plain };
-    };
+    const bucket = (from: number, to: number, isSteady: boolean): WarmupBucket => ({
+      from,
+      to,
+      steady: isSteady,
+      ...ratio(perBuild((build) => perOp(build, from, to))),
+    });
     const buckets = edges.slice(1).map((b, i) => bucket(edges[i]!, b, false));
     buckets.push(bucket(steady[0], steady[1], true));
-    const first = (build: string) => perOp(build, 0, 100);
-    const steadyOf = (build: string) => perOp(build, steady[0], steady[1]);
-    measures.push({
+    const first = ratio(perBuild((build) => perOp(build, 0, 100)));
+    return {
       workload: spec.name,
       buckets,
-      firstHundredOverSteady: {
-        plain: first("plain") / steadyOf("plain"),
-        diagnose: first("diagnose") / steadyOf("diagnose"),
-      },
-      firstHundredRatio: first("diagnose") / first("plain"),
+      firstHundredOverSteady: perBuild((build) => first[build] / perOp(build, steady[0], steady[1])),
+      firstHundredRatio: first.ratio,
+      firstHundredDeferredRatio: first.deferredRatio,
       errors,
-    });
-  }
+    };
+  });
   return { tool: version, measures };
 }
 
@@ -414,29 +465,28 @@ async function measureColdStart(specs: readonly WorkloadSpec[], processes: numbe
     );
     return file;
   };
-  const entries = { plain: entry("plain"), diagnose: entry("diagnose") };
-  const load: Record<string, number[]> = { plain: [], diagnose: [] };
-  const wall: Record<string, number[]> = { plain: [], diagnose: [] };
+  const entries = perBuild(entry);
+  const load = perBuild((): number[] => []);
+  const wall = perBuild((): number[] => []);
   // One unmeasured run each: the first process after a build pays for the disk cache.
   for (const build of COMPARED)
-    await runChild([
-      CHILD,
-      "cold",
-      JSON.stringify({ resultFile: join(DIR, "cold.warm.json"), entry: entries[build as "plain"] }),
-    ]);
+    await runChild([CHILD, "cold", JSON.stringify({ resultFile: join(DIR, "cold.warm.json"), entry: entries[build] })]);
   for (let i = 0; i < processes; i++) {
-    for (const build of i % 2 === 0 ? COMPARED : [...COMPARED].reverse()) {
+    // Rotating order: each build is first, second and third equally often over three rounds.
+    for (const build of COMPARED.map((_, k) => COMPARED[(i + k) % COMPARED.length]!)) {
       const resultFile = join(DIR, `cold.${build}.${i}.json`);
-      const run = await runChild([CHILD, "cold", JSON.stringify({ resultFile, entry: entries[build as "plain"] })]);
+      const run = await runChild([CHILD, "cold", JSON.stringify({ resultFile, entry: entries[build] })]);
       if (!run.ok) throw new Error(`cold-start child (${build}) failed: ${firstError(run.stderr)}`);
-      load[build]!.push(readJson<ColdResult>(resultFile).loadAndFirstCallMs);
-      wall[build]!.push(run.ms);
+      load[build].push(readJson<ColdResult>(resultFile).loadAndFirstCallMs);
+      wall[build].push(run.ms);
     }
   }
-  const loadAndFirstCallMs = ratio(median(load["plain"]!), median(load["diagnose"]!));
-  const processMs = ratio(median(wall["plain"]!), median(wall["diagnose"]!));
+  const loadAndFirstCallMs = ratio(perBuild((b) => median(load[b])));
+  const processMs = ratio(perBuild((b) => median(wall[b])));
+  const ms = (r: Ratio, b: "diagnose" | "deferred") =>
+    `${r[b].toFixed(1)} ms (${(b === "diagnose" ? r.ratio : r.deferredRatio).toFixed(2)}×)`;
   log(
-    `  cold start: ${modules.length + 1} modules: load + first op ${loadAndFirstCallMs.plain.toFixed(1)} → ${loadAndFirstCallMs.diagnose.toFixed(1)} ms (${loadAndFirstCallMs.ratio.toFixed(2)}×), whole process ${processMs.ratio.toFixed(2)}×`,
+    `  cold start: ${modules.length + 1} modules: load + first op ${loadAndFirstCallMs.plain.toFixed(1)} ms plain, ${ms(loadAndFirstCallMs, "diagnose")} inline copies, ${ms(loadAndFirstCallMs, "deferred")} deferred; whole process ${processMs.ratio.toFixed(2)}× / ${processMs.deferredRatio.toFixed(2)}×`,
   );
   return {
     graph: "every rxjs/src/internal module that loads on its own + the library workload",
@@ -473,6 +523,10 @@ export async function measureCosts(
       ? none("heap")
       : // Snapshots are deterministic: three processes only show that they agree.
         await measureHeap(third, 3, log);
+  // Cold start before the warm-up curve: it is timed, and the callgrind runs take many minutes.
+  const coldStart = !opts.coldStart
+    ? { skipped: "disabled with --no-cold-start" }
+    : await measureColdStart(built, opts.quick ? 3 : 12, log);
   const warmupOn = opts.warmup ?? !opts.quick;
   // --quick counts one workload's curve, with three buckets: callgrind runs are ~50× slower.
   const warmupSpecs = opts.quick ? third.slice(0, 1) : third;
@@ -481,209 +535,5 @@ export async function measureCosts(
     : warmupSpecs.length === 0
       ? none("the warm-up curve")
       : await measureWarmup(warmupSpecs, opts.quick, log);
-  const coldStart = !opts.coldStart
-    ? { skipped: "disabled with --no-cold-start" }
-    : await measureColdStart(built, opts.quick ? 3 : 11, log);
   return { perHit, size, heap, warmup, coldStart };
-}
-
-// ---------------------------------------------------------------------------------------------
-// report
-
-/** The build ratios of the issue's table, read from build-side.ts's result when it ran. */
-export interface BuildRatios {
-  readonly instrumentVsStrip: number | null;
-  readonly tspcVsTsc: number | null;
-}
-
-interface Row {
-  readonly measure: string;
-  readonly now: string;
-  readonly goal: string;
-  readonly met: boolean | null;
-}
-
-const x2 = (n: number) => `${n.toFixed(2)}×`;
-function span(values: readonly number[], fmt: (n: number) => string): string {
-  if (values.length === 0) return "not measured";
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return lo === hi || fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
-}
-
-/** The issue's table, filled from this run: now vs goal (reported, never asserted). */
-export function costRows(c: CostsResult, build: BuildRatios): Row[] {
-  const rows: Row[] = [];
-  const all = (xs: readonly number[], ok: (n: number) => boolean) => (xs.length === 0 ? null : xs.every(ok));
-  // Loop-driven measures when a size has them: through a whole workload a few hits per op sit
-  // under its run-to-run noise on a shared machine.
-  const hits = (size: "tiny" | "larger") => {
-    const ok = "skipped" in c.perHit ? [] : c.perHit.filter((m) => m.size === size && m.nsPerHit !== null);
-    const direct = ok.filter((m) => m.direct !== undefined);
-    return (direct.length > 0 ? direct : ok).map((m) => m.nsPerHit!);
-  };
-  const ns = (n: number) => `${n >= 0 ? "+" : ""}${n.toFixed(0)} ns`;
-  const tiny = hits("tiny");
-  const larger = hits("larger");
-  rows.push({
-    measure: 'no-op "call" probe on a tiny hot function, per hit',
-    now: span(tiny, ns),
-    goal: "≤ 50 ns on every workload",
-    met: all(tiny, (n) => n <= 50),
-  });
-  rows.push({
-    measure: "same on larger functions",
-    now: span(larger, ns),
-    goal: "≤ 30 ns",
-    met: all(larger, (n) => n <= 30),
-  });
-  const raw = "skipped" in c.size ? [] : c.size.map((s) => s.raw.ratio);
-  const gz = "skipped" in c.size ? [] : c.size.map((s) => s.gzip.ratio);
-  rows.push({
-    measure: "output size after type stripping, raw / gzip",
-    now: `${span(raw, x2)} / ${span(gz, x2)}`,
-    goal: "≤ 2.0× / ≤ 1.6×",
-    met: raw.length === 0 ? null : raw.every((n) => n <= 2) && gz.every((n) => n <= 1.6),
-  });
-  const one = (n: number | null, goal: number) => ({
-    now: n === null ? "not measured" : x2(n),
-    met: n === null ? null : n <= goal,
-  });
-  rows.push({
-    measure: "`instrument()` + strip vs plain SWC strip, in-process, warmed",
-    ...one(build.instrumentVsStrip, 3),
-    goal: "≤ 3×",
-  });
-  rows.push({ measure: "`tspc` with the plugin vs `tsc`", ...one(build.tspcVsTsc, 1.3), goal: "≤ 1.3×" });
-  const heap = "skipped" in c.heap ? [] : c.heap.map((h) => h.bytes.ratio);
-  rows.push({
-    measure: "heap after loading a library, instrumented ÷ plain",
-    now: span(heap, x2),
-    goal: "≤ 1.5×",
-    met: all(heap, (n) => n <= 1.5),
-  });
-  const warm =
-    "skipped" in c.warmup ? [] : c.warmup.measures.map((m) => m.firstHundredRatio).filter((n) => Number.isFinite(n));
-  rows.push({
-    measure: "warm-up: instructions of the first hundred ops, instrumented ÷ plain",
-    now: span(warm, x2),
-    goal: "same as plain (≤ 1.05×)",
-    met: all(warm, (n) => n <= 1.05),
-  });
-  const cold = "skipped" in c.coldStart ? null : c.coldStart.loadAndFirstCallMs.ratio;
-  rows.push({ measure: "cold start: load + first call of a large module graph", ...one(cold, 1.2), goal: "≤ 1.2×" });
-  return rows;
-}
-
-function mdTable(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
-
-const metCell = (m: boolean | null) => (m === null ? "—" : m ? "met" : "not met");
-
-export function costsSummary(c: CostsResult, build: BuildRatios): string {
-  return mdTable(
-    ["measure (ratios: instrumented ÷ plain)", "now", "goal", ""],
-    costRows(c, build).map((r) => [r.measure, r.now, r.goal, metCell(r.met)]),
-  );
-}
-
-export function costsText(c: CostsResult | undefined, build: BuildRatios): string {
-  if (c === undefined) return "Not measured in this run.";
-  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-  const parts = [
-    "What a user pays besides the off state's steady-state time (issue 15), each against plain in this run. Goals are reported, never asserted.",
-    "",
-    costsSummary(c, build),
-    "",
-    '**Per hit** of a no-op `"call"` probe (instrumented build; one process per function: blocks with the probe off and on alternate, each after its own warm-up; (on − off) ÷ hits per op, median and min–max of the rounds):',
-    "",
-    "skipped" in c.perHit
-      ? `Skipped: ${c.perHit.skipped}.`
-      : mdTable(
-          ["workload", "function", "size", "called", "hits/op", "ns/op off", "op on ÷ off", "ns/hit (min–max)"],
-          c.perHit.map((m) => [
-            m.workload,
-            `\`${m.target}\` (${m.what})`,
-            m.size,
-            m.direct ? "loop of 1,000 calls per op" : "by the workload",
-            m.hitsPerOp === null ? "—" : m.hitsPerOp.toFixed(0),
-            m.offNsPerOp === null ? "—" : m.offNsPerOp.toFixed(0),
-            m.opRatio === null ? "—" : x2(m.opRatio),
-            m.nsPerHit === null
-              ? `failed: ${m.error ?? "?"}`
-              : `+${m.nsPerHit.toFixed(0)} (${m.min!.toFixed(0)}–${m.max!.toFixed(0)})`,
-          ]),
-        ),
-    "",
-    "**Output size** of each workload's JavaScript (its module and its library's) after type stripping:",
-    "",
-    "skipped" in c.size
-      ? `Skipped: ${c.size.skipped}.`
-      : mdTable(
-          ["workload", "raw plain → instrumented", "raw ratio", "gzip plain → instrumented", "gzip ratio"],
-          c.size.map((s) => [
-            s.workload,
-            `${kb(s.raw.plain)} → ${kb(s.raw.diagnose)}`,
-            x2(s.raw.ratio),
-            `${kb(s.gzip.plain)} → ${kb(s.gzip.diagnose)}`,
-            x2(s.gzip.ratio),
-          ]),
-        ),
-    "",
-    "**Heap**: the bytes reachable (the self sizes of a heap snapshot, which collects garbage first) once the workload's module graph is loaded, minus before importing it (median of processes):",
-    "",
-    "skipped" in c.heap
-      ? `Skipped: ${c.heap.skipped}.`
-      : mdTable(
-          ["workload", "processes per build", "plain", "instrumented", "ratio"],
-          c.heap.map((h) => [
-            h.workload,
-            String(h.processes),
-            kb(h.bytes.plain),
-            kb(h.bytes.diagnose),
-            x2(h.bytes.ratio),
-          ]),
-        ),
-    "",
-    `**Warm-up curve**: instructions per op by op index, in one fresh process per build (callgrind, Node with \`${NODE_FLAGS.join(" ")}\`; the instructions between the marks at ops a and b, over ops a+1…b):`,
-    "",
-  ];
-  if ("skipped" in c.warmup) parts.push(`Skipped: ${c.warmup.skipped}.`);
-  else {
-    parts.push(`${c.warmup.tool}.`, "");
-    for (const m of c.warmup.measures) {
-      parts.push(
-        mdTable(
-          [`${m.workload}: ops`, "plain instr/op", "instrumented instr/op", "ratio"],
-          m.buckets.map((b) => [
-            b.steady ? `steady (${b.from + 1}–${b.to})` : b.to - b.from === 1 ? `${b.to}` : `${b.from + 1}–${b.to}`,
-            b.plain.toFixed(0),
-            b.diagnose.toFixed(0),
-            x2(b.ratio),
-          ]),
-        ),
-        "",
-        `First hundred ops ÷ steady state: plain ${x2(m.firstHundredOverSteady.plain)}, instrumented ${x2(m.firstHundredOverSteady.diagnose)}; instrumented ÷ plain over the first hundred: ${x2(m.firstHundredRatio)}.${m.errors.length ? ` Errors: ${m.errors.join("; ")}` : ""}`,
-        "",
-      );
-    }
-  }
-  parts.push(
-    "",
-    "**Cold start**: one process loads a large module graph and runs one op (median of processes, builds alternating):",
-    "",
-  );
-  if ("skipped" in c.coldStart) parts.push(`Skipped: ${c.coldStart.skipped}.`);
-  else {
-    const cs = c.coldStart;
-    parts.push(
-      `${cs.graph}: ${cs.modules} modules, ${cs.processes} processes per build. Load + first op: ${cs.loadAndFirstCallMs.plain.toFixed(0)} ms plain, ${cs.loadAndFirstCallMs.diagnose.toFixed(0)} ms instrumented (${x2(cs.loadAndFirstCallMs.ratio)}); whole process, spawn to exit: ${cs.processMs.plain.toFixed(0)} → ${cs.processMs.diagnose.toFixed(0)} ms (${x2(cs.processMs.ratio)}).`,
-    );
-  }
-  return parts.join("\n");
 }

@@ -23,7 +23,8 @@ import { managerText, type ManagerBenchResult } from "./manager.js";
 import type { SafeExpressionResult } from "./safe-expression.js";
 import type { TransformerLimitsResult } from "./transformer-limits.js";
 import type { TargetCheck } from "./targets.js";
-import { costsSummary, costsText, type BuildRatios, type CostsResult } from "./costs.js";
+import type { CostsResult } from "./costs.js";
+import { costsSummary, costsText, type BuildRatios } from "./costs-report.js";
 import type { Variant } from "./variants.js";
 
 export interface Results {

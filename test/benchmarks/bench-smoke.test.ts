@@ -19,7 +19,8 @@ import type { FixedOpsConfig, FixedOpsResult } from "../../benchmarks/child.js";
 import { instructionVariants, NODE_FLAGS } from "../../benchmarks/instructions.js";
 import { buildPath, DEFERRED_COPIES } from "../../benchmarks/paths.js";
 import { VARIANTS, variantByName } from "../../benchmarks/variants.js";
-import { costRows, warmupLadder, type CostsResult } from "../../benchmarks/costs.js";
+import { warmupLadder, type CostsResult, type Ratio } from "../../benchmarks/costs.js";
+import { costRows, costsText } from "../../benchmarks/costs-report.js";
 
 const RUN = fileURLToPath(new URL("../../benchmarks/run.js", import.meta.url));
 const CHILD = fileURLToPath(new URL("../../benchmarks/child.js", import.meta.url));
@@ -269,8 +270,13 @@ test("--quick runs the costs phases on a third-party workload (@lezer/markdown) 
       size.raw.plain > 50_000 && size.raw.ratio > 1 && size.gzip.ratio > 1,
       "instrumented output is larger than plain",
     );
+    // Deferred copies: the modules lose their copies (smaller than inline, still above plain),
+    // and the copy text they name is counted apart, from the cache files.
+    assert.ok(size.raw.plain < size.raw.deferred && size.raw.deferred < size.raw.diagnose, "deferred modules");
+    assert.equal(size.raw.deferredRatio, size.raw.deferred / size.raw.plain);
+    assert.ok(size.copies.raw > 10_000 && size.copies.gzip > 0, "the copy text the deferred modules name");
     const heap = c.heap.find((h) => h.workload === "markdown")!;
-    assert.ok(heap.bytes.plain > 0 && heap.bytes.diagnose > 0 && heap.processes === 3);
+    assert.ok(heap.bytes.plain > 0 && heap.bytes.diagnose > 0 && heap.bytes.deferred > 0 && heap.processes === 3);
     assert.ok(
       "skipped" in c.warmup && /--quick/.test(c.warmup.skipped),
       "no callgrind warm-up curve in --quick without --warmup",
@@ -281,9 +287,69 @@ test("--quick runs the costs phases on a third-party workload (@lezer/markdown) 
     const md = readFileSync(join(out, "benchmarks.md"), "utf8");
     assert.match(md, /## Costs beyond the off state/);
     assert.match(md, /src\/markdown\.ts:space/);
+    assert.match(md, /\| workload +\| processes per build +\| plain +\| inline copies +\| deferred copies +\|/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+/** A measure whose inline and deferred builds sit on either side of a goal. */
+const split = (plain: number, inline: number, deferred: number): Ratio => ({
+  plain,
+  diagnose: plain * inline,
+  deferred: plain * deferred,
+  ratio: inline,
+  deferredRatio: deferred,
+});
+
+test("the issue-15 table judges size, heap, warm-up and cold start on the loader's default (deferred copies), inline named beside", () => {
+  const costs = (inline: number, deferred: number): CostsResult => ({
+    perHit: { skipped: "not in this test" },
+    size: [
+      {
+        workload: "markdown",
+        raw: split(100, inline, deferred),
+        gzip: split(50, inline, deferred),
+        copies: { raw: 30, gzip: 10 },
+      },
+    ],
+    heap: [{ workload: "markdown", processes: 3, bytes: split(1000, inline, deferred) }],
+    warmup: {
+      tool: "valgrind",
+      measures: [
+        {
+          workload: "markdown",
+          buckets: [{ from: 0, to: 100, steady: false, ...split(10, inline, deferred) }],
+          firstHundredOverSteady: { plain: 2, diagnose: 2, deferred: 2 },
+          firstHundredRatio: inline,
+          firstHundredDeferredRatio: deferred,
+          errors: [],
+        },
+      ],
+    },
+    coldStart: {
+      graph: "g",
+      modules: 2,
+      processes: 3,
+      loadAndFirstCallMs: split(100, inline, deferred),
+      processMs: split(200, inline, deferred),
+    },
+  });
+  const judged = ["output size", "heap", "warm-up", "cold start"];
+  const rowsOf = (inline: number, deferred: number) =>
+    costRows(costs(inline, deferred), { instrumentVsStrip: null, tspcVsTsc: null }).filter((r) =>
+      judged.some((j) => r.measure.startsWith(j)),
+    );
+  const good = rowsOf(3, 1.01);
+  assert.equal(good.length, 4);
+  for (const r of good) {
+    assert.equal(r.met, true, `${r.measure}: met on deferred copies though inline is not`);
+    assert.match(r.now, /^1\.01×.*\(inline 3\.00×/, r.measure);
+  }
+  for (const r of rowsOf(1.01, 3)) assert.equal(r.met, false, `${r.measure}: not met on deferred copies`);
+  const text = costsText(costs(3, 1.01), { instrumentVsStrip: null, tspcVsTsc: null });
+  assert.match(text, /\| deferred copies \| copy text \(cache files\) \|/);
+  assert.match(text, /inline 3\.00×, deferred 1\.01×/);
 });
 
 test("the costs child's ops mode runs ops up to its last mark in a built workload (what the warm-up curve counts)", () => {
