@@ -102,7 +102,11 @@ for (const mode of LOADER_MODES) {
     it("the inline maps carry no source text unless DIAGNOSE_SOURCE_MAPS=full; an uncaught error still shows its .ts line", () => {
       const uncaught = runWithLoader(["src/boom.ts"], ESM, env);
       // Node prints the failing line of the original file (read from disk) under its location.
-      assert.match(uncaught.stderr, /boom\.ts:8\n\s*throw new Error\(`bad order \$\{order\.id\}`\);\n\s*\^/, explain(uncaught));
+      assert.match(
+        uncaught.stderr,
+        /boom\.ts:8\n\s*throw new Error\(`bad order \$\{order\.id\}`\);\n\s*\^/,
+        explain(uncaught),
+      );
       const script = [
         'import { findSourceMap } from "node:module";',
         'import { pathToFileURL } from "node:url";',
