@@ -8,29 +8,15 @@
  * One function per site layout (as for code expressions): a name resolves to a parameter slot, a
  * local slot, an event name or the manager's global namespace once, when the layout is first met.
  */
-import { UnknownNameError } from "../../probes/errors.js";
-import type { CallFrame } from "../../registry/index.js";
 import type { NamespaceSource } from "../expression.js";
-import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout, type NameSource } from "../namespace.js";
+import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout } from "../namespace.js";
+import { frameArg, readGlobal, readTrusted, safeLocals } from "./event-reads.js";
 import { HELPERS } from "./helpers.js";
 import type { Node } from "./parser.js";
-import {
-  hasOwn,
-  looseEquals,
-  ownKeys,
-  prim,
-  read,
-  readComputed,
-  readLength,
-  readOptional,
-  safeString,
-  shield,
-} from "./reader.js";
+import { looseEquals, prim, read, readComputed, readLength, readOptional, safeString, shield } from "./reader.js";
 
-/** A compiled spec expression for one layout. @internal */
+/** A spec expression made ready for one layout (generated code, or the interpreter's). @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
-
-const defineProperty = Object.defineProperty;
 
 const PARAMS = [
   "$r",
@@ -76,66 +62,8 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
   );
 }
 
-/**
- * `args[0]`, `args.length` of the event's `args`: an array the namespace made (packed, from the
- * frame's), so its length and the elements below it are plain data. An index past the end would
- * be looked up on Array.prototype and Object.prototype, where a program may have put a getter: that
- * goes through the reader, as does undefined `args` (a call already running when the probe
- * started) for its error.
- */
-function readTrusted(a: unknown, k: number | "length"): unknown {
-  if (a === undefined || a === null) return read(a, String(k));
-  const arr = a as readonly unknown[];
-  if (k === "length") return arr.length;
-  return k < arr.length ? arr[k] : read(arr, String(k));
-}
-
-/**
- * `args[i]` before any rest parameter: the frame's own slot, the value `args` would copy (without
- * the copy); past the end, through the reader (see readTrusted). A call already running when the
- * probe started has no frame: `args` is undefined.
- */
-function frameArg(frame: CallFrame | undefined, i: number): unknown {
-  if (frame === undefined) return read(undefined, String(i));
-  const args = frame.args;
-  return i < args.length ? args[i] : read(args, String(i));
-}
-
-function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet: boolean): unknown {
-  const g = names.globalNamespace;
-  if (hasOwn(g, name)) return read(g, name);
-  if (quiet) return undefined;
-  // The evaluator does not know its event here: list the widest set of names ("return").
-  throw new UnknownNameError(name, [...layout.allNames("return"), ...(ownKeys(g) ?? [])]);
-}
-
-/**
- * The event's `locals`, each value read as the names are (a destructured field through the reader).
- * Defined, not assigned: an assignment would run a setter a program put on Object.prototype under
- * that name; the descriptor has no prototype, so none of its fields is looked up there either.
- */
-function safeLocals(layout: Layout, ns: EventNamespace): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, src] of layout.names) {
-    if (name === "__proto__") continue;
-    defineProperty(out, name, {
-      __proto__: null,
-      value: readSource(ns, src),
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    } as PropertyDescriptor);
-  }
-  return out;
-}
-
-function readSource(ns: EventNamespace, src: NameSource): unknown {
-  if (src.from === "local") return ns[LOCALS]?.[src.index];
-  const arg = ns[FRAME]?.args[src.index];
-  return src.field === undefined ? arg : readOptional(arg, src.field);
-}
-
-const INDEX = /^(?:0|[1-9]\d{0,8})$/;
+/** A member key that is an array index (`args[0]`, `args.0` is not a name): read as a number. @internal */
+export const INDEX = /^(?:0|[1-9]\d{0,8})$/;
 
 class Generator {
   temps = 0;
@@ -262,8 +190,8 @@ function literal(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Whether a node's value is always a primitive (so operators need no `prim`). */
-function isPrimitive(n: Node): boolean {
+/** Whether a node's value is always a primitive (so operators need no `prim`). @internal */
+export function isPrimitive(n: Node): boolean {
   switch (n.t) {
     case "lit":
     case "tpl":
