@@ -13,7 +13,17 @@ import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout } from "..
 import { frameArg, readGlobal, readTrusted, safeLocals } from "./event-reads.js";
 import { HELPERS } from "./helpers.js";
 import type { Node } from "./parser.js";
-import { looseEquals, prim, read, readComputed, readLength, readOptional, safeString, shield } from "./reader.js";
+import {
+  defineData,
+  looseEquals,
+  prim,
+  read,
+  readComputed,
+  readLength,
+  readOptional,
+  safeString,
+  shield,
+} from "./reader.js";
 
 /** A spec expression made ready for one layout (generated code, or the interpreter's). @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
@@ -40,7 +50,9 @@ const PARAMS = [
 export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
   const gen = new Generator(layout);
   const body = gen.expression(ast);
-  const temps = gen.temps > 0 ? `let ${Array.from({ length: gen.temps }, (_, i) => `$t${i}`).join(", ")}; ` : "";
+  let temps = "";
+  for (let i = 0; i < gen.temps; i++) temps += `${i === 0 ? "let " : ", "}$t${i}`;
+  if (temps !== "") temps += "; ";
   const code = `"use strict"; return function ($ns, $m) { ${temps}return ${body}; };`;
   const factory = new Function(...PARAMS, code) as (...args: unknown[]) => SafeEvaluator;
   return factory(
@@ -141,13 +153,8 @@ class Generator {
   }
 
   /** A member chain: an optional link short-circuits the rest of its chain, as in JavaScript. */
-  private chain(n: Node): string {
-    const links: Node[] = [];
-    let base = n;
-    while (base.t === "member" || base.t === "index") {
-      links.unshift(base);
-      base = base.obj;
-    }
+  private chain(n: Link): string {
+    const { base, links } = chainOf(n);
     // The event's own `args` array (not a parameter named args) is plain data: direct reads.
     const trusted = base.t === "id" && base.name === "args" && !this.layout.names.has("args");
     const first = links[0];
@@ -159,10 +166,10 @@ class Generator {
     return this.links(this.expression(base), links, 0, trusted);
   }
 
-  private links(code: string, links: readonly Node[], i: number, trusted: boolean): string {
-    const link = links[i];
-    if (link === undefined) return code;
-    if (link.t !== "member" && link.t !== "index") return code;
+  private links(code: string, links: readonly Link[], i: number, trusted: boolean): string {
+    // Not a read past the end: that one would be looked up on Array.prototype.
+    if (i >= links.length) return code;
+    const link = links[i]!;
     if (link.optional) {
       const t = `$t${this.temps++}`;
       return `((${t} = ${code}) == null ? void 0 : ${this.links(this.access(t, link, trusted), links, i + 1, false)})`;
@@ -170,7 +177,7 @@ class Generator {
     return this.links(this.access(code, link, trusted), links, i + 1, false);
   }
 
-  private access(obj: string, link: Node & { t: "member" | "index" }, trusted: boolean): string {
+  private access(obj: string, link: Link, trusted: boolean): string {
     if (link.t === "index") return `$rc(${obj}, ${this.expression(link.key)})`;
     if (trusted && (link.key === "length" || INDEX.test(link.key))) {
       return `$ra(${obj}, ${link.key === "length" ? '"length"' : link.key})`;
@@ -188,6 +195,23 @@ function literal(v: unknown): string {
     return `(${String(v)})`;
   }
   return JSON.stringify(v);
+}
+
+/** One link of a member chain. @internal */
+export type Link = Node & { readonly t: "member" | "index" };
+
+/**
+ * The links of the member chain `n` ends, innermost first, and the node they start from. Filled by
+ * defineData, not `unshift`: compiling runs at an event, where a setter a program put on
+ * Array.prototype would take the element (and run). @internal
+ */
+export function chainOf(n: Link): { base: Node; links: Link[] } {
+  let count = 0;
+  let base: Node = n;
+  for (; base.t === "member" || base.t === "index"; base = base.obj) count++;
+  const links: Link[] = [];
+  for (let at: Node = n; at.t === "member" || at.t === "index"; at = at.obj) defineData(links, --count, at);
+  return { base, links };
 }
 
 /** Whether a node's value is always a primitive (so operators need no `prim`). @internal */

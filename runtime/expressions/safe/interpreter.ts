@@ -15,27 +15,35 @@
  * `shield` around it; a member chain is one loop, not a frame per link), and the parser bounds the
  * tree at MAX_DEPTH levels, so an evaluation needs a few hundred frames at most.
  *
- * What only the generated code got for free, by being a JavaScript literal, is done by hand: array
- * and object literals are built with `defineProperty` (as a literal does, never an assignment,
- * which would run a setter a program put on Array.prototype or Object.prototype), and helper calls
- * take their arguments without the iteration protocol a spread would use.
+ * What the generated code got for free, by being JavaScript literals, is done by hand: arrays and
+ * objects (the literals' values, and the interpreter's own lists) are filled with `defineProperty`
+ * as a literal fills them, never by assignment or `push`, which would run a setter a program put on
+ * Array.prototype or Object.prototype; nothing iterates (no spread, no destructuring of arrays).
  */
 import type { NamespaceSource } from "../expression.js";
 import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout } from "../namespace.js";
-import { INDEX, isPrimitive, type SafeEvaluator } from "./compiler.js";
+import { chainOf, INDEX, isPrimitive, type Link, type SafeEvaluator } from "./compiler.js";
 import { frameArg, readGlobal, readTrusted, safeLocals } from "./event-reads.js";
 import { HELPERS } from "./helpers.js";
 import type { BinaryOp, Node } from "./parser.js";
-import { looseEquals, prim, read, readComputed, readLength, readOptional, safeString, shield } from "./reader.js";
+import {
+  defineData,
+  looseEquals,
+  prim,
+  read,
+  readComputed,
+  readLength,
+  readOptional,
+  safeString,
+  shield,
+} from "./reader.js";
 
-// Captured at load time: a program that later replaces these globals changes nothing here.
-const defineProperty = Object.defineProperty;
+// Captured at load time: a program that later replaces it changes nothing here.
 const reflectApply = Reflect.apply;
 
 type Evaluate = SafeEvaluator;
 /** One link of a member chain: reads a member of `v` (a computed key is evaluated here, after `v`). */
 type Step = (v: unknown, ns: EventNamespace, m: NamespaceSource) => unknown;
-type Link = Node & { t: "member" | "index" };
 type Helper = (...args: unknown[]) => unknown;
 
 /**
@@ -95,7 +103,7 @@ class Interpreter {
         return (ns, m) => (test(ns, m) ? then(ns, m) : otherwise(ns, m));
       }
       case "arr": {
-        const items = n.items.map((x) => this.held(x));
+        const items = each(n.items, (x) => this.held(x));
         return (ns, m) => {
           const out: unknown[] = [];
           for (let i = 0; i < items.length; i++) defineData(out, i, items[i]!(ns, m));
@@ -103,8 +111,9 @@ class Interpreter {
         };
       }
       case "obj": {
-        const keys = n.props.map(([k]) => k);
-        const values = n.props.map(([, v]) => this.held(v));
+        const props = n.props;
+        const keys = each(props, (p) => p[0]);
+        const values = each(props, (p) => this.held(p[1]));
         return (ns, m) => {
           const out: Record<string, unknown> = {};
           for (let i = 0; i < keys.length; i++) defineData(out, keys[i]!, values[i]!(ns, m));
@@ -118,8 +127,8 @@ class Interpreter {
 
   /** `"q0" + $s(e0) + "q1" + …`, left to right. */
   private template(quasis: readonly string[], exprs: readonly Node[]): Evaluate {
-    const parts = exprs.map((e) => this.expression(e));
-    const texts = parts.map((_, i) => quasis[i + 1] ?? "");
+    const parts = each(exprs, (e) => this.expression(e));
+    const texts = each(exprs, (_, i) => quasis[i + 1] ?? "");
     const head = quasis[0] ?? "";
     return (ns, m) => {
       let out = head;
@@ -161,8 +170,10 @@ class Interpreter {
 
   private call(name: string, argNodes: readonly Node[]): Evaluate {
     const helper = HELPERS[name as keyof typeof HELPERS] as Helper;
-    const args = argNodes.map((a) => this.expression(a));
-    const [a, b, c] = args;
+    const args = each(argNodes, (x) => this.expression(x));
+    const a = args[0];
+    const b = args[1];
+    const c = args[2];
     switch (args.length) {
       case 0:
         return () => helper();
@@ -238,12 +249,7 @@ class Interpreter {
 
   /** A member chain: an optional link short-circuits the rest of its chain, as in JavaScript. */
   private chain(n: Link): Evaluate {
-    const links: Link[] = [];
-    let base: Node = n;
-    while (base.t === "member" || base.t === "index") {
-      links.unshift(base);
-      base = base.obj;
-    }
+    const { base, links } = chainOf(n);
     // The event's own `args` array (not a parameter named args) is plain data: direct reads.
     const trusted = base.t === "id" && base.name === "args" && !this.layout.names.has("args");
     const first = links[0]!;
@@ -260,12 +266,12 @@ class Interpreter {
     const steps: Step[] = [];
     const optional: boolean[] = [];
     for (let i = from; i < links.length; i++) {
-      steps.push(this.access(links[i]!, trusted && i === from));
-      optional.push(links[i]!.optional);
+      defineData(steps, i - from, this.access(links[i]!, trusted && i === from));
+      defineData(optional, i - from, links[i]!.optional);
     }
     if (steps.length === 0) return start;
-    const [step] = steps;
-    if (steps.length === 1 && !optional[0]) return (ns, m) => step!(start(ns, m), ns, m);
+    const step = steps[0]!;
+    if (steps.length === 1 && !optional[0]) return (ns, m) => step(start(ns, m), ns, m);
     return (ns, m) => {
       let v = start(ns, m);
       for (let i = 0; i < steps.length; i++) {
@@ -292,16 +298,9 @@ class Interpreter {
   }
 }
 
-/**
- * Adds `value` under `key` as a literal would (CreateDataProperty): defined, not assigned. The
- * descriptor has no prototype, so none of its fields is looked up on Object.prototype.
- */
-function defineData(target: object, key: string | number, value: unknown): void {
-  defineProperty(target, key, {
-    __proto__: null,
-    value,
-    writable: true,
-    enumerable: true,
-    configurable: true,
-  } as PropertyDescriptor);
+/** `items.map(f)`, filled by defineData (see there), not through Array.prototype. */
+function each<T, U>(items: readonly T[], f: (item: T, index: number) => U): U[] {
+  const out: U[] = [];
+  for (let i = 0; i < items.length; i++) defineData(out, i, f(items[i]!, i));
+  return out;
 }
