@@ -19,13 +19,14 @@ import { NODE_FLAGS } from "../../benchmarks/instructions.js";
 import type { EventNamespace } from "../../runtime/expressions/namespace.js";
 import type { SafeExpression as SafeExpressionType } from "../../runtime/index.js";
 
-/** Representative expressions: a bare name, a member read, a condition, helper calls, a tags object. */
+/** Representative expressions: a bare name, a member read, a condition, helper calls, literals (tags). */
 const EXPRESSIONS = [
   "cart",
   "args[0].id",
   "cart.id > 5 && region === 'eu' && cart.items.length <= 3",
   "includes(user.roles, 'admin') && startsWith(lower(region), 'e')",
   "({ region, id: cart.id })",
+  "[cart.id, region]",
 ] as const;
 
 const WARM = 30_000;

@@ -214,7 +214,11 @@ describe("a program that changed Object.prototype or Array.prototype", () => {
     };
     assert.deepEqual(evaluateChanged(both, "[result, 2]", 1), [1, 2]);
     assert.deepEqual(evaluateChanged(both, "({ a: result, 0: 2 })", 1), { a: 1, 0: 2 });
-    // Five arguments: more than the interpreter passes one by one.
+    assert.deepEqual(evaluateChanged(both, "[result, [2], [3, 4, 5, 6, 7]]", 1), [1, [2], [3, 4, 5, 6, 7]]);
+    assert.deepEqual(evaluateChanged(both, "{ a: { a: result } }", 1), { a: { a: 1 } });
+    // One, two and five arguments (more than the interpreter passes one by one).
+    assert.equal(evaluateChanged(both, "abs(result)", 1), 1);
+    assert.equal(evaluateChanged(both, "mag(result, 2)", 1), 0);
     assert.equal(evaluateChanged(both, "min(result, 5, 4, 3, 2)", 1), 1);
     // A member chain (its links are a list while compiling), an optional one (a temporary).
     assert.equal(evaluateChanged(both, "[1, 2, 3, 4, 5][4]", 1), 5);

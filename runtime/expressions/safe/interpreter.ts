@@ -102,24 +102,13 @@ class Interpreter {
         const otherwise = this.expression(n.else);
         return (ns, m) => (test(ns, m) ? then(ns, m) : otherwise(ns, m));
       }
-      case "arr": {
-        const items = each(n.items, (x) => this.held(x));
-        return (ns, m) => {
-          const out: unknown[] = [];
-          for (let i = 0; i < items.length; i++) defineData(out, i, items[i]!(ns, m));
-          return out;
-        };
-      }
-      case "obj": {
-        const props = n.props;
-        const keys = each(props, (p) => p[0]);
-        const values = each(props, (p) => this.held(p[1]));
-        return (ns, m) => {
-          const out: Record<string, unknown> = {};
-          for (let i = 0; i < keys.length; i++) defineData(out, keys[i]!, values[i]!(ns, m));
-          return out;
-        };
-      }
+      case "arr":
+        return array(each(n.items, (x) => this.held(x)));
+      case "obj":
+        return object(
+          each(n.props, (p) => p[0]),
+          each(n.props, (p) => this.held(p[1])),
+        );
       case "group":
         return this.expression(n.expr);
     }
@@ -171,10 +160,11 @@ class Interpreter {
   private call(name: string, argNodes: readonly Node[]): Evaluate {
     const helper = HELPERS[name as keyof typeof HELPERS] as Helper;
     const args = each(argNodes, (x) => this.expression(x));
-    const a = args[0];
-    const b = args[1];
-    const c = args[2];
-    switch (args.length) {
+    const n = args.length;
+    const a = n > 0 ? args[0] : undefined;
+    const b = n > 1 ? args[1] : undefined;
+    const c = n > 2 ? args[2] : undefined;
+    switch (n) {
       case 0:
         return () => helper();
       case 1:
@@ -296,6 +286,50 @@ class Interpreter {
     if (key === "length") return (v) => readLength(v);
     return (v) => read(v, key);
   }
+}
+
+/** An array literal: a real one up to four items; longer ones filled by defineData. */
+function array(items: readonly Evaluate[]): Evaluate {
+  // Items are read below the length only: past it, a read would look on Array.prototype.
+  const n = items.length;
+  const a = n > 0 ? items[0]! : undefined;
+  const b = n > 1 ? items[1]! : undefined;
+  const c = n > 2 ? items[2]! : undefined;
+  const d = n > 3 ? items[3]! : undefined;
+  switch (n) {
+    case 0:
+      return () => [];
+    case 1:
+      return (ns, m) => [a!(ns, m)];
+    case 2:
+      return (ns, m) => [a!(ns, m), b!(ns, m)];
+    case 3:
+      return (ns, m) => [a!(ns, m), b!(ns, m), c!(ns, m)];
+    case 4:
+      return (ns, m) => [a!(ns, m), b!(ns, m), c!(ns, m), d!(ns, m)];
+    default:
+      return (ns, m) => {
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) defineData(out, i, items[i]!(ns, m));
+        return out;
+      };
+  }
+}
+
+/**
+ * An object literal. Its keys are known here, so a template has them as own data properties; each
+ * evaluation copies it (an object spread defines, as a literal does) and then assigns the values
+ * in order, each to an own writable property, which looks at no prototype (no setter of a program
+ * runs). defineProperty per key did the same at eight times the cost of the generated literal.
+ */
+function object(keys: readonly string[], values: readonly Evaluate[]): Evaluate {
+  const template: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) defineData(template, keys[i]!, undefined);
+  return (ns, m) => {
+    const out = { ...template };
+    for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[i]!(ns, m);
+    return out;
+  };
 }
 
 /** `items.map(f)`, filled by defineData (see there), not through Array.prototype. */
