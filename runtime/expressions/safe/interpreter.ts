@@ -15,10 +15,12 @@
  * `shield` around it; a member chain is one loop, not a frame per link), and the parser bounds the
  * tree at MAX_DEPTH levels, so an evaluation needs a few hundred frames at most.
  *
- * What the generated code got for free, by being JavaScript literals, is done by hand: arrays and
- * objects (the literals' values, and the interpreter's own lists) are filled with `defineProperty`
- * as a literal fills them, never by assignment or `push`, which would run a setter a program put on
- * Array.prototype or Object.prototype; nothing iterates (no spread, no destructuring of arrays).
+ * What the generated code gets for free by being JavaScript literals is done by hand here. Arrays
+ * and objects (the literals' values, and the interpreter's own lists) are filled as a literal fills
+ * them (defineData, a template's own properties), never by a plain assignment or `push`, which
+ * would run a setter a program put on Array.prototype or Object.prototype. Lists are read below
+ * their length only, and nothing goes through the iteration protocol (no array spread or
+ * destructuring), which a program can replace.
  */
 import type { NamespaceSource } from "../expression.js";
 import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout } from "../namespace.js";
