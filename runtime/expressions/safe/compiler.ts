@@ -7,6 +7,8 @@
  *
  * One function per site layout (as for code expressions): a name resolves to a parameter slot, a
  * local slot, an event name or the manager's global namespace once, when the layout is first met.
+ * Where code generation from strings is refused, interpreter.ts evaluates the same tree through
+ * the same runtime functions; a change to what a node compiles to is a change to both.
  */
 import type { NamespaceSource } from "../expression.js";
 import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout } from "../namespace.js";
@@ -74,7 +76,7 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
   );
 }
 
-/** A member key that is an array index (`args[0]`, `args.0` is not a name): read as a number. @internal */
+/** A member key that is an array index (`args[0]` parses to the member "0"), for the trusted reads. @internal */
 export const INDEX = /^(?:0|[1-9]\d{0,8})$/;
 
 class Generator {
