@@ -141,6 +141,7 @@ export type {
 // Errors: every error a user of this entry point can receive.
 export { DiagnoseError, describeError } from "../errors/index.js";
 export {
+  CodeGenerationRefusedError,
   ExpressionEvaluationError,
   ExpressionSyntaxError,
   InstrumentOptionsError,

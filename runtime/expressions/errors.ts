@@ -30,3 +30,25 @@ export class UnknownNameError extends DiagnoseError {
     this.identifier = name;
   }
 }
+
+/**
+ * A JavaScript expression (an instrument created in code) in a realm that refuses code generation
+ * from strings (`node --disallow-code-generation-from-strings`): it cannot be compiled. Safe
+ * expressions (`expressions: "safe"`, every spec from a store) are interpreted there instead.
+ */
+export class CodeGenerationRefusedError extends DiagnoseError {
+  static readonly CODE = "DIAGNOSE_CODE_GENERATION_REFUSED";
+  /** The expression text as given. */
+  readonly expression: string;
+  constructor(expression: string, role: string) {
+    super(
+      CodeGenerationRefusedError.CODE,
+      `The ${role} expression ${JSON.stringify(expression)} is JavaScript, and JavaScript expressions need code ` +
+        `generation from strings, which this process refuses (node --disallow-code-generation-from-strings, or a ` +
+        `context without code generation). Write it as a safe expression (the instrument option ` +
+        `expressions: "safe", the language of store specs): safe expressions are evaluated without generating code. ` +
+        `A bare name (e.g. "result") also works as JavaScript.`,
+    );
+    this.expression = expression;
+  }
+}

@@ -9,8 +9,12 @@
  *
  * Expressions are code from whoever configures the instruments, run with the process's full
  * authority (as in the original `diagnose`): configure them only from trusted sources.
+ *
+ * Where the realm refuses code generation from strings, only a bare name can be evaluated (it needs
+ * no compiling); any other text is refused at construction with CodeGenerationRefusedError.
  */
-import { ExpressionSyntaxError, UnknownNameError } from "./errors.js";
+import { codeGenerationAllowed } from "./code-generation.js";
+import { CodeGenerationRefusedError, ExpressionSyntaxError, UnknownNameError } from "./errors.js";
 import {
   EVENT_NAMES,
   FRAME,
@@ -75,6 +79,8 @@ export class Expression implements CompiledExpression {
       throw new ExpressionSyntaxError(source, role, typeof reason === "string" ? `it has ${reason}` : String(reason));
     }
     if (scanned.bare === undefined) {
+      // Asked first: V8's EvalError would otherwise read as a syntax error of the text.
+      if (!codeGenerationAllowed()) throw new CodeGenerationRefusedError(source, role);
       try {
         // Syntax check only; the function is never called.
         new Function(`"use strict"; return (\n${source}\n);`);
@@ -164,7 +170,9 @@ function bareEvaluator(name: string, layout: Layout, names: NamespaceSource): Ev
     return (ns) => (ns[FRAME]?.args[index] as Record<string, unknown> | undefined)?.[field];
   }
   if (EVENT_NAMES.has(name)) {
-    // A fixed property name per evaluator: a monomorphic getter call once warm.
+    // A fixed property name per evaluator: a monomorphic getter call once warm. Where code
+    // generation is refused, a keyed read of the same getter.
+    if (!codeGenerationAllowed()) return (ns) => (ns as unknown as Record<string, unknown>)[name];
     return new Function(NS, `return ${NS}.${name};`) as Evaluator;
   }
   return function (this: unknown, ns: EventNamespace) {

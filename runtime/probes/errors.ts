@@ -4,7 +4,7 @@
  */
 import { DiagnoseError } from "../../errors/index.js";
 
-export { ExpressionSyntaxError, UnknownNameError } from "../expressions/errors.js";
+export { CodeGenerationRefusedError, ExpressionSyntaxError, UnknownNameError } from "../expressions/errors.js";
 export { InstrumentOptionsError, InstrumentValueError, InvalidEventError } from "../instruments/errors.js";
 
 /** `new Probe(target)` for a target that already has a probe: use `probes.attachTo(target)`. */

@@ -3,7 +3,7 @@
  * meets an object that changes between events (a data property redefined as an accessor, a Proxy
  * in its place, a prototype that gains a getter), and a program that put getters and setters on
  * Object.prototype and Array.prototype. Each read gives the marker or the right value; no getter,
- * setter or trap runs.
+ * setter or trap runs — with the generated code and with the interpreter alike.
  */
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
@@ -11,7 +11,7 @@ import { GETTER, PROXY, ProbeTestInstrument, probes, SafeExpression } from "../.
 import { createNamespace, frameLayout } from "../../runtime/expressions/namespace.js";
 import type { FunctionInfo } from "../../runtime/registry/index.js";
 import type { InstrumentedModule } from "../helpers/instrumented.js";
-import { loadShop, QuietManager, type Shop } from "./safe-expression-helpers.js";
+import { assertSameOutcome, loadShop, type Outcome, QuietManager, type Shop } from "./safe-expression-helpers.js";
 
 let m: InstrumentedModule<Shop>;
 before(async () => {
@@ -108,7 +108,8 @@ const ORDER: FunctionInfo = { ...PASS, qualifiedName: "src/t.ts:order", path: "o
 /**
  * Evaluates on the namespace of a "return" event of `fn(...args)` returning `result`, with
  * `change` applied only around the evaluation (the test runner itself would not survive it), and
- * gives the value or what was thrown.
+ * gives the value or what was thrown. The interpreter evaluates it too, in the same changed
+ * environment, and must give the same.
  */
 function evaluateChanged(
   change: () => () => void,
@@ -117,7 +118,19 @@ function evaluateChanged(
   fn: FunctionInfo = PASS,
   args: unknown[] = [result],
 ): unknown {
-  const expr = new SafeExpression(text, "value");
+  const compiled = evaluateOnce(new SafeExpression(text, "value"), change, result, fn, args);
+  const interpreted = evaluateOnce(SafeExpression.interpreted(text, "value"), change, result, fn, args);
+  assertSameOutcome(compiled, interpreted, text);
+  return "error" in compiled ? compiled.error : compiled.value;
+}
+
+function evaluateOnce(
+  expr: SafeExpression,
+  change: () => () => void,
+  result: unknown,
+  fn: FunctionInfo,
+  args: unknown[],
+): Outcome {
   const ns = createNamespace(frameLayout(fn), {
     kind: "return",
     frame: { fn, self: undefined, args, start: 1, startDate: new Date(0) },
@@ -129,9 +142,9 @@ function evaluateChanged(
   });
   const undo = change();
   try {
-    return expr.evaluate(ns, { globalNamespace: {} });
-  } catch (err) {
-    return err;
+    return { value: expr.evaluate(ns, { globalNamespace: {} }) };
+  } catch (error) {
+    return { error };
   } finally {
     undo();
   }
@@ -184,6 +197,32 @@ describe("a program that changed Object.prototype or Array.prototype", () => {
     const polluted = defining(Object.prototype, ["value"], { get: count, set: count });
     const locals = evaluateChanged(polluted, "locals", 4) as Record<string, unknown>;
     assert.equal(Object.getOwnPropertyDescriptor(locals, "value")?.value, 4);
+    assert.equal(ran, 0);
+  });
+
+  test("literals, member chains and helper calls define, never assign: setters on both prototypes do not run", () => {
+    ran = 0;
+    const onObject = defining(Object.prototype, ["a", "0"], { get: count, set: count });
+    const onArray = defining(Array.prototype, ["0", "1", "4"], { get: count, set: count });
+    const both = () => {
+      const undoObject = onObject();
+      const undoArray = onArray();
+      return () => {
+        undoArray();
+        undoObject();
+      };
+    };
+    assert.deepEqual(evaluateChanged(both, "[result, 2]", 1), [1, 2]);
+    assert.deepEqual(evaluateChanged(both, "({ a: result, 0: 2 })", 1), { a: 1, 0: 2 });
+    assert.deepEqual(evaluateChanged(both, "[result, [2], [3, 4, 5, 6, 7]]", 1), [1, [2], [3, 4, 5, 6, 7]]);
+    assert.deepEqual(evaluateChanged(both, "{ a: { a: result } }", 1), { a: { a: 1 } });
+    // One, two and five arguments (more than the interpreter passes one by one).
+    assert.equal(evaluateChanged(both, "abs(result)", 1), 1);
+    assert.equal(evaluateChanged(both, "mag(result, 2)", 1), 0);
+    assert.equal(evaluateChanged(both, "min(result, 5, 4, 3, 2)", 1), 1);
+    // A member chain (its links are a list while compiling), an optional one (a temporary).
+    assert.equal(evaluateChanged(both, "[1, 2, 3, 4, 5][4]", 1), 5);
+    assert.equal(evaluateChanged(both, "[result]?.[0]", 1), 1);
     assert.equal(ran, 0);
   });
 });

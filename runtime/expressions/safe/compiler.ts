@@ -7,17 +7,17 @@
  *
  * One function per site layout (as for code expressions): a name resolves to a parameter slot, a
  * local slot, an event name or the manager's global namespace once, when the layout is first met.
+ * Where code generation from strings is refused, interpreter.ts evaluates the same tree through
+ * the same runtime functions; a change to what a node compiles to is a change to both.
  */
-import { UnknownNameError } from "../../probes/errors.js";
-import type { CallFrame } from "../../registry/index.js";
 import type { NamespaceSource } from "../expression.js";
-import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout, type NameSource } from "../namespace.js";
+import { EVENT_NAMES, FRAME, LOCALS, type EventNamespace, type Layout } from "../namespace.js";
+import { frameArg, readGlobal, readTrusted, safeLocals } from "./event-reads.js";
 import { HELPERS } from "./helpers.js";
 import type { Node } from "./parser.js";
 import {
-  hasOwn,
+  defineData,
   looseEquals,
-  ownKeys,
   prim,
   read,
   readComputed,
@@ -27,10 +27,8 @@ import {
   shield,
 } from "./reader.js";
 
-/** A compiled spec expression for one layout. @internal */
+/** A spec expression made ready for one layout (generated code, or the interpreter's). @internal */
 export type SafeEvaluator = (ns: EventNamespace, names: NamespaceSource) => unknown;
-
-const defineProperty = Object.defineProperty;
 
 const PARAMS = [
   "$r",
@@ -54,7 +52,9 @@ const PARAMS = [
 export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
   const gen = new Generator(layout);
   const body = gen.expression(ast);
-  const temps = gen.temps > 0 ? `let ${Array.from({ length: gen.temps }, (_, i) => `$t${i}`).join(", ")}; ` : "";
+  let temps = "";
+  for (let i = 0; i < gen.temps; i++) temps += `${i === 0 ? "let " : ", "}$t${i}`;
+  if (temps !== "") temps += "; ";
   const code = `"use strict"; return function ($ns, $m) { ${temps}return ${body}; };`;
   const factory = new Function(...PARAMS, code) as (...args: unknown[]) => SafeEvaluator;
   return factory(
@@ -76,66 +76,8 @@ export function compileFor(ast: Node, layout: Layout): SafeEvaluator {
   );
 }
 
-/**
- * `args[0]`, `args.length` of the event's `args`: an array the namespace made (packed, from the
- * frame's), so its length and the elements below it are plain data. An index past the end would
- * be looked up on Array.prototype and Object.prototype, where a program may have put a getter: that
- * goes through the reader, as does undefined `args` (a call already running when the probe
- * started) for its error.
- */
-function readTrusted(a: unknown, k: number | "length"): unknown {
-  if (a === undefined || a === null) return read(a, String(k));
-  const arr = a as readonly unknown[];
-  if (k === "length") return arr.length;
-  return k < arr.length ? arr[k] : read(arr, String(k));
-}
-
-/**
- * `args[i]` before any rest parameter: the frame's own slot, the value `args` would copy (without
- * the copy); past the end, through the reader (see readTrusted). A call already running when the
- * probe started has no frame: `args` is undefined.
- */
-function frameArg(frame: CallFrame | undefined, i: number): unknown {
-  if (frame === undefined) return read(undefined, String(i));
-  const args = frame.args;
-  return i < args.length ? args[i] : read(args, String(i));
-}
-
-function readGlobal(layout: Layout, names: NamespaceSource, name: string, quiet: boolean): unknown {
-  const g = names.globalNamespace;
-  if (hasOwn(g, name)) return read(g, name);
-  if (quiet) return undefined;
-  // The evaluator does not know its event here: list the widest set of names ("return").
-  throw new UnknownNameError(name, [...layout.allNames("return"), ...(ownKeys(g) ?? [])]);
-}
-
-/**
- * The event's `locals`, each value read as the names are (a destructured field through the reader).
- * Defined, not assigned: an assignment would run a setter a program put on Object.prototype under
- * that name; the descriptor has no prototype, so none of its fields is looked up there either.
- */
-function safeLocals(layout: Layout, ns: EventNamespace): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, src] of layout.names) {
-    if (name === "__proto__") continue;
-    defineProperty(out, name, {
-      __proto__: null,
-      value: readSource(ns, src),
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    } as PropertyDescriptor);
-  }
-  return out;
-}
-
-function readSource(ns: EventNamespace, src: NameSource): unknown {
-  if (src.from === "local") return ns[LOCALS]?.[src.index];
-  const arg = ns[FRAME]?.args[src.index];
-  return src.field === undefined ? arg : readOptional(arg, src.field);
-}
-
-const INDEX = /^(?:0|[1-9]\d{0,8})$/;
+/** A member key that is an array index (`args[0]` parses to the member "0"), for the trusted reads. @internal */
+export const INDEX = /^(?:0|[1-9]\d{0,8})$/;
 
 class Generator {
   temps = 0;
@@ -213,13 +155,8 @@ class Generator {
   }
 
   /** A member chain: an optional link short-circuits the rest of its chain, as in JavaScript. */
-  private chain(n: Node): string {
-    const links: Node[] = [];
-    let base = n;
-    while (base.t === "member" || base.t === "index") {
-      links.unshift(base);
-      base = base.obj;
-    }
+  private chain(n: Link): string {
+    const { base, links } = chainOf(n);
     // The event's own `args` array (not a parameter named args) is plain data: direct reads.
     const trusted = base.t === "id" && base.name === "args" && !this.layout.names.has("args");
     const first = links[0];
@@ -231,10 +168,10 @@ class Generator {
     return this.links(this.expression(base), links, 0, trusted);
   }
 
-  private links(code: string, links: readonly Node[], i: number, trusted: boolean): string {
-    const link = links[i];
-    if (link === undefined) return code;
-    if (link.t !== "member" && link.t !== "index") return code;
+  private links(code: string, links: readonly Link[], i: number, trusted: boolean): string {
+    // Not a read past the end: that one would be looked up on Array.prototype.
+    if (i >= links.length) return code;
+    const link = links[i]!;
     if (link.optional) {
       const t = `$t${this.temps++}`;
       return `((${t} = ${code}) == null ? void 0 : ${this.links(this.access(t, link, trusted), links, i + 1, false)})`;
@@ -242,7 +179,7 @@ class Generator {
     return this.links(this.access(code, link, trusted), links, i + 1, false);
   }
 
-  private access(obj: string, link: Node & { t: "member" | "index" }, trusted: boolean): string {
+  private access(obj: string, link: Link, trusted: boolean): string {
     if (link.t === "index") return `$rc(${obj}, ${this.expression(link.key)})`;
     if (trusted && (link.key === "length" || INDEX.test(link.key))) {
       return `$ra(${obj}, ${link.key === "length" ? '"length"' : link.key})`;
@@ -262,8 +199,25 @@ function literal(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Whether a node's value is always a primitive (so operators need no `prim`). */
-function isPrimitive(n: Node): boolean {
+/** One link of a member chain. @internal */
+export type Link = Node & { readonly t: "member" | "index" };
+
+/**
+ * The links of the member chain `n` ends, innermost first, and the node they start from. Filled by
+ * defineData, not `unshift`: compiling runs at an event, where a setter a program put on
+ * Array.prototype would take the element (and run). @internal
+ */
+export function chainOf(n: Link): { base: Node; links: Link[] } {
+  let count = 0;
+  let base: Node = n;
+  for (; base.t === "member" || base.t === "index"; base = base.obj) count++;
+  const links: Link[] = [];
+  for (let at: Node = n; at.t === "member" || at.t === "index"; at = at.obj) defineData(links, --count, at);
+  return { base, links };
+}
+
+/** Whether a node's value is always a primitive (so operators need no `prim`). @internal */
+export function isPrimitive(n: Node): boolean {
   switch (n.t) {
     case "lit":
     case "tpl":

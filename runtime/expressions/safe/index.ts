@@ -6,13 +6,17 @@
  * `new`, no way to `constructor`, `__proto__`, `process` or `globalThis`. See docs/expressions.md.
  *
  * The text is parsed and checked when the SafeExpression is constructed (a refusal is reported
- * there, at apply time). For each site layout it meets, it is compiled once into one function.
+ * there, at apply time). For each site layout it meets, it is compiled once into one function;
+ * where the realm refuses code generation from strings, it is prepared for the interpreter instead
+ * (same values, same errors; slower).
  */
 import { types } from "node:util";
 import { ExpressionEvaluationError, ExpressionSyntaxError, UnsafeExpressionError } from "../../probes/errors.js";
 import type { CompiledExpression, NamespaceSource } from "../expression.js";
+import { codeGenerationAllowed } from "../code-generation.js";
 import { LAYOUT, type EventNamespace, type Layout } from "../namespace.js";
 import { compileFor, type SafeEvaluator } from "./compiler.js";
+import { interpretFor } from "./interpreter.js";
 import { ReadError } from "./lexer.js";
 import { PROXY, shield } from "./reader.js";
 import { parse, type Node } from "./parser.js";
@@ -23,6 +27,12 @@ export { GETTER, PROXY, safeString, type Marker } from "./reader.js";
 export { MAX_DEPTH, MAX_LENGTH, MAX_NODES } from "./parser.js";
 
 const isProxy = types.isProxy;
+
+type Prepare = (ast: Node, layout: Layout) => SafeEvaluator;
+
+/** Generated code where the realm allows it (faster), else the interpreter. */
+const compileOrInterpret: Prepare = (ast, layout) =>
+  codeGenerationAllowed() ? compileFor(ast, layout) : interpretFor(ast, layout);
 
 export class SafeExpression implements CompiledExpression {
   /** The expression text as given. */
@@ -35,6 +45,18 @@ export class SafeExpression implements CompiledExpression {
   private lastLayout: Layout | undefined = undefined;
   private lastEvaluator: SafeEvaluator | undefined = undefined;
   private readonly cache = new Map<Layout, SafeEvaluator>();
+  private prepare: Prepare = compileOrInterpret;
+
+  /**
+   * The expression evaluated by the interpreter even where code generation works, so tests can
+   * hold it against the generated code.
+   * @internal
+   */
+  static interpreted(source: unknown, role: string): SafeExpression {
+    const e = new SafeExpression(source, role);
+    e.prepare = interpretFor;
+    return e;
+  }
 
   /**
    * Parses and checks the text. Throws ExpressionSyntaxError when it is not an expression,
@@ -95,7 +117,7 @@ export class SafeExpression implements CompiledExpression {
   private evaluatorFor(layout: Layout): SafeEvaluator {
     let ev = this.cache.get(layout);
     if (ev === undefined) {
-      ev = compileFor(this.ast, layout);
+      ev = this.prepare(this.ast, layout);
       this.cache.set(layout, ev);
     }
     this.lastLayout = layout;

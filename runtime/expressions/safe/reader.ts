@@ -106,6 +106,21 @@ export function read(o: unknown, key: string): unknown {
   return lookup(o, toObject(o) as object, key);
 }
 
+/**
+ * Adds `value` under `key` as a literal would (CreateDataProperty): defined, not assigned (nor
+ * pushed), which would run a setter a program put on Object.prototype or Array.prototype under
+ * that key. The descriptor has no prototype, so none of its fields is looked up there either.
+ */
+export function defineData(target: object, key: string | number, value: unknown): void {
+  defineProperty(target, key, {
+    __proto__: null,
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  } as PropertyDescriptor);
+}
+
 /** `o.length`: a string's or a genuine array's is read directly (an array's is always own data). */
 export function readLength(o: unknown): unknown {
   if (typeof o === "string") return o.length;
