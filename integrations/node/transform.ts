@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { compileModule, compileModuleUncached, type ModuleFormat } from "../shared/compile.js";
 import { isIncluded, loadConfig, projectRootOf } from "../shared/config.js";
+import { codeGenerationAllowed } from "../../runtime/expressions/code-generation.js";
 import { copiesDir, writeCopies } from "./copies-cache.js";
 import { reportCopies, sitesReporter } from "./sites-reporter.js";
 
@@ -21,28 +22,11 @@ export function deferCopiesRequested(env: NodeJS.ProcessEnv = process.env): bool
   return !/^(0|off|false)$/i.test(env["DIAGNOSE_DEFER_COPIES"] ?? "");
 }
 
-let codeGeneration: boolean | undefined;
-
-/**
- * Whether this process may generate code from strings, which deferred copies need (the binder
- * `eval`s them). `--disallow-code-generation-from-strings` is a V8 flag, so it holds for every
- * thread alike: the hooks thread that compiles sees what the main thread that evaluates will.
- */
-export function codeGenerationAllowed(): boolean {
-  if (codeGeneration === undefined) {
-    try {
-      new Function("");
-      codeGeneration = true;
-    } catch {
-      codeGeneration = false;
-    }
-  }
-  return codeGeneration;
-}
-
 /**
  * Whether the loader defers copies: asked for (the default) and possible. Where code generation is
- * refused the copies stay inline, so probes on outlined functions keep working.
+ * refused the copies stay inline, so probes on outlined functions keep working (the binder would
+ * `eval` them). `--disallow-code-generation-from-strings` is a V8 flag, so it holds for every
+ * thread alike: the hooks thread that compiles sees what the main thread that evaluates will.
  */
 export function defersCopiesHere(env: NodeJS.ProcessEnv = process.env): boolean {
   return deferCopiesRequested(env) && codeGenerationAllowed();
