@@ -83,6 +83,13 @@ export function binderParam(hook: HookKey): string {
  */
 export const BINDER_COPIES_PARAM = "$dg_c";
 
+/**
+ * The first parameter of an outlined copy whose body never reads its `this`: the guard passes the
+ * original's `this` as an argument (`$dgO3(this, a)`, a direct call, where `.call(this, a)` is a
+ * generic one), and the copy's entry site hands it to the probes. Reserved like the binder's.
+ */
+export const COPY_RECEIVER_PARAM = "$dg_s";
+
 /** The hooks, in the order `register`'s binder receives them. */
 export const HOOKS = ["e", "l", "x", "t"] as const;
 export type HookKey = (typeof HOOKS)[number];

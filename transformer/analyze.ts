@@ -7,6 +7,7 @@
 import { forEachChild, type AnyNode, type Program } from "./ast.js";
 import {
   ABI_VERSION,
+  COPY_RECEIVER_PARAM,
   FnFlags,
   MODULE_HANDLE,
   SiteKind,
@@ -19,7 +20,14 @@ import {
   type ModuleTable,
 } from "../abi/index.js";
 import { isInstrumented, markerPosition, moduleHash, type OutputModuleFormat } from "./header.js";
-import type { AnalyzedFunction, AnalyzedSite, InstrumentWarning, LineEdit, ReturnEdit } from "./model.js";
+import type {
+  AnalyzedFunction,
+  AnalyzedSite,
+  InstrumentWarning,
+  LineEdit,
+  OutlinedFunction,
+  ReturnEdit,
+} from "./model.js";
 import { matchesAny } from "./glob.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import type { ModuleNames } from "./site-code.js";
@@ -29,7 +37,8 @@ import type { InstrumentOptions } from "./types.js";
 import { isStackOverflow, textNestingProblem, treeDepthProblem } from "./nesting.js";
 import { moduleScopedFunctions } from "./outline.js";
 import { functionNameOf } from "./naming.js";
-import { Walker, ignoreNextStarts, type RawSite } from "./walk/index.js";
+import type { FunctionTypes } from "./typed.js";
+import { Walker, ignoreNextStarts, type RawFunction, type RawSite } from "./walk/index.js";
 
 export type {
   AnalyzedFunction,
@@ -113,6 +122,27 @@ function lineColumnOf(code: string, index: number): { line: number; column: numb
     start = i + 1;
   }
   return { line, column: index - start };
+}
+
+/**
+ * How an outlined function's guard hands its copy `this` (model.ts OutlinedFunction); null: not
+ * outlined. Members keep `.call` even when they never read `this`: V8 names a frame after its
+ * receiver's class (`at Cart.total`), and the copy's frame should read like the original's.
+ */
+function receiverOf(fn: RawFunction): OutlinedFunction["receiver"] | null {
+  if (fn.outline === null) return null;
+  if ((fn.flags & FnFlags.arrow) !== 0) return "none";
+  return fn.kind === "function" && !fn.outline.readsThis ? "argument" : "call";
+}
+
+/** Typed output: a copy that takes `this` as its first argument declares it as that parameter. */
+function receiverAsParameter(types: FunctionTypes | null): FunctionTypes | null {
+  if (types?.copy == null) return types;
+  const { thisType, params } = types.copy;
+  return {
+    ...types,
+    copy: { ...types.copy, thisType: "", params: [`${COPY_RECEIVER_PARAM}: ${thisType || "any"}`, ...params] },
+  };
 }
 
 /**
@@ -244,41 +274,46 @@ export function analyze(code: string, filename: string, options?: InstrumentOpti
   const names: ModuleNames = { hash, handle: format === "script" ? handleName(hash) : MODULE_HANDLE };
   // Outlined functions' flags follow the site flags, in function order.
   let outlineFlag = sites.length;
-  const functions: AnalyzedFunction[] = walked.functions.map((fn, id) => ({
-    id,
-    path: fn.path,
-    qualifiedName: `${resolved.modulePath}:${fn.path}`,
-    kind: fn.kind,
-    line: fn.line,
-    column: fn.column,
-    flags: fn.flags,
-    params: fn.params,
-    async: fn.async,
-    generator: fn.generator,
-    start: fn.start,
-    end: fn.end,
-    body: fn.body,
-    thisExpression: fn.thisExpression,
-    args: fn.args,
-    // Without argument replacement the entry code assigns nothing.
-    replaceable: resolved.replaceArguments ? fn.replaceable : fn.replaceable.map(() => null),
-    entrySite: fn.entry.id,
-    endSite: idOf(fn.end_),
-    throwSite: fn.throw_.id,
-    returnSite: idOf(fn.return_),
-    entryLineSite: idOf(fn.entryLine),
-    sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
-    outline: fn.outline && {
-      flag: outlineFlag++,
-      name: outlinedName(names.handle, id),
-      key: functionNameOf(fn.path),
-      params: fn.outline.params,
-      forward: fn.outline.forward,
-      arrow: (fn.flags & FnFlags.arrow) !== 0,
-    },
-    duplicatedIn: -1,
-    types: fn.types,
-  }));
+  const functions: AnalyzedFunction[] = walked.functions.map((fn, id) => {
+    const receiver = receiverOf(fn);
+    return {
+      id,
+      path: fn.path,
+      qualifiedName: `${resolved.modulePath}:${fn.path}`,
+      kind: fn.kind,
+      line: fn.line,
+      column: fn.column,
+      flags: fn.flags,
+      params: fn.params,
+      async: fn.async,
+      generator: fn.generator,
+      start: fn.start,
+      end: fn.end,
+      body: fn.body,
+      // The entry code is only in the copy of an outlined function: one that takes the original's
+      // `this` as its first argument passes that.
+      thisExpression: receiver === "argument" ? COPY_RECEIVER_PARAM : fn.thisExpression,
+      args: fn.args,
+      // Without argument replacement the entry code assigns nothing.
+      replaceable: resolved.replaceArguments ? fn.replaceable : fn.replaceable.map(() => null),
+      entrySite: fn.entry.id,
+      endSite: idOf(fn.end_),
+      throwSite: fn.throw_.id,
+      returnSite: idOf(fn.return_),
+      entryLineSite: idOf(fn.entryLine),
+      sites: fn.sites.map((s) => s.id).sort((a, b) => a - b),
+      outline: fn.outline && {
+        flag: outlineFlag++,
+        name: outlinedName(names.handle, id),
+        key: functionNameOf(fn.path),
+        params: receiver === "argument" ? [COPY_RECEIVER_PARAM, ...fn.outline.params] : fn.outline.params,
+        forward: fn.outline.forward,
+        receiver: receiver!,
+      },
+      duplicatedIn: -1,
+      types: receiver === "argument" ? receiverAsParameter(fn.types) : fn.types,
+    };
+  });
   markDuplicated(functions);
 
   return {

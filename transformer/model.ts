@@ -90,7 +90,7 @@ export interface AnalyzedFunction {
   sites: number[];
   /**
    * An outlined function (transformer/outline.ts): its plain body stays in place behind the guard
-   * `if (<flag>) return <name>.call(this, <forward>);`, its instrumented body goes into the copy
+   * `if (<flag>) return <name>.call(this, <forward>);` (or a direct call, see `receiver`), its instrumented body goes into the copy
    * `<name> = { "<key>"(<params>) {…} }["<key>"];`, created by the binder at the end of the module.
    * Null: instrumented in place.
    */
@@ -114,12 +114,21 @@ export interface OutlinedFunction {
    * `functionNameOf`: `total`, `get size`, "" for an anonymous or computed one).
    */
   key: string;
-  /** The copy's parameters: `a`, `...rest`. */
+  /** The copy's parameters: `a`, `...rest`; first `$dg_s` when `receiver` is "argument". */
   params: string[];
-  /** The arguments the guard passes on, same order. */
+  /** The arguments the guard passes on after the receiver, if any: `a`, `...rest`. */
   forward: string[];
-  /** An arrow: `this` is lexical (and unused, outline.ts), so the guard calls the copy directly. */
-  arrow: boolean;
+  /**
+   * How the guard hands the copy the original's `this`:
+   * - "call": `<name>.call(this, <forward>)`, the body reads its `this`;
+   * - "argument": `<name>(this, <forward>)`, the body never reads its `this` (outline.ts
+   *   frameUse), which is only the probes' (the copy's entry site passes `$dg_s`,
+   *   COPY_RECEIVER_PARAM, where it would pass `this`);
+   * - "none": `<name>(<forward>)`, an arrow (its `this` is lexical and unused, outline.ts).
+   * A direct call of a module variable is one TurboFan makes to a known target (and may inline);
+   * `.call` goes through the generic call builtins on every call.
+   */
+  receiver: "call" | "argument" | "none";
 }
 
 /** A `return` statement to rewrite. */

@@ -4,8 +4,9 @@
  *
  * Why: the untaken site code of a small function (its size is in docs/benchmarks.md) is what keeps V8 from
  * inlining it into its callers, whose budgets count bytecode (docs/benchmarks.md). An outlined
- * function keeps its plain body behind one guard, `if ($fnFlag) return $dgO3.call(this, a, b);`,
- * and the instrumented body goes into a copy, a method-keyed function `$dgO3` that the module's
+ * function keeps its plain body behind one guard, `if ($fnFlag) return $dgO3.call(this, a, b);`
+ * (`$dgO3(this, a, b)` when the body never reads its `this`, model.ts OutlinedFunction
+ * `receiver`), and the instrumented body goes into a copy, a method-keyed function `$dgO3` that the module's
  * binder creates at registration (header.ts binderOpenCode), which runs only while a probe is on
  * in that function.
  *
@@ -96,8 +97,9 @@ export interface OutlineCandidate {
 }
 
 /**
- * The names the copy's parameters take and the arguments the guard forwards (`a`, `...rest`), or
- * undefined when the function is not outlined. `typed`: the output is TypeScript.
+ * The names the copy's parameters take and the arguments the guard forwards (`a`, `...rest`), and
+ * whether the body reads its own `this` (never for an arrow that is outlined), or undefined when
+ * the function is not outlined. `typed`: the output is TypeScript.
  */
 export function outlineParams(
   c: OutlineCandidate,
@@ -105,7 +107,7 @@ export function outlineParams(
   bodyLength: number,
   typed = false,
   deferred = false,
-): { params: string[]; forward: string[] } | undefined {
+): { params: string[]; forward: string[]; readsThis: boolean } | undefined {
   // Deferred copies cost the module no text, so any length is outlined (the plain body then
   // carries no site code at all).
   if (!moduleScoped.has(c.node) || c.async || c.generator || (!deferred && bodyLength > OUTLINE_MAX_BODY))
@@ -131,8 +133,9 @@ export function outlineParams(
     params.push(rest ? `...${name}` : name);
     forward.push(rest ? `...${name}` : name);
   }
-  if (!selfContained(c, deferred)) return undefined;
-  return { params, forward };
+  const frame = frameUse(c, deferred);
+  if (frame === undefined) return undefined;
+  return { params, forward, readsThis: frame.readsThis };
 }
 
 /** Node types whose `this`, `arguments`, `super`, `new.target`, `yield` and `await` are their own. */
@@ -153,14 +156,23 @@ const OWN_FRAME = new Set([
 
 /**
  * Nothing in the function depends on its own frame or on a binding the module-level copy cannot
- * see (module comment). Nested functions and classes are copied with it: inside a nested function
- * or class member `this`, `arguments`, `super` and `new.target` are its own (a method's computed
- * key is still evaluated in the outer frame); inside a nested arrow they are the outer function's.
+ * see (module comment): undefined when something does; otherwise whether the function reads its
+ * own `this`. Nested functions and classes are copied with it: inside a nested function or class
+ * member `this`, `arguments`, `super` and `new.target` are its own (a method's computed key is
+ * still evaluated in the outer frame); inside a nested arrow they are the outer function's.
  * `yield` and `await` belong to the innermost function of any kind. `deferred`: the copy is
  * evaluated by a direct `eval` (script code), where `import.meta` and `import()` do not work.
+ *
+ * `readsThis` decides whether the copy needs the original's `this` as its own receiver
+ * (`$dgO3.call(this, a)`) or may take it as a plain argument (`$dgO3(this, a)`, for the probes
+ * alone): nothing else can observe the receiver, since `arguments`, `eval` (a direct `eval` could
+ * read `this` from a string), `super` and `new.target` already keep a function in place. A
+ * decorator counts as a read wherever it stands: a class member's decorators are evaluated in the
+ * frame around the class, not the member's own.
  */
-function selfContained(c: OutlineCandidate, deferred: boolean): boolean {
+function frameUse(c: OutlineCandidate, deferred: boolean): { readsThis: boolean } | undefined {
   let ok = true;
+  let readsThis = false;
   /** `frame`: `this`/`arguments`/`super`/`new.target` are the outlined function's; `body`: `yield`/`await` are. */
   const visit = (node: AnyNode, frame: boolean, body: boolean): void => {
     if (!ok) return;
@@ -180,8 +192,11 @@ function selfContained(c: OutlineCandidate, deferred: boolean): boolean {
         if (deferred) ok = false;
         return;
       case "ThisExpression":
-        if (frame && c.arrow) ok = false;
+        if (frame) readsThis = true;
         return;
+      case "Decorator":
+        readsThis = true;
+        break;
       case "YieldExpression":
       case "AwaitExpression":
         if (body) {
@@ -213,5 +228,7 @@ function selfContained(c: OutlineCandidate, deferred: boolean): boolean {
   };
   for (const param of c.params) visit(param as AnyNode, true, true);
   visit(c.body as AnyNode, true, true);
-  return ok;
+  // An arrow's copy is a method called without a receiver: it cannot see the arrow's lexical `this`.
+  if (!ok || (c.arrow && readsThis)) return undefined;
+  return { readsThis };
 }

@@ -202,11 +202,11 @@ export function arrowCloseCode(
 }
 
 /** What the guard of an outlined function needs (model.ts OutlinedFunction). */
-export type OutlineGuardInput = Pick<OutlinedFunction, "flag" | "name" | "forward" | "arrow">;
+export type OutlineGuardInput = Pick<OutlinedFunction, "flag" | "name" | "forward" | "receiver">;
 
 function outlinedCall(input: OutlineGuardInput): string {
-  const args = input.forward.join(", ");
-  return input.arrow ? `${input.name}(${args})` : `${input.name}.call(this${list(input.forward)})`;
+  if (input.receiver === "none") return `${input.name}(${input.forward.join(", ")})`;
+  return `${input.name}${input.receiver === "call" ? ".call" : ""}(this${list(input.forward)})`;
 }
 
 /**

@@ -18,6 +18,8 @@ test("transformer limits: instrument() time per size and recursion depth plain /
   const { plain, off, on, inPlaceOff, inPlaceOn } = r.recursion;
   for (const depth of [plain, off, on, inPlaceOff, inPlaceOn])
     assert.ok(depth !== null && depth > 1000, JSON.stringify(r.recursion));
-  assert.ok(on! < plain!, `a probe's frames cost stack: ${JSON.stringify(r.recursion)}`);
+  // Not `on < plain` for the outlined build: since its guard calls the copy directly (a call
+  // TurboFan may inline), a probed `down` went deeper than the plain one (benchmarks/per-hit-notes.md);
+  // in place, the site code's frames cost stack.
   assert.ok(inPlaceOn! < plain!, JSON.stringify(r.recursion));
 });

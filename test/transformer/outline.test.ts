@@ -361,7 +361,7 @@ test("the copies see the module's own bindings, whatever their names (the binder
 export function sum(): number { return e + l + x + t; }
 `;
   const { module, modulePath, code } = await load<{ sum(): number }>(source);
-  assert.match(code, /\$dgO0 = \{ "sum"\(\) /, "sum is outlined");
+  assert.match(code, /\$dgO0 = \{ "sum"\(\$dg_s\) /, "sum is outlined");
   const r = recorder();
   const w = watch(`${modulePath}:sum`, r);
   assert.equal(module.sum(), 10, "the copy reads the module's e, l, x and t");
@@ -445,6 +445,100 @@ function who() { return this === undefined ? "undefined" : this === globalThis ?
         `${name}: a primitive \`this\` is boxed in sloppy mode only`,
       );
       assert.equal(rec.events.filter((e) => e.hook === "e").length, 3, `${name}: every call ran the copy`);
+    } finally {
+      rec.dispose();
+    }
+  }
+});
+
+test("a function whose body never reads `this` calls its copy directly, with `this` as an argument for the probes; one that reads it (itself, through a nested arrow or a member's computed key), and a member, pass it as the receiver", async () => {
+  const body = `function add(a, b) { return a + b; }
+function getX(dx) { return this.x + dx; }
+function viaArrow() { return [1].map(() => this.x)[0]; }
+function keyed() { return Object.keys({ [this.k]() { return 1; } })[0]; }
+function ownThis() { return function () { return typeof this; }.call("s"); }
+function make(x) { return { x, get() { return this.x; } }; }
+const tools = { twice(n) { return n * 2; } };
+`;
+  const names = "add, getX, viaArrow, keyed, ownThis, make, tools";
+  // Function → the guard's call of its copy.
+  const guards: Record<string, string> = {
+    add: "(this, a, b)",
+    ownThis: "(this)",
+    make: "(this, x)",
+    getX: ".call(this, dx)",
+    viaArrow: ".call(this)",
+    keyed: ".call(this)",
+  };
+  type Mod = {
+    add(a: number, b: number): number;
+    getX(dx: number): number;
+    viaArrow(): number;
+    keyed(): string;
+    ownThis(): string;
+    make(x: number): { get(): number };
+    tools: { twice(n: number): number };
+  };
+  const receiver = { x: 5, k: "key" };
+  const run = (mod: Mod) => {
+    const obj = { ...receiver, ...mod };
+    return [
+      obj.add(2, 3),
+      obj.getX(1),
+      obj.viaArrow(),
+      obj.keyed(),
+      obj.ownThis(),
+      obj.make(7).get(),
+      obj.tools.twice(4),
+    ];
+  };
+  // [file, source, what a nested function sees as its `this` when called with a string]
+  const cases: [string, string, string][] = [
+    ["direct.cjs", `${body}module.exports = { ${names} };\n`, "object"],
+    ["direct.mjs", `${body}export { ${names} };\n`, "string"],
+  ];
+  for (const [name, source, boxed] of cases) {
+    const result = instrumentChecked(source, `${ROOT}/src/direct/${name}`);
+    for (const [fn, call] of Object.entries(guards)) {
+      const guard = new RegExp(`function ${fn}\\(.*?\\{if \\(\\S+\\) return \\$dgO\\d+(\\S*?\\(.*?\\));`).exec(
+        result.code,
+      );
+      assert.equal(guard?.[1], call, `${name}: ${fn}'s guard`);
+    }
+    assert.match(result.code, /\$dgO0 = \{ "add"\(\$dg_s, a, b\) /, `${name}: add's copy takes \`this\` first`);
+    // A member keeps `.call`, so that its copy's frame is named after the receiver's class, as the original's.
+    assert.match(result.code, /twice\(n\) \{if \(\S+\) return \$dgO\d+\.call\(this, n\);/, `${name}: a member`);
+    const expected = [5, 6, 5, "key", boxed, 7, 8];
+    const load = async (file: string) =>
+      (name.endsWith(".cjs") ? require(file) : await import(pathToFileURL(file).href)) as Mod;
+    assert.deepEqual(run(await load(writeTemp(`off-${name}`, result.code))), expected, `${name}: off`);
+    const rec = recordAll(result);
+    try {
+      const on = await load(writeTemp(`on-${name}`, result.code));
+      const obj = { ...receiver, ...on };
+      assert.deepEqual(run(on), expected, `${name}: on, every call in its copy`);
+      const functions = result.sites!.functions;
+      const entriesOf = (path: string) => {
+        const site = functions.find((f) => f.path === path)!.sites.find((s) => s.kind === "entry")!.id;
+        return rec.events.filter((e) => e.hook === "e" && e.site === site) as { self: unknown; args: unknown[] }[];
+      };
+      rec.events.length = 0;
+      assert.equal(obj.add(2, 3), 5);
+      assert.equal(obj.getX(1), 6);
+      assert.deepEqual(
+        [...entriesOf("add"), ...entriesOf("getX")].map((e) => [e.self === obj, e.args]),
+        [
+          [true, [2, 3]],
+          [true, [1]],
+        ],
+        `${name}: the probes see the caller's \`this\` and the arguments, either way`,
+      );
+      const returns = rec.events.filter((e) => e.hook === "x") as { value: unknown }[];
+      assert.deepEqual(
+        returns.map((e) => e.value),
+        [5, 6],
+        `${name}: and the results`,
+      );
     } finally {
       rec.dispose();
     }

@@ -126,20 +126,21 @@ describe("type-checking instrumented TypeScript", () => {
     assert.equal(report(plain), "", "the plain fixture is clean");
     assert.equal(report(added), "", "the instrumented fixture is clean");
     const out = outputs.get(file)!;
-    // Outlined copies of generic functions and of class members keep their type parameters and `this`;
-    // each is a method named after the original, assigned as `never` to a binding that takes any copy.
+    // Outlined copies of generic functions and of class members keep their type parameters and `this`
+    // (as their own `this`, or, a function whose body never reads it, as the first parameter, `$dg_s`); each is
+    // a method named after the original, assigned as `never` to a binding that takes any copy.
     assert.match(out, /\nvar \$dgO\d+: \(this: any, \.\.\.args: any\[\]\) => never, /);
     assert.match(
       out,
       /; function \$dgB\(\$dg_e: typeof \$dgE, \$dg_l: typeof \$dgL, \$dg_x: typeof \$dgX, \$dg_t: typeof \$dgT\): void \| typeof \$dgI \{/,
     );
-    assert.match(out, /\$dgO\d+ = \{ "first"<T>\(this: any, items: readonly T\[\], fallback: T\) \{/);
-    assert.match(out, /\$dgO\d+ = \{ "pick"<T, K extends keyof T>\(this: any, value: T, key: K\) \{/);
+    assert.match(out, /\$dgO\d+ = \{ "first"<T>\(\$dg_s: any, items: readonly T\[\], fallback: T\) \{/);
+    assert.match(out, /\$dgO\d+ = \{ "pick"<T, K extends keyof T>\(\$dg_s: any, value: T, key: K\) \{/);
     assert.match(out, /\$dgO\d+ = \{ "describe"\(this: Point, label: string\) \{/);
-    assert.match(out, /\$dgO\d+ = \{ "parse"\(this: any, text: string, radix\?: number\) \{/);
+    assert.match(out, /\$dgO\d+ = \{ "parse"\(\$dg_s: any, text: string, radix\?: number\) \{/);
     assert.match(
       out,
-      /\$dgO\d+ = \{ "logged"<This, Args extends unknown\[\], R>\(this: any, target: \(this: This, \.\.\.args: Args\) => R, _context: /,
+      /\$dgO\d+ = \{ "logged"<This, Args extends unknown\[\], R>\(\$dg_s: any, target: \(this: This, \.\.\.args: Args\) => R, _context: /,
     );
     assert.match(out, /\$dgO\d+ = \{ "same"<T>\(this: Stack<T>, other: Stack<T>\) \{/);
     assert.match(out, /\$dgO\d+ = \{ "count"\(this: typeof Stack\) \{/);

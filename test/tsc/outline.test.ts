@@ -137,13 +137,15 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       "src/shapes.ts:fail",
       "src/shapes.ts:half",
       "src/shapes.ts:lazy",
+      "src/shapes.ts:scaled",
+      "src/shapes.ts:scaler",
       "src/shapes.ts:total",
       "src/units.cts:label",
     ]);
     const shapes = readFileSync(join(p.dir, "dist", "shapes.js"), "utf8");
     assert.match(
       shapes,
-      /^\s*\$dgO\d+ = \{ "total"\(first, step, \.\.\.more\) \{$/m,
+      /^\s*\$dgO\d+ = \{ "total"\(\$dg_s, first, step, \.\.\.more\) \{$/m,
       "a rest parameter stays one; defaults are evaluated by the plain code",
     );
     assert.match(
@@ -151,7 +153,12 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
       /^export const half = \(n\) => \(\$dg_\w+ \? \$dgO\d+\(n\) : \(n \/ 2\)\);$/m,
       "an arrow calls its copy directly",
     );
-    assert.match(shapes, /if \(\$dg_\w+\) return \$dgO\d+\.call\(this, first, step, \.\.\.more\);/);
+    // A body that never reads `this` calls its copy directly, `this` its first argument; one that
+    // reads it (itself, or through an arrow it defines) passes it as the receiver.
+    assert.match(shapes, /if \(\$dg_\w+\) return \$dgO\d+\(this, first, step, \.\.\.more\);/);
+    assert.match(shapes, /if \(\$dg_\w+\) return \$dgO\d+\.call\(this, by\);/, "Meter.offset");
+    assert.match(shapes, /if \(\$dg_\w+\) return \$dgO\d+\.call\(this, x\);/, "scaled");
+    assert.match(shapes, /if \(\$dg_\w+\) return \$dgO\d+\.call\(this\);/, "scaler");
   });
 
   test("the output equals instrument()'s compiled by tsc, modulo formatting", () => {
@@ -199,6 +206,8 @@ describe(`tspc (TypeScript ${TS_VERSION}, ts-patch ${TS_PATCH_VERSION}): outline
     assert.deepEqual(events["src/shapes.ts:counter.<anonymous>"], { entry: 2, return: 2 });
     assert.deepEqual(events["src/shapes.ts:lazy"], { entry: 1, line: 1, return: 1 });
     assert.deepEqual(events["src/shapes.ts:lazy.value@get"], { entry: 1, line: 1, return: 1 });
+    assert.deepEqual(events["src/shapes.ts:scaled"], { entry: 1, line: 1, return: 1 });
+    assert.deepEqual(events["src/shapes.ts:scaler"], { entry: 1, line: 1, return: 1 });
   });
 
   test("a probe on an outlined function sees its arguments, locals and result in the copy, and can replace them", async () => {

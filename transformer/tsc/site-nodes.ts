@@ -15,6 +15,7 @@ import { definerUrl, headerCode } from "../header.js";
 import type { OutlinedFunction } from "../model.js";
 import { ERROR_VAR, FRAME_VAR, RESULT_VAR, type OutlineGuardInput } from "../site-code.js";
 import {
+  COPY_RECEIVER_PARAM,
   HOOKS,
   REGISTRY_KEY,
   binderName,
@@ -295,6 +296,7 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
   const thisOf = (text: string): TS.Expression => {
     if (text === "this") return s(f.createThis());
     if (text === "void 0") return voidZero();
+    if (text === COPY_RECEIVER_PARAM) return id(text);
     throw new Error(`diagnose/transformer: unexpected this expression ${text}`);
   };
   const tryCatch = (inner: TS.Statement[], throwSite: number) => {
@@ -314,13 +316,14 @@ function siteBuilder(ts: TypeScript, hash: string, handle: string) {
     );
     return s(f.createTryStatement(s(f.createBlock(inner, false)), clause, undefined));
   };
-  /** outlinedCall(): `$dgO3.call(this, a, ...r)`, or `$dgO3(a, ...r)` for an arrow. */
+  /** outlinedCall(): `$dgO3.call(this, a, ...r)`, `$dgO3(this, a, ...r)` or `$dgO3(a, ...r)` (`receiver`). */
   const outlinedCall = (input: OutlineGuardInput) => {
     const args = input.forward.map(
       (text): TS.Expression => (text.startsWith("...") ? s(f.createSpreadElement(id(text.slice(3)))) : id(text)),
     );
-    if (input.arrow) return s(f.createCallExpression(id(input.name), undefined, args));
-    return s(f.createCallExpression(access(id(input.name), "call"), undefined, [s(f.createThis()), ...args]));
+    if (input.receiver === "none") return s(f.createCallExpression(id(input.name), undefined, args));
+    const callee = input.receiver === "call" ? access(id(input.name), "call") : id(input.name);
+    return s(f.createCallExpression(callee, undefined, [s(f.createThis()), ...args]));
   };
   /** A parameter of an outlined copy: `a`, or `...a` for a rest parameter. */
   const parameter = (text: string) => {

@@ -47,8 +47,11 @@ export interface RawFunction {
   /** The first statement's line site, served by the entry code (no code of its own), or null. */
   entryLine: RawSite | null;
   sites: RawSite[];
-  /** Outlined (outline.ts): the copy's parameters and the arguments its guard forwards; else null. */
-  outline: { params: string[]; forward: string[] } | null;
+  /**
+   * Outlined (outline.ts): the copy's parameters, the arguments its guard forwards and whether the
+   * body reads its own `this`; else null.
+   */
+  outline: { params: string[]; forward: string[]; readsThis: boolean } | null;
   /** TypeScript output: the annotations of what the function gets (typed.ts); else null. */
   types: FunctionTypes | null;
 }
